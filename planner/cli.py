@@ -20,6 +20,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "demo-data": ("demo_data", "generate the synthetic demo city (inventory, city totals, forecast)"),
     "alerts": ("alerts", "daily city AQI, primary pollutant and alert level from a forecast"),
     "plan": ("plan", "solve a scenario and write schedule.csv, summary.json and plan.xlsx"),
+    "compare": ("compare", "compare scenarios side by side (loss, reductions, changed obligations)"),
+    "save": ("save", "save a revised scenario as a new revision, with history and conflict check"),
 }
 
 
