@@ -156,30 +156,40 @@ def _resolve_paths(data: dict, folder: Path) -> dict:
     return out
 
 
-def load_raw(path: str | Path, _seen: tuple[Path, ...] = ()) -> tuple[dict, list[Path]]:
+def load_raw(
+    path: str | Path, problems: Problems | None = None, _seen: tuple[Path, ...] = ()
+) -> tuple[dict, list[Path]]:
     """Read a scenario and its ``base:`` chain, merged, with paths made absolute.
+
+    Unknown keys are added to ``problems`` (raised at once when ``problems`` is None); missing
+    files, invalid YAML, missing bases and cycles raise :class:`InputError` at once.
 
     Returns
     -------
     (dict, list of Path)
         The merged mapping and the files it came from, base first.
     """
+    own = problems is None
+    problems = Problems() if own else problems
     path = Path(path).resolve()
     if path in _seen:
         cycle = " -> ".join(str(p.name) for p in (*_seen, path))
         raise InputError.single(str(path), f"scenario inheritance cycle: {cycle}", column="base")
     data = _resolve_paths(_read_yaml(path), path.parent)
-    problems = Problems()
     _check_keys(data, TOP_KEYS, "", str(path), problems)
-    if not problems.ok:
-        raise InputError(problems)
+    for key in [k for k in data if k not in TOP_KEYS]:
+        data.pop(key)
     base = data.pop("base", None)
     if base is None:
-        return data, [path]
-    if not Path(base).is_file():
+        merged, chain = data, [path]
+    elif not Path(base).is_file():
         raise InputError.single(str(path), f"base scenario {base} does not exist", column="base")
-    base_data, chain = load_raw(base, (*_seen, path))
-    return _merge(base_data, data), [*chain, path]
+    else:
+        base_data, base_chain = load_raw(base, problems, (*_seen, path))
+        merged, chain = _merge(base_data, data), [*base_chain, path]
+    if own and not problems.ok:
+        raise InputError(problems)
+    return merged, chain
 
 
 def _as_path(value, key, file, problems, required) -> Path | None:
@@ -222,9 +232,9 @@ def load_scenario(path: str | Path) -> Scenario:
         bad values), each naming the file and key path.
     """
     path = Path(path).resolve()
-    data, chain = load_raw(path)
     file = str(path)
     problems = Problems()
+    data, chain = load_raw(path, problems)
 
     mode = data.get("mode", "list")
     if mode not in MODES:
