@@ -206,7 +206,7 @@ def check_number(
 
 def check_share(value: object, problems: Problems, file: str, path: str) -> bool:
     """Check that ``value`` is a share, a number in [0, 1] (write 0.2, not 20)."""
-    if is_number(value) and 1 < value <= 100:
+    if is_number(value) and 2 <= value <= 100:
         problems.error(file, None, path, f"{value!r} is outside [0, 1]: shares are fractions (write {value / 100:g}, not {value!r})")
         return False
     return check_number(value, problems, file, path, 0.0, 1.0)
