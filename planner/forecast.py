@@ -215,8 +215,8 @@ def validate_forecast(ds: xr.Dataset, label: str = "forecast") -> xr.Dataset:
         med = float(np.nanmedian(values)) if np.isfinite(values).any() else np.nan
         if med > _MEDIAN_MAX[sp]:
             if sp == "CO":
-                msg = (f"CO looks like ug/m3 (median {med:g}); HJ 633 uses mg/m3 — divide by 1000 "
-                       "(or set the variable's units attribute to ug/m3)")
+                msg = (f"CO looks like µg/m³ (median {med:g}); HJ 633 uses mg/m³ — divide by 1000 "
+                       "(or declare the variable's units as ug/m3)")
             else:
                 msg = f"{sp} median {med:g} {UNITS[sp]} is implausible; check the unit (expected {UNITS[sp]})"
             problems.error(label, None, sp, msg)
