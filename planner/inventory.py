@@ -63,6 +63,8 @@ _ELECTRICITY_WAN_KWH = {"万kwh": 1.0, "万千瓦时": 1.0, "万度": 1.0, "kwh"
                         "亿kwh": 1e4, "亿千瓦时": 1e4, "mwh": 0.1, "兆瓦时": 0.1}
 _DAYS_UNITS = {"d", "d/a", "天", "日", "天/年", "日/年", "days", "day"}
 _DEGREE_UNITS = {"°", "度", "deg", "degree", "degrees", "°n", "°e"}
+#: Headers of serial-number columns, which carry nothing and are skipped without a warning.
+_SERIAL_HEADERS = {"序号", "序", "no", "no.", "#", "编号序号", "index"}
 _BOOL_TRUE = {"是", "有", "yes", "y", "true", "1", "√", "✓"}
 _BOOL_FALSE = {"否", "无", "没有", "no", "n", "false", "0", "×", "✗"}
 
@@ -267,7 +269,7 @@ def split_header_unit(text: str) -> tuple[str, str | None]:
 def _looks_like_unit(text: str) -> bool:
     n = normalize_label(text)
     return bool(n) and (parse_emission_unit(n) is not None or parse_money_unit(n) is not None
-                        or _electricity_factor(n) is not None or n in ("%",))
+                        or _electricity_factor(n) is not None or n in ("%",) or n in _DAYS_UNITS)
 
 
 def match_header(parts: tuple[str, ...]) -> tuple[str | None, str | None]:
@@ -307,7 +309,7 @@ def match_header(parts: tuple[str, ...]) -> tuple[str | None, str | None]:
             if part is used:
                 continue
             _, bracket = split_header_unit(part)
-            if bracket:
+            if bracket and _looks_like_unit(bracket):
                 unit = bracket
                 break
             if _looks_like_unit(part):
@@ -317,10 +319,17 @@ def match_header(parts: tuple[str, ...]) -> tuple[str | None, str | None]:
 
 
 def header_score(parts_list: list[tuple[str, ...]]) -> float:
-    """How many distinct schema fields a candidate header names (the table reader's scorer)."""
-    fields = {match_header(p)[0] for p in parts_list if p}
-    fields.discard(None)
-    return float(len(fields))
+    """Score a candidate header for the table reader: the number of distinct schema fields it
+    names, plus a half point per field that also gets a recognisable unit (so that a group label
+    such as "排放量（吨/年）" above the field names is kept as part of the header)."""
+    fields: dict[str, bool] = {}
+    for parts in parts_list:
+        if not parts:
+            continue
+        name, unit = match_header(parts)
+        if name is not None:
+            fields[name] = fields.get(name, False) or (unit is not None and _looks_like_unit(unit))
+    return float(len(fields)) + 0.5 * sum(fields.values())
 
 
 # ----------------------------------------------------------------------------------------------
@@ -462,6 +471,8 @@ def _map_columns(ctx: _Context) -> None:
                          "are not used", "warning", i)
             continue
         name, unit = match_header(parts)
+        if name is None and normalize_label(parts[-1]) in _SERIAL_HEADERS:
+            continue
         if name is None:
             ctx._add(hrow, label, "column not recognised (not a field of the inventory schema); its "
                      "values are not used", "warning", i)
@@ -684,7 +695,8 @@ def _check_misc_numbers(ctx: _Context) -> dict[str, np.ndarray]:
     if ctx.has("power_submetering"):
         s = ctx.text("power_submetering")
         known = _BOOL_TRUE | _BOOL_FALSE
-        bad = np.array([v != "" and normalize_label(v) not in known for v in s.to_numpy()], dtype=bool)
+        lookup = {v: v != "" and normalize_label(v) not in known for v in pd.unique(s.to_numpy())}
+        bad = s.map(lookup).to_numpy(dtype=bool)
         ctx.flag(bad, "power_submetering",
                  lambda cell: f"sub-metering {cell!r} must be yes/no (是/否)")
     for name in ("lat", "lon"):
@@ -731,13 +743,19 @@ def _unit_factors(ctx: _Context, unit_field: str, value_field: str, parser, defa
                   ) -> tuple[np.ndarray, np.ndarray]:
     """Per-row (factor, per_day) for a value field: row unit column, else header unit, else default."""
     header_unit = ctx.units.get(value_field, default)
-    units = ctx.text(unit_field)
-    units = units.where(units != "", header_unit)
-    lookup = {u: parser(u) for u in pd.unique(units.to_numpy())}
-    parsed = units.map(lookup)
-    factor = parsed.map(lambda t: t[0]).to_numpy(dtype=float)
-    daily = parsed.map(lambda t: t[1]).to_numpy(dtype=bool)
+    units = ctx.text(unit_field).to_numpy(dtype=object)
+    uniques, inverse = np.unique(units.astype(str), return_inverse=True)
+    parsed = [parser(u if u != "" else header_unit) for u in uniques]
+    factor = np.array([t[0] for t in parsed], dtype=float)[inverse]
+    daily = np.array([t[1] for t in parsed], dtype=bool)[inverse]
     return factor, daily
+
+
+def _parse_bools(s: pd.Series) -> pd.arrays.BooleanArray:
+    uniques, inverse = np.unique(s.to_numpy(dtype=object).astype(str), return_inverse=True)
+    norm = [normalize_label(u) for u in uniques]
+    mapped = [True if v in _BOOL_TRUE else False if v in _BOOL_FALSE else None for v in norm]
+    return pd.array([mapped[i] for i in inverse], dtype="boolean")
 
 
 def _text_column(ctx: _Context, name: str) -> pd.Series:
@@ -761,9 +779,7 @@ def _canonical(ctx: _Context, nums: dict[str, np.ndarray]) -> pd.DataFrame:
         elif name == "control_type":
             cols[name] = pd.Categorical(ctx.values[name], categories=list(control_types()))
         elif dtype == "bool":
-            s = ctx.text(name).map(normalize_label)
-            cols[name] = pd.array([True if v in _BOOL_TRUE else False if v in _BOOL_FALSE else None
-                                   for v in s], dtype="boolean")
+            cols[name] = _parse_bools(ctx.text(name))
         else:
             cols[name] = _text_column(ctx, name)
     for p in POLLUTANTS:
@@ -812,7 +828,7 @@ def _canonical(ctx: _Context, nums: dict[str, np.ndarray]) -> pd.DataFrame:
 # entry points
 
 
-def _validate(path: str | Path) -> tuple[Problems, pd.DataFrame | None]:
+def _validate(path: str | Path, build: bool = True) -> tuple[Problems, pd.DataFrame | None]:
     try:
         raw = read_table(path, scorer=header_score)
     except InputError as exc:
@@ -837,7 +853,7 @@ def _validate(path: str | Path) -> tuple[Problems, pd.DataFrame | None]:
     nums.update(_check_misc_numbers(ctx))
     nums.update(_check_location(ctx))
     problems = ctx.sorted_problems()
-    if not problems.ok:
+    if not problems.ok or not build:
         return problems, None
     return problems, _canonical(ctx, nums)
 
@@ -855,7 +871,7 @@ def validate_inventory(path: str | Path) -> Problems:
     Problems
         Empty of errors when the file can be used.
     """
-    return _validate(path)[0]
+    return _validate(path, build=False)[0]
 
 
 def read_inventory(path: str | Path) -> Inventory:

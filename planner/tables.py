@@ -247,13 +247,14 @@ def _sheet_rows(ws, merged: bool) -> list[list[str]]:
     return rows
 
 
-def _read_xlsx(path: str, data_size: int) -> list[tuple[str, list[list[str]]]]:
+def _read_xlsx(path: str, data: bytes) -> list[tuple[str, list[list[str]]]]:
     """Every worksheet of a workbook as (name, rows of text)."""
     import openpyxl
 
-    read_only = data_size > XLSX_FULL_LOAD_LIMIT
+    read_only = len(data) > XLSX_FULL_LOAD_LIMIT
     try:
-        wb = openpyxl.load_workbook(path, read_only=read_only, data_only=True)
+        # A file object, so that openpyxl does not judge the format by the extension.
+        wb = openpyxl.load_workbook(io.BytesIO(data), read_only=read_only, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
         raise InputError.single(
             path, f"the file cannot be opened as an Excel workbook (.xlsx): {exc}") from None
@@ -302,7 +303,12 @@ def _combine_header(rows: Sequence[Sequence[str]]) -> HeaderParts:
 
 def _header_candidates(rows: Sequence[Sequence[str]], two_rows: bool):
     """Yield (header row indices, parts) for the first non-empty rows."""
-    nonempty = [i for i, r in enumerate(rows) if any(c.strip() for c in r)][:HEADER_SEARCH_ROWS]
+    nonempty: list[int] = []
+    for i, r in enumerate(rows):
+        if len(nonempty) >= HEADER_SEARCH_ROWS:
+            break
+        if "".join(r).strip():
+            nonempty.append(i)
     for i in nonempty:
         yield [i], _combine_header([rows[i]])
         if two_rows and i + 1 < len(rows) and any(c.strip() for c in rows[i + 1]):
@@ -332,7 +338,7 @@ def find_header(rows: Sequence[Sequence[str]], scorer: HeaderScorer | None = Non
     best: tuple[float, list[int], HeaderParts] | None = None
     for idx, parts in _header_candidates(rows, two_rows=scorer is not None):
         score = score_fn(parts)
-        if best is None or score > best[0]:
+        if best is None or score > best[0] or (score == best[0] and len(idx) < len(best[1])):
             best = (score, idx, parts)
     if best is None:
         return 0.0, [], []
@@ -364,18 +370,20 @@ def _build(path: str, rows: list[list[str]], header_idx: list[int], parts: Heade
     numbers: list[int] = []
     for i in range(header_idx[-1] + 1, len(rows)):
         row = rows[i]
-        if not any(c.strip() for c in row):
+        if not "".join(row).strip():
             continue
-        extra = [c for c in row[width:] if c.strip()]
-        if extra:
-            last = width + max(j for j, c in enumerate(row[width:]) if c.strip())
-            problems.error(path, i + 1, _column_name(last),
-                           f"the row has {len(_trim(row))} cells but the header has only {width} "
-                           f"columns; the value {extra[0]!r} has no column")
-        cells = list(row[:width])
-        if len(cells) < width:
-            cells.extend([""] * (width - len(cells)))
-        data.append(cells)
+        if len(row) == width:
+            data.append(row)
+        elif len(row) < width:
+            data.append(row + [""] * (width - len(row)))
+        else:
+            extra = [c for c in row[width:] if c.strip()]
+            if extra:
+                last = width + max(j for j, c in enumerate(row[width:]) if c.strip())
+                problems.error(path, i + 1, _column_name(last),
+                               f"the row has {len(_trim(row))} cells but the header has only {width} "
+                               f"columns; the value {extra[0]!r} has no column")
+            data.append(row[:width])
         numbers.append(i + 1)
     frame = pd.DataFrame(data, columns=range(width), dtype="str") if data else \
         pd.DataFrame({i: pd.Series([], dtype="str") for i in range(width)})
@@ -450,7 +458,7 @@ def read_table(path: str | Path, scorer: HeaderScorer | None = None) -> RawTable
         raise InputError.single(name, "the file is empty")
     kind = _sniff_format(data)
     if kind == "xlsx":
-        return _read_xlsx_table(name, len(data), scorer)
+        return _read_xlsx_table(name, data, scorer)
     if kind != "text":
         raise InputError.single(name, f"the file is not a table: it looks like {kind} "
                                       "(expected a CSV or XLSX file)")
@@ -463,8 +471,8 @@ def read_table(path: str | Path, scorer: HeaderScorer | None = None) -> RawTable
     return table
 
 
-def _read_xlsx_table(name: str, size: int, scorer: HeaderScorer | None) -> RawTable:
-    sheets = _read_xlsx(name, size)
+def _read_xlsx_table(name: str, data: bytes, scorer: HeaderScorer | None) -> RawTable:
+    sheets = _read_xlsx(name, data)
     best = None
     for sheet, rows in sheets:
         score, header_idx, parts = find_header(rows, scorer)
