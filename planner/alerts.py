@@ -309,7 +309,7 @@ def alert_levels(daily: pd.DataFrame, rules: RuleSet | str | Path | None = None)
         excl = set(rules.exclude_primary)
         excluded = primary.map(lambda s: bool(s) and set(s.split(",")) <= excl).to_numpy(dtype=bool)
     if "dust" in out:
-        excluded |= out["dust"].fillna(False).to_numpy(dtype=bool)
+        excluded = excluded | out["dust"].fillna(False).to_numpy(dtype=bool)
     counts = ~excluded & ~np.isnan(aqi)
     level = evaluate_conditions(aqi, counts, rules, step, breaks)
 
