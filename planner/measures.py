@@ -80,6 +80,7 @@ __all__ = [
     "MeasureRule",
     "MeasureBook",
     "load_measures",
+    "load_plant_measures",
     "evaluate_measures",
 ]
 
@@ -270,7 +271,6 @@ class MeasureBook:
     industries: tuple[str, ...]
     grades: tuple[str, ...]
     self_directed: tuple[str, ...]
-    warnings: Problems = field(default_factory=Problems)
 
     def rule_for(self, industry: str) -> MeasureRule:
         """The rule covering ``industry`` (the default rule when no file names it)."""
@@ -413,6 +413,52 @@ def _nominal_floor(items: tuple[MeasureItem, ...]) -> float:
     return max(float(i.curtailment(lines, base)[0]) for i in items) if items else 0.0
 
 
+def _parse_levels(levels, problems: Problems, label: str, gpath: str, self_directed: bool = False,
+                  grade: str = "") -> dict[str, tuple[MeasureItem, ...]] | None:
+    """Parse ``{yellow: [items], orange: [...], red: [...]}`` (or ``self_directed``) and check the order."""
+    if levels == "self_directed":
+        levels = {lv: ["self_directed"] for lv in ALERT_LEVELS}
+    if not isinstance(levels, Mapping):
+        problems.error(label, None, gpath, "expected a mapping yellow/orange/red → list of measures (or 'self_directed')")
+        return None
+    check_keys(levels, ALERT_LEVELS, problems, label, gpath, required=ALERT_LEVELS, what="level")
+    per_level: dict[str, tuple[MeasureItem, ...]] = {}
+    for level in ALERT_LEVELS:
+        if level not in levels:
+            continue
+        lpath = key_path(gpath, level)
+        raw_items = levels[level]
+        if isinstance(raw_items, str | Mapping):
+            raw_items = [raw_items]
+        if not isinstance(raw_items, list) or not raw_items:
+            problems.error(label, None, lpath, "expected a non-empty list of measures")
+            continue
+        items = [_parse_item(r, problems, label, key_path(lpath, i)) for i, r in enumerate(raw_items)]
+        if any(it is None for it in items):
+            continue
+        if self_directed:
+            for i, it in enumerate(items):
+                if it.type not in ("self_directed", "truck_ban"):
+                    problems.error(label, None, key_path(lpath, i, "type"),
+                                   f"grade {grade!r} is self-directed (grades.csv): only self_directed or truck_ban "
+                                   f"items are allowed, got {it.type!r}")
+        per_level[level] = tuple(items)
+    if len(per_level) != len(ALERT_LEVELS):
+        return None
+    floors = [_nominal_floor(per_level[lv]) for lv in ALERT_LEVELS]
+    ok = True
+    for k in range(1, len(ALERT_LEVELS)):
+        if floors[k] < floors[k - 1] - 1e-12:
+            ok = False
+            problems.error(
+                label, None, key_path(gpath, ALERT_LEVELS[k]),
+                f"the {ALERT_LEVELS[k]} measure (curtailment {floors[k]:.3g} on a nominal {NOMINAL_LINES}-line firm) "
+                f"is weaker than the {ALERT_LEVELS[k - 1]} measure ({floors[k - 1]:.3g}); every level must be "
+                "at least as strict as the level below it",
+            )
+    return per_level if ok else None
+
+
 def _parse_file(path: Path, problems: Problems, grades: list[str], industries: list[str],
                 self_directed: list[str]) -> MeasureRule | None:
     label = file_label(path, 2)
@@ -488,43 +534,8 @@ def _parse_file(path: Path, problems: Problems, grades: list[str], industries: l
         if grade not in grades:
             problems.error(label, None, gpath, f"unknown grade {grade!r}{suggest(grade, grades)}; expected one of {', '.join(grades)}")
             continue
-        if levels == "self_directed":
-            levels = {lv: ["self_directed"] for lv in ALERT_LEVELS}
-        if not isinstance(levels, Mapping):
-            problems.error(label, None, gpath, "expected a mapping yellow/orange/red → list of measures (or 'self_directed')")
-            continue
-        check_keys(levels, ALERT_LEVELS, problems, label, gpath, required=ALERT_LEVELS, what="level")
-        per_level: dict[str, tuple[MeasureItem, ...]] = {}
-        for level in ALERT_LEVELS:
-            if level not in levels:
-                continue
-            lpath = key_path(gpath, level)
-            raw_items = levels[level]
-            if isinstance(raw_items, str | Mapping):
-                raw_items = [raw_items]
-            if not isinstance(raw_items, list) or not raw_items:
-                problems.error(label, None, lpath, "expected a non-empty list of measures")
-                continue
-            items = [_parse_item(r, problems, label, key_path(lpath, i)) for i, r in enumerate(raw_items)]
-            if any(it is None for it in items):
-                continue
-            if grade in self_directed:
-                for i, it in enumerate(items):
-                    if it.type not in ("self_directed", "truck_ban"):
-                        problems.error(label, None, key_path(lpath, i, "type"),
-                                       f"grade {grade!r} is self-directed (grades.csv): only self_directed or truck_ban "
-                                       f"items are allowed, got {it.type!r}")
-            per_level[level] = tuple(items)
-        if len(per_level) == len(ALERT_LEVELS):
-            floors = [_nominal_floor(per_level[lv]) for lv in ALERT_LEVELS]
-            for k in range(1, len(ALERT_LEVELS)):
-                if floors[k] < floors[k - 1] - 1e-12:
-                    problems.error(
-                        label, None, key_path(gpath, ALERT_LEVELS[k]),
-                        f"the {ALERT_LEVELS[k]} measure (curtailment {floors[k]:.3g} on a nominal {NOMINAL_LINES}-line firm) "
-                        f"is weaker than the {ALERT_LEVELS[k - 1]} measure ({floors[k - 1]:.3g}); every level must be "
-                        "at least as strict as the level below it",
-                    )
+        per_level = _parse_levels(levels, problems, label, gpath, grade in self_directed, grade)
+        if per_level is not None:
             parsed[str(grade)] = per_level
     if len(problems.errors) > n_before:
         return None
@@ -606,6 +617,47 @@ def load_measures(path: str | Path = DEFAULT_MEASURES_DIR) -> MeasureBook:
     return book
 
 
+def load_plant_measures(path: str | Path) -> dict[str, dict[str, tuple[MeasureItem, ...]]]:
+    """Read plant-specific measures (一厂一策) that replace the industry × grade measures of named firms.
+
+    The file holds ``source`` (optional ``notes``) and ``plants``, a mapping of enterprise id to
+    ``{yellow: [items], orange: [...], red: [...]}`` in the measure-item format of the measure files.
+    This is how an ungraded firm of "other" industries gets the measure set plant by plant
+    (POLICY §4) instead of the default rule's C measures.
+
+    Parameters
+    ----------
+    path : str or Path
+
+    Returns
+    -------
+    dict
+        Enterprise id (str) → level → tuple of :class:`MeasureItem`; pass it to
+        :func:`evaluate_measures` as ``plant_measures``.
+
+    Raises
+    ------
+    InputError
+        Same checks as :func:`load_measures` for each plant, named ``plants.<id>.<level>[i]...``.
+    """
+    problems = Problems()
+    label = file_label(path, 1)
+    doc = load_yaml(path, problems, label)
+    out: dict[str, dict[str, tuple[MeasureItem, ...]]] = {}
+    if doc is not None:
+        if not isinstance(doc, Mapping) or not isinstance(doc.get("plants"), Mapping):
+            problems.error(label, None, "plants", "expected a top-level 'plants:' mapping enterprise id → levels")
+        else:
+            check_keys(doc, ("source", "notes", "plants"), problems, label)
+            for eid, levels in doc["plants"].items():
+                parsed = _parse_levels(levels, problems, label, key_path("plants", str(eid)))
+                if parsed is not None:
+                    out[str(eid)] = parsed
+    if not problems.ok:
+        raise InputError(problems)
+    return out
+
+
 # --------------------------------------------------------------------------- evaluation
 
 
@@ -660,7 +712,12 @@ class _Texts:
         return np.array(self.values, dtype=object)[codes]
 
 
-def evaluate_measures(table: pd.DataFrame, book: MeasureBook | None = None, allow_volunteer: bool = False) -> xr.Dataset:
+def evaluate_measures(
+    table: pd.DataFrame,
+    book: MeasureBook | None = None,
+    allow_volunteer: bool = False,
+    plant_measures: Mapping[str, Mapping[str, tuple[MeasureItem, ...]]] | None = None,
+) -> xr.Dataset:
     """Per-enterprise bounds on curtailment at each alert level.
 
     Parameters
@@ -674,6 +731,10 @@ def evaluate_measures(table: pd.DataFrame, book: MeasureBook | None = None, allo
         From :func:`load_measures` (default: the shipped measures).
     allow_volunteer : bool, default False
         Let self-directed grades (A+, A, leading) cut voluntarily: ceiling = technical maximum.
+    plant_measures : mapping, optional
+        Plant-specific measures (一厂一策) from :func:`load_plant_measures`: enterprise id → level →
+        items; they replace the industry × grade measures of those firms (self-directed grades and
+        the control-type rules below still apply).
 
     Returns
     -------
@@ -769,6 +830,21 @@ def evaluate_measures(table: pd.DataFrame, book: MeasureBook | None = None, allo
             mtype[idx, li] = np.array([types.code(it.type) for it in items])[kk]
             text_zh[idx, li] = zh.code(f"{_LEVEL_ZH[level]}：" + "；".join(it.text_zh for it in items))
             text_en[idx, li] = en.code(f"{_LEVEL_EN[level]}: " + "; ".join(it.text_en for it in items))
+
+    # Plant-specific measures (一厂一策): few firms, one at a time.
+    if plant_measures:
+        ids = table.index.astype(str)
+        for r in np.flatnonzero(ids.isin(list(plant_measures))):
+            per_level = plant_measures[ids[r]]
+            for li, level in enumerate(ALERT_LEVELS):
+                items = per_level[level]
+                curts = [float(it.curtailment(lines[r:r + 1], base_share[r:r + 1])[0]) for it in items]
+                kk = int(np.argmax(curts))
+                floor[r, li] = curts[kk]
+                factor[r, li, :] = items[kk].factors
+                mtype[r, li] = types.code(items[kk].type)
+                text_zh[r, li] = zh.code(f"{_LEVEL_ZH[level]}（一厂一策）：" + "；".join(it.text_zh for it in items))
+                text_en[r, li] = en.code(f"{_LEVEL_EN[level]} (plant-specific): " + "; ".join(it.text_en for it in items))
 
     # Self-directed grades: no mandatory cut.
     if self_dir.any():

@@ -273,3 +273,44 @@ def test_300k_enterprises_are_fast(book):
     elapsed = time.perf_counter() - start
     assert ds.sizes["enterprise"] == n
     assert elapsed < 10, f"evaluation of {n} enterprises took {elapsed:.1f} s"
+
+
+# --------------------------------------------------------------------------- plant-specific measures (一厂一策)
+
+
+def test_plant_measures_replace_the_default_for_an_ungraded_firm(book, tmp_path):
+    from planner.measures import load_plant_measures
+
+    p = tmp_path / "plants.yaml"
+    p.write_text(
+        "source: 一厂一策 2026\n"
+        "plants:\n"
+        "  E0:\n"
+        "    yellow: [{type: cut_pct, value: 0.1}]\n"
+        "    orange: [{type: cut_pct, value: 0.2}, truck_ban]\n"
+        "    red: [{type: voc_process_stop, value: 0.6}]\n",
+        encoding="utf-8",
+    )
+    plants = load_plant_measures(p)
+    t = firms({"industry": "other", "grade": "ungraded", "line_count": 4},
+              {"industry": "other", "grade": "ungraded", "line_count": 4})
+    ds = evaluate_measures(t, book, plant_measures=plants)
+    assert at(ds, "floor", 0, "yellow") == pytest.approx(0.1)
+    assert at(ds, "floor", 0, "red") == pytest.approx(0.6)
+    assert at(ds, "measure_type", 0, "red") == "voc_process_stop"
+    assert ds.factor.isel(enterprise=0).sel(level="red", pollutant="SO2").item() == 0.0
+    assert "一厂一策" in at(ds, "measure_text_zh", 0, "orange")
+    # the other firm keeps the default (C-like) rule
+    assert at(ds, "floor", 1, "yellow") == pytest.approx(0.5)
+
+
+def test_plant_measures_validation(tmp_path):
+    from planner.measures import load_plant_measures
+
+    p = tmp_path / "plants.yaml"
+    p.write_text("plants:\n  E0:\n    yellow: [stop]\n    orange: [{type: cut_pct, value: 0.2}]\n    red: [stop]\n",
+                 encoding="utf-8")
+    with pytest.raises(InputError) as exc:
+        load_plant_measures(p)
+    assert any(e.file == "plants.yaml" and e.column == "plants.E0.orange" and "weaker" in e.message
+               for e in exc.value.problems.errors)
