@@ -1,0 +1,205 @@
+"""方案编辑 Plan editor: change grades, lock cuts, exempt, cap; re-solve; see what changed; save."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from pathlib import Path
+
+import streamlit as st
+import yaml
+
+from planner import ALERT_LEVELS
+from planner.app_pages.common import (
+    base_scenario,
+    current_file,
+    fmt_money,
+    guarded,
+    lvl,
+    require_official,
+    set_overrides,
+    show_problems,
+    solve_scenario,
+    status_text,
+    tr,
+    uploads,
+    working_overrides,
+    working_scenario,
+    working_shares,
+)
+from planner.problems import InputError
+from planner.views_app import editor_frame, overrides_diff, overrides_from_edits, summary_delta, what_changed
+
+
+def grade_options() -> list[str]:
+    from planner.inventory import grades
+
+    g = grades()
+    return [str(x) for x in (g["grade"] if "grade" in g.columns else g.index)]
+
+
+def _grid_key(path: Path, filters: tuple) -> str:
+    n = st.session_state.get("grid_version", 0)
+    h = hashlib.sha1(repr((str(path), filters)).encode()).hexdigest()[:8]
+    return f"grid_{h}_{n}"
+
+
+def results_row(summary: dict, before: dict | None) -> None:
+    d = summary_delta(before["summary"] if before else None, summary)
+    c = st.columns(3)
+    c[0].metric(tr("overview.status"), status_text(summary.get("status")))
+    delta = None if d["loss_change"] is None or before is None else f"{d['loss_change']:+,.1f}"
+    c[1].metric(tr("overview.total_loss"), fmt_money(summary.get("objective")), delta=delta, delta_color="inverse")
+    cd = None
+    if before is not None and d["curtailed_before"] is not None:
+        cd = f"{(d['curtailed_after'] or 0) - d['curtailed_before']:+d}"
+    c[2].metric(tr("overview.curtailed"), f"{summary.get('curtailed_enterprises', 0)}", delta=cd, delta_color="off")
+
+
+def grid(result: dict, path: Path, overrides: dict):
+    table = result["table"]
+    f1, f2, f3 = st.columns(3)
+    county = f1.multiselect(tr("editor.county"), sorted(table["county"].astype(str).unique()), key="f_county")
+    industry = f2.multiselect(tr("editor.industry"), sorted(table["industry"].astype(str).unique()), key="f_industry")
+    grade = f3.multiselect(tr("editor.grade"), sorted(table["grade"].astype(str).unique()), key="f_grade")
+    shown = editor_frame(table, overrides, result["schedule"], county=county, industry=industry, grade=grade)
+    st.caption(tr("editor.rows", n=len(shown), total=len(table)))
+    cfg = {
+        "name": st.column_config.TextColumn(tr("col.name"), disabled=True),
+        "county": st.column_config.TextColumn(tr("col.county"), disabled=True),
+        "industry": st.column_config.TextColumn(tr("col.industry"), disabled=True),
+        "control_type": st.column_config.TextColumn(tr("col.control_type"), disabled=True),
+        "emissions": st.column_config.NumberColumn(tr("col.emissions"), format="%.3f", disabled=True),
+        "grade": st.column_config.SelectboxColumn(tr("col.grade"), options=grade_options(), required=True),
+        "lock": st.column_config.NumberColumn(tr("col.lock"), min_value=0.0, max_value=1.0, step=0.05, format="%.2f",
+                                              help=tr("editor.lock_help")),
+        "exempt": st.column_config.CheckboxColumn(tr("col.exempt"), help=tr("editor.exempt_help")),
+        "ceiling": st.column_config.NumberColumn(tr("col.ceiling"), min_value=0.0, max_value=1.0, step=0.05,
+                                                 format="%.2f", help=tr("editor.ceiling_help")),
+    }
+    for lv in ALERT_LEVELS:
+        cfg[f"cut_{lv}"] = st.column_config.ProgressColumn(tr("editor.cut_at", level=lvl(lv)), min_value=0.0,
+                                                           max_value=1.0, format="percent")
+    disabled = [c for c in shown.columns if c not in ("grade", "lock", "exempt", "ceiling")]
+    edited = st.data_editor(shown, column_config=cfg, disabled=disabled, num_rows="fixed", height=420,
+                            key=_grid_key(path, (tuple(county), tuple(industry), tuple(grade))))
+    return shown, edited
+
+
+def apply_and_resolve(path: Path, overrides: dict, new: dict, result: dict) -> None:
+    st.session_state["before"] = {
+        "path": str(path),
+        "summary": result["summary"],
+        "schedule": result["schedule"],
+        "overrides": {k: dict(v) for k, v in overrides.items()},
+    }
+    st.session_state["resolve_started"] = time.perf_counter()
+    set_overrides(path, new)
+    st.session_state["grid_version"] = st.session_state.get("grid_version", 0) + 1
+    st.rerun()
+
+
+def changes_section(before: dict, result: dict, overrides: dict) -> None:
+    st.subheader(tr("editor.what_changed"))
+    od = overrides_diff(before["overrides"], overrides)
+    if not od.empty:
+        st.dataframe(od.astype(str).rename(columns=lambda c: tr(f"col.{c}")), hide_index=True, key="override_diff")
+    ch = what_changed(before["schedule"], result["schedule"])
+    if ch.empty:
+        st.info(tr("editor.no_plan_change"))
+        return
+    ch["level"] = ch["level"].map(lvl)
+    st.caption(tr("editor.changed_rows", n=len(ch)))
+    st.dataframe(ch.rename(columns=lambda c: tr(f"col.{c}")), hide_index=True, key="changes_table",
+                 column_config={tr(f"col.{c}"): st.column_config.NumberColumn(format="%.3f")
+                                for c in ("cut_before", "cut_after", "loss_before", "loss_after", "loss_change")})
+
+
+def save_section(path: Path, overrides: dict) -> None:
+    try:
+        from planner import revisions
+    except ImportError:
+        return
+    loaded = st.session_state.setdefault("loaded_rev", {})
+    if str(path) not in loaded:
+        loaded[str(path)] = revisions.current_revision(path)
+    with st.expander(tr("editor.save")):
+        if uploads():
+            st.info(tr("editor.save_uploads"))
+            return
+        author = st.text_input(tr("editor.author"), key="save_author")
+        message = st.text_input(tr("editor.message"), key="save_message")
+        as_new = st.text_input(tr("editor.save_as"), key="save_as", help=tr("editor.save_as_help"))
+        if st.button(tr("editor.save_button"), key="save_button"):
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            if overrides:
+                data["enterprises"] = {k: dict(v) for k, v in overrides.items()}
+            else:
+                data.pop("enterprises", None)
+            shares = working_shares(path)
+            if shares:
+                merged = dict(data.get("shares") or {})
+                for lv, per in shares.items():
+                    cur = merged.get(lv)
+                    cur = dict(cur) if isinstance(cur, dict) else {}
+                    cur.update(per)
+                    merged[lv] = cur
+                data["shares"] = merged
+            target, expected = path, loaded[str(path)]
+            if as_new.strip():
+                stem = Path(as_new.strip()).stem
+                target, expected = path.parent / f"{stem}.yaml", None
+                data["name"] = stem
+            try:
+                rev = revisions.save_revision(target, data, author=author.strip() or "app", message=message,
+                                              expected_revision=expected)
+            except revisions.ConflictError as err:
+                st.error(tr("editor.conflict", suggestion=err.suggestion.name))
+                st.caption(str(err))
+                return
+            except InputError as err:
+                show_problems(err)
+                return
+            except ValueError as err:
+                st.error(str(err))
+                return
+            if target == path:
+                loaded[str(path)] = rev.revision
+            st.success(tr("editor.saved", file=target.name, revision=rev.revision, n=len(rev.changes)))
+
+
+def main() -> None:
+    require_official()
+    st.title(tr("editor.title"))
+    path = current_file()
+    if path is None:
+        st.warning(tr("common.no_scenarios"))
+        return
+    base = base_scenario(path)
+    overrides = working_overrides(path, base)
+    st.caption(tr("editor.scenario", name=path.stem))
+    scenario = working_scenario(path)
+    result = solve_scenario(scenario)
+    before = st.session_state.get("before")
+    if before and before.get("path") != str(path):
+        before = None
+    started = st.session_state.pop("resolve_started", None)
+    results_row(result["summary"], before)
+    if started is not None:
+        st.caption(tr("editor.resolve_time", seconds=f"{time.perf_counter() - started:.2f}"))
+    shown, edited = grid(result, path, overrides)
+    new = overrides_from_edits(shown, edited, overrides, result["inventory_grades"])
+    pending = overrides_diff(overrides, new)
+    c1, c2 = st.columns([1, 3])
+    if c1.button(tr("editor.resolve"), type="primary", key="resolve", disabled=pending.empty):
+        apply_and_resolve(path, overrides, new, result)
+    c2.caption(tr("editor.pending", n=len(pending)) if not pending.empty else tr("editor.no_pending"))
+    if c1.button(tr("editor.reset"), key="reset"):
+        apply_and_resolve(path, overrides, {k: dict(v) for k, v in base.enterprises.items()}, result)
+    if before:
+        changes_section(before, result, overrides)
+    save_section(path, overrides)
+
+
+with guarded():
+    main()
