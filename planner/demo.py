@@ -24,6 +24,7 @@ the benchmarks.  The same seed gives the same frame and the same file bytes.
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from dataclasses import dataclass
 from datetime import datetime
@@ -712,6 +713,10 @@ def _cell(value):
     return value
 
 
+#: Timestamp written into the workbook properties (so that the bytes never change).
+_FIXED_TIME = "2026-11-23T00:00:00Z"
+
+
 def _write_xlsx(inv: pd.DataFrame, path: Path, title: str) -> None:
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
@@ -720,7 +725,7 @@ def _write_xlsx(inv: pd.DataFrame, path: Path, title: str) -> None:
     layout = xlsx_columns()
     zh = _zh_values(inv)
     wb = Workbook()
-    fixed = datetime(2026, 11, 23, 0, 0, 0)
+    fixed = datetime.fromisoformat(_FIXED_TIME.rstrip("Z"))
     wb.properties.created = fixed
     wb.properties.modified = fixed
     wb.properties.creator = "planner demo-data"
@@ -770,7 +775,11 @@ def _rezip_deterministic(data: bytes, path: Path) -> None:
             zi = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
             zi.compress_type = zipfile.ZIP_DEFLATED
             zi.external_attr = 0o644 << 16
-            dst.writestr(zi, src.read(info.filename))
+            content = src.read(info.filename)
+            if info.filename == "docProps/core.xml":  # openpyxl stamps the save time here
+                content = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
+                                 rb"\g<1>" + _FIXED_TIME.encode() + rb"\g<2>", content)
+            dst.writestr(zi, content)
     path.write_bytes(out.getvalue())
 
 
