@@ -165,7 +165,7 @@ def test_voc_process_stop(book):
     assert at(ds, "floor", 0, "orange") == pytest.approx(0.8)
     f = ds.factor.isel(enterprise=0).sel(level="orange")
     assert f.sel(pollutant="VOCs").item() == 1.0
-    assert f.sel(pollutant="SO2").item() == 0.0
+    assert f.sel(pollutant="SO2").item() == 0.5
     assert at(ds, "floor", 0, "yellow") == pytest.approx(0.2)
 
 
@@ -254,6 +254,9 @@ def test_floors_monotone_and_bounded(rows, volunteer):
     assert np.all(f[:, 0] <= f[:, 1] + 1e-12) and np.all(f[:, 1] <= f[:, 2] + 1e-12)
     assert np.all(f >= 0) and np.all(f <= c + 1e-12) and np.all(c <= 1)
     assert np.all((ds.factor.values >= 0) & (ds.factor.values <= 1))
+    # tonnes removed per tonne of normal emissions do not decrease either (shipped measures)
+    removed = (ds.floor * ds.factor).values
+    assert np.all(removed[:, 0] <= removed[:, 1] + 1e-12) and np.all(removed[:, 1] <= removed[:, 2] + 1e-12)
 
 
 def test_300k_enterprises_are_fast(book):
