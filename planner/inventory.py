@@ -125,13 +125,19 @@ def load_schema() -> pd.DataFrame:
     return df
 
 
+def _header_key(text: str) -> str:
+    """Header matching key: :func:`normalize_label` without ``_``, ``-`` and ``.`` (so that
+    "Output value", "output_value" and "output-value" are one header)."""
+    return re.sub(r"[_\-.]", "", normalize_label(text))
+
+
 @lru_cache(maxsize=1)
 def header_aliases() -> dict[str, str]:
-    """Normalised header text → canonical field (field names themselves included)."""
+    """Header matching key → canonical field (field names themselves included)."""
     out: dict[str, str] = {}
     for name, row in load_schema().iterrows():
         for alias in [name, *row["aliases"]]:
-            out.setdefault(normalize_label(alias), name)
+            out.setdefault(_header_key(alias), name)
     return out
 
 
@@ -288,8 +294,9 @@ def match_header(parts: tuple[str, ...]) -> tuple[str | None, str | None]:
     aliases = header_aliases()
     found, unit, used = None, None, None
     for part in reversed(parts):
-        norm = normalize_label(part)
+        norm = _header_key(part)
         base, bracket = split_header_unit(part)
+        base = _header_key(base)
         if norm in aliases:
             found, unit, used = aliases[norm], bracket, part
             break
@@ -299,11 +306,13 @@ def match_header(parts: tuple[str, ...]) -> tuple[str | None, str | None]:
     if found is None and len(parts) >= 2:
         for joined in ("".join(parts), "".join(reversed(parts))):
             base, bracket = split_header_unit(joined)
-            for key in (normalize_label(joined), base):
+            for key in (_header_key(joined), _header_key(base)):
                 if key in aliases:
                     return aliases[key], bracket
     if found is None:
         return None, None
+    if not load_schema().at[found, "unit"]:
+        return found, None
     if unit is None:
         for part in parts:
             if part is used:

@@ -311,8 +311,14 @@ def _header_candidates(rows: Sequence[Sequence[str]], two_rows: bool):
             nonempty.append(i)
     for i in nonempty:
         yield [i], _combine_header([rows[i]])
-        if two_rows and i + 1 < len(rows) and any(c.strip() for c in rows[i + 1]):
+        if two_rows and i + 1 < len(rows) and _may_be_subheader(rows[i + 1]):
             yield [i, i + 1], _combine_header([rows[i], rows[i + 1]])
+
+
+def _may_be_subheader(row: Sequence[str]) -> bool:
+    """A second header row has some text and no numbers (data rows always carry numbers)."""
+    cells = [c.strip() for c in row if c.strip()]
+    return bool(cells) and not any(_NUMBER.match(c) for c in cells)
 
 
 def find_header(rows: Sequence[Sequence[str]], scorer: HeaderScorer | None = None
