@@ -31,7 +31,8 @@ DEFAULT_SHARES_PATH: Path = DATA_DIR / "policy" / "shares.yaml"
 #: Keys a ``city.yaml`` may carry.  Unknown keys are accepted unless they look like a misspelling of one.
 CITY_KEYS: tuple[str, ...] = (
     "name", "name_zh", "total_emissions", "stations", "extent", "counties", "shares", "source", "notes",
-    "year", "province", "forecast", "inventory", "alert_rules", "aqi_standard",
+    "year", "province", "forecast", "inventory", "alert_rules", "aqi_standard", "emission_sectors", "population",
+    "area_km2", "timezone",
 )
 
 
