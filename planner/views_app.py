@@ -242,7 +242,7 @@ def overrides_diff(before: dict[str, dict], after: dict[str, dict]) -> pd.DataFr
         for k in sorted(set(b) | set(a)):
             if b.get(k) != a.get(k):
                 rows.append({"enterprise_id": eid, "key": k, "before": b.get(k), "after": a.get(k)})
-    return pd.DataFrame(rows, columns=["enterprise_id", "key", "before", "after"])
+    return pd.DataFrame(rows, columns=["enterprise_id", "key", "before", "after"], dtype=object)
 
 
 # --------------------------------------------------------------------------- what changed
