@@ -485,3 +485,75 @@ def random_plan_inputs(n_enterprises: int, n_slots: int, seed: int = 0, mode: st
         attrs={"mode": mode},
     )
     return ds
+
+
+def plan_inputs_from_arrays(floor, ceiling, loss_at_full, reducible, target, *, credited=None,
+                            credited_loss=None, lines=None, county=None, industry=None, grade_rank=None,
+                            level=None, days=None, order=None, chain=None, toggle_allowed=None,
+                            mode: str = "episode", enterprise=None, slot=None) -> xr.Dataset:
+    """Build a PlanInputs dataset from plain arrays (small hand-made cases, tests, scripts).
+
+    Parameters
+    ----------
+    floor, ceiling, loss_at_full : array_like (E, S)
+    reducible : array_like (E, S, P) or (E, S, k) with k < 4 (missing pollutants are 0)
+    target : array_like (S, P) or (S, k)
+    credited : array_like (S, P), optional (default 0)
+    credited_loss : array_like (S,), optional (default 0)
+    lines, county, industry, grade_rank, toggle_allowed : array_like (E,), optional
+        Defaults: 1 line, one county ``"c0"``, one industry ``"i0"``, rank 3 (B), False.
+    level, days, order, chain : array_like (S,), optional
+        Defaults: ``"red"``, 1 day, 0..S-1, every slot unchained (-1).
+    mode : {"episode", "list"}
+    enterprise, slot : sequence of str, optional
+
+    Returns
+    -------
+    xarray.Dataset
+    """
+    floor = np.atleast_2d(np.asarray(floor, dtype=float))
+    E, S = floor.shape
+    P = len(POLLUTANTS)
+
+    def pad(a, shape):
+        a = np.asarray(a, dtype=float)
+        out = np.zeros(shape)
+        out[..., : a.shape[-1]] = a
+        return out
+
+    red = pad(np.asarray(reducible, dtype=float).reshape(E, S, -1), (E, S, P))
+    tgt = pad(np.asarray(target, dtype=float).reshape(S, -1), (S, P))
+    cred = np.zeros((S, P)) if credited is None else pad(np.asarray(credited, float).reshape(S, -1), (S, P))
+
+    def vec(a, default, n, dtype=None):
+        return np.asarray(default if a is None else a, dtype=dtype) * np.ones(n, dtype=dtype) \
+            if np.ndim(default if a is None else a) == 0 else np.asarray(a, dtype=dtype)
+
+    return xr.Dataset(
+        {
+            "floor": (("enterprise", "slot"), floor),
+            "ceiling": (("enterprise", "slot"), np.asarray(ceiling, dtype=float).reshape(E, S)),
+            "loss_at_full": (("enterprise", "slot"), np.asarray(loss_at_full, dtype=float).reshape(E, S)),
+            "reducible": (("enterprise", "slot", "pollutant"), red),
+            "target": (("slot", "pollutant"), tgt),
+            "credited": (("slot", "pollutant"), cred),
+            "credited_loss": (("slot",), vec(credited_loss, 0.0, S, float)),
+            "lines": (("enterprise",), vec(lines, 1, E, int)),
+            "county": (("enterprise",), np.array(["c0"] * E if county is None else list(county), dtype=object)
+                       .astype(str)),
+            "industry": (("enterprise",), np.array(["i0"] * E if industry is None else list(industry))
+                         .astype(str)),
+            "grade_rank": (("enterprise",), vec(grade_rank, 3, E, int)),
+            "level": (("slot",), np.array(["red"] * S if level is None else list(level)).astype(str)),
+            "days": (("slot",), vec(days, 1.0, S, float)),
+            "order": (("slot",), np.arange(S) if order is None else np.asarray(order)),
+            "chain": (("slot",), vec(chain, -1, S, int)),
+            "toggle_allowed": (("enterprise",), vec(toggle_allowed, False, E, bool)),
+        },
+        coords={
+            "enterprise": [f"e{i}" for i in range(E)] if enterprise is None else list(enterprise),
+            "slot": [f"s{i}" for i in range(S)] if slot is None else list(slot),
+            "pollutant": list(POLLUTANTS),
+        },
+        attrs={"mode": mode},
+    )
