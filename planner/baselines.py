@@ -201,3 +201,23 @@ def all_baselines(inputs: xr.Dataset) -> dict[str, Baseline | None]:
     """``{"rules_only", "uniform", "greedy"}``; None where that baseline cannot meet the targets
     (rules_only is always returned; see its ``meets_targets``)."""
     return {"rules_only": rules_only(inputs), "uniform": uniform(inputs), "greedy": greedy(inputs)}
+
+
+def run_baselines(inputs: xr.Dataset) -> dict[str, float | None]:
+    """Total loss of each baseline, None where it cannot meet the targets.
+
+    The ``baselines`` entry of ``summary.json``: ``{"rules_only", "uniform", "greedy"}``.
+
+    Parameters
+    ----------
+    inputs : xarray.Dataset
+        PlanInputs.
+
+    Returns
+    -------
+    dict of str -> float or None
+    """
+    out: dict[str, float | None] = {}
+    for name, b in all_baselines(inputs).items():
+        out[name] = None if b is None or not b.meets_targets else b.loss
+    return out
