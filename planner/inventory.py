@@ -523,9 +523,15 @@ def _check_ids(ctx: _Context) -> None:
     nonblank = (codes != "").to_numpy()
     messages = np.array(credit_code_problems(codes.to_numpy()), dtype=object)
     bad = nonblank & pd.notna(messages)
-    ctx.flag(bad, "credit_code", lambda cell: f"invalid credit code {cell!r}: "
-             + str(credit_code_problems([cell])[0]))
+    ctx.flag(bad, "credit_code", _credit_code_message)
     _duplicates(ctx, "credit_code", "credit code")
+
+
+def _credit_code_message(cell: str) -> str:
+    message = f"invalid credit code {cell!r}: {credit_code_problems([cell])[0]}"
+    if re.fullmatch(r"\d(\.\d+)?[eE]\+?\d+|\d{15,17}", cell):
+        message += " (it looks like a spreadsheet turned the code into a number; format the column as text)"
+    return message
 
 
 def _check_categories(ctx: _Context) -> None:

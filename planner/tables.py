@@ -60,7 +60,8 @@ class RawTable:
     header_parts : list of tuple of str
         Per column, the non-empty header texts from top to bottom.
     header_rows : list of int
-        Row numbers of the header row(s).
+        Row numbers of the header row(s), including a row that only numbers the columns
+        ("1, 2, 3, …"), which some forms put under the header.
     sheet : str or None
         Worksheet name for XLSX.
     encoding, delimiter : str or None
@@ -374,6 +375,10 @@ def _build(path: str, rows: list[list[str]], header_idx: list[int], parts: Heade
     problems = Problems()
     data: list[list[str]] = []
     numbers: list[int] = []
+    header_idx = list(header_idx)
+    following = header_idx[-1] + 1
+    if following < len(rows) and _is_column_numbering(rows[following], width):
+        header_idx.append(following)
     for i in range(header_idx[-1] + 1, len(rows)):
         row = rows[i]
         if not "".join(row).strip():
@@ -397,6 +402,15 @@ def _build(path: str, rows: list[list[str]], header_idx: list[int], parts: Heade
     headers = ["/".join(p) for p in parts]
     return RawTable(path=path, frame=frame, headers=headers, header_parts=list(parts),
                     header_rows=[i + 1 for i in header_idx], problems=problems, **meta)
+
+
+def _is_column_numbering(row: Sequence[str], width: int) -> bool:
+    """True for a row that only numbers the columns ("1, 2, 3, …" or "(1), (2), …") under a header."""
+    cells = [c.strip().strip("()（）") for c in row[:width] if c.strip()]
+    if len(cells) < max(3, width // 2) or not all(c.isdigit() for c in cells):
+        return False
+    values = [int(c) for c in cells]
+    return all(b == a + 1 for a, b in zip(values, values[1:], strict=False))
 
 
 def _text_rows(path: str, data: bytes) -> tuple[list[list[str]], dict]:

@@ -404,3 +404,10 @@ def test_problem_rows_in_xlsx_are_excel_rows(tmp_path):
     wb.save(tmp_path / "inv.xlsx")
     assert found(validate_inventory(tmp_path / "inv.xlsx")) == [
         (5, "grade", "unknown grade 'X'; use A+, A, B, B-, C, D, 引领性, 非引领性 or 未分级")]
+
+
+def test_credit_code_turned_into_a_number_by_excel(tmp_path):
+    problems = check(tmp_path, ent(0, credit_code="9.1110108E+17"))
+    assert found(problems) == [(2, "credit_code", "invalid credit code '9.1110108E+17': credit code must have 18 "
+                                                  "characters, not 13 (it looks like a spreadsheet turned the "
+                                                  "code into a number; format the column as text)")]

@@ -229,3 +229,16 @@ def test_missing_file_and_folder(tmp_path):
 def test_header_only(tmp_path):
     table = read_table(_write_bytes(tmp_path, b"a,b,c\n"))
     assert table.frame.empty and table.headers == ["a", "b", "c"]
+
+
+def test_column_numbering_row_is_part_of_the_header(tmp_path):
+    text = "企业名称,区县,绩效等级,二氧化硫\n(1),(2),(3),(4)\n甲,莲池区,B,1\n"
+    table = read_table(_write_bytes(tmp_path, text.encode()), scorer=header_score)
+    assert table.header_rows == [1, 2]
+    assert table.rows == [3]
+    assert table.headers == ["企业名称", "区县", "绩效等级", "二氧化硫"]
+
+
+def test_a_data_row_is_not_mistaken_for_numbering(tmp_path):
+    table = read_table(_write_bytes(tmp_path, b"a,b,c,d\n1,2,3,5\n"))
+    assert table.rows == [2]
