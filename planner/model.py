@@ -721,6 +721,10 @@ def solve(inputs: xr.Dataset, options: SolveOptions | dict | None = None, **kw) 
                              "or whole-line constraints; re-solved with shortfall on every target"
                              ] + raw2.messages
             raw2.solve_seconds += raw.solve_seconds
+            if raw2.state == "infeasible":
+                raw2.messages.append("even with shortfall on every target the constraints contradict each "
+                                     "other: the floors, chains, grade monotonicity or loss caps cannot all "
+                                     "hold (e.g. a firm's floor loss above its loss cap)")
             raw, t_build = raw2, t_build + t2
     except Exception as exc:  # noqa: BLE001 - solver failures become a status
         S = inputs.sizes["slot"]
