@@ -157,6 +157,7 @@ def industries() -> pd.DataFrame:
 
 
 def _value_aliases(df: pd.DataFrame) -> dict[str, str]:
+    """Normalised code, Chinese name and aliases of each row of a vocabulary table → code."""
     out: dict[str, str] = {}
     for code, row in df.iterrows():
         for alias in [code, row.get("name_zh", ""), *str(row.get("aliases", "")).split("|")]:
@@ -203,6 +204,7 @@ def control_aliases() -> dict[str, str]:
 
 
 def _split_rate(unit: str) -> tuple[str, str] | None:
+    """Split a normalised rate unit "a/b" into (numerator, denominator); None without "/"."""
     u = normalize_label(unit)
     if "/" not in u:
         return None
@@ -252,6 +254,7 @@ def parse_money_unit(unit: str) -> tuple[float, bool] | None:
 
 
 def _electricity_factor(unit: str) -> float | None:
+    """Factor from an electricity unit (万kWh, kWh, 万千瓦时, 度 …, optionally per year) to 万kWh."""
     u = normalize_label(unit)
     for suffix in ("/a", "/年", "/yr"):
         if u.endswith(suffix):
@@ -273,6 +276,7 @@ def split_header_unit(text: str) -> tuple[str, str | None]:
 
 
 def _looks_like_unit(text: str) -> bool:
+    """True when the text parses as an emission, money, electricity, share or days unit."""
     n = normalize_label(text)
     return bool(n) and (parse_emission_unit(n) is not None or parse_money_unit(n) is not None
                         or _electricity_factor(n) is not None or n in ("%",) or n in _DAYS_UNITS)
@@ -445,18 +449,21 @@ def _map_values(s: pd.Series, aliases: dict[str, str]) -> tuple[pd.Series, np.nd
 
 
 def _dup_message(what: str, rows_by_value: dict) -> callable:
+    """Message builder for duplicated values, naming every row that holds the value."""
     def message(cell: str) -> str:
         return f"{what} {cell!r} appears more than once (rows {_row_list(rows_by_value[cell])})"
     return message
 
 
 def _row_list(rows) -> str:
+    """Row numbers as "2, 5, 9" (at most six, then "and N more")."""
     rows = list(rows)
     text = ", ".join(str(r) for r in rows[:6])
     return text + (f" and {len(rows) - 6} more" if len(rows) > 6 else "")
 
 
 def _duplicates(ctx: _Context, name: str, what: str, s: pd.Series | None = None) -> np.ndarray:
+    """Flag every row whose non-blank value of ``name`` occurs more than once; return the mask."""
     s = ctx.text(name) if s is None else s
     dup = (s.duplicated(keep=False) & (s != "")).to_numpy()
     if dup.any():
@@ -470,6 +477,7 @@ def _duplicates(ctx: _Context, name: str, what: str, s: pd.Series | None = None)
 
 
 def _map_columns(ctx: _Context) -> None:
+    """Map header columns to schema fields; report unknown, duplicate and missing required columns."""
     schema = load_schema()
     hrow = ctx.header_row
     for i, parts in enumerate(ctx.raw.header_parts):
@@ -501,10 +509,12 @@ def _map_columns(ctx: _Context) -> None:
 
 
 def _header_unit_problem(ctx: _Context, name: str, message: str) -> None:
+    """Report a unit in a column header that does not fit the field."""
     ctx._add(ctx.header_row, ctx.header(name), message, "error", ctx.columns.get(name, -1))
 
 
 def _check_required_blank(ctx: _Context) -> None:
+    """Report blank cells of required text/category/integer fields."""
     schema = load_schema()
     for f in schema.index[schema["required"]]:
         if f in ctx.columns and f not in POLLUTANTS and f != "output_value":
@@ -513,6 +523,7 @@ def _check_required_blank(ctx: _Context) -> None:
 
 
 def _check_ids(ctx: _Context) -> None:
+    """Blank and duplicate enterprise ids; invalid and duplicate credit codes."""
     if ctx.has("enterprise_id"):
         ids = ctx.text("enterprise_id")
         ctx.flag((ids == "").to_numpy(), "enterprise_id", "enterprise id is empty")
@@ -528,6 +539,7 @@ def _check_ids(ctx: _Context) -> None:
 
 
 def _credit_code_message(cell: str) -> str:
+    """The message for an invalid credit code, with a hint when a spreadsheet made it a number."""
     message = f"invalid credit code {cell!r}: {credit_code_problems([cell])[0]}"
     if re.fullmatch(r"\d(\.\d+)?[eE]\+?\d+|\d{15,17}", cell):
         message += " (it looks like a spreadsheet turned the code into a number; format the column as text)"
@@ -535,6 +547,7 @@ def _credit_code_message(cell: str) -> str:
 
 
 def _check_categories(ctx: _Context) -> None:
+    """Map industry, grade and control type through their aliases; report unknown values."""
     vocab = {
         "industry": (industry_aliases(), "industry", "a code or Chinese name from data/policy/"
                      "industries.csv, e.g. cement / 水泥, or other / 其他行业"),
@@ -552,6 +565,7 @@ def _check_categories(ctx: _Context) -> None:
 
 
 def _check_grade_scheme(ctx: _Context) -> None:
+    """Warn when a grade does not belong to the grading scheme of the industry."""
     if "grade" not in ctx.values or "industry" not in ctx.values:
         return
     grade, ind = ctx.values["grade"], ctx.values["industry"]
@@ -584,6 +598,7 @@ def _numbers(ctx: _Context, name: str, what: str, *, share: bool = False, minimu
 
 
 def _check_emissions(ctx: _Context) -> dict[str, np.ndarray]:
+    """SO2, NOx, PM, VOCs: numbers ≥ 0, known units; warn when all four are zero."""
     out = {}
     for p in POLLUTANTS:
         out[p] = _numbers(ctx, p, f"{p} emission", required=True)
@@ -603,11 +618,13 @@ def _check_emissions(ctx: _Context) -> dict[str, np.ndarray]:
 
 
 def _unknown_units(units: pd.Series, parser) -> np.ndarray:
+    """Mask of non-blank unit cells that ``parser`` does not understand."""
     lookup = {u: (u == "" or parser(u) is not None) for u in pd.unique(units.to_numpy())}
     return ~units.map(lookup).to_numpy(dtype=bool)
 
 
 def _check_output_value(ctx: _Context) -> np.ndarray:
+    """Output value: a number ≥ 0 with a known unit; warn when it is zero."""
     values = _numbers(ctx, "output_value", "output value", required=True)
     ctx.flag(values == 0, "output_value", "output value is 0; cutting this enterprise would look free "
              "to the optimiser", "warning")
@@ -623,6 +640,7 @@ def _check_output_value(ctx: _Context) -> np.ndarray:
 
 
 def _check_shares(ctx: _Context) -> dict[str, np.ndarray]:
+    """load_cap and technical_max_cut in [0, 1]; 保障类 firms need load_cap."""
     out = {}
     for name in SHARE_FIELDS:
         what = name.replace("_", " ")
@@ -655,6 +673,7 @@ def _check_shares(ctx: _Context) -> dict[str, np.ndarray]:
 
 
 def _check_lines(ctx: _Context) -> np.ndarray:
+    """line_count: a whole number ≥ 1."""
     if not ctx.has("line_count"):
         return np.full(ctx.n, np.nan)
     s = ctx.text("line_count")
@@ -667,6 +686,7 @@ def _check_lines(ctx: _Context) -> np.ndarray:
 
 
 def _check_capacity(ctx: _Context) -> dict[str, np.ndarray]:
+    """Capacity fields: numbers ≥ 0, one unit, permit ≤ EIA, last-year output ≤ capacity + 10 %."""
     caps = {name: _numbers(ctx, name, name.replace("_", " ")) for name in CAPACITY_FIELDS}
     units = {ctx.units[n] for n in CAPACITY_FIELDS if n in ctx.units}
     if len(units) > 1:
@@ -687,6 +707,7 @@ def _check_capacity(ctx: _Context) -> dict[str, np.ndarray]:
 
 
 def _check_misc_numbers(ctx: _Context) -> dict[str, np.ndarray]:
+    """Electricity, operating days, CEMS count, sub-metering and coordinate header units."""
     out = {"electricity": _numbers(ctx, "electricity", "electricity use")}
     unit = ctx.units.get("electricity")
     if unit is not None and _electricity_factor(unit) is None:
@@ -723,6 +744,7 @@ def _check_misc_numbers(ctx: _Context) -> dict[str, np.ndarray]:
 
 
 def _check_location(ctx: _Context) -> dict[str, np.ndarray]:
+    """Coordinates: warn when missing, error when outside China or swapped."""
     if not ctx.has("lat") and not ctx.has("lon"):
         ctx.file_problem("the file has no latitude/longitude (纬度/经度) columns; enterprises cannot be "
                          "shown on the map", severity="warning", row=ctx.header_row)
@@ -767,6 +789,7 @@ def _unit_factors(ctx: _Context, unit_field: str, value_field: str, parser, defa
 
 
 def _parse_bools(s: pd.Series) -> pd.arrays.BooleanArray:
+    """Yes/no text (是/否, yes/no, 1/0 …) to a nullable boolean array."""
     uniques, inverse = np.unique(s.to_numpy(dtype=object).astype(str), return_inverse=True)
     norm = [normalize_label(u) for u in uniques]
     mapped = [True if v in _BOOL_TRUE else False if v in _BOOL_FALSE else None for v in norm]
@@ -774,11 +797,13 @@ def _parse_bools(s: pd.Series) -> pd.arrays.BooleanArray:
 
 
 def _text_column(ctx: _Context, name: str) -> pd.Series:
+    """A text field as strings with missing values for blank cells."""
     s = ctx.text(name)
     return s.where(s != "", None).astype("str")
 
 
 def _canonical(ctx: _Context, nums: dict[str, np.ndarray]) -> pd.DataFrame:
+    """Build the canonical table (docs/ARCHITECTURE.md) from a run without errors."""
     schema = load_schema()
     g = grades()
     days = np.where(np.isnan(nums["operating_days"]), DEFAULT_OPERATING_DAYS, nums["operating_days"])
@@ -844,6 +869,7 @@ def _canonical(ctx: _Context, nums: dict[str, np.ndarray]) -> pd.DataFrame:
 
 
 def _validate(path: str | Path, build: bool = True) -> tuple[Problems, pd.DataFrame | None]:
+    """Read and check a file; return the problems and, when ``build`` and no errors, the table."""
     try:
         raw = read_table(path, scorer=header_score)
     except InputError as exc:

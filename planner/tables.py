@@ -165,6 +165,7 @@ def _looks_binary(text: str) -> bool:
 
 
 def _split_sample(lines: Sequence[str], delimiter: str) -> list[int]:
+    """Cell counts (trailing blanks trimmed) of the non-blank sample lines split by ``delimiter``."""
     reader = csv.reader(io.StringIO("\n".join(lines)), delimiter=delimiter)
     try:
         return [len(_trim(row)) for row in reader if any(c.strip() for c in row)]
@@ -368,6 +369,7 @@ def _column_name(i: int) -> str:
 
 def _build(path: str, rows: list[list[str]], header_idx: list[int], parts: HeaderParts,
            **meta) -> RawTable:
+    """Assemble a :class:`RawTable` from all rows given the chosen header rows."""
     width = len(parts)
     while width and not parts[width - 1]:
         width -= 1
@@ -414,6 +416,7 @@ def _is_column_numbering(row: Sequence[str], width: int) -> bool:
 
 
 def _text_rows(path: str, data: bytes) -> tuple[list[list[str]], dict]:
+    """Decode, check and split a text file into rows; also return encoding and delimiter."""
     decoded = decode_bytes(data)
     if decoded is None or _looks_binary(decoded[0]):
         raise InputError.single(
@@ -473,8 +476,11 @@ def read_table(path: str | Path, scorer: HeaderScorer | None = None) -> RawTable
         raise InputError.single(name, "the file does not exist")
     if p.is_dir():
         raise InputError.single(name, "this is a folder, not a file")
-    data = p.read_bytes()
-    if not data.strip() or data in (codecs.BOM_UTF8,) or not data.replace(codecs.BOM_UTF8, b"").strip():
+    try:
+        data = p.read_bytes()
+    except OSError as exc:
+        raise InputError.single(name, f"the file cannot be read: {exc.strerror or exc}") from None
+    if not data.removeprefix(codecs.BOM_UTF8).strip():
         raise InputError.single(name, "the file is empty")
     kind = _sniff_format(data)
     if kind == "xlsx":
@@ -492,6 +498,7 @@ def read_table(path: str | Path, scorer: HeaderScorer | None = None) -> RawTable
 
 
 def _read_xlsx_table(name: str, data: bytes, scorer: HeaderScorer | None) -> RawTable:
+    """Read the best-matching worksheet of a workbook."""
     sheets = _read_xlsx(name, data)
     best = None
     for sheet, rows in sheets:
