@@ -298,6 +298,10 @@ OTHER_SECTORS: dict[str, dict[str, float]] = {
     "other": {"SO2": 0.35, "NOx": 0.18, "PM": 0.08, "VOCs": 0.53},
 }
 
+#: Control types, in the order of docs/ARCHITECTURE.md.
+CONTROL_TYPES: tuple[str, ...] = ("key", "general", "guarantee", "exempt", "heating_boiler")
+#: Grades, in the order of data/policy/grades.csv.
+GRADES: tuple[str, ...] = tuple(pd.read_csv(GRADES_PATH, dtype=str)["grade"])
 CONTROL_ZH: dict[str, str] = {
     "key": "重点", "general": "一般", "guarantee": "保障类", "exempt": "豁免", "heating_boiler": "供暖锅炉",
 }
@@ -461,8 +465,7 @@ def make_demo_city(n_enterprises: int = DEFAULT_N_ENTERPRISES, seed: int = DEFAU
     size_pick = np.clip(0.5 + 0.3 * z + 0.2 * rng.standard_normal(n), 0.0, 0.999)
 
     # --- capacity, output value, electricity, days ------------------------------------------
-    cap_unit = np.array([a["cap_unit"] for a in arch], dtype=object)[a_idx]
-    big_unit = np.char.startswith(cap_unit.astype(str), "万")
+    big_unit = np.array([a["cap_unit"].startswith("万") for a in arch])[a_idx]
     decimals_scale = np.where(big_unit, 10.0, 1.0)
     permit = per("cap") * size ** 0.9 * np.exp(0.15 * rng.standard_normal(n))
     permit = np.maximum(np.round(permit * decimals_scale) / decimals_scale, 1.0)
@@ -478,32 +481,33 @@ def make_demo_city(n_enterprises: int = DEFAULT_N_ENTERPRISES, seed: int = DEFAU
     cems = np.floor(line_count * per("cems") + rng.random(n)).astype(np.int64)
 
     # --- control type, load cap ---------------------------------------------------------------
-    control = np.array([a["control"] for a in arch], dtype=object)[a_idx]
+    key_c, general_c, guarantee_c, exempt_c, boiler_c = range(len(CONTROL_TYPES))
+    control = np.array([CONTROL_TYPES.index(a["control"]) for a in arch])[a_idx]
     u_ctrl = rng.random(n)
     p_g, p_e = per("p_guarantee"), per("p_exempt")
-    can_change = np.isin(control, ["key", "general"])
-    control = np.where(can_change & (u_ctrl < p_g), "guarantee", control)
-    control = np.where(can_change & (u_ctrl >= p_g) & (u_ctrl < p_g + p_e), "exempt", control)
-    load_cap = np.where(control == "guarantee", rng.integers(10, 19, n) * 0.05, np.nan).round(2)
-    submeter_p = np.where(control == "key", 0.85, np.where(control == "heating_boiler", 0.2, 0.35))
+    can_change = (control == key_c) | (control == general_c)
+    control = np.where(can_change & (u_ctrl < p_g), guarantee_c, control)
+    control = np.where(can_change & (u_ctrl >= p_g) & (u_ctrl < p_g + p_e), exempt_c, control)
+    load_cap = np.where(control == guarantee_c, rng.integers(10, 19, n) * 0.05, np.nan).round(2)
+    submeter_p = np.where(control == key_c, 0.85, np.where(control == boiler_c, 0.2, 0.35))
     submetering = rng.random(n) < submeter_p
 
     # --- grades ------------------------------------------------------------------------------
     latent = -0.5 * z + np.sqrt(0.75) * rng.standard_normal(n)
     rank = _group_rank(a_idx, latent)
-    profile = np.array([a["profile"] for a in arch], dtype=object)[a_idx]
-    grade = np.full(n, "ungraded", dtype=object)
-    for name, mix in GRADE_PROFILES.items():
-        m = profile == name
-        if not m.any():
-            continue
-        labels = np.array([g for g, _ in mix], dtype=object)
+    profile_names = list(GRADE_PROFILES)
+    profile = np.array([profile_names.index(a["profile"]) for a in arch])[a_idx]
+    grade = np.full(n, GRADES.index("ungraded"))
+    for k, mix in enumerate(GRADE_PROFILES.values()):
+        m = profile == k
+        labels = np.array([GRADES.index(g) for g, _ in mix])
         cum = np.cumsum([p for _, p in mix])
         grade[m] = labels[np.minimum(np.searchsorted(cum, rank[m]), len(labels) - 1)]
-    industry = np.array([a["industry"] for a in arch], dtype=object)[a_idx]
-    a_plus = (grade == "A") & np.isin(industry, A_PLUS_INDUSTRIES) & (rank < A_PLUS_RANK)
-    grade[a_plus] = "A+"
-    grade[control == "exempt"] = "ungraded"
+    industry_names = list(pd.read_csv(INDUSTRIES_PATH, dtype=str)["industry"])
+    industry = np.array([industry_names.index(a["industry"]) for a in arch])[a_idx]
+    a_plus_ok = np.array([a["industry"] in A_PLUS_INDUSTRIES for a in arch])[a_idx]
+    grade[(grade == GRADES.index("A")) & a_plus_ok & (rank < A_PLUS_RANK)] = GRADES.index("A+")
+    grade[control == exempt_c] = GRADES.index("ungraded")
 
     # --- geography ------------------------------------------------------------------------------
     n_c = len(COUNTIES)
@@ -535,9 +539,7 @@ def make_demo_city(n_enterprises: int = DEFAULT_N_ENTERPRISES, seed: int = DEFAU
     margin = 0.01
     lat = np.round(np.clip(lat, EXTENT["lat_min"] + margin, EXTENT["lat_max"] - margin), 5)
     lon = np.round(np.clip(lon, EXTENT["lon_min"] + margin, EXTENT["lon_max"] - margin), 5)
-    county_names = np.array([c["name"] for c in COUNTIES], dtype=object)
-    town_table = np.array([c["towns"] + [""] * (max_towns - len(c["towns"])) for c in COUNTIES], dtype=object)
-    park_names = np.array([c["park"][0] if c["park"] else "" for c in COUNTIES], dtype=object)
+    town_table = [t for c in COUNTIES for t in c["towns"] + [""] * (max_towns - len(c["towns"]))]
 
     # --- names, descriptions -----------------------------------------------------------------
     word_pick = rng.random(n)
@@ -546,7 +548,6 @@ def make_demo_city(n_enterprises: int = DEFAULT_N_ENTERPRISES, seed: int = DEFAU
     prefix_pick = rng.random(n)
     words = np.empty(n, dtype=object)
     line_desc = np.empty(n, dtype=object)
-    product = np.array([a["product"] for a in arch], dtype=object)[a_idx]
     starts = np.r_[0, np.cumsum(counts)]
     for k, a in enumerate(arch):
         sl = slice(starts[k], starts[k + 1])
@@ -569,20 +570,18 @@ def make_demo_city(n_enterprises: int = DEFAULT_N_ENTERPRISES, seed: int = DEFAU
     trade = np.array(_NAME_FIRST, dtype=object)[f1] + np.array(_NAME_SECOND, dtype=object)[f2]
     same = np.array(_NAME_FIRST)[f1] == np.array(_NAME_SECOND)[f2]
     trade = np.where(same, np.array(_NAME_FIRST, dtype=object)[f1] + "泰", trade)
-    names = pd.Series(prefix + trade + words)
-    dup = names.groupby(names).cumcount().to_numpy()
-    names = np.where(dup > 0, names.to_numpy(dtype=object) + "第" + (dup + 1).astype(str).astype(object) + "分公司",
-                     names.to_numpy(dtype=object))
+    names = prefix + trade + words
+    codes, _ = pd.factorize(names)
+    dup = pd.Series(codes).groupby(codes).cumcount().to_numpy()
+    names = np.where(dup > 0, names + "第" + (dup + 1).astype(str).astype(object) + "分公司", names)
 
     # --- order rows like a bureau's list: county, then industry order, then biggest first -----
-    ind_order = {code: i for i, code in enumerate(pd.read_csv(INDUSTRIES_PATH, dtype=str)["industry"])}
-    ind_rank = np.array([ind_order[a["industry"]] for a in arch])[a_idx]
-    order = np.lexsort((-emis.sum(axis=1), ind_rank, county))
+    order = np.lexsort((-emis.sum(axis=1), industry, county))
 
     # --- codes ---------------------------------------------------------------------------------
     county_codes = np.array([c["code"] for c in COUNTIES], dtype=object)
     credit = _credit_codes(county_codes[county], _org_code_values(rng, n)).astype(object)
-    big_firm = ((control != "general") & (control != "exempt")) | (size > 2.0)
+    big_firm = ((control != general_c) & (control != exempt_c)) | (size > 2.0)
     permit_no = credit + "001" + np.where(big_firm, "P", "W")
     access = rng.integers(0, 1_000_000, n)
     access_code = pd.Series(access).map("{:06d}".format).to_numpy(dtype=object)
@@ -592,30 +591,30 @@ def make_demo_city(n_enterprises: int = DEFAULT_N_ENTERPRISES, seed: int = DEFAU
         "enterprise_id": None,
         "name": names,
         "credit_code": credit,
-        "county": county_names[county],
-        "town": town_table[county, town_idx],
-        "park": np.where(in_park, park_names[county], None),
-        "industry": industry,
-        "grade": grade,
-        "control_type": control,
+        "county": ([c["name"] for c in COUNTIES], county),
+        "town": (town_table, county * max_towns + town_idx),
+        "park": ([c["park"][0] if c["park"] else "" for c in COUNTIES], np.where(in_park, county, -1)),
+        "industry": (industry_names, industry),
+        "grade": (list(GRADES), grade),
+        "control_type": (list(CONTROL_TYPES), control),
         "load_cap": load_cap,
         "permit_no": permit_no,
         "line_count": line_count,
         "line_description": line_desc,
-        "main_product": product,
+        "main_product": ([a["product"] for a in arch], a_idx),
         "capacity_eia": eia,
         "capacity_permit": permit,
         "output_last_year": output,
-        "capacity_unit": cap_unit,
+        "capacity_unit": ([a["cap_unit"] for a in arch], a_idx),
         "output_value": output_value,
-        "output_value_unit": np.full(n, "万元/年", dtype=object),
+        "output_value_unit": (["万元/年"], np.zeros(n, dtype=np.int64)),
         "electricity": electricity,
         "operating_days": operating_days,
         "SO2": emis[:, 0],
         "NOx": emis[:, 1],
         "PM": emis[:, 2],
         "VOCs": emis[:, 3],
-        "emission_unit": np.full(n, "t/a", dtype=object),
+        "emission_unit": (["t/a"], np.zeros(n, dtype=np.int64)),
         "technical_max_cut": per("tmc"),
         "cems_count": cems,
         "power_submetering": submetering,
@@ -632,14 +631,16 @@ def make_demo_city(n_enterprises: int = DEFAULT_N_ENTERPRISES, seed: int = DEFAU
     for f in schema_fields:
         if f == "enterprise_id":
             continue
-        data[f] = np.asarray(cols[f])[order]
+        if isinstance(cols[f], tuple):  # (categories, codes); code -1 = missing
+            categories, codes = cols[f]
+            data[f] = pd.array(categories, dtype="str").take(codes[order], allow_fill=True)
+        elif cols[f].dtype == object:
+            data[f] = pd.array(cols[f][order], dtype="str")
+        else:
+            data[f] = cols[f][order]
+    data["enterprise_id"] = pd.array(np.char.add("E", np.char.zfill(np.arange(1, n + 1).astype(str), width)),
+                                     dtype="str")
     inv = pd.DataFrame(data)
-    inv.insert(0, "enterprise_id", [f"E{i:0{width}d}" for i in range(1, n + 1)])
-    str_cols = ["enterprise_id", "name", "credit_code", "county", "town", "park", "permit_no",
-                "line_description", "main_product", "capacity_unit", "output_value_unit", "emission_unit",
-                "access_code", "industry", "grade", "control_type"]
-    for c in str_cols:
-        inv[c] = inv[c].astype("string")
     inv = inv[schema_fields]
 
     # --- city ----------------------------------------------------------------------------------
