@@ -46,6 +46,10 @@ JSON contract (``planner compare --format json``; stable — new keys may be add
                            "delta_objective": float | null}]
     }
 
+A scenario path may end in ``@uniform``, ``@greedy`` or ``@rules_only`` to compare that baseline's
+plan of the scenario (e.g. the uniform cut 一刀切 against the optimised list); its name is then
+``<scenario>@<method>`` and its status ``optimal`` means that the baseline plan meets every target.
+
 A change is a firm × slot whose curtailment differs by more than :data:`TOLERANCE`, or whose
 measure text (or rule floor) differs.  Changes are sorted by scenario pair, then by the absolute
 change in loss (largest first).  All numbers are plain floats (JSON has no NaN: missing → null).
@@ -63,8 +67,8 @@ import pandas as pd
 
 from planner import POLLUTANTS
 
-__all__ = ["TOLERANCE", "scenario_report", "obligation_changes", "compare_results", "compare_files",
-           "to_text", "write_xlsx", "write_outputs"]
+__all__ = ["TOLERANCE", "BASELINE_METHODS", "scenario_report", "obligation_changes", "compare_results",
+           "compare_files", "baseline_result", "split_method", "to_text", "to_json", "write_xlsx", "write_outputs"]
 
 #: Curtailment differences below this are not changes.
 TOLERANCE = 1e-6
@@ -253,8 +257,76 @@ def compare_results(results: Sequence, files: Sequence[str | Path] | None = None
     return {"scenarios": reports, "changes": changes, "changes_by_pair": pairs}
 
 
+#: Baseline plans a scenario path may name with a suffix, e.g. ``demo_list.yaml@uniform``.
+BASELINE_METHODS = ("uniform", "greedy", "rules_only")
+
+
+def split_method(path: str | Path) -> tuple[str, str | None]:
+    """``"s.yaml@uniform"`` → ``("s.yaml", "uniform")``; a path without a known suffix is unchanged."""
+    text = str(path)
+    head, sep, tail = text.rpartition("@")
+    if sep and tail in BASELINE_METHODS:
+        return head, tail
+    return text, None
+
+
+def baseline_result(result, method: str):
+    """A solved scenario's baseline plan (uniform cut 一刀切, greedy, rules only) as a PlanResult.
+
+    The baseline is computed on the scenario's own PlanInputs (:mod:`planner.baselines`); when it
+    cannot meet the targets (uniform/greedy give up, or the floors alone fall short) the result's
+    status is ``"infeasible"`` and its plan is every firm at its (chain-propagated) ceiling for
+    uniform/greedy, at its floor for rules_only.  Its name is ``<scenario>@<method>``.
+    """
+    from types import SimpleNamespace
+
+    import xarray as xr
+
+    from planner import baselines as bl
+    from planner.inputs import effective_bounds
+    from planner.plan import PlanResult, schedule_table, summary_dict
+
+    if method not in BASELINE_METHODS:
+        raise ValueError(f"unknown baseline {method!r}; one of {', '.join(BASELINE_METHODS)}")
+    prepared = result.prepared
+    inp = prepared.inputs
+    b = getattr(bl, method)(inp)
+    lo, hi = effective_bounds(inp)
+    if b is None:
+        x = hi
+        red = inp["reducible"].transpose("enterprise", "slot", "pollutant").values
+        achieved = inp["credited"].transpose("slot", "pollutant").values + np.einsum("es,esp->sp", x, red)
+        ok = False
+    else:
+        x, achieved, ok = b.curtailment, b.achieved, b.meets_targets
+    target = inp["target"].transpose("slot", "pollutant").values
+    loss = inp["loss_at_full"].transpose("enterprise", "slot").values
+    coords_es = {"enterprise": inp["enterprise"].values, "slot": inp["slot"].values}
+    coords_sp = {"slot": inp["slot"].values, "pollutant": list(POLLUTANTS)}
+    reason = np.where(hi <= TOLERANCE, "exempt", np.where(x <= lo + TOLERANCE, "floor", method))
+    plan = SimpleNamespace(
+        curtailment=xr.DataArray(x, dims=("enterprise", "slot"), coords=coords_es),
+        reason=xr.DataArray(reason, dims=("enterprise", "slot"), coords=coords_es),
+        status="optimal" if ok else "infeasible",
+        objective=float((x * loss).sum() + inp["credited_loss"].values.sum()),
+        achieved=xr.DataArray(achieved, dims=("slot", "pollutant"), coords=coords_sp),
+        shortfall=xr.DataArray(np.maximum(target - achieved, 0.0), dims=("slot", "pollutant"), coords=coords_sp),
+        duals=None, solver=f"baseline:{method}", gap=0.0, timings={},
+        message=f"{method} baseline of {prepared.scenario.name}" + ("" if ok else " (cannot meet every target)"),
+    )
+    schedule = schedule_table(prepared, plan)
+    summary = summary_dict(prepared, plan, result.baselines)
+    summary["scenario"] = f"{prepared.scenario.name}@{method}"
+    # "optimal" here means the baseline plan meets every target (it is not a minimum-loss plan)
+    return PlanResult(prepared, plan, result.baselines, schedule, summary)
+
+
 def compare_files(paths: Sequence[str | Path]) -> tuple[dict, list]:
     """Solve each scenario file and compare them.
+
+    A path may end in ``@uniform``, ``@greedy`` or ``@rules_only`` to take that baseline's plan of
+    the scenario instead of the optimised one (:func:`baseline_result`); a scenario named twice is
+    solved once.
 
     Returns
     -------
@@ -263,7 +335,14 @@ def compare_files(paths: Sequence[str | Path]) -> tuple[dict, list]:
     """
     from planner.plan import run
 
-    results = [run(p) for p in paths]
+    solved: dict[str, object] = {}
+    results = []
+    for p in paths:
+        file, method = split_method(p)
+        key = str(Path(file).resolve())
+        if key not in solved:
+            solved[key] = run(file)
+        results.append(solved[key] if method is None else baseline_result(solved[key], method))
     return compare_results(results, [str(p) for p in paths]), results
 
 

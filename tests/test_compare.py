@@ -123,3 +123,36 @@ def test_text_report(pair):
     txt = to_text(compare_results(list(pair)))
     assert "total output loss" in txt and "infeasible" in txt
     assert "E2" in txt and "→" in txt
+
+
+def test_split_method():
+    from planner.compare import split_method
+
+    assert split_method("a/b.yaml@uniform") == ("a/b.yaml", "uniform")
+    assert split_method("a/b.yaml") == ("a/b.yaml", None)
+    assert split_method("a@b/c.yaml") == ("a@b/c.yaml", None)
+
+
+def test_cli_compare_with_uniform_baseline(tmp_path, repo, capsys):
+    """A real (tiny) scenario against its uniform-cut plan, through ``planner compare``."""
+    from test_export import TINY_SHARES, solve_tiny
+
+    from planner.cli import main
+
+    first = solve_tiny(tmp_path / "city", repo, extra=TINY_SHARES)
+    path = str(first.scenario.file)
+    code = main(["compare", path, path + "@uniform", "--format", "json", "--out", str(tmp_path / "out")])
+    doc = json.loads(capsys.readouterr().out)
+    assert code == 0
+    opt, uni = doc["scenarios"]
+    assert opt["name"] == "tiny" and uni["name"] == "tiny@uniform"
+    assert uni["file"] == path + "@uniform"
+    assert opt["objective"] == pytest.approx(first.summary["objective"])
+    assert uni["objective"] == pytest.approx(first.summary["baselines"]["uniform"])
+    assert uni["objective"] >= opt["objective"] - 1e-6
+    assert doc["changes"], "the uniform cut treats some firm differently"
+    assert all(c["to"] == "tiny@uniform" for c in doc["changes"])
+    assert (tmp_path / "out" / "compare.xlsx").is_file()
+    # text output
+    assert main(["compare", path, path + "@uniform"]) == 0
+    assert "tiny@uniform" in capsys.readouterr().out

@@ -3,7 +3,9 @@
 Solves each scenario and shows them side by side: status, total output loss, loss by slot,
 grade, county and industry, reductions against targets per pollutant and slot, firms curtailed,
 and the enterprises whose obligations changed against the first scenario.  The JSON document is
-described in :mod:`planner.compare`.
+described in :mod:`planner.compare`.  ``S.yaml@uniform`` (or ``@greedy``, ``@rules_only``) stands
+for that baseline's plan of scenario S, e.g. ``planner compare s.yaml s.yaml@uniform`` lists the
+firms the uniform cut (一刀切) treats differently from the optimised list.
 
 ``--out DIR`` writes ``compare.json``, ``compare.txt`` and ``compare.xlsx`` there; ``--format
 xlsx`` needs ``--out`` (default: the current folder).  Exit codes: 0 every scenario optimal, 1 some
@@ -19,7 +21,7 @@ from planner import compare
 
 
 def add_arguments(parser):
-    parser.add_argument("scenarios", nargs="+", metavar="SCENARIO", help="scenario YAML files; the first is the reference")
+    parser.add_argument("scenarios", nargs="+", metavar="SCENARIO", help="scenario YAML files (optionally FILE@uniform|@greedy|@rules_only); the first is the reference")
     parser.add_argument("--format", choices=("text", "json", "xlsx"), default="text")
     parser.add_argument("--out", metavar="DIR", help="folder for compare.json, compare.txt, compare.xlsx")
     parser.add_argument("--max-changes", type=int, default=40, help="changed firm×slot rows shown in text (default 40)")
