@@ -176,7 +176,8 @@ class Plan:
     timings : dict
         ``{"build", "solve", "verify"}`` seconds.
     reason : xarray.DataArray (enterprise, slot) of str
-        ``"exempt"`` (ceiling 0), ``"floor"`` (at the rule floor), ``"optimizer"`` (above it).
+        ``"exempt"`` (ceiling 0), ``"floor"`` (at the rule floor – carried forward along the chain
+        for firms that cannot toggle), ``"optimizer"`` (above it).
     messages : list of str
         Solver and status explanations.
     violations : list of str
@@ -748,6 +749,7 @@ def finish_plan(inputs: xr.Dataset, options: SolveOptions, raw: RawResult, t_bui
     if options.discrete:  # whole lines: the largest reachable share is the ceiling rounded down
         cols = line_columns(inputs, lo_e, hi, True)
         hi = np.where(cols.integer, cols.col_hi * cols.scale, hi)
+        lo_e = np.where(cols.integer, cols.col_lo * cols.scale, lo_e)  # floors rounded up to lines
     with np.errstate(divide="ignore", invalid="ignore"):
         max_share = np.where(target > 0, (credited + np.einsum("es,esp->sp", hi, red)) / np.where(
             target > 0, target, 1.0), np.inf)
@@ -770,7 +772,8 @@ def finish_plan(inputs: xr.Dataset, options: SolveOptions, raw: RawResult, t_bui
                 messages.append(
                     f"target not reachable: slot {slot.values[s]!s} {pol.values[p]!s}: short by "
                     f"{short[s, p]:.6g} t (max achievable share {max_share[s, p]:.4g} of the target)")
-        reason = np.where(ceiling <= BOUND_TOL, "exempt", np.where(x <= floor + 1e-7, "floor", "optimizer"))
+        # "floor": at the rule floor, carried forward along the chain where the firm cannot toggle
+        reason = np.where(ceiling <= BOUND_TOL, "exempt", np.where(x <= lo_e + 1e-7, "floor", "optimizer"))
     else:
         x = np.full((E, S), np.nan)
         achieved = np.full(target.shape, np.nan)

@@ -187,7 +187,12 @@ def verify_plan(inputs: xr.Dataset, plan, tol: float = 1e-6) -> list[str]:
         exempt = ceiling <= 1e-9
         if (exempt & (r != "exempt")).any():
             first(exempt & (r != "exempt"), "reason 'exempt' (ceiling 0)")
-        above = ~exempt & (x > floor + 1e-5)
+        lo_eff, hi_eff = _effective(inputs)
+        if _opt(plan, "discrete", False):  # the floor rounded up to whole lines is still the floor
+            ln = np.asarray(inputs["lines"].values, dtype=float)[:, None]
+            up, down = np.ceil(lo_eff * ln - 1e-7), np.floor(hi_eff * ln + 1e-7)
+            lo_eff = np.where((up <= down) & (hi_eff > lo_eff + 1e-9), up / ln, lo_eff)
+        above = ~exempt & (x > lo_eff + 1e-5)
         if (above & (r != "optimizer")).any():
             first(above & (r != "optimizer"), "reason 'optimizer' (cut above the floor)")
     return out
