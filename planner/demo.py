@@ -646,7 +646,7 @@ def make_demo_city(n_enterprises: int = DEFAULT_N_ENTERPRISES, seed: int = DEFAU
     # --- city ----------------------------------------------------------------------------------
     list_sum = {p: float(inv[p].sum()) for p in POLLUTANTS}
     share = {p: round(float(rng.uniform(*LIST_SHARE_RANGES[p])), 3) for p in POLLUTANTS}
-    totals = {p: float(np.ceil(list_sum[p] / share[p] / 10.0) * 10.0) for p in POLLUTANTS}
+    totals = {p: float(max(np.ceil(list_sum[p] / share[p] / 10.0) * 10.0, 10.0)) for p in POLLUTANTS}
     city = _city_dict(totals, list_sum, n, seed)
     return DemoCity(inventory=inv, city=city, seed=int(seed))
 
@@ -702,7 +702,14 @@ XLSX_GROUPS: list[tuple[str, list[tuple[str | None, str]]]] = [
 
 
 def xlsx_columns() -> list[tuple[str, str | None, str]]:
-    """The XLSX layout as ``(group, field, Chinese header)`` in column order (field None for 序号)."""
+    """The Chinese list layout of ``enterprises.xlsx``.
+
+    Returns
+    -------
+    list of (str, str or None, str)
+        ``(group header, canonical field, Chinese column header)`` in column order; the field is
+        None for 序号 (the row number).
+    """
     return [(g, f, zh) for g, cols in XLSX_GROUPS for f, zh in cols]
 
 
