@@ -18,6 +18,7 @@ Public API: :func:`load_schema`, :func:`validate_inventory`, :func:`read_invento
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -65,6 +66,8 @@ _DAYS_UNITS = {"d", "d/a", "天", "日", "天/年", "日/年", "days", "day"}
 _DEGREE_UNITS = {"°", "度", "deg", "degree", "degrees", "°n", "°e"}
 #: Headers of serial-number columns, which carry nothing and are skipped without a warning.
 _SERIAL_HEADERS = {"序号", "序", "no", "no.", "#", "编号序号", "index"}
+_TOTAL_WORDS = {"合计", "总计", "小计", "total", "sum", "合计:", "总计:"}
+_NOTE_PREFIXES = ("注", "说明", "备注", "填表", "制表", "审核", "联系人", "联系电话", "note")
 _BOOL_TRUE = {"是", "有", "yes", "y", "true", "1", "√", "✓"}
 _BOOL_FALSE = {"否", "无", "没有", "no", "n", "false", "0", "×", "✗"}
 
@@ -614,7 +617,26 @@ def _check_emissions(ctx: _Context) -> dict[str, np.ndarray]:
         bad = _unknown_units(units, parse_emission_unit)
         ctx.flag(bad, "emission_unit", lambda cell: f"unknown emission unit {cell!r} (use t/a, t/d, kg/a, "
                  "kg/d, 吨/年, 吨/日, 千克/年 or 千克/日)")
+        _check_unit_conflicts(ctx, "emission_unit", POLLUTANTS, parse_emission_unit, bad)
     return out
+
+
+def _check_unit_conflicts(ctx: _Context, unit_field: str, value_fields, parser, bad: np.ndarray) -> None:
+    """Report unit cells that contradict a unit written in the header of a value column."""
+    units = ctx.text(unit_field)
+    reported = bad.copy()
+    for name in value_fields:
+        header_unit = ctx.units.get(name)
+        if header_unit is None or parser(header_unit) is None:
+            continue
+        expected = parser(header_unit)
+        lookup = {u: u != "" and parser(u) is not None and parser(u) != expected
+                  for u in pd.unique(units.to_numpy())}
+        conflict = units.map(lookup).to_numpy(dtype=bool) & ~reported
+        column = ctx.header(name)
+        ctx.flag(conflict, unit_field, lambda cell, h=header_unit, c=column:
+                 f"unit {cell!r} contradicts the unit {h!r} in the header of column {c!r}")
+        reported |= conflict
 
 
 def _unknown_units(units: pd.Series, parser) -> np.ndarray:
@@ -636,6 +658,7 @@ def _check_output_value(ctx: _Context) -> np.ndarray:
         bad = _unknown_units(ctx.text("output_value_unit"), parse_money_unit)
         ctx.flag(bad, "output_value_unit", lambda cell: f"unknown output value unit {cell!r} (use 万元/年, "
                  "万元/日, 元/年, 亿元/年 …)")
+        _check_unit_conflicts(ctx, "output_value_unit", ("output_value",), parse_money_unit, bad)
     return values
 
 
@@ -868,14 +891,41 @@ def _canonical(ctx: _Context, nums: dict[str, np.ndarray]) -> pd.DataFrame:
 # entry points
 
 
+def _drop_non_enterprise_rows(raw: RawTable) -> tuple[RawTable, Problems]:
+    """Take totals rows (合计/总计/小计) and note rows (a single cell starting 注/说明/填表人 …) out
+    of the table, with a warning for each, so that they are neither read nor reported as broken
+    enterprises."""
+    frame = raw.frame
+    skipped = Problems()
+    if frame.empty:
+        return raw, skipped
+    total = np.zeros(len(frame), dtype=bool)
+    for col in list(frame.columns)[:4]:
+        words = frame[col].str.replace(r"\s+", "", regex=True).str.casefold()
+        total |= words.isin(_TOTAL_WORDS).to_numpy()
+    filled = (frame != "").sum(axis=1).to_numpy()
+    note = np.zeros(len(frame), dtype=bool)
+    for i in np.flatnonzero((filled == 1) & ~total):
+        cell = next(c for c in frame.iloc[i] if c != "").strip().casefold()
+        note[i] = cell.startswith(_NOTE_PREFIXES)
+    for i in np.flatnonzero(total | note):
+        what = ("this row looks like a totals row (合计); it is not read as an enterprise" if total[i]
+                else "this row holds a note, not an enterprise; it is not read")
+        skipped.warning(raw.path, int(frame.index[i]), None, what)
+    if skipped.items:
+        raw = dataclasses.replace(raw, frame=frame[~(total | note)])
+    return raw, skipped
+
+
 def _validate(path: str | Path, build: bool = True) -> tuple[Problems, pd.DataFrame | None]:
     """Read and check a file; return the problems and, when ``build`` and no errors, the table."""
     try:
         raw = read_table(path, scorer=header_score)
     except InputError as exc:
         return exc.problems, None
+    raw, skipped = _drop_non_enterprise_rows(raw)
     ctx = _Context(raw)
-    for p in raw.problems:
+    for p in [*raw.problems, *skipped]:
         ctx._add(p.row, p.column, p.message, p.severity, 10**6)
     _map_columns(ctx)
     if ctx.n == 0:

@@ -411,3 +411,37 @@ def test_credit_code_turned_into_a_number_by_excel(tmp_path):
     assert found(problems) == [(2, "credit_code", "invalid credit code '9.1110108E+17': credit code must have 18 "
                                                   "characters, not 13 (it looks like a spreadsheet turned the "
                                                   "code into a number; format the column as text)")]
+
+
+def test_unit_cell_contradicting_header_unit(tmp_path):
+    def renamed(row):
+        row["二氧化硫(t/a)"] = row.pop("SO2")
+        row["产值(万元/日)"] = row.pop("output_value")
+        return row
+
+    headers = [h for h in HEADERS if h not in ("SO2", "output_value")]
+    problems = check(tmp_path, renamed(ent(0, emission_unit="kg/d", output_value_unit="万元/年")),
+                     renamed(ent(1, emission_unit="t/a", output_value_unit="万元/日")), headers=headers)
+    assert found(problems) == [
+        (2, "emission_unit", "unit 'kg/d' contradicts the unit 't/a' in the header of column '二氧化硫(t/a)'"),
+        (2, "output_value_unit", "unit '万元/年' contradicts the unit '万元/日' in the header of column '产值(万元/日)'"),
+    ]
+
+
+def test_totals_and_note_rows_are_set_aside_with_a_warning(tmp_path):
+    path = write(tmp_path, [ent(0), ent(1)])
+    text = path.read_text(encoding="utf-8")
+    text += "合计,,,,,,,,2000,20,40,10,2,,\n注：排放量为2024年数据\n"
+    path.write_text(text, encoding="utf-8")
+    problems = validate_inventory(path)
+    assert problems.ok
+    assert found(problems, "warning") == [
+        (4, None, "this row looks like a totals row (合计); it is not read as an enterprise"),
+        (5, None, "this row holds a note, not an enterprise; it is not read"),
+    ]
+
+
+def test_single_cell_enterprise_row_is_still_an_error(tmp_path):
+    path = write(tmp_path, [ent(0)])
+    path.write_text(path.read_text(encoding="utf-8") + "E9,Lonely Works\n", encoding="utf-8")
+    assert any(p.row == 3 for p in validate_inventory(path).errors)
