@@ -293,3 +293,18 @@ def test_300k_enterprises():
     assert big["credit_code"].is_unique
     assert big["enterprise_id"].is_unique
     assert big["lat"].between(EXTENT["lat_min"], EXTENT["lat_max"]).all()
+
+
+@pytest.mark.parametrize("n", [1, 2, 37])
+def test_tiny_cities_are_valid(n, tmp_path):
+    small = make_demo_city(n, seed=n)
+    assert len(small.inventory) == n
+    assert all(v > 0 for v in small.city["total_emissions"].values())
+    write_demo_city(small, tmp_path)
+    assert read_city(tmp_path / "city.yaml")["total_emissions"]["SO2"] > 0
+    assert len(read_inventory(tmp_path / "enterprises.csv").table) == n
+
+
+def test_rejects_non_positive_size():
+    with pytest.raises(ValueError, match="at least 1"):
+        make_demo_city(0)
