@@ -8,6 +8,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from planner.aqi import aqi_table, iaqi, load_breakpoints, normalise_edition, primary_pollutant
 from planner.problems import InputError
@@ -218,3 +220,18 @@ def test_validation_missing_table(tmp_path):
     p = _write(tmp_path, lambda lines: [ln for ln in lines if not ln.startswith("2012,O3,8h")])
     with pytest.raises(InputError, match="missing breakpoints for O3 8h in HJ 633-2012"):
         load_breakpoints(p)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.sampled_from([("PM2.5", "24h"), ("PM10", "24h"), ("SO2", "24h"), ("NO2", "24h"), ("CO", "24h"), ("O3", "1h")]),
+    st.sampled_from(["2012", "2026"]),
+    st.floats(0, 3000, allow_nan=False),
+    st.floats(0, 3000, allow_nan=False),
+)
+def test_iaqi_monotone_integer_and_bounded(table, edition, a, b):
+    pol, avg = table
+    lo, hi = sorted((a, b))
+    ia, ib = iaqi([lo, hi], pol, avg, edition)
+    assert 0 <= ia <= ib <= 500
+    assert ia == int(ia) and ib == int(ib)
