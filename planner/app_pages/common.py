@@ -243,6 +243,18 @@ def pct(v) -> str:
     return f"{100 * v:.1f}%"
 
 
+def industry_name(code: str) -> str:
+    """Chinese industry name in the Chinese UI (the code in English)."""
+    if lang() != "zh":
+        return str(code)
+    try:
+        from planner.inventory import industries
+
+        return str(industries()["name_zh"].get(str(code), code))
+    except Exception:  # noqa: BLE001 - a label must never break a page
+        return str(code)
+
+
 def status_text(status: str | None) -> str:
     return tr(f"status.{status}") if status else "–"
 

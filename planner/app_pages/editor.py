@@ -15,6 +15,7 @@ from planner.app_pages.common import (
     current_file,
     fmt_money,
     guarded,
+    industry_name,
     lvl,
     require_official,
     set_overrides,
@@ -47,41 +48,52 @@ def _grid_key(path: Path, filters: tuple) -> str:
 def results_row(summary: dict, before: dict | None) -> None:
     d = summary_delta(before["summary"] if before else None, summary)
     c = st.columns(3)
-    c[0].metric(tr("overview.status"), status_text(summary.get("status")))
     delta = None if d["loss_change"] is None or before is None else f"{d['loss_change']:+,.1f}"
-    c[1].metric(tr("overview.total_loss"), fmt_money(summary.get("objective")), delta=delta, delta_color="inverse")
+    c[0].metric(tr("overview.total_loss"), fmt_money(summary.get("objective")), delta=delta, delta_color="inverse")
     cd = None
     if before is not None and d["curtailed_before"] is not None:
         cd = f"{(d['curtailed_after'] or 0) - d['curtailed_before']:+d}"
-    c[2].metric(tr("overview.curtailed"), f"{summary.get('curtailed_enterprises', 0)}", delta=cd, delta_color="off")
+    c[1].metric(tr("overview.curtailed"), f"{summary.get('curtailed_enterprises', 0)}", delta=cd, delta_color="off")
+    ok = summary.get("status") == "optimal"
+    (c[2].success if ok else c[2].warning)(f"{tr('overview.status')}：{status_text(summary.get('status'))}")
 
 
 def grid(result: dict, path: Path, overrides: dict):
     table = result["table"]
     f1, f2, f3 = st.columns(3)
-    county = f1.multiselect(tr("editor.county"), sorted(table["county"].astype(str).unique()), key="f_county")
-    industry = f2.multiselect(tr("editor.industry"), sorted(table["industry"].astype(str).unique()), key="f_industry")
-    grade = f3.multiselect(tr("editor.grade"), sorted(table["grade"].astype(str).unique()), key="f_grade")
+    county = f1.multiselect(tr("editor.county"), sorted(table["county"].astype(str).unique()), key="f_county",
+                         placeholder=tr("editor.all"))
+    industry = f2.multiselect(tr("editor.industry"), sorted(table["industry"].astype(str).unique()), key="f_industry",
+                           placeholder=tr("editor.all"), format_func=industry_name)
+    grade = f3.multiselect(tr("editor.grade"), sorted(table["grade"].astype(str).unique()), key="f_grade",
+                        placeholder=tr("editor.all"), format_func=lambda g: tr(f"grade.{g}"))
     shown = editor_frame(table, overrides, result["schedule"], county=county, industry=industry, grade=grade)
     st.caption(tr("editor.rows", n=len(shown), total=len(table)))
+    # Editable columns first, fixed widths (the browser test clicks cells by position).
     cfg = {
-        "name": st.column_config.TextColumn(tr("col.name"), disabled=True),
+        "_index": st.column_config.TextColumn(tr("col.enterprise_id"), width="small"),
+        "name": st.column_config.TextColumn(tr("col.name"), disabled=True, width="medium"),
         "county": st.column_config.TextColumn(tr("col.county"), disabled=True),
         "industry": st.column_config.TextColumn(tr("col.industry"), disabled=True),
         "control_type": st.column_config.TextColumn(tr("col.control_type"), disabled=True),
         "emissions": st.column_config.NumberColumn(tr("col.emissions"), format="%.3f", disabled=True),
-        "grade": st.column_config.SelectboxColumn(tr("col.grade"), options=grade_options(), required=True),
+        "grade": st.column_config.SelectboxColumn(tr("editor.grade_short"), options=grade_options(), required=True,
+                                                  width="small"),
         "lock": st.column_config.NumberColumn(tr("col.lock"), min_value=0.0, max_value=1.0, step=0.05, format="%.2f",
-                                              help=tr("editor.lock_help")),
-        "exempt": st.column_config.CheckboxColumn(tr("col.exempt"), help=tr("editor.exempt_help")),
+                                              help=tr("editor.lock_help"), width="small"),
+        "exempt": st.column_config.CheckboxColumn(tr("col.exempt"), help=tr("editor.exempt_help"), width="small"),
         "ceiling": st.column_config.NumberColumn(tr("col.ceiling"), min_value=0.0, max_value=1.0, step=0.05,
-                                                 format="%.2f", help=tr("editor.ceiling_help")),
+                                                 format="%.2f", help=tr("editor.ceiling_help"), width="small"),
     }
     for lv in ALERT_LEVELS:
-        cfg[f"cut_{lv}"] = st.column_config.ProgressColumn(tr("editor.cut_at", level=lvl(lv)), min_value=0.0,
-                                                           max_value=1.0, format="percent")
+        cfg[f"cut_{lv}"] = st.column_config.ProgressColumn(tr("editor.cut_at", level=tr(f"level_short.{lv}")), min_value=0.0,
+                                                           max_value=1.0, format="percent", width="small")
+    shown = shown.assign(industry=shown["industry"].map(industry_name))  # display only; not an editable column
     disabled = [c for c in shown.columns if c not in ("grade", "lock", "exempt", "ceiling")]
+    order = ["name", "grade", "lock", "exempt", "ceiling", *[f"cut_{lv}" for lv in ALERT_LEVELS],
+             "county", "industry", "control_type", "emissions"]
     edited = st.data_editor(shown, column_config=cfg, disabled=disabled, num_rows="fixed", height=420,
+                            column_order=[c for c in order if c in shown.columns], row_height=35, placeholder="",
                             key=_grid_key(path, (tuple(county), tuple(industry), tuple(grade))))
     return shown, edited
 
@@ -103,11 +115,14 @@ def changes_section(before: dict, result: dict, overrides: dict) -> None:
     st.subheader(tr("editor.what_changed"))
     od = overrides_diff(before["overrides"], overrides)
     if not od.empty:
-        st.dataframe(od.astype(str).rename(columns=lambda c: tr(f"col.{c}")), hide_index=True, key="override_diff")
+        od = od.map(lambda v: "–" if v is None else str(v))
+        st.dataframe(od.rename(columns=lambda c: tr(f"col.{c}")), hide_index=True, key="override_diff")
     ch = what_changed(before["schedule"], result["schedule"])
     if ch.empty:
         st.info(tr("editor.no_plan_change"))
         return
+    if (ch["slot"] == ch["level"]).all():  # list mode: the slot is the level
+        ch = ch.drop(columns=["slot"])
     ch["level"] = ch["level"].map(lvl)
     st.caption(tr("editor.changed_rows", n=len(ch)))
     st.dataframe(ch.rename(columns=lambda c: tr(f"col.{c}")), hide_index=True, key="changes_table",

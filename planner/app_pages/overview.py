@@ -176,21 +176,20 @@ def targets_chart(summary: dict) -> None:
 
 def metrics_row(summary: dict) -> None:
     m = loss_metrics(summary)
-    c = st.columns(5)
-    c[0].metric(tr("overview.status"), status_text(summary.get("status")))
-    c[1].metric(tr("overview.total_loss"), fmt_money(m["objective"]))
-    c[2].metric(tr("overview.saving_uniform"), fmt_money(m["saving_vs_uniform"]),
+    c = st.columns(4)
+    c[0].metric(tr("overview.total_loss"), fmt_money(m["objective"]))
+    c[1].metric(tr("overview.saving_uniform"), fmt_money(m["saving_vs_uniform"]),
                 delta=pct(m["saving_pct_vs_uniform"]) if m["saving_pct_vs_uniform"] is not None else None)
-    c[3].metric(tr("overview.saving_greedy"), fmt_money(m["saving_vs_greedy"]),
+    c[2].metric(tr("overview.saving_greedy"), fmt_money(m["saving_vs_greedy"]),
                 delta=pct(m["saving_pct_vs_greedy"]) if m["saving_pct_vs_greedy"] is not None else None)
-    c[4].metric(tr("overview.curtailed"), f"{summary.get('curtailed_enterprises', 0)} / {summary.get('enterprises', 0)}")
+    c[3].metric(tr("overview.curtailed"), f"{summary.get('curtailed_enterprises', 0)} / {summary.get('enterprises', 0)}")
 
 
 def diagnosis(summary: dict) -> None:
     short = shortfalls(summary)
     status = summary.get("status")
     if status == "optimal" and short.empty:
-        st.success(tr("overview.all_met"))
+        st.success(f"{tr('overview.status')}：{status_text(status)}。{tr('overview.all_met')}")
         return
     st.error(tr("overview.not_met", status=status_text(status)))
     if summary.get("message"):
@@ -198,6 +197,8 @@ def diagnosis(summary: dict) -> None:
     if not short.empty:
         st.write(tr("overview.shortfall_help"))
         view = short[["slot", "level", "pollutant", "target", "achieved", "shortfall", "dual"]].copy()
+        if (view["slot"] == view["level"]).all():  # list mode: the slot is the level
+            view = view.drop(columns=["slot"])
         view["level"] = view["level"].map(lvl)
         st.dataframe(view.rename(columns=lambda c: tr(f"col.{c}")), hide_index=True)
 

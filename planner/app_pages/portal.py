@@ -18,6 +18,7 @@ from planner.access import Throttle, portal_login
 from planner.app_pages.common import (
     fmt_money,
     guarded,
+    industry_name,
     lvl,
     pct,
     portal_scenario_file,
@@ -80,11 +81,11 @@ def own_sheet(sc, eid: str) -> None:
         return
     me = table.loc[eid]
     st.subheader(str(me["name"]))
-    c = st.columns(4)
-    c[0].metric(tr("col.credit_code"), str(me["credit_code"]))
-    c[1].metric(tr("col.grade"), tr(f"grade.{me['grade']}"))
-    c[2].metric(tr("col.industry"), str(me["industry"]))
-    c[3].metric(tr("col.line_count"), int(me["line_count"]))
+    st.markdown(f"{tr('col.credit_code')}：`{me['credit_code']}`")
+    c = st.columns(3)
+    c[0].metric(tr("col.grade"), tr(f"grade.{me['grade']}"))
+    c[1].metric(tr("col.industry"), industry_name(me["industry"]))
+    c[2].metric(tr("col.line_count"), int(me["line_count"]))
     if str(me.get("line_description", "") or "") not in ("", "nan", "None"):
         st.caption(f"{tr('col.line_description')}: {me['line_description']}")
     ob = obligations(result["schedule"], table, eid)
