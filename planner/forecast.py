@@ -201,6 +201,9 @@ def validate_forecast(ds: xr.Dataset, label: str = "forecast") -> xr.Dataset:
     dims = ("time", "station", "member") if "member" in ds.dims else ("time", "station")
     out = xr.Dataset(coords={d: ds[d].values for d in dims})
     out = out.assign_coords(station=out["station"].astype(str))
+    # keep station metadata (name, lat, lon) given along the station dimension
+    extra = {k: ("station", ds[k].values) for k in ds.coords if k not in dims and ds[k].dims == ("station",)}
+    out = out.assign_coords(extra)
     for sp in SPECIES:
         da = ds[sp].transpose(*dims).astype(float)
         unit = str(da.attrs.get("units", UNITS[sp]))
