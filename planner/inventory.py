@@ -900,14 +900,17 @@ def _drop_non_enterprise_rows(raw: RawTable) -> tuple[RawTable, Problems]:
     if frame.empty:
         return raw, skipped
     total = np.zeros(len(frame), dtype=bool)
-    for col in list(frame.columns)[:4]:
-        words = frame[col].str.replace(r"\s+", "", regex=True).str.casefold()
-        total |= words.isin(_TOTAL_WORDS).to_numpy()
-    filled = (frame != "").sum(axis=1).to_numpy()
     note = np.zeros(len(frame), dtype=bool)
-    for i in np.flatnonzero((filled == 1) & ~total):
-        cell = next(c for c in frame.iloc[i] if c != "").strip().casefold()
-        note[i] = cell.startswith(_NOTE_PREFIXES)
+    for col in list(frame.columns)[:4]:
+        cells = frame[col]
+        short = (cells.str.len() <= 12).to_numpy()
+        words = cells[short].str.replace(r"\s+", "", regex=True).str.casefold()
+        total[short] |= words.isin(_TOTAL_WORDS).to_numpy()
+        note |= cells.str.strip().str.casefold().str.startswith(_NOTE_PREFIXES).to_numpy(
+            dtype=bool, na_value=False)
+    note &= ~total
+    for i in np.flatnonzero(note):
+        note[i] = sum(1 for c in frame.iloc[i] if c.strip()) == 1
     for i in np.flatnonzero(total | note):
         what = ("this row looks like a totals row (合计); it is not read as an enterprise" if total[i]
                 else "this row holds a note, not an enterprise; it is not read")

@@ -243,3 +243,12 @@ def test_xlsx_with_chinese_two_row_header(tmp_path, zh_inventory):
     expected = zh_inventory.table.assign(row=[4, 5, 6])
     pd.testing.assert_frame_equal(inv.table, expected)
     assert inv.table[list(POLLUTANTS)].iloc[0].tolist() == pytest.approx([1.0, 2.0, 0.1, 0.01])
+
+
+def test_totals_row_not_read_as_enterprise(tmp_path, zh_inventory):
+    totals = ["合  计", "", "", "", "", "", "", "", "", "", "", "", "", "38000", "395", "790", "43", "11", "", "",
+              ""]
+    inv = read_inventory(write_csv(tmp_path / "t.csv", ZH_HEADERS, [*ZH_ROWS, totals]))
+    pd.testing.assert_frame_equal(inv.table, zh_inventory.table)
+    assert [(p.row, p.message) for p in inv.problems.warnings] == [
+        (5, "this row looks like a totals row (合计); it is not read as an enterprise")]
