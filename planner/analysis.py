@@ -549,6 +549,7 @@ def measure_effectiveness(result) -> dict[str, pd.DataFrame]:
     -------
     dict of pandas.DataFrame
         ``"by_group"``: one row per industry × measure type with ``firms``, ``loss`` (万元),
+        where the cuts the optimizer added above the rule floors form the type ``optimizer_extra``;
         ``reduction_<P>`` (tonne-days: t/d × the days each slot stands for), ``t_per_10k_<P>``
         (tonnes removed per 万元 of output lost) and ``target_share_per_10k`` (share of the
         targets met per 万元, summed over pollutants);
@@ -563,17 +564,27 @@ def measure_effectiveness(result) -> dict[str, pd.DataFrame]:
     table = result.prepared.table
     industry = sched["enterprise_id"].astype(str).map(table["industry"].astype(str).to_dict())
     target = pd.DataFrame(inp["target"].transpose("slot", "pollutant").values, index=days.index, columns=list(POLLUTANTS))
-    g = pd.DataFrame({"industry": industry.to_numpy(), "measure_type": sched["measure_type"].astype(str).to_numpy(),
-                      "enterprise_id": sched["enterprise_id"].astype(str).to_numpy(),
-                      "loss": sched["output_loss"].astype(float).to_numpy()})
-    share_sum = np.zeros(len(sched))
-    for p in POLLUTANTS:
-        red = sched[f"reduction_{p}"].astype(float).to_numpy()
-        g[f"reduction_{p}"] = red * d
-        t = sched["slot"].astype(str).map(target[p]).to_numpy()
-        share_sum += np.where(t > 0, red / np.where(t > 0, t, 1.0), 0.0) * d
-    g["target_share_days"] = share_sum
-    g = g[g["loss"] > 0]
+    x = sched["curtailment"].astype(float).to_numpy()
+    fl = np.minimum(sched["floor"].astype(float).to_numpy(), x)
+    extra = np.maximum(x - fl, 0.0)
+    # split each firm × slot into its rule-floor part (credited to the measure type) and the part the
+    # optimizer added above the floor (type "optimizer_extra"); loss and reductions are linear in x
+    parts = []
+    for part, share in (("floor", fl), ("extra", extra)):
+        frac = np.divide(share, x, out=np.zeros_like(x), where=x > 0)
+        mtype = sched["measure_type"].astype(str).to_numpy() if part == "floor" else np.full(len(x), "optimizer_extra")
+        g = pd.DataFrame({"industry": industry.to_numpy(), "measure_type": mtype,
+                          "enterprise_id": sched["enterprise_id"].astype(str).to_numpy(),
+                          "loss": sched["output_loss"].astype(float).to_numpy() * frac})
+        share_sum = np.zeros(len(sched))
+        for p in POLLUTANTS:
+            red = sched[f"reduction_{p}"].astype(float).to_numpy() * frac
+            g[f"reduction_{p}"] = red * d
+            t = sched["slot"].astype(str).map(target[p]).to_numpy()
+            share_sum += np.where(t > 0, red / np.where(t > 0, t, 1.0), 0.0) * d
+        g["target_share_days"] = share_sum
+        parts.append(g[g["loss"] > 0])
+    g = pd.concat(parts, ignore_index=True)
     agg = g.groupby(["industry", "measure_type"]).agg(
         firms=("enterprise_id", "nunique"), loss=("loss", "sum"),
         **{f"reduction_{p}": (f"reduction_{p}", "sum") for p in POLLUTANTS},
@@ -583,9 +594,6 @@ def measure_effectiveness(result) -> dict[str, pd.DataFrame]:
     agg["target_share_per_10k"] = agg["target_share_days"] / agg["loss"]
     agg = agg.drop(columns="target_share_days").sort_values("target_share_per_10k", ascending=False).reset_index()
 
-    x = sched["curtailment"].astype(float).to_numpy()
-    fl = np.minimum(sched["floor"].astype(float).to_numpy(), x)
-    extra = np.maximum(x - fl, 0.0)
     rows = []
     credited = inp["credited"].transpose("slot", "pollutant").values
     for i, slot in enumerate(days.index):
