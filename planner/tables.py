@@ -235,11 +235,10 @@ def _sheet_rows(ws, merged: bool) -> list[list[str]]:
     """All rows of a worksheet as text; row ``i`` of the result is Excel row ``i + 1``."""
     rows = [[_cell_text(v) for v in r] for r in ws.iter_rows(min_row=1, values_only=True)]
     if merged:
-        # Fill every cell of a merged range that touches the first rows with the top-left value,
-        # so a group label spans the columns it was merged across.
+        # Fill every cell of a merged range with its top-left value, as the user sees it: a group
+        # label spans the columns it was merged across, a county merged over several enterprise
+        # rows belongs to each of them.
         for rng in ws.merged_cells.ranges:
-            if rng.min_row > HEADER_SEARCH_ROWS + 4:
-                continue
             top = rows[rng.min_row - 1][rng.min_col - 1] if rng.min_row <= len(rows) else ""
             for r in range(rng.min_row, min(rng.max_row, len(rows)) + 1):
                 row = rows[r - 1]

@@ -242,3 +242,15 @@ def test_column_numbering_row_is_part_of_the_header(tmp_path):
 def test_a_data_row_is_not_mistaken_for_numbering(tmp_path):
     table = read_table(_write_bytes(tmp_path, b"a,b,c,d\n1,2,3,5\n"))
     assert table.rows == [2]
+
+
+def test_xlsx_cells_merged_over_data_rows_belong_to_each_row(tmp_path):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["区县", "企业名称"])
+    ws.append(["莲池区", "甲"])
+    ws.append([None, "乙"])
+    ws.merge_cells("A2:A3")
+    wb.save(tmp_path / "m.xlsx")
+    table = read_table(tmp_path / "m.xlsx")
+    assert table.frame[0].tolist() == ["莲池区", "莲池区"]
