@@ -60,7 +60,10 @@ def _stations(city: dict | None) -> list[dict]:
     return out
 
 
-def make_demo_forecast(city: dict | None = None, seed: int = 20261210, members: int = MEMBERS) -> xr.Dataset:
+DEFAULT_SEED = 20261210
+
+
+def make_demo_forecast(city: dict | None = None, seed: int = DEFAULT_SEED, members: int = MEMBERS) -> xr.Dataset:
     """Build the demo forecast dataset.
 
     Parameters
@@ -133,7 +136,7 @@ def make_demo_forecast(city: dict | None = None, seed: int = 20261210, members: 
     return ds
 
 
-def write_demo_forecast(city: dict | None = None, out_dir: str | Path | None = None, seed: int = 20261210) -> Path:
+def write_demo_forecast(city: dict | None = None, out_dir: str | Path | None = None, seed: int = DEFAULT_SEED) -> Path:
     """Write ``forecast.nc`` and ``forecast.csv`` (long format) to ``out_dir``.
 
     Parameters

@@ -13,6 +13,7 @@ import time
 
 from planner import DATA_DIR
 from planner.demo import DEFAULT_N_ENTERPRISES, DEFAULT_SEED, make_demo_city, write_demo_city
+from planner.demo_forecast import DEFAULT_SEED as FORECAST_SEED
 from planner.demo_forecast import write_demo_forecast
 
 
@@ -22,6 +23,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"number of enterprises (default {DEFAULT_N_ENTERPRISES})")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, metavar="S",
                         help=f"random seed (default {DEFAULT_SEED})")
+    parser.add_argument("--forecast-seed", type=int, default=FORECAST_SEED, metavar="S",
+                        help=f"random seed of the demo forecast (default {FORECAST_SEED})")
     parser.add_argument("--out", default=str(DATA_DIR / "demo_city"), metavar="DIR",
                         help="output folder (default data/demo_city)")
 
@@ -40,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     city = make_demo_city(args.enterprises, args.seed)
     paths = write_demo_city(city, args.out)
-    paths["forecast"] = write_demo_forecast(city.city, args.out, args.seed)
+    paths["forecast"] = write_demo_forecast(city.city, args.out, args.forecast_seed)
     elapsed = time.perf_counter() - start
     totals = city.city["total_emissions"]
     inv = city.inventory
