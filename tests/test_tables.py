@@ -254,3 +254,11 @@ def test_xlsx_cells_merged_over_data_rows_belong_to_each_row(tmp_path):
     wb.save(tmp_path / "m.xlsx")
     table = read_table(tmp_path / "m.xlsx")
     assert table.frame[0].tolist() == ["莲池区", "莲池区"]
+
+
+def test_charset_normalizer_is_the_last_resort(tmp_path):
+    # Neither UTF-8 nor GB18030 (0xE9 followed by "," is not a GB18030 pair).
+    data = "name,county\nCafé Müller,Köln\nBäckerei Süß,München\n".encode("cp1252")
+    table = read_table(_write_bytes(tmp_path, data))
+    assert table.encoding not in ("utf-8", "gb18030")
+    assert table.frame[0].tolist() == ["Café Müller", "Bäckerei Süß"]
