@@ -609,3 +609,103 @@ def measure_effectiveness(result) -> dict[str, pd.DataFrame]:
                          "floor_share": f_part / t if t > 0 else None,
                          "optimizer_share": o_part / t if t > 0 else None})
     return {"by_group": agg, "sources": pd.DataFrame(rows)}
+
+
+# --------------------------------------------------------------------------- command line
+def _records(df: pd.DataFrame) -> list[dict]:
+    out = []
+    for rec in df.to_dict(orient="records"):
+        out.append({k: (None if isinstance(v, float) and math.isnan(v) else (v.item() if isinstance(v, np.generic) else v))
+                    for k, v in rec.items()})
+    return out
+
+
+def report(result, shares: Iterable[float] = _DEFAULT_SHARES, level: str | None = None, top: int = 5,
+           budgets: Sequence[float] | None = None) -> dict:
+    """Every analysis of a solved scenario as one JSON-ready document.
+
+    Keys: ``scenario``, ``status``, ``objective``; ``curve`` (rows of :func:`least_cost_curve`) with
+    ``curve_level``, ``max_feasible_share``, ``first_infeasible_share``; ``budget`` (rows of
+    :func:`budget_curve`, default budgets: 50 %…150 % of the plan's loss); ``upgrades`` (the top
+    rows of :func:`upgrade_values`); ``effectiveness`` and ``sources`` (:func:`measure_effectiveness`).
+    """
+    curve = least_cost_curve(result.prepared, shares=shares, level=level)
+    objective = result.summary.get("objective")
+    if budgets is None:
+        ref = objective if objective else 1.0
+        budgets = [ref * f for f in (0.5, 0.75, 0.9, 1.0, 1.1, 1.25, 1.5)]
+    ups = upgrade_values(result, top=top)
+    eff = measure_effectiveness(result)
+    return {
+        "scenario": result.summary.get("scenario"),
+        "status": result.status,
+        "objective": objective,
+        "curve_level": curve.attrs["level"],
+        "max_feasible_share": curve.attrs["max_feasible_share"],
+        "max_feasible_share_by_pollutant": curve.attrs["max_feasible_share_by_pollutant"],
+        "first_infeasible_share": curve.attrs["first_infeasible_share"],
+        "curve": _records(curve),
+        "budget": _records(budget_curve(result.prepared.inputs, budgets)),
+        "upgrades": _records(ups.head(max(top, 10)).reset_index()),
+        "effectiveness": _records(eff["by_group"]),
+        "sources": _records(eff["sources"]),
+    }
+
+
+def _text(doc: dict) -> str:
+    def f(v, spec=",.1f"):
+        return "—" if v is None else format(v, spec)
+
+    lines = [f"scenario {doc['scenario']}: {doc['status']}, total output loss {f(doc['objective'])} 万元",
+             f"least-cost curve at {doc['curve_level']} (万元 per alert day); targets infeasible beyond "
+             f"{100 * doc['max_feasible_share']:.1f} % of the city total (bounds alone)",
+             f"{'share':>6} {'status':>11} {'optimal':>12} {'uniform':>12} {'greedy':>12} {'rules only':>12}"]
+    for r in doc["curve"]:
+        lines.append(f"{100 * r['share']:>5.0f}% {r['status']:>11} {f(r['loss']):>12} {f(r.get('uniform')):>12} "
+                     f"{f(r.get('greedy')):>12} {f(r.get('rules_only')):>12}")
+    lines.append("max share of every target under a loss budget")
+    for r in doc["budget"]:
+        lines.append(f"  budget {f(r['budget']):>12} 万元 → {f(None if r['fraction'] is None else 100 * r['fraction'])} %")
+    lines.append("value of a one-grade upgrade (万元 per season; city = change of the optimal total)")
+    for r in doc["upgrades"]:
+        lines.append(f"  {r['enterprise_id']} {r['name']} ({r['industry']}, {r['county']}) {r['grade']}→{r['grade_after']}: "
+                     f"firm {f(r['firm_saving'])}, city {f(r['city_saving'])}")
+    lines.append("measure effectiveness (share of the targets met per 万元, ×1000)")
+    for r in doc["effectiveness"][:15]:
+        lines.append(f"  {r['industry']:<20} {r['measure_type']:<18} {1000 * r['target_share_per_10k']:.3f}"
+                     f"  loss {f(r['loss'])}")
+    lines.append("where the reductions come from (share of target: credited / rule floors / optimizer)")
+    for r in doc["sources"]:
+        if r["floor_share"] is not None:
+            lines.append(f"  {r['slot']:<12} {r['pollutant']:<5} {100 * r['credited_share']:6.1f} % "
+                         f"{100 * r['floor_share']:6.1f} % {100 * r['optimizer_share']:6.1f} %")
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m planner.analysis SCENARIO [--format text|json] [--level L] [--top N]``."""
+    import argparse
+    import json
+    import sys
+
+    from planner.plan import run
+    from planner.problems import InputError
+
+    ap = argparse.ArgumentParser(prog="python -m planner.analysis", description=__doc__.splitlines()[0])
+    ap.add_argument("scenario")
+    ap.add_argument("--format", choices=("text", "json"), default="text")
+    ap.add_argument("--level", choices=("yellow", "orange", "red"), help="level of the least-cost curve (default orange)")
+    ap.add_argument("--top", type=int, default=5, help="firms whose upgrade is re-solved city-wide (default 5)")
+    args = ap.parse_args(argv)
+    try:
+        result = run(args.scenario)
+    except InputError as exc:
+        print(exc.problems.to_text(), file=sys.stderr)
+        return 2
+    doc = report(result, level=args.level, top=args.top)
+    print(json.dumps(doc, ensure_ascii=False, indent=2) if args.format == "json" else _text(doc))
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())
