@@ -112,7 +112,6 @@ def normalize_label(text: str) -> str:
     return text.strip("*※:")
 
 
-@lru_cache(maxsize=1)
 def load_schema() -> pd.DataFrame:
     """The inventory schema, indexed by canonical field.
 
@@ -120,8 +119,14 @@ def load_schema() -> pd.DataFrame:
     -------
     pandas.DataFrame
         Columns ``dtype``, ``unit``, ``required`` (bool), ``description``, ``aliases`` (list of
-        str), in the order of ``data/schema/inventory_fields.csv``.
+        str), in the order of ``data/schema/inventory_fields.csv``.  A fresh copy on each call.
     """
+    return _schema().copy(deep=True)
+
+
+@lru_cache(maxsize=1)
+def _schema() -> pd.DataFrame:
+    """The schema, read once and shared inside this module (never handed out)."""
     df = pd.read_csv(SCHEMA_FILE, dtype=str, keep_default_na=False).set_index("field")
     df["required"] = df["required"].str.strip().str.lower().eq("yes")
     df["aliases"] = df["aliases"].map(lambda s: [a for a in s.split("|") if a.strip()])
@@ -138,7 +143,7 @@ def _header_key(text: str) -> str:
 def header_aliases() -> dict[str, str]:
     """Header matching key → canonical field (field names themselves included)."""
     out: dict[str, str] = {}
-    for name, row in load_schema().iterrows():
+    for name, row in _schema().iterrows():
         for alias in [name, *row["aliases"]]:
             out.setdefault(_header_key(alias), name)
     return out
@@ -184,14 +189,14 @@ def industry_aliases() -> dict[str, str]:
 @lru_cache(maxsize=1)
 def control_types() -> tuple[str, ...]:
     """Control-type codes, read from the schema description ``code (中文), …``."""
-    desc = load_schema().at["control_type", "description"]
+    desc = _schema().at["control_type", "description"]
     return tuple(m.group(1) for m in re.finditer(r"(\w+) \(", desc))
 
 
 @lru_cache(maxsize=1)
 def control_aliases() -> dict[str, str]:
     """Normalised control-type text → control-type code."""
-    desc = load_schema().at["control_type", "description"]
+    desc = _schema().at["control_type", "description"]
     out: dict[str, str] = {}
     for m in re.finditer(r"(\w+) \(([^,)]+)", desc):
         out[normalize_label(m.group(1))] = m.group(1)
@@ -318,7 +323,7 @@ def match_header(parts: tuple[str, ...]) -> tuple[str | None, str | None]:
                     return aliases[key], bracket
     if found is None:
         return None, None
-    if not load_schema().at[found, "unit"]:
+    if not _schema().at[found, "unit"]:
         return found, None
     if unit is None:
         for part in parts:
@@ -481,7 +486,7 @@ def _duplicates(ctx: _Context, name: str, what: str, s: pd.Series | None = None)
 
 def _map_columns(ctx: _Context) -> None:
     """Map header columns to schema fields; report unknown, duplicate and missing required columns."""
-    schema = load_schema()
+    schema = _schema()
     hrow = ctx.header_row
     for i, parts in enumerate(ctx.raw.header_parts):
         label = ctx.raw.headers[i]
@@ -518,7 +523,7 @@ def _header_unit_problem(ctx: _Context, name: str, message: str) -> None:
 
 def _check_required_blank(ctx: _Context) -> None:
     """Report blank cells of required text/category/integer fields."""
-    schema = load_schema()
+    schema = _schema()
     for f in schema.index[schema["required"]]:
         if f in ctx.columns and f not in POLLUTANTS and f != "output_value":
             blank = (ctx.text(f) == "").to_numpy()
@@ -827,7 +832,7 @@ def _text_column(ctx: _Context, name: str) -> pd.Series:
 
 def _canonical(ctx: _Context, nums: dict[str, np.ndarray]) -> pd.DataFrame:
     """Build the canonical table (docs/ARCHITECTURE.md) from a run without errors."""
-    schema = load_schema()
+    schema = _schema()
     g = grades()
     days = np.where(np.isnan(nums["operating_days"]), DEFAULT_OPERATING_DAYS, nums["operating_days"])
     cols: dict[str, object] = {}

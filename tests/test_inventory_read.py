@@ -252,3 +252,11 @@ def test_totals_row_not_read_as_enterprise(tmp_path, zh_inventory):
     pd.testing.assert_frame_equal(inv.table, zh_inventory.table)
     assert [(p.row, p.message) for p in inv.problems.warnings] == [
         (5, "this row looks like a totals row (合计); it is not read as an enterprise")]
+
+
+def test_load_schema():
+    schema = load_schema()
+    assert {"name", "credit_code", "SO2", "line_count"} <= set(schema.index[schema["required"]])
+    assert "统一社会信用代码" in schema.at["credit_code", "aliases"]
+    schema.loc["name", "required"] = False  # a copy: the next call is unaffected
+    assert load_schema().at["name", "required"]
