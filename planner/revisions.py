@@ -65,6 +65,7 @@ __all__ = [
     "checkout",
     "base_revision_comment",
     "free_path",
+    "rebase_paths",
     "STALE_LOCK_SECONDS",
 ]
 
@@ -73,6 +74,8 @@ STALE_LOCK_SECONDS = 30.0
 #: How long a save waits for another save's lock (seconds).
 LOCK_TIMEOUT_SECONDS = 10.0
 HISTORY_DIR = ".history"
+#: Scenario keys holding paths (resolved relative to the scenario file).
+PATH_KEYS = ("inventory", "city", "forecast", "measures", "base")
 _BASE_RE = re.compile(r"^#\s*base-revision:\s*([0-9a-fA-F]{6,64})\s*$", re.MULTILINE)
 
 
@@ -508,8 +511,9 @@ def checkout(path: str | Path, copy: str | Path) -> str:
 
     The copy's first line is ``# base-revision: <id>``; ``planner save SCENARIO --from COPY``
     reads it back as the expected revision, so two people editing copies of the same revision
-    cannot overwrite each other's saves.  Relative paths in the copy are rewritten to stay
-    valid when the copy lives in another folder.
+    cannot overwrite each other's saves.  When the copy lives in another folder its relative paths
+    (inventory, city, forecast, measures, base) are written as absolute paths so that the copy
+    loads as it is; saving it back restores the scenario's own relative paths.
 
     Returns
     -------
@@ -523,23 +527,34 @@ def checkout(path: str | Path, copy: str | Path) -> str:
     text = raw.decode("utf-8")
     if copy.parent != path.parent:
         data = _safe_load(text)
-        for key in ("inventory", "city", "forecast", "measures", "base"):
+        for key in PATH_KEYS:
             v = data.get(key)
             if isinstance(v, str) and v and not Path(v).is_absolute():
-                data[key] = os.path.relpath((path.parent / v).resolve(), copy.parent)
+                data[key] = str((path.parent / v).resolve())
         text = dump_yaml(data)
     copy.write_text(f"# base-revision: {rev}\n" + text, encoding="utf-8")
     return rev
 
 
-def rebase_paths(data: dict, from_folder: Path, to_folder: Path) -> dict:
-    """Rewrite the relative path keys of a scenario mapping written in ``from_folder`` for ``to_folder``."""
+def rebase_paths(data: dict, from_folder: Path, to_folder: Path, original: dict | None = None,
+                 original_folder: Path | None = None) -> dict:
+    """Rewrite the path keys of a scenario mapping written in ``from_folder`` for ``to_folder``.
+
+    A path naming the same file as the ``original`` scenario's relative value (a scenario in
+    ``original_folder``, default ``to_folder``) becomes relative again; other relative paths are
+    made relative to ``to_folder``; other absolute paths stay absolute.
+    """
     from_folder, to_folder = Path(from_folder).resolve(), Path(to_folder).resolve()
-    if from_folder == to_folder:
-        return data
+    original_folder = Path(original_folder).resolve() if original_folder is not None else to_folder
     out = dict(data)
-    for key in ("inventory", "city", "forecast", "measures", "base"):
+    for key in PATH_KEYS:
         v = out.get(key)
-        if isinstance(v, str) and v and not Path(v).is_absolute():
-            out[key] = os.path.relpath((from_folder / v).resolve(), to_folder)
+        if not isinstance(v, str) or not v:
+            continue
+        target = Path(v) if Path(v).is_absolute() else (from_folder / v).resolve()
+        o = (original or {}).get(key)
+        if isinstance(o, str) and o and not Path(o).is_absolute() and (original_folder / o).resolve() == target:
+            out[key] = o if original_folder == to_folder else os.path.relpath(target, to_folder)
+        elif not Path(v).is_absolute() and from_folder != to_folder:
+            out[key] = os.path.relpath(target, to_folder)
     return out

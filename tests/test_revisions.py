@@ -155,6 +155,8 @@ def test_cli_checkout_edit_save_and_conflict(scen, tmp_path, capsys):
     assert main(["save", str(scen), "--checkout", str(copy_a)]) == 0
     assert main(["save", str(scen), "--checkout", str(copy_b)]) == 0
     assert copy_a.read_text(encoding="utf-8").startswith("# base-revision: ")
+    # the copy lives in another folder: its paths are absolute so that it loads as it is
+    assert _data(copy_a)["inventory"] == str((tmp_path / "data" / "enterprises.csv").resolve())
     a = copy_a.read_text(encoding="utf-8").replace("grade: C", "grade: B")
     copy_a.write_text(a, encoding="utf-8")
     copy_b.write_text(copy_b.read_text(encoding="utf-8") + "description: bob\n", encoding="utf-8")
@@ -173,6 +175,7 @@ def test_cli_checkout_edit_save_and_conflict(scen, tmp_path, capsys):
     new_file = scen.with_name("s.bob.yaml")
     assert main(["save", str(scen), "--from", str(copy_b), "--author", "bob", "--as", str(new_file)]) == 0
     assert _data(new_file)["description"] == "bob"
+    assert _data(new_file)["inventory"] == "../data/enterprises.csv"  # relative again
     assert main(["save", str(scen), "--log"]) == 0
     log = capsys.readouterr().out
     assert "alice" in log and "E1 升B" in log

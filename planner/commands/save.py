@@ -92,7 +92,14 @@ def run(args) -> int:
     dest = Path(args.save_as) if args.save_as else target
     if args.save_as:
         expected = None  # a new file
-    moved = revisions.rebase_paths(data, source.resolve().parent, dest.resolve().parent)
+    original = None
+    if target.is_file():
+        try:
+            original = yaml.safe_load(target.read_text(encoding="utf-8"))
+        except (yaml.YAMLError, UnicodeDecodeError):
+            original = None
+    moved = revisions.rebase_paths(data, source.resolve().parent, dest.resolve().parent,
+                                   original if isinstance(original, dict) else None, target.resolve().parent)
     write_text = text if moved == data else None
     author = args.author or _default_author()
     try:
