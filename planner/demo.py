@@ -275,7 +275,7 @@ ARCHETYPES: list[dict] = [dict(zip(_FIELDS, row, strict=True)) for row in _A]
 
 #: Grade mixes (cumulative order as listed).  Draws are ranked by a latent that favours big firms.
 GRADE_PROFILES: dict[str, list[tuple[str, float]]] = {
-    "heavy": [("A", 0.40), ("B", 0.30), ("B-", 0.08), ("C", 0.17), ("D", 0.05)],
+    "heavy": [("A", 0.25), ("B", 0.38), ("B-", 0.10), ("C", 0.20), ("D", 0.07)],
     "metal": [("A", 0.10), ("B", 0.30), ("B-", 0.12), ("C", 0.38), ("D", 0.10)],
     "building": [("A", 0.03), ("B", 0.15), ("B-", 0.15), ("C", 0.45), ("D", 0.22)],
     "voc": [("A", 0.05), ("B", 0.20), ("B-", 0.15), ("C", 0.42), ("D", 0.18)],
@@ -288,7 +288,7 @@ A_PLUS_RANK = 0.08
 
 #: Share of the city total (全社会排放总量) held by the list, drawn uniformly from these ranges.
 LIST_SHARE_RANGES: dict[str, tuple[float, float]] = {
-    "SO2": (0.58, 0.70), "NOx": (0.38, 0.47), "PM": (0.28, 0.37), "VOCs": (0.38, 0.47),
+    "SO2": (0.62, 0.72), "NOx": (0.50, 0.58), "PM": (0.40, 0.48), "VOCs": (0.45, 0.55),
 }
 #: How the emissions outside the list split over other sectors (informative, in city.yaml notes).
 OTHER_SECTORS: dict[str, dict[str, float]] = {
@@ -493,7 +493,7 @@ def make_demo_city(n_enterprises: int = DEFAULT_N_ENTERPRISES, seed: int = DEFAU
     submetering = rng.random(n) < submeter_p
 
     # --- grades ------------------------------------------------------------------------------
-    latent = -0.5 * z + np.sqrt(0.75) * rng.standard_normal(n)
+    latent = -0.25 * z + np.sqrt(1 - 0.25**2) * rng.standard_normal(n)
     rank = _group_rank(a_idx, latent)
     profile_names = list(GRADE_PROFILES)
     profile = np.array([profile_names.index(a["profile"]) for a in arch])[a_idx]

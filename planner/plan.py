@@ -177,16 +177,37 @@ def forecast_alerts(scenario: Scenario) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- inputs
-def credited_reductions(non_industrial: list[dict], levels: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """Fixed non-industrial reductions (t/d, shape slot × pollutant) and their loss per slot."""
+def credited_reductions(
+    non_industrial: list[dict], levels: list[str], city: dict | None = None, file: str = "scenario"
+) -> tuple[np.ndarray, np.ndarray]:
+    """Fixed non-industrial reductions credited toward the targets, and their loss.
+
+    Each item gives ``reductions`` per level and pollutant either in tonnes per day or, when the
+    item names a ``sector`` of ``city.yaml``'s ``emission_sectors`` (e.g. ``dust``, ``mobile``), as
+    the share of that sector's annual emissions removed per alert day (share × t/a ÷ 365).
+    ``loss`` is in 万元 per day.
+
+    Returns
+    -------
+    (ndarray, ndarray)
+        Credited tonnes per day, shape (slot, pollutant), and loss per day per slot.
+    """
     credited = np.zeros((len(levels), len(POLLUTANTS)))
     loss = np.zeros(len(levels))
-    for item in non_industrial:
+    sectors = (city or {}).get("emission_sectors") or {}
+    for k, item in enumerate(non_industrial):
         red = item.get("reductions") or {}
         los = item.get("loss") or {}
+        sector = item.get("sector")
+        if sector is not None and sector not in sectors:
+            raise InputError.single(
+                file, f"sector {sector!r} is not in the city's emission_sectors ({', '.join(sectors) or 'none'})",
+                column=f"non_industrial[{k}].sector",
+            )
         for i, lv in enumerate(levels):
             for j, p in enumerate(POLLUTANTS):
-                credited[i, j] += float((red.get(lv) or {}).get(p, 0.0))
+                value = float((red.get(lv) or {}).get(p, 0.0))
+                credited[i, j] += value * float(sectors[sector].get(p, 0.0)) / 365.0 if sector else value
             loss[i] += float(los.get(lv, 0.0))
     return credited, loss
 
@@ -269,7 +290,9 @@ def prepare(scenario: Scenario | str | Path) -> Prepared:
             raise InputError.single(str(scenario.forecast), "the forecast shows no alert day: nothing to plan")
         levels = pd.Series(slots["level"].to_numpy(), index=slots["slot"].to_numpy())
         targets = daily_targets(levels, shares, totals).transpose("slot", "pollutant")
-    credited, credited_loss = credited_reductions(scenario.non_industrial, slots["level"].to_list())
+    credited, credited_loss = credited_reductions(
+        scenario.non_industrial, slots["level"].to_list(), city, str(scenario.file)
+    )
     inputs = build_inputs(
         table,
         bounds,
@@ -377,6 +400,7 @@ def summary_dict(prepared: Prepared, plan, baselines: dict) -> dict:
         "mode": prepared.scenario.mode,
         "status": plan.status,
         "objective": float(plan.objective) if plan.objective is not None else None,
+        "non_industrial_loss": float(inp["credited_loss"].sum()),
         "slots": slots,
         "baselines": {k: (None if v is None else float(v)) for k, v in baselines.items()},
         "solver": plan.solver,

@@ -71,7 +71,7 @@ SOLVER_KEYS = {
     "presolve": False,
 }
 ENTERPRISE_KEYS = {"grade", "exempt", "ceiling", "lock", "control_type", "load_cap"}
-NON_INDUSTRIAL_KEYS = {"name", "reductions", "loss"}
+NON_INDUSTRIAL_KEYS = {"name", "sector", "reductions", "loss"}
 MODES = ("list", "episode")
 
 
@@ -292,6 +292,11 @@ def load_scenario(path: str | Path) -> Scenario:
             continue
         _check_keys(item, NON_INDUSTRIAL_KEYS, where + ".", file, problems)
         _check_level_map(item.get("reductions"), where + ".reductions", file, problems, by_pollutant=True)
+        if item.get("sector") is not None:
+            for level, v in (item.get("reductions") or {}).items():
+                if isinstance(v, dict) and any(isinstance(x, (int, float)) and x > 1 for x in v.values()):
+                    problems.error(file, None, f"{where}.reductions.{level}",
+                                   "with a sector, reductions are shares of that sector's emissions (0-1)")
         _check_level_map(item.get("loss"), where + ".loss", file, problems, by_pollutant=False)
 
     percentile = data.get("percentile")
