@@ -227,7 +227,8 @@ def solve_direct(inputs: xr.Dataset, options: SolveOptions,
     h.run()
     state, msgs = _status(h, mip)
     info = h.getInfo()
-    gap = float(info.mip_gap) if mip else 0.0
+    has_sol = info.primal_solution_status == 2
+    gap = (float(info.mip_gap) if has_sol else float("nan")) if mip else 0.0
     E, S = d.shape
     P = d.rhs.shape[1]
     x = None

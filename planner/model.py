@@ -628,9 +628,9 @@ def _solve_pulp(inputs: xr.Dataset, options: SolveOptions,
     make = _cbc_solver if options.solver == "cbc" else _highs_pulp_solver
     solver = make(mip, options)
     m.prob.solve(solver)
-    state, gap, msgs = _pulp_state(m.prob, options.solver, mip)
+    state, gap, msgs, has_solution = _pulp_state(m.prob, options.solver, mip)
     x = None
-    if state in ("optimal", "time_limit"):
+    if state in ("optimal", "time_limit") and has_solution:
         vals = np.array([v.varValue if v.varValue is not None else np.nan for v in m.x.ravel().tolist()],
                         dtype=float).reshape(d.shape)
         if np.isnan(vals).any():
@@ -657,7 +657,8 @@ def _solve_pulp(inputs: xr.Dataset, options: SolveOptions,
     return RawResult(x, state, duals, gap, name, msgs, time.perf_counter() - t1), t_build
 
 
-def _pulp_state(prob: pulp.LpProblem, solver: str, mip: bool) -> tuple[str, float, list[str]]:
+def _pulp_state(prob: pulp.LpProblem, solver: str, mip: bool) -> tuple[str, float, list[str], bool]:
+    """(state, gap, messages, whether the variables hold a usable solution)."""
     msgs: list[str] = []
     gap = 0.0 if not mip else float("nan")
     if solver == "highs" and getattr(prob, "solverModel", None) is not None:
@@ -667,26 +668,26 @@ def _pulp_state(prob: pulp.LpProblem, solver: str, mip: bool) -> tuple[str, floa
         ms = h.getModelStatus()
         S = highspy.HighsModelStatus
         has_sol = h.getInfo().primal_solution_status == 2
-        if mip:
+        if mip and has_sol:
             gap = float(h.getInfo().mip_gap)
         if ms == S.kOptimal:
-            return "optimal", (gap if mip else 0.0), msgs
+            return "optimal", (gap if mip else 0.0), msgs, has_sol
         if ms in (S.kInfeasible, S.kUnboundedOrInfeasible):
-            return "infeasible", gap, ["the constraints cannot all hold (solver: infeasible)"]
+            return "infeasible", gap, ["the constraints cannot all hold (solver: infeasible)"], False
         if ms in (S.kTimeLimit, S.kIterationLimit, S.kInterrupt, S.kSolutionLimit):
             msgs.append(f"solver stopped: {h.modelStatusToString(ms)}")
-            return "time_limit", gap, msgs + ([] if has_sol else ["no solution found in the time limit"])
-        return "error", gap, [f"solver status: {h.modelStatusToString(ms)}"]
+            return "time_limit", gap, msgs + ([] if has_sol else ["no solution found in the time limit"]), has_sol
+        return "error", gap, [f"solver status: {h.modelStatusToString(ms)}"], False
     st, sol = prob.status, prob.sol_status
     if st == pulp.LpStatusOptimal and sol == pulp.LpSolutionOptimal:
-        return "optimal", (float("nan") if mip else 0.0), msgs
+        return "optimal", (float("nan") if mip else 0.0), msgs, True
     if st == pulp.LpStatusOptimal and sol == pulp.LpSolutionIntegerFeasible:
-        return "time_limit", gap, ["solver stopped before proving optimality"]
+        return "time_limit", gap, ["solver stopped before proving optimality"], True
     if st == pulp.LpStatusInfeasible:
-        return "infeasible", gap, ["the constraints cannot all hold (solver: infeasible)"]
+        return "infeasible", gap, ["the constraints cannot all hold (solver: infeasible)"], False
     if st == pulp.LpStatusNotSolved:
-        return "time_limit", gap, ["solver stopped without a solution (time limit)"]
-    return "error", gap, [f"solver status: {pulp.LpStatus.get(st, st)}"]
+        return "time_limit", gap, ["solver stopped without a solution (time limit)"], False
+    return "error", gap, [f"solver status: {pulp.LpStatus.get(st, st)}"], False
 
 
 def solve(inputs: xr.Dataset, options: SolveOptions | dict | None = None, **kw) -> Plan:

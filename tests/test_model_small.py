@@ -125,9 +125,11 @@ def test_bad_inputs_raise_input_error():
         check_plan_inputs(ds)
 
 
-def test_time_limit_is_a_status_not_an_exception():
+@pytest.mark.parametrize("opts", BACKENDS)
+def test_time_limit_is_a_status_not_an_exception(opts):
     ds = random_plan_inputs(3000, 7, seed=2)
-    plan = solve(ds, discrete=True, time_limit=1e-6)
+    plan = solve(ds, discrete=True, time_limit=1e-6, **opts)
     assert plan.status in ("time_limit", "optimal")
+    assert plan.violations == []
     if plan.status == "time_limit":
         assert plan.messages
