@@ -11,6 +11,7 @@ import logging
 import os
 import tempfile
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 
 import pandas as pd
@@ -35,9 +36,30 @@ PUBLIC_COLUMNS = [
 
 
 # --------------------------------------------------------------------------- language
+_LANG: ContextVar[str | None] = ContextVar("planner_app_lang", default=None)
+
+
 def lang() -> str:
     """The session's UI language (``zh`` by default)."""
+    forced = _LANG.get()
+    if forced:
+        return forced
     return st.session_state.get("lang", DEFAULT_LANGUAGE)
+
+
+def bound(fn):
+    """Wrap a widget's ``format_func`` so that it keeps the language of the run that made the
+    widget (Streamlit may call it again outside the script run, where there is no session)."""
+    current = lang()
+
+    def call(value):
+        token = _LANG.set(current)
+        try:
+            return fn(value)
+        finally:
+            _LANG.reset(token)
+
+    return call
 
 
 def tr(key: str, **fmt) -> str:

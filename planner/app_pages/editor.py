@@ -12,6 +12,7 @@ import yaml
 from planner import ALERT_LEVELS
 from planner.app_pages.common import (
     base_scenario,
+    bound,
     current_file,
     fmt_money,
     guarded,
@@ -64,9 +65,9 @@ def grid(result: dict, path: Path, overrides: dict):
     county = f1.multiselect(tr("editor.county"), sorted(table["county"].astype(str).unique()), key="f_county",
                          placeholder=tr("editor.all"))
     industry = f2.multiselect(tr("editor.industry"), sorted(table["industry"].astype(str).unique()), key="f_industry",
-                           placeholder=tr("editor.all"), format_func=industry_name)
+                           placeholder=tr("editor.all"), format_func=bound(industry_name))
     grade = f3.multiselect(tr("editor.grade"), sorted(table["grade"].astype(str).unique()), key="f_grade",
-                        placeholder=tr("editor.all"), format_func=lambda g: tr(f"grade.{g}"))
+                        placeholder=tr("editor.all"), format_func=bound(lambda g: tr(f"grade.{g}")))
     shown = editor_frame(table, overrides, result["schedule"], county=county, industry=industry, grade=grade)
     st.caption(tr("editor.rows", n=len(shown), total=len(table)))
     # Editable columns first, fixed widths (the browser test clicks cells by position).

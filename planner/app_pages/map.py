@@ -12,6 +12,7 @@ import streamlit as st
 
 from planner import ALERT_LEVELS, POLLUTANTS
 from planner.app_pages.common import (
+    bound,
     current_file,
     guarded,
     lvl,
@@ -33,9 +34,9 @@ def main() -> None:
     result = solve_scenario(working_scenario(path))
     levels = [lv for lv in ALERT_LEVELS if lv in set(result["schedule"]["level"])] or list(ALERT_LEVELS)
     c1, c2 = st.columns(2)
-    level = c1.selectbox(tr("map.level"), levels, index=len(levels) - 1, format_func=lvl, key="map_level")
+    level = c1.selectbox(tr("map.level"), levels, index=len(levels) - 1, format_func=bound(lvl), key="map_level")
     pol = c2.selectbox(tr("map.size_by"), ["all", *POLLUTANTS], key="map_pollutant",
-                       format_func=lambda p: tr("map.all_pollutants") if p == "all" else tr(f"pollutant.{p}"))
+                       format_func=bound(lambda p: tr("map.all_pollutants") if p == "all" else tr(f"pollutant.{p}")))
     pts = map_frame(result["table"], result["schedule"], level, None if pol == "all" else pol)
     if pts.empty:
         st.info(tr("map.no_coordinates"))

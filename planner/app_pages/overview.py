@@ -222,8 +222,41 @@ def main() -> None:
         targets_chart(summary)
     with right:
         forecast_chart(scenario)
-    st.download_button(tr("overview.download_schedule"), result["schedule"].to_csv(index=False).encode("utf-8-sig"),
+    downloads(scenario, result)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _workbook(key: str, _scenario) -> bytes:
+    """The emergency list workbook (bureau layout) of a scenario, as bytes."""
+    import tempfile
+    from pathlib import Path
+
+    from planner.export import emergency_list_workbook
+    from planner.plan import run
+
+    with tempfile.TemporaryDirectory() as folder:
+        return emergency_list_workbook(run(_scenario), Path(folder) / "list.xlsx").read_bytes()
+
+
+def downloads(scenario, result: dict) -> None:
+    c1, c2 = st.columns(2)
+    c1.download_button(tr("overview.download_schedule"), result["schedule"].to_csv(index=False).encode("utf-8-sig"),
                        file_name=f"{scenario.name}-schedule.csv", mime="text/csv", key="dl_schedule")
+    try:
+        import planner.export  # noqa: F401
+    except ImportError:
+        return
+    ready = st.session_state.setdefault("workbook_ready", set())
+    key = result["key"]
+    if key not in ready:
+        if c2.button(tr("overview.make_workbook"), key="make_workbook"):
+            ready.add(key)
+            st.rerun()
+        return
+    with st.spinner(tr("overview.making_workbook")):
+        data = _workbook(key, scenario)
+    c2.download_button(tr("overview.download_workbook"), data, file_name=f"{scenario.name}-应急减排清单.xlsx",
+                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="dl_workbook")
 
 
 with guarded():

@@ -131,21 +131,28 @@ def upgrade_section(sc, eid: str, grade: str, ob: pd.DataFrame) -> None:
     st.dataframe(view, hide_index=True, key="own_upgrade")
 
 
+@st.cache_data(max_entries=64, show_spinner=False)
+def _sheet(key: str, _scenario, eid: str) -> str:
+    """The enterprise's own 一厂一策 sheet (HTML) from :mod:`planner.export`."""
+    from planner.export import enterprise_sheet_html
+    from planner.plan import run
+
+    return enterprise_sheet_html(run(_scenario), eid)
+
+
 def downloads(sc, eid: str, ob: pd.DataFrame) -> None:
-    st.download_button(tr("portal.download_csv"), ob.to_csv(index=False).encode("utf-8-sig"),
+    c1, c2 = st.columns(2)
+    c1.download_button(tr("portal.download_csv"), ob.to_csv(index=False).encode("utf-8-sig"),
                        file_name=f"{eid}-obligations.csv", mime="text/csv", key="dl_own_csv")
     if importlib.util.find_spec("planner.export") is None:
         return
-    from planner import export
-
-    fn = getattr(export, "enterprise_sheet_bytes", None)
-    if fn is None:
-        return
     try:
-        data, name, mime = fn(sc, eid)
+        with st.spinner(tr("common.solving")):
+            html = _sheet(scenario_key(sc), sc, eid)
     except Exception:  # noqa: BLE001 - a missing sheet must not break the portal
         return
-    st.download_button(tr("portal.download_sheet"), data, file_name=name, mime=mime, key="dl_own_sheet")
+    c2.download_button(tr("portal.download_sheet"), html.encode("utf-8"), file_name=f"{eid}-一厂一策.html",
+                       mime="text/html", key="dl_own_sheet")
 
 
 def main() -> None:
