@@ -68,6 +68,9 @@ _DEGREE_UNITS = {"°", "度", "deg", "degree", "degrees", "°n", "°e"}
 _SERIAL_HEADERS = {"序号", "序", "no", "no.", "#", "编号序号", "index"}
 _TOTAL_WORDS = {"合计", "总计", "小计", "total", "sum", "合计:", "总计:"}
 _NOTE_PREFIXES = ("注", "说明", "备注", "填表", "制表", "审核", "联系人", "联系电话", "note")
+#: Cheap pre-filter (arrow-native regex) for cells that may mark a totals or note row.
+#: (No ``\s``: pandas falls back to Python's re for it.)
+_SKIP_HINT = "计|[Tt][Oo][Tt][Aa][Ll]|[Ss][Uu][Mm]|^[ \t\u3000]*(?:注|说明|备注|填表|制表|审核|联系|[Nn][Oo][Tt][Ee])"
 _BOOL_TRUE = {"是", "有", "yes", "y", "true", "1", "√", "✓"}
 _BOOL_FALSE = {"否", "无", "没有", "no", "n", "false", "0", "×", "✗"}
 
@@ -433,18 +436,39 @@ def _parse_numbers(s: pd.Series, allow_percent: bool = False) -> tuple[np.ndarra
     ("1,234.5"), and with ``allow_percent`` a trailing "%" (divided by 100).
     """
     s = s.str.strip()
-    blank = (s == "").to_numpy()
-    percent = s.str.endswith("%").to_numpy() if allow_percent else np.zeros(len(s), dtype=bool)
-    body = s.str.removesuffix("%").str.strip() if allow_percent else s
+    n = len(s)
+    blank = (s == "").to_numpy(dtype=bool)
+    percent = np.zeros(n, dtype=bool)
+    body = s
+    if allow_percent:
+        percent = s.str.endswith("%").to_numpy(dtype=bool, na_value=False)
+        if percent.any():
+            body = s.where(~percent, s.str.slice(stop=-1).str.strip())
     plain = body.str.fullmatch(_NUMBER_RE).to_numpy(dtype=bool, na_value=False)
-    grouped = body.str.fullmatch(_THOUSANDS_RE).to_numpy(dtype=bool, na_value=False)
+    values = np.full(n, np.nan)
+    if plain.any():
+        values[plain] = _to_float(body[plain])
+    grouped = np.zeros(n, dtype=bool)
+    rest = ~plain & ~blank
+    if rest.any():
+        grouped[rest] = body[rest].str.fullmatch(_THOUSANDS_RE).to_numpy(dtype=bool, na_value=False)
+        if grouped.any():
+            values[grouped] = _to_float(body[grouped].str.replace(",", "", regex=False))
     ok = plain | grouped
-    body = body.where(~grouped, body.str.replace(",", "", regex=False))
-    values = pd.to_numeric(body.where(ok, None), errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     values = np.where(percent & ok, values / 100.0, values)
-    bad = ~blank & ~ok
-    values[~ok] = np.nan
-    return values, bad
+    return values, ~blank & ~ok
+
+
+def _to_float(s: pd.Series) -> np.ndarray:
+    """Convert strings already checked to be plain numbers to float (pyarrow cast when the
+    strings are arrow-backed, else :func:`pandas.to_numeric`)."""
+    try:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        return pc.cast(pa.array(s.array), pa.float64()).to_numpy(zero_copy_only=False)
+    except Exception:  # no pyarrow, object strings, or a form arrow does not parse
+        return pd.to_numeric(s).to_numpy(dtype=float)
 
 
 def _map_values(s: pd.Series, aliases: dict[str, str]) -> tuple[pd.Series, np.ndarray]:
@@ -908,11 +932,13 @@ def _drop_non_enterprise_rows(raw: RawTable) -> tuple[RawTable, Problems]:
     note = np.zeros(len(frame), dtype=bool)
     for col in list(frame.columns)[:4]:
         cells = frame[col]
-        short = (cells.str.len() <= 12).to_numpy()
-        words = cells[short].str.replace(r"\s+", "", regex=True).str.casefold()
-        total[short] |= words.isin(_TOTAL_WORDS).to_numpy()
-        note |= cells.str.strip().str.casefold().str.startswith(_NOTE_PREFIXES).to_numpy(
-            dtype=bool, na_value=False)
+        hint = cells.str.contains(_SKIP_HINT, regex=True).to_numpy(dtype=bool, na_value=False)
+        for i in np.flatnonzero(hint):
+            word = re.sub(r"\s+", "", cells.iloc[i]).casefold()
+            if word in _TOTAL_WORDS:
+                total[i] = True
+            elif word.startswith(_NOTE_PREFIXES):
+                note[i] = True
     note &= ~total
     for i in np.flatnonzero(note):
         note[i] = sum(1 for c in frame.iloc[i] if c.strip()) == 1

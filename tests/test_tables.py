@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 
 import openpyxl
+import pandas as pd
 import pytest
 
 from planner.inventory import header_score
@@ -262,3 +263,34 @@ def test_charset_normalizer_is_the_last_resort(tmp_path):
     table = read_table(_write_bytes(tmp_path, data))
     assert table.encoding not in ("utf-8", "gb18030")
     assert table.frame[0].tolist() == ["Café Müller", "Bäckerei Süß"]
+
+
+EQUIVALENCE_CASES = {
+    "plain": "name,county,SO2\nA,x,1\nB,y,2\n",
+    "blank-rows-and-quotes": 'name,note,SO2\nA,"two\nlines",1\n\n,,\nB,"x, y",2\n',
+    "trailing-empty-header": "name,county,\nA,x,\nB,y,surplus\n",
+    "two-row-header": "企业名称,排放量（吨/年）,,\n,二氧化硫,氮氧化物,\n甲,1,2,\n",
+    "numbering-row": "企业名称,区县,绩效等级,二氧化硫\n1,2,3,4\n甲,莲池区,B,1\n",
+    "semicolon": "name;county;SO2\nA;x;1,5\n",
+}
+
+
+@pytest.mark.parametrize("case", sorted(EQUIVALENCE_CASES))
+def test_fast_and_csv_module_paths_agree(tmp_path, monkeypatch, case):
+    import planner.tables as tables
+
+    path = _write_bytes(tmp_path, EQUIVALENCE_CASES[case].encode("utf-8"))
+    fast = read_table(path, scorer=header_score)
+    assert tables._fast_frame(EQUIVALENCE_CASES[case], fast.delimiter) is not None  # the fast path ran
+    monkeypatch.setattr(tables, "_fast_frame", lambda text, delimiter: None)
+    slow = read_table(path, scorer=header_score)
+    assert (fast.headers, fast.header_parts, fast.header_rows) == (slow.headers, slow.header_parts, slow.header_rows)
+    assert fast.rows == slow.rows
+    pd.testing.assert_frame_equal(fast.frame, slow.frame)
+    assert list(fast.problems) == list(slow.problems)
+
+
+def test_trailing_headerless_cells_reported_on_fast_path(tmp_path):
+    table = read_table(_write_bytes(tmp_path, b"name,county,\nA,x,\nB,y,surplus\n"))
+    assert [(p.row, p.column, p.message) for p in table.problems] == [
+        (3, "C", "the row has 3 cells but the header has only 2 columns; the value 'surplus' has no column")]
