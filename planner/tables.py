@@ -411,10 +411,10 @@ def _build(path: str, rows: list[list[str]], header_idx: list[int], parts: Heade
 def _is_column_numbering(row: Sequence[str], width: int) -> bool:
     """True for a row that only numbers the columns ("1, 2, 3, …" or "(1), (2), …") under a header."""
     cells = [c.strip().strip("()（）") for c in row[:width] if c.strip()]
-    if len(cells) < max(3, width // 2) or not all(c.isdigit() for c in cells):
+    if width < 5 or len(cells) < 0.8 * width or not all(c.isdigit() for c in cells):
         return False
     values = [int(c) for c in cells]
-    return all(b == a + 1 for a, b in zip(values, values[1:], strict=False))
+    return values[0] == 1 and all(b == a + 1 for a, b in zip(values, values[1:], strict=False))
 
 
 def _decode_text(path: str, data: bytes) -> tuple[str, dict]:

@@ -233,15 +233,16 @@ def test_header_only(tmp_path):
 
 
 def test_column_numbering_row_is_part_of_the_header(tmp_path):
-    text = "企业名称,区县,绩效等级,二氧化硫\n(1),(2),(3),(4)\n甲,莲池区,B,1\n"
+    text = "企业名称,区县,绩效等级,二氧化硫,氮氧化物\n(1),(2),(3),(4),(5)\n甲,莲池区,B,1,2\n"
     table = read_table(_write_bytes(tmp_path, text.encode()), scorer=header_score)
     assert table.header_rows == [1, 2]
     assert table.rows == [3]
-    assert table.headers == ["企业名称", "区县", "绩效等级", "二氧化硫"]
+    assert table.headers == ["企业名称", "区县", "绩效等级", "二氧化硫", "氮氧化物"]
 
 
-def test_a_data_row_is_not_mistaken_for_numbering(tmp_path):
-    table = read_table(_write_bytes(tmp_path, b"a,b,c,d\n1,2,3,5\n"))
+@pytest.mark.parametrize("text", [b"a,b,c,d,e\n1,2,3,5,6\n", b"a,b,c\n1,2,3\n", b"a,b,c,d,e\n2,3,4,5,6\n"])
+def test_a_data_row_is_not_mistaken_for_numbering(tmp_path, text):
+    table = read_table(_write_bytes(tmp_path, text))
     assert table.rows == [2]
 
 
@@ -270,7 +271,7 @@ EQUIVALENCE_CASES = {
     "blank-rows-and-quotes": 'name,note,SO2\nA,"two\nlines",1\n\n,,\nB,"x, y",2\n',
     "trailing-empty-header": "name,county,\nA,x,\nB,y,surplus\n",
     "two-row-header": "企业名称,排放量（吨/年）,,\n,二氧化硫,氮氧化物,\n甲,1,2,\n",
-    "numbering-row": "企业名称,区县,绩效等级,二氧化硫\n1,2,3,4\n甲,莲池区,B,1\n",
+    "numbering-row": "企业名称,区县,绩效等级,二氧化硫,氮氧化物\n1,2,3,4,5\n甲,莲池区,B,1,2\n",
     "semicolon": "name;county;SO2\nA;x;1,5\n",
 }
 
@@ -294,3 +295,14 @@ def test_trailing_headerless_cells_reported_on_fast_path(tmp_path):
     table = read_table(_write_bytes(tmp_path, b"name,county,\nA,x,\nB,y,surplus\n"))
     assert [(p.row, p.column, p.message) for p in table.problems] == [
         (3, "C", "the row has 3 cells but the header has only 2 columns; the value 'surplus' has no column")]
+
+
+def test_large_workbooks_read_only_mode_gives_the_same_table(tmp_path, monkeypatch):
+    import planner.tables as tables
+
+    path = _chinese_workbook(tmp_path / "list.xlsx")
+    full = read_table(path, scorer=header_score)
+    monkeypatch.setattr(tables, "XLSX_FULL_LOAD_LIMIT", 0)  # no merged-cell information
+    lean = read_table(path, scorer=header_score)
+    assert (lean.sheet, lean.header_rows, lean.headers) == (full.sheet, full.header_rows, full.headers)
+    pd.testing.assert_frame_equal(lean.frame, full.frame)
