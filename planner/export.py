@@ -238,7 +238,7 @@ def emergency_list_workbook(result, path: str | Path, title: str | None = None) 
     the required and achieved shares.  Access codes are never written.
     """
     from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+    from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Side
     from openpyxl.utils import get_column_letter
 
     path = Path(path)
@@ -282,21 +282,36 @@ def emergency_list_workbook(result, path: str | Path, title: str | None = None) 
             cell.fill = head_fill
             cell.border = border
     keys = [k for _, _, k in LIST_HEADERS]
-    for i, (_, row) in enumerate(df[keys].iterrows()):
-        for c, key in enumerate(keys, start=1):
-            v = row[key]
+    # one named style per kind of column: far cheaper than setting border/format cell by cell
+    styles = {}
+    for sname, fmt, align in (("list_text", "General", Alignment(vertical="top")),
+                              ("list_wrap", "General", Alignment(wrap_text=True, vertical="top")),
+                              ("list_t", "0.000", Alignment(vertical="top")),
+                              ("list_money", "#,##0.0", Alignment(vertical="top"))):
+        ns = NamedStyle(name=sname, number_format=fmt, border=border, alignment=align)
+        if sname not in wb.named_styles:
+            wb.add_named_style(ns)
+        styles[sname] = sname
+
+    def kind(key: str) -> str:
+        if key.startswith("measure_"):
+            return "list_wrap"
+        if key.startswith(("reduction_", "annual_")):
+            return "list_t"
+        if key.startswith("loss_day_") or key in ("output_value", "cut_base"):
+            return "list_money"
+        return "list_text"
+
+    kinds = [kind(k) for k in keys]
+    values = df[keys].astype(object).where(df[keys].notna(), None).to_numpy()
+    for i, row in enumerate(values):
+        for c, v in enumerate(row, start=1):
+            if isinstance(v, (np.integer, np.floating)):
+                v = v.item()
             if isinstance(v, float) and math.isnan(v):
                 v = None
-            elif isinstance(v, (np.integer, np.floating)):
-                v = v.item()
             cell = ws.cell(row=4 + i, column=c, value=v)
-            cell.border = border
-            if key.startswith("measure_"):
-                cell.alignment = Alignment(wrap_text=True, vertical="top")
-            elif key.startswith(("reduction_", "annual_")):
-                cell.number_format = "0.000"
-            elif key.startswith("loss_day_") or key in ("output_value", "cut_base"):
-                cell.number_format = "#,##0.0"
+            cell.style = kinds[c - 1]
     widths = {"name": 28, "credit_code": 22, "line_description": 22, "measure_yellow": 40, "measure_orange": 40,
               "measure_red": 40, "permit_no": 24}
     for c, key in enumerate(keys, start=1):
@@ -374,34 +389,52 @@ def _num(v, fmt=",.1f") -> str:
     return "" if math.isnan(f) else format(f, fmt)
 
 
-def _upgrade_rows(result, eid: str):
-    """(grade, grade_after, per-level rows, rule loss before, after) for one firm, or None."""
-    from planner.analysis import _upgraded_inputs
+def _sheet_context(result, upgrade: bool, ids=None) -> dict:
+    """What every 一厂一策 sheet of a result needs, computed once (vectorised over firms)."""
+    table = result.prepared.table.copy()
+    table.index = table.index.astype(str)
+    ctx = {"table": table, "ob": level_obligations(result), "industry_zh": _names("industry"),
+           "grade_zh": _names("grade"), "upgrade": None}
+    if upgrade:
+        from planner.analysis import _upgraded_inputs
 
-    try:
-        new_table, bounds, after, up, eligible = _upgraded_inputs(result.prepared, [eid])
-    except Exception:  # noqa: BLE001 - the sheet is still useful without the upgrade section
+        try:
+            _, bounds, after, up, eligible = _upgraded_inputs(result.prepared, ids)
+        except Exception:  # noqa: BLE001 - the sheets are still useful without the upgrade section
+            bounds = None
+        if bounds is not None:
+            ctx["upgrade"] = {"bounds": bounds, "after_floor": after["floor"].transpose("enterprise", "slot").values,
+                              "up": up, "eligible": eligible,
+                              "pos": {e: i for i, e in enumerate(table.index)}}
+    return ctx
+
+
+def _upgrade_rows(result, ctx: dict, eid: str):
+    """(grade, grade_after, per-level rows, rule loss before, after) for one firm, or None."""
+    u = ctx["upgrade"]
+    if u is None:
         return None
-    pos = list(result.prepared.table.index.astype(str)).index(eid)
-    if not eligible[pos]:
+    pos = u["pos"][eid]
+    if not u["eligible"][pos]:
         return None
     inp = result.prepared.inputs
-    loss = inp["loss_at_full"].values[pos].astype(float)
-    before = float((inp["floor"].values[pos] * loss).sum())
-    after_loss = float((after["floor"].values[pos] * loss).sum())
+    loss = inp["loss_at_full"].transpose("enterprise", "slot").values[pos].astype(float)
+    before = float((inp["floor"].transpose("enterprise", "slot").values[pos] * loss).sum())
+    after_loss = float((u["after_floor"][pos] * loss).sum())
+    old, new = result.prepared.bounds, u["bounds"]
     rows = []
     for lv in ALERT_LEVELS:
-        if lv not in bounds.indexes["level"]:
+        if lv not in new.indexes["level"]:
             continue
-        rows.append((lv, str(result.prepared.bounds["measure_text_zh"].sel(enterprise=eid, level=lv).item()),
-                     float(result.prepared.bounds["floor"].sel(enterprise=eid, level=lv).item()),
-                     str(bounds["measure_text_zh"].sel(enterprise=eid, level=lv).item()),
-                     float(bounds["floor"].sel(enterprise=eid, level=lv).item())))
-    grade = str(result.prepared.table["grade"].astype(str).iloc[pos])
-    return grade, str(up[pos]), rows, before, after_loss
+        rows.append((lv, str(old["measure_text_zh"].sel(enterprise=eid, level=lv).item()),
+                     float(old["floor"].sel(enterprise=eid, level=lv).item()),
+                     str(new["measure_text_zh"].sel(enterprise=eid, level=lv).item()),
+                     float(new["floor"].sel(enterprise=eid, level=lv).item())))
+    grade = str(ctx["table"]["grade"].astype(str).iloc[pos])
+    return grade, str(u["up"][pos]), rows, before, after_loss
 
 
-def enterprise_sheet_html(result, enterprise_id: str, upgrade: bool = True) -> str:
+def enterprise_sheet_html(result, enterprise_id: str, upgrade: bool = True, context: dict | None = None) -> str:
     """A printable one-plant-one-plan (一厂一策) sheet for one enterprise, as self-contained HTML.
 
     Parameters
@@ -411,6 +444,8 @@ def enterprise_sheet_html(result, enterprise_id: str, upgrade: bool = True) -> s
     enterprise_id : str
     upgrade : bool, default True
         Include what a one-grade upgrade would change (its rule measures and floor loss).
+    context : dict, optional
+        Shared work for many sheets (from :func:`enterprise_sheets`); computed when omitted.
 
     Returns
     -------
@@ -423,14 +458,15 @@ def enterprise_sheet_html(result, enterprise_id: str, upgrade: bool = True) -> s
         If the enterprise is not in the scenario's inventory.
     """
     eid = str(enterprise_id)
-    table = result.prepared.table.copy()
-    table.index = table.index.astype(str)
-    if eid not in table.index:
+    table = result.prepared.table.index.astype(str)
+    if eid not in table:
         raise KeyError(f"enterprise {eid!r} is not in the inventory of scenario {result.scenario.name!r}")
+    ctx = context if context is not None else _sheet_context(result, upgrade, [eid])
+    table = ctx["table"]
     t = table.loc[eid].drop(labels=[c for c in NEVER_EXPORT if c in table.columns])
-    ob = level_obligations(result).xs(eid, level="enterprise_id")
-    industry_zh = _names("industry")
-    grade_zh = _names("grade")
+    ob = ctx["ob"].xs(eid, level="enterprise_id")
+    industry_zh = ctx["industry_zh"]
+    grade_zh = ctx["grade_zh"]
     scen = result.scenario
     mode_days = "本季" if scen.mode == "list" else "本次过程"
     days_op = float(t.get("operating_days", 365.0) or 365.0)
@@ -496,7 +532,7 @@ def enterprise_sheet_html(result, enterprise_id: str, upgrade: bool = True) -> s
         "“优化追加”为全市达到减排比例要求、按产值损失最小原则安排的追加减产。减产比例均按正常产量计。</p>"
     )
     if upgrade:
-        up = _upgrade_rows(result, eid)
+        up = _upgrade_rows(result, ctx, eid)
         parts.append("<h2>三、绩效等级提升后的变化（冲A、增B、消C）</h2>")
         if up is None:
             parts.append("<p>本企业当前等级无更高一级可升（或本行业不分级），无变化。</p>")
@@ -521,16 +557,17 @@ def enterprise_sheet_html(result, enterprise_id: str, upgrade: bool = True) -> s
 
 
 def enterprise_sheets(result, out_dir: str | Path, enterprise_ids=None, upgrade: bool = True) -> list[Path]:
-    """Write ``<enterprise_id>.html`` per enterprise (default: every firm with a measure) and ``index.html``."""
+    """Write ``<enterprise_id>.html`` per enterprise (default: every firm) and an ``index.html`` linking them."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     table = result.prepared.table
     ids = [str(i) for i in (enterprise_ids if enterprise_ids is not None else table.index)]
+    ctx = _sheet_context(result, upgrade, ids)
     paths = []
     links = []
     for eid in ids:
         p = out / f"{eid}.html"
-        p.write_text(enterprise_sheet_html(result, eid, upgrade=upgrade), encoding="utf-8")
+        p.write_text(enterprise_sheet_html(result, eid, upgrade=upgrade, context=ctx), encoding="utf-8")
         paths.append(p)
         name = table.loc[eid, "name"] if "name" in table else eid
         links.append(f'<li><a href="{html.escape(p.name)}">{html.escape(eid)} {html.escape(str(name))}</a></li>')
@@ -539,3 +576,50 @@ def enterprise_sheets(result, out_dir: str | Path, enterprise_ids=None, upgrade:
                      f"<style>{_CSS}</style></head><body><h1>一厂一策</h1><ul>{''.join(links)}</ul></body></html>",
                      encoding="utf-8")
     return [*paths, index]
+
+
+def main(argv=None) -> int:
+    """``python -m planner.export SCENARIO --out DIR [--sheets all|none|ID,ID…]``.
+
+    Solves the scenario and writes ``DIR/应急减排清单.xlsx`` and the 一厂一策 sheets
+    ``DIR/一厂一策/<enterprise_id>.html`` (default: every firm with a measure at some level).
+    Exit 0 when the plan meets every target, 1 otherwise (files written all the same), 2 bad input.
+    """
+    import argparse
+    import sys
+
+    from planner.plan import run
+    from planner.problems import InputError
+
+    ap = argparse.ArgumentParser(prog="python -m planner.export", description="emergency list workbook and 一厂一策 sheets")
+    ap.add_argument("scenario")
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--sheets", default="measured", help="all | none | measured (default) | comma-separated ids")
+    args = ap.parse_args(argv)
+    try:
+        result = run(args.scenario)
+    except InputError as exc:
+        print(exc.problems.to_text(), file=sys.stderr)
+        return 2
+    out = Path(args.out)
+    book = emergency_list_workbook(result, out / "应急减排清单.xlsx")
+    written = [book]
+    if args.sheets != "none":
+        if args.sheets == "all":
+            ids = None
+        elif args.sheets == "measured":
+            s = result.schedule
+            ids = sorted(set(s.loc[(s["curtailment"] > _TOL) | (s["floor"] > _TOL), "enterprise_id"].astype(str)))
+        else:
+            ids = [i.strip() for i in args.sheets.split(",") if i.strip()]
+        try:
+            written += enterprise_sheets(result, out / "一厂一策", ids)
+        except KeyError as exc:
+            print(f"error: {exc.args[0]}", file=sys.stderr)
+            return 2
+    print(f"{result.summary['scenario']}: {result.status}; wrote {book} and {len(written) - 1} sheet file(s) in {out / '一厂一策'}")
+    return 0 if result.status == "optimal" else 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

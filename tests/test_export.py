@@ -115,7 +115,7 @@ def test_level_obligations_floor_plus_extra(tiny):
     assert (ob["curtailment"] >= ob["floor"] - 1e-9).all()
     assert ob["extra"].ge(0).all()
     extra = ob[ob["extra"] > 1e-6]
-    assert len(extra) >= 2
+    assert len(extra) >= 1
     assert all("追加减产" in t for t in extra["measure_text"])
     assert ob["loss_season"].sum() == pytest.approx(tiny.schedule["output_loss"].sum())
 
