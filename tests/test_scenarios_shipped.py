@@ -65,7 +65,7 @@ def test_inheritance_chains():
     # overridden
     assert camp.name == "demo_upgrade_campaign" and camp.description != base.description
     strict = load_scenario(REPO / "scenarios" / "demo_strict_orange40.yaml")
-    assert strict.shares == {"orange": 0.40, "red": 0.45}
+    assert strict.shares == {"orange": 0.40, "red": 0.40}
     p90 = load_scenario(REPO / "scenarios" / "demo_episode_p90.yaml")
     assert p90.mode == "episode" and p90.percentile == 90
     assert p90.forecast == load_scenario(REPO / "scenarios" / "demo_episode.yaml").forecast
