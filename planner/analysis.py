@@ -665,11 +665,16 @@ def _text(doc: dict) -> str:
                      f"{f(r.get('greedy')):>12} {f(r.get('rules_only')):>12}")
     lines.append("max share of every target under a loss budget")
     for r in doc["budget"]:
-        lines.append(f"  budget {f(r['budget']):>12} 万元 → {f(None if r['fraction'] is None else 100 * r['fraction'])} %")
+        got = (f"{100 * r['fraction']:.1f} %" if r["fraction"] is not None
+               else "below the loss of the rule floors alone" if r["status"] == "infeasible" else r["status"])
+        lines.append(f"  budget {f(r['budget']):>12} 万元 → {got}")
     lines.append("value of a one-grade upgrade (万元 per season; city = change of the optimal total)")
     for r in doc["upgrades"]:
         lines.append(f"  {r['enterprise_id']} {r['name']} ({r['industry']}, {r['county']}) {r['grade']}→{r['grade_after']}: "
-                     f"firm {f(r['firm_saving'])}, city {f(r['city_saving'])}")
+                     f"firm {f(r['firm_saving'])}, city "
+                     + (f(r["city_saving"]) if r["city_saving"] is not None
+                        else "not re-solved" if r["status_after"] is None
+                        else f"— (the upgraded city is {r['status_after']})"))
     lines.append("measure effectiveness (share of the targets met per 万元, ×1000)")
     for r in doc["effectiveness"][:15]:
         lines.append(f"  {r['industry']:<20} {r['measure_type']:<18} {1000 * r['target_share_per_10k']:.3f}"
