@@ -191,9 +191,25 @@ def overrides_from_edits(before: pd.DataFrame, after: pd.DataFrame, overrides: d
     """
     out = copy.deepcopy(overrides or {})
     grades = dict(inventory_grades)
-    for eid in after.index.intersection(before.index):
-        b, a = before.loc[eid], after.loc[eid]
-        changed = [c for c in EDITABLE if c in after.columns and not _same(b.get(c), a.get(c))]
+    common = after.index.intersection(before.index)
+    cols = [c for c in EDITABLE if c in after.columns and c in before.columns]
+    if common.empty or not cols:
+        return out
+    b_all, a_all = before.loc[common, cols], after.loc[common, cols]
+    diff = pd.DataFrame(False, index=common, columns=cols)
+    for c in cols:  # vectorised first pass: only rows with a difference are looked at one by one
+        bc, ac = b_all[c], a_all[c]
+        if c in ("lock", "ceiling"):
+            bn, an = pd.to_numeric(bc, errors="coerce"), pd.to_numeric(ac, errors="coerce")
+            both_nan = bn.isna() & an.isna()
+            diff[c] = ~both_nan & ((bn - an).abs().fillna(np.inf) > 1e-9)
+        elif c == "exempt":
+            diff[c] = bc.fillna(False).astype(bool) != ac.fillna(False).astype(bool)
+        else:
+            diff[c] = bc.astype(str).fillna("") != ac.astype(str).fillna("")
+    for eid in common[diff.any(axis=1).to_numpy()]:
+        b, a = b_all.loc[eid], a_all.loc[eid]
+        changed = [c for c in cols if not _same(b.get(c), a.get(c))]
         if not changed:
             continue
         ov = dict(out.get(eid) or {})
@@ -218,6 +234,29 @@ def overrides_from_edits(before: pd.DataFrame, after: pd.DataFrame, overrides: d
             out[eid] = ov
         else:
             out.pop(eid, None)
+    return out
+
+
+def apply_edit_state(shown: pd.DataFrame, state: dict | None) -> pd.DataFrame:
+    """The grid after ``st.data_editor``'s edit state (``{"edited_rows": {row position: {column:
+    value}}}``) is applied to the grid as shown; rows are positions in ``shown``.
+
+    This lets a button callback apply the edits before the script reruns (one run instead of two).
+    Unknown columns and out-of-range rows are ignored; added and deleted rows are not supported
+    by the editor (``num_rows="fixed"``).
+    """
+    out = shown.copy()
+    for pos, changes in ((state or {}).get("edited_rows") or {}).items():
+        i = int(pos)
+        if not 0 <= i < len(out):
+            continue
+        for col, value in (changes or {}).items():
+            if col in out.columns:
+                if col in ("lock", "ceiling"):
+                    value = math.nan if value is None else float(value)
+                elif col == "exempt":
+                    value = bool(value) if value is not None else False
+                out.iloc[i, out.columns.get_loc(col)] = value
     return out
 
 

@@ -30,7 +30,14 @@ from planner.app_pages.common import (
     working_shares,
 )
 from planner.problems import InputError
-from planner.views_app import editor_frame, overrides_diff, overrides_from_edits, summary_delta, what_changed
+from planner.views_app import (
+    apply_edit_state,
+    editor_frame,
+    overrides_diff,
+    overrides_from_edits,
+    summary_delta,
+    what_changed,
+)
 
 
 def grade_options() -> list[str]:
@@ -93,13 +100,14 @@ def grid(result: dict, path: Path, overrides: dict):
     disabled = [c for c in shown.columns if c not in ("grade", "lock", "exempt", "ceiling")]
     order = ["name", "grade", "lock", "exempt", "ceiling", *[f"cut_{lv}" for lv in ALERT_LEVELS],
              "county", "industry", "control_type", "emissions"]
+    key = _grid_key(path, (tuple(county), tuple(industry), tuple(grade)))
     edited = st.data_editor(shown, column_config=cfg, disabled=disabled, num_rows="fixed", height=420,
                             column_order=[c for c in order if c in shown.columns], row_height=35, placeholder="",
-                            key=_grid_key(path, (tuple(county), tuple(industry), tuple(grade))))
-    return shown, edited
+                            key=key)
+    return shown, edited, key
 
 
-def apply_and_resolve(path: Path, overrides: dict, new: dict, result: dict) -> None:
+def _remember_before(path: Path, overrides: dict, result: dict) -> None:
     st.session_state["before"] = {
         "path": str(path),
         "summary": result["summary"],
@@ -107,9 +115,32 @@ def apply_and_resolve(path: Path, overrides: dict, new: dict, result: dict) -> N
         "overrides": {k: dict(v) for k, v in overrides.items()},
     }
     st.session_state["resolve_started"] = time.perf_counter()
-    set_overrides(path, new)
     st.session_state["grid_version"] = st.session_state.get("grid_version", 0) + 1
-    st.rerun()
+
+
+def apply_edits(path_str: str, grid_key: str, result: dict) -> None:
+    """Button callback: apply the grid's edit state to the overrides before the script reruns,
+    so the re-solved numbers come back in a single run."""
+    path = Path(path_str)
+    shown = st.session_state.get("editor_shown")
+    if shown is None:
+        return
+    overrides = working_overrides(path, base_scenario(path))
+    edited = apply_edit_state(shown, st.session_state.get(grid_key))
+    new = overrides_from_edits(shown, edited, overrides, result["inventory_grades"])
+    if new == overrides:
+        return
+    _remember_before(path, overrides, result)
+    set_overrides(path, new)
+
+
+def reset_edits(path_str: str, result: dict) -> None:
+    """Button callback: back to the scenario file's own overrides."""
+    path = Path(path_str)
+    base = base_scenario(path)
+    overrides = working_overrides(path, base)
+    _remember_before(path, overrides, result)
+    set_overrides(path, {k: dict(v) for k, v in base.enterprises.items()})
 
 
 def changes_section(before: dict, result: dict, overrides: dict) -> None:
@@ -203,15 +234,15 @@ def main() -> None:
     results_row(result["summary"], before)
     if started is not None:
         st.caption(tr("editor.resolve_time", seconds=f"{time.perf_counter() - started:.2f}"))
-    shown, edited = grid(result, path, overrides)
+    shown, edited, grid_key = grid(result, path, overrides)
+    st.session_state["editor_shown"] = shown
     new = overrides_from_edits(shown, edited, overrides, result["inventory_grades"])
     pending = overrides_diff(overrides, new)
     c1, c2 = st.columns([1, 3])
-    if c1.button(tr("editor.resolve"), type="primary", key="resolve", disabled=pending.empty):
-        apply_and_resolve(path, overrides, new, result)
+    c1.button(tr("editor.resolve"), type="primary", key="resolve", disabled=pending.empty,
+              on_click=apply_edits, args=(str(path), grid_key, result))
     c2.caption(tr("editor.pending", n=len(pending)) if not pending.empty else tr("editor.no_pending"))
-    if c1.button(tr("editor.reset"), key="reset"):
-        apply_and_resolve(path, overrides, {k: dict(v) for k, v in base.enterprises.items()}, result)
+    c1.button(tr("editor.reset"), key="reset", on_click=reset_edits, args=(str(path), result))
     if before:
         changes_section(before, result, overrides)
     save_section(path, overrides)

@@ -201,3 +201,18 @@ def test_scenario_key_follows_content(tmp_path):
     key_b = scenario_key(b)
     f.write_text("a\n1\n2\n3\n")
     assert scenario_key(b) != key_b
+
+
+def test_apply_edit_state_positions_and_types(table):
+    from planner.views_app import apply_edit_state
+
+    shown = editor_frame(table, {"E3": {"lock": 0.2}}, None, county=["东区"])  # rows E1, E3
+    state = {"edited_rows": {"0": {"grade": "B", "exempt": True}, 1: {"lock": None, "ceiling": 0.5},
+                             7: {"grade": "A"}}, "added_rows": [], "deleted_rows": []}
+    out = apply_edit_state(shown, state)
+    assert out.loc["E1", "grade"] == "B" and bool(out.loc["E1", "exempt"])
+    assert math.isnan(out.loc["E3", "lock"]) and out.loc["E3", "ceiling"] == 0.5
+    assert shown.loc["E1", "grade"] == "C"  # input untouched
+    new = overrides_from_edits(shown, out, {"E3": {"lock": 0.2}}, GRADES)
+    assert new == {"E1": {"grade": "B", "exempt": True}, "E3": {"ceiling": 0.5}}
+    assert apply_edit_state(shown, None).equals(shown)

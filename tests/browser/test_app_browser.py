@@ -50,9 +50,11 @@ def charts(page: Page) -> None:
     while page.get_by_test_id("stSkeleton").count() and time.monotonic() < deadline:
         page.wait_for_timeout(100)
     for chart in page.get_by_test_id("stPlotlyChart").all():
-        expect(chart.locator(".main-svg").first).to_be_visible()
+        if chart.is_visible():  # charts in hidden tabs draw when their tab opens
+            expect(chart.locator(".main-svg").first).to_be_visible()
     for grid in page.get_by_test_id("stDataFrame").all():
-        expect(grid.locator("canvas").first).to_be_attached()
+        if grid.is_visible():
+            expect(grid.locator("canvas").first).to_be_attached()
     page.wait_for_timeout(500)
 
 
@@ -70,9 +72,18 @@ def test_login_and_switch_pages(page: Page, artifacts):
     nav(page, "map")
     charts(page)
     page.screenshot(path=str(artifacts / "03-map.png"), full_page=True)
+    if page.get_by_test_id("stSidebarNav").get_by_text(t("nav.compare", "zh"), exact=True).count():
+        nav(page, "compare")
+        charts(page)
+        page.screenshot(path=str(artifacts / "03b-compare.png"), full_page=True)
+    if page.get_by_test_id("stSidebarNav").get_by_text(t("nav.analysis", "zh"), exact=True).count():
+        nav(page, "analysis")
+        charts(page)
+        page.screenshot(path=str(artifacts / "03c-analysis.png"), full_page=True)
     # English
     page.get_by_test_id("stSidebar").get_by_text("English").click()
-    expect(page.get_by_role("heading", name="Map")).to_be_visible()
+    expect(page.get_by_role("heading", name=t("analysis.title", "en"))
+           .or_(page.get_by_role("heading", name=t("map.title", "en")))).to_be_visible()
     nav(page, "overview", "en")
     charts(page)
     page.screenshot(path=str(artifacts / "04-overview-en.png"), full_page=True)
