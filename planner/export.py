@@ -175,7 +175,13 @@ def list_table(result) -> pd.DataFrame:
             o = ob.xs(lv, level="level")
         except KeyError:
             o = pd.DataFrame(index=pd.Index([], name="enterprise_id"))
-        df[f"measure_{lv}"] = o["measure_text"].reindex(df.index).fillna("").astype(str) if "measure_text" in o else ""
+        rule = result.prepared.bounds["measure_text_zh"]
+        if lv in rule.indexes["level"]:  # a level no slot reached (episode mode) still shows its rule
+            rule_lv = pd.Series(rule.sel(level=lv).values.astype(str), index=rule.indexes["enterprise"].astype(str))
+        else:
+            rule_lv = pd.Series("", index=df.index)
+        text = o["measure_text"].reindex(df.index) if "measure_text" in o else pd.Series(np.nan, index=df.index)
+        df[f"measure_{lv}"] = text.astype(object).where(text.notna(), rule_lv.reindex(df.index)).fillna("").astype(str)
         for p in POLLUTANTS:
             df[f"reduction_{lv}_{p}"] = o[f"reduction_{p}"].reindex(df.index).astype(float) if len(o) else np.nan
         df[f"loss_day_{lv}"] = o["loss_day"].reindex(df.index).astype(float) if len(o) else np.nan
@@ -244,7 +250,8 @@ def emergency_list_workbook(result, path: str | Path, title: str | None = None) 
     path = Path(path)
     df = list_table(result)
     scen = result.scenario
-    title = title or f"{scen.description or scen.name}（重污染天气应急减排清单）"
+    desc = scen.description or scen.name
+    title = title or (desc if "清单" in desc else f"{desc}——重污染天气应急减排清单")
     wb = Workbook()
     ws = wb.active
     ws.title = "应急减排清单"

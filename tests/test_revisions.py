@@ -192,3 +192,32 @@ def test_cli_save_same_folder_keeps_comments(scen, capsys):
 def test_cli_bad_input_exit_2(scen, capsys):
     assert main(["save", str(scen), "--from", str(scen.with_name("nope.yaml"))]) == 2
     assert main(["save", str(scen)]) == 2
+
+
+def test_concurrent_saves_from_one_revision_exactly_one_wins(scen):
+    """Two people (threads) save edits of the same revision at once: one saves, one sees a conflict."""
+    import threading
+
+    rev0 = current_revision(scen)
+    outcomes = {}
+    start = threading.Barrier(2)
+
+    def save(who):
+        data = _data(scen)
+        data["description"] = who
+        start.wait()
+        try:
+            save_revision(scen, data, author=who, expected_revision=rev0)
+            outcomes[who] = "saved"
+        except ConflictError:
+            outcomes[who] = "conflict"
+
+    threads = [threading.Thread(target=save, args=(w,)) for w in ("alice", "bob")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes.values()) == ["conflict", "saved"]
+    winner = next(w for w, o in outcomes.items() if o == "saved")
+    assert _data(scen)["description"] == winner
+    assert [e["author"] for e in history(scen)][-1] == winner
