@@ -28,6 +28,8 @@ import subprocess
 import sys
 import time
 
+_PRE = {"auto": "auto", True: "on", False: "off"}
+
 
 def run_one(E: int, S: int, backend: str, milp: bool, presolve: bool, mode: str, seed: int,
             gap: float, time_limit: float) -> dict:
@@ -56,7 +58,8 @@ def main(argv=None) -> int:
     ap.add_argument("--slots", default="1,7", help="slot counts, comma-separated")
     ap.add_argument("--backends", default="highs,pulp", help="highs (direct) and/or pulp")
     ap.add_argument("--kinds", default="lp,milp", help="lp and/or milp")
-    ap.add_argument("--presolve", choices=["off", "on", "both"], default="off")
+    ap.add_argument("--presolve", choices=["off", "on", "both", "auto"], default="auto",
+                    help="presolve setting(s) to run; 'both' runs off and on")
     ap.add_argument("--mode", choices=["episode", "list"], default="episode")
     ap.add_argument("--pulp-max", type=int, default=20000, help="largest size run with the PuLP backend")
     ap.add_argument("--milp-max", type=int, default=100000, help="largest size run as a MILP")
@@ -76,9 +79,9 @@ def main(argv=None) -> int:
         args.sizes, args.slots, args.pulp_max = "1000,20000", "7", 1000
     sizes = [int(float(s)) for s in args.sizes.split(",")]
     slots = [int(s) for s in args.slots.split(",")]
-    pres = {"off": [False], "on": [True], "both": [False, True]}[args.presolve]
+    pres = {"off": [False], "on": [True], "both": [False, True], "auto": ["auto"]}[args.presolve]
     rows = []
-    head = (f"{'E':>7} {'S':>2} {'backend':<13} {'kind':<4} {'pre':<3} {'build':>7} {'solve':>7} "
+    head = (f"{'E':>7} {'S':>2} {'backend':<13} {'kind':<4} {'pre':<4}{'build':>7} {'solve':>7} "
             f"{'verify':>7} {'total':>7} {'status':<10} {'objective':>14} {'gap':>8} {'peak MB':>8} {'Δ MB':>7}")
     print(head)
     print("-" * len(head))
@@ -110,7 +113,7 @@ def main(argv=None) -> int:
                         r = best
                         rows.append(r)
                         print(f"{r['E']:>7} {r['S']:>2} {r['backend']:<13} {r['kind']:<4} "
-                              f"{'on' if r['presolve'] else 'off':<3} {r['build']:>7.3f} {r['solve']:>7.3f} "
+                              f"{_PRE[r['presolve']]:<4}{r['build']:>7.3f} {r['solve']:>7.3f} "
                               f"{r['verify']:>7.3f} {r['total']:>7.3f} {r['status']:<10} {r['objective']:>14.2f} "
                               f"{r['gap']:>8.1e} {r['peak_mb']:>8.0f} {r['delta_mb']:>7.0f}", flush=True)
     if args.json:

@@ -2,7 +2,7 @@
 
 Same model as :mod:`planner.model` (same :class:`planner.model.ModelData`, same blocks, same
 column scaling), but every block is a set of COO triplets built with numpy; the whole matrix is
-converted once to CSC and handed to HiGHS with ``Highs.passModel(HighsLp)``.  No Python object
+converted once to CSC and handed to HiGHS with ``Highs.passModel`` (its numpy-array overload).  No Python object
 per column, so a 20,000 × 7 episode builds in milliseconds.
 
 Column layout: ``x`` (E·S, row-major ``e·S + s``), then ``shortfall`` (S·P), grade thresholds,
@@ -17,7 +17,7 @@ import highspy
 import numpy as np
 import xarray as xr
 
-from planner.model import ModelData, RawResult, SolveOptions, model_data
+from planner.model import ModelData, RawResult, SolveOptions, model_data, use_presolve
 
 INF = highspy.kHighsInf
 
@@ -58,35 +58,31 @@ class _Builder:
         self.n_row += n
         return start
 
-    def lp(self) -> tuple[highspy.HighsLp, np.ndarray]:
-        lp = highspy.HighsLp()
-        lp.num_col_ = self.n_col
-        lp.num_row_ = self.n_row
-        lp.col_cost_ = np.concatenate(self.cost)
-        lp.col_lower_ = np.concatenate(self.lower)
-        lp.col_upper_ = np.concatenate(self.upper)
+    def pass_to(self, h: highspy.Highs) -> np.ndarray:
+        """Hand the model to ``h`` as numpy arrays (the array overload of ``Highs.passModel``).
+
+        Returns
+        -------
+        numpy.ndarray of bool
+            Integrality of each column.
+        """
         cat = lambda xs: np.concatenate(xs) if xs else np.zeros(0)  # noqa: E731
-        lp.row_lower_ = cat(self.rlo)
-        lp.row_upper_ = cat(self.rhi)
-        start, index, value = _to_csc(cat(self.ri), cat(self.ci), cat(self.vv), self.n_col)
-        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-        lp.a_matrix_.start_ = start
-        lp.a_matrix_.index_ = index
-        lp.a_matrix_.value_ = value
-        lp.a_matrix_.num_col_ = self.n_col
-        lp.a_matrix_.num_row_ = self.n_row
+        start, index, value = _to_csc(cat(self.ri), cat(self.ci), cat(self.vv), self.n_row, self.n_col)
         integ = np.concatenate(self.integ)
-        if integ.any():
-            lp.integrality_ = [highspy.HighsVarType.kInteger if b else highspy.HighsVarType.kContinuous
-                               for b in integ.tolist()]
-        return lp, integ
+        st = h.passModel(
+            int(self.n_col), int(self.n_row), int(len(value)), 1, 1, 0.0,  # column-wise, minimise
+            np.concatenate(self.cost), np.concatenate(self.lower), np.concatenate(self.upper),
+            np.ascontiguousarray(cat(self.rlo), dtype=float), np.ascontiguousarray(cat(self.rhi), dtype=float),
+            start[:-1], index, value, integ.astype(np.int32))
+        if st == highspy.HighsStatus.kError:
+            raise RuntimeError("HiGHS rejected the model (passModel)")
+        return integ
 
 
-def _to_csc(rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, n_col: int):
+def _to_csc(rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, n_row: int, n_col: int):
     """COO triplets (no duplicates) to CSC arrays (start, index, value), with numpy only."""
-    rows = rows.astype(np.int64)
-    cols = cols.astype(np.int64)
-    order = np.lexsort((rows, cols))
+    key = cols.astype(np.int64) * max(n_row, 1) + rows.astype(np.int64)
+    order = np.argsort(key, kind="stable")
     counts = np.bincount(cols, minlength=n_col)
     start = np.zeros(n_col + 1, dtype=np.int32)
     np.cumsum(counts, out=start[1:])
@@ -210,25 +206,24 @@ def solve_direct(inputs: xr.Dataset, options: SolveOptions,
     t0 = time.perf_counter()
     d = model_data(inputs, options, shortfall_everywhere)
     b, idx = build_arrays(d)
-    lp, integ = b.lp()
     h = highspy.Highs()
     h.setOptionValue("output_flag", bool(options.msg))
-    h.setOptionValue("presolve", "on" if options.presolve else "off")
+    h.setOptionValue("presolve", "on" if use_presolve(options, d) else "off")
     if options.time_limit is not None:
         h.setOptionValue("time_limit", float(options.time_limit))
     if options.threads is not None:
         h.setOptionValue("threads", int(options.threads))
-    mip = bool(integ.any())
+    mip = bool(options.discrete and d.cols.integer.any())
     if mip:
         h.setOptionValue("mip_rel_gap", float(options.mip_gap))
-    h.passModel(lp)
+    integ = b.pass_to(h)
     t_build = time.perf_counter() - t0
     t1 = time.perf_counter()
     h.run()
     state, msgs = _status(h, mip)
     info = h.getInfo()
     has_sol = info.primal_solution_status == 2
-    gap = (float(info.mip_gap) if has_sol else float("nan")) if mip else 0.0
+    gap = (float(info.mip_gap) if mip else 0.0) if has_sol else float("nan")
     E, S = d.shape
     P = d.rhs.shape[1]
     x = None

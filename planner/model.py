@@ -8,7 +8,8 @@ block                          rows / columns
 =============================  ===================================================================
 define_curtailment_variables   ``Curtailment[e, s]`` in ``[floor, ceiling]`` (chain-propagated);
                                in discrete mode the column is the number of stopped lines
-define_shortfall_variables     ``Shortfall[s, p] >= 0`` (penalised)
+define_shortfall_variables     ``Shortfall[s, p] >= 0`` (penalised) on targets the bounds cannot
+                               reach (all targets in the fallback re-solve, see ModelData)
 define_target_constraints      ``Target-<slot>-<pollutant>``:
                                ``Σ_e reducible·x + shortfall >= target - credited``
 define_chain_constraints       ``Chain-<e>-<s>-<s'>``: ``x[e, s] <= x[e, s']``
@@ -16,13 +17,18 @@ define_grade_monotonicity      ``Grade-below-…`` / ``Grade-above-…`` with on
                                (industry, slot, grade boundary)
 define_loss_share_caps         ``Loss-total``, ``County-loss-cap-<c>``, ``Firm-loss-cap-<e>``
 define_discrete_lines          integrality of line columns (MILP)
-define_objective               ``Σ loss_at_full·x + penalty·Σ shortfall``
+define_equity_term             optional ``Equity-<e>-<s>``: ``x[e, s] <= MaxShare[s]``
+define_objective               ``Σ loss_at_full·x + penalty·Σ shortfall (+ equity term)``
 =============================  ===================================================================
 
 :func:`solve` runs either this PuLP model (``backend="pulp"``; solver HiGHS in-process or CBC)
 or the same model assembled straight from arrays into highspy (``backend="highs"``,
 :mod:`planner.highs_direct`), then builds a :class:`Plan` and checks it with the independent
 verifier (:func:`planner.verify.verify_plan`).
+
+PuLP sanitises names (``-`` becomes ``_``), so the PuLP rows read ``Target_<slot>_<pollutant>``.
+Columns whose bounds coincide stay in the model as fixed columns; chain rows that the
+propagated bounds already imply are left out.
 
 Units: curtailment is a share of normal output; ``loss_at_full`` is 万元 for the whole slot;
 targets and reductions are tonnes per day.  ``Plan.duals`` are 万元 per tonne removed
@@ -75,9 +81,13 @@ class SolveOptions:
         Relative MIP gap at which the MILP stops.
     time_limit : float or None
         Seconds.
-    presolve : bool
-        HiGHS/CBC presolve.  Off by default: on this shape (few dense rows, many columns)
-        presolve costs more than it saves (see ``benchmarks/bench_model.py``).
+    presolve : bool or "auto"
+        HiGHS/CBC presolve.  ``"auto"`` (default) follows the measurements of
+        ``benchmarks/bench_model.py`` (see :func:`use_presolve`): on this shape (few dense target
+        rows, many columns) presolve costs more than it saves for LPs (20,000 × 1: 0.02 s off vs
+        0.19 s on; 100,000 × 1: 0.12 s vs 4.1 s) except very large chained LPs (100,000 × 7:
+        40 s off vs 25 s on); for MILPs it pays with 1–3 slots (20,000 × 3 list: 1.06 s vs
+        0.27 s) and is ruinous on 7-day episodes (20,000 × 7: 5.4 s vs 74 s).
     grade_monotonicity : bool
         Inside an industry, at each slot, a worse grade's share ≥ every better grade's.
     county_loss_cap, firm_loss_cap : float or None
@@ -105,7 +115,7 @@ class SolveOptions:
     discrete: bool = False
     mip_gap: float = 0.005
     time_limit: float | None = 120.0
-    presolve: bool = False
+    presolve: bool | str = "auto"
     grade_monotonicity: bool = False
     county_loss_cap: float | None = None
     firm_loss_cap: float | None = None
@@ -134,6 +144,8 @@ class SolveOptions:
         opts = replace(base, **{k: v for k, v in kw.items() if k in known})
         if opts.backend not in ("highs", "pulp"):
             raise ValueError("backend must be 'highs' (direct arrays) or 'pulp'")
+        if opts.presolve not in (True, False, "auto"):
+            raise ValueError("presolve must be true, false or 'auto'")
         if opts.solver not in ("highs", "cbc"):
             raise ValueError("solver must be 'highs' or 'cbc'")
         for name in ("county_loss_cap", "firm_loss_cap"):
@@ -604,7 +616,7 @@ def _cbc_solver(mip: bool, options: SolveOptions):
     if path is None:
         raise RuntimeError("CBC is not installed (no 'cbc' on PATH and no bundled binary)")
     kw = dict(path=path, mip=mip, msg=options.msg, timeLimit=options.time_limit,
-              presolve=bool(options.presolve), threads=options.threads)
+              presolve=bool(options.presolve), threads=options.threads)  # resolved by use_presolve
     if mip:
         kw["gapRel"] = options.mip_gap
     return pulp.COIN_CMD(**kw)
@@ -616,12 +628,27 @@ def _highs_pulp_solver(mip: bool, options: SolveOptions):
                       presolve="on" if options.presolve else "off")
 
 
+def use_presolve(options: SolveOptions, data: ModelData) -> bool:
+    """Whether to presolve: the option itself, or for ``"auto"`` the measured rule.
+
+    ``"auto"``: an LP presolves only when it has more than 100,000 chain rows; a MILP presolves
+    when it has at most 3 slots (list mode, short episodes).
+    """
+    if options.presolve != "auto":
+        return bool(options.presolve)
+    mip = bool(options.discrete and data.cols.integer.any())
+    if mip:
+        return data.shape[1] <= 3
+    return len(data.chain_rows()[0]) > 100_000
+
+
 def _solve_pulp(inputs: xr.Dataset, options: SolveOptions,
                 shortfall_everywhere: bool = False) -> tuple[RawResult, float]:
     t0 = time.perf_counter()
     m = build_model(inputs, options, shortfall_everywhere)
     t_build = time.perf_counter() - t0
     d = m.data
+    options = replace(options, presolve=use_presolve(options, d))
     mip = bool(options.discrete and d.cols.integer.any())
     name = f"pulp+{options.solver}"
     t1 = time.perf_counter()
