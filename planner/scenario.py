@@ -2,9 +2,11 @@
 
 A scenario is a YAML file (see ``scenarios/``).  Keys are checked strictly: an unknown or
 misspelt key is an error that names the key, the file and the closest valid key.  Paths inside
-the file are resolved relative to the file.  A scenario may name another with ``base:`` and
-override only what differs (chains allowed; cycles and missing bases are errors); mappings are
-merged key by key, everything else replaces the base's value.
+the file are resolved relative to the file; a relative path may not lead outside the project's
+``scenarios``/``data`` folders (for a scenario kept elsewhere: outside its own folder) — write an
+absolute path to use a file elsewhere on purpose (:func:`path_roots`).  A scenario may name
+another with ``base:`` and override only what differs (chains allowed; cycles and missing bases
+are errors); mappings are merged key by key, everything else replaces the base's value.
 
 Example::
 
@@ -145,6 +147,34 @@ def _merge(base: dict, over: dict) -> dict:
     return out
 
 
+# --- path containment (issue 5): relative paths stay inside the project's scenario/data folders ---
+def path_roots(folder: Path) -> list[Path]:
+    """Folders a *relative* path in a scenario file kept in ``folder`` may lead into.
+
+    For a scenario under a ``scenarios`` folder (at any depth) these are that ``scenarios`` folder
+    and the ``data`` folder beside it; for a scenario anywhere else, its own folder (and below).
+    Absolute paths are taken as given on purpose and are not restricted.
+    """
+    folder = Path(folder).resolve()
+    for p in (folder, *folder.parents):
+        if p.name == "scenarios":
+            return [p, p.parent / "data"]
+    return [folder]
+
+
+def _check_contained(data: dict, folder: Path, file: str, problems: Problems) -> None:
+    roots = path_roots(folder)
+    for key in ("inventory", "city", "forecast", "measures", "base"):
+        value = data.get(key)
+        if not isinstance(value, str) or not value.strip() or Path(value).is_absolute():
+            continue
+        target = (Path(folder) / value).resolve()
+        if not any(target == r or r in target.parents for r in roots):
+            where = " or ".join(str(r) for r in roots)
+            problems.error(file, None, key, f"{key!r} path {value!r} leads outside the project's folders ({where}); "
+                                            "write it as an absolute path if you mean that file")
+
+
 def _resolve_paths(data: dict, folder: Path) -> dict:
     """Make the path-valued keys of one file absolute, relative to that file's folder."""
     out = dict(data)
@@ -175,7 +205,9 @@ def load_raw(
     if path in _seen:
         cycle = " -> ".join(str(p.name) for p in (*_seen, path))
         raise InputError.single(str(path), f"scenario inheritance cycle: {cycle}", column="base")
-    data = _resolve_paths(_read_yaml(path), path.parent)
+    raw = _read_yaml(path)
+    _check_contained(raw, path.parent, str(path), problems)
+    data = _resolve_paths(raw, path.parent)
     _check_keys(data, TOP_KEYS, "", str(path), problems)
     for key in [k for k in data if k not in TOP_KEYS]:
         data.pop(key)

@@ -125,3 +125,31 @@ def test_child_relative_paths_resolve_from_the_child(tmp_path):
     s = load_scenario(_child(tmp_path, f"base: {base}\nname: c\ninventory: mine.csv\n"))
     assert s.inventory == (tmp_path / "mine.csv").resolve()
     assert s.city == (REPO / "data" / "demo_city" / "city.yaml").resolve()  # from the base, relative to the base
+
+
+# --------------------------------------------------------------------------- path containment
+def test_relative_path_may_not_escape_the_project_folders(tmp_path):
+    folder = tmp_path / "proj" / "scenarios"
+    folder.mkdir(parents=True)
+    (tmp_path / "proj" / "data").mkdir()
+    (tmp_path / "proj" / "data" / "inv.csv").write_text("x\n", encoding="utf-8")
+    (tmp_path / "proj" / "data" / "city.yaml").write_text("name: x\n", encoding="utf-8")
+    (tmp_path / "secret.csv").write_text("x\n", encoding="utf-8")
+    ok = _child(folder, "inventory: ../data/inv.csv\ncity: ../data/city.yaml\n", "ok.yaml")
+    assert load_scenario(ok).inventory == (tmp_path / "proj" / "data" / "inv.csv").resolve()
+    bad = _child(folder, "inventory: ../../secret.csv\ncity: ../data/city.yaml\n", "bad.yaml")
+    with pytest.raises(InputError) as exc:
+        load_scenario(bad)
+    (err,) = exc.value.problems.errors
+    assert err.column == "inventory" and "outside" in err.message and "absolute path" in err.message
+    # the same file named by an absolute path is taken as meant
+    absolute = _child(folder, f"inventory: {(tmp_path / 'secret.csv').as_posix()}\ncity: ../data/city.yaml\n", "abs.yaml")
+    assert load_scenario(absolute).inventory == (tmp_path / "secret.csv").resolve()
+
+
+def test_relative_path_outside_a_loose_scenario_folder(tmp_path):
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "inv.csv").write_text("x\n", encoding="utf-8")
+    (tmp_path / "mine" / "city.yaml").write_text("name: x\n", encoding="utf-8")
+    with pytest.raises(InputError, match="outside"):
+        load_scenario(_child(tmp_path / "mine", "inventory: ../inv.csv\ncity: city.yaml\n", "s.yaml"))
