@@ -7,6 +7,7 @@ caches the comparison *document* (plain dicts) by the scenarios' content.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pandas as pd
@@ -68,7 +69,8 @@ def label_of(choice: str) -> str:
 def item_for(choice: str):
     if choice == EDITED:
         sc = working_scenario(current_file())
-        return (f"{sc.name}*", sc, None)
+        sc = dataclasses.replace(sc, name=f"{sc.name}*")
+        return (sc.name, sc, None)
     path, _, method = choice.partition("@")
     sc = base_scenario(path)
     return (f"{sc.name}@{method}" if method else sc.name, sc, method or None)

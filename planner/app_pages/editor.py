@@ -63,7 +63,7 @@ def results_row(summary: dict, before: dict | None) -> None:
         cd = f"{(d['curtailed_after'] or 0) - d['curtailed_before']:+d}"
     c[1].metric(tr("overview.curtailed"), f"{summary.get('curtailed_enterprises', 0)}", delta=cd, delta_color="off")
     ok = summary.get("status") == "optimal"
-    (c[2].success if ok else c[2].warning)(f"{tr('overview.status')}：{status_text(summary.get('status'))}")
+    (c[2].success if ok else c[2].warning)(tr("common.status_line", status=status_text(summary.get("status"))))
 
 
 def grid(result: dict, path: Path, overrides: dict):

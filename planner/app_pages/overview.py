@@ -71,8 +71,8 @@ def upload_section() -> None:
             if problems.warnings:
                 st.warning(tr("overview.inventory_warnings", n=len(problems.warnings)))
                 st.dataframe(problems_frame(problems).rename(columns=lambda c: tr(f"problems.{c}")), hide_index=True)
-        else:
-            up.pop("inventory", None)
+        elif up.get("inventory"):
+            keep_upload(c1, "inventory")
         if fc is not None:
             path = save_upload("forecast", fc)
             from planner.forecast import read_forecast
@@ -83,8 +83,18 @@ def upload_section() -> None:
                 up.pop("forecast", None)
                 show_problems(err)
                 st.stop()
-        else:
-            up.pop("forecast", None)
+        elif up.get("forecast"):
+            keep_upload(c2, "forecast")
+
+
+def keep_upload(col, kind: str) -> None:
+    """An earlier upload stays in use (the uploader forgets it when the page changes) until removed."""
+    from pathlib import Path
+
+    col.caption(tr("overview.using_upload", name=Path(uploads()[kind]).name.split("-", 1)[-1]))
+    if col.button(tr("overview.remove_upload"), key=f"remove_{kind}"):
+        uploads().pop(kind, None)
+        st.rerun()
 
 
 def shares_section(path) -> None:
@@ -123,14 +133,18 @@ def forecast_chart(scenario) -> None:
     if "aqi_p10" in df and "aqi_p90" in df and df["aqi_p90"].notna().any():
         x = list(df["date"]) + list(df["date"][::-1])
         y = list(df["aqi_p90"].astype(float)) + list(df["aqi_p10"].astype(float)[::-1])
-        fig.add_trace(go.Scatter(x=x, y=y, fill="toself", fillcolor="rgba(100,100,160,0.2)", line={"width": 0},
+        fig.add_trace(go.Scatter(x=x, y=y, fill="toself", fillcolor="rgba(100,100,160,0.2)", line={"width": 0}, mode="lines",
                                  name=tr("overview.band"), hoverinfo="skip"))
     if "aqi_p50" in df and df["aqi_p50"].notna().any():
         fig.add_trace(go.Scatter(x=df["date"], y=df["aqi_p50"].astype(float), mode="lines",
                                  line={"dash": "dot", "color": "#555"}, name=tr("overview.median")))
     fig.add_trace(go.Bar(x=df["date"], y=df["aqi"].astype(float), marker_color=[LEVEL_COLORS.get(v, "#999") for v in df["level"]],
-                         name=tr("overview.aqi"), text=[lvl(v) if v != "none" else "" for v in df["level"]],
-                         opacity=0.85))
+                         name=tr("overview.aqi"), hovertext=[lvl(v) for v in df["level"]], opacity=0.85,
+                         showlegend=False))
+    for lv in ("yellow", "orange", "red"):  # legend entries for the alert colours
+        if (df["level"] == lv).any():
+            fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=lvl(lv),
+                                     marker={"color": LEVEL_COLORS[lv], "size": 10, "symbol": "square"}))
     for y, name in ((150, "150"), (200, "200"), (300, "300")):
         fig.add_hline(y=y, line_dash="dash", line_color="#888", annotation_text=name)
     fig.update_layout(height=320, margin={"l": 10, "r": 10, "t": 30, "b": 10}, title=tr("overview.forecast_title"),
@@ -155,7 +169,8 @@ def targets_chart(summary: dict) -> None:
         return
     fig = go.Figure()
     colors = {"SO2": "#4c78a8", "NOx": "#f58518", "PM": "#54a24b", "VOCs": "#b279a2"}
-    labels = [lvl(lv) if s == lv else f"{s} ({lvl(lv)})" for s, lv in zip(df["slot"], df["level"], strict=True)]
+    labels = [lvl(lv) if s == lv else f"{s[5:] if len(s) == 10 else s} {tr(f'level_short.{lv}')}"
+              for s, lv in zip(df["slot"], df["level"], strict=True)]
     df = df.assign(label=labels)
     for p in POLLUTANTS:
         d = df[df["pollutant"] == p]
@@ -189,7 +204,7 @@ def diagnosis(summary: dict) -> None:
     short = shortfalls(summary)
     status = summary.get("status")
     if status == "optimal" and short.empty:
-        st.success(f"{tr('overview.status')}：{status_text(status)}。{tr('overview.all_met')}")
+        st.success(tr("overview.all_met", status=status_text(status)))
         return
     st.error(tr("overview.not_met", status=status_text(status)))
     if summary.get("message"):

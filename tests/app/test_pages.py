@@ -193,3 +193,19 @@ def test_map_level_switch():
     at.selectbox(key="map_level").set_value("yellow").run()
     assert not at.exception
     assert at.title[0].value == "地图"
+
+
+def test_valid_upload_is_used_until_removed(scenario_dir):
+    from planner.scenario import load_scenario
+
+    inv = load_scenario(scenario_dir / "demo_list.yaml").inventory
+    at = new_app("en", official=True)
+    goto(at, "overview")
+    at.file_uploader(key="up_inventory").set_value(("my_list.csv", inv.read_bytes(), "text/csv")).run()
+    assert not at.exception and not [e for e in errors(at) if "error" in e.lower()]
+    assert at.session_state["uploads"].get("inventory", "").endswith("my_list.csv")
+    goto(at, "editor")
+    goto(at, "overview")  # the uploader forgot the file; the session still uses it
+    assert any("my_list.csv" in c.value for c in at.caption)
+    at.button(key="remove_inventory").click().run()
+    assert not at.session_state["uploads"].get("inventory")

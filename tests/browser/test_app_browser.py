@@ -69,6 +69,12 @@ def test_login_and_switch_pages(page: Page, artifacts):
     expect(page.get_by_text(t("overview.total_loss", "zh"))).to_be_visible()
     charts(page)
     page.screenshot(path=str(artifacts / "02-overview.png"), full_page=True)
+    # the episode scenario: forecast AQI with alert colours and the ensemble band
+    page.get_by_test_id("stSelectbox").filter(has_text=t("overview.scenario", "zh")).locator("input").click()
+    page.get_by_role("option", name="demo_episode", exact=True).click()
+    wait_idle(page)
+    charts(page)
+    page.screenshot(path=str(artifacts / "02b-overview-episode.png"), full_page=True)
     nav(page, "map")
     charts(page)
     page.screenshot(path=str(artifacts / "03-map.png"), full_page=True)
