@@ -6,6 +6,8 @@ import os
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from planner import revisions
 from planner.cli import main
@@ -221,3 +223,43 @@ def test_concurrent_saves_from_one_revision_exactly_one_wins(scen):
     winner = next(w for w, o in outcomes.items() if o == "saved")
     assert _data(scen)["description"] == winner
     assert [e["author"] for e in history(scen)][-1] == winner
+
+
+def _apply(old: dict, changes: list[dict]) -> dict:
+    import copy
+
+    out = copy.deepcopy(old)
+    for c in changes:
+        *parents, leaf = c["key"].split(".")
+        node = out
+        for k in parents:
+            if not isinstance(node.get(k), dict):
+                node[k] = {}
+            node = node[k]
+        if c["change"] == "removed":
+            node.pop(leaf, None)
+        else:
+            node[leaf] = c["after"]
+    return out
+
+
+def _prune(d):
+    """Drop empty mappings left behind by removals (a diff of leaves cannot see them)."""
+    if isinstance(d, dict):
+        return {k: _prune(v) for k, v in d.items() if not (isinstance(v, dict) and not _prune(v))}
+    return d
+
+
+_keys = st.sampled_from(["grade", "exempt", "E1", "E2", "orange", "NOx", "lock"])
+_leaf = st.one_of(st.integers(0, 3), st.sampled_from(["A", "B", "C"]), st.booleans(), st.lists(st.integers(0, 2), max_size=2))
+_tree = st.recursive(_leaf, lambda ch: st.dictionaries(_keys, ch, min_size=1, max_size=3), max_leaves=8)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.dictionaries(_keys, _tree, max_size=4), st.dictionaries(_keys, _tree, max_size=4))
+def test_diff_mappings_replays_to_the_new_mapping(old, new):
+    from planner.revisions import diff_mappings
+
+    changes = diff_mappings(old, new)
+    assert _prune(_apply(old, changes)) == _prune(new)
+    assert (changes == []) == (_prune(old) == _prune(new))
