@@ -51,7 +51,8 @@ plan of the scenario (e.g. the uniform cut 一刀切 against the optimised list)
 ``<scenario>@<method>`` and its status ``optimal`` means that the baseline plan meets every target.
 
 A change is a firm × slot whose curtailment differs by more than :data:`TOLERANCE`, or whose
-measure text (or rule floor) differs.  Changes are sorted by scenario pair, then by the absolute
+measure text (ignoring its level prefix such as ``橙色预警：``) or rule floor differs; a slot only
+one scenario has (e.g. another forecast day) is a change where that scenario asks for a cut.  Changes are sorted by scenario pair, then by the absolute
 change in loss (largest first).  All numbers are plain floats (JSON has no NaN: missing → null).
 """
 
@@ -73,6 +74,7 @@ __all__ = ["TOLERANCE", "BASELINE_METHODS", "scenario_report", "obligation_chang
 #: Curtailment differences below this are not changes.
 TOLERANCE = 1e-6
 _OBLIGATION = ("curtailment", "floor", "output_loss", "measure_type", "measure_text_zh")
+_LEVEL_PREFIX = r"^\s*(?:黄色|橙色|红色)预警[：:]\s*"
 
 
 def _num(v) -> float | None:
@@ -181,17 +183,21 @@ def obligation_changes(ref, other, ref_name: str, other_name: str, to_index: int
     joined = a.add_suffix("_a").join(b.add_suffix("_b"), how="outer")
     xa = joined["curtailment_a"].astype(float)
     xb = joined["curtailment_b"].astype(float)
-    missing = xa.isna() | xb.isna()
+    # a slot only one scenario has (another forecast day) matters where that side asks for a cut
+    missing = (xa.isna() & (xb > tol)) | (xb.isna() & (xa > tol))
     diff = (xa - xb).abs() > tol
 
     def _text(col):
-        return joined[col].astype(object).where(joined[col].notna(), "").astype(str)
+        # the same measure announced at another level ("黄色预警：…" vs "橙色预警：…") is no change
+        t = joined[col].astype(object).where(joined[col].notna(), "").astype(str)
+        return t.str.replace(_LEVEL_PREFIX, "", regex=True)
 
     text_diff = pd.Series(False, index=joined.index)
     if "measure_text_zh_a" in joined:
         text_diff = _text("measure_text_zh_a") != _text("measure_text_zh_b")
     floor_diff = (joined["floor_a"].astype(float) - joined["floor_b"].astype(float)).abs() > tol
-    changed = joined[missing | diff | text_diff | floor_diff.fillna(False)]
+    both = xa.notna() & xb.notna()
+    changed = joined[missing | (both & (diff | text_diff | floor_diff.fillna(False)))]
     out = []
     for (eid, slot), row in changed.iterrows():
         sides = {}

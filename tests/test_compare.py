@@ -156,3 +156,15 @@ def test_cli_compare_with_uniform_baseline(tmp_path, repo, capsys):
     # text output
     assert main(["compare", path, path + "@uniform"]) == 0
     assert "tiny@uniform" in capsys.readouterr().out
+
+
+def test_same_measure_at_another_level_is_no_change(pair):
+    base, _ = pair
+    other = fake_result("relabelled", {}, {}, {})
+    other.schedule = base.schedule.copy()
+    other.summary = dict(base.summary, scenario="relabelled")
+    other.schedule["measure_text_zh"] = other.schedule["measure_text_zh"].str.replace("黄色预警：", "橙色预警：")
+    assert obligation_changes(base, other, "base", "relabelled") == []
+    other.schedule.loc[0, "measure_text_zh"] = "黄色预警：限产25%"
+    (c,) = obligation_changes(base, other, "base", "relabelled")
+    assert c["enterprise_id"] == "E1" and c["delta_curtailment"] == 0.0
