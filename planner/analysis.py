@@ -341,8 +341,9 @@ def upgrade_value_arrays(
     objective : float or None
         Its total loss (万元); None when the scenario has no optimal plan.
     after : dict of numpy.ndarray
-        ``floor`` (E, S), ``ceiling`` (E, S), ``reducible`` (E, S, P): the inputs every firm would
-        have after its own upgrade (rows of firms without an upgrade are ignored).
+        ``floor`` (E, S), ``ceiling`` (E, S), ``reducible`` (E, S, P) and optionally ``grade_rank``
+        (E): the inputs every firm would have after its own upgrade (rows of firms without an
+        upgrade are ignored).
     candidates : numpy.ndarray of int
         Positions of the firms to value.
     resolve : iterable of int
@@ -389,6 +390,10 @@ def upgrade_value_arrays(
         red = one["reducible"].transpose("enterprise", "slot", "pollutant").values.copy()
         red[e] = after["reducible"][e]
         one["reducible"] = (("enterprise", "slot", "pollutant"), red)
+        if "grade_rank" in after and "grade_rank" in one:  # grade monotonicity sees the new grade
+            rank = one["grade_rank"].values.copy()
+            rank[e] = after["grade_rank"][e]
+            one["grade_rank"] = (("enterprise",), rank)
         plan = _solve(one, dict(options or {}))
         df.loc[e, "status_after"] = plan.status
         if plan.status == "optimal":
@@ -478,6 +483,7 @@ def upgrade_values(
         "floor": after["floor"].transpose("enterprise", "slot").values,
         "ceiling": after["ceiling"].transpose("enterprise", "slot").values,
         "reducible": after["reducible"].transpose("enterprise", "slot", "pollutant").values,
+        "grade_rank": after["grade_rank"].values,
     }
     loss = inp["loss_at_full"].transpose("enterprise", "slot").values
     floor_b = inp["floor"].transpose("enterprise", "slot").values
@@ -517,7 +523,7 @@ def upgrade_campaign(result, enterprise_ids: Sequence[str], options: dict | None
     inp = prepared.inputs
     _, _, after, up, eligible = _upgraded_inputs(prepared, enterprise_ids)
     one = inp.copy(deep=True)
-    for var in ("floor", "ceiling", "reducible"):
+    for var in ("floor", "ceiling", "reducible", "grade_rank"):
         one[var] = after[var].transpose(*inp[var].dims)
     plan = _solve(one, _options(prepared, options))
     loss = inp["loss_at_full"].transpose("enterprise", "slot").values
