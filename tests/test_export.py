@@ -160,3 +160,14 @@ def test_enterprise_sheet_self_directed_has_no_upgrade(tiny):
     eid = str(table[table["grade"].astype(str) == "A"].index[0])
     text = enterprise_sheet_html(tiny, eid)
     assert "无更高一级" in text
+
+
+def test_export_command(tiny, tmp_path, capsys):
+    from planner.export import main
+
+    out = tmp_path / "exp"
+    assert main([str(tiny.scenario.file), "--out", str(out), "--sheets", "all"]) == 0
+    assert (out / "应急减排清单.xlsx").is_file()
+    sheets = sorted(p.name for p in (out / "一厂一策").glob("*.html"))
+    assert len(sheets) == len(tiny.prepared.table) + 1 and "index.html" in sheets
+    assert main([str(tiny.scenario.file), "--out", str(out), "--sheets", "NOPE"]) == 2
