@@ -534,7 +534,7 @@ def upgrade_campaign(result, enterprise_ids: Sequence[str], options: dict | None
     grade = prepared.table["grade"].astype(str).to_numpy()
     return {
         "firms": int(eligible.sum()),
-        "upgraded": [(ids[e], grade[e], str(up[e])) for e in np.flatnonzero(eligible)],
+        "upgraded": [(str(ids[e]), str(grade[e]), str(up[e])) for e in np.flatnonzero(eligible)],
         "firm_saving": float(((floor_b - floor_a) * loss)[eligible].sum()),
         "city_loss_before": before,
         "city_loss_after": float(plan.objective) if plan.status == "optimal" else None,
