@@ -83,6 +83,19 @@ def _pct(x: float) -> str:
     return f"{v:g}%"
 
 
+def _yes_no(v) -> str:
+    """是 / 否 / "" (unknown) for a boolean-ish cell, NA-safe."""
+    try:
+        if v is None or pd.isna(v):
+            return ""
+    except (TypeError, ValueError):
+        return ""
+    if isinstance(v, str):
+        return {"true": "是", "1": "是", "yes": "是", "是": "是", "false": "否", "0": "否", "no": "否", "否": "否"}.get(
+            v.strip().lower(), "")
+    return "是" if bool(v) else "否"
+
+
 def _names(kind: str) -> dict[str, str]:
     from planner.inventory import grades, industries
 
@@ -163,8 +176,7 @@ def list_table(result) -> pd.DataFrame:
                 "electricity", "cems_count"):
         df[col] = pd.to_numeric(table[col], errors="coerce").astype(float) if col in table else np.nan
     if "power_submetering" in table:
-        df["power_submetering"] = table["power_submetering"].map(
-            lambda v: "是" if v is True or v == 1 else ("否" if v is False or v == 0 else "")).astype(str)
+        df["power_submetering"] = [_yes_no(v) for v in table["power_submetering"].astype(object)]
     else:
         df["power_submetering"] = ""
     days = pd.to_numeric(table.get("operating_days", pd.Series(365.0, index=table.index)), errors="coerce").fillna(365.0)

@@ -379,6 +379,8 @@ def save_revision(
     from planner.scenario import load_scenario
 
     path = Path(path).resolve()
+    if isinstance(expected_revision, str):
+        expected_revision = expected_revision.strip().lower() or None
     if not isinstance(new_data, dict):
         raise ValueError("a scenario must be a mapping of keys to values")
     if text is None:

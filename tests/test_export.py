@@ -171,3 +171,10 @@ def test_export_command(tiny, tmp_path, capsys):
     sheets = sorted(p.name for p in (out / "一厂一策").glob("*.html"))
     assert len(sheets) == len(tiny.prepared.table) + 1 and "index.html" in sheets
     assert main([str(tiny.scenario.file), "--out", str(out), "--sheets", "NOPE"]) == 2
+
+
+def test_yes_no_is_na_safe():
+    from planner.export import _yes_no
+
+    assert [_yes_no(v) for v in (True, False, pd.NA, None, float("nan"), "是", "no", 1, 0)] == \
+        ["是", "否", "", "", "", "是", "否", "是", "否"]
