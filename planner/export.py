@@ -394,10 +394,15 @@ td.n{text-align:right;white-space:nowrap}
 """
 
 
+def _blank(v) -> bool:
+    try:
+        return v is None or bool(pd.isna(v)) or str(v).strip() in ("", "nan", "None", "<NA>")
+    except (TypeError, ValueError):
+        return False
+
+
 def _e(v) -> str:
-    if v is None or (isinstance(v, float) and math.isnan(v)):
-        return ""
-    return html.escape(str(v))
+    return "" if _blank(v) else html.escape(str(v))
 
 
 def _num(v, fmt=",.1f") -> str:
@@ -488,12 +493,12 @@ def enterprise_sheet_html(result, enterprise_id: str, upgrade: bool = True, cont
     grade_zh = ctx["grade_zh"]
     scen = result.scenario
     mode_days = "本季" if scen.mode == "list" else "本次过程"
-    days_op = float(t.get("operating_days", 365.0) or 365.0)
+    days_op = 365.0 if _blank(t.get("operating_days")) else float(t.get("operating_days"))
 
     def info(label, value):
         return f"<tr><th>{_e(label)}</th><td>{_e(value)}</td></tr>"
 
-    lines = int(t.get("line_count", 1) or 1)
+    lines = 1 if _blank(t.get("line_count")) else max(1, int(t.get("line_count")))
     parts = [
         "<!DOCTYPE html>",
         '<html lang="zh-CN"><head><meta charset="utf-8">',
@@ -505,15 +510,15 @@ def enterprise_sheet_html(result, enterprise_id: str, upgrade: bool = True, cont
         info("企业名称", t.get("name")),
         info("统一社会信用代码", t.get("credit_code")),
         info("所在区县 / 乡镇 / 园区", " / ".join(str(v) for v in (t.get("county"), t.get("town"), t.get("park"))
-                                          if v is not None and str(v) not in ("", "nan", "None"))),
+                                          if not _blank(v))),
         info("行业类别", industry_zh.get(str(t.get("industry")), t.get("industry"))),
         info("绩效等级", grade_zh.get(str(t.get("grade")), t.get("grade"))),
         info("管控类型", CONTROL_ZH.get(str(t.get("control_type")), t.get("control_type"))),
         info("排污许可证编号", t.get("permit_no")),
-        info("生产线", f"{lines} 条" + (f"（{t.get('line_description')}）" if t.get("line_description") else "")),
+        info("生产线", f"{lines} 条" + ("" if _blank(t.get("line_description")) else f"（{t.get('line_description')}）")),
         info("主要产品", t.get("main_product")),
         info("减排基数（核定产能最小值）",
-             f"{_num(t.get('cut_base'), ',.0f')} {t.get('capacity_unit') or ''}".strip()),
+             f"{_num(t.get('cut_base'), ',.0f')} {'' if _blank(t.get('capacity_unit')) else t.get('capacity_unit')}".strip()),
         info("年产值（万元）", _num(t.get("output_value"))),
         "</table>",
         "<table><tr><th></th>" + "".join(f"<th>{POLLUTANT_ZH[p]}</th>" for p in POLLUTANTS) + "</tr>",

@@ -178,3 +178,24 @@ def test_yes_no_is_na_safe():
 
     assert [_yes_no(v) for v in (True, False, pd.NA, None, float("nan"), "是", "no", 1, 0)] == \
         ["是", "否", "", "", "", "是", "否", "是", "否"]
+
+
+def test_sheet_and_list_with_blank_optional_fields(tiny, tmp_path):
+    import dataclasses
+
+    table = tiny.prepared.table.copy()
+    eid = str(table.index[0])
+    for col in ("town", "park", "line_description", "capacity_unit", "permit_no"):
+        if col in table:
+            table[col] = table[col].astype(object)
+            table.loc[eid, col] = None
+    if "power_submetering" in table:
+        table["power_submetering"] = table["power_submetering"].astype("boolean")
+        table.loc[eid, "power_submetering"] = pd.NA
+    prepared = dataclasses.replace(tiny.prepared, table=table)
+    result = dataclasses.replace(tiny, prepared=prepared)
+    page = enterprise_sheet_html(result, eid)
+    assert "nan" not in page and "None" not in page and "&lt;NA&gt;" not in page
+    path = emergency_list_workbook(result, tmp_path / "l.xlsx")
+    ws = openpyxl.load_workbook(path)["应急减排清单"]
+    assert ws.cell(4, 1).value == 1
