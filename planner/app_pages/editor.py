@@ -96,7 +96,9 @@ def grid(result: dict, path: Path, overrides: dict):
     for lv in ALERT_LEVELS:
         cfg[f"cut_{lv}"] = st.column_config.ProgressColumn(tr("editor.cut_at", level=tr(f"level_short.{lv}")), min_value=0.0,
                                                            max_value=1.0, format="percent", width="small")
-    shown = shown.assign(industry=shown["industry"].map(industry_name))  # display only; not an editable column
+    # display names only; neither column is editable, so the edit diff is unaffected
+    shown = shown.assign(industry=shown["industry"].map(industry_name),
+                         control_type=shown["control_type"].map(lambda c: tr(f"control.{c}")))
     disabled = [c for c in shown.columns if c not in ("grade", "lock", "exempt", "ceiling")]
     order = ["name", "grade", "lock", "exempt", "ceiling", *[f"cut_{lv}" for lv in ALERT_LEVELS],
              "county", "industry", "control_type", "emissions"]
