@@ -11,8 +11,9 @@
   enterprise as self-contained HTML (inline CSS, no scripts, no external files): its lines, what
   stops or cuts at each level, the rule floor versus the plan's extra cut, the expected loss and
   what a one-grade upgrade would change.  :func:`enterprise_sheets` writes one file per firm and
-  an index.  Print to PDF from a browser; no PDF library is used (the pure-Python ones need a CJK
-  font file that the project does not ship).
+  an index.  :func:`enterprise_sheet_pdf` writes the same sheet as PDF when the optional, pure-Python
+  ``reportlab`` package is installed (Chinese in its built-in, non-embedded CID font STSong-Light,
+  drawn by the reader's own 宋体); otherwise print the HTML to PDF from a browser.
 
 Access codes (查询码, ``access_code``) are never exported.
 """
@@ -36,7 +37,9 @@ __all__ = [
     "list_table",
     "share_summary",
     "emergency_list_workbook",
+    "enterprise_sheet_data",
     "enterprise_sheet_html",
+    "enterprise_sheet_pdf",
     "enterprise_sheets",
 ]
 
@@ -458,6 +461,114 @@ def _upgrade_rows(result, ctx: dict, eid: str):
     return grade, str(u["up"][pos]), rows, before, after_loss
 
 
+_FLOOR_NOTE = ("“规则下限”为本行业本绩效等级按技术指南必须执行的措施（以核定产能最小值计，折算为正常产量的比例）；"
+               "“优化追加”为全市达到减排比例要求、按产值损失最小原则安排的追加减产。减产比例均按正常产量计。")
+_UPGRADE_NOTE = "全市方案会重新优化：其他企业可能需承担更多减排，本企业也可能仍有优化追加。"
+
+
+def enterprise_sheet_data(result, enterprise_id: str, upgrade: bool = True, context: dict | None = None) -> dict:
+    """The content of one 一厂一策 sheet as plain strings and numbers (rendered to HTML or PDF).
+
+    Returns
+    -------
+    dict
+        ``title``, ``subtitle``, ``info`` (list of (label, text)), ``emission_rows`` (list of
+        (label, [4 texts])), ``level_header`` and ``levels`` (one list of texts per level with its
+        level code), ``total`` (text), ``notes``, ``upgrade`` (None when not asked; else a dict with
+        ``possible``, ``grade``, ``grade_after``, ``rows``, ``before``, ``after``, ``saving``),
+        ``footer``.  Never the access code.
+
+    Raises
+    ------
+    KeyError
+        If the enterprise is not in the scenario's inventory.
+    """
+    eid = str(enterprise_id)
+    if eid not in result.prepared.table.index.astype(str):
+        raise KeyError(f"enterprise {eid!r} is not in the inventory of scenario {result.scenario.name!r}")
+    ctx = context if context is not None else _sheet_context(result, upgrade, [eid])
+    table = ctx["table"]
+    t = table.loc[eid].drop(labels=[c for c in NEVER_EXPORT if c in table.columns])
+    ob = ctx["ob"].xs(eid, level="enterprise_id")
+    industry_zh, grade_zh = ctx["industry_zh"], ctx["grade_zh"]
+    scen = result.scenario
+    mode_days = "本季" if scen.mode == "list" else "本次过程"
+    days_op = 365.0 if _blank(t.get("operating_days")) else float(t.get("operating_days"))
+    lines = 1 if _blank(t.get("line_count")) else max(1, int(t.get("line_count")))
+
+    def text(v) -> str:
+        return "" if _blank(v) else str(v)
+
+    info = [
+        ("企业名称", text(t.get("name"))),
+        ("统一社会信用代码", text(t.get("credit_code"))),
+        ("所在区县 / 乡镇 / 园区", " / ".join(str(v) for v in (t.get("county"), t.get("town"), t.get("park"))
+                                     if not _blank(v))),
+        ("行业类别", text(industry_zh.get(str(t.get("industry")), t.get("industry")))),
+        ("绩效等级", text(grade_zh.get(str(t.get("grade")), t.get("grade")))),
+        ("管控类型", text(CONTROL_ZH.get(str(t.get("control_type")), t.get("control_type")))),
+        ("排污许可证编号", text(t.get("permit_no"))),
+        ("生产线", f"{lines} 条" + ("" if _blank(t.get("line_description")) else f"（{t.get('line_description')}）")),
+        ("主要产品", text(t.get("main_product"))),
+        ("减排基数（核定产能最小值）", f"{_num(t.get('cut_base'), ',.0f')} {text(t.get('capacity_unit'))}".strip()),
+        ("年产值（万元）", _num(t.get("output_value"))),
+    ]
+    emission_rows = [
+        ("年排放量（吨/年）", [_num(float(t[p]) * days_op, ",.2f") for p in POLLUTANTS]),
+        ("日排放量（吨/日）", [_num(t[p], ",.3f") for p in POLLUTANTS]),
+    ]
+    level_header = ["预警级别", "应执行措施", "规则下限", "优化追加", "合计减产", "停产生产线（条）",
+                    *[f"{POLLUTANT_ZH[p]}减排（吨/日）" for p in POLLUTANTS], "产值损失（万元/日）",
+                    f"{mode_days}预计损失（万元）"]
+    levels, total = [], 0.0
+    for lv in ALERT_LEVELS:
+        if lv not in ob.index:
+            continue
+        r = ob.loc[lv]
+        stop_lines = r["curtailment"] * lines
+        stop_txt = f"{stop_lines:.0f}" if abs(stop_lines - round(stop_lines)) < 1e-6 else f"约{stop_lines:.1f}"
+        total += 0.0 if math.isnan(r["loss_season"]) else float(r["loss_season"])
+        levels.append((lv, [LEVEL_ZH[lv], str(r["measure_text"]), _pct(r["floor"]), _pct(r["extra"]),
+                            _pct(r["curtailment"]), stop_txt, *[_num(r[f"reduction_{p}"], ",.3f") for p in POLLUTANTS],
+                            _num(r["loss_day"]), _num(r["loss_season"])]))
+    day_note = "、".join(LEVEL_ZH[lv] + _num(ob.loc[lv, "days"], "g") + "天" for lv in ALERT_LEVELS if lv in ob.index)
+    total_text = f"{mode_days}预计产值损失合计：{_num(total)} 万元" + (
+        f"（按预计预警天数：{day_note}）" if scen.mode == "list" else "")
+    up_doc = None
+    if upgrade:
+        up = _upgrade_rows(result, ctx, eid)
+        if up is None:
+            up_doc = {"possible": False}
+        else:
+            grade, after, rows, before_loss, after_loss = up
+            up_doc = {
+                "possible": True,
+                "grade": grade_zh.get(grade, grade),
+                "grade_after": grade_zh.get(after, after),
+                "rows": [(LEVEL_ZH[lv], tb, _pct(fb), ta, _pct(fa)) for lv, tb, fb, ta, fa in rows],
+                "levels": [lv for lv, *_ in rows],
+                "before": _num(before_loss),
+                "after": _num(after_loss),
+                "saving": _num(before_loss - after_loss),
+                "mode_days": mode_days,
+            }
+    stamp = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    status = {"optimal": "全部达标", "infeasible": "未能全部达标"}.get(result.status, result.status)
+    return {
+        "enterprise_id": eid,
+        "title": f"重污染天气应急减排“一厂一策”：{text(t.get('name'))}",
+        "subtitle": scen.description or scen.name,
+        "info": info,
+        "emission_rows": emission_rows,
+        "level_header": level_header,
+        "levels": levels,
+        "total": total_text,
+        "notes": [_FLOOR_NOTE],
+        "upgrade": up_doc,
+        "footer": f"情景：{scen.name}（{status}）；生成时间：{stamp}。",
+    }
+
+
 def enterprise_sheet_html(result, enterprise_id: str, upgrade: bool = True, context: dict | None = None) -> str:
     """A printable one-plant-one-plan (一厂一策) sheet for one enterprise, as self-contained HTML.
 
@@ -481,107 +592,152 @@ def enterprise_sheet_html(result, enterprise_id: str, upgrade: bool = True, cont
     KeyError
         If the enterprise is not in the scenario's inventory.
     """
-    eid = str(enterprise_id)
-    table = result.prepared.table.index.astype(str)
-    if eid not in table:
-        raise KeyError(f"enterprise {eid!r} is not in the inventory of scenario {result.scenario.name!r}")
-    ctx = context if context is not None else _sheet_context(result, upgrade, [eid])
-    table = ctx["table"]
-    t = table.loc[eid].drop(labels=[c for c in NEVER_EXPORT if c in table.columns])
-    ob = ctx["ob"].xs(eid, level="enterprise_id")
-    industry_zh = ctx["industry_zh"]
-    grade_zh = ctx["grade_zh"]
-    scen = result.scenario
-    mode_days = "本季" if scen.mode == "list" else "本次过程"
-    days_op = 365.0 if _blank(t.get("operating_days")) else float(t.get("operating_days"))
-
-    def info(label, value):
-        return f"<tr><th>{_e(label)}</th><td>{_e(value)}</td></tr>"
-
-    lines = 1 if _blank(t.get("line_count")) else max(1, int(t.get("line_count")))
+    d = enterprise_sheet_data(result, enterprise_id, upgrade, context)
     parts = [
         "<!DOCTYPE html>",
         '<html lang="zh-CN"><head><meta charset="utf-8">',
-        f"<title>一厂一策 {_e(t.get('name'))}</title>",
+        f"<title>一厂一策 {_e(d['info'][0][1])}</title>",
         f"<style>{_CSS}</style></head><body>",
-        f"<h1>重污染天气应急减排“一厂一策”：{_e(t.get('name'))}</h1>",
-        f'<div class="sub">{_e(scen.description or scen.name)}</div>',
+        f"<h1>{_e(d['title'])}</h1>",
+        f'<div class="sub">{_e(d["subtitle"])}</div>',
         "<h2>一、企业基本信息</h2><table>",
-        info("企业名称", t.get("name")),
-        info("统一社会信用代码", t.get("credit_code")),
-        info("所在区县 / 乡镇 / 园区", " / ".join(str(v) for v in (t.get("county"), t.get("town"), t.get("park"))
-                                          if not _blank(v))),
-        info("行业类别", industry_zh.get(str(t.get("industry")), t.get("industry"))),
-        info("绩效等级", grade_zh.get(str(t.get("grade")), t.get("grade"))),
-        info("管控类型", CONTROL_ZH.get(str(t.get("control_type")), t.get("control_type"))),
-        info("排污许可证编号", t.get("permit_no")),
-        info("生产线", f"{lines} 条" + ("" if _blank(t.get("line_description")) else f"（{t.get('line_description')}）")),
-        info("主要产品", t.get("main_product")),
-        info("减排基数（核定产能最小值）",
-             f"{_num(t.get('cut_base'), ',.0f')} {'' if _blank(t.get('capacity_unit')) else t.get('capacity_unit')}".strip()),
-        info("年产值（万元）", _num(t.get("output_value"))),
+        *[f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in d["info"]],
         "</table>",
         "<table><tr><th></th>" + "".join(f"<th>{POLLUTANT_ZH[p]}</th>" for p in POLLUTANTS) + "</tr>",
-        "<tr><th>年排放量（吨/年）</th>" + "".join(f'<td class="n">{_num(float(t[p]) * days_op, ",.2f")}</td>'
-                                              for p in POLLUTANTS) + "</tr>",
-        "<tr><th>日排放量（吨/日）</th>" + "".join(f'<td class="n">{_num(t[p], ",.3f")}</td>' for p in POLLUTANTS) + "</tr>",
+        *["<tr><th>" + _e(label) + "</th>" + "".join(f'<td class="n">{_e(v)}</td>' for v in vals) + "</tr>"
+          for label, vals in d["emission_rows"]],
         "</table>",
         "<h2>二、各级预警应急减排措施</h2>",
-        "<table><tr><th>预警级别</th><th>应执行措施</th><th>规则下限</th><th>优化追加</th><th>合计减产</th>"
-        "<th>停产生产线（条）</th>" + "".join(f"<th>{POLLUTANT_ZH[p]}减排（吨/日）</th>" for p in POLLUTANTS)
-        + f"<th>产值损失（万元/日）</th><th>{mode_days}预计损失（万元）</th></tr>",
+        "<table><tr>" + "".join(f"<th>{_e(h)}</th>" for h in d["level_header"]) + "</tr>",
     ]
-    total = 0.0
-    for lv in ALERT_LEVELS:
-        if lv not in ob.index:
-            continue
-        r = ob.loc[lv]
-        stop_lines = r["curtailment"] * lines
-        stop_txt = f"{stop_lines:.0f}" if abs(stop_lines - round(stop_lines)) < 1e-6 else f"约{stop_lines:.1f}"
-        total += float(r["loss_season"]) if not math.isnan(r["loss_season"]) else 0.0
-        parts.append(
-            f'<tr class="{lv}"><th>{LEVEL_ZH[lv]}</th><td>{_e(r["measure_text"])}</td>'
-            f'<td class="n">{_pct(r["floor"])}</td><td class="n">{_pct(r["extra"])}</td>'
-            f'<td class="n">{_pct(r["curtailment"])}</td><td class="n">{stop_txt}</td>'
-            + "".join(f'<td class="n">{_num(r[f"reduction_{p}"], ",.3f")}</td>' for p in POLLUTANTS)
-            + f'<td class="n">{_num(r["loss_day"])}</td><td class="n">{_num(r["loss_season"])}</td></tr>'
-        )
+    for lv, cells in d["levels"]:
+        parts.append(f'<tr class="{lv}"><th>{_e(cells[0])}</th><td>{_e(cells[1])}</td>'
+                     + "".join(f'<td class="n">{_e(c)}</td>' for c in cells[2:]) + "</tr>")
     parts.append("</table>")
-    day_note = "、".join(LEVEL_ZH[lv] + _num(ob.loc[lv, "days"], "g") + "天" for lv in ALERT_LEVELS if lv in ob.index)
-    parts.append(
-        f"<p>{mode_days}预计产值损失合计：<b>{_num(total)} 万元</b>"
-        + (f"（按预计预警天数：{day_note}）" if scen.mode == "list" else "")
-        + "</p>"
-        '<p class="note">“规则下限”为本行业本绩效等级按技术指南必须执行的措施（以核定产能最小值计，折算为正常产量的比例）；'
-        "“优化追加”为全市达到减排比例要求、按产值损失最小原则安排的追加减产。减产比例均按正常产量计。</p>"
-    )
-    if upgrade:
-        up = _upgrade_rows(result, ctx, eid)
+    total_text, _, rest = d["total"].partition("：")
+    parts.append(f"<p>{_e(total_text)}：<b>{_e(rest)}</b></p>")
+    parts.extend(f'<p class="note">{_e(n)}</p>' for n in d["notes"])
+    up = d["upgrade"]
+    if up is not None:
         parts.append("<h2>三、绩效等级提升后的变化（冲A、增B、消C）</h2>")
-        if up is None:
+        if not up["possible"]:
             parts.append("<p>本企业当前等级无更高一级可升（或本行业不分级），无变化。</p>")
         else:
-            grade, after, rows, before_loss, after_loss = up
-            parts.append(f"<p>若绩效等级由 <b>{_e(grade_zh.get(grade, grade))}</b> 提升为 "
-                         f"<b>{_e(grade_zh.get(after, after))}</b>：</p>")
+            parts.append(f"<p>若绩效等级由 <b>{_e(up['grade'])}</b> 提升为 <b>{_e(up['grade_after'])}</b>：</p>")
             parts.append("<table><tr><th>预警级别</th><th>现行措施</th><th>现规则下限</th><th>升级后措施</th>"
                          "<th>升级后规则下限</th></tr>")
-            for lv, text_b, floor_b, text_a, floor_a in rows:
-                parts.append(f'<tr class="{lv}"><th>{LEVEL_ZH[lv]}</th><td>{_e(text_b)}</td><td class="n">{_pct(floor_b)}</td>'
-                             f'<td>{_e(text_a)}</td><td class="n">{_pct(floor_a)}</td></tr>')
+            for lv, (lz, tb, fb, ta, fa) in zip(up["levels"], up["rows"], strict=True):
+                parts.append(f'<tr class="{lv}"><th>{_e(lz)}</th><td>{_e(tb)}</td><td class="n">{_e(fb)}</td>'
+                             f'<td>{_e(ta)}</td><td class="n">{_e(fa)}</td></tr>')
             parts.append("</table>")
-            parts.append(f"<p>规则下限对应的{mode_days}产值损失：{_num(before_loss)} 万元 → <b>{_num(after_loss)} 万元</b>，"
-                         f"可减少 <b>{_num(before_loss - after_loss)} 万元</b>。</p>"
-                         '<p class="note">全市方案会重新优化：其他企业可能需承担更多减排，本企业也可能仍有优化追加。</p>')
-    stamp = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    status = {"optimal": "全部达标", "infeasible": "未能全部达标"}.get(result.status, result.status)
-    parts.append(f'<p class="note">情景：{_e(scen.name)}（{_e(status)}）；生成时间：{stamp}。</p>')
+            parts.append(f"<p>规则下限对应的{up['mode_days']}产值损失：{_e(up['before'])} 万元 → <b>{_e(up['after'])} 万元</b>，"
+                         f"可减少 <b>{_e(up['saving'])} 万元</b>。</p>"
+                         f'<p class="note">{_UPGRADE_NOTE}</p>')
+    parts.append(f'<p class="note">{_e(d["footer"])}</p>')
     parts.append("</body></html>")
     return "\n".join(parts)
 
 
-def enterprise_sheets(result, out_dir: str | Path, enterprise_ids=None, upgrade: bool = True) -> list[Path]:
-    """Write ``<enterprise_id>.html`` per enterprise (default: every firm) and an ``index.html`` linking them."""
+def enterprise_sheet_pdf(result, enterprise_id: str, path: str | Path | None = None, upgrade: bool = True,
+                         context: dict | None = None) -> bytes:
+    """The 一厂一策 sheet as a PDF (A4 landscape), when the optional ``reportlab`` package is installed.
+
+    Chinese text uses reportlab's built-in CID font ``STSong-Light`` (Adobe-GB1), which is not
+    embedded: PDF readers draw it with their own Song/宋体 font.  Without ``reportlab`` use
+    :func:`enterprise_sheet_html` and print it from a browser.
+
+    Returns
+    -------
+    bytes
+        The PDF (also written to ``path`` when given).
+
+    Raises
+    ------
+    RuntimeError
+        If ``reportlab`` is not installed.
+    KeyError
+        If the enterprise is not in the scenario's inventory.
+    """
+    try:
+        from reportlab.lib import colors
+        from reportlab.lib.pagesizes import A4, landscape
+        from reportlab.lib.styles import ParagraphStyle
+        from reportlab.lib.units import mm
+        from reportlab.pdfbase import pdfmetrics
+        from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+        from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+    except ImportError:
+        raise RuntimeError("PDF export needs the optional 'reportlab' package (pip install reportlab); "
+                           "enterprise_sheet_html gives the same sheet, printable to PDF from a browser") from None
+    import io
+    from xml.sax.saxutils import escape as xml_escape
+
+    d = enterprise_sheet_data(result, enterprise_id, upgrade, context)
+    font = "STSong-Light"
+    if font not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(UnicodeCIDFont(font))
+    base = ParagraphStyle("zh", fontName=font, fontSize=8.5, leading=11, wordWrap="CJK")
+    h1 = ParagraphStyle("h1", parent=base, fontSize=15, leading=19, alignment=1)
+    h2 = ParagraphStyle("h2", parent=base, fontSize=11, leading=15, spaceBefore=6, spaceAfter=3)
+    sub = ParagraphStyle("sub", parent=base, alignment=1, textColor=colors.grey)
+    note = ParagraphStyle("note", parent=base, fontSize=7.5, textColor=colors.grey)
+
+    def para(v, style=base):
+        return Paragraph(xml_escape(str(v)), style)
+
+    def grid(rows, widths, header=True, fills=None):
+        tbl = Table([[para(c) for c in row] for row in rows], colWidths=widths, repeatRows=1 if header else 0)
+        style = [("GRID", (0, 0), (-1, -1), 0.4, colors.grey), ("VALIGN", (0, 0), (-1, -1), "TOP")]
+        if header:
+            style.append(("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8eef5")))
+        for i, color in (fills or {}).items():
+            style.append(("BACKGROUND", (0, i), (-1, i), colors.HexColor(color)))
+        tbl.setStyle(TableStyle(style))
+        return tbl
+
+    fill = {"yellow": "#fff8d6", "orange": "#ffe6cc", "red": "#ffdddd"}
+    page_w = landscape(A4)[0] - 24 * mm
+    story = [para(d["title"], h1), para(d["subtitle"], sub), Spacer(1, 4 * mm), para("一、企业基本信息", h2),
+             grid(d["info"], [60 * mm, page_w - 60 * mm], header=False),
+             Spacer(1, 2 * mm),
+             grid([["", *[POLLUTANT_ZH[p] for p in POLLUTANTS]], *[[k, *v] for k, v in d["emission_rows"]]],
+                  [60 * mm] + [(page_w - 60 * mm) / 4] * 4),
+             para("二、各级预警应急减排措施", h2)]
+    narrow = (page_w - 70 * mm) / (len(d["level_header"]) - 2)
+    story.append(grid([d["level_header"], *[cells for _, cells in d["levels"]]], [16 * mm, 54 * mm] + [narrow] * (len(d["level_header"]) - 2),
+                      fills={i + 1: fill[lv] for i, (lv, _) in enumerate(d["levels"])}))
+    story += [Spacer(1, 2 * mm), para(d["total"]), *[para(n, note) for n in d["notes"]]]
+    up = d["upgrade"]
+    if up is not None:
+        story.append(para("三、绩效等级提升后的变化（冲A、增B、消C）", h2))
+        if not up["possible"]:
+            story.append(para("本企业当前等级无更高一级可升（或本行业不分级），无变化。"))
+        else:
+            story.append(para(f"若绩效等级由 {up['grade']} 提升为 {up['grade_after']}："))
+            w = (page_w - 16 * mm - 2 * 22 * mm) / 2
+            story.append(grid([["预警级别", "现行措施", "现规则下限", "升级后措施", "升级后规则下限"], *up["rows"]],
+                              [16 * mm, w, 22 * mm, w, 22 * mm],
+                              fills={i + 1: fill[lv] for i, lv in enumerate(up["levels"])}))
+            story.append(para(f"规则下限对应的{up['mode_days']}产值损失：{up['before']} 万元 → {up['after']} 万元，"
+                              f"可减少 {up['saving']} 万元。"))
+            story.append(para(_UPGRADE_NOTE, note))
+    story += [Spacer(1, 3 * mm), para(d["footer"], note)]
+    buf = io.BytesIO()
+    doc = SimpleDocTemplate(buf, pagesize=landscape(A4), leftMargin=12 * mm, rightMargin=12 * mm, topMargin=12 * mm,
+                            bottomMargin=12 * mm, title=f"一厂一策 {d['enterprise_id']}", author="planner")
+    doc.build(story)
+    pdf = buf.getvalue()
+    if path is not None:
+        Path(path).write_bytes(pdf)
+    return pdf
+
+
+def enterprise_sheets(result, out_dir: str | Path, enterprise_ids=None, upgrade: bool = True,
+                      pdf: bool = False) -> list[Path]:
+    """Write ``<enterprise_id>.html`` per enterprise (default: every firm) and an ``index.html`` linking them.
+
+    With ``pdf=True`` also ``<enterprise_id>.pdf`` (:func:`enterprise_sheet_pdf`, needs reportlab).
+    """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     table = result.prepared.table
@@ -593,6 +749,9 @@ def enterprise_sheets(result, out_dir: str | Path, enterprise_ids=None, upgrade:
         p = out / f"{eid}.html"
         p.write_text(enterprise_sheet_html(result, eid, upgrade=upgrade, context=ctx), encoding="utf-8")
         paths.append(p)
+        if pdf:
+            paths.append(out / f"{eid}.pdf")
+            enterprise_sheet_pdf(result, eid, paths[-1], upgrade=upgrade, context=ctx)
         name = table.loc[eid, "name"] if "name" in table else eid
         links.append(f'<li><a href="{html.escape(p.name)}">{html.escape(eid)} {html.escape(str(name))}</a></li>')
     index = out / "index.html"
@@ -619,6 +778,7 @@ def main(argv=None) -> int:
     ap.add_argument("scenario")
     ap.add_argument("--out", required=True)
     ap.add_argument("--sheets", default="measured", help="all | none | measured (default) | comma-separated ids")
+    ap.add_argument("--pdf", action="store_true", help="also write each sheet as PDF (needs the optional reportlab)")
     args = ap.parse_args(argv)
     try:
         result = run(args.scenario)
@@ -637,9 +797,12 @@ def main(argv=None) -> int:
         else:
             ids = [i.strip() for i in args.sheets.split(",") if i.strip()]
         try:
-            written += enterprise_sheets(result, out / "一厂一策", ids)
+            written += enterprise_sheets(result, out / "一厂一策", ids, pdf=args.pdf)
         except KeyError as exc:
             print(f"error: {exc.args[0]}", file=sys.stderr)
+            return 2
+        except RuntimeError as exc:
+            print(f"error: {exc}", file=sys.stderr)
             return 2
     print(f"{result.summary['scenario']}: {result.status}; wrote {book} and {len(written) - 1} sheet file(s) in {out / '一厂一策'}")
     return 0 if result.status == "optimal" else 1

@@ -199,3 +199,32 @@ def test_sheet_and_list_with_blank_optional_fields(tiny, tmp_path):
     path = emergency_list_workbook(result, tmp_path / "l.xlsx")
     ws = openpyxl.load_workbook(path)["应急减排清单"]
     assert ws.cell(4, 1).value == 1
+
+
+def test_enterprise_sheet_pdf(tiny, tmp_path):
+    """PDF only with the optional reportlab package; otherwise a clear error naming the HTML sheet."""
+    from planner.export import enterprise_sheet_pdf
+
+    eid = str(tiny.prepared.table.index[2])
+    try:
+        import reportlab  # noqa: F401
+    except ImportError:
+        with pytest.raises(RuntimeError, match="reportlab"):
+            enterprise_sheet_pdf(tiny, eid)
+        return
+    pdf = enterprise_sheet_pdf(tiny, eid, tmp_path / "s.pdf")
+    assert pdf.startswith(b"%PDF") and (tmp_path / "s.pdf").read_bytes() == pdf
+    assert b"STSong-Light" in pdf and b"UniGB-UCS2-H" in pdf
+    assert pdf.count(b"/Type /Page\n") + pdf.count(b"/Type /Page ") >= 1
+
+
+def test_sheet_data_has_no_access_code(tiny):
+    from planner.export import enterprise_sheet_data
+
+    table = tiny.prepared.table
+    for eid in table.index.astype(str):
+        d = enterprise_sheet_data(tiny, eid)
+        text = repr(d)
+        if "access_code" in table:
+            assert str(table.loc[eid, "access_code"]) not in text
+        assert d["levels"] and d["info"][0] == ("企业名称", str(table.loc[eid, "name"]))
