@@ -709,7 +709,8 @@ def _pulp_state(prob: pulp.LpProblem, solver: str, mip: bool) -> tuple[str, floa
     if st == pulp.LpStatusOptimal and sol == pulp.LpSolutionOptimal:
         return "optimal", (float("nan") if mip else 0.0), msgs, True
     if st == pulp.LpStatusOptimal and sol == pulp.LpSolutionIntegerFeasible:
-        return "time_limit", gap, ["solver stopped before proving optimality"], True
+        # a MILP incumbent is feasible; an LP stopped early (CLP) is not a usable solution
+        return "time_limit", gap, ["solver stopped before proving optimality"], mip
     if st == pulp.LpStatusInfeasible:
         return "infeasible", gap, ["the constraints cannot all hold (solver: infeasible)"], False
     if st == pulp.LpStatusNotSolved:
@@ -755,6 +756,8 @@ def solve(inputs: xr.Dataset, options: SolveOptions | dict | None = None, **kw) 
                                      "other: the floors, chains, grade monotonicity or loss caps cannot all "
                                      "hold (e.g. a firm's floor loss above its loss cap)")
             raw, t_build = raw2, t_build + t2
+        if raw.x is None and raw.state == "time_limit":
+            _greedy_fallback(inputs, options, raw)
     except Exception as exc:  # noqa: BLE001 - solver failures become a status
         S = inputs.sizes["slot"]
         raw = RawResult(None, "error", np.full((S, len(POLLUTANTS)), np.nan), float("nan"),
@@ -762,6 +765,24 @@ def solve(inputs: xr.Dataset, options: SolveOptions | dict | None = None, **kw) 
                         time.perf_counter() - t0)
         t_build = 0.0
     return finish_plan(inputs, options, raw, t_build)
+
+
+def _greedy_fallback(inputs: xr.Dataset, options: SolveOptions, raw: RawResult) -> None:
+    """After a time limit without any solution, hand back the greedy baseline's plan.
+
+    Only where that plan is feasible for the model: continuous shares and no fairness option.
+    The status stays "time_limit"; a message says the plan is the greedy baseline.
+    """
+    if options.discrete or options.grade_monotonicity or options.county_loss_cap is not None \
+            or options.firm_loss_cap is not None:
+        return
+    from planner.baselines import greedy
+
+    g = greedy(inputs)
+    if g is not None and g.meets_targets:
+        raw.x = g.curtailment
+        raw.messages.append("no solver solution within the time limit: the plan is the greedy "
+                            "(least loss per tonne) baseline, feasible but not optimal")
 
 
 def finish_plan(inputs: xr.Dataset, options: SolveOptions, raw: RawResult, t_build: float) -> Plan:
@@ -796,9 +817,10 @@ def finish_plan(inputs: xr.Dataset, options: SolveOptions, raw: RawResult, t_bui
         if (short > 0).any() and status in ("optimal", "time_limit"):
             if status == "optimal":
                 status = "infeasible"
+            what = "target not reachable" if status == "infeasible" else "target not met (solver stopped early)"
             for s, p in zip(*np.nonzero(short), strict=True):
                 messages.append(
-                    f"target not reachable: slot {slot.values[s]!s} {pol.values[p]!s}: short by "
+                    f"{what}: slot {slot.values[s]!s} {pol.values[p]!s}: short by "
                     f"{short[s, p]:.6g} t (max achievable share {max_share[s, p]:.4g} of the target)")
         # "floor": at the rule floor, carried forward along the chain where the firm cannot toggle
         reason = np.where(ceiling <= BOUND_TOL, "exempt", np.where(x <= lo_e + 1e-7, "floor", "optimizer"))

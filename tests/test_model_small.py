@@ -133,3 +133,14 @@ def test_time_limit_is_a_status_not_an_exception(opts):
     assert plan.violations == []
     if plan.status == "time_limit":
         assert plan.messages
+
+
+@pytest.mark.parametrize("opts", BACKENDS)
+def test_time_limit_without_solution_falls_back_to_greedy(opts):
+    ds = random_plan_inputs(3000, 7, seed=2)
+    plan = solve(ds, time_limit=1e-6, **opts)
+    assert plan.status in ("time_limit", "optimal")
+    if plan.status == "time_limit":
+        assert any("greedy" in m for m in plan.messages)
+        assert plan.violations == []
+        assert float(plan.shortfall.max()) == 0.0
