@@ -435,6 +435,8 @@ def obligations(schedule: pd.DataFrame, table: pd.DataFrame, enterprise_id: str)
             "cut": rows["curtailment"].to_numpy(dtype=float),
         }
     )
+    if "measure_text_en" in rows:
+        out["measure_en"] = rows["measure_text_en"].fillna("").astype(str).to_numpy()
     out["extra"] = (out["cut"] - out["floor"]).clip(lower=0.0)
     out["lines_affected"] = out["cut"] * lines
     out["line_count"] = lines

@@ -19,6 +19,7 @@ from planner.app_pages.common import (
     fmt_money,
     guarded,
     industry_name,
+    lang,
     lvl,
     pct,
     portal_scenario_file,
@@ -93,7 +94,7 @@ def own_sheet(sc, eid: str) -> None:
     view = pd.DataFrame({
         tr("col.level"): ob["level"].map(lvl),
         tr("col.slot"): ob["slot"],
-        tr("col.measure"): ob["measure"],
+        tr("col.measure"): ob["measure_en"] if lang() == "en" and "measure_en" in ob else ob["measure"],
         tr("col.cut"): ob["cut"].map(pct),
         tr("col.floor"): ob["floor"].map(pct),
         tr("col.lines_affected"): [f"{x:.1f} / {n}" for x, n in zip(ob["lines_affected"], ob["line_count"], strict=True)],
