@@ -209,3 +209,16 @@ def test_valid_upload_is_used_until_removed(scenario_dir):
     assert any("my_list.csv" in c.value for c in at.caption)
     at.button(key="remove_inventory").click().run()
     assert not at.session_state["uploads"].get("inventory")
+
+
+def test_infeasible_targets_show_the_shortfall_diagnosis():
+    at = new_app("en", official=True)
+    goto(at, "overview")
+    for p in ("SO2", "NOx", "PM", "VOCs"):
+        at.number_input(key=f"share_demo_list_red_{p}").set_value(95.0)
+    at.run()
+    assert not at.exception
+    head = t("overview.not_met", "en").split("{")[0]
+    assert any(e.startswith(head) for e in errors(at))
+    short = [d.value for d in at.dataframe if t("col.shortfall", "en") in d.value.columns]
+    assert short and (short[0][t("col.shortfall", "en")] > 0).all()
