@@ -96,7 +96,10 @@ class SolveOptions:
         Keep the penalised shortfall variables (True) so an unreachable target still gives a plan
         (status "infeasible" with shortfalls); False makes unreachable targets a hard infeasibility.
     shortfall_penalty : float or None
-        万元 per tonne of shortfall; None = automatic (100 × the largest loss per tonne, ≥ 1000).
+        万元 per tonne of shortfall; None = automatic (100 × the largest loss per tonne of any
+        cuttable firm, clipped to [1e3, 1e9]).  Only targets the bounds cannot reach carry a
+        shortfall column (see :class:`ModelData`), so the penalty only decides how hard an
+        unreachable target is pushed towards its maximum.
     equity_weight : float
         Optional secondary term: ``equity_weight × Σ_s (Σ_e loss_at_full[e, s]) × m_s`` where
         ``m_s`` is the largest share cut in slot ``s`` among firms that can be cut; a small value
@@ -319,11 +322,14 @@ def model_data(inputs: xr.Dataset, options: SolveOptions, shortfall_everywhere: 
     if options.shortfall_penalty is not None:
         penalty = float(options.shortfall_penalty)
     else:
-        free = (hi > lo + BOUND_TOL)[:, :, None] & (red > 1e-12)
+        # loss per tonne of every cuttable cell; negligible emitters (below 1e-6 of the largest in
+        # their slot and pollutant) are ignored so that the penalty stays numerically sane
+        big = red > np.maximum(1e-12, 1e-6 * red.max(axis=0, initial=0.0))[None, :, :]
+        free = (hi > lo + BOUND_TOL)[:, :, None] & big
         with np.errstate(divide="ignore", invalid="ignore"):
             ratio = np.where(free, loss[:, :, None] / np.where(red > 0, red, 1.0), 0.0)
         top = float(ratio.max()) if ratio.size else 0.0
-        penalty = max(1e3, 100.0 * top)
+        penalty = min(1e9, max(1e3, 100.0 * top))
     if not options.allow_shortfall:
         short_rows = np.zeros(rhs.shape, dtype=bool)
     elif shortfall_everywhere:
