@@ -37,6 +37,7 @@ __all__ = [
     "next_grade",
     "daily_city_totals",
     "max_feasible_share",
+    "feasibility_by_slot",
     "least_cost_curve",
     "max_reduction_under_budget",
     "budget_curve",
@@ -150,6 +151,27 @@ def max_feasible_share(inputs: xr.Dataset, daily_totals: np.ndarray, index: int 
     out = {p: float(reach[j] / daily_totals[j]) if daily_totals[j] > 0 else math.inf for j, p in enumerate(POLLUTANTS)}
     out["all"] = min(out[p] for p in POLLUTANTS)
     return out
+
+
+def feasibility_by_slot(prepared, daily_totals: np.ndarray | None = None) -> pd.DataFrame:
+    """Largest achievable share of the city total per slot and pollutant, from the bounds alone.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``slot``; columns ``level``, one column per pollutant and ``all`` (their minimum), next
+        to ``required`` (the slot's smallest target as a share of the city total).
+    """
+    inputs = prepared.inputs
+    totals = daily_city_totals(prepared) if daily_totals is None else np.asarray(daily_totals, dtype=float)
+    rows = []
+    target = inputs["target"].transpose("slot", "pollutant").values
+    for i, slot in enumerate(inputs["slot"].values):
+        feas = max_feasible_share(inputs, totals, i)
+        req = [target[i, j] / totals[j] for j in range(len(POLLUTANTS)) if totals[j] > 0]
+        rows.append({"slot": str(slot), "level": str(inputs["level"].values[i]), **feas,
+                     "required": max(req) if req else None})
+    return pd.DataFrame(rows).set_index("slot")
 
 
 # --------------------------------------------------------------------------- least-cost curve
@@ -631,7 +653,8 @@ def report(result, shares: Iterable[float] = _DEFAULT_SHARES, level: str | None 
     """Every analysis of a solved scenario as one JSON-ready document.
 
     Keys: ``scenario``, ``status``, ``objective``; ``curve`` (rows of :func:`least_cost_curve`) with
-    ``curve_level``, ``max_feasible_share``, ``first_infeasible_share``; ``budget`` (rows of
+    ``curve_level``, ``max_feasible_share``, ``first_infeasible_share``; ``feasibility`` (rows of
+    :func:`feasibility_by_slot`); ``budget`` (rows of
     :func:`budget_curve`, default budgets: 50 %…150 % of the plan's loss); ``upgrades`` (the top
     rows of :func:`upgrade_values`); ``effectiveness`` and ``sources`` (:func:`measure_effectiveness`).
     """
@@ -650,6 +673,7 @@ def report(result, shares: Iterable[float] = _DEFAULT_SHARES, level: str | None 
         "max_feasible_share": curve.attrs["max_feasible_share"],
         "max_feasible_share_by_pollutant": curve.attrs["max_feasible_share_by_pollutant"],
         "first_infeasible_share": curve.attrs["first_infeasible_share"],
+        "feasibility": _records(feasibility_by_slot(result.prepared).reset_index()),
         "curve": _records(curve),
         "budget": _records(budget_curve(result.prepared.inputs, budgets)),
         "upgrades": _records(ups.head(max(top, 10)).reset_index()),
@@ -669,6 +693,9 @@ def _text(doc: dict) -> str:
     for r in doc["curve"]:
         lines.append(f"{100 * r['share']:>5.0f}% {r['status']:>11} {f(r['loss']):>12} {f(r.get('uniform')):>12} "
                      f"{f(r.get('greedy')):>12} {f(r.get('rules_only')):>12}")
+    lines.append("largest share of the city total the bounds allow, per slot (all pollutants / required)")
+    for r in doc["feasibility"]:
+        lines.append(f"  {r['slot']:<12} {r['level']:<7} {100 * r['all']:6.1f} %  (required {100 * (r['required'] or 0):.1f} %)")
     lines.append("max share of every target under a loss budget")
     for r in doc["budget"]:
         got = (f"{100 * r['fraction']:.1f} %" if r["fraction"] is not None

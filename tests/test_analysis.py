@@ -226,3 +226,13 @@ def test_analysis_command_json(tiny, capsys):
     assert {"slot", "pollutant", "floor_share", "optimizer_share"} <= set(doc["sources"][0])
     assert main([str(tiny.scenario.file)]) == 0
     assert "least-cost curve" in capsys.readouterr().out
+
+
+def test_feasibility_by_slot_tiny(tiny):
+    from planner.analysis import feasibility_by_slot
+
+    f = feasibility_by_slot(tiny.prepared)
+    assert list(f.index) == ["yellow", "orange", "red"]
+    assert f.loc["orange", "required"] == pytest.approx(0.25)
+    assert (f["all"] >= f["required"] - 1e-9).all()  # the tiny plan is optimal, so every slot is reachable
+    assert (f["all"] <= f[list(POLLUTANTS)].min(axis=1) + 1e-12).all()
