@@ -81,9 +81,11 @@ def test_campaign_overrides_are_one_grade_up():
     graded_by = industries()["graded_by"].astype(str).to_dict()
     moves = {}
     for eid, ov in camp.enterprises.items():
-        assert eid in table.index, eid
+        assert eid in table.index, f"{eid} not in the demo city: rerun scenarios/make_upgrade_campaign.py"
         g = str(table.loc[eid, "grade"])
-        assert next_grade(g, graded_by[str(table.loc[eid, "industry"])]) == ov["grade"], (eid, g, ov)
+        assert next_grade(g, graded_by[str(table.loc[eid, "industry"])]) == ov["grade"], (
+            f"{eid} is {g} in the demo city, the campaign sets {ov['grade']}: the demo city changed; "
+            "rerun .venv/bin/python scenarios/make_upgrade_campaign.py")
         moves[(g, ov["grade"])] = moves.get((g, ov["grade"]), 0) + 1
     assert moves.get(("C", "B"), 0) >= 20 and moves.get(("B", "A"), 0) >= 3
 
