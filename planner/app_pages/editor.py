@@ -6,6 +6,7 @@ import hashlib
 import time
 from pathlib import Path
 
+import pandas as pd
 import streamlit as st
 import yaml
 
@@ -215,6 +216,17 @@ def save_section(path: Path, overrides: dict) -> None:
             if target == path:
                 loaded[str(path)] = rev.revision
             st.success(tr("editor.saved", file=target.name, revision=rev.revision, n=len(rev.changes)))
+        entries = revisions.history(path)
+        if entries:
+            st.caption(tr("editor.history"))
+            st.dataframe(pd.DataFrame([{
+                tr("editor.h_number"): e.get("number"),
+                tr("editor.h_revision"): e.get("revision"),
+                tr("editor.author"): e.get("author") or "–",
+                tr("editor.h_time"): e.get("time"),
+                tr("editor.message"): e.get("message") or "",
+                tr("editor.h_changes"): len(e.get("changes") or []),
+            } for e in reversed(entries[-10:])]), hide_index=True, key="history_table")
 
 
 def main() -> None:

@@ -95,6 +95,7 @@ def test_save_revision_then_conflict_keeps_edits(tmp_path, monkeypatch, scenario
     first.button(key="save_button").click().run()
     assert not first.exception
     assert any(s.value.startswith(t("editor.saved", "en").split("{")[0]) for s in first.success)
+    assert any(t("editor.h_revision", "en") in d.value.columns for d in first.dataframe)  # the history
     saved = yaml.safe_load((folder / "demo_list.yaml").read_text(encoding="utf-8"))
     assert any(ov.get("exempt") for ov in saved["enterprises"].values())
 
