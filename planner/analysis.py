@@ -255,13 +255,15 @@ def _lp_solver():
     return pulp.PULP_CBC_CMD(msg=False)  # pragma: no cover
 
 
-def max_reduction_under_budget(inputs: xr.Dataset, budget: float) -> dict:
+def max_reduction_under_budget(inputs: xr.Dataset, budget: float, pollutant: str | None = None) -> dict:
     """Largest fraction of every target that a loss budget can buy (the inverse of the plan).
 
     Solves ``max t`` subject to ``credited + Σ_e reducible·x ≥ t · target`` for every slot and
     pollutant with a positive target, ``Σ loss_at_full·x + Σ credited_loss ≤ budget``, the
     (chain-propagated) floors and ceilings and the non-decreasing chains.  ``t = 1`` means the
-    targets are met exactly; ``t`` may exceed 1 when the budget allows more.
+    targets are met exactly; ``t`` may exceed 1 when the budget allows more.  With ``pollutant``
+    the LP instead maximises the tonnes of that pollutant removed (t/d × the days each slot
+    stands for), and ``fraction`` reports the smallest achieved/target ratio of the result.
 
     Parameters
     ----------
@@ -269,6 +271,8 @@ def max_reduction_under_budget(inputs: xr.Dataset, budget: float) -> dict:
         PlanInputs (see docs/ARCHITECTURE.md).
     budget : float
         Total output loss allowed (万元, same units as ``loss_at_full``).
+    pollutant : {"SO2", "NOx", "PM", "VOCs"}, optional
+        Maximise this pollutant's removed tonnes instead of the common fraction of the targets.
 
     Returns
     -------
@@ -298,11 +302,19 @@ def max_reduction_under_budget(inputs: xr.Dataset, budget: float) -> dict:
     for e in range(E):
         for s in range(S):
             x[e, s] = prob.add_variable(f"x_{e}_{s}", lowBound=float(lo[e, s]), upBound=float(hi[e, s]))
+    if pollutant is not None and pollutant not in POLLUTANTS:
+        raise ValueError(f"unknown pollutant {pollutant!r}; one of {', '.join(POLLUTANTS)}")
+    days = inputs["days"].values.astype(float)
     t = prob.add_variable("t", lowBound=0.0, upBound=100.0)
-    prob += pulp.LpAffineExpression([(t, 1.0)])
+    if pollutant is None:
+        prob += pulp.LpAffineExpression([(t, 1.0)])
+    else:
+        jp = POLLUTANTS.index(pollutant)
+        prob += pulp.LpAffineExpression([(x[e, s], float(red[e, s, jp] * days[s])) for e in range(E) for s in range(S)
+                                         if red[e, s, jp] != 0.0])
     for s in range(S):
         for j in range(len(POLLUTANTS)):
-            if target[s, j] <= 0:
+            if target[s, j] <= 0 or pollutant is not None:
                 continue
             pairs = [(x[e, s], float(red[e, s, j])) for e in range(E) if red[e, s, j] != 0.0]
             pairs.append((t, -float(target[s, j])))
@@ -321,9 +333,14 @@ def max_reduction_under_budget(inputs: xr.Dataset, budget: float) -> dict:
     xv = np.vectorize(lambda v: v.value() or 0.0, otypes=[float])(x) if E * S else np.zeros((E, S))
     xv = np.clip(xv, lo, hi)
     achieved = credited + np.einsum("es,esp->sp", xv, red)
+    if pollutant is None:
+        fraction = float(t.value())
+    else:
+        pos = target > 0
+        fraction = float((achieved[pos] / target[pos]).min()) if pos.any() else None
     return {
         "status": "optimal",
-        "fraction": float(t.value()),
+        "fraction": fraction,
         "loss": float((xv * loss).sum()) + fixed,
         "rules_only_loss": rules_only,
         "achieved": pd.DataFrame(achieved, index=pd.Index(slots, name="slot"), columns=list(POLLUTANTS)),

@@ -236,3 +236,13 @@ def test_feasibility_by_slot_tiny(tiny):
     assert f.loc["orange", "required"] == pytest.approx(0.25)
     assert (f["all"] >= f["required"] - 1e-9).all()  # the tiny plan is optimal, so every slot is reachable
     assert (f["all"] <= f[list(POLLUTANTS)].min(axis=1) + 1e-12).all()
+
+
+def test_max_tonnes_of_one_pollutant_under_budget(two_firms):
+    # 235 万元: floors (210) + 25 more; NOx per 万元: F2 1/50 better than F1 2/200 -> F2 up by 0.5 (25 万元)
+    r = max_reduction_under_budget(two_firms, 235.0, pollutant="NOx")
+    assert r["achieved"].loc["orange", "NOx"] == pytest.approx(2.0 + 0.7)
+    assert r["loss"] == pytest.approx(235.0)
+    assert r["fraction"] == pytest.approx(2.7 / 2.5)
+    with pytest.raises(ValueError):
+        max_reduction_under_budget(two_firms, 235.0, pollutant="CO2")
