@@ -318,7 +318,7 @@ def baseline_result(result, method: str):
         achieved=xr.DataArray(achieved, dims=("slot", "pollutant"), coords=coords_sp),
         shortfall=xr.DataArray(np.maximum(target - achieved, 0.0), dims=("slot", "pollutant"), coords=coords_sp),
         duals=None, solver=f"baseline:{method}", gap=0.0, timings={},
-        message=f"{method} baseline of {prepared.scenario.name}" + ("" if ok else " (cannot meet every target)"),
+        messages=[f"{method} baseline of {prepared.scenario.name}" + ("" if ok else " (cannot meet every target)")],
     )
     schedule = schedule_table(prepared, plan)
     summary = summary_dict(prepared, plan, result.baselines)

@@ -220,6 +220,7 @@ def build_inputs(
     credited: np.ndarray,
     credited_loss: np.ndarray,
     toggle_allowed: bool = False,
+    mode: str = "list",
 ) -> xr.Dataset:
     """Assemble the model's PlanInputs from inventory, measures, slots and targets.
 
@@ -258,6 +259,7 @@ def build_inputs(
             "toggle_allowed": (("enterprise",), np.full(len(table), bool(toggle_allowed))),
         },
         coords={"enterprise": enterprise, "slot": slot, "pollutant": list(POLLUTANTS)},
+        attrs={"mode": mode},
     )
     return ds
 
@@ -301,6 +303,7 @@ def prepare(scenario: Scenario | str | Path) -> Prepared:
         credited,
         credited_loss * slots["days"].to_numpy(),
         toggle_allowed=bool(scenario.options["toggle_allowed"]),
+        mode=scenario.mode,
     )
     return Prepared(scenario, inventory, table, bounds, slots, inputs, alerts, {"prepare": time.perf_counter() - t0})
 
@@ -371,8 +374,16 @@ def schedule_table(prepared: Prepared, plan) -> pd.DataFrame:
     return df
 
 
+def _num(value) -> float | None:
+    """A float for JSON, or None for a missing (NaN) or absent value."""
+    if value is None:
+        return None
+    value = float(value)
+    return None if not np.isfinite(value) else value
+
+
 def _by_pollutant(row) -> dict:
-    return {p: float(v) for p, v in zip(POLLUTANTS, np.asarray(row, dtype=float), strict=True)}
+    return {p: _num(v) for p, v in zip(POLLUTANTS, np.asarray(row, dtype=float), strict=True)}
 
 
 def summary_dict(prepared: Prepared, plan, baselines: dict) -> dict:
@@ -399,16 +410,16 @@ def summary_dict(prepared: Prepared, plan, baselines: dict) -> dict:
         "scenario": prepared.scenario.name,
         "mode": prepared.scenario.mode,
         "status": plan.status,
-        "objective": float(plan.objective) if plan.objective is not None else None,
+        "objective": _num(plan.objective),
         "non_industrial_loss": float(inp["credited_loss"].sum()),
         "slots": slots,
-        "baselines": {k: (None if v is None else float(v)) for k, v in baselines.items()},
+        "baselines": {k: _num(v) for k, v in baselines.items()},
         "solver": plan.solver,
-        "gap": plan.gap,
+        "gap": _num(plan.gap),
         "timings": {k: float(v) for k, v in timings.items()},
         "enterprises": int(inp.sizes["enterprise"]),
         "curtailed_enterprises": int((plan.curtailment > 1e-9).any("slot").sum()),
-        "message": getattr(plan, "message", ""),
+        "messages": list(plan.messages),
     }
 
 

@@ -70,7 +70,7 @@ SOLVER_KEYS = {
     "solver": "highs",
     "time_limit": 120.0,
     "mip_gap": 0.005,
-    "presolve": False,
+    "presolve": "auto",
 }
 ENTERPRISE_KEYS = {"grade", "exempt", "ceiling", "lock", "control_type", "load_cap"}
 NON_INDUSTRIAL_KEYS = {"name", "sector", "reductions", "loss"}

@@ -207,8 +207,8 @@ def diagnosis(summary: dict) -> None:
         st.success(tr("overview.all_met", status=status_text(status)))
         return
     st.error(tr("overview.not_met", status=status_text(status)))
-    if summary.get("message"):
-        st.caption(str(summary["message"]))
+    if summary.get("messages"):
+        st.caption(" ".join(summary["messages"]))
     if not short.empty:
         st.write(tr("overview.shortfall_help"))
         view = short[["slot", "level", "pollutant", "target", "achieved", "shortfall", "dual"]].copy()

@@ -34,8 +34,7 @@ def format_summary(summary: dict) -> str:
         short = {p: v for p, v in s["shortfall"].items() if v > 1e-6}
         if short:
             lines.append("    SHORT: " + ", ".join(f"{p} {v:.3f} t/d" for p, v in short.items()))
-    if summary.get("message"):
-        lines.append(summary["message"])
+    lines.extend(summary.get("messages") or [])
     return "\n".join(lines)
 
 
