@@ -27,6 +27,7 @@ from planner import ALERT_LEVELS, DATA_DIR, POLLUTANTS
 from planner.inventory import Inventory, read_inventory
 from planner.problems import InputError, Problems
 from planner.scenario import Scenario, load_scenario
+from planner.verify import verify_schedule
 
 
 @dataclass
@@ -41,6 +42,8 @@ class Prepared:
     inputs: xr.Dataset  # PlanInputs
     alerts: pd.DataFrame | None = None  # episode mode: per-day AQI and level
     timings: dict = field(default_factory=dict)
+    shares: xr.DataArray | None = None  # required shares (level, pollutant)
+    city: dict = field(default_factory=dict)  # city.yaml
 
 
 @dataclass
@@ -305,7 +308,10 @@ def prepare(scenario: Scenario | str | Path) -> Prepared:
         toggle_allowed=bool(scenario.options["toggle_allowed"]),
         mode=scenario.mode,
     )
-    return Prepared(scenario, inventory, table, bounds, slots, inputs, alerts, {"prepare": time.perf_counter() - t0})
+    return Prepared(
+        scenario, inventory, table, bounds, slots, inputs, alerts,
+        {"prepare": time.perf_counter() - t0}, shares, city,
+    )
 
 
 # --------------------------------------------------------------------------- solve
@@ -327,6 +333,14 @@ def solve_prepared(prepared: Prepared) -> PlanResult:
     baselines = run_baselines(prepared.inputs)
     schedule = schedule_table(prepared, plan)
     summary = summary_dict(prepared, plan, baselines)
+    t0 = time.perf_counter()
+    violations = verify_schedule(
+        schedule, prepared.table, prepared.bounds, summary, prepared.shares, prepared.city["total_emissions"]
+    )
+    summary["timings"]["verify"] += time.perf_counter() - t0
+    if violations and summary["status"] in ("optimal", "infeasible"):
+        summary["status"] = "error"
+        summary["messages"] = [*summary["messages"], "verification against the inventory failed:", *violations]
     return PlanResult(prepared, plan, baselines, schedule, summary)
 
 

@@ -231,3 +231,89 @@ def _check_grades(inputs: xr.Dataset, x: np.ndarray, tol: float, ent, slots) -> 
                     best_share, best_firm = x[top, s], top
                 best_floor = max(best_floor, lo[part, s].max())
     return out
+
+
+def verify_schedule(
+    schedule,
+    table,
+    bounds: xr.Dataset,
+    summary: dict,
+    shares: xr.DataArray,
+    city_totals: dict,
+    tol: float = 1e-6,
+) -> list[str]:
+    """Check a written plan against the inventory and the rules, bypassing the PlanInputs.
+
+    Everything is recomputed from the sources a bureau would check by hand: each row's tonnes from
+    the inventory's daily emissions × the measure's reduction factor at the row's level; bounds
+    from the evaluated measures; targets from the shares × city-wide totals ÷ 365; and each slot's
+    achieved reduction from the schedule rows plus the credited non-industrial measures.
+
+    Parameters
+    ----------
+    schedule : DataFrame
+        ``schedule.csv`` as a frame (enterprise_id, slot, level, curtailment, reduction_<P>, …).
+    table : DataFrame
+        The inventory table (after the scenario's overrides), indexed by enterprise id.
+    bounds : Dataset
+        The evaluated measures (floor, ceiling, factor per enterprise × level), after overrides.
+    summary : dict
+        The plan's summary (slots with credited, achieved and shortfall).
+    shares : DataArray
+        Required shares (level, pollutant).
+    city_totals : dict
+        City-wide totals in t/a per pollutant.
+
+    Returns
+    -------
+    list of str
+        Plain sentences, empty when the plan passes.
+    """
+    from planner import POLLUTANTS
+
+    problems: list[str] = []
+    eids = schedule["enterprise_id"].astype(str).to_numpy()
+    levels = schedule["level"].astype(str).to_numpy()
+    x = schedule["curtailment"].to_numpy(dtype=float)
+    e_idx = table.index.astype(str).get_indexer(eids)
+    if (e_idx < 0).any():
+        problems.append(f"{int((e_idx < 0).sum())} schedule rows name enterprises not in the inventory")
+        return problems
+    b_e = bounds.get_index("enterprise").astype(str).get_indexer(eids)
+    b_l = bounds.get_index("level").get_indexer(levels)
+    floor = bounds["floor"].to_numpy()[b_e, b_l]
+    ceiling = bounds["ceiling"].to_numpy()[b_e, b_l]
+    if (x < floor - tol).any():
+        problems.append(f"{int((x < floor - tol).sum())} rows cut less than the rule floor")
+    if (x > ceiling + tol).any():
+        problems.append(f"{int((x > ceiling + tol).sum())} rows cut more than the ceiling")
+    factor = bounds["factor"].transpose("enterprise", "level", "pollutant").to_numpy()[b_e, b_l, :]
+    emissions = table[list(POLLUTANTS)].to_numpy(dtype=float)[e_idx]
+    recomputed = x[:, None] * emissions * factor
+    for j, p in enumerate(POLLUTANTS):
+        written = schedule[f"reduction_{p}"].to_numpy(dtype=float)
+        bad = ~np.isclose(written, recomputed[:, j], rtol=1e-7, atol=1e-9)
+        if bad.any():
+            problems.append(f"{int(bad.sum())} rows give {p} reductions that the inventory does not support")
+    slots = schedule["slot"].astype(str).to_numpy()
+    for s in summary["slots"]:
+        rows = slots == s["slot"]
+        level = s["level"]
+        for j, p in enumerate(POLLUTANTS):
+            target = float(shares.sel(level=level, pollutant=p)) * float(city_totals[p]) / 365.0
+            got = recomputed[rows, j].sum() + float(s["credited"][p])
+            short = float(s["shortfall"][p] or 0.0)
+            if got + short < target - max(tol, 1e-7 * target):
+                problems.append(
+                    f"slot {s['slot']}: {p} reductions {got:.4f} t/d (+ declared shortfall {short:.4f}) "
+                    f"fall below the target {target:.4f} t/d"
+                )
+            if not np.isclose(got, float(s["achieved"][p]), rtol=1e-6, atol=1e-7):
+                problems.append(f"slot {s['slot']}: {p} achieved is reported as {s['achieved'][p]:.4f} t/d "
+                                f"but the schedule gives {got:.4f}")
+    if summary.get("mode") == "list":
+        wide = schedule.pivot(index="enterprise_id", columns="level", values="curtailment")
+        for lo, hi in (("yellow", "orange"), ("orange", "red")):
+            if lo in wide and hi in wide and (wide[lo] > wide[hi] + tol).any():
+                problems.append(f"{int((wide[lo] > wide[hi] + tol).sum())} enterprises cut less at {hi} than at {lo}")
+    return problems
