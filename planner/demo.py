@@ -36,6 +36,7 @@ import yaml
 
 from planner import DATA_DIR, POLLUTANTS
 from planner.creditcode import CHARSET, LENGTH, WEIGHTS
+from planner.policy import grade_codes, industries, industry_codes
 
 __all__ = [
     "DEFAULT_N_ENTERPRISES",
@@ -50,8 +51,6 @@ DEFAULT_N_ENTERPRISES: int = 1200
 DEFAULT_SEED: int = 20261123
 
 SCHEMA_PATH: Path = DATA_DIR / "schema" / "inventory_fields.csv"
-INDUSTRIES_PATH: Path = DATA_DIR / "policy" / "industries.csv"
-GRADES_PATH: Path = DATA_DIR / "policy" / "grades.csv"
 
 # ---------------------------------------------------------------------------------------------
 # Geography (fixed, independent of the seed): a prefecture on the north China plain.
@@ -301,7 +300,7 @@ OTHER_SECTORS: dict[str, dict[str, float]] = {
 #: Control types, in the order of docs/ARCHITECTURE.md.
 CONTROL_TYPES: tuple[str, ...] = ("key", "general", "guarantee", "exempt", "heating_boiler")
 #: Grades, in the order of data/policy/grades.csv.
-GRADES: tuple[str, ...] = tuple(pd.read_csv(GRADES_PATH, dtype=str)["grade"])
+GRADES: tuple[str, ...] = tuple(grade_codes())
 CONTROL_ZH: dict[str, str] = {
     "key": "重点", "general": "一般", "guarantee": "保障类", "exempt": "豁免", "heating_boiler": "供暖锅炉",
 }
@@ -503,7 +502,7 @@ def make_demo_city(n_enterprises: int = DEFAULT_N_ENTERPRISES, seed: int = DEFAU
         labels = np.array([GRADES.index(g) for g, _ in mix])
         cum = np.cumsum([p for _, p in mix])
         grade[m] = labels[np.minimum(np.searchsorted(cum, rank[m]), len(labels) - 1)]
-    industry_names = list(pd.read_csv(INDUSTRIES_PATH, dtype=str)["industry"])
+    industry_names = industry_codes()
     industry = np.array([industry_names.index(a["industry"]) for a in arch])[a_idx]
     a_plus_ok = np.array([a["industry"] in A_PLUS_INDUSTRIES for a in arch])[a_idx]
     grade[(grade == GRADES.index("A")) & a_plus_ok & (rank < A_PLUS_RANK)] = GRADES.index("A+")
@@ -715,7 +714,7 @@ def xlsx_columns() -> list[tuple[str, str | None, str]]:
 
 def _zh_values(inv: pd.DataFrame) -> pd.DataFrame:
     """The inventory with Chinese industry, grade, control-type and yes/no values."""
-    ind = pd.read_csv(INDUSTRIES_PATH, dtype=str).set_index("industry")["name_zh"]
+    ind = industries()["name_zh"]
     grades = {"A+": "A+", "A": "A", "B": "B", "B-": "B-", "C": "C", "D": "D",
               "leading": "引领性", "non_leading": "非引领性", "ungraded": "未分级"}
     out = inv.copy()

@@ -30,12 +30,11 @@ import pandas as pd
 
 from planner import DATA_DIR, POLLUTANTS
 from planner.creditcode import credit_code_problems
+from planner.policy import grades, industries
 from planner.problems import InputError, Problems
 from planner.tables import RawTable, read_table
 
 SCHEMA_FILE = DATA_DIR / "schema" / "inventory_fields.csv"
-GRADES_FILE = DATA_DIR / "policy" / "grades.csv"
-INDUSTRIES_FILE = DATA_DIR / "policy" / "industries.csv"
 
 #: China's extent (WGS84), generous: lat 3.5-53.6 N, lon 73.4-135.1 E.
 CHINA_LAT = (3.5, 53.6)
@@ -150,21 +149,6 @@ def header_aliases() -> dict[str, str]:
         for alias in [name, *row["aliases"]]:
             out.setdefault(_header_key(alias), name)
     return out
-
-
-@lru_cache(maxsize=1)
-def grades() -> pd.DataFrame:
-    """``data/policy/grades.csv`` indexed by grade code, with ``rank`` int and ``self_directed`` bool."""
-    df = pd.read_csv(GRADES_FILE, dtype=str, keep_default_na=False).set_index("grade")
-    df["rank"] = df["rank"].astype(int)
-    df["self_directed"] = df["self_directed"].str.lower().eq("yes")
-    return df
-
-
-@lru_cache(maxsize=1)
-def industries() -> pd.DataFrame:
-    """``data/policy/industries.csv`` indexed by industry code."""
-    return pd.read_csv(INDUSTRIES_FILE, dtype=str, keep_default_na=False).set_index("industry")
 
 
 def _value_aliases(df: pd.DataFrame) -> dict[str, str]:

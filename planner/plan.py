@@ -77,11 +77,11 @@ def apply_enterprise_overrides(table: pd.DataFrame, overrides: dict[str, dict], 
     InputError
         For an override naming an enterprise that is not in the inventory or an unknown grade.
     """
-    from planner.policy import grade_table
+    from planner.policy import grades as grade_vocabulary
 
     problems = Problems()
     out = table.copy()
-    grades = pd.DataFrame(grade_table()).set_index("grade")
+    grades = grade_vocabulary()
     for eid, ov in overrides.items():
         if eid not in out.index:
             problems.error(file, None, f"enterprises.{eid}", f"enterprise {eid!r} is not in the inventory")
@@ -92,7 +92,7 @@ def apply_enterprise_overrides(table: pd.DataFrame, overrides: dict[str, dict], 
                 problems.error(file, None, f"enterprises.{eid}.grade", f"unknown grade {g!r}; valid: {', '.join(grades.index)}")
                 continue
             out.loc[eid, "grade"] = g
-            out.loc[eid, "self_directed"] = grades.loc[g, "self_directed"] == "yes"
+            out.loc[eid, "self_directed"] = bool(grades.loc[g, "self_directed"])
             out.loc[eid, "grade_rank"] = int(grades.loc[g, "rank"])
         if "control_type" in ov:
             out.loc[eid, "control_type"] = str(ov["control_type"])

@@ -14,17 +14,18 @@ can all use them:
 - :func:`suggest` – "did you mean ..." via :mod:`difflib`,
 - :func:`check_keys` – unknown / missing keys of a mapping,
 - :func:`check_share`, :func:`check_number` – numeric checks,
-- :func:`grade_table`, :func:`industry_codes` – codes from ``grades.csv`` / ``industries.csv``.
+- :func:`grades`, :func:`industries`, :func:`grade_codes`, :func:`industry_codes` – the vocabulary
+  tables ``grades.csv`` / ``industries.csv``.
 """
 
 from __future__ import annotations
 
-import csv
 import difflib
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from pathlib import Path
 
+import pandas as pd
 import yaml
 
 from planner import DATA_DIR
@@ -39,7 +40,8 @@ __all__ = [
     "check_number",
     "check_share",
     "is_number",
-    "grade_table",
+    "grades",
+    "industries",
     "grade_codes",
     "self_directed_grades",
     "industry_codes",
@@ -212,27 +214,32 @@ def check_share(value: object, problems: Problems, file: str, path: str) -> bool
     return check_number(value, problems, file, path, 0.0, 1.0)
 
 
-@lru_cache(maxsize=4)
-def _read_csv(path: str) -> tuple[dict, ...]:
-    with open(path, encoding="utf-8", newline="") as fh:
-        return tuple(dict(r) for r in csv.DictReader(fh))
+@lru_cache(maxsize=1)
+def grades() -> pd.DataFrame:
+    """``data/policy/grades.csv`` indexed by grade code (best first), ``rank`` int, ``self_directed`` bool."""
+    df = pd.read_csv(DATA_DIR / "policy" / "grades.csv", dtype=str, keep_default_na=False).set_index("grade")
+    df["rank"] = df["rank"].astype(int)
+    df["self_directed"] = df["self_directed"].str.strip().str.lower().eq("yes")
+    return df
 
 
-def grade_table(path: str | Path | None = None) -> list[dict]:
-    """Rows of ``data/policy/grades.csv`` (grade, name_zh, rank, self_directed, aliases)."""
-    return [dict(r) for r in _read_csv(str(path or DATA_DIR / "policy" / "grades.csv"))]
+@lru_cache(maxsize=1)
+def industries() -> pd.DataFrame:
+    """``data/policy/industries.csv`` indexed by industry code, in file order."""
+    return pd.read_csv(DATA_DIR / "policy" / "industries.csv", dtype=str, keep_default_na=False).set_index("industry")
 
 
-def grade_codes(path: str | Path | None = None) -> list[str]:
+def grade_codes() -> list[str]:
     """Grade codes in file order (best first)."""
-    return [r["grade"] for r in grade_table(path)]
+    return list(grades().index)
 
 
-def self_directed_grades(path: str | Path | None = None) -> list[str]:
+def self_directed_grades() -> list[str]:
     """Grades with self-directed reduction (A+, A, leading)."""
-    return [r["grade"] for r in grade_table(path) if r["self_directed"].strip().lower() == "yes"]
+    g = grades()
+    return list(g.index[g["self_directed"]])
 
 
-def industry_codes(path: str | Path | None = None) -> list[str]:
+def industry_codes() -> list[str]:
     """Industry codes of ``data/policy/industries.csv`` in file order."""
-    return [r["industry"] for r in _read_csv(str(path or DATA_DIR / "policy" / "industries.csv"))]
+    return list(industries().index)
