@@ -447,9 +447,9 @@ def upgrade_value_arrays(
 def _upgraded_inputs(prepared, ids: Sequence[str] | None):
     """The table with every eligible (or chosen) firm one grade up, and the inputs that follow."""
     from planner import DATA_DIR
-    from planner.inventory import grades, industries
     from planner.measures import evaluate_measures, load_measures
     from planner.plan import apply_bound_overrides, build_inputs
+    from planner.policy import grades, industries
 
     table = prepared.table
     graded_by = table["industry"].astype(str).map(industries()["graded_by"].astype(str).to_dict())

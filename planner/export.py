@@ -100,7 +100,7 @@ def _yes_no(v) -> str:
 
 
 def _names(kind: str) -> dict[str, str]:
-    from planner.inventory import grades, industries
+    from planner.policy import grades, industries
 
     df = grades() if kind == "grade" else industries()
     return df["name_zh"].astype(str).to_dict()

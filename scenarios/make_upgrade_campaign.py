@@ -19,7 +19,8 @@ import sys
 from pathlib import Path
 
 from planner import DATA_DIR
-from planner.inventory import industries, read_inventory
+from planner.inventory import read_inventory
+from planner.policy import industries
 
 OUT = Path(__file__).resolve().parent / "demo_upgrade_campaign.yaml"
 

@@ -8,7 +8,8 @@ import pytest
 
 from planner.analysis import next_grade
 from planner.cli import main
-from planner.inventory import industries, read_inventory
+from planner.inventory import read_inventory
+from planner.policy import industries
 from planner.problems import InputError
 from planner.scenario import load_scenario
 
