@@ -221,3 +221,61 @@ def run_baselines(inputs: xr.Dataset) -> dict[str, float | None]:
     for name, b in all_baselines(inputs).items():
         out[name] = None if b is None or not b.meets_targets else b.loss
     return out
+
+
+#: Methods a scenario's ``options.method`` may name besides "optimal".
+METHODS: tuple[str, ...] = ("uniform", "greedy", "rules_only")
+
+
+def baseline_plan(inputs: xr.Dataset, method: str, label: str = ""):
+    """A baseline as a :class:`planner.model.Plan`, so it can be written and compared like a plan.
+
+    When the baseline cannot meet the targets (uniform/greedy give up, or the floors alone fall
+    short), the plan is every firm at its chain-consistent ceiling (uniform, greedy) or floor
+    (rules_only), its status is ``"infeasible"`` and the shortfall says by how much.  A baseline
+    that meets every target gets status ``"optimal"`` in the sense of the summary contract (a
+    usable plan), and ``solver`` says ``baseline:<method>``: it is not a minimum-loss plan.
+
+    Parameters
+    ----------
+    inputs : xarray.Dataset
+        PlanInputs.
+    method : {"uniform", "greedy", "rules_only"}
+    label : str
+        Name used in the plan's message (e.g. the scenario's).
+    """
+    from planner.model import Plan
+
+    if method not in METHODS:
+        raise ValueError(f"unknown baseline {method!r}; one of {', '.join(METHODS)}")
+    b = {"uniform": uniform, "greedy": greedy, "rules_only": rules_only}[method](inputs)
+    lo, hi = effective_bounds(inputs)
+    red, target, credited, loss, const = _arrays(inputs)
+    if b is None:
+        x = hi
+        achieved = credited + np.einsum("es,esp->sp", x, red)
+        ok = False
+    else:
+        x, achieved, ok = b.curtailment, b.achieved, b.meets_targets
+    with np.errstate(divide="ignore", invalid="ignore"):
+        max_share = np.where(target > 0, (credited + np.einsum("es,esp->sp", hi, red)) / np.where(target > 0, target, 1), np.inf)
+    short = np.maximum(target - achieved, 0.0)
+    short = np.where(short > 1e-7 * np.maximum(1.0, target), short, 0.0)
+    es = {"dims": ("enterprise", "slot"), "coords": {"enterprise": inputs["enterprise"].values, "slot": inputs["slot"].values}}
+    sp = {"dims": ("slot", "pollutant"), "coords": {"slot": inputs["slot"].values, "pollutant": inputs["pollutant"].values}}
+    reason = np.where(hi <= 1e-9, "exempt", np.where(x <= lo + 1e-7, "floor", method))
+    return Plan(
+        curtailment=xr.DataArray(x, **es),
+        status="optimal" if ok else "infeasible",
+        objective=float((loss * x).sum() + const),
+        shortfall=xr.DataArray(short, **sp),
+        achieved=xr.DataArray(achieved, **sp),
+        target=xr.DataArray(target, **sp),
+        max_achievable_share=xr.DataArray(max_share, **sp),
+        duals=xr.DataArray(np.full_like(target, np.nan), **sp),
+        gap=0.0,
+        solver=f"baseline:{method}",
+        timings={"build": 0.0, "solve": 0.0, "verify": 0.0},
+        reason=xr.DataArray(reason, **es),
+        messages=[f"{method} baseline{' of ' + label if label else ''}" + ("" if ok else " (cannot meet every target)")],
+    )

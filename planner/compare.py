@@ -264,7 +264,7 @@ def compare_results(results: Sequence, files: Sequence[str | Path] | None = None
 
 
 #: Baseline plans a scenario path may name with a suffix, e.g. ``demo_list.yaml@uniform``.
-BASELINE_METHODS = ("uniform", "greedy", "rules_only")
+from planner.baselines import METHODS as BASELINE_METHODS  # noqa: E402
 
 
 def split_method(path: str | Path) -> tuple[str, str | None]:
@@ -284,42 +284,13 @@ def baseline_result(result, method: str):
     status is ``"infeasible"`` and its plan is every firm at its (chain-propagated) ceiling for
     uniform/greedy, at its floor for rules_only.  Its name is ``<scenario>@<method>``.
     """
-    from types import SimpleNamespace
-
-    import xarray as xr
-
-    from planner import baselines as bl
-    from planner.inputs import effective_bounds
+    from planner.baselines import baseline_plan
     from planner.plan import PlanResult, schedule_table, summary_dict
 
     if method not in BASELINE_METHODS:
         raise ValueError(f"unknown baseline {method!r}; one of {', '.join(BASELINE_METHODS)}")
     prepared = result.prepared
-    inp = prepared.inputs
-    b = getattr(bl, method)(inp)
-    lo, hi = effective_bounds(inp)
-    if b is None:
-        x = hi
-        red = inp["reducible"].transpose("enterprise", "slot", "pollutant").values
-        achieved = inp["credited"].transpose("slot", "pollutant").values + np.einsum("es,esp->sp", x, red)
-        ok = False
-    else:
-        x, achieved, ok = b.curtailment, b.achieved, b.meets_targets
-    target = inp["target"].transpose("slot", "pollutant").values
-    loss = inp["loss_at_full"].transpose("enterprise", "slot").values
-    coords_es = {"enterprise": inp["enterprise"].values, "slot": inp["slot"].values}
-    coords_sp = {"slot": inp["slot"].values, "pollutant": list(POLLUTANTS)}
-    reason = np.where(hi <= TOLERANCE, "exempt", np.where(x <= lo + TOLERANCE, "floor", method))
-    plan = SimpleNamespace(
-        curtailment=xr.DataArray(x, dims=("enterprise", "slot"), coords=coords_es),
-        reason=xr.DataArray(reason, dims=("enterprise", "slot"), coords=coords_es),
-        status="optimal" if ok else "infeasible",
-        objective=float((x * loss).sum() + inp["credited_loss"].values.sum()),
-        achieved=xr.DataArray(achieved, dims=("slot", "pollutant"), coords=coords_sp),
-        shortfall=xr.DataArray(np.maximum(target - achieved, 0.0), dims=("slot", "pollutant"), coords=coords_sp),
-        duals=None, solver=f"baseline:{method}", gap=0.0, timings={},
-        messages=[f"{method} baseline of {prepared.scenario.name}" + ("" if ok else " (cannot meet every target)")],
-    )
+    plan = baseline_plan(prepared.inputs, method, prepared.scenario.name)
     schedule = schedule_table(prepared, plan)
     summary = summary_dict(prepared, plan, result.baselines)
     summary["scenario"] = f"{prepared.scenario.name}@{method}"

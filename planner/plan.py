@@ -326,10 +326,14 @@ def solver_options(scenario: Scenario) -> dict:
 
 def solve_prepared(prepared: Prepared) -> PlanResult:
     """Solve prepared inputs, verify the plan independently, and run the baselines."""
-    from planner.baselines import run_baselines
+    from planner.baselines import baseline_plan, run_baselines
     from planner.model import solve
 
-    plan = solve(prepared.inputs, solver_options(prepared.scenario))
+    method = prepared.scenario.options.get("method") or "optimal"
+    if method == "optimal":
+        plan = solve(prepared.inputs, solver_options(prepared.scenario))
+    else:
+        plan = baseline_plan(prepared.inputs, method, prepared.scenario.name)
     baselines = run_baselines(prepared.inputs)
     schedule = schedule_table(prepared, plan)
     summary = summary_dict(prepared, plan, baselines)

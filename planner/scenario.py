@@ -57,6 +57,7 @@ TOP_KEYS: dict[str, str] = {
     "solver": "solver options",
 }
 OPTION_KEYS = {
+    "method": "optimal",
     "discrete": False,
     "allow_volunteer": False,
     "grade_monotonicity": False,
@@ -75,6 +76,8 @@ SOLVER_KEYS = {
 ENTERPRISE_KEYS = {"grade", "exempt", "ceiling", "lock", "control_type", "load_cap"}
 NON_INDUSTRIAL_KEYS = {"name", "sector", "reductions", "loss"}
 MODES = ("list", "episode")
+#: ``options.method``: the optimised plan, or one of the baselines planned on purpose.
+METHODS_ALLOWED = ("optimal", "uniform", "greedy", "rules_only")
 
 
 @dataclass
@@ -291,6 +294,9 @@ def load_scenario(path: str | Path) -> Scenario:
     solver = dict(SOLVER_KEYS)
     _check_keys(data.get("solver") or {}, SOLVER_KEYS, "solver.", file, problems)
     solver.update(data.get("solver") or {})
+    if options["method"] not in METHODS_ALLOWED:
+        problems.error(file, None, "options.method",
+                       f"method must be one of {', '.join(METHODS_ALLOWED)}, got {options['method']!r}")
     if solver["backend"] not in ("highs", "pulp"):
         problems.error(file, None, "solver.backend", "backend must be 'highs' (direct arrays) or 'pulp'")
     if solver["solver"] not in ("highs", "cbc"):

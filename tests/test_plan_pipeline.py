@@ -109,3 +109,22 @@ def test_cli_plan_bad_scenario_exits_2(tmp_path, capsys):
     bad.write_text("inventory: nowhere.csv\ncity: nowhere.yaml\n", encoding="utf-8")
     assert main(["plan", str(bad), "--out", str(tmp_path / "o")]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("method", ["uniform", "greedy", "rules_only"])
+def test_a_baseline_can_be_planned_on_purpose(repo, tmp_path, method):
+    scen = tmp_path / f"{method}.yaml"
+    scen.write_text(
+        f"base: {repo / 'scenarios' / 'demo_list.yaml'}\nname: {method}\noptions: {{method: {method}}}\n",
+        encoding="utf-8",
+    )
+    res = run(scen)
+    s = res.summary
+    assert s["solver"] == f"baseline:{method}"
+    if s["baselines"][method] is None:  # cannot meet the targets: said so, with shortfalls
+        assert s["status"] == "infeasible"
+        assert any(v > 0 for slot in s["slots"] for v in slot["shortfall"].values())
+    else:
+        assert s["status"] == "optimal"
+        assert s["objective"] == pytest.approx(s["baselines"][method], rel=1e-9)
+    assert res.schedule["output_loss"].sum() + s["non_industrial_loss"] == pytest.approx(s["objective"], rel=1e-9)
