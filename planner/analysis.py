@@ -699,7 +699,7 @@ def report(result, shares: Iterable[float] = _DEFAULT_SHARES, level: str | None 
     }
 
 
-def _text(doc: dict) -> str:
+def report_text(doc: dict) -> str:
     def f(v, spec=",.1f"):
         return "—" if v is None else format(v, spec)
 
@@ -735,32 +735,3 @@ def _text(doc: dict) -> str:
             lines.append(f"  {r['slot']:<12} {r['pollutant']:<5} {100 * r['credited_share']:6.1f} % "
                          f"{100 * r['floor_share']:6.1f} % {100 * r['optimizer_share']:6.1f} %")
     return "\n".join(lines)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m planner.analysis SCENARIO [--format text|json] [--level L] [--top N]``."""
-    import argparse
-    import json
-    import sys
-
-    from planner.plan import run
-    from planner.problems import InputError
-
-    ap = argparse.ArgumentParser(prog="python -m planner.analysis", description=__doc__.splitlines()[0])
-    ap.add_argument("scenario")
-    ap.add_argument("--format", choices=("text", "json"), default="text")
-    ap.add_argument("--level", choices=("yellow", "orange", "red"), help="level of the least-cost curve (default orange)")
-    ap.add_argument("--top", type=int, default=5, help="firms whose upgrade is re-solved city-wide (default 5)")
-    args = ap.parse_args(argv)
-    try:
-        result = run(args.scenario)
-    except InputError as exc:
-        print(exc.problems.to_text(), file=sys.stderr)
-        return 2
-    doc = report(result, level=args.level, top=args.top)
-    print(json.dumps(doc, ensure_ascii=False, indent=2) if args.format == "json" else _text(doc))
-    return 0
-
-
-if __name__ == "__main__":  # pragma: no cover
-    raise SystemExit(main())

@@ -215,16 +215,16 @@ def test_measure_effectiveness_tiny(tiny):
 def test_analysis_command_json(tiny, capsys):
     import json
 
-    from planner.analysis import main
+    from planner.cli import main
 
-    assert main([str(tiny.scenario.file), "--format", "json", "--top", "2"]) == 0
+    assert main(["analyze", str(tiny.scenario.file), "--format", "json", "--top", "2"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert doc["scenario"] == "tiny" and doc["status"] == "optimal"
     assert [r["share"] for r in doc["curve"]][:2] == [0.05, 0.1]
     assert 0 < doc["max_feasible_share"] < 10
     assert sum(r["status_after"] is not None for r in doc["upgrades"]) == 2
     assert {"slot", "pollutant", "floor_share", "optimizer_share"} <= set(doc["sources"][0])
-    assert main([str(tiny.scenario.file)]) == 0
+    assert main(["analyze", str(tiny.scenario.file)]) == 0
     assert "least-cost curve" in capsys.readouterr().out
 
 

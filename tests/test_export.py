@@ -163,14 +163,14 @@ def test_enterprise_sheet_self_directed_has_no_upgrade(tiny):
 
 
 def test_export_command(tiny, tmp_path, capsys):
-    from planner.export import main
+    from planner.cli import main
 
     out = tmp_path / "exp"
-    assert main([str(tiny.scenario.file), "--out", str(out), "--sheets", "all"]) == 0
+    assert main(["export", str(tiny.scenario.file), "--out", str(out), "--sheets", "all"]) == 0
     assert (out / "应急减排清单.xlsx").is_file()
     sheets = sorted(p.name for p in (out / "一厂一策").glob("*.html"))
     assert len(sheets) == len(tiny.prepared.table) + 1 and "index.html" in sheets
-    assert main([str(tiny.scenario.file), "--out", str(out), "--sheets", "NOPE"]) == 2
+    assert main(["export", str(tiny.scenario.file), "--out", str(out), "--sheets", "NOPE"]) == 2
 
 
 def test_yes_no_is_na_safe():
