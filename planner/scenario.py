@@ -76,6 +76,8 @@ SOLVER_KEYS = {
 ENTERPRISE_KEYS = {"grade", "exempt", "ceiling", "lock", "control_type", "load_cap"}
 NON_INDUSTRIAL_KEYS = {"name", "sector", "reductions", "loss"}
 MODES = ("list", "episode")
+#: Keys whose values are paths, resolved relative to the scenario file.
+PATH_KEYS = ("inventory", "city", "forecast", "measures", "base")
 #: ``options.method``: the optimised plan, or one of the baselines planned on purpose.
 METHODS_ALLOWED = ("optimal", "uniform", "greedy", "rules_only")
 
@@ -167,7 +169,7 @@ def path_roots(folder: Path) -> list[Path]:
 
 def _check_contained(data: dict, folder: Path, file: str, problems: Problems) -> None:
     roots = path_roots(folder)
-    for key in ("inventory", "city", "forecast", "measures", "base"):
+    for key in PATH_KEYS:
         value = data.get(key)
         if not isinstance(value, str) or not value.strip() or Path(value).is_absolute():
             continue
@@ -181,7 +183,7 @@ def _check_contained(data: dict, folder: Path, file: str, problems: Problems) ->
 def _resolve_paths(data: dict, folder: Path) -> dict:
     """Make the path-valued keys of one file absolute, relative to that file's folder."""
     out = dict(data)
-    for key in ("inventory", "city", "forecast", "measures", "base"):
+    for key in PATH_KEYS:
         value = out.get(key)
         if isinstance(value, str) and value.strip():
             p = Path(value)
