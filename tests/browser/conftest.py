@@ -38,32 +38,10 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _scenario_dir(tmp: Path) -> Path:
-    """``scenarios/*.yaml`` copied with absolute data paths (the demo city generated when it is
-    not yet in the repository), so the browser tests never write into the repository."""
-    demo = REPO / "data" / "demo_city"
-    if not (demo / "enterprises.csv").is_file():
-        from planner.demo import make_demo_city, write_demo_city
-
-        demo = tmp / "demo_city"
-        write_demo_city(make_demo_city(), demo)
-    out = tmp / "scenarios"
-    out.mkdir()
-    for f in sorted((REPO / "scenarios").glob("*.yaml")):
-        text = f.read_text(encoding="utf-8").replace("../data/demo_city", str(demo)).replace("../data/", str(REPO / "data") + "/")
-        (out / f.name).write_text(text, encoding="utf-8")
-    return out
-
-
 @pytest.fixture(scope="session")
 def artifacts() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
-
-
-@pytest.fixture(scope="session")
-def scenario_dir(tmp_path_factory) -> Path:
-    return _scenario_dir(tmp_path_factory.mktemp("browser"))
 
 
 @pytest.fixture(scope="session")
