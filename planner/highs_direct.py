@@ -7,6 +7,11 @@ per column, so a 20,000 × 7 episode builds in milliseconds.
 
 Column layout: ``x`` (E·S, row-major ``e·S + s``), then ``shortfall`` (S·P), grade thresholds,
 ``TotalLoss`` (when a loss cap is on), ``MaxShare`` (S, when the equity term is on).
+
+In an LP (no line columns) the chain rows are substituted out (:func:`_substitute_chains`):
+along a run of chain cells with the same floor, each column after the first is the increment
+``x[s] - x[s-1] >= 0``; only a rising floor keeps its chain row.  Same feasible set, objective
+and target-row duals, and far fewer simplex iterations; ``x`` is recovered by cumulative sums.
 """
 
 from __future__ import annotations
@@ -132,7 +137,18 @@ def build_arrays(d: ModelData) -> tuple[_Builder, dict]:
     # chain
     f, sa, sb = d.chain_rows()
     n = len(f)
-    if n:
+    subst = bool(n) and not d.cols.integer.any() and bool(np.all(sc == 1.0))
+    if subst:  # runs of a constant floor become increments; a rising floor keeps its chain row
+        rise = d.cols.col_lo[f, sb] > d.cols.col_lo[f, sa]
+        fr, sr, tr = f[rise], sa[rise], sb[rise]
+        nxt_full = np.full(E * S, -1, np.int64)
+        nxt_full[f * S + sa] = f * S + sb
+        f, sa, sb = f[~rise], sa[~rise], sb[~rise]
+        n = len(fr)
+        if n:
+            r = np.arange(n)
+            b.add_rows(n, -INF, 0.0, np.r_[r, r], np.r_[xcol(fr, sr), xcol(fr, tr)], np.r_[np.ones(n), -np.ones(n)])
+    elif n:
         r = np.arange(n)
         b.add_rows(n, -INF, 0.0, np.r_[r, r], np.r_[xcol(f, sa), xcol(f, sb)], np.r_[sc[f, sa], -sc[f, sb]])
     # grade monotonicity
@@ -170,7 +186,86 @@ def build_arrays(d: ModelData) -> tuple[_Builder, dict]:
         if n:
             r = np.arange(n)
             b.add_rows(n, -INF, 0.0, np.r_[r, r], np.r_[xcol(fe, fs), m0 + fs], np.r_[sc[fe, fs], -np.ones(n)])
+    if subst:
+        idx["subst"] = _substitute_chains(b, d, x0, f * S + sa, f * S + sb, nxt_full,
+                                           o.county_loss_cap is not None or o.firm_loss_cap is not None)
     return b, idx
+
+
+def _substitute_chains(b: _Builder, d: ModelData, x0: int, ca: np.ndarray, cb: np.ndarray,
+                       nxt_full: np.ndarray, dedupe: bool):
+    """Replace the chain rows ``x[a] <= x[b]`` by increments (LP only, unit column scale).
+
+    Along every run of linked cells the column of the first cell keeps ``x`` and each later
+    column becomes the increment ``x[b] - x[a] >= 0``, so ``x`` of a cell is the sum of the
+    columns of its ancestors in the run.  The bounds ``lo <= x <= hi`` of later cells are rows,
+    kept only where the chain does not already imply them (a floor that rises, a ceiling below
+    the next one's, the last cell's ceiling).  Every row in ``x`` is rewritten exactly.
+
+    Returns
+    -------
+    (cell, ancestor) : numpy.ndarray pair
+        ``x[cell] = Σ column[ancestor]`` (offsets from ``x0``).
+    """
+    E, S = d.shape
+    N = E * S
+    prev = np.full(N, -1, np.int64)
+    prev[cb] = ca
+    cells = np.arange(N)
+    cur = cells
+    levels = []
+    cnt = np.zeros(N, np.int64)
+    while len(cells):  # level t: every cell with at least t ancestors, and its t-th ancestor
+        levels.append((cells, cur))
+        cnt[cells] += 1
+        p = prev[cur]
+        k = p >= 0
+        cells, cur = cells[k], p[k]
+    first = np.zeros(N + 1, np.int64)
+    np.cumsum(cnt, out=first[1:])
+    ta = np.empty(int(first[-1]), np.int64)
+    for t, (cells, cur) in enumerate(levels):
+        ta[first[cells] + t] = cur
+    tc = np.repeat(np.arange(N), cnt)
+
+    def expand(cell):
+        reps = cnt[cell]
+        tot = int(reps.sum())
+        base = np.repeat(first[cell] - (np.cumsum(reps) - reps), reps)
+        return reps, ta[base + np.arange(tot)]
+
+    # rows: rewrite the x entries
+    ri, ci, vv = np.concatenate(b.ri), np.concatenate(b.ci), np.concatenate(b.vv)
+    isx = (ci >= x0) & (ci < x0 + N)
+    reps, anc = expand(ci[isx] - x0)
+    r2 = np.repeat(ri[isx], reps)
+    v2 = np.repeat(vv[isx], reps)
+    if dedupe:  # a row with several cells of one firm (loss caps) meets shared ancestors
+        key = anc * max(b.n_row, 1) + r2
+        uk, inv = np.unique(key, return_inverse=True)
+        v2 = np.bincount(inv.ravel(), weights=v2, minlength=len(uk))
+        r2, anc = uk % max(b.n_row, 1), uk // max(b.n_row, 1)
+    b.ri = [ri[~isx], r2]
+    b.ci = [ci[~isx], x0 + anc]
+    b.vv = [vv[~isx], v2]
+    # objective and bounds
+    c = b.cost[0]
+    b.cost[0] = np.bincount(ta, weights=c[tc], minlength=N)
+    lo, hi = b.lower[0], b.upper[0]  # the column bounds of x
+    inc = prev >= 0
+    pi = prev[inc]
+    lower, upper = b.lower[0].copy(), b.upper[0].copy()
+    lower[inc] = 0.0
+    upper[inc] = np.maximum(hi[inc] - lo[pi], 0.0)
+    b.lower[0], b.upper[0] = lower, upper
+    # floors that rise, ceilings that are not implied by the next cell's
+    fl = np.flatnonzero(inc & (lo > lo[np.maximum(prev, 0)]))
+    ce = np.flatnonzero(inc & ((nxt_full < 0) | (hi < hi[np.maximum(nxt_full, 0)])))
+    for cl, rlo, rhi in ((fl, lo[fl], INF), (ce, -INF, hi[ce])):
+        if len(cl):
+            reps, anc = expand(cl)
+            b.add_rows(len(cl), rlo, rhi, np.repeat(np.arange(len(cl)), reps), x0 + anc, np.ones(len(anc)))
+    return tc, ta
 
 
 def _status(h: highspy.Highs, mip: bool) -> tuple[str, list[str]]:
@@ -208,7 +303,9 @@ def solve_direct(inputs: xr.Dataset, options: SolveOptions,
     b, idx = build_arrays(d)
     h = highspy.Highs()
     h.setOptionValue("output_flag", bool(options.msg))
-    h.setOptionValue("presolve", "on" if use_presolve(options, d) else "off")
+    # the measured "auto" rule is for chain rows; with increments (LP) presolve only costs time
+    pre = use_presolve(options, d) and not (options.presolve == "auto" and "subst" in idx)
+    h.setOptionValue("presolve", "on" if pre else "off")
     if options.time_limit is not None:
         h.setOptionValue("time_limit", float(options.time_limit))
     if options.threads is not None:
@@ -231,7 +328,11 @@ def solve_direct(inputs: xr.Dataset, options: SolveOptions,
     if state in ("optimal", "time_limit") and info.primal_solution_status == 2:
         sol = h.getSolution()
         col = np.asarray(sol.col_value)
-        x = col[idx["x"]: idx["x"] + E * S].reshape(E, S) * d.cols.scale
+        x = col[idx["x"]: idx["x"] + E * S]
+        if "subst" in idx:
+            tc, ta = idx["subst"]
+            x = np.bincount(tc, weights=x[ta], minlength=E * S)
+        x = x.reshape(E, S) * d.cols.scale
         if mip:
             ii = np.flatnonzero(integ)
             fixed = np.round(col[ii])
