@@ -237,6 +237,8 @@ def _substitute_chains(b: _Builder, d: ModelData, x0: int, ca: np.ndarray, cb: n
     # rows: rewrite the x entries
     ri, ci, vv = np.concatenate(b.ri), np.concatenate(b.ci), np.concatenate(b.vv)
     isx = (ci >= x0) & (ci < x0 + N)
+    if not dedupe:  # a cell without ancestors keeps its entry as it is
+        isx[isx] = cnt[ci[isx] - x0] > 1
     reps, anc = expand(ci[isx] - x0)
     r2 = np.repeat(ri[isx], reps)
     v2 = np.repeat(vv[isx], reps)
