@@ -277,7 +277,7 @@ def industry_name(code: str) -> str:
     if lang() != "zh":
         return str(code)
     try:
-        from planner.inventory import industries
+        from planner.policy import industries
 
         return str(industries()["name_zh"].get(str(code), code))
     except Exception:  # noqa: BLE001 - a label must never break a page

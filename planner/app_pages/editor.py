@@ -42,10 +42,9 @@ from planner.views_app import (
 
 
 def grade_options() -> list[str]:
-    from planner.inventory import grades
+    from planner.policy import grade_codes
 
-    g = grades()
-    return [str(x) for x in (g["grade"] if "grade" in g.columns else g.index)]
+    return grade_codes()
 
 
 def _grid_key(path: Path, filters: tuple) -> str:
@@ -87,7 +86,7 @@ def grid(result: dict, path: Path, overrides: dict):
         "control_type": st.column_config.TextColumn(tr("col.control_type"), disabled=True),
         "emissions": st.column_config.NumberColumn(tr("col.emissions"), format="%.3f", disabled=True),
         "grade": st.column_config.SelectboxColumn(tr("editor.grade_short"), options=grade_options(), required=True,
-                                                  width="small"),
+                                                  format_func=lambda g: tr(f"grade.{g}"), width="small"),
         "lock": st.column_config.NumberColumn(tr("col.lock"), min_value=0.0, max_value=1.0, step=0.05, format="%.2f",
                                               help=tr("editor.lock_help"), width="small"),
         "exempt": st.column_config.CheckboxColumn(tr("col.exempt"), help=tr("editor.exempt_help"), width="small"),
