@@ -122,13 +122,18 @@ def _check_keys(mapping: dict, valid, where: str, file: str, problems: Problems)
             problems.error(file, None, f"{where}{key}", f"unknown key {key!r}{_suggest(key, valid)}")
 
 
-def _read_yaml(path: Path) -> dict:
+def read_text(path: Path, what: str = "scenario file") -> str:
+    """The UTF-8 text of a scenario file; a missing or undecodable file is an :class:`InputError`."""
     try:
-        text = path.read_text(encoding="utf-8")
+        return Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise InputError.single(str(path), "scenario file not found") from None
+        raise InputError.single(str(path), f"{what} not found") from None
     except UnicodeDecodeError:
-        raise InputError.single(str(path), "scenario file is not UTF-8 text") from None
+        raise InputError.single(str(path), f"{what} is not UTF-8 text") from None
+
+
+def _read_yaml(path: Path) -> dict:
+    text = read_text(path)
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:

@@ -27,6 +27,7 @@ import yaml
 
 from planner import revisions
 from planner.problems import InputError
+from planner.scenario import read_text
 
 
 def add_arguments(parser):
@@ -74,12 +75,7 @@ def run(args) -> int:
     if not args.source:
         raise InputError.single(str(target), "nothing to save: give --from REVISED.yaml (or --checkout / --log)")
     source = Path(args.source)
-    try:
-        text = source.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError.single(str(source), "revised scenario file not found") from None
-    except UnicodeDecodeError:
-        raise InputError.single(str(source), "revised scenario is not UTF-8 text") from None
+    text = read_text(source, "revised scenario file")
     expected = args.expected_revision or revisions.base_revision_comment(text)
     text = revisions.strip_base_revision_comment(text)
     try:
