@@ -67,6 +67,8 @@ import numpy as np
 import pandas as pd
 
 from planner import POLLUTANTS
+from planner.baselines import METHODS as BASELINE_METHODS
+from planner.views import finite_or_none
 
 __all__ = ["TOLERANCE", "BASELINE_METHODS", "scenario_report", "obligation_changes", "compare_results",
            "compare_files", "baseline_result", "split_method", "to_text", "to_json", "write_xlsx", "write_outputs"]
@@ -75,16 +77,6 @@ __all__ = ["TOLERANCE", "BASELINE_METHODS", "scenario_report", "obligation_chang
 TOLERANCE = 1e-6
 _OBLIGATION = ("curtailment", "floor", "output_loss", "measure_type", "measure_text_zh")
 _LEVEL_PREFIX = r"^\s*(?:黄色|橙色|红色)预警[：:]\s*"
-
-
-def _num(v) -> float | None:
-    if v is None:
-        return None
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        return None
-    return None if math.isnan(f) or math.isinf(f) else f
 
 
 def _group_loss(schedule: pd.DataFrame, table: pd.DataFrame, column: str) -> dict[str, float]:
@@ -117,15 +109,15 @@ def scenario_report(result, file: str | Path | None = None) -> dict:
     for s in summary["slots"]:
         share = {}
         for p in POLLUTANTS:
-            t = _num(s["targets"].get(p))
-            a = _num(s["achieved"].get(p))
+            t = finite_or_none(s["targets"].get(p))
+            a = finite_or_none(s["achieved"].get(p))
             share[p] = (a / t) if (t and a is not None) else None
         slots.append({
             "slot": str(s["slot"]),
             "level": str(s["level"]),
-            "targets": {p: _num(s["targets"].get(p)) for p in POLLUTANTS},
-            "achieved": {p: _num(s["achieved"].get(p)) for p in POLLUTANTS},
-            "shortfall": {p: _num(s["shortfall"].get(p)) for p in POLLUTANTS},
+            "targets": {p: finite_or_none(s["targets"].get(p)) for p in POLLUTANTS},
+            "achieved": {p: finite_or_none(s["achieved"].get(p)) for p in POLLUTANTS},
+            "shortfall": {p: finite_or_none(s["shortfall"].get(p)) for p in POLLUTANTS},
             "achieved_share": share,
         })
     scen = result.scenario
@@ -134,8 +126,8 @@ def scenario_report(result, file: str | Path | None = None) -> dict:
         "file": str(file if file is not None else scen.file),
         "mode": str(summary.get("mode") or scen.mode),
         "status": str(summary["status"]),
-        "objective": _num(summary.get("objective")),
-        "baselines": {k: _num(v) for k, v in (summary.get("baselines") or {}).items()},
+        "objective": finite_or_none(summary.get("objective")),
+        "baselines": {k: finite_or_none(v) for k, v in (summary.get("baselines") or {}).items()},
         "enterprises": int(summary.get("enterprises", len(table))),
         "curtailed_enterprises": int(summary.get("curtailed_enterprises",
                                                  schedule.loc[x > TOLERANCE, "enterprise_id"].nunique())),
@@ -206,9 +198,9 @@ def obligation_changes(ref, other, ref_name: str, other_name: str, to_index: int
                 sides[tag] = None
                 continue
             sides[tag] = {
-                "curtailment": _num(row[f"curtailment_{tag}"]),
-                "floor": _num(row.get(f"floor_{tag}")),
-                "output_loss": _num(row.get(f"output_loss_{tag}")),
+                "curtailment": finite_or_none(row[f"curtailment_{tag}"]),
+                "floor": finite_or_none(row.get(f"floor_{tag}")),
+                "output_loss": finite_or_none(row.get(f"output_loss_{tag}")),
                 "measure_type": None if pd.isna(row.get(f"measure_type_{tag}")) else str(row.get(f"measure_type_{tag}")),
                 "measure_text_zh": None if pd.isna(row.get(f"measure_text_zh_{tag}")) else str(row.get(f"measure_text_zh_{tag}")),
             }
@@ -264,7 +256,6 @@ def compare_results(results: Sequence, files: Sequence[str | Path] | None = None
 
 
 #: Baseline plans a scenario path may name with a suffix, e.g. ``demo_list.yaml@uniform``.
-from planner.baselines import METHODS as BASELINE_METHODS  # noqa: E402
 
 
 def split_method(path: str | Path) -> tuple[str, str | None]:

@@ -29,6 +29,8 @@ import numpy as np
 import pandas as pd
 
 from planner import ALERT_LEVELS, POLLUTANTS
+from planner.views import ALERT_ZH as LEVEL_ZH
+from planner.views import POLLUTANT_ZH
 
 __all__ = [
     "LEVEL_ZH",
@@ -43,8 +45,6 @@ __all__ = [
     "enterprise_sheets",
 ]
 
-LEVEL_ZH = {"yellow": "黄色预警", "orange": "橙色预警", "red": "红色预警"}
-POLLUTANT_ZH = {"SO2": "二氧化硫", "NOx": "氮氧化物", "PM": "颗粒物", "VOCs": "挥发性有机物"}
 CONTROL_ZH = {"key": "重点", "general": "一般", "guarantee": "保障类", "exempt": "豁免", "heating_boiler": "民生供暖锅炉"}
 #: Columns never written by any export.
 NEVER_EXPORT = ("access_code",)

@@ -71,6 +71,7 @@ from planner.policy import (
     suggest,
 )
 from planner.problems import InputError, Problems
+from planner.views import ALERT_ZH
 
 __all__ = [
     "DEFAULT_MEASURES_DIR",
@@ -116,7 +117,6 @@ DEFAULT_INDUSTRY = "default"
 #: Nominal firm used to compare the strictness of levels in validation.
 NOMINAL_LINES = 4
 
-_LEVEL_ZH = {"yellow": "黄色预警", "orange": "橙色预警", "red": "红色预警"}
 _LEVEL_EN = {"yellow": "Yellow alert", "orange": "Orange alert", "red": "Red alert"}
 
 
@@ -828,7 +828,7 @@ def evaluate_measures(
             floor[idx, li] = curt
             factor[idx, li, :] = np.array([it.factors for it in items])[kk]
             mtype[idx, li] = np.array([types.code(it.type) for it in items])[kk]
-            text_zh[idx, li] = zh.code(f"{_LEVEL_ZH[level]}：" + "；".join(it.text_zh for it in items))
+            text_zh[idx, li] = zh.code(f"{ALERT_ZH[level]}：" + "；".join(it.text_zh for it in items))
             text_en[idx, li] = en.code(f"{_LEVEL_EN[level]}: " + "; ".join(it.text_en for it in items))
 
     # Plant-specific measures (一厂一策): few firms, one at a time.
@@ -843,7 +843,7 @@ def evaluate_measures(
                 floor[r, li] = curts[kk]
                 factor[r, li, :] = items[kk].factors
                 mtype[r, li] = types.code(items[kk].type)
-                text_zh[r, li] = zh.code(f"{_LEVEL_ZH[level]}（一厂一策）：" + "；".join(it.text_zh for it in items))
+                text_zh[r, li] = zh.code(f"{ALERT_ZH[level]}（一厂一策）：" + "；".join(it.text_zh for it in items))
                 text_en[r, li] = en.code(f"{_LEVEL_EN[level]} (plant-specific): " + "; ".join(it.text_en for it in items))
 
     # Self-directed grades: no mandatory cut.
@@ -854,7 +854,7 @@ def evaluate_measures(
         factor[self_dir] = 1.0
         mtype[self_dir] = types.code("self_directed")
         for li, level in enumerate(ALERT_LEVELS):
-            text_zh[self_dir, li] = zh.code(f"{_LEVEL_ZH[level]}：自主减排" + ("（可自愿增加减排）" if allow_volunteer else ""))
+            text_zh[self_dir, li] = zh.code(f"{ALERT_ZH[level]}：自主减排" + ("（可自愿增加减排）" if allow_volunteer else ""))
             text_en[self_dir, li] = en.code(f"{_LEVEL_EN[level]}: self-directed reduction"
                                             + (" (may volunteer further cuts)" if allow_volunteer else ""))
 
@@ -867,7 +867,7 @@ def evaluate_measures(
         mtype[guarantee] = types.code("load_cap")
         ucap, inv = np.unique(load_cap[guarantee], return_inverse=True)
         for li, level in enumerate(ALERT_LEVELS):
-            czh = np.array([zh.code(f"{_LEVEL_ZH[level]}：保障类：按{_pct(c)}负荷生产（以热定产/以量定产）") for c in ucap])
+            czh = np.array([zh.code(f"{ALERT_ZH[level]}：保障类：按{_pct(c)}负荷生产（以热定产/以量定产）") for c in ucap])
             cen = np.array([en.code(f"{_LEVEL_EN[level]}: guarantee (保障类): run at {_pct(c)} load") for c in ucap])
             text_zh[guarantee, li] = czh[inv]
             text_en[guarantee, li] = cen[inv]
@@ -880,7 +880,7 @@ def evaluate_measures(
             factor[m] = 1.0
             mtype[m] = types.code(ctype)
             for li, level in enumerate(ALERT_LEVELS):
-                text_zh[m, li] = zh.code(f"{_LEVEL_ZH[level]}：{tzh}")
+                text_zh[m, li] = zh.code(f"{ALERT_ZH[level]}：{tzh}")
                 text_en[m, li] = en.code(f"{_LEVEL_EN[level]}: {ten}")
 
     # A floor above the technical maximum is lowered to it, and the text says so.

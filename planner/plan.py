@@ -28,6 +28,7 @@ from planner.inventory import Inventory, read_inventory
 from planner.problems import InputError, Problems
 from planner.scenario import Scenario, load_scenario
 from planner.verify import verify_schedule
+from planner.views import finite_or_none
 
 
 @dataclass
@@ -167,16 +168,13 @@ def episode_slots(alerts: pd.DataFrame) -> pd.DataFrame:
 def forecast_alerts(scenario: Scenario) -> pd.DataFrame:
     """Daily city AQI and alert level of the scenario's forecast (at its percentile)."""
     from planner.alerts import alert_levels, load_rules
-    from planner.forecast import city_daily_aqi, read_forecast
+    from planner.forecast import city_daily_aqi, levels_at_percentile, read_forecast
 
     ds = read_forecast(scenario.forecast)
     rules = load_rules(scenario.rules)
-    daily = city_daily_aqi(ds, standard=scenario.aqi_standard)
     if scenario.percentile is not None and "member" in ds.dims:
-        from planner.forecast import levels_at_percentile
-
         return levels_at_percentile(ds, rules, scenario.aqi_standard, scenario.percentile)
-    return alert_levels(daily, rules)
+    return alert_levels(city_daily_aqi(ds, standard=scenario.aqi_standard), rules)
 
 
 # --------------------------------------------------------------------------- inputs
@@ -366,6 +364,7 @@ def schedule_table(prepared: Prepared, plan) -> pd.DataFrame:
     bounds = prepared.bounds
     lvl_idx = bounds.get_index("level").get_indexer(level_of_slot)
     text = bounds["measure_text_zh"].to_numpy()[:, lvl_idx]
+    text_en = bounds["measure_text_en"].to_numpy()[:, lvl_idx]
     mtype = bounds["measure_type"].to_numpy()[:, lvl_idx]
     df = pd.DataFrame(
         {
@@ -389,19 +388,12 @@ def schedule_table(prepared: Prepared, plan) -> pd.DataFrame:
     df["reason"] = plan.reason.transpose("enterprise", "slot").to_numpy().ravel()
     df["measure_type"] = mtype.ravel()
     df["measure_text_zh"] = text.ravel()
+    df["measure_text_en"] = text_en.ravel()
     return df
 
 
-def _num(value) -> float | None:
-    """A float for JSON, or None for a missing (NaN) or absent value."""
-    if value is None:
-        return None
-    value = float(value)
-    return None if not np.isfinite(value) else value
-
-
 def _by_pollutant(row) -> dict:
-    return {p: _num(v) for p, v in zip(POLLUTANTS, np.asarray(row, dtype=float), strict=True)}
+    return {p: finite_or_none(v) for p, v in zip(POLLUTANTS, np.asarray(row, dtype=float), strict=True)}
 
 
 def summary_dict(prepared: Prepared, plan, baselines: dict) -> dict:
@@ -409,7 +401,7 @@ def summary_dict(prepared: Prepared, plan, baselines: dict) -> dict:
     inp = prepared.inputs
     slots = []
     credited = inp["credited"].to_numpy()
-    duals = plan.duals.transpose("slot", "pollutant").to_numpy() if plan.duals is not None else None
+    duals = plan.duals.transpose("slot", "pollutant").to_numpy()
     for i, s in enumerate(inp["slot"].to_numpy()):
         slots.append(
             {
@@ -419,7 +411,7 @@ def summary_dict(prepared: Prepared, plan, baselines: dict) -> dict:
                 "credited": _by_pollutant(credited[i]),
                 "achieved": _by_pollutant(plan.achieved.transpose("slot", "pollutant").values[i]),
                 "shortfall": _by_pollutant(plan.shortfall.transpose("slot", "pollutant").values[i]),
-                "duals": _by_pollutant(duals[i]) if duals is not None else None,
+                "duals": _by_pollutant(duals[i]),
             }
         )
     timings = dict(prepared.timings)
@@ -428,12 +420,12 @@ def summary_dict(prepared: Prepared, plan, baselines: dict) -> dict:
         "scenario": prepared.scenario.name,
         "mode": prepared.scenario.mode,
         "status": plan.status,
-        "objective": _num(plan.objective),
+        "objective": finite_or_none(plan.objective),
         "non_industrial_loss": float(inp["credited_loss"].sum()),
         "slots": slots,
-        "baselines": {k: _num(v) for k, v in baselines.items()},
+        "baselines": {k: finite_or_none(v) for k, v in baselines.items()},
         "solver": plan.solver,
-        "gap": _num(plan.gap),
+        "gap": finite_or_none(plan.gap),
         "timings": {k: float(v) for k, v in timings.items()},
         "enterprises": int(inp.sizes["enterprise"]),
         "curtailed_enterprises": int((plan.curtailment > 1e-9).any("slot").sum()),

@@ -7,13 +7,28 @@ schedule) with Chinese headers.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pandas as pd
 
 from planner import POLLUTANTS
 
+
+def finite_or_none(value) -> float | None:
+    """A plain float for JSON and tables, or None for a missing, non-numeric, NaN or infinite value."""
+    if value is None:
+        return None
+    try:
+        f = float(value)
+    except (TypeError, ValueError):
+        return None
+    return f if math.isfinite(f) else None
+
+
 LEVEL_ZH = {"none": "无", "yellow": "黄色", "orange": "橙色", "red": "红色"}
+#: Alert names as notices and lists write them (黄色预警 …).
+ALERT_ZH = {lv: f"{LEVEL_ZH[lv]}预警" for lv in ("yellow", "orange", "red")}
 POLLUTANT_ZH = {"SO2": "二氧化硫", "NOx": "氮氧化物", "PM": "颗粒物", "VOCs": "挥发性有机物"}
 STATUS_ZH = {"optimal": "最优", "infeasible": "无法达标", "time_limit": "超时", "error": "出错"}
 REASON_ZH = {"floor": "规则下限", "optimizer": "优化追加", "exempt": "豁免/不减"}
@@ -32,6 +47,7 @@ SCHEDULE_HEADERS_ZH = {
     "reason": "依据",
     "measure_type": "措施类型",
     "measure_text_zh": "措施",
+    "measure_text_en": "措施（英文）",
     **{f"reduction_{p}": f"{POLLUTANT_ZH[p]}减排量（吨/日）" for p in POLLUTANTS},
     **{f"reducible_{p}": f"{POLLUTANT_ZH[p]}可减量（吨/日）" for p in POLLUTANTS},
 }

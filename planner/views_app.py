@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from planner import ALERT_LEVELS, POLLUTANTS
+from planner.views import finite_or_none
 
 #: Columns of the editor grid that the user may change (the rest are read-only).
 EDITABLE: tuple[str, ...] = ("grade", "lock", "exempt", "ceiling")
@@ -39,10 +40,6 @@ def _missing(v) -> bool:
         return bool(pd.isna(v))
     except (TypeError, ValueError):
         return False
-
-
-def _num(v) -> float | None:
-    return None if _missing(v) else float(v)
 
 
 # --------------------------------------------------------------------------- cache key
@@ -148,7 +145,7 @@ def editor_frame(table: pd.DataFrame, overrides: dict[str, dict], schedule: pd.D
     ov = overrides or {}
     df["lock"] = [_lock_value((ov.get(e) or {}).get("lock")) for e in df.index]
     df["exempt"] = [bool((ov.get(e) or {}).get("exempt", False)) for e in df.index]
-    df["ceiling"] = [_num((ov.get(e) or {}).get("ceiling")) for e in df.index]
+    df["ceiling"] = [finite_or_none((ov.get(e) or {}).get("ceiling")) for e in df.index]
     df["lock"] = df["lock"].astype(float)
     df["ceiling"] = df["ceiling"].astype(float)
     mask = np.ones(len(df), dtype=bool)

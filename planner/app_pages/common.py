@@ -194,12 +194,6 @@ def _solve_cached(key: str, _scenario) -> dict:
     table.index = table.index.astype(str)
     inv = prepared.inventory.table
     schedule = result.schedule.copy()
-    if "measure_text_en" in prepared.bounds and "measure_text_en" not in schedule:
-        # the English measure text of each enterprise × level, for the English UI
-        en = prepared.bounds["measure_text_en"].transpose("enterprise", "level").to_pandas().stack()
-        en.index = en.index.set_levels([en.index.levels[0].astype(str), en.index.levels[1].astype(str)])
-        where = pd.MultiIndex.from_arrays([schedule["enterprise_id"].astype(str), schedule["level"].astype(str)])
-        schedule["measure_text_en"] = en.reindex(where).to_numpy()
     return {
         "key": key,
         "name": _scenario.name,
