@@ -1,7 +1,7 @@
 """The planner's web app: ``streamlit run app.py``.
 
-Pages (``planner/app_pages/``) for the bureau — overview, plan editor, comparison, expert analysis,
-map — sit behind the officials' password (:mod:`planner.access`); the enterprise portal is open
+Pages (``planner/app/pages/``) for the bureau — overview, plan editor, comparison, expert analysis,
+map — sit behind the officials' password (:mod:`planner.app.access`); the enterprise portal is open
 to every enterprise with its credit code and access code.  Chinese by default, English from the
 sidebar.  The app only calls the library; its text lives in ``data/i18n/``.
 """
@@ -13,19 +13,21 @@ from pathlib import Path
 
 import streamlit as st
 
-from planner.app_pages.common import tr
-from planner.i18n import LANGUAGES
+from planner.app.common import tr
+from planner.app.i18n import LANGUAGES
 
 st.set_page_config(page_title="重污染天气应急减排 · Emergency planner", page_icon="🌫️", layout="wide")
 
-PAGES = Path(__file__).resolve().parent / "planner" / "app_pages"
+PAGES = Path(__file__).resolve().parent / "planner" / "app" / "pages"
 LANG_NAMES = {"zh": "中文", "en": "English"}
 with st.sidebar:
     st.radio("语言 / Language", LANGUAGES, format_func=LANG_NAMES.get, key="lang", horizontal=True)
 
 
 def _page(file: str, key: str, icon: str, default: bool = False):
-    return st.Page(f"planner/app_pages/{file}", title=tr(f"nav.{key}"), icon=icon, url_path=key, default=default)
+    return st.Page(
+        f"planner/app/pages/{file}", title=tr(f"nav.{key}"), icon=icon, url_path=key, default=default
+    )
 
 
 def _has(module: str, page: str) -> bool:
@@ -39,9 +41,9 @@ if st.session_state.get("official"):
         _page("overview.py", "overview", ":material/dashboard:", default=True),
         _page("editor.py", "editor", ":material/edit_note:"),
     ]
-    if _has("planner.compare", "compare.py"):
+    if _has("planner.scenario.compare", "compare.py"):
         bureau.append(_page("compare.py", "compare", ":material/compare:"))
-    if _has("planner.analysis", "analysis.py"):
+    if _has("planner.reports.analysis", "analysis.py"):
         bureau.append(_page("analysis.py", "analysis", ":material/query_stats:"))
     bureau.append(_page("map.py", "map", ":material/map:"))
     with st.sidebar:

@@ -2,7 +2,7 @@
 
 Every case runs in a fresh subprocess so that its peak memory (``ru_maxrss``) is its own.
 Prints one table row per (enterprises, slots, backend, LP/MILP, presolve): seconds for build,
-solve and verify, end-to-end seconds of :func:`planner.model.solve`, status, objective, gap and
+solve and verify, end-to-end seconds of :func:`planner.optimize.model.solve`, status, objective, gap and
 peak memory.
 
 Examples
@@ -31,11 +31,20 @@ import time
 _PRE = {"auto": "auto", True: "on", False: "off"}
 
 
-def run_one(E: int, S: int, backend: str, milp: bool, presolve: bool, mode: str, seed: int,
-            gap: float, time_limit: float) -> dict:
+def run_one(
+    E: int,
+    S: int,
+    backend: str,
+    milp: bool,
+    presolve: bool,
+    mode: str,
+    seed: int,
+    gap: float,
+    time_limit: float,
+) -> dict:
     """Run one case in this process and return its figures."""
-    from planner.inputs import random_plan_inputs
-    from planner.model import solve
+    from planner.optimize.inputs import random_plan_inputs
+    from planner.optimize.model import solve
 
     ds = random_plan_inputs(E, S, seed=seed, mode=mode)
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -44,10 +53,20 @@ def run_one(E: int, S: int, backend: str, milp: bool, presolve: bool, mode: str,
     total = time.perf_counter() - t0
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {
-        "E": E, "S": S, "backend": plan.solver, "kind": "MILP" if milp else "LP",
-        "presolve": presolve, "build": plan.timings["build"], "solve": plan.timings["solve"],
-        "verify": plan.timings["verify"], "total": total, "status": plan.status,
-        "objective": plan.objective, "gap": plan.gap, "peak_mb": peak, "delta_mb": peak - rss0,
+        "E": E,
+        "S": S,
+        "backend": plan.solver,
+        "kind": "MILP" if milp else "LP",
+        "presolve": presolve,
+        "build": plan.timings["build"],
+        "solve": plan.timings["solve"],
+        "verify": plan.timings["verify"],
+        "total": total,
+        "status": plan.status,
+        "objective": plan.objective,
+        "gap": plan.gap,
+        "peak_mb": peak,
+        "delta_mb": peak - rss0,
         "violations": len(plan.violations),
     }
 
@@ -58,8 +77,12 @@ def main(argv=None) -> int:
     ap.add_argument("--slots", default="1,7", help="slot counts, comma-separated")
     ap.add_argument("--backends", default="highs,pulp", help="highs (direct) and/or pulp")
     ap.add_argument("--kinds", default="lp,milp", help="lp and/or milp")
-    ap.add_argument("--presolve", choices=["off", "on", "both", "auto"], default="auto",
-                    help="presolve setting(s) to run; 'both' runs off and on")
+    ap.add_argument(
+        "--presolve",
+        choices=["off", "on", "both", "auto"],
+        default="auto",
+        help="presolve setting(s) to run; 'both' runs off and on",
+    )
     ap.add_argument("--mode", choices=["episode", "list"], default="episode")
     ap.add_argument("--pulp-max", type=int, default=20000, help="largest size run with the PuLP backend")
     ap.add_argument("--milp-max", type=int, default=100000, help="largest size run as a MILP")
@@ -81,8 +104,10 @@ def main(argv=None) -> int:
     slots = [int(s) for s in args.slots.split(",")]
     pres = {"off": [False], "on": [True], "both": [False, True], "auto": ["auto"]}[args.presolve]
     rows = []
-    head = (f"{'E':>7} {'S':>2} {'backend':<13} {'kind':<4} {'pre':<4}{'build':>7} {'solve':>7} "
-            f"{'verify':>7} {'total':>7} {'status':<10} {'objective':>14} {'gap':>8} {'peak MB':>8} {'Δ MB':>7}")
+    head = (
+        f"{'E':>7} {'S':>2} {'backend':<13} {'kind':<4} {'pre':<4}{'build':>7} {'solve':>7} "
+        f"{'verify':>7} {'total':>7} {'status':<10} {'objective':>14} {'gap':>8} {'peak MB':>8} {'Δ MB':>7}"
+    )
     print(head)
     print("-" * len(head))
     env = dict(os.environ)
@@ -98,10 +123,23 @@ def main(argv=None) -> int:
                     for p in pres:
                         best = None
                         for _ in range(args.repeat):
-                            spec = dict(E=E, S=S, backend=backend, milp=milp, presolve=p, mode=args.mode,
-                                        seed=args.seed, gap=args.mip_gap, time_limit=args.time_limit)
-                            out = subprocess.run([sys.executable, __file__, "--one", json.dumps(spec)],
-                                                 capture_output=True, text=True, env=env)
+                            spec = dict(
+                                E=E,
+                                S=S,
+                                backend=backend,
+                                milp=milp,
+                                presolve=p,
+                                mode=args.mode,
+                                seed=args.seed,
+                                gap=args.mip_gap,
+                                time_limit=args.time_limit,
+                            )
+                            out = subprocess.run(
+                                [sys.executable, __file__, "--one", json.dumps(spec)],
+                                capture_output=True,
+                                text=True,
+                                env=env,
+                            )
                             if out.returncode != 0:
                                 print(f"{E:>7} {S:>2} {backend:<13} {kind:<4} failed: {out.stderr[-300:]}")
                                 break
@@ -112,10 +150,13 @@ def main(argv=None) -> int:
                             continue
                         r = best
                         rows.append(r)
-                        print(f"{r['E']:>7} {r['S']:>2} {r['backend']:<13} {r['kind']:<4} "
-                              f"{_PRE[r['presolve']]:<4}{r['build']:>7.3f} {r['solve']:>7.3f} "
-                              f"{r['verify']:>7.3f} {r['total']:>7.3f} {r['status']:<10} {r['objective']:>14.2f} "
-                              f"{r['gap']:>8.1e} {r['peak_mb']:>8.0f} {r['delta_mb']:>7.0f}", flush=True)
+                        print(
+                            f"{r['E']:>7} {r['S']:>2} {r['backend']:<13} {r['kind']:<4} "
+                            f"{_PRE[r['presolve']]:<4}{r['build']:>7.3f} {r['solve']:>7.3f} "
+                            f"{r['verify']:>7.3f} {r['total']:>7.3f} {r['status']:<10} {r['objective']:>14.2f} "
+                            f"{r['gap']:>8.1e} {r['peak_mb']:>8.0f} {r['delta_mb']:>7.0f}",
+                            flush=True,
+                        )
     if args.json:
         with open(args.json, "w") as fh:
             json.dump(rows, fh, indent=1)

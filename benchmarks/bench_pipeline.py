@@ -1,6 +1,6 @@
 """End-to-end benchmark on generated demo cities: CSV → inventory → measures → inputs → plan.
 
-Uses the project's own demo generator (``planner.demo.make_demo_city``) to write cities of
+Uses the project's own demo generator (``planner.demo.city.make_demo_city``) to write cities of
 increasing size, then times each stage of ``planner plan`` in list mode (3 slots) and with a
 7-day episode built from the demo forecast's levels.  Prints one row per size and mode.
 
@@ -21,9 +21,9 @@ from pathlib import Path
 import yaml
 
 from planner import DATA_DIR
-from planner.demo import make_demo_city, write_demo_city
-from planner.plan import prepare, solve_prepared
-from planner.scenario import load_scenario
+from planner.demo.city import make_demo_city, write_demo_city
+from planner.scenario.files import load_scenario
+from planner.scenario.run import prepare, solve_prepared
 
 
 def scenario_for(folder: Path, mode: str) -> Path:
@@ -35,7 +35,11 @@ def scenario_for(folder: Path, mode: str) -> Path:
         "mode": mode,
         "alert_days": {"yellow": 8, "orange": 5, "red": 3},
         "non_industrial": [
-            {"name": "dust", "sector": "dust", "reductions": {"yellow": {"PM": 0.1}, "orange": {"PM": 0.2}, "red": {"PM": 0.3}}}
+            {
+                "name": "dust",
+                "sector": "dust",
+                "reductions": {"yellow": {"PM": 0.1}, "orange": {"PM": 0.2}, "red": {"PM": 0.3}},
+            }
         ],
     }
     if mode == "episode":
@@ -51,8 +55,10 @@ def main(argv=None) -> int:
     ap.add_argument("--modes", default="list,episode")
     ap.add_argument("--discrete", action="store_true", help="whole production lines (MILP)")
     args = ap.parse_args(argv)
-    print(f"{'enterprises':>11} {'mode':>8} {'slots':>5} {'generate':>9} {'prepare':>8} {'build':>7} "
-          f"{'solve':>7} {'verify':>7} {'total':>7} {'status':>10} {'peak MB':>8}")
+    print(
+        f"{'enterprises':>11} {'mode':>8} {'slots':>5} {'generate':>9} {'prepare':>8} {'build':>7} "
+        f"{'solve':>7} {'verify':>7} {'total':>7} {'status':>10} {'peak MB':>8}"
+    )
     for n in (int(s) for s in args.sizes.split(",")):
         with tempfile.TemporaryDirectory() as tmp:
             folder = Path(tmp)
@@ -69,9 +75,12 @@ def main(argv=None) -> int:
                 total = time.perf_counter() - t1
                 tm = result.summary["timings"]
                 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-                print(f"{n:>11,} {mode:>8} {prepared.inputs.sizes['slot']:>5} {t_gen:>9.2f} {tm['prepare']:>8.2f} "
-                      f"{tm['build']:>7.2f} {tm['solve']:>7.2f} {tm['verify']:>7.2f} {total:>7.2f} "
-                      f"{result.summary['status']:>10} {peak:>8.0f}", flush=True)
+                print(
+                    f"{n:>11,} {mode:>8} {prepared.inputs.sizes['slot']:>5} {t_gen:>9.2f} {tm['prepare']:>8.2f} "
+                    f"{tm['build']:>7.2f} {tm['solve']:>7.2f} {tm['verify']:>7.2f} {total:>7.2f} "
+                    f"{result.summary['status']:>10} {peak:>8.0f}",
+                    flush=True,
+                )
     return 0
 
 

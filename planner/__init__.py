@@ -2,14 +2,14 @@
 
 The pipeline reads top to bottom, one module per concept::
 
-    inventory  -> the bureau's enterprise list, validated   (planner.inventory)
+    inventory  -> the bureau's enterprise list, validated   (planner.inventory.table)
     rules      -> policy data: AQI, alert rules, shares,
-                  measures by industry x grade x level      (planner.policy, planner.aqi, planner.alerts,
-                                                             planner.measures)
-    targets    -> forecast -> alert levels -> tonnes to cut (planner.forecast, planner.targets)
-    model      -> LP/MILP over enterprise x slot            (planner.model, planner.backends)
-    plan       -> schedule, summary, verification           (planner.plan, planner.verify, planner.baselines)
-    views      -> tables, exports and the Streamlit app     (planner.views, app.py)
+                  measures by industry x grade x level      (planner.policy.vocabulary, planner.policy.aqi, planner.policy.alerts,
+                                                             planner.policy.measures)
+    targets    -> forecast -> alert levels -> tonnes to cut (planner.targets.forecast, planner.targets.reductions)
+    model      -> LP/MILP over enterprise x slot            (planner.optimize.model, planner.backends)
+    plan       -> schedule, summary, verification           (planner.scenario.run, planner.optimize.verify, planner.optimize.baselines)
+    views      -> tables, exports and the Streamlit app     (planner.reports.views, app.py)
 """
 
 from pathlib import Path

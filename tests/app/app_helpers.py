@@ -7,18 +7,18 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from planner.i18n import t
+from planner.app.i18n import t
 
 REPO = Path(__file__).resolve().parents[2]
 APP = REPO / "app.py"
 PAGES = {
-    "overview": "planner/app_pages/overview.py",
-    "editor": "planner/app_pages/editor.py",
-    "compare": "planner/app_pages/compare.py",
-    "analysis": "planner/app_pages/analysis.py",
-    "map": "planner/app_pages/map.py",
-    "portal": "planner/app_pages/portal.py",
-    "login": "planner/app_pages/login.py",
+    "overview": "planner/app/pages/overview.py",
+    "editor": "planner/app/pages/editor.py",
+    "compare": "planner/app/pages/compare.py",
+    "analysis": "planner/app/pages/analysis.py",
+    "map": "planner/app/pages/map.py",
+    "portal": "planner/app/pages/portal.py",
+    "login": "planner/app/pages/login.py",
 }
 
 
@@ -38,8 +38,18 @@ def goto(at: AppTest, page: str) -> AppTest:
 def page_text(at: AppTest) -> str:
     """Everything visible on the page as one string (titles, texts, metrics, tables)."""
     parts: list[str] = []
-    for kind in ("title", "header", "subheader", "markdown", "caption", "text", "info", "warning",
-                 "error", "success"):
+    for kind in (
+        "title",
+        "header",
+        "subheader",
+        "markdown",
+        "caption",
+        "text",
+        "info",
+        "warning",
+        "error",
+        "success",
+    ):
         parts += [str(e.value) for e in getattr(at, kind)]
     for m in at.metric:
         parts += [str(m.label), str(m.value)]

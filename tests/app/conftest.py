@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from planner import access
+from planner.app import access
 
 REPO = Path(__file__).resolve().parents[2]
 APP = REPO / "app.py"
@@ -17,8 +17,8 @@ APP = REPO / "app.py"
 @pytest.fixture(scope="session")
 def demo_table(scenario_dir) -> pd.DataFrame:
     """The demo inventory (names, credit codes, access codes) as the portal sees it."""
-    from planner.inventory import read_inventory
-    from planner.scenario import load_scenario
+    from planner.inventory.table import read_inventory
+    from planner.scenario.files import load_scenario
 
     return read_inventory(load_scenario(scenario_dir / "demo_list.yaml").inventory).table
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from planner import access
+from planner.app import access
 
 
 def test_hash_and_verify_both_methods():
@@ -68,8 +68,10 @@ def test_throttle_is_exponential_and_resets():
 @pytest.fixture
 def codes() -> pd.DataFrame:
     return pd.DataFrame(
-        {"credit_code": ["91110000AAAAAAAA1X", "91110000BBBBBBBB2Y", "91110000CCCCCCCC3Z"],
-         "access_code": ["123456", "654321", None]},
+        {
+            "credit_code": ["91110000AAAAAAAA1X", "91110000BBBBBBBB2Y", "91110000CCCCCCCC3Z"],
+            "access_code": ["123456", "654321", None],
+        },
         index=pd.Index(["E1", "E2", "E3"], name="enterprise_id"),
     )
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from planner.i18n import LANGUAGES, catalog, level_name, t
+from planner.app.i18n import LANGUAGES, catalog, level_name, t
 
 
 def test_languages_have_the_same_keys_and_placeholders():
@@ -27,7 +27,10 @@ def test_every_key_used_by_the_pages_exists():
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[2]
-    src = "\n".join(p.read_text(encoding="utf-8") for p in [root / "app.py", *sorted((root / "planner" / "app_pages").glob("*.py"))])
+    src = "\n".join(
+        p.read_text(encoding="utf-8")
+        for p in [root / "app.py", *sorted((root / "planner" / "app" / "pages").glob("*.py"))]
+    )
     keys = set(re.findall(r"""tr\(["']([a-z_]+\.[A-Za-z_+\-]+)["']""", src))
     missing = sorted(k for k in keys if k not in catalog("zh"))
     assert not missing

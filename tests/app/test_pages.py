@@ -7,10 +7,12 @@ import pandas as pd
 import pytest
 from app_helpers import PAGES, REPO, errors, goto, metric, new_app, page_text
 
-from planner import access
-from planner.i18n import t
+from planner.app import access
+from planner.app.i18n import t
 
-BUREAU_PAGES = ["overview", "editor", "map"] + [p for p in ("compare", "analysis") if (REPO / PAGES[p]).is_file()]
+BUREAU_PAGES = ["overview", "editor", "map"] + [
+    p for p in ("compare", "analysis") if (REPO / PAGES[p]).is_file()
+]
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
@@ -97,7 +99,9 @@ def test_broken_inventory_upload_shows_problems_table(demo_table):
     assert not at.exception
     assert errors(at), "an error message is shown"
     table = at.dataframe[0].value
-    assert {t("problems.row", "en"), t("problems.column", "en"), t("problems.message", "en")} <= set(table.columns)
+    assert {t("problems.row", "en"), t("problems.column", "en"), t("problems.message", "en")} <= set(
+        table.columns
+    )
     rows = set(table[t("problems.row", "en")].dropna().astype(int))
     assert 3 in rows  # the bad grade and the negative SO2 are on file row 3
 
@@ -196,7 +200,7 @@ def test_map_level_switch():
 
 
 def test_valid_upload_is_used_until_removed(scenario_dir):
-    from planner.scenario import load_scenario
+    from planner.scenario.files import load_scenario
 
     inv = load_scenario(scenario_dir / "demo_list.yaml").inventory
     at = new_app("en", official=True)

@@ -6,16 +6,20 @@ import pytest
 import yaml
 from app_helpers import REPO, errors, goto, new_app, page_text
 
-from planner.i18n import t
+from planner.app.i18n import t
 
-pytestmark = pytest.mark.skipif(not (REPO / "planner" / "app_pages" / "compare.py").is_file(), reason="no compare page")
+pytestmark = pytest.mark.skipif(
+    not (REPO / "planner" / "app" / "pages" / "compare.py").is_file(), reason="no compare page"
+)
 
 
 def test_compare_edited_plan_with_uniform_cut(scenario_dir):
     at = new_app("en", official=True)
     goto(at, "compare")
     assert not at.exception
-    at.multiselect(key="cmp_pick").set_value(["__edited__", f"{scenario_dir / 'demo_list.yaml'}@uniform"]).run()
+    at.multiselect(key="cmp_pick").set_value(
+        ["__edited__", f"{scenario_dir / 'demo_list.yaml'}@uniform"]
+    ).run()
     assert not at.exception
     text = page_text(at)
     assert t("compare.changes", "en") in [s.value for s in at.subheader]
@@ -55,9 +59,9 @@ def test_overview_makes_the_excel_list():
 
 
 def test_portal_sheet_is_the_firms_own(demo_table, scenario_dir):
-    from planner.export import enterprise_sheet_html
-    from planner.plan import run
-    from planner.scenario import load_scenario
+    from planner.reports.export import enterprise_sheet_html
+    from planner.scenario.files import load_scenario
+    from planner.scenario.run import run
 
     result = run(load_scenario(scenario_dir / "demo_list.yaml"))
     me = demo_table.index[0]
@@ -65,14 +69,18 @@ def test_portal_sheet_is_the_firms_own(demo_table, scenario_dir):
     assert demo_table.loc[me, "name"] in html
     others = demo_table.drop(index=me)
     assert not [n for n in others["name"] if n in html and n not in demo_table.loc[me, "name"]]
-    assert str(demo_table.loc[me, "access_code"]) not in html or str(demo_table.loc[me, "access_code"]) in str(
-        demo_table.loc[me, "credit_code"])
+    assert str(demo_table.loc[me, "access_code"]) not in html or str(
+        demo_table.loc[me, "access_code"]
+    ) in str(demo_table.loc[me, "credit_code"])
 
 
 def _edit_and_resolve(at, exempt_rows=(0,)):
     grid = at.data_editor[0]
-    at.session_state[grid.key] = {"edited_rows": {int(i): {"exempt": True} for i in exempt_rows},
-                                  "added_rows": [], "deleted_rows": []}
+    at.session_state[grid.key] = {
+        "edited_rows": {int(i): {"exempt": True} for i in exempt_rows},
+        "added_rows": [],
+        "deleted_rows": [],
+    }
     at.run()
     at.button(key="resolve").click().run()
 

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from planner.views_app import (
+from planner.reports.app_tables import (
     county_labels,
     editor_frame,
     loss_metrics,
@@ -55,10 +55,24 @@ def schedule(cuts: dict[str, list[float]]) -> pd.DataFrame:
     names = {"E1": "甲", "E2": "乙", "E3": "丙"}
     for eid, xs in cuts.items():
         for lv, x in zip(("yellow", "orange", "red"), xs, strict=True):
-            rows.append({"enterprise_id": eid, "name": names[eid], "slot": lv, "level": lv, "floor": 0.1,
-                         "ceiling": 1.0, "curtailment": x, "output_loss": 100 * x, "loss_at_full": 100.0,
-                         "reduction_SO2": x, "reduction_NOx": x, "reduction_PM": x, "reduction_VOCs": 0.0,
-                         "measure_text_zh": f"{lv}：限产{int(100 * x)}%"})
+            rows.append(
+                {
+                    "enterprise_id": eid,
+                    "name": names[eid],
+                    "slot": lv,
+                    "level": lv,
+                    "floor": 0.1,
+                    "ceiling": 1.0,
+                    "curtailment": x,
+                    "output_loss": 100 * x,
+                    "loss_at_full": 100.0,
+                    "reduction_SO2": x,
+                    "reduction_NOx": x,
+                    "reduction_PM": x,
+                    "reduction_VOCs": 0.0,
+                    "measure_text_zh": f"{lv}：限产{int(100 * x)}%",
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -86,8 +100,12 @@ def test_overrides_from_edits_grade_lock_exempt_ceiling(table):
     after.loc["E3", "ceiling"] = 1.7  # clipped to 1
     original = {"E9": {"grade": "D"}}
     out = overrides_from_edits(before, after, original, GRADES)
-    assert out == {"E9": {"grade": "D"}, "E1": {"grade": "B"}, "E2": {"lock": 0.4},
-                   "E3": {"exempt": True, "ceiling": 1.0}}
+    assert out == {
+        "E9": {"grade": "D"},
+        "E1": {"grade": "B"},
+        "E2": {"lock": 0.4},
+        "E3": {"exempt": True, "ceiling": 1.0},
+    }
     assert original == {"E9": {"grade": "D"}}  # not modified
 
 
@@ -165,11 +183,20 @@ def test_share_overrides():
 
 
 SUMMARY = {
-    "status": "infeasible", "objective": 80.0,
+    "status": "infeasible",
+    "objective": 80.0,
     "baselines": {"uniform": 100.0, "greedy": 90.0, "rules_only": None},
-    "slots": [{"slot": "red", "level": "red", "targets": {"SO2": 2.0, "NOx": 1.0, "PM": 1.0, "VOCs": 1.0},
-               "credited": {}, "achieved": {"SO2": 1.5, "NOx": 1.0, "PM": 1.0, "VOCs": 1.0},
-               "shortfall": {"SO2": 0.5, "NOx": 0.0, "PM": 0.0, "VOCs": 0.0}, "duals": {"SO2": 12.0}}],
+    "slots": [
+        {
+            "slot": "red",
+            "level": "red",
+            "targets": {"SO2": 2.0, "NOx": 1.0, "PM": 1.0, "VOCs": 1.0},
+            "credited": {},
+            "achieved": {"SO2": 1.5, "NOx": 1.0, "PM": 1.0, "VOCs": 1.0},
+            "shortfall": {"SO2": 0.5, "NOx": 0.0, "PM": 0.0, "VOCs": 0.0},
+            "duals": {"SO2": 12.0},
+        }
+    ],
 }
 
 
@@ -204,11 +231,18 @@ def test_scenario_key_follows_content(tmp_path):
 
 
 def test_apply_edit_state_positions_and_types(table):
-    from planner.views_app import apply_edit_state
+    from planner.reports.app_tables import apply_edit_state
 
     shown = editor_frame(table, {"E3": {"lock": 0.2}}, None, county=["东区"])  # rows E1, E3
-    state = {"edited_rows": {"0": {"grade": "B", "exempt": True}, 1: {"lock": None, "ceiling": 0.5},
-                             7: {"grade": "A"}}, "added_rows": [], "deleted_rows": []}
+    state = {
+        "edited_rows": {
+            "0": {"grade": "B", "exempt": True},
+            1: {"lock": None, "ceiling": 0.5},
+            7: {"grade": "A"},
+        },
+        "added_rows": [],
+        "deleted_rows": [],
+    }
     out = apply_edit_state(shown, state)
     assert out.loc["E1", "grade"] == "B" and bool(out.loc["E1", "exempt"])
     assert math.isnan(out.loc["E3", "lock"]) and out.loc["E3", "ceiling"] == 0.5

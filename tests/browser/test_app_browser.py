@@ -8,8 +8,8 @@ import time
 import pytest
 from playwright.sync_api import Page, expect
 
-from planner.access import DEMO_PASSWORD
-from planner.i18n import t
+from planner.app.access import DEMO_PASSWORD
+from planner.app.i18n import t
 
 pytestmark = pytest.mark.browser
 
@@ -88,8 +88,11 @@ def test_login_and_switch_pages(page: Page, artifacts):
         page.screenshot(path=str(artifacts / "03c-analysis.png"), full_page=True)
     # English
     page.get_by_test_id("stSidebar").get_by_text("English").click()
-    expect(page.get_by_role("heading", name=t("analysis.title", "en"))
-           .or_(page.get_by_role("heading", name=t("map.title", "en")))).to_be_visible()
+    expect(
+        page.get_by_role("heading", name=t("analysis.title", "en")).or_(
+            page.get_by_role("heading", name=t("map.title", "en"))
+        )
+    ).to_be_visible()
     nav(page, "overview", "en")
     charts(page)
     page.screenshot(path=str(artifacts / "04-overview-en.png"), full_page=True)
@@ -138,8 +141,8 @@ def test_edit_grade_resolve_numbers_change(page: Page, artifacts):
 
 
 def test_portal_shows_only_own_firm(page: Page, artifacts, scenario_dir):
-    from planner.inventory import read_inventory
-    from planner.scenario import load_scenario
+    from planner.inventory.table import read_inventory
+    from planner.scenario.files import load_scenario
 
     table = read_inventory(load_scenario(scenario_dir / "demo_list.yaml").inventory).table
     table = table[table["access_code"].notna() & (table["access_code"].astype(str) != "")]

@@ -1,0 +1,1 @@
+"""The Streamlit app: access control, translations, shared helpers and pages."""

@@ -1,0 +1,310 @@
+"""Shared plumbing of the app's pages: language, session state, cached solves, error display.
+
+The pages only call the library (:mod:`planner.scenario.run`) through :func:`solve_scenario`, which
+caches *plain* results (DataFrames and dicts, never solver objects) by the scenario's content.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import tempfile
+from contextlib import contextmanager
+from contextvars import ContextVar
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from planner import ALERT_LEVELS, POLLUTANTS
+from planner.app.i18n import DEFAULT_LANGUAGE, level_name, t
+from planner.problems import InputError
+from planner.reports.app_tables import problems_frame, scenario_key
+
+log = logging.getLogger("planner.app")
+
+REPO = Path(__file__).resolve().parents[2]
+#: Colours of the alert levels (GB/T 27967 style) used by every chart.
+LEVEL_COLORS = {"none": "#8fbf8f", "yellow": "#f2c500", "orange": "#f08c00", "red": "#d62728"}
+#: Columns of the inventory the pages may show (never ``access_code``).
+PUBLIC_COLUMNS = [
+    "name",
+    "credit_code",
+    "county",
+    "town",
+    "park",
+    "industry",
+    "grade",
+    "control_type",
+    "line_count",
+    "line_description",
+    "main_product",
+    "output_value_daily",
+    "SO2",
+    "NOx",
+    "PM",
+    "VOCs",
+    "technical_max_cut",
+    "self_directed",
+    "grade_rank",
+    "lat",
+    "lon",
+    "row",
+]
+
+
+# --------------------------------------------------------------------------- language
+_LANG: ContextVar[str | None] = ContextVar("planner_app_lang", default=None)
+
+
+def lang() -> str:
+    """The session's UI language (``zh`` by default)."""
+    forced = _LANG.get()
+    if forced:
+        return forced
+    return st.session_state.get("lang", DEFAULT_LANGUAGE)
+
+
+def bound(fn):
+    """Wrap a widget's ``format_func`` so that it keeps the language of the run that made the
+    widget (Streamlit may call it again outside the script run, where there is no session)."""
+    current = lang()
+
+    def call(value):
+        token = _LANG.set(current)
+        try:
+            return fn(value)
+        finally:
+            _LANG.reset(token)
+
+    return call
+
+
+def tr(key: str, **fmt) -> str:
+    """UI text in the session's language."""
+    return t(key, lang(), **fmt)
+
+
+def lvl(level: str) -> str:
+    return level_name(level, lang())
+
+
+# --------------------------------------------------------------------------- scenarios
+def scenario_dir() -> Path:
+    """Folder of the scenario files offered (``$PLANNER_SCENARIO_DIR`` or ``scenarios/``)."""
+    env = os.environ.get("PLANNER_SCENARIO_DIR")
+    return Path(env) if env else REPO / "scenarios"
+
+
+def scenario_files() -> list[Path]:
+    return sorted(p for p in scenario_dir().glob("*.yaml") if p.is_file())
+
+
+def portal_scenario_file() -> Path:
+    """The bureau's published scenario the enterprise portal reads (``$PLANNER_PORTAL_SCENARIO``,
+    else ``demo_list.yaml`` in the scenario folder)."""
+    env = os.environ.get("PLANNER_PORTAL_SCENARIO")
+    if env:
+        return Path(env)
+    p = scenario_dir() / "demo_list.yaml"
+    if p.is_file():
+        return p
+    files = scenario_files()
+    return files[0] if files else p
+
+
+def current_file() -> Path | None:
+    """The scenario file chosen on the overview page (default: the first list scenario)."""
+    f = st.session_state.get("scenario_file")
+    files = scenario_files()
+    if f and Path(f) in files:
+        return Path(f)
+    if not files:
+        return None
+    default = next((p for p in files if p.stem == "demo_list"), files[0])
+    st.session_state["scenario_file"] = str(default)
+    return default
+
+
+def _store(name: str) -> dict:
+    return st.session_state.setdefault(name, {})
+
+
+def base_scenario(path: Path):
+    """The scenario as its file says (raises InputError)."""
+    from planner.scenario.files import load_scenario
+
+    return load_scenario(path)
+
+
+def working_overrides(path: Path, base) -> dict:
+    """The session's per-enterprise overrides for a scenario (starting from the file's)."""
+    store = _store("overrides")
+    if str(path) not in store:
+        store[str(path)] = {k: dict(v) for k, v in base.enterprises.items()}
+    return store[str(path)]
+
+
+def set_overrides(path: Path, overrides: dict) -> None:
+    _store("overrides")[str(path)] = overrides
+
+
+def working_shares(path: Path) -> dict:
+    return _store("shares").get(str(path), {})
+
+
+def set_shares(path: Path, shares: dict) -> None:
+    _store("shares")[str(path)] = shares
+
+
+def uploads() -> dict:
+    return _store("uploads")
+
+
+def save_upload(kind: str, uploaded) -> Path:
+    """Write an uploaded file to the session's temporary folder and remember its path."""
+    folder = st.session_state.get("upload_dir")
+    if not folder or not Path(folder).is_dir():
+        folder = tempfile.mkdtemp(prefix="planner-upload-")
+        st.session_state["upload_dir"] = folder
+    name = Path(uploaded.name).name or f"{kind}.bin"
+    path = Path(folder) / f"{kind}-{name}"
+    path.write_bytes(uploaded.getvalue())
+    uploads()[kind] = str(path)
+    return path
+
+
+def working_scenario(path: Path | None = None):
+    """The scenario the bureau's pages work on: the chosen file plus the session's uploads,
+    share changes and enterprise edits."""
+    path = path or current_file()
+    if path is None:
+        raise InputError.single(str(scenario_dir()), tr("common.no_scenarios"))
+    base = base_scenario(path)
+    changes: dict = {"enterprises": working_overrides(path, base)}
+    shares = working_shares(path)
+    if shares:
+        merged = {lv: dict(v) if isinstance(v, dict) else v for lv, v in (base.shares or {}).items()}
+        for lv, per in shares.items():
+            cur = merged.get(lv)
+            cur = (
+                dict(cur)
+                if isinstance(cur, dict)
+                else ({p: cur for p in POLLUTANTS} if cur is not None else {})
+            )
+            cur.update(per)
+            merged[lv] = cur
+        changes["shares"] = merged
+    up = uploads()
+    if up.get("inventory"):
+        changes["inventory"] = Path(up["inventory"])
+    if up.get("forecast"):
+        changes["forecast"] = Path(up["forecast"])
+        changes["mode"] = "episode"
+    return dataclasses.replace(base, **changes)
+
+
+# --------------------------------------------------------------------------- solving
+@st.cache_data(max_entries=32, show_spinner=False)
+def _solve_cached(key: str, _scenario) -> dict:
+    """Prepare and solve; keep only plain tables and dicts (no solver objects)."""
+    from planner.scenario.run import prepare, solve_prepared
+
+    prepared = prepare(_scenario)
+    result = solve_prepared(prepared)
+    table = prepared.table[[c for c in PUBLIC_COLUMNS if c in prepared.table.columns]].copy()
+    table.index = table.index.astype(str)
+    inv = prepared.inventory.table
+    schedule = result.schedule.copy()
+    return {
+        "key": key,
+        "name": _scenario.name,
+        "mode": _scenario.mode,
+        "schedule": schedule,
+        "summary": dict(result.summary),
+        "table": table,
+        "slots": prepared.slots.copy(),
+        "alerts": None if prepared.alerts is None else prepared.alerts.copy(),
+        "inventory_grades": {str(k): str(v) for k, v in inv["grade"].items()},
+    }
+
+
+def solve_scenario(scenario) -> dict:
+    """Solve a scenario (cached by content), showing a spinner while it runs."""
+    key = scenario_key(scenario)
+    with st.spinner(tr("common.solving")):
+        return _solve_cached(key, scenario)
+
+
+def default_shares() -> dict[str, dict[str, float]]:
+    """Reduction shares of ``data/policy/shares.yaml`` as ``{level: {pollutant: share}}``."""
+    from planner.targets.reductions import load_shares
+
+    da = load_shares()
+    return {lv: {p: float(da.sel(level=lv, pollutant=p)) for p in POLLUTANTS} for lv in ALERT_LEVELS}
+
+
+# --------------------------------------------------------------------------- errors
+def show_problems(err: InputError) -> None:
+    """Show an InputError's problems as a table with file, row and column."""
+    st.error(tr("common.input_error", n=len(err.problems.errors)))
+    df = problems_frame(err.problems)
+    st.dataframe(df.rename(columns=lambda c: tr(f"problems.{c}")), hide_index=True, key=None)
+
+
+@contextmanager
+def guarded():
+    """Run a page body: input problems become a table, anything else a friendly message.
+
+    Streamlit's own control flow (``st.stop``, ``st.rerun``) derives from BaseException and
+    passes through.
+    """
+    try:
+        yield
+    except InputError as err:
+        show_problems(err)
+    except Exception:  # noqa: BLE001 - the UI must never show a traceback
+        log.exception("page failed")
+        st.error(tr("common.unexpected"))
+
+
+def require_official() -> None:
+    """Stop a bureau page when the session is not logged in as an official."""
+    if not st.session_state.get("official"):
+        st.warning(tr("login.required"))
+        st.stop()
+
+
+def fmt_money(v) -> str:
+    """万元 with thousands separators, or a dash."""
+    if v is None or (isinstance(v, float) and v != v):
+        return "–"
+    return f"{v:,.1f}"
+
+
+def pct(v) -> str:
+    if v is None or (isinstance(v, float) and v != v):
+        return "–"
+    return f"{100 * v:.1f}%"
+
+
+def industry_name(code: str) -> str:
+    """Chinese industry name in the Chinese UI (the code in English)."""
+    if lang() != "zh":
+        return str(code)
+    try:
+        from planner.policy.vocabulary import industries
+
+        return str(industries()["name_zh"].get(str(code), code))
+    except Exception:  # noqa: BLE001 - a label must never break a page
+        return str(code)
+
+
+def status_text(status: str | None) -> str:
+    return tr(f"status.{status}") if status else "–"
+
+
+def localise_columns(df: pd.DataFrame, prefix: str = "col") -> pd.DataFrame:
+    """Rename columns to the session language's headers (``col.<name>`` keys)."""
+    return df.rename(columns=lambda c: tr(f"{prefix}.{c}"))

@@ -1,0 +1,367 @@
+"""总览 Overview: pick a scenario (or upload data), see the forecast, targets vs achieved, the loss."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+import streamlit as st
+
+from planner import ALERT_LEVELS, POLLUTANTS
+from planner.app.common import (
+    LEVEL_COLORS,
+    base_scenario,
+    current_file,
+    default_shares,
+    fmt_money,
+    guarded,
+    lvl,
+    pct,
+    require_official,
+    save_upload,
+    scenario_files,
+    set_shares,
+    show_problems,
+    solve_scenario,
+    status_text,
+    tr,
+    uploads,
+    working_scenario,
+)
+from planner.problems import InputError
+from planner.reports.app_tables import (
+    forecast_frame,
+    loss_metrics,
+    problems_frame,
+    scenario_key,
+    share_overrides,
+    shortfalls,
+    targets_frame,
+)
+
+
+def pick_scenario():
+    files = scenario_files()
+    if not files:
+        st.warning(tr("common.no_scenarios"))
+        st.stop()
+    cur = current_file()
+    choice = st.selectbox(
+        tr("overview.scenario"),
+        files,
+        index=files.index(cur),
+        format_func=lambda p: p.stem,
+        key="scenario_pick",
+    )
+    if str(choice) != st.session_state.get("scenario_file"):
+        st.session_state["scenario_file"] = str(choice)
+    return choice
+
+
+def upload_section() -> None:
+    with st.expander(tr("overview.upload"), expanded=bool(uploads())):
+        st.caption(tr("overview.upload_help"))
+        c1, c2 = st.columns(2)
+        inv = c1.file_uploader(tr("overview.upload_inventory"), type=["csv", "xlsx"], key="up_inventory")
+        fc = c2.file_uploader(tr("overview.upload_forecast"), type=["nc", "csv"], key="up_forecast")
+        up = uploads()
+        if inv is not None:
+            path = save_upload("inventory", inv)
+            from planner.inventory.table import validate_inventory
+
+            problems = validate_inventory(path)
+            if not problems.ok:
+                up.pop("inventory", None)
+                st.error(tr("overview.inventory_invalid", name=inv.name, n=len(problems.errors)))
+                st.dataframe(
+                    problems_frame(problems).rename(columns=lambda c: tr(f"problems.{c}")), hide_index=True
+                )
+                st.stop()
+            if problems.warnings:
+                st.warning(tr("overview.inventory_warnings", n=len(problems.warnings)))
+                st.dataframe(
+                    problems_frame(problems).rename(columns=lambda c: tr(f"problems.{c}")), hide_index=True
+                )
+        elif up.get("inventory"):
+            keep_upload(c1, "inventory")
+        if fc is not None:
+            path = save_upload("forecast", fc)
+            from planner.targets.forecast import read_forecast
+
+            try:
+                read_forecast(path)
+            except InputError as err:
+                up.pop("forecast", None)
+                show_problems(err)
+                st.stop()
+        elif up.get("forecast"):
+            keep_upload(c2, "forecast")
+
+
+def keep_upload(col, kind: str) -> None:
+    """An earlier upload stays in use (the uploader forgets it when the page changes) until removed."""
+    from pathlib import Path
+
+    col.caption(tr("overview.using_upload", name=Path(uploads()[kind]).name.split("-", 1)[-1]))
+    if col.button(tr("overview.remove_upload"), key=f"remove_{kind}"):
+        uploads().pop(kind, None)
+        st.rerun()
+
+
+def shares_section(path) -> None:
+    base = base_scenario(path)
+    defaults = default_shares()
+    for lv, v in (base.shares or {}).items():
+        per = v if isinstance(v, dict) else {p: v for p in POLLUTANTS}
+        defaults.setdefault(lv, {}).update({p: float(x) for p, x in per.items()})
+    with st.expander(tr("overview.shares")):
+        st.caption(tr("overview.shares_help"))
+        values: dict[str, dict[str, float]] = {}
+        cols = st.columns(len(POLLUTANTS) + 1)
+        cols[0].markdown(f"**{tr('overview.level')}**")
+        for j, p in enumerate(POLLUTANTS):
+            cols[j + 1].markdown(f"**{tr(f'pollutant.{p}')}**")
+        for lv in ALERT_LEVELS:
+            cols = st.columns(len(POLLUTANTS) + 1)
+            cols[0].markdown(lvl(lv))
+            values[lv] = {}
+            for j, p in enumerate(POLLUTANTS):
+                v = cols[j + 1].number_input(
+                    f"{lv} {p} %",
+                    min_value=0.0,
+                    max_value=100.0,
+                    step=5.0,
+                    value=round(100 * defaults[lv][p], 2),
+                    key=f"share_{path.stem}_{lv}_{p}",
+                    label_visibility="collapsed",
+                )
+                values[lv][p] = v / 100.0
+        set_shares(path, share_overrides(values, defaults))
+
+
+def forecast_chart(scenario) -> None:
+    if scenario.forecast is None:
+        st.caption(tr("overview.no_forecast"))
+        return
+    df = _forecast(scenario_key(scenario), str(scenario.forecast), scenario.aqi_standard, scenario.rules)
+    fig = go.Figure()
+    if "aqi_p10" in df and "aqi_p90" in df and df["aqi_p90"].notna().any():
+        x = list(df["date"]) + list(df["date"][::-1])
+        y = list(df["aqi_p90"].astype(float)) + list(df["aqi_p10"].astype(float)[::-1])
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=y,
+                fill="toself",
+                fillcolor="rgba(100,100,160,0.2)",
+                line={"width": 0},
+                mode="lines",
+                name=tr("overview.band"),
+                hoverinfo="skip",
+            )
+        )
+    if "aqi_p50" in df and df["aqi_p50"].notna().any():
+        fig.add_trace(
+            go.Scatter(
+                x=df["date"],
+                y=df["aqi_p50"].astype(float),
+                mode="lines",
+                line={"dash": "dot", "color": "#555"},
+                name=tr("overview.median"),
+            )
+        )
+    fig.add_trace(
+        go.Bar(
+            x=df["date"],
+            y=df["aqi"].astype(float),
+            marker_color=[LEVEL_COLORS.get(v, "#999") for v in df["level"]],
+            name=tr("overview.aqi"),
+            hovertext=[lvl(v) for v in df["level"]],
+            opacity=0.85,
+            showlegend=False,
+        )
+    )
+    for lv in ("yellow", "orange", "red"):  # legend entries for the alert colours
+        if (df["level"] == lv).any():
+            fig.add_trace(
+                go.Scatter(
+                    x=[None],
+                    y=[None],
+                    mode="markers",
+                    name=lvl(lv),
+                    marker={"color": LEVEL_COLORS[lv], "size": 10, "symbol": "square"},
+                )
+            )
+    for y, name in ((150, "150"), (200, "200"), (300, "300")):
+        fig.add_hline(y=y, line_dash="dash", line_color="#888", annotation_text=name)
+    fig.update_layout(
+        height=320,
+        margin={"l": 10, "r": 10, "t": 30, "b": 10},
+        title=tr("overview.forecast_title"),
+        yaxis_title="AQI",
+        legend={"orientation": "h"},
+    )
+    st.plotly_chart(fig, key="forecast_chart")
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _forecast(key: str, path: str, standard: str, rules: str):
+    from planner.policy.alerts import alert_levels, load_rules
+    from planner.targets.forecast import city_daily_aqi, read_forecast
+
+    ds = read_forecast(path)
+    daily = city_daily_aqi(ds, standard=standard, percentiles=(10, 50, 90))
+    alerts = alert_levels(daily, load_rules(rules))
+    return forecast_frame(daily, alerts)
+
+
+def targets_chart(summary: dict) -> None:
+    df = targets_frame(summary)
+    if df.empty:
+        return
+    fig = go.Figure()
+    colors = {"SO2": "#4c78a8", "NOx": "#f58518", "PM": "#54a24b", "VOCs": "#b279a2"}
+    labels = [
+        lvl(lv) if s == lv else f"{s[5:] if len(s) == 10 else s} {tr(f'level_short.{lv}')}"
+        for s, lv in zip(df["slot"], df["level"], strict=True)
+    ]
+    df = df.assign(label=labels)
+    for p in POLLUTANTS:
+        d = df[df["pollutant"] == p]
+        fig.add_trace(
+            go.Bar(
+                x=d["label"],
+                y=100 * d["ratio"],
+                name=tr(f"pollutant.{p}"),
+                marker_color=colors[p],
+                customdata=d[["achieved", "target"]].to_numpy(),
+                hovertemplate="%{y:.0f}%<br>%{customdata[0]:.2f} / %{customdata[1]:.2f} t/d",
+            )
+        )
+    fig.add_hline(y=100, line_color="#d62728", line_dash="dash", annotation_text=tr("overview.target_line"))
+    fig.update_layout(
+        barmode="group",
+        height=320,
+        margin={"l": 10, "r": 10, "t": 30, "b": 10},
+        yaxis_title=tr("overview.achieved_pct"),
+        title=tr("overview.targets_title"),
+        legend={"orientation": "h"},
+    )
+    st.plotly_chart(fig, key="targets_chart")
+    table = df[["label", "pollutant", "target", "credited", "achieved", "shortfall"]].rename(
+        columns={"label": "slot"}
+    )
+    st.dataframe(
+        table.rename(columns=lambda c: tr(f"col.{c}")),
+        hide_index=True,
+        column_config={
+            tr(f"col.{c}"): st.column_config.NumberColumn(format="%.3f")
+            for c in ("target", "credited", "achieved", "shortfall")
+        },
+    )
+
+
+def metrics_row(summary: dict) -> None:
+    m = loss_metrics(summary)
+    c = st.columns(4)
+    c[0].metric(tr("overview.total_loss"), fmt_money(m["objective"]))
+    c[1].metric(
+        tr("overview.saving_uniform"),
+        fmt_money(m["saving_vs_uniform"]),
+        delta=pct(m["saving_pct_vs_uniform"]) if m["saving_pct_vs_uniform"] is not None else None,
+    )
+    c[2].metric(
+        tr("overview.saving_greedy"),
+        fmt_money(m["saving_vs_greedy"]),
+        delta=pct(m["saving_pct_vs_greedy"]) if m["saving_pct_vs_greedy"] is not None else None,
+    )
+    c[3].metric(
+        tr("overview.curtailed"),
+        f"{summary.get('curtailed_enterprises', 0)} / {summary.get('enterprises', 0)}",
+    )
+
+
+def diagnosis(summary: dict) -> None:
+    short = shortfalls(summary)
+    status = summary.get("status")
+    if status == "optimal" and short.empty:
+        st.success(tr("overview.all_met", status=status_text(status)))
+        return
+    st.error(tr("overview.not_met", status=status_text(status)))
+    if summary.get("messages"):
+        st.caption(" ".join(summary["messages"]))
+    if not short.empty:
+        st.write(tr("overview.shortfall_help"))
+        view = short[["slot", "level", "pollutant", "target", "achieved", "shortfall", "dual"]].copy()
+        if (view["slot"] == view["level"]).all():  # list mode: the slot is the level
+            view = view.drop(columns=["slot"])
+        view["level"] = view["level"].map(lvl)
+        st.dataframe(view.rename(columns=lambda c: tr(f"col.{c}")), hide_index=True)
+
+
+def main() -> None:
+    require_official()
+    st.title(tr("overview.title"))
+    path = pick_scenario()
+    upload_section()
+    shares_section(path)
+    scenario = working_scenario(path)
+    if scenario.description:
+        st.caption(scenario.description)
+    result = solve_scenario(scenario)
+    summary = result["summary"]
+    st.session_state["last_result_key"] = result["key"]
+    metrics_row(summary)
+    diagnosis(summary)
+    left, right = st.columns(2)
+    with left:
+        targets_chart(summary)
+    with right:
+        forecast_chart(scenario)
+    downloads(scenario, result)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _workbook(key: str, _scenario) -> bytes:
+    """The emergency list workbook (bureau layout) of a scenario, as bytes."""
+    import tempfile
+    from pathlib import Path
+
+    from planner.reports.export import emergency_list_workbook
+    from planner.scenario.run import run
+
+    with tempfile.TemporaryDirectory() as folder:
+        return emergency_list_workbook(run(_scenario), Path(folder) / "list.xlsx").read_bytes()
+
+
+def downloads(scenario, result: dict) -> None:
+    c1, c2 = st.columns(2)
+    c1.download_button(
+        tr("overview.download_schedule"),
+        result["schedule"].to_csv(index=False).encode("utf-8-sig"),
+        file_name=f"{scenario.name}-schedule.csv",
+        mime="text/csv",
+        key="dl_schedule",
+    )
+    try:
+        import planner.reports.export  # noqa: F401
+    except ImportError:
+        return
+    ready = st.session_state.setdefault("workbook_ready", set())
+    key = result["key"]
+    if key not in ready:
+        if c2.button(tr("overview.make_workbook"), key="make_workbook"):
+            ready.add(key)
+            st.rerun()
+        return
+    with st.spinner(tr("overview.making_workbook")):
+        data = _workbook(key, scenario)
+    c2.download_button(
+        tr("overview.download_workbook"),
+        data,
+        file_name=f"{scenario.name}-应急减排清单.xlsx",
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        key="dl_workbook",
+    )
+
+
+with guarded():
+    main()

@@ -1,0 +1,189 @@
+"""企业查询 Enterprise portal: an enterprise sees only its own obligations.
+
+Login by unified social credit code + the access code the bureau gave the enterprise.  The page
+never lists, searches or shows another enterprise: after login every table is filtered to the
+logged-in enterprise id before anything is drawn.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.util
+import secrets
+
+import pandas as pd
+import streamlit as st
+
+from planner.app.access import Throttle, portal_login
+from planner.app.common import (
+    fmt_money,
+    guarded,
+    industry_name,
+    lang,
+    lvl,
+    pct,
+    portal_scenario_file,
+    solve_scenario,
+    tr,
+)
+from planner.reports.app_tables import UPGRADE, obligations, scenario_key, upgrade_effect
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def _codes(key: str, path: str) -> pd.DataFrame:
+    """Credit and access codes of the published inventory (used only to check a login)."""
+    from planner.inventory.table import read_inventory
+
+    table = read_inventory(path).table
+    out = pd.DataFrame(index=table.index.astype(str))
+    out["credit_code"] = table["credit_code"].astype(str).to_numpy()
+    if "access_code" in table:
+        codes = table["access_code"]
+        out["access_code"] = ["" if pd.isna(v) else str(v).strip() for v in codes]
+    else:
+        out["access_code"] = ""
+    return out
+
+
+def scenario():
+    from planner.scenario.files import load_scenario
+
+    return load_scenario(portal_scenario_file())
+
+
+def login_form(sc) -> None:
+    st.write(tr("portal.intro"))
+    if "portal_session" not in st.session_state:
+        st.session_state["portal_session"] = secrets.token_hex(8)
+    throttle: Throttle = st.session_state.setdefault("portal_throttle", Throttle())
+    with st.form("portal_login"):
+        credit = st.text_input(tr("portal.credit_code"), key="portal_credit", max_chars=30)
+        code = st.text_input(tr("portal.access_code"), type="password", key="portal_code", max_chars=64)
+        submitted = st.form_submit_button(tr("portal.submit"), type="primary")
+    if not submitted:
+        return
+    codes = _codes(scenario_key(sc), str(sc.inventory))
+    answer = portal_login(codes, credit, code, throttle, session_key=st.session_state["portal_session"])
+    if answer.status == "ok":
+        st.session_state["portal_eid"] = answer.enterprise_id
+        st.rerun()
+    elif answer.status == "wait":
+        st.error(tr("portal.wait", seconds=int(answer.wait + 0.999)))
+    else:
+        st.error(tr("portal.denied"))
+
+
+def own_sheet(sc, eid: str) -> None:
+    result = solve_scenario(sc)
+    table = result["table"]
+    if eid not in table.index:
+        st.session_state.pop("portal_eid", None)
+        st.error(tr("portal.denied"))
+        return
+    me = table.loc[eid]
+    st.subheader(str(me["name"]))
+    st.markdown(f"{tr('col.credit_code')}：`{me['credit_code']}`")
+    c = st.columns(3)
+    c[0].metric(tr("col.grade"), tr(f"grade.{me['grade']}"))
+    c[1].metric(tr("col.industry"), industry_name(me["industry"]))
+    c[2].metric(tr("col.line_count"), int(me["line_count"]))
+    if str(me.get("line_description", "") or "") not in ("", "nan", "None"):
+        st.caption(f"{tr('col.line_description')}: {me['line_description']}")
+    ob = obligations(result["schedule"], table, eid)
+    st.markdown(f"#### {tr('portal.obligations')}")
+    view = pd.DataFrame(
+        {
+            tr("col.level"): ob["level"].map(lvl),
+            tr("col.slot"): ob["slot"],
+            tr("col.measure"): ob["measure_en"] if lang() == "en" and "measure_en" in ob else ob["measure"],
+            tr("col.cut"): ob["cut"].map(pct),
+            tr("col.floor"): ob["floor"].map(pct),
+            tr("col.lines_affected"): [
+                f"{x:.1f} / {n}" for x, n in zip(ob["lines_affected"], ob["line_count"], strict=True)
+            ],
+            tr("col.output_loss"): ob["output_loss"].map(fmt_money),
+        }
+    )
+    if result["mode"] == "list":
+        view = view.drop(columns=[tr("col.slot")])
+    st.dataframe(view, hide_index=True, key="own_obligations")
+    st.caption(tr("portal.loss_note"))
+    upgrade_section(sc, eid, str(me["grade"]), ob)
+    downloads(sc, eid, ob)
+
+
+def upgrade_section(sc, eid: str, grade: str, ob: pd.DataFrame) -> None:
+    up = UPGRADE.get(grade)
+    st.markdown(f"#### {tr('portal.upgrade')}")
+    if up is None:
+        st.caption(tr("portal.top_grade"))
+        return
+    if not st.toggle(tr("portal.upgrade_show", grade=tr(f"grade.{up}")), key="portal_upgrade"):
+        return
+    ov = {k: dict(v) for k, v in sc.enterprises.items()}
+    ov.setdefault(eid, {})["grade"] = up
+    up_result = solve_scenario(dataclasses.replace(sc, enterprises=ov))
+    upgraded = obligations(up_result["schedule"], up_result["table"], eid)
+    eff = upgrade_effect(ob, upgraded)
+    view = pd.DataFrame(
+        {
+            tr("col.level"): eff["level"].map(lvl),
+            tr("col.cut"): eff["cut"].map(pct),
+            tr("portal.cut_upgraded"): eff["cut_upgraded"].map(pct),
+            tr("col.output_loss"): eff["output_loss"].map(fmt_money),
+            tr("portal.loss_upgraded"): eff["loss_upgraded"].map(fmt_money),
+            tr("portal.loss_avoided"): eff["loss_avoided"].map(fmt_money),
+        }
+    )
+    st.dataframe(view, hide_index=True, key="own_upgrade")
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _sheet(key: str, _scenario, eid: str) -> str:
+    """The enterprise's own 一厂一策 sheet (HTML) from :mod:`planner.reports.export`."""
+    from planner.reports.export import enterprise_sheet_html
+    from planner.scenario.run import run
+
+    return enterprise_sheet_html(run(_scenario), eid)
+
+
+def downloads(sc, eid: str, ob: pd.DataFrame) -> None:
+    c1, c2 = st.columns(2)
+    c1.download_button(
+        tr("portal.download_csv"),
+        ob.to_csv(index=False).encode("utf-8-sig"),
+        file_name=f"{eid}-obligations.csv",
+        mime="text/csv",
+        key="dl_own_csv",
+    )
+    if importlib.util.find_spec("planner.reports.export") is None:
+        return
+    try:
+        with st.spinner(tr("common.solving")):
+            html = _sheet(scenario_key(sc), sc, eid)
+    except Exception:  # noqa: BLE001 - a missing sheet must not break the portal
+        return
+    c2.download_button(
+        tr("portal.download_sheet"),
+        html.encode("utf-8"),
+        file_name=f"{eid}-一厂一策.html",
+        mime="text/html",
+        key="dl_own_sheet",
+    )
+
+
+def main() -> None:
+    st.title(tr("portal.title"))
+    sc = scenario()
+    eid = st.session_state.get("portal_eid")
+    if not eid:
+        login_form(sc)
+        return
+    if st.button(tr("portal.logout"), key="portal_logout"):
+        st.session_state.pop("portal_eid", None)
+        st.rerun()
+    own_sheet(sc, str(eid))
+
+
+with guarded():
+    main()

@@ -1,1 +1,0 @@
-"""The app's pages (Streamlit scripts run by ``st.navigation`` in ``app.py``) and their shared helpers."""

@@ -1,0 +1,93 @@
+"""``planner alerts FORECAST [--rules 2024|2017|FILE] [--aqi-standard 2012|2026] [--format text|json]``.
+
+Prints, per forecast day, the date, the city AQI, the primary pollutant and the alert level.
+The city AQI is the AQI of the mean concentrations over the forecast's stations.  With an
+ensemble, ``aqi``, ``primary_pollutant`` and ``level`` are those of the **ensemble-mean
+concentrations**; ``aqi_p50``/``aqi_p90`` are the 50th/90th percentiles over members of each
+member's city AQI (to plan at a percentile, use ``levels_at_percentile`` / the scenario's
+``percentile``).
+
+JSON (a contract other tools rely on): a list of objects ``{"date": "YYYY-MM-DD", "aqi": int,
+"primary_pollutant": str, "level": "none|yellow|orange|red"}``, plus ``"aqi_p50"``/``"aqi_p90"``
+(ints) with an ensemble.  ``aqi`` is null for a day without data.  Bad files exit with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+import pandas as pd
+
+from planner.policy.alerts import DEFAULT_RULES, alert_levels, load_rules
+from planner.policy.aqi import EDITIONS
+from planner.targets.forecast import city_daily_aqi, read_forecast
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("forecast", metavar="FORECAST", help="forecast file: netCDF (.nc) or long CSV")
+    parser.add_argument(
+        "--rules",
+        default=DEFAULT_RULES,
+        help="alert rule set: 2024 (default), 2017, or the path of a rule-set YAML file",
+    )
+    parser.add_argument(
+        "--aqi-standard", choices=EDITIONS, default="2026", help="HJ 633 edition (default 2026)"
+    )
+    parser.add_argument(
+        "--format", choices=("text", "json"), default="text", help="output format (default text)"
+    )
+
+
+def _int_or_none(value):
+    return None if pd.isna(value) else int(value)
+
+
+def alert_records(table: pd.DataFrame) -> list[dict]:
+    """The JSON records of an alert table (see module docs)."""
+    records = []
+    for row in table.itertuples(index=False):
+        rec = {
+            "date": pd.Timestamp(row.date).strftime("%Y-%m-%d"),
+            "aqi": _int_or_none(row.aqi),
+            "primary_pollutant": str(row.primary_pollutant or ""),
+            "level": str(row.level),
+        }
+        for col in ("aqi_p50", "aqi_p90"):
+            if col in table.columns:
+                rec[col] = _int_or_none(getattr(row, col))
+        records.append(rec)
+    return records
+
+
+def run(args: argparse.Namespace) -> int:
+    rules = load_rules(args.rules)
+    ds = read_forecast(args.forecast)
+    daily = city_daily_aqi(ds, standard=args.aqi_standard)
+    table = alert_levels(daily, rules)
+    records = alert_records(table)
+    if args.format == "json":
+        print(json.dumps(records, ensure_ascii=False, indent=2))
+        return 0
+    ensemble = "member" in ds.dims
+    print(
+        f"# {rules.name}; AQI HJ 633-{args.aqi_standard}; city = mean of {ds.sizes['station']} station(s)"
+        + (f"; ensemble of {ds.sizes['member']} members (aqi/level of the ensemble mean)" if ensemble else "")
+    )
+    head = f"{'date':<10}  {'AQI':>4}  {'primary':<12}  {'level':<6}"
+    if ensemble:
+        head += f"  {'p50':>4}  {'p90':>4}"
+    print(head + "  episode")
+    for rec, row in zip(records, table.itertuples(index=False), strict=True):
+        aqi = "NA" if rec["aqi"] is None else str(rec["aqi"])
+        prim = rec["primary_pollutant"] or "-"
+        line = f"{rec['date']:<10}  {aqi:>4}  {prim:<12}  {rec['level']:<6}"
+        if ensemble:
+            p50 = "NA" if rec.get("aqi_p50") is None else rec["aqi_p50"]
+            p90 = "NA" if rec.get("aqi_p90") is None else rec["aqi_p90"]
+            line += f"  {p50:>4}  {p90:>4}"
+        ep = "" if pd.isna(row.episode) else str(int(row.episode))
+        if row.advisory:
+            ep = (ep + " advisory only").strip()
+        print(line + ("  " + ep if ep else ""))
+    return 0

@@ -1,0 +1,58 @@
+"""``planner plan SCENARIO --out DIR [--format text|json]``.
+
+Writes ``schedule.csv``, ``summary.json`` and ``plan.xlsx`` to DIR.  Exit 0 when the plan is
+optimal, 1 when it is not (infeasible targets, time limit, solver error; files still written),
+2 on bad input.
+"""
+
+from __future__ import annotations
+
+import json
+
+from planner.scenario.run import run as run_scenario
+from planner.scenario.run import write_outputs
+
+
+def add_arguments(parser):
+    parser.add_argument("scenario", help="scenario YAML file (see scenarios/)")
+    parser.add_argument("--out", required=True, help="folder for schedule.csv, summary.json, plan.xlsx")
+    parser.add_argument("--format", choices=("text", "json"), default="text")
+
+
+def format_summary(summary: dict) -> str:
+    """A short human-readable account of a plan's summary."""
+    lines = [
+        f"scenario {summary['scenario']} ({summary['mode']}): {summary['status']}",
+        f"total output loss: {summary['objective']:,.1f} 万元"
+        if summary["objective"] is not None
+        else "no plan",
+    ]
+    for name, value in summary["baselines"].items():
+        lines.append(
+            f"  baseline {name:<10} " + ("cannot meet the targets" if value is None else f"{value:,.1f} 万元")
+        )
+    lines.append(
+        f"{'slot':<12}{'level':<8}"
+        + "".join(f"{p + ' achieved/target (t/d)':>30}" for p in ("SO2", "NOx", "PM", "VOCs"))
+    )
+    for s in summary["slots"]:
+        cells = "".join(
+            f"{s['achieved'][p]:>15.3f}/{s['targets'][p]:<14.3f}" for p in ("SO2", "NOx", "PM", "VOCs")
+        )
+        lines.append(f"{s['slot']:<12}{s['level']:<8}{cells}")
+        short = {p: v for p, v in s["shortfall"].items() if v > 1e-6}
+        if short:
+            lines.append("    SHORT: " + ", ".join(f"{p} {v:.3f} t/d" for p, v in short.items()))
+    lines.extend(summary.get("messages") or [])
+    return "\n".join(lines)
+
+
+def run(args) -> int:
+    result = run_scenario(args.scenario)
+    paths = write_outputs(result, args.out)
+    if args.format == "json":
+        print(json.dumps(result.summary, ensure_ascii=False, indent=2))
+    else:
+        print(format_summary(result.summary))
+        print("wrote " + ", ".join(str(p) for p in paths.values()))
+    return 0 if result.status == "optimal" else 1

@@ -1,0 +1,1 @@
+"""The bureau's enterprise list: reading, validation, credit codes."""

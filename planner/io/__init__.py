@@ -1,0 +1,1 @@
+"""Reading files: tables in any encoding and layout, YAML."""

@@ -1,0 +1,1 @@
+"""The LP/MILP: inputs, model blocks, backends, baselines, verification."""

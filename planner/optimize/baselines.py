@@ -1,0 +1,300 @@
+"""Baselines the optimised plan is compared with, on the same PlanInputs.
+
+(a) :func:`rules_only` – every firm at its rule floor (chain-consistent);
+(b) :func:`uniform` – 一刀切: the floors plus the same extra share ``δ`` for every firm that can be
+    cut (clipped at its ceiling), with the smallest ``δ`` meeting all targets found by bisection;
+(c) :func:`greedy` – least cost in the manner of CoST: firm-slot increments ranked by output loss
+    per weighted tonne of the targets still unmet, filled until every target is met.
+
+All are vectorised numpy and ignore the fairness options and whole lines, so with those off the
+optimised loss can never exceed (b) or (c) (each baseline plan is feasible for the LP).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import xarray as xr
+
+from planner.optimize.inputs import chain_pairs, effective_bounds
+
+
+@dataclass
+class Baseline:
+    """A baseline plan.
+
+    Attributes
+    ----------
+    name : str
+    loss : float
+        Total output loss (万元), ``Σ loss_at_full·x + Σ credited_loss``.
+    curtailment : numpy.ndarray (E, S)
+    achieved : numpy.ndarray (S, P)
+        ``credited + Σ_e reducible·x``.
+    meets_targets : bool
+    extra_share : float or None
+        ``δ`` of the uniform baseline.
+    """
+
+    name: str
+    loss: float
+    curtailment: np.ndarray
+    achieved: np.ndarray
+    meets_targets: bool
+    extra_share: float | None = None
+
+
+def _arrays(inputs: xr.Dataset):
+    red = inputs["reducible"].values.astype(float)
+    target = inputs["target"].values.astype(float)
+    credited = inputs["credited"].values.astype(float)
+    loss = inputs["loss_at_full"].values.astype(float)
+    const = float(inputs["credited_loss"].values.sum())
+    return red, target, credited, loss, const
+
+
+def _tol(target: np.ndarray) -> np.ndarray:
+    return 1e-9 * np.maximum(1.0, target)
+
+
+def _make(name, inputs, x, delta=None) -> Baseline:
+    red, target, credited, loss, const = _arrays(inputs)
+    achieved = credited + np.einsum("es,esp->sp", x, red)
+    return Baseline(
+        name,
+        float((loss * x).sum() + const),
+        x,
+        achieved,
+        bool((achieved >= target - 1e-7 * np.maximum(1.0, target)).all()),
+        delta,
+    )
+
+
+def rules_only(inputs: xr.Dataset) -> Baseline:
+    """Every firm at its rule floor (carried forward along the chain).
+
+    Parameters
+    ----------
+    inputs : xarray.Dataset
+        PlanInputs.
+
+    Returns
+    -------
+    Baseline
+        ``meets_targets`` says whether the floors alone reach every target.
+    """
+    lo, _ = effective_bounds(inputs)
+    return _make("rules_only", inputs, lo)
+
+
+def uniform(inputs: xr.Dataset, tol: float = 1e-9) -> Baseline | None:
+    """一刀切: floors plus one extra share ``δ`` for every firm with a ceiling above zero.
+
+    ``x = min(floor + δ, ceiling)`` (chain-propagated bounds, so chains still hold); the smallest
+    ``δ`` meeting all targets is found by bisection.
+
+    Parameters
+    ----------
+    inputs : xarray.Dataset
+    tol : float
+        Bisection tolerance on ``δ``.
+
+    Returns
+    -------
+    Baseline or None
+        None when even ``δ = 1`` (every firm at its ceiling) misses a target.
+    """
+    lo, hi = effective_bounds(inputs)
+    red, target, credited, _, _ = _arrays(inputs)
+    need = target - credited
+
+    def achieved(delta: float) -> np.ndarray:
+        return np.einsum("es,esp->sp", np.minimum(lo + delta, hi), red)
+
+    def ok(delta: float) -> bool:
+        return bool((achieved(delta) >= need - 1e-9 * np.maximum(1.0, target)).all())
+
+    if ok(0.0):
+        return _make("uniform", inputs, lo, 0.0)
+    if not ok(1.0):
+        return None
+    a, b = 0.0, 1.0
+    while b - a > tol:
+        mid = 0.5 * (a + b)
+        if ok(mid):
+            b = mid
+        else:
+            a = mid
+    return _make("uniform", inputs, np.minimum(lo + b, hi), b)
+
+
+def greedy(inputs: xr.Dataset, max_rounds: int | None = None) -> Baseline | None:
+    """Least cost by loss per weighted tonne (CoST-style), vectorised.
+
+    Each round weights every still-unmet (slot, pollutant) target by ``1 / need`` (0 once met),
+    scores every firm-slot cell that can still rise by ``loss_at_full / Σ_p weight·reducible``,
+    and raises cells to their ceilings in score order until the first target is reached (the
+    crossing cell only as far as needed).  Chains are respected by carrying every raise forward
+    to the later slots of the chain (which only adds reductions).  Rounds end when all targets
+    are met.
+
+    Parameters
+    ----------
+    inputs : xarray.Dataset
+    max_rounds : int, optional
+        Safety limit (default ``4 × S × P + 10``).
+
+    Returns
+    -------
+    Baseline or None
+        None when the targets cannot be met.
+    """
+    lo, hi = effective_bounds(inputs)
+    red, target, credited, loss, _ = _arrays(inputs)
+    E, S = lo.shape
+    P = target.shape[1]
+    cp = chain_pairs(inputs)
+    x = lo.copy()
+    tol = 1e-9 * np.maximum(1.0, target)
+    rounds = max_rounds or 4 * S * P + 10
+
+    def carry(x):
+        f = cp.firms
+        for a, b in cp.pairs:
+            x[f, b] = np.minimum(np.maximum(x[f, b], x[f, a]), hi[f, b])
+        return x
+
+    for _ in range(rounds):
+        need = target - credited - np.einsum("es,esp->sp", x, red)
+        unmet = need > tol
+        if not unmet.any():
+            return _make("greedy", inputs, x)
+        w = np.where(unmet, 1.0 / np.where(unmet, need, 1.0), 0.0)  # (S, P)
+        room = hi - x
+        wt = np.einsum("esp,sp->es", red, w)  # weighted tonnes per unit share
+        cand = (room > 1e-12) & (wt > 0)
+        if not cand.any():
+            return None
+        e_i, s_i = np.nonzero(cand)
+        score = loss[e_i, s_i] / wt[e_i, s_i]
+        order = np.argsort(score, kind="stable")
+        e_i, s_i = e_i[order], s_i[order]
+        gain = red[e_i, s_i, :] * room[e_i, s_i][:, None]  # (K, P) tonnes if raised to the ceiling
+        # cumulative tonnes per (slot, pollutant) along the ranking
+        cross_k = len(e_i)
+        cross = None
+        for s in np.unique(s_i):
+            sel = np.flatnonzero(s_i == s)
+            cum = np.cumsum(gain[sel], axis=0)  # (n_s, P)
+            for p in np.flatnonzero(unmet[s]):
+                hit = np.searchsorted(cum[:, p], need[s, p] - tol[s, p])
+                if hit < len(sel) and sel[hit] < cross_k:
+                    cross_k = int(sel[hit])
+                    before = cum[hit - 1, p] if hit > 0 else 0.0
+                    cross = (s, p, need[s, p] - before)
+        full = np.arange(cross_k)
+        x[e_i[full], s_i[full]] = hi[e_i[full], s_i[full]]
+        if cross is not None:
+            e, s = e_i[cross_k], s_i[cross_k]
+            r = red[e, s, cross[1]]
+            x[e, s] = min(hi[e, s], x[e, s] + max(cross[2], 0.0) / r * (1 + 1e-12) + 1e-15)
+        x = carry(x)
+    return None
+
+
+def all_baselines(inputs: xr.Dataset) -> dict[str, Baseline | None]:
+    """``{"rules_only", "uniform", "greedy"}``; None where that baseline cannot meet the targets
+    (rules_only is always returned; see its ``meets_targets``)."""
+    return {"rules_only": rules_only(inputs), "uniform": uniform(inputs), "greedy": greedy(inputs)}
+
+
+def run_baselines(inputs: xr.Dataset) -> dict[str, float | None]:
+    """Total loss of each baseline, None where it cannot meet the targets.
+
+    The ``baselines`` entry of ``summary.json``: ``{"rules_only", "uniform", "greedy"}``.
+
+    Parameters
+    ----------
+    inputs : xarray.Dataset
+        PlanInputs.
+
+    Returns
+    -------
+    dict of str -> float or None
+    """
+    out: dict[str, float | None] = {}
+    for name, b in all_baselines(inputs).items():
+        out[name] = None if b is None or not b.meets_targets else b.loss
+    return out
+
+
+#: Methods a scenario's ``options.method`` may name besides "optimal".
+METHODS: tuple[str, ...] = ("uniform", "greedy", "rules_only")
+
+
+def baseline_plan(inputs: xr.Dataset, method: str, label: str = ""):
+    """A baseline as a :class:`planner.optimize.model.Plan`, so it can be written and compared like a plan.
+
+    When the baseline cannot meet the targets (uniform/greedy give up, or the floors alone fall
+    short), the plan is every firm at its chain-consistent ceiling (uniform, greedy) or floor
+    (rules_only), its status is ``"infeasible"`` and the shortfall says by how much.  A baseline
+    that meets every target gets status ``"optimal"`` in the sense of the summary contract (a
+    usable plan), and ``solver`` says ``baseline:<method>``: it is not a minimum-loss plan.
+
+    Parameters
+    ----------
+    inputs : xarray.Dataset
+        PlanInputs.
+    method : {"uniform", "greedy", "rules_only"}
+    label : str
+        Name used in the plan's message (e.g. the scenario's).
+    """
+    from planner.optimize.model import Plan
+
+    if method not in METHODS:
+        raise ValueError(f"unknown baseline {method!r}; one of {', '.join(METHODS)}")
+    b = {"uniform": uniform, "greedy": greedy, "rules_only": rules_only}[method](inputs)
+    lo, hi = effective_bounds(inputs)
+    red, target, credited, loss, const = _arrays(inputs)
+    if b is None:
+        x = hi
+        achieved = credited + np.einsum("es,esp->sp", x, red)
+        ok = False
+    else:
+        x, achieved, ok = b.curtailment, b.achieved, b.meets_targets
+    with np.errstate(divide="ignore", invalid="ignore"):
+        max_share = np.where(
+            target > 0,
+            (credited + np.einsum("es,esp->sp", hi, red)) / np.where(target > 0, target, 1),
+            np.inf,
+        )
+    short = np.maximum(target - achieved, 0.0)
+    short = np.where(short > 1e-7 * np.maximum(1.0, target), short, 0.0)
+    es = {
+        "dims": ("enterprise", "slot"),
+        "coords": {"enterprise": inputs["enterprise"].values, "slot": inputs["slot"].values},
+    }
+    sp = {
+        "dims": ("slot", "pollutant"),
+        "coords": {"slot": inputs["slot"].values, "pollutant": inputs["pollutant"].values},
+    }
+    reason = np.where(hi <= 1e-9, "exempt", np.where(x <= lo + 1e-7, "floor", method))
+    return Plan(
+        curtailment=xr.DataArray(x, **es),
+        status="optimal" if ok else "infeasible",
+        objective=float((loss * x).sum() + const),
+        shortfall=xr.DataArray(short, **sp),
+        achieved=xr.DataArray(achieved, **sp),
+        target=xr.DataArray(target, **sp),
+        max_achievable_share=xr.DataArray(max_share, **sp),
+        duals=xr.DataArray(np.full_like(target, np.nan), **sp),
+        gap=0.0,
+        solver=f"baseline:{method}",
+        timings={"build": 0.0, "solve": 0.0, "verify": 0.0},
+        reason=xr.DataArray(reason, **es),
+        messages=[
+            f"{method} baseline{' of ' + label if label else ''}"
+            + ("" if ok else " (cannot meet every target)")
+        ],
+    )

@@ -1,0 +1,336 @@
+"""Independent verification of a plan against its PlanInputs.
+
+A separate code path from the model: plain numpy on the inputs and the plan's curtailment, no
+use of :mod:`planner.optimize.model`, :mod:`planner.optimize.highs_backend` or the derived structures in
+:mod:`planner.optimize.inputs`.  Everything is recomputed here: reductions per slot and pollutant,
+shortfalls, the objective, chain and grade monotonicity, loss caps and whole lines.
+
+:func:`verify_plan` returns a list of plain sentences (empty = the plan passed).  It runs after
+every solve (a failing plan gets status "error") and in the tests.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import xarray as xr
+
+
+def _opt(plan, name, default=None):
+    o = getattr(plan, "options", None)
+    return getattr(o, name, default) if o is not None else default
+
+
+def _chained_firms(inputs: xr.Dataset) -> np.ndarray:
+    if inputs.attrs.get("mode") == "list":
+        return np.ones(inputs.sizes["enterprise"], dtype=bool)
+    return ~np.asarray(inputs["toggle_allowed"].values, dtype=bool)
+
+
+def _chains(inputs: xr.Dataset) -> list[list[int]]:
+    """Slot index lists of every chain, in order."""
+    chain = np.asarray(inputs["chain"].values, dtype=int)
+    order = np.asarray(inputs["order"].values, dtype=float)
+    out = []
+    for c in sorted(set(chain.tolist()) - {-1}):
+        if c < 0:
+            continue
+        members = [s for s in range(len(chain)) if chain[s] == c]
+        members.sort(key=lambda s: (order[s], s))
+        out.append(members)
+    return out
+
+
+def _effective(inputs: xr.Dataset) -> tuple[np.ndarray, np.ndarray]:
+    """Chain-implied bounds, computed here independently (one chain at a time, per firm mask)."""
+    lo = np.clip(np.asarray(inputs["floor"].values, dtype=float), 0, 1)
+    hi = np.clip(np.asarray(inputs["ceiling"].values, dtype=float), 0, 1)
+    m = _chained_firms(inputs)
+    for members in _chains(inputs):
+        run = np.zeros(m.sum())
+        for s in members:
+            run = np.maximum(run, lo[m, s])
+            lo[m, s] = run
+        run = np.ones(m.sum())
+        for s in reversed(members):
+            run = np.minimum(run, hi[m, s])
+            hi[m, s] = run
+    return lo, np.maximum(hi, lo)
+
+
+def verify_plan(inputs: xr.Dataset, plan, tol: float = 1e-6) -> list[str]:
+    """Check a plan against its inputs; return what is wrong.
+
+    Parameters
+    ----------
+    inputs : xarray.Dataset
+        PlanInputs.
+    plan : planner.optimize.model.Plan
+        Uses ``curtailment``, ``status``, ``objective``, ``shortfall``, ``achieved`` and
+        ``options`` (grade monotonicity, loss caps, discrete lines).
+    tol : float
+        Tolerance on shares; tonnes and losses are checked relative to ``max(1, |value|)``.
+
+    Returns
+    -------
+    list of str
+        One sentence per violated check (empty when the plan passes).
+    """
+    out: list[str] = []
+    ent = [str(e) for e in inputs["enterprise"].values]
+    slots = [str(s) for s in inputs["slot"].values]
+    pols = [str(p) for p in inputs["pollutant"].values]
+    x = np.asarray(plan.curtailment.transpose("enterprise", "slot").values, dtype=float)
+    E, S = len(ent), len(slots)
+    if x.shape != (E, S):
+        return [f"curtailment has shape {x.shape}, expected {(E, S)}"]
+    if np.isnan(x).any():
+        return [f"curtailment has {int(np.isnan(x).sum())} missing value(s)"]
+
+    def first(mask, what):
+        bad = np.argwhere(mask)
+        e, s = bad[0]
+        out.append(f"{what} violated for {len(bad)} enterprise-slot pair(s), e.g. {ent[e]} at {slots[s]}")
+
+    floor = np.asarray(inputs["floor"].values, dtype=float)
+    ceiling = np.asarray(inputs["ceiling"].values, dtype=float)
+    if (x < floor - tol).any():
+        first(x < floor - tol, "floor")
+    if (x > ceiling + tol).any():
+        first(x > ceiling + tol, "ceiling")
+
+    # chain monotonicity
+    m = _chained_firms(inputs)
+    for members in _chains(inputs):
+        for a, b in zip(members[:-1], members[1:], strict=True):
+            bad = m & (x[:, a] > x[:, b] + tol)
+            if bad.any():
+                e = int(np.flatnonzero(bad)[0])
+                out.append(
+                    f"chain monotonicity violated for {int(bad.sum())} enterprise(s) between "
+                    f"{slots[a]} and {slots[b]}, e.g. {ent[e]}: {x[e, a]:.6g} > {x[e, b]:.6g}"
+                )
+
+    # targets, shortfall, achieved
+    red = np.asarray(inputs["reducible"].values, dtype=float)
+    target = np.asarray(inputs["target"].values, dtype=float)
+    credited = np.asarray(inputs["credited"].values, dtype=float)
+    achieved = credited + (x[:, :, None] * red).sum(axis=0)
+    short_true = np.maximum(target - achieved, 0.0)
+    scale = np.maximum(1.0, np.abs(target))
+    reported_short = np.asarray(plan.shortfall.values, dtype=float) if plan.shortfall is not None else None
+    for s in range(S):
+        for p in range(len(pols)):
+            gap = short_true[s, p]
+            if gap <= tol * scale[s, p]:
+                continue
+            if plan.status == "optimal":
+                out.append(f"target {slots[s]} {pols[p]} missed by {gap:.6g} t in a plan marked optimal")
+            if (
+                reported_short is None
+                or not np.isfinite(reported_short[s, p])
+                or abs(reported_short[s, p] - gap) > tol * scale[s, p] + 1e-9 * gap
+            ):
+                rep = None if reported_short is None else reported_short[s, p]
+                out.append(f"target {slots[s]} {pols[p]}: shortfall {gap:.6g} t, reported {rep}")
+    if reported_short is not None:
+        ok = np.isfinite(reported_short)
+        over = ok & (reported_short > short_true + tol * scale)
+        if over.any():
+            s, p = np.argwhere(over)[0]
+            out.append(
+                f"reported shortfall {slots[s]} {pols[p]} {reported_short[s, p]:.6g} t exceeds the "
+                f"recomputed {short_true[s, p]:.6g} t"
+            )
+    if getattr(plan, "achieved", None) is not None:
+        rep = np.asarray(plan.achieved.values, dtype=float)
+        bad = np.abs(rep - achieved) > tol * np.maximum(1.0, np.abs(achieved))
+        if bad.any():
+            s, p = np.argwhere(bad)[0]
+            out.append(
+                f"reported reduction {slots[s]} {pols[p]} {rep[s, p]:.6g} t differs from the "
+                f"recomputed {achieved[s, p]:.6g} t"
+            )
+
+    # objective
+    loss = np.asarray(inputs["loss_at_full"].values, dtype=float)
+    obj = float((loss * x).sum() + np.asarray(inputs["credited_loss"].values, dtype=float).sum())
+    if not np.isfinite(plan.objective) or abs(plan.objective - obj) > tol * max(1.0, abs(obj)):
+        out.append(f"objective {plan.objective!r} differs from the recomputed output loss {obj:.10g}")
+
+    # loss caps
+    firm_loss = (loss * x).sum(axis=1)
+    total = firm_loss.sum()
+    cap = _opt(plan, "firm_loss_cap")
+    if cap is not None:
+        bad = firm_loss > cap * total + tol * max(1.0, total)
+        if bad.any():
+            e = int(np.flatnonzero(bad)[0])
+            out.append(
+                f"firm loss cap {cap:g} violated by {int(bad.sum())} firm(s), e.g. {ent[e]}: "
+                f"{firm_loss[e]:.6g} of {total:.6g}"
+            )
+    cap = _opt(plan, "county_loss_cap")
+    if cap is not None:
+        county = np.asarray(inputs["county"].values).astype(str)
+        for c in np.unique(county):
+            cl = firm_loss[county == c].sum()
+            if cl > cap * total + tol * max(1.0, total):
+                out.append(f"county loss cap {cap:g} violated by {c}: {cl:.6g} of {total:.6g}")
+
+    # grade monotonicity
+    if _opt(plan, "grade_monotonicity", False):
+        out.extend(_check_grades(inputs, x, tol, ent, slots))
+
+    # whole lines
+    if _opt(plan, "discrete", False):
+        lines = np.asarray(inputs["lines"].values, dtype=float)[:, None] * np.ones((1, S))
+        lo, hi = _effective(inputs)
+        whole_possible = (np.ceil(lo * lines - 1e-7) <= np.floor(hi * lines + 1e-7)) & (hi > lo + 1e-9)
+        n = x * lines
+        bad = whole_possible & (np.abs(n - np.round(n)) > 1e-5)
+        if bad.any():
+            first(bad, "whole production lines")
+
+    # reasons
+    reason = getattr(plan, "reason", None)
+    if reason is not None:
+        r = np.asarray(reason.transpose("enterprise", "slot").values).astype(str)
+        exempt = ceiling <= 1e-9
+        if (exempt & (r != "exempt")).any():
+            first(exempt & (r != "exempt"), "reason 'exempt' (ceiling 0)")
+        lo_eff, hi_eff = _effective(inputs)
+        if _opt(plan, "discrete", False):  # the floor rounded up to whole lines is still the floor
+            ln = np.asarray(inputs["lines"].values, dtype=float)[:, None]
+            up, down = np.ceil(lo_eff * ln - 1e-7), np.floor(hi_eff * ln + 1e-7)
+            lo_eff = np.where((up <= down) & (hi_eff > lo_eff + 1e-9), up / ln, lo_eff)
+        above = ~exempt & (x > lo_eff + 1e-5)
+        if (above & (r != "optimizer")).any():
+            first(above & (r != "optimizer"), "reason 'optimizer' (cut above the floor)")
+    return out
+
+
+def _check_grades(inputs: xr.Dataset, x: np.ndarray, tol: float, ent, slots) -> list[str]:
+    """Worse grade ≥ better grade inside each industry and slot, among participating firms.
+
+    Participation (same rule as documented in the model, recomputed here): ceiling > 0 and
+    ceiling ≥ the largest floor of participating firms of strictly better grade (ranks taken
+    from best to worst), on chain-implied bounds.
+    """
+    out = []
+    lo, hi = _effective(inputs)
+    industry = np.asarray(inputs["industry"].values).astype(str)
+    rank = np.asarray(inputs["grade_rank"].values, dtype=int)
+    for ind in np.unique(industry):
+        members = np.flatnonzero(industry == ind)
+        ranks = sorted(set(rank[members].tolist()))
+        for s in range(len(slots)):
+            best_floor = -np.inf
+            best_share = -np.inf
+            best_firm = None
+            for r in ranks:
+                g = members[rank[members] == r]
+                part = g[(hi[g, s] > 1e-9) & (hi[g, s] >= best_floor - 1e-9)]
+                if len(part) == 0:
+                    continue
+                low = x[part, s].min()
+                if low < best_share - tol:
+                    e = int(part[np.argmin(x[part, s])])
+                    out.append(
+                        f"grade monotonicity violated in {ind} at {slots[s]}: {ent[e]} (rank {r}) "
+                        f"cut {low:.6g} < {best_share:.6g} of better-grade {ent[best_firm]}"
+                    )
+                top = int(part[np.argmax(x[part, s])])
+                if x[top, s] > best_share:
+                    best_share, best_firm = x[top, s], top
+                best_floor = max(best_floor, lo[part, s].max())
+    return out
+
+
+def verify_schedule(
+    schedule,
+    table,
+    bounds: xr.Dataset,
+    summary: dict,
+    shares: xr.DataArray,
+    city_totals: dict,
+    tol: float = 1e-6,
+) -> list[str]:
+    """Check a written plan against the inventory and the rules, bypassing the PlanInputs.
+
+    Everything is recomputed from the sources a bureau would check by hand: each row's tonnes from
+    the inventory's daily emissions × the measure's reduction factor at the row's level; bounds
+    from the evaluated measures; targets from the shares × city-wide totals ÷ 365; and each slot's
+    achieved reduction from the schedule rows plus the credited non-industrial measures.
+
+    Parameters
+    ----------
+    schedule : DataFrame
+        ``schedule.csv`` as a frame (enterprise_id, slot, level, curtailment, reduction_<P>, …).
+    table : DataFrame
+        The inventory table (after the scenario's overrides), indexed by enterprise id.
+    bounds : Dataset
+        The evaluated measures (floor, ceiling, factor per enterprise × level), after overrides.
+    summary : dict
+        The plan's summary (slots with credited, achieved and shortfall).
+    shares : DataArray
+        Required shares (level, pollutant).
+    city_totals : dict
+        City-wide totals in t/a per pollutant.
+
+    Returns
+    -------
+    list of str
+        Plain sentences, empty when the plan passes.
+    """
+    from planner import POLLUTANTS
+
+    problems: list[str] = []
+    eids = schedule["enterprise_id"].astype(str).to_numpy()
+    levels = schedule["level"].astype(str).to_numpy()
+    x = schedule["curtailment"].to_numpy(dtype=float)
+    e_idx = table.index.astype(str).get_indexer(eids)
+    if (e_idx < 0).any():
+        problems.append(f"{int((e_idx < 0).sum())} schedule rows name enterprises not in the inventory")
+        return problems
+    b_e = bounds.get_index("enterprise").astype(str).get_indexer(eids)
+    b_l = bounds.get_index("level").get_indexer(levels)
+    floor = bounds["floor"].to_numpy()[b_e, b_l]
+    ceiling = bounds["ceiling"].to_numpy()[b_e, b_l]
+    if (x < floor - tol).any():
+        problems.append(f"{int((x < floor - tol).sum())} rows cut less than the rule floor")
+    if (x > ceiling + tol).any():
+        problems.append(f"{int((x > ceiling + tol).sum())} rows cut more than the ceiling")
+    factor = bounds["factor"].transpose("enterprise", "level", "pollutant").to_numpy()[b_e, b_l, :]
+    emissions = table[list(POLLUTANTS)].to_numpy(dtype=float)[e_idx]
+    recomputed = x[:, None] * emissions * factor
+    for j, p in enumerate(POLLUTANTS):
+        written = schedule[f"reduction_{p}"].to_numpy(dtype=float)
+        bad = ~np.isclose(written, recomputed[:, j], rtol=1e-7, atol=1e-9)
+        if bad.any():
+            problems.append(f"{int(bad.sum())} rows give {p} reductions that the inventory does not support")
+    slots = schedule["slot"].astype(str).to_numpy()
+    for s in summary["slots"]:
+        rows = slots == s["slot"]
+        level = s["level"]
+        for j, p in enumerate(POLLUTANTS):
+            target = float(shares.sel(level=level, pollutant=p)) * float(city_totals[p]) / 365.0
+            got = recomputed[rows, j].sum() + float(s["credited"][p])
+            short = float(s["shortfall"][p] or 0.0)
+            if got + short < target - max(tol, 1e-7 * target):
+                problems.append(
+                    f"slot {s['slot']}: {p} reductions {got:.4f} t/d (+ declared shortfall {short:.4f}) "
+                    f"fall below the target {target:.4f} t/d"
+                )
+            if not np.isclose(got, float(s["achieved"][p]), rtol=1e-6, atol=1e-7):
+                problems.append(
+                    f"slot {s['slot']}: {p} achieved is reported as {s['achieved'][p]:.4f} t/d "
+                    f"but the schedule gives {got:.4f}"
+                )
+    if summary.get("mode") == "list":
+        wide = schedule.pivot(index="enterprise_id", columns="level", values="curtailment")
+        for lo, hi in (("yellow", "orange"), ("orange", "red")):
+            if lo in wide and hi in wide and (wide[lo] > wide[hi] + tol).any():
+                problems.append(
+                    f"{int((wide[lo] > wide[hi] + tol).sum())} enterprises cut less at {hi} than at {lo}"
+                )
+    return problems

@@ -1,0 +1,1 @@
+"""Policy as data: vocabularies, measures, alert rules, AQI."""

@@ -1,0 +1,1 @@
+"""Tables, workbooks, 一厂一策 sheets and expert analyses of plans."""

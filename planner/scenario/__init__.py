@@ -1,0 +1,1 @@
+"""Scenario files, revisions, running a scenario end to end, comparison."""

@@ -1,0 +1,474 @@
+"""Run a scenario end to end: inventory → rules → targets → model → plan.
+
+This is the one entry point the CLI (``planner plan``) and the app call.  Each step is a small
+function so that the app can re-run only what an edit touches:
+
+1. :func:`prepare` loads the inventory, applies the scenario's enterprise overrides, evaluates
+   the measures (floors, ceilings, reduction factors per enterprise × level), works out the slots
+   (alert levels in list mode, forecast days in episode mode) and their targets, and assembles
+   the model's :doc:`PlanInputs <ARCHITECTURE>` dataset;
+2. :func:`solve_prepared` solves it, runs the independent verifier and the baselines;
+3. :func:`schedule_table` and :func:`summary_dict` turn the plan into the files of
+   ``planner plan`` (written by :func:`write_outputs`).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from planner import ALERT_LEVELS, DATA_DIR, POLLUTANTS
+from planner.inventory.table import Inventory, read_inventory
+from planner.optimize.verify import verify_schedule
+from planner.problems import InputError, Problems
+from planner.reports.views import finite_or_none
+from planner.scenario.files import Scenario, load_scenario
+
+
+@dataclass
+class Prepared:
+    """Everything a solve needs, built from a scenario (no solver objects)."""
+
+    scenario: Scenario
+    inventory: Inventory
+    table: pd.DataFrame  # inventory table after enterprise overrides
+    bounds: xr.Dataset  # measures: floor/ceiling/factor per enterprise × level
+    slots: pd.DataFrame  # slot, level, days, chain, order (+ date, aqi … in episode mode)
+    inputs: xr.Dataset  # PlanInputs
+    alerts: pd.DataFrame | None = None  # episode mode: per-day AQI and level
+    timings: dict = field(default_factory=dict)
+    shares: xr.DataArray | None = None  # required shares (level, pollutant)
+    city: dict = field(default_factory=dict)  # city.yaml
+
+
+@dataclass
+class PlanResult:
+    """A solved scenario: the plan, its tables and the baselines beside it."""
+
+    prepared: Prepared
+    plan: object  # planner.optimize.model.Plan
+    baselines: dict
+    schedule: pd.DataFrame
+    summary: dict
+
+    @property
+    def scenario(self) -> Scenario:
+        return self.prepared.scenario
+
+    @property
+    def status(self) -> str:
+        return self.summary["status"]
+
+
+# --------------------------------------------------------------------------- overrides
+def apply_enterprise_overrides(
+    table: pd.DataFrame, overrides: dict[str, dict], file: str = "scenario"
+) -> pd.DataFrame:
+    """Return a copy of the inventory table with the scenario's per-enterprise overrides.
+
+    Grade and control-type changes are applied here (before measures are evaluated); ``exempt``,
+    ``ceiling`` and ``lock`` act on the bounds (see :func:`apply_bound_overrides`).
+
+    Raises
+    ------
+    InputError
+        For an override naming an enterprise that is not in the inventory or an unknown grade.
+    """
+    from planner.policy.vocabulary import grades as grade_vocabulary
+
+    problems = Problems()
+    out = table.copy()
+    grades = grade_vocabulary()
+    for eid, ov in overrides.items():
+        if eid not in out.index:
+            problems.error(file, None, f"enterprises.{eid}", f"enterprise {eid!r} is not in the inventory")
+            continue
+        if "grade" in ov:
+            g = str(ov["grade"])
+            if g not in grades.index:
+                problems.error(
+                    file,
+                    None,
+                    f"enterprises.{eid}.grade",
+                    f"unknown grade {g!r}; valid: {', '.join(grades.index)}",
+                )
+                continue
+            out.loc[eid, "grade"] = g
+            out.loc[eid, "self_directed"] = bool(grades.loc[g, "self_directed"])
+            out.loc[eid, "grade_rank"] = int(grades.loc[g, "rank"])
+        if "control_type" in ov:
+            out.loc[eid, "control_type"] = str(ov["control_type"])
+        if "load_cap" in ov:
+            out.loc[eid, "load_cap"] = float(ov["load_cap"])
+    if not problems.ok:
+        raise InputError(problems)
+    return out
+
+
+def apply_bound_overrides(bounds: xr.Dataset, overrides: dict[str, dict]) -> xr.Dataset:
+    """Apply ``exempt``, ``ceiling`` and ``lock`` overrides to evaluated measures.
+
+    ``exempt: true`` sets floor and ceiling to 0; ``ceiling: c`` caps the ceiling (and the floor)
+    at c; ``lock: x`` (a share, or a mapping level → share) fixes the curtailment at x.
+    """
+    floor = bounds["floor"].copy()
+    ceiling = bounds["ceiling"].copy()
+    for eid, ov in overrides.items():
+        if eid not in floor.indexes["enterprise"]:
+            continue
+        if ov.get("exempt"):
+            floor.loc[eid, :] = 0.0
+            ceiling.loc[eid, :] = 0.0
+        if ov.get("ceiling") is not None:
+            ceiling.loc[eid, :] = np.minimum(ceiling.loc[eid, :], float(ov["ceiling"]))
+            floor.loc[eid, :] = np.minimum(floor.loc[eid, :], ceiling.loc[eid, :])
+        lock = ov.get("lock")
+        if lock is not None:
+            per_level = lock if isinstance(lock, dict) else {lv: lock for lv in ALERT_LEVELS}
+            for lv, x in per_level.items():
+                floor.loc[eid, lv] = float(x)
+                ceiling.loc[eid, lv] = float(x)
+    out = bounds.copy()
+    out["floor"] = floor
+    out["ceiling"] = ceiling
+    return out
+
+
+# --------------------------------------------------------------------------- slots
+def list_slots(alert_days: dict[str, float]) -> pd.DataFrame:
+    """Slots of the autumn list: one per alert level, weighted by expected alert days."""
+    return pd.DataFrame(
+        {
+            "slot": list(ALERT_LEVELS),
+            "level": list(ALERT_LEVELS),
+            "days": [float(alert_days.get(lv, 0.0)) for lv in ALERT_LEVELS],
+            "chain": 0,
+            "order": [0, 1, 2],
+        }
+    )
+
+
+def episode_slots(alerts: pd.DataFrame) -> pd.DataFrame:
+    """Slots of an episode response: one per forecast day with an alert, linked by episode."""
+    days = alerts[alerts["level"] != "none"].copy()
+    slots = pd.DataFrame(
+        {
+            "slot": pd.to_datetime(days["date"]).dt.strftime("%Y-%m-%d").to_numpy(),
+            "level": days["level"].astype(str).to_numpy(),
+            "days": 1.0,
+            "chain": days["episode"].fillna(-1).astype(int).to_numpy() if "episode" in days else 0,
+        }
+    )
+    slots["order"] = np.arange(len(slots))
+    for col in ("aqi", "primary_pollutant"):
+        if col in days:
+            slots[col] = days[col].to_numpy()
+    return slots
+
+
+def forecast_alerts(scenario: Scenario) -> pd.DataFrame:
+    """Daily city AQI and alert level of the scenario's forecast (at its percentile)."""
+    from planner.policy.alerts import alert_levels, load_rules
+    from planner.targets.forecast import city_daily_aqi, levels_at_percentile, read_forecast
+
+    ds = read_forecast(scenario.forecast)
+    rules = load_rules(scenario.rules)
+    if scenario.percentile is not None and "member" in ds.dims:
+        return levels_at_percentile(ds, rules, scenario.aqi_standard, scenario.percentile)
+    return alert_levels(city_daily_aqi(ds, standard=scenario.aqi_standard), rules)
+
+
+# --------------------------------------------------------------------------- inputs
+def credited_reductions(
+    non_industrial: list[dict], levels: list[str], city: dict | None = None, file: str = "scenario"
+) -> tuple[np.ndarray, np.ndarray]:
+    """Fixed non-industrial reductions credited toward the targets, and their loss.
+
+    Each item gives ``reductions`` per level and pollutant either in tonnes per day or, when the
+    item names a ``sector`` of ``city.yaml``'s ``emission_sectors`` (e.g. ``dust``, ``mobile``), as
+    the share of that sector's annual emissions removed per alert day (share × t/a ÷ 365).
+    ``loss`` is in 万元 per day.
+
+    Returns
+    -------
+    (ndarray, ndarray)
+        Credited tonnes per day, shape (slot, pollutant), and loss per day per slot.
+    """
+    credited = np.zeros((len(levels), len(POLLUTANTS)))
+    loss = np.zeros(len(levels))
+    sectors = (city or {}).get("emission_sectors") or {}
+    for k, item in enumerate(non_industrial):
+        red = item.get("reductions") or {}
+        los = item.get("loss") or {}
+        sector = item.get("sector")
+        if sector is not None and sector not in sectors:
+            raise InputError.single(
+                file,
+                f"sector {sector!r} is not in the city's emission_sectors ({', '.join(sectors) or 'none'})",
+                column=f"non_industrial[{k}].sector",
+            )
+        for i, lv in enumerate(levels):
+            for j, p in enumerate(POLLUTANTS):
+                value = float((red.get(lv) or {}).get(p, 0.0))
+                credited[i, j] += value * float(sectors[sector].get(p, 0.0)) / 365.0 if sector else value
+            loss[i] += float(los.get(lv, 0.0))
+    return credited, loss
+
+
+def build_inputs(
+    table: pd.DataFrame,
+    bounds: xr.Dataset,
+    slots: pd.DataFrame,
+    targets: xr.DataArray,
+    credited: np.ndarray,
+    credited_loss: np.ndarray,
+    toggle_allowed: bool = False,
+    mode: str = "list",
+) -> xr.Dataset:
+    """Assemble the model's PlanInputs from inventory, measures, slots and targets.
+
+    Every array is built by indexing the per-level measure arrays with the slots' levels, so the
+    cost is a handful of numpy operations whatever the number of enterprises and days.
+    """
+    levels = slots["level"].to_numpy()
+    level_index = bounds.get_index("level")
+    idx = level_index.get_indexer(levels)
+    floor = bounds["floor"].to_numpy()[:, idx]
+    ceiling = bounds["ceiling"].to_numpy()[:, idx]
+    factor = bounds["factor"].transpose("enterprise", "level", "pollutant").to_numpy()[:, idx, :]
+    emissions = table[list(POLLUTANTS)].to_numpy(dtype=float)
+    reducible = emissions[:, None, :] * factor
+    days = slots["days"].to_numpy(dtype=float)
+    loss_at_full = table["output_value_daily"].to_numpy(dtype=float)[:, None] * days[None, :]
+    enterprise = table.index.astype(str).to_numpy()
+    slot = slots["slot"].astype(str).to_numpy()
+    ds = xr.Dataset(
+        {
+            "floor": (("enterprise", "slot"), floor),
+            "ceiling": (("enterprise", "slot"), ceiling),
+            "loss_at_full": (("enterprise", "slot"), loss_at_full),
+            "reducible": (("enterprise", "slot", "pollutant"), reducible),
+            "target": (("slot", "pollutant"), np.asarray(targets, dtype=float)),
+            "credited": (("slot", "pollutant"), credited),
+            "credited_loss": (("slot",), credited_loss),
+            "lines": (("enterprise",), table["line_count"].to_numpy(dtype=int)),
+            "county": (("enterprise",), table["county"].astype(str).to_numpy()),
+            "industry": (("enterprise",), table["industry"].astype(str).to_numpy()),
+            "grade_rank": (("enterprise",), table["grade_rank"].to_numpy(dtype=int)),
+            "level": (("slot",), levels.astype(str)),
+            "days": (("slot",), days),
+            "order": (("slot",), slots["order"].to_numpy(dtype=int)),
+            "chain": (("slot",), slots["chain"].to_numpy(dtype=int)),
+            "toggle_allowed": (("enterprise",), np.full(len(table), bool(toggle_allowed))),
+        },
+        coords={"enterprise": enterprise, "slot": slot, "pollutant": list(POLLUTANTS)},
+        attrs={"mode": mode},
+    )
+    return ds
+
+
+def prepare(scenario: Scenario | str | Path) -> Prepared:
+    """Load every input of a scenario and assemble the PlanInputs (see module docstring)."""
+    from planner.policy.measures import evaluate_measures, load_measures
+    from planner.targets.reductions import daily_targets, level_targets, load_shares, read_city
+
+    t0 = time.perf_counter()
+    if not isinstance(scenario, Scenario):
+        scenario = load_scenario(scenario)
+    inventory = read_inventory(scenario.inventory)
+    table = apply_enterprise_overrides(inventory.table, scenario.enterprises, str(scenario.file))
+    book = load_measures(scenario.measures or DATA_DIR / "policy" / "measures")
+    bounds = evaluate_measures(table, book, allow_volunteer=bool(scenario.options["allow_volunteer"]))
+    bounds = apply_bound_overrides(bounds, scenario.enterprises)
+    city = read_city(scenario.city)
+    shares = load_shares(overrides=scenario.shares)
+    totals = city["total_emissions"]
+
+    alerts = None
+    if scenario.mode == "list":
+        slots = list_slots(scenario.alert_days)
+        targets = (
+            level_targets(shares, totals).sel(level=slots["level"].to_list()).transpose("level", "pollutant")
+        )
+    else:
+        alerts = forecast_alerts(scenario)
+        slots = episode_slots(alerts)
+        if slots.empty:
+            raise InputError.single(
+                str(scenario.forecast), "the forecast shows no alert day: nothing to plan"
+            )
+        levels = pd.Series(slots["level"].to_numpy(), index=slots["slot"].to_numpy())
+        targets = daily_targets(levels, shares, totals).transpose("slot", "pollutant")
+    credited, credited_loss = credited_reductions(
+        scenario.non_industrial, slots["level"].to_list(), city, str(scenario.file)
+    )
+    inputs = build_inputs(
+        table,
+        bounds,
+        slots,
+        targets.to_numpy(),
+        credited,
+        credited_loss * slots["days"].to_numpy(),
+        toggle_allowed=bool(scenario.options["toggle_allowed"]),
+        mode=scenario.mode,
+    )
+    return Prepared(
+        scenario,
+        inventory,
+        table,
+        bounds,
+        slots,
+        inputs,
+        alerts,
+        {"prepare": time.perf_counter() - t0},
+        shares,
+        city,
+    )
+
+
+# --------------------------------------------------------------------------- solve
+def solver_options(scenario: Scenario) -> dict:
+    """The model's options from a scenario's ``options`` and ``solver`` sections."""
+    opts = dict(scenario.solver)
+    for key in ("discrete", "grade_monotonicity", "county_loss_cap", "firm_loss_cap", "shortfall_penalty"):
+        if scenario.options.get(key) is not None:
+            opts[key] = scenario.options[key]
+    return opts
+
+
+def solve_prepared(prepared: Prepared) -> PlanResult:
+    """Solve prepared inputs, verify the plan independently, and run the baselines."""
+    from planner.optimize.baselines import baseline_plan, run_baselines
+    from planner.optimize.model import solve
+
+    method = prepared.scenario.options.get("method") or "optimal"
+    if method == "optimal":
+        plan = solve(prepared.inputs, solver_options(prepared.scenario))
+    else:
+        plan = baseline_plan(prepared.inputs, method, prepared.scenario.name)
+    baselines = run_baselines(prepared.inputs)
+    schedule = schedule_table(prepared, plan)
+    summary = summary_dict(prepared, plan, baselines)
+    t0 = time.perf_counter()
+    violations = verify_schedule(
+        schedule, prepared.table, prepared.bounds, summary, prepared.shares, prepared.city["total_emissions"]
+    )
+    summary["timings"]["verify"] += time.perf_counter() - t0
+    if violations and summary["status"] in ("optimal", "infeasible"):
+        summary["status"] = "error"
+        summary["messages"] = [
+            *summary["messages"],
+            "verification against the inventory failed:",
+            *violations,
+        ]
+    return PlanResult(prepared, plan, baselines, schedule, summary)
+
+
+def run(scenario: Scenario | str | Path) -> PlanResult:
+    """Prepare and solve a scenario."""
+    return solve_prepared(prepare(scenario))
+
+
+# --------------------------------------------------------------------------- tables
+def schedule_table(prepared: Prepared, plan) -> pd.DataFrame:
+    """One row per enterprise per slot, re-checkable from the file alone.
+
+    ``output_loss = curtailment × loss_at_full`` and ``reduction_P = curtailment × reducible_P``.
+    """
+    inp = prepared.inputs
+    E, S = inp.sizes["enterprise"], inp.sizes["slot"]
+    x = plan.curtailment.transpose("enterprise", "slot").to_numpy()
+    level_of_slot = inp["level"].to_numpy()
+    bounds = prepared.bounds
+    lvl_idx = bounds.get_index("level").get_indexer(level_of_slot)
+    text = bounds["measure_text_zh"].to_numpy()[:, lvl_idx]
+    text_en = bounds["measure_text_en"].to_numpy()[:, lvl_idx]
+    mtype = bounds["measure_type"].to_numpy()[:, lvl_idx]
+    df = pd.DataFrame(
+        {
+            "enterprise_id": np.repeat(inp["enterprise"].to_numpy(), S),
+            "name": np.repeat(prepared.table["name"].astype(str).to_numpy(), S),
+            "line_id": "all",
+            "slot": np.tile(inp["slot"].to_numpy(), E),
+            "level": np.tile(level_of_slot, E),
+            "floor": inp["floor"].to_numpy().ravel(),
+            "ceiling": inp["ceiling"].to_numpy().ravel(),
+            "curtailment": x.ravel(),
+            "output_loss": (x * inp["loss_at_full"].to_numpy()).ravel(),
+            "loss_at_full": inp["loss_at_full"].to_numpy().ravel(),
+        }
+    )
+    red = inp["reducible"].transpose("enterprise", "slot", "pollutant").to_numpy()
+    for j, p in enumerate(POLLUTANTS):
+        df[f"reduction_{p}"] = (x * red[:, :, j]).ravel()
+    for j, p in enumerate(POLLUTANTS):
+        df[f"reducible_{p}"] = red[:, :, j].ravel()
+    df["reason"] = plan.reason.transpose("enterprise", "slot").to_numpy().ravel()
+    df["measure_type"] = mtype.ravel()
+    df["measure_text_zh"] = text.ravel()
+    df["measure_text_en"] = text_en.ravel()
+    return df
+
+
+def _by_pollutant(row) -> dict:
+    return {p: finite_or_none(v) for p, v in zip(POLLUTANTS, np.asarray(row, dtype=float), strict=True)}
+
+
+def summary_dict(prepared: Prepared, plan, baselines: dict) -> dict:
+    """The ``summary.json`` document (see the README for the contract)."""
+    inp = prepared.inputs
+    slots = []
+    credited = inp["credited"].to_numpy()
+    duals = plan.duals.transpose("slot", "pollutant").to_numpy()
+    for i, s in enumerate(inp["slot"].to_numpy()):
+        slots.append(
+            {
+                "slot": str(s),
+                "level": str(inp["level"].values[i]),
+                "targets": _by_pollutant(inp["target"].values[i]),
+                "credited": _by_pollutant(credited[i]),
+                "achieved": _by_pollutant(plan.achieved.transpose("slot", "pollutant").values[i]),
+                "shortfall": _by_pollutant(plan.shortfall.transpose("slot", "pollutant").values[i]),
+                "duals": _by_pollutant(duals[i]),
+            }
+        )
+    timings = dict(prepared.timings)
+    timings.update(plan.timings)
+    return {
+        "scenario": prepared.scenario.name,
+        "mode": prepared.scenario.mode,
+        "status": plan.status,
+        "objective": finite_or_none(plan.objective),
+        "non_industrial_loss": float(inp["credited_loss"].sum()),
+        "slots": slots,
+        "baselines": {k: finite_or_none(v) for k, v in baselines.items()},
+        "solver": plan.solver,
+        "gap": finite_or_none(plan.gap),
+        "timings": {k: float(v) for k, v in timings.items()},
+        "enterprises": int(inp.sizes["enterprise"]),
+        "curtailed_enterprises": int((plan.curtailment > 1e-9).any("slot").sum()),
+        "messages": list(plan.messages),
+    }
+
+
+def write_outputs(result: PlanResult, out_dir: str | Path) -> dict[str, Path]:
+    """Write ``schedule.csv``, ``summary.json`` and ``plan.xlsx`` into ``out_dir``."""
+    from planner.reports.views import plan_workbook
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {
+        "schedule": out / "schedule.csv",
+        "summary": out / "summary.json",
+        "workbook": out / "plan.xlsx",
+    }
+    result.schedule.to_csv(paths["schedule"], index=False, encoding="utf-8")
+    paths["summary"].write_text(json.dumps(result.summary, ensure_ascii=False, indent=2), encoding="utf-8")
+    plan_workbook(result, paths["workbook"])
+    return paths

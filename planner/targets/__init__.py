@@ -1,0 +1,1 @@
+"""Forecast -> city AQI -> tonnes to cut per slot and pollutant."""

@@ -1,0 +1,432 @@
+"""Air-quality forecasts: reading, daily means, city and station daily AQI, ensembles.
+
+A forecast is an :class:`xarray.Dataset` with dims ``(time, station)`` and an optional
+``member`` (ensemble), variables ``PM2.5, PM10, SO2, NO2, CO, O3`` with ``units`` attrs
+(``mg/m3`` for CO, ``ug/m3`` for the others, as HJ 633 uses them).  Times are local (UTC+8),
+hourly or daily (``ds.attrs["frequency"]``).
+
+Readers
+-------
+:func:`read_forecast` reads netCDF or a long CSV::
+
+    time,station,PM2.5,PM10,SO2,NO2,CO,O3[,member]
+
+and checks columns, times, negative values and unit plausibility (a CO column in µg/m³ is the
+classic mistake: a CO median above 50 is reported as "CO looks like µg/m³").
+
+Daily values
+------------
+:func:`daily_means` gives per calendar day the 24-h means (at least 20 valid hours, HJ 663) and,
+from hourly data, ``O3`` = daily maximum 8-h moving mean (windows ending 07:00–23:00, each with
+at least 6 valid hours) and ``O3_1h`` = daily maximum hourly value; daily input is taken as given
+(``O3`` is then the daily max 8-h value).
+
+City AQI
+--------
+The city's daily AQI is computed from the mean concentrations over its stations (as bureaus
+report it).  With an ensemble, :func:`city_daily_aqi` reports ``aqi``/``primary_pollutant`` of
+the **ensemble-mean concentrations** and ``aqi_p50``/``aqi_p90`` … the percentiles over members
+of each member's own city AQI (linear interpolation, rounded up).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from planner.policy.aqi import aqi_table, normalise_edition
+from planner.problems import InputError, Problems
+
+__all__ = [
+    "SPECIES",
+    "UNITS",
+    "read_forecast",
+    "validate_forecast",
+    "daily_means",
+    "city_daily_aqi",
+    "station_daily_aqi",
+    "levels_at_percentile",
+]
+
+#: Forecast variables, in file order.
+SPECIES: tuple[str, ...] = ("PM2.5", "PM10", "SO2", "NO2", "CO", "O3")
+#: Units the planner works in (HJ 633).
+UNITS: dict[str, str] = {
+    "PM2.5": "ug/m3",
+    "PM10": "ug/m3",
+    "SO2": "ug/m3",
+    "NO2": "ug/m3",
+    "CO": "mg/m3",
+    "O3": "ug/m3",
+}
+#: Plausibility: a median above this (in the planner's unit) means a unit mistake.
+_MEDIAN_MAX = {"CO": 50.0, "PM2.5": 3000.0, "PM10": 5000.0, "SO2": 5000.0, "NO2": 3000.0, "O3": 3000.0}
+_UG = {"ug/m3", "µg/m3", "μg/m3", "µg/m³", "μg/m³", "ug m-3", "ug/m^3", "microgram/m3"}
+_MG = {"mg/m3", "mg/m³", "mg m-3", "mg/m^3"}
+_MIN_HOURS_DAY = 20
+_MIN_HOURS_8H = 6
+
+
+def _unit_factor(unit: str, species: str) -> float | None:
+    """Factor to the planner's unit, or None when the unit is unknown."""
+    u = unit.strip().replace(" ", "") if unit else ""
+    target_mg = UNITS[species] == "mg/m3"
+    if u in {x.replace(" ", "") for x in _UG}:
+        return 1e-3 if target_mg else 1.0
+    if u in {x.replace(" ", "") for x in _MG}:
+        return 1.0 if target_mg else 1e3
+    return None
+
+
+def read_forecast(path: str | Path) -> xr.Dataset:
+    """Read a forecast from netCDF (``.nc``) or a long CSV.
+
+    Parameters
+    ----------
+    path : str or Path
+
+    Returns
+    -------
+    xarray.Dataset
+        dims ``(time, station[, member])``, variables :data:`SPECIES` (float, units in attrs),
+        ``attrs["frequency"]`` ``"hourly"`` or ``"daily"``, ``attrs["source"]`` the path.
+
+    Raises
+    ------
+    InputError
+        Missing file/columns/variables, unparsable times, negative values, implausible units.
+    """
+    path = Path(path)
+    label = path.name
+    if not path.exists():
+        raise InputError.single(label, f"file not found: {path}")
+    if path.is_dir():
+        raise InputError.single(label, f"{path} is a folder, not a forecast file")
+    if path.suffix.lower() in (".nc", ".nc4", ".netcdf", ".h5"):
+        try:
+            with xr.open_dataset(path, engine="h5netcdf") as src:
+                ds = src.load()
+        except Exception as exc:  # noqa: BLE001 - any reader failure is bad input
+            raise InputError.single(label, f"cannot read as netCDF: {exc}") from None
+    else:
+        ds = _read_csv(path, label)
+    ds = validate_forecast(ds, label)
+    ds.attrs["source"] = str(path)
+    return ds
+
+
+def _read_csv(path: Path, label: str) -> xr.Dataset:
+    problems = Problems()
+    try:
+        df = pd.read_csv(
+            path, dtype={"station": str, "member": str}, na_values=["NA", ""], encoding="utf-8-sig"
+        )
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise InputError.single(label, f"cannot read as CSV: {exc}") from None
+    df.columns = [str(c).strip() for c in df.columns]
+    required = ("time", "station", *SPECIES)
+    missing = [c for c in required if c not in df.columns]
+    if missing:
+        raise InputError.single(
+            label,
+            f"missing column(s) {', '.join(missing)}; a forecast CSV has columns "
+            f"time, station, {', '.join(SPECIES)}[, member] (CO in mg/m3, others ug/m3)",
+        )
+    if df.empty:
+        raise InputError.single(label, "the forecast has no rows")
+    times = pd.to_datetime(df["time"], errors="coerce", format="mixed")
+    bad = np.flatnonzero(times.isna().to_numpy())
+    for i in bad[:10]:
+        problems.error(
+            label,
+            int(i) + 2,
+            "time",
+            f"cannot read time {df['time'].iloc[i]!r}; expected e.g. 2026-12-10 13:00",
+        )
+    if len(bad) > 10:
+        problems.error(label, None, "time", f"{len(bad) - 10} more unreadable time(s)")
+    for sp in SPECIES:
+        num = pd.to_numeric(df[sp], errors="coerce")
+        nonnum = np.flatnonzero((num.isna() & df[sp].notna()).to_numpy())
+        for i in nonnum[:5]:
+            problems.error(label, int(i) + 2, sp, f"not a number: {df[sp].iloc[i]!r}")
+        df[sp] = num.astype(float)
+    if not problems.ok:
+        raise InputError(problems)
+    df["time"] = times.dt.tz_localize(None) if times.dt.tz is not None else times
+    df["station"] = df["station"].astype(str)
+    index = ["time", "station"]
+    if "member" in df.columns:
+        df["member"] = df["member"].astype(str)
+        index.append("member")
+    dup = df.duplicated(index, keep=False)
+    if dup.any():
+        i = int(np.flatnonzero(dup.to_numpy())[0])
+        raise InputError.single(
+            label, f"{int(dup.sum())} duplicated ({', '.join(index)}) rows, first at row {i + 2}", row=i + 2
+        )
+    frame = df.set_index(index)[list(SPECIES)]
+    ds = xr.Dataset.from_dataframe(frame)
+    ds = ds.assign_coords({d: np.asarray(ds[d].values, dtype=str) for d in index[1:]})
+    for sp in SPECIES:
+        ds[sp].attrs["units"] = UNITS[sp]
+    # rows that were negative: name them by row for the user
+    neg = (df[list(SPECIES)] < 0).any(axis=1).to_numpy()
+    if neg.any():
+        for i in np.flatnonzero(neg)[:10]:
+            cols = [sp for sp in SPECIES if df[sp].iloc[i] < 0]
+            problems.error(label, int(i) + 2, cols[0], f"negative concentration {df[cols[0]].iloc[i]!r}")
+        raise InputError(problems)
+    return ds
+
+
+def validate_forecast(ds: xr.Dataset, label: str = "forecast") -> xr.Dataset:
+    """Check and normalise a forecast dataset (dims, variables, units, values).
+
+    Converts declared µg/m³ ↔ mg/m³ units to the planner's units, orders dims
+    ``(time, station[, member])`` and sets ``attrs["frequency"]``.
+
+    Raises
+    ------
+    InputError
+        With every problem found.
+    """
+    problems = Problems()
+    missing = [sp for sp in SPECIES if sp not in ds.data_vars]
+    if missing:
+        problems.error(
+            label, None, None, f"missing variable(s) {', '.join(missing)}; expected {', '.join(SPECIES)}"
+        )
+    for dim in ("time", "station"):
+        if dim not in ds.dims:
+            problems.error(
+                label, None, None, f"missing dimension {dim!r}; a forecast has dims (time, station[, member])"
+            )
+    extra = [d for d in ds.dims if d not in ("time", "station", "member")]
+    if extra:
+        problems.error(
+            label,
+            None,
+            None,
+            f"unexpected dimension(s) {', '.join(map(str, extra))}; expected (time, station[, member])",
+        )
+    if not problems.ok:
+        raise InputError(problems)
+    if not np.issubdtype(ds["time"].dtype, np.datetime64):
+        try:
+            ds = ds.assign_coords(time=pd.to_datetime(ds["time"].values))
+        except (ValueError, TypeError):
+            raise InputError.single(label, "cannot read the time coordinate as dates") from None
+    if ds.indexes["time"].has_duplicates:
+        raise InputError.single(label, "duplicated times")
+    ds = ds.sortby("time")
+    dims = ("time", "station", "member") if "member" in ds.dims else ("time", "station")
+    out = xr.Dataset(coords={d: ds[d].values for d in dims})
+    out = out.assign_coords(station=out["station"].astype(str))
+    # keep station metadata (name, lat, lon) given along the station dimension
+    extra = {k: ("station", ds[k].values) for k in ds.coords if k not in dims and ds[k].dims == ("station",)}
+    out = out.assign_coords(extra)
+    for sp in SPECIES:
+        da = ds[sp].transpose(*dims).astype(float)
+        unit = str(da.attrs.get("units", UNITS[sp]))
+        factor = _unit_factor(unit, sp)
+        if factor is None:
+            problems.error(label, None, sp, f"unknown unit {unit!r}; expected {UNITS[sp]}")
+            continue
+        values = da.values * factor
+        if np.any(values < 0):
+            n = int(np.sum(values < 0))
+            problems.error(label, None, sp, f"{n} negative concentration(s); concentrations must be >= 0")
+        med = float(np.nanmedian(values)) if np.isfinite(values).any() else np.nan
+        if med > _MEDIAN_MAX[sp]:
+            if sp == "CO":
+                msg = (
+                    f"CO looks like µg/m³ (median {med:g}); HJ 633 uses mg/m³ — divide by 1000 "
+                    "(or declare the variable's units as ug/m3)"
+                )
+            else:
+                msg = f"{sp} median {med:g} {UNITS[sp]} is implausible; check the unit (expected {UNITS[sp]})"
+            problems.error(label, None, sp, msg)
+        out[sp] = (dims, values, {"units": UNITS[sp]})
+    if not problems.ok:
+        raise InputError(problems)
+    times = pd.DatetimeIndex(out["time"].values)
+    if len(times) > 1:
+        step = pd.Series(times).diff().min()
+        if step <= pd.Timedelta(hours=1):
+            freq = "hourly"
+        elif step >= pd.Timedelta(days=1):
+            freq = "daily"
+        else:
+            raise InputError.single(label, f"time step {step} is neither hourly nor daily")
+    else:
+        freq = "daily"
+    out.attrs.update({k: v for k, v in ds.attrs.items() if isinstance(v, str | int | float)})
+    out.attrs["frequency"] = freq
+    return out
+
+
+def daily_means(ds: xr.Dataset) -> xr.Dataset:
+    """Daily indicators per calendar day (dims ``date, station[, member]``).
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        A forecast as returned by :func:`read_forecast`.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``PM2.5, PM10, SO2, NO2, CO`` 24-h means (NaN with fewer than 20 valid hours), ``O3``
+        daily max 8-h moving mean and ``O3_1h`` daily max hourly value (hourly input);
+        daily input is returned as is (``O3`` taken as the daily max 8-h value).
+    """
+    freq = ds.attrs.get("frequency", "hourly")
+    species = [sp for sp in SPECIES if sp in ds]
+    if freq == "daily":
+        out = (
+            ds[species]
+            .assign_coords(time=pd.DatetimeIndex(ds["time"].values).normalize())
+            .rename(time="date")
+        )
+        return out
+    times = pd.DatetimeIndex(ds["time"].values)
+    full = pd.date_range(times.min().floor("D"), times.max().floor("D") + pd.Timedelta(hours=23), freq="h")
+    hourly = ds[species].reindex(time=full)
+    means = {}
+    for sp in species:
+        res = hourly[sp].resample(time="1D")
+        enough = res.count() >= _MIN_HOURS_DAY
+        if sp == "O3":
+            ma8 = hourly[sp].rolling(time=8, min_periods=_MIN_HOURS_8H).mean()
+            ma8 = ma8.where(hourly["time"].dt.hour >= 7)
+            means["O3"] = ma8.resample(time="1D").max().where(enough)
+            means["O3_1h"] = res.max().where(enough)
+        else:
+            means[sp] = res.mean().where(enough)
+    out = xr.Dataset(means).rename(time="date")
+    for sp in out.data_vars:
+        out[sp].attrs["units"] = UNITS.get(sp, UNITS["O3"])
+    return out
+
+
+def _aqi_frame(daily: xr.Dataset, edition: str) -> pd.DataFrame:
+    """AQI of every element of a daily dataset, as a flat DataFrame in the dataset's order."""
+    names = list(daily.data_vars)
+    dims = list(daily[names[0]].dims)
+    flat = {v: daily[v].transpose(*dims).values.ravel() for v in names}
+    idx = pd.MultiIndex.from_product([daily[d].values for d in dims], names=dims)
+    res = aqi_table(pd.DataFrame(flat, index=idx), edition)
+    return res
+
+
+def _percentile_int(values: np.ndarray, q: float, axis: int) -> np.ndarray:
+    with np.errstate(all="ignore"):
+        p = np.nanpercentile(values, q, axis=axis)
+    return np.ceil(np.round(p, 6))
+
+
+def _city_daily(ds: xr.Dataset) -> xr.Dataset:
+    daily = daily_means(ds)
+    return daily.mean("station", skipna=True, keep_attrs=True)
+
+
+def city_daily_aqi(
+    ds: xr.Dataset, standard: str = "2026", percentiles: Sequence[float] = (50, 90)
+) -> pd.DataFrame:
+    """Daily city AQI from the mean concentrations over stations.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        A forecast (:func:`read_forecast`).
+    standard : {"2012", "2026"}
+        HJ 633 edition.
+    percentiles : sequence of float
+        With an ensemble: columns ``aqi_p<q>`` (integers) = q-th percentile over members of the
+        members' city AQI.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``date`` (datetime64), ``aqi`` (Int64), ``primary_pollutant``, ``beyond_scale``, the
+        daily city concentrations and, with an ensemble, ``aqi_p<q>`` columns.  With an
+        ensemble, ``aqi``/``primary_pollutant`` are those of the ensemble-mean concentrations.
+    """
+    edition = normalise_edition(standard)
+    city = _city_daily(ds)
+    mean = city.mean("member") if "member" in city.dims else city
+    conc = pd.DataFrame({v: mean[v].values for v in mean.data_vars})
+    res = aqi_table(conc, edition)
+    out = pd.DataFrame({"date": pd.DatetimeIndex(mean["date"].values)})
+    out["aqi"] = res["aqi"].array
+    out["primary_pollutant"] = res["primary_pollutant"].to_numpy()
+    out["beyond_scale"] = res["beyond_scale"].to_numpy()
+    for v in mean.data_vars:
+        out[v] = np.round(conc[v].to_numpy(), 3)
+    if "member" in city.dims:
+        per = _aqi_frame(city.transpose("date", "member"), edition)["aqi"]
+        arr = per.to_numpy(dtype=float, na_value=np.nan).reshape(city.sizes["date"], city.sizes["member"])
+        for q in percentiles:
+            p = _percentile_int(arr, q, axis=1)
+            out[f"aqi_p{q:g}"] = pd.array(np.where(np.isnan(p), 0, p).astype(int), dtype="Int64")
+            out.loc[np.isnan(p), f"aqi_p{q:g}"] = pd.NA
+    return out
+
+
+def station_daily_aqi(ds: xr.Dataset, standard: str = "2026") -> pd.DataFrame:
+    """Daily AQI per station (and per member with an ensemble).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``date, station[, member], aqi, primary_pollutant, beyond_scale`` and the IAQI columns.
+    """
+    daily = daily_means(ds)
+    dims = ("date", "station", "member") if "member" in daily.dims else ("date", "station")
+    res = _aqi_frame(daily.transpose(*dims), normalise_edition(standard))
+    return res.reset_index()
+
+
+def levels_at_percentile(ds: xr.Dataset, rules, standard: str = "2026", q: float = 90) -> pd.DataFrame:
+    """Alert levels for planning at the q-th percentile of the ensemble.
+
+    Each day's city AQI is the q-th percentile over members of the members' city AQI (rounded
+    up); the primary pollutant is that of the member whose AQI is closest to it (the highest such
+    member).  Without an ensemble this is the ordinary city AQI.
+
+    Returns
+    -------
+    pandas.DataFrame
+        As :func:`planner.policy.alerts.alert_levels`, plus ``percentile``.
+    """
+    from planner.policy.alerts import alert_levels
+
+    edition = normalise_edition(standard)
+    if "member" not in ds.dims:
+        out = alert_levels(city_daily_aqi(ds, edition), rules)
+        out["percentile"] = float(q)
+        return out
+    city = _city_daily(ds).transpose("date", "member")
+    per = _aqi_frame(city, edition)
+    nd, nm = city.sizes["date"], city.sizes["member"]
+    arr = per["aqi"].to_numpy(dtype=float, na_value=np.nan).reshape(nd, nm)
+    prim = per["primary_pollutant"].to_numpy(dtype=object).reshape(nd, nm)
+    p = _percentile_int(arr, q, axis=1)
+    dist = np.abs(np.nan_to_num(arr, nan=1e9) - p[:, None]) - 1e-6 * np.nan_to_num(arr, nan=0)
+    pick = np.argmin(dist, axis=1)
+    daily = pd.DataFrame(
+        {
+            "date": pd.DatetimeIndex(city["date"].values),
+            "aqi": pd.array(np.where(np.isnan(p), 0, p).astype(int), dtype="Int64"),
+            "primary_pollutant": prim[np.arange(nd), pick].astype(str),
+        }
+    )
+    daily.loc[np.isnan(p), "aqi"] = pd.NA
+    out = alert_levels(daily, rules)
+    out["percentile"] = float(q)
+    return out

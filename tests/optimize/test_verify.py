@@ -1,0 +1,158 @@
+"""The independent verifier catches every violation type on doctored plans."""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pytest
+
+from planner.optimize.inputs import plan_inputs_from_arrays, random_plan_inputs
+from planner.optimize.model import solve
+from planner.optimize.verify import verify_plan
+
+
+def doctor(plan, **changes):
+    p = copy.deepcopy(plan)
+    for k, v in changes.items():
+        setattr(p, k, v)
+    return p
+
+
+def with_x(plan, x, inputs, keep_reports=False):
+    """A copy of ``plan`` with curtailment ``x`` (and, unless keep_reports, consistent reports)."""
+    p = copy.deepcopy(plan)
+    p.curtailment.values[:] = x
+    if not keep_reports:
+        red = inputs["reducible"].values
+        ach = inputs["credited"].values + np.einsum("es,esp->sp", x, red)
+        p.achieved.values[:] = ach
+        p.shortfall.values[:] = np.maximum(inputs["target"].values - ach, 0)
+        p.objective = float((inputs["loss_at_full"].values * x).sum() + inputs["credited_loss"].values.sum())
+        floor = inputs["floor"].values
+        p.reason.values[:] = np.where(
+            inputs["ceiling"].values <= 0, "exempt", np.where(x > floor + 1e-9, "optimizer", "floor")
+        )
+    return p
+
+
+@pytest.fixture(scope="module")
+def case():
+    ds = random_plan_inputs(120, 3, seed=3, mode="list")
+    plan = solve(ds, grade_monotonicity=True, county_loss_cap=0.5, firm_loss_cap=0.3, discrete=False)
+    assert plan.status == "optimal" and plan.violations == []
+    return ds, plan
+
+
+def test_clean_plan_passes(case):
+    ds, plan = case
+    assert verify_plan(ds, plan) == []
+
+
+def test_floor_violation(case):
+    ds, plan = case
+    x = plan.curtailment.values.copy()
+    e = int(np.argmax(ds["floor"].values[:, 0]))
+    x[e, :] = 0.0
+    msgs = verify_plan(ds, with_x(plan, x, ds))
+    assert any(m.startswith("floor violated") for m in msgs)
+
+
+def test_ceiling_violation(case):
+    ds, plan = case
+    x = plan.curtailment.values.copy()
+    e = int(np.flatnonzero(ds["ceiling"].values[:, 2] == 0)[0])
+    x[e, :] = 0.4
+    msgs = verify_plan(ds, with_x(plan, x, ds))
+    assert any(m.startswith("ceiling violated") for m in msgs)
+
+
+def test_chain_violation(case):
+    ds, plan = case
+    x = plan.curtailment.values.copy()
+    e = int(np.flatnonzero((ds["ceiling"].values[:, 0] == 1) & (ds["floor"].values[:, 2] < 0.5))[0])
+    x[e] = [1.0, 1.0, 0.6]
+    msgs = verify_plan(ds, with_x(plan, x, ds))
+    assert any("chain monotonicity violated" in m for m in msgs)
+
+
+def test_target_missed_in_optimal_plan(case):
+    ds, plan = case
+    x = np.minimum(plan.curtailment.values, ds["floor"].values)  # back to floors: targets missed
+    p = with_x(plan, x, ds)
+    msgs = verify_plan(ds, p)
+    assert any("in a plan marked optimal" in m for m in msgs)
+    p.status = "infeasible"
+    assert not any("marked optimal" in m for m in verify_plan(ds, p))
+    p.shortfall.values[:] = 0.0  # now the reported shortfall is wrong
+    assert any("shortfall" in m and "reported" in m for m in verify_plan(ds, p))
+
+
+def test_wrong_objective_and_achieved(case):
+    ds, plan = case
+    assert any(
+        m.startswith("objective") for m in verify_plan(ds, doctor(plan, objective=plan.objective * 0.9))
+    )
+    p = copy.deepcopy(plan)
+    p.achieved.values[0, 0] += 1.0
+    assert any(m.startswith("reported reduction") for m in verify_plan(ds, p))
+
+
+def test_grade_violation():
+    ds = plan_inputs_from_arrays(
+        [[0.0], [0.0]], [[1.0], [1.0]], [[1.0], [2.0]], [[[1.0]], [[1.0]]], [[1.0]], grade_rank=[3, 6]
+    )
+    plan = solve(ds, grade_monotonicity=True)
+    assert verify_plan(ds, plan) == []
+    bad = with_x(plan, np.array([[1.0], [0.0]]), ds)
+    assert any("grade monotonicity violated" in m for m in verify_plan(ds, bad))
+    plan_off = solve(ds)  # without the option the same cut is fine
+    assert verify_plan(ds, with_x(plan_off, np.array([[1.0], [0.0]]), ds)) == []
+
+
+def test_loss_cap_violations():
+    ds = plan_inputs_from_arrays(
+        [[0.0], [0.0]], [[1.0], [1.0]], [[1.0], [2.0]], [[[1.0]], [[1.0]]], [[1.0]], county=["a", "b"]
+    )
+    plan = solve(ds, county_loss_cap=0.6, firm_loss_cap=0.6)
+    assert verify_plan(ds, plan) == []
+    bad = with_x(plan, np.array([[1.0], [0.0]]), ds)
+    msgs = verify_plan(ds, bad)
+    assert any(m.startswith("firm loss cap") for m in msgs)
+    assert any(m.startswith("county loss cap") for m in msgs)
+
+
+def test_whole_lines_violation():
+    ds = plan_inputs_from_arrays([[0.0]], [[1.0]], [[1.0]], [[[1.0]]], [[0.3]], lines=[4])
+    plan = solve(ds, discrete=True)
+    assert verify_plan(ds, plan) == []
+    bad = with_x(plan, np.array([[0.3]]), ds)
+    assert any("whole production lines" in m for m in verify_plan(ds, bad))
+
+
+def test_reason_violation(case):
+    ds, plan = case
+    p = copy.deepcopy(plan)
+    r = p.reason.values
+    r[r == "exempt"] = "floor"
+    assert any("reason 'exempt'" in m for m in verify_plan(ds, p))
+    p = copy.deepcopy(plan)
+    r = p.reason.values
+    r[r == "optimizer"] = "floor"
+    assert any("reason 'optimizer'" in m for m in verify_plan(ds, p))
+
+
+def test_shape_and_nan(case):
+    ds, plan = case
+    p = copy.deepcopy(plan)
+    p.curtailment.values[0, 0] = np.nan
+    assert "missing" in verify_plan(ds, p)[0]
+
+
+def test_failed_verification_marks_plan_error(monkeypatch):
+    import planner.optimize.verify as v
+
+    monkeypatch.setattr(v, "verify_plan", lambda inputs, plan, tol=1e-6: ["doctored"])
+    ds = plan_inputs_from_arrays([[0.0]], [[1.0]], [[1.0]], [[[1.0]]], [[0.3]])
+    plan = solve(ds)
+    assert plan.status == "error" and plan.violations == ["doctored"]
