@@ -18,6 +18,7 @@ import numpy as np
 import xarray as xr
 
 from planner.optimize.inputs import chain_pairs, effective_bounds
+from planner.optimize.result import Plan
 
 
 @dataclass
@@ -250,7 +251,6 @@ def baseline_plan(inputs: xr.Dataset, method: str, label: str = ""):
     label : str
         Name used in the plan's message (e.g. the scenario's).
     """
-    from planner.optimize.model import Plan
 
     if method not in METHODS:
         raise ValueError(f"unknown baseline {method!r}; one of {', '.join(METHODS)}")

@@ -27,7 +27,6 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
-import pulp
 import xarray as xr
 
 from planner import POLLUTANTS
@@ -265,16 +264,6 @@ def least_cost_curve(
 
 
 # --------------------------------------------------------------------------- inverse: budget
-def _lp_solver():
-    try:
-        solver = pulp.HiGHS(msg=False)
-        if solver.available():
-            return solver
-    except Exception:  # pragma: no cover
-        pass
-    return pulp.PULP_CBC_CMD(msg=False)  # pragma: no cover
-
-
 def max_reduction_under_budget(inputs: xr.Dataset, budget: float, pollutant: str | None = None) -> dict:
     """Largest fraction of every target that a loss budget can buy (the inverse of the plan).
 
@@ -284,6 +273,8 @@ def max_reduction_under_budget(inputs: xr.Dataset, budget: float, pollutant: str
     targets are met exactly; ``t`` may exceed 1 when the budget allows more.  With ``pollutant``
     the LP instead maximises the tonnes of that pollutant removed (t/d × the days each slot
     stands for), and ``fraction`` reports the smallest achieved/target ratio of the result.
+    The LP is the plan's own model (:func:`planner.optimize.blocks.build_model` with a budget),
+    compiled and solved like every plan.
 
     Parameters
     ----------
@@ -301,8 +292,14 @@ def max_reduction_under_budget(inputs: xr.Dataset, budget: float, pollutant: str
         ``fraction`` (t), ``loss`` (万元), ``rules_only_loss``, ``achieved`` (DataFrame slot ×
         pollutant, t/d), ``curtailment`` (DataArray enterprise × slot).
     """
-    from planner.optimize.inputs import chain_pairs, effective_bounds
+    from planner.optimize.blocks import CURTAILMENT, build_model
+    from planner.optimize.inputs import effective_bounds
+    from planner.optimize.model import compile_and_solve
+    from planner.optimize.options import SolveOptions
+    from planner.optimize.transforms import recover, substitute_chains
 
+    if pollutant is not None and pollutant not in POLLUTANTS:
+        raise ValueError(f"unknown pollutant {pollutant!r}; one of {', '.join(POLLUTANTS)}")
     lo, hi = effective_bounds(inputs)
     E, S = lo.shape
     loss = inputs["loss_at_full"].transpose("enterprise", "slot").values.astype(float)
@@ -322,47 +319,12 @@ def max_reduction_under_budget(inputs: xr.Dataset, budget: float, pollutant: str
             "curtailment": None,
             "message": f"budget {budget:,.1f} is below the loss of the rule floors alone ({rules_only:,.1f})",
         }
-
-    prob = pulp.LpProblem("max_reduction_under_budget", pulp.LpMaximize)
-    x = np.empty((E, S), dtype=object)
-    for e in range(E):
-        for s in range(S):
-            x[e, s] = prob.add_variable(f"x_{e}_{s}", lowBound=float(lo[e, s]), upBound=float(hi[e, s]))
-    if pollutant is not None and pollutant not in POLLUTANTS:
-        raise ValueError(f"unknown pollutant {pollutant!r}; one of {', '.join(POLLUTANTS)}")
-    days = inputs["days"].values.astype(float)
-    t = prob.add_variable("t", lowBound=0.0, upBound=100.0)
-    if pollutant is None:
-        prob += pulp.LpAffineExpression([(t, 1.0)])
-    else:
-        jp = POLLUTANTS.index(pollutant)
-        prob += pulp.LpAffineExpression(
-            [
-                (x[e, s], float(red[e, s, jp] * days[s]))
-                for e in range(E)
-                for s in range(S)
-                if red[e, s, jp] != 0.0
-            ]
-        )
-    for s in range(S):
-        for j in range(len(POLLUTANTS)):
-            if target[s, j] <= 0 or pollutant is not None:
-                continue
-            pairs = [(x[e, s], float(red[e, s, j])) for e in range(E) if red[e, s, j] != 0.0]
-            pairs.append((t, -float(target[s, j])))
-            prob += (pulp.LpAffineExpression(pairs) >= -float(credited[s, j]), f"target_{s}_{j}")
-    budget_pairs = [(x[e, s], float(loss[e, s])) for e in range(E) for s in range(S) if loss[e, s] != 0.0]
-    prob += (pulp.LpAffineExpression(budget_pairs) <= float(budget) - fixed, "budget")
-    cp = chain_pairs(inputs)
-    for a, b in cp.pairs:
-        for e in np.flatnonzero(cp.firms):
-            if hi[e, a] > lo[e, b]:  # otherwise already implied by the bounds
-                prob += (
-                    pulp.LpAffineExpression([(x[e, a], 1.0), (x[e, b], -1.0)]) <= 0.0,
-                    f"chain_{e}_{a}_{b}",
-                )
-    prob.solve(_lp_solver())
-    if pulp.LpStatus[prob.status] != "Optimal":
+    options = SolveOptions(allow_shortfall=False)
+    jp = None if pollutant is None else POLLUTANTS.index(pollutant)
+    m, d = build_model(inputs, options, budget=float(budget) - fixed, pollutant=jp)
+    substitute_chains(m)
+    sol = compile_and_solve(m, options, presolve=False)
+    if sol.state != "optimal" or sol.values is None:
         return {
             "status": "error",
             "fraction": None,
@@ -370,13 +332,12 @@ def max_reduction_under_budget(inputs: xr.Dataset, budget: float, pollutant: str
             "rules_only_loss": rules_only,
             "achieved": None,
             "curtailment": None,
-            "message": f"solver status {pulp.LpStatus[prob.status]}",
+            "message": f"solver status {sol.state}: " + "; ".join(sol.messages),
         }
-    xv = np.vectorize(lambda v: v.value() or 0.0, otypes=[float])(x) if E * S else np.zeros((E, S))
-    xv = np.clip(xv, lo, hi)
+    xv = np.clip(recover(m, sol.values[CURTAILMENT]).reshape(E, S), lo, hi)
     achieved = credited + np.einsum("es,esp->sp", xv, red)
     if pollutant is None:
-        fraction = float(t.value())
+        fraction = float(sol.values["Target-fraction"][0])
     else:
         pos = target > 0
         fraction = float((achieved[pos] / target[pos]).min()) if pos.any() else None

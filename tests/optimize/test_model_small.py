@@ -6,8 +6,10 @@ import numpy as np
 import pytest
 
 from planner.optimize.baselines import greedy, rules_only, uniform
+from planner.optimize.blocks import TARGET, build_model
 from planner.optimize.inputs import check_plan_inputs, plan_inputs_from_arrays, random_plan_inputs
-from planner.optimize.model import SolveOptions, build_model, solve
+from planner.optimize.model import SolveOptions, solve
+from planner.optimize.pulp_backend import to_pulp
 from planner.problems import InputError
 
 BACKENDS = [
@@ -110,9 +112,11 @@ def test_backends_agree_on_random_instance():
 
 
 def test_block_names_and_options():
-    m = build_model(knapsack(), {"backend": "pulp"})
-    names = [c.name for c in m.prob.constraints()]
-    assert any(n.startswith("Target_s0_SO2") for n in names)
+    m, _ = build_model(knapsack(), SolveOptions.from_any({"backend": "pulp"}))
+    assert TARGET in m.constraints and m.constraints[TARGET].dims == ("slot", "pollutant")
+    prob, _, _ = to_pulp(m)
+    names = [c.name for c in prob.constraints()]
+    assert "Slot_Pollutant_target_0_0" in names  # slot s0, SO2
     with pytest.raises(ValueError):
         SolveOptions.from_any({"backend": "gurobi"})
     with pytest.raises(ValueError):

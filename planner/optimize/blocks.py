@@ -1,0 +1,464 @@
+"""The curtailment model, defined once: named, vectorised blocks over the PlanInputs arrays.
+
+Every solve, every adapter and every analysis builds its LP/MILP here.  :func:`build_model`
+derives :class:`ModelData` from a PlanInputs dataset and calls the ``define_*`` functions, each
+adding one or two named blocks to a :class:`planner.optimize.linear.LinearModel`:
+
+=================================  ===================================================================
+block                              meaning
+=================================  ===================================================================
+``Enterprise-Slot-curtailment``    columns ``x[e, s]`` in ``[floor, ceiling]`` (chain-propagated);
+                                   in whole-line mode the column counts stopped lines (``scale``)
+``Slot-Pollutant-shortfall``       ``u >= 0`` (penalised) on targets the bounds cannot reach
+``Slot-Pollutant-target``          ``Σ_e reducible·x + u >= target - credited``
+``Enterprise-chain``               ``x[e, s] <= x[e, s']`` for consecutive slots of a chain
+``Grade-threshold``,               one threshold per (industry, slot, grade boundary):
+``Grade-below``, ``Grade-above``   ``x <= t`` on the better side, ``x >= t`` on the worse side
+``Total-loss``, ``Loss-total``     ``T = Σ loss·x`` (only with a loss cap)
+``County-loss-cap``                ``Σ_{e in c} loss·x <= cap · T``
+``Enterprise-loss-cap``            ``Σ_s loss·x[e, s] <= cap · T``
+``Slot-max-share``,                optional equity term: ``x[e, s] <= m_s``, cost ``w·Σ_e loss·m_s``
+``Enterprise-Slot-equity``
+``Target-fraction``,               budget analysis: ``max t`` with ``Σ reducible·x >= t·target -
+``Slot-Pollutant-fraction``,       credited`` and ``Σ loss·x <= budget``
+``Loss-budget``
+=================================  ===================================================================
+
+The objective is the output loss ``Σ loss_at_full·x`` (+ penalties and optional terms) and is
+carried as the column costs of the blocks.  Each block has its check in
+:mod:`planner.optimize.verify` (:data:`planner.optimize.verify.CHECKS`), so a plan is verified
+block by block.  Units: curtailment is a share of normal output; ``loss_at_full`` is 万元 for the
+whole slot; targets and reductions are tonnes per day.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import xarray as xr
+
+from planner.optimize.inputs import (
+    BOUND_TOL,
+    ChainPairs,
+    GradeBoundaries,
+    LineColumns,
+    chain_pairs,
+    effective_bounds,
+    grade_boundaries,
+    line_columns,
+)
+from planner.optimize.linear import INF, LinearModel
+from planner.optimize.options import SolveOptions
+
+#: Block names (other modules refer to these constants, never to literal strings).
+CURTAILMENT = "Enterprise-Slot-curtailment"
+SHORTFALL = "Slot-Pollutant-shortfall"
+TARGET = "Slot-Pollutant-target"
+CHAIN = "Enterprise-chain"
+GRADE_T = "Grade-threshold"
+GRADE_BELOW = "Grade-below"
+GRADE_ABOVE = "Grade-above"
+TOTAL_LOSS = "Total-loss"
+LOSS_TOTAL = "Loss-total"
+COUNTY_CAP = "County-loss-cap"
+FIRM_CAP = "Enterprise-loss-cap"
+MAX_SHARE = "Slot-max-share"
+EQUITY = "Enterprise-Slot-equity"
+FRACTION = "Target-fraction"
+FRACTION_ROWS = "Slot-Pollutant-fraction"
+BUDGET = "Loss-budget"
+#: Rows added by the chain substitution (:func:`planner.optimize.transforms.substitute_chains`).
+BOUND_ROWS = "Enterprise-Slot-curtailment-bounds"
+
+
+@dataclass
+class ModelData:
+    """Arrays the blocks are built from.
+
+    Attributes
+    ----------
+    lo, hi : numpy.ndarray (E, S)
+        Chain-propagated bounds on the share.
+    cols : LineColumns
+        Column scaling/bounds/integrality (``x = scale · column``).
+    loss : numpy.ndarray (E, S)
+    reducible : numpy.ndarray (E, S, P)
+    rhs : numpy.ndarray (S, P)
+        ``target - credited``.
+    credited : numpy.ndarray (S, P)
+    chain : ChainPairs
+    grades : GradeBoundaries or None
+    county : numpy.ndarray (E,) of int codes; county_names list
+    penalty : float
+    options : SolveOptions
+    short_rows : numpy.ndarray of bool (S, P)
+        Target rows that get a shortfall column.  Only rows the bounds cannot reach
+        (``Σ reducible·ceiling < target - credited``) get one at first: a reachable row stays a
+        hard constraint, so neither a MIP gap nor a finite penalty can trade a little shortfall
+        for less loss.  If the solver then proves the model infeasible (fairness caps, whole
+        lines), :func:`planner.optimize.model.solve` re-solves with shortfall on every row.
+    enterprise, slot, pollutant : list of str
+        Labels.
+    """
+
+    lo: np.ndarray
+    hi: np.ndarray
+    cols: LineColumns
+    loss: np.ndarray
+    reducible: np.ndarray
+    rhs: np.ndarray
+    credited: np.ndarray
+    chain: ChainPairs
+    grades: GradeBoundaries | None
+    county: np.ndarray
+    county_names: list[str]
+    penalty: float
+    options: SolveOptions
+    short_rows: np.ndarray
+    enterprise: list[str]
+    slot: list[str]
+    pollutant: list[str]
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.lo.shape
+
+    @property
+    def mip(self) -> bool:
+        """True when some column is integer (whole lines)."""
+        return bool(self.options.discrete and self.cols.integer.any())
+
+    def chain_rows(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(firm, slot_a, slot_b) of the chain rows that the bounds do not already imply."""
+        firms, sa, sb = [], [], []
+        f = np.flatnonzero(self.chain.firms)
+        for a, b in self.chain.pairs:
+            need = f[self.hi[f, a] > self.lo[f, b] + BOUND_TOL]
+            firms.append(need)
+            sa.append(np.full(len(need), a))
+            sb.append(np.full(len(need), b))
+        if not firms:
+            z = np.zeros(0, dtype=int)
+            return z, z, z
+        return np.concatenate(firms), np.concatenate(sa), np.concatenate(sb)
+
+    def equity_cells(self) -> tuple[np.ndarray, np.ndarray]:
+        """(firm, slot) cells bounded by the slot's max share ``m_s`` (cuttable cells)."""
+        return np.nonzero(self.hi > self.lo + BOUND_TOL)
+
+
+def model_data(inputs: xr.Dataset, options: SolveOptions, shortfall_everywhere: bool = False) -> ModelData:
+    """Derive the arrays the blocks are built from.
+
+    Parameters
+    ----------
+    inputs : xarray.Dataset
+        PlanInputs (checked).
+    options : SolveOptions
+    shortfall_everywhere : bool
+        Give every target row a shortfall column (the fallback after an infeasible solve).
+
+    Returns
+    -------
+    ModelData
+    """
+    lo, hi = effective_bounds(inputs)
+    cols = line_columns(inputs, lo, hi, options.discrete)
+    loss = inputs["loss_at_full"].values.astype(float)
+    red = inputs["reducible"].values.astype(float)
+    rhs = inputs["target"].values.astype(float) - inputs["credited"].values.astype(float)
+    grades = grade_boundaries(inputs, lo, hi) if options.grade_monotonicity else None
+    names, county = np.unique(np.asarray(inputs["county"].values).astype(str), return_inverse=True)
+    if not options.allow_shortfall:
+        short_rows = np.zeros(rhs.shape, dtype=bool)
+    elif shortfall_everywhere:
+        short_rows = np.ones(rhs.shape, dtype=bool)
+    else:
+        reach = np.einsum("es,esp->sp", cols.col_hi * cols.scale, red)
+        short_rows = reach < rhs - 1e-9 * np.maximum(1.0, np.abs(rhs))
+    return ModelData(
+        lo,
+        hi,
+        cols,
+        loss,
+        red,
+        rhs,
+        inputs["credited"].values.astype(float),
+        chain_pairs(inputs),
+        grades,
+        county.ravel().astype(int),
+        [str(n) for n in names],
+        shortfall_penalty(options, loss, red, lo, hi),
+        options,
+        short_rows,
+        [str(e) for e in inputs["enterprise"].values],
+        [str(s) for s in inputs["slot"].values],
+        [str(p) for p in inputs["pollutant"].values],
+    )
+
+
+def shortfall_penalty(options: SolveOptions, loss, red, lo, hi) -> float:
+    """万元 per tonne of shortfall: the option, or 100 × the largest loss per tonne of any cuttable
+    cell (negligible emitters ignored), clipped to [1e3, 1e9]."""
+    if options.shortfall_penalty is not None:
+        return float(options.shortfall_penalty)
+    big = red > np.maximum(1e-12, 1e-6 * red.max(axis=0, initial=0.0))[None, :, :]
+    free = (hi > lo + BOUND_TOL)[:, :, None] & big
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(free, loss[:, :, None] / np.where(red > 0, red, 1.0), 0.0)
+    top = float(ratio.max()) if ratio.size else 0.0
+    return min(1e9, max(1e3, 100.0 * top))
+
+
+# ----------------------------------------------------------------------------------------------
+# blocks
+# ----------------------------------------------------------------------------------------------
+def define_curtailment(m: LinearModel, d: ModelData, cost: bool = True) -> None:
+    """``Enterprise-Slot-curtailment``: one column per (enterprise, slot), costed at its output loss."""
+    sc = d.cols.scale
+    m.add_variables(
+        CURTAILMENT,
+        {"enterprise": d.enterprise, "slot": d.slot},
+        d.cols.col_lo,
+        d.cols.col_hi,
+        cost=(d.loss * sc) if cost else 0.0,
+        integer=d.cols.integer,
+        scale=sc,
+    )
+
+
+def _x(m: LinearModel):
+    return m.variables[CURTAILMENT]
+
+
+def define_targets(m: LinearModel, d: ModelData) -> None:
+    """``Slot-Pollutant-shortfall`` (where needed) and ``Slot-Pollutant-target`` rows."""
+    S, P = d.rhs.shape
+    x = _x(m)
+    coef = d.reducible * d.cols.scale[:, :, None]
+    e_i, s_i, p_i = np.nonzero(coef > 0)
+    rows = s_i * P + p_i
+    cols = x.columns(e_i, s_i)
+    vals = coef[e_i, s_i, p_i]
+    short = np.flatnonzero(d.short_rows.ravel())
+    if len(short):
+        labels = [f"{d.slot[k // P]}/{d.pollutant[k % P]}" for k in short]
+        u = m.add_variables(
+            SHORTFALL, {"row": labels}, 0.0, np.maximum(d.rhs, 0.0).ravel()[short], cost=d.penalty
+        )
+        u.meta["rows"] = short  # the target row each shortfall column belongs to
+        rows = np.r_[rows, short]
+        cols = np.r_[cols, u.columns()]
+        vals = np.r_[vals, np.ones(len(short))]
+    m.add_constraints(
+        TARGET, {"slot": d.slot, "pollutant": d.pollutant}, d.rhs.ravel(), INF, rows, cols, vals
+    )
+
+
+def define_chain(m: LinearModel, d: ModelData) -> None:
+    """``Enterprise-chain``: ``x[e, s] <= x[e, s']`` where the propagated bounds do not imply it.
+
+    List mode links yellow ≤ orange ≤ red for every firm; episode mode links consecutive days of
+    one episode for firms with ``toggle_allowed`` False.
+    """
+    f, a, b = d.chain_rows()
+    n = len(f)
+    if not n:
+        return
+    x = _x(m)
+    sc = d.cols.scale
+    r = np.arange(n)
+    block = m.add_constraints(
+        CHAIN,
+        {"pair": [f"{d.enterprise[e]}:{d.slot[s1]}<{d.slot[s2]}" for e, s1, s2 in zip(f, a, b, strict=True)]},
+        -INF,
+        0.0,
+        np.r_[r, r],
+        np.r_[x.columns(f, a), x.columns(f, b)],
+        np.r_[sc[f, a], -sc[f, b]],
+    )
+    block.meta["pairs"] = (f, a, b)
+
+
+def define_grade_monotonicity(m: LinearModel, d: ModelData) -> None:
+    """``Grade-threshold`` columns and ``Grade-below``/``Grade-above`` rows (O(E·S) rows).
+
+    Which firms take part (and how firms whose ceiling cannot follow are treated) is documented
+    in :func:`planner.optimize.inputs.grade_participation`.
+    """
+    g = d.grades
+    if g is None or g.n_thresholds == 0:
+        return
+    x = _x(m)
+    sc = d.cols.scale
+    t = m.add_variables(GRADE_T, {"threshold": list(range(g.n_thresholds))}, 0.0, 1.0)
+    for name, fe, fs, ft, lo, hi in (
+        (GRADE_BELOW, g.below_firm, g.below_slot, g.below_t, -INF, 0.0),
+        (GRADE_ABOVE, g.above_firm, g.above_slot, g.above_t, 0.0, INF),
+    ):
+        n = len(fe)
+        if n:
+            r = np.arange(n)
+            m.add_constraints(
+                name,
+                {"cell": list(range(n))},
+                lo,
+                hi,
+                np.r_[r, r],
+                np.r_[x.columns(fe, fs), t.columns(ft)],
+                np.r_[sc[fe, fs], -np.ones(n)],
+            )
+
+
+def define_loss_caps(m: LinearModel, d: ModelData) -> None:
+    """``Total-loss``/``Loss-total``, ``County-loss-cap`` and ``Enterprise-loss-cap``.
+
+    Each cap row is sparse: ``Σ_{e in group} loss·x - cap·T <= 0``.  The total is the
+    enterprise (industrial) loss; credited non-industrial losses are not shared out.
+    """
+    o = d.options
+    if o.county_loss_cap is None and o.firm_loss_cap is None:
+        return
+    x = _x(m)
+    w = d.loss * d.cols.scale
+    T = m.add_variables(TOTAL_LOSS, {}, 0.0, INF)
+    tcol = int(T.columns()[0])
+    nz_e, nz_s = np.nonzero(w > 0)
+    n = len(nz_e)
+    xc = x.columns(nz_e, nz_s)
+    total = m.add_constraints(
+        LOSS_TOTAL, {}, 0.0, 0.0, np.zeros(n + 1, int), np.r_[xc, tcol], np.r_[w[nz_e, nz_s], -1.0]
+    )
+    total.meta["same_unit_cells"] = True
+    if o.county_loss_cap is not None:
+        C = len(d.county_names)
+        blk = m.add_constraints(
+            COUNTY_CAP,
+            {"county": d.county_names},
+            -INF,
+            0.0,
+            np.r_[d.county[nz_e], np.arange(C)],
+            np.r_[xc, np.full(C, tcol)],
+            np.r_[w[nz_e, nz_s], np.full(C, -float(o.county_loss_cap))],
+        )
+        blk.meta["same_unit_cells"] = True
+    if o.firm_loss_cap is not None:
+        firms = np.unique(nz_e)
+        pos = np.searchsorted(firms, nz_e)
+        F = len(firms)
+        blk = m.add_constraints(
+            FIRM_CAP,
+            {"enterprise": [d.enterprise[e] for e in firms]},
+            -INF,
+            0.0,
+            np.r_[pos, np.arange(F)],
+            np.r_[xc, np.full(F, tcol)],
+            np.r_[w[nz_e, nz_s], np.full(F, -float(o.firm_loss_cap))],
+        )
+        blk.meta["same_unit_cells"] = True
+
+
+def define_equity(m: LinearModel, d: ModelData) -> None:
+    """Optional secondary term: ``Slot-max-share`` ``m_s`` with ``x[e, s] <= m_s`` on cuttable cells."""
+    w = d.options.equity_weight
+    if not w:
+        return
+    x = _x(m)
+    ms = m.add_variables(MAX_SHARE, {"slot": d.slot}, 0.0, 1.0, cost=w * d.loss.sum(axis=0))
+    fe, fs = d.equity_cells()
+    n = len(fe)
+    if n:
+        r = np.arange(n)
+        sc = d.cols.scale
+        m.add_constraints(
+            EQUITY,
+            {"cell": list(range(n))},
+            -INF,
+            0.0,
+            np.r_[r, r],
+            np.r_[x.columns(fe, fs), ms.columns(fs)],
+            np.r_[sc[fe, fs], -np.ones(n)],
+        )
+
+
+def define_budget(m: LinearModel, d: ModelData, budget: float, pollutant: int | None, days) -> None:
+    """Budget analysis: ``Loss-budget`` row and either ``max t`` over ``Slot-Pollutant-fraction``
+    rows (``Σ reducible·x - t·target >= -credited``) or max tonnes of one pollutant.
+
+    The objective replaces the loss costs of the curtailment columns (define the curtailment
+    block with ``cost=False``).
+    """
+    x = _x(m)
+    E, S = d.shape
+    sc = d.cols.scale
+    w = d.loss * sc
+    nz_e, nz_s = np.nonzero(w != 0)
+    blk = m.add_constraints(
+        BUDGET, {}, -INF, float(budget), np.zeros(len(nz_e), int), x.columns(nz_e, nz_s), w[nz_e, nz_s]
+    )
+    blk.meta["same_unit_cells"] = True
+    if pollutant is not None:
+        x.cost = -(d.reducible[:, :, pollutant] * sc * np.asarray(days, float)[None, :]).ravel()
+        return
+    target = d.rhs + d.credited
+    t = m.add_variables(FRACTION, {}, 0.0, 100.0, cost=-1.0)
+    s_i, p_i = np.nonzero(target > 0)
+    keep = np.zeros(target.shape, bool)
+    keep[s_i, p_i] = True
+    coef = d.reducible * sc[:, :, None]
+    e_j, s_j, p_j = np.nonzero((coef != 0) & keep[None, :, :])
+    row_of = -np.ones(target.shape, np.int64)
+    row_of[s_i, p_i] = np.arange(len(s_i))
+    n = len(s_i)
+    m.add_constraints(
+        FRACTION_ROWS,
+        {"row": [f"{d.slot[s]}/{d.pollutant[p]}" for s, p in zip(s_i, p_i, strict=True)]},
+        -d.credited[s_i, p_i],
+        INF,
+        np.r_[row_of[s_j, p_j], np.arange(n)],
+        np.r_[x.columns(e_j, s_j), np.full(n, int(t.columns()[0]))],
+        np.r_[coef[e_j, s_j, p_j], -target[s_i, p_i]],
+    )
+
+
+def build_model(
+    inputs: xr.Dataset,
+    options: SolveOptions,
+    *,
+    shortfall_everywhere: bool = False,
+    budget: float | None = None,
+    pollutant: int | None = None,
+) -> tuple[LinearModel, ModelData]:
+    """The model of a PlanInputs dataset: minimum loss, or (with ``budget``) the budget analysis.
+
+    Parameters
+    ----------
+    inputs : xarray.Dataset
+        PlanInputs (checked with :func:`planner.optimize.inputs.check_plan_inputs`).
+    options : SolveOptions
+    shortfall_everywhere : bool
+        See :func:`model_data`.
+    budget : float, optional
+        Loss budget (万元, enterprise losses only): builds ``max t`` (or max tonnes of
+        ``pollutant``) under ``Loss-budget`` instead of minimum loss under the targets.
+    pollutant : int, optional
+        Pollutant index for the budget analysis.
+
+    Returns
+    -------
+    (LinearModel, ModelData)
+    """
+    d = model_data(inputs, options, shortfall_everywhere)
+    m = LinearModel("curtailment" if budget is None else "max_reduction_under_budget")
+    define_curtailment(m, d, cost=budget is None)
+    if budget is None:
+        define_targets(m, d)
+    define_chain(m, d)
+    if budget is None:
+        define_grade_monotonicity(m, d)
+        define_loss_caps(m, d)
+        define_equity(m, d)
+    else:
+        define_budget(m, d, budget, pollutant, inputs["days"].values)
+    return m, d
