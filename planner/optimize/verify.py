@@ -1,7 +1,7 @@
 """Independent verification of a plan against its PlanInputs.
 
-A separate code path from the model: plain numpy on the inputs and the plan's curtailment, no
-use of :mod:`planner.optimize.model`, :mod:`planner.optimize.highs_backend` or the derived structures in
+A separate code path from the model: plain numpy on the inputs and the plan's curtailment (only
+the block *names* come from :mod:`planner.optimize.blocks`), no use of :mod:`planner.optimize.model`, :mod:`planner.optimize.highs_backend` or the derived structures in
 :mod:`planner.optimize.inputs`.  Everything is recomputed here: reductions per slot and pollutant,
 shortfalls, the objective, chain and grade monotonicity, loss caps and whole lines.
 
@@ -11,8 +11,12 @@ every solve (a failing plan gets status "error") and in the tests.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import xarray as xr
+
+from planner.optimize import blocks as B
 
 
 def _opt(plan, name, default=None):
@@ -57,16 +61,223 @@ def _effective(inputs: xr.Dataset) -> tuple[np.ndarray, np.ndarray]:
     return lo, np.maximum(hi, lo)
 
 
+@dataclass
+class _Ctx:
+    """What every block check reads: the plan's shares and the inputs, as plain arrays."""
+
+    inputs: xr.Dataset
+    plan: object
+    x: np.ndarray
+    tol: float
+    ent: list[str]
+    slots: list[str]
+    pols: list[str]
+    out: list[str]
+
+    def first(self, mask, what):
+        bad = np.argwhere(mask)
+        e, s = bad[0]
+        self.out.append(
+            f"{what} violated for {len(bad)} enterprise-slot pair(s), e.g. {self.ent[e]} at {self.slots[s]}"
+        )
+
+    def arr(self, name) -> np.ndarray:
+        return np.asarray(self.inputs[name].values, dtype=float)
+
+
+def check_bounds(c: _Ctx) -> None:
+    """``Enterprise-Slot-curtailment`` (and the rewrite's bound rows): floor <= x <= ceiling;
+    whole lines where the bounds admit a whole number of lines (discrete mode)."""
+    floor, ceiling = c.arr("floor"), c.arr("ceiling")
+    if (c.x < floor - c.tol).any():
+        c.first(c.x < floor - c.tol, "floor")
+    if (c.x > ceiling + c.tol).any():
+        c.first(c.x > ceiling + c.tol, "ceiling")
+    if _opt(c.plan, "discrete", False):
+        S = c.x.shape[1]
+        lines = c.arr("lines")[:, None] * np.ones((1, S))
+        lo, hi = _effective(c.inputs)
+        whole_possible = (np.ceil(lo * lines - 1e-7) <= np.floor(hi * lines + 1e-7)) & (hi > lo + 1e-9)
+        n = c.x * lines
+        bad = whole_possible & (np.abs(n - np.round(n)) > 1e-5)
+        if bad.any():
+            c.first(bad, "whole production lines")
+
+
+def check_chain(c: _Ctx) -> None:
+    """``Enterprise-chain``: x never falls along a chain for the firms it binds."""
+    m = _chained_firms(c.inputs)
+    x = c.x
+    for members in _chains(c.inputs):
+        for a, b in zip(members[:-1], members[1:], strict=True):
+            bad = m & (x[:, a] > x[:, b] + c.tol)
+            if bad.any():
+                e = int(np.flatnonzero(bad)[0])
+                c.out.append(
+                    f"chain monotonicity violated for {int(bad.sum())} enterprise(s) between "
+                    f"{c.slots[a]} and {c.slots[b]}, e.g. {c.ent[e]}: {x[e, a]:.6g} > {x[e, b]:.6g}"
+                )
+
+
+def check_targets(c: _Ctx) -> None:
+    """``Slot-Pollutant-target`` and ``Slot-Pollutant-shortfall``: achieved = credited + Σ reducible·x;
+    a plan marked optimal meets every target; reported shortfall and achieved are the recomputed ones."""
+    red, target, credited = c.arr("reducible"), c.arr("target"), c.arr("credited")
+    achieved = credited + (c.x[:, :, None] * red).sum(axis=0)
+    short_true = np.maximum(target - achieved, 0.0)
+    scale = np.maximum(1.0, np.abs(target))
+    plan, tol = c.plan, c.tol
+    reported_short = np.asarray(plan.shortfall.values, dtype=float) if plan.shortfall is not None else None
+    for s, p in zip(*np.nonzero(short_true > tol * scale), strict=True):
+        gap = short_true[s, p]
+        if plan.status == "optimal":
+            c.out.append(f"target {c.slots[s]} {c.pols[p]} missed by {gap:.6g} t in a plan marked optimal")
+        if (
+            reported_short is None
+            or not np.isfinite(reported_short[s, p])
+            or abs(reported_short[s, p] - gap) > tol * scale[s, p] + 1e-9 * gap
+        ):
+            rep = None if reported_short is None else reported_short[s, p]
+            c.out.append(f"target {c.slots[s]} {c.pols[p]}: shortfall {gap:.6g} t, reported {rep}")
+    if reported_short is not None:
+        ok = np.isfinite(reported_short)
+        over = ok & (reported_short > short_true + tol * scale)
+        if over.any():
+            s, p = np.argwhere(over)[0]
+            c.out.append(
+                f"reported shortfall {c.slots[s]} {c.pols[p]} {reported_short[s, p]:.6g} t exceeds the "
+                f"recomputed {short_true[s, p]:.6g} t"
+            )
+    if getattr(plan, "achieved", None) is not None:
+        rep = np.asarray(plan.achieved.values, dtype=float)
+        bad = np.abs(rep - achieved) > tol * np.maximum(1.0, np.abs(achieved))
+        if bad.any():
+            s, p = np.argwhere(bad)[0]
+            c.out.append(
+                f"reported reduction {c.slots[s]} {c.pols[p]} {rep[s, p]:.6g} t differs from the "
+                f"recomputed {achieved[s, p]:.6g} t"
+            )
+
+
+def check_objective(c: _Ctx) -> None:
+    """The reported objective is the output loss ``Σ loss·x + credited loss`` (no penalty, no
+    secondary terms such as ``Slot-max-share``)."""
+    obj = float((c.arr("loss_at_full") * c.x).sum() + c.arr("credited_loss").sum())
+    o = c.plan.objective
+    if not np.isfinite(o) or abs(o - obj) > c.tol * max(1.0, abs(obj)):
+        c.out.append(f"objective {o!r} differs from the recomputed output loss {obj:.10g}")
+
+
+def _firm_loss(c: _Ctx) -> tuple[np.ndarray, float]:
+    firm_loss = (c.arr("loss_at_full") * c.x).sum(axis=1)
+    return firm_loss, float(firm_loss.sum())
+
+
+def check_firm_cap(c: _Ctx) -> None:
+    """``Enterprise-loss-cap``: no firm carries more than ``firm_loss_cap`` of the total loss."""
+    cap = _opt(c.plan, "firm_loss_cap")
+    if cap is None:
+        return
+    firm_loss, total = _firm_loss(c)
+    bad = firm_loss > cap * total + c.tol * max(1.0, total)
+    if bad.any():
+        e = int(np.flatnonzero(bad)[0])
+        c.out.append(
+            f"firm loss cap {cap:g} violated by {int(bad.sum())} firm(s), e.g. {c.ent[e]}: "
+            f"{firm_loss[e]:.6g} of {total:.6g}"
+        )
+
+
+def check_county_cap(c: _Ctx) -> None:
+    """``County-loss-cap``: no county carries more than ``county_loss_cap`` of the total loss."""
+    cap = _opt(c.plan, "county_loss_cap")
+    if cap is None:
+        return
+    firm_loss, total = _firm_loss(c)
+    county = np.asarray(c.inputs["county"].values).astype(str)
+    for k in np.unique(county):
+        cl = firm_loss[county == k].sum()
+        if cl > cap * total + c.tol * max(1.0, total):
+            c.out.append(f"county loss cap {cap:g} violated by {k}: {cl:.6g} of {total:.6g}")
+
+
+def check_loss_caps(c: _Ctx) -> None:
+    """``Total-loss`` / ``Loss-total``: the caps are measured against the recomputed total."""
+    check_firm_cap(c)
+    check_county_cap(c)
+
+
+def check_grades(c: _Ctx) -> None:
+    """``Grade-threshold``, ``Grade-below``, ``Grade-above``: worse grade ≥ better grade."""
+    if _opt(c.plan, "grade_monotonicity", False):
+        c.out.extend(_check_grades(c.inputs, c.x, c.tol, c.ent, c.slots))
+
+
+def check_reasons(c: _Ctx) -> None:
+    """Reasons: "exempt" exactly where the ceiling is 0, "optimizer" wherever the cut is above
+    the (chain-carried, whole-line-rounded) floor."""
+    reason = getattr(c.plan, "reason", None)
+    if reason is None:
+        return
+    r = np.asarray(reason.transpose("enterprise", "slot").values).astype(str)
+    exempt = c.arr("ceiling") <= 1e-9
+    if (exempt & (r != "exempt")).any():
+        c.first(exempt & (r != "exempt"), "reason 'exempt' (ceiling 0)")
+    lo_eff, hi_eff = _effective(c.inputs)
+    if _opt(c.plan, "discrete", False):  # the floor rounded up to whole lines is still the floor
+        ln = c.arr("lines")[:, None]
+        up, down = np.ceil(lo_eff * ln - 1e-7), np.floor(hi_eff * ln + 1e-7)
+        lo_eff = np.where((up <= down) & (hi_eff > lo_eff + 1e-9), up / ln, lo_eff)
+    above = ~exempt & (c.x > lo_eff + 1e-5)
+    if (above & (r != "optimizer")).any():
+        c.first(above & (r != "optimizer"), "reason 'optimizer' (cut above the floor)")
+
+
+#: The check of every model block (:mod:`planner.optimize.blocks`), by block name.  A test
+#: makes sure each block the model can contain has one.
+CHECKS = {
+    B.CURTAILMENT: check_bounds,
+    B.BOUND_ROWS: check_bounds,
+    B.SHORTFALL: check_targets,
+    B.TARGET: check_targets,
+    B.CHAIN: check_chain,
+    B.GRADE_T: check_grades,
+    B.GRADE_BELOW: check_grades,
+    B.GRADE_ABOVE: check_grades,
+    B.TOTAL_LOSS: check_loss_caps,
+    B.LOSS_TOTAL: check_loss_caps,
+    B.COUNTY_CAP: check_county_cap,
+    B.FIRM_CAP: check_firm_cap,
+    B.MAX_SHARE: check_objective,
+    B.EQUITY: check_objective,
+}
+#: Checks run for every plan, whatever its blocks (a baseline's plan has none).
+ALWAYS = (
+    check_bounds,
+    check_chain,
+    check_targets,
+    check_objective,
+    check_loss_caps,
+    check_grades,
+    check_reasons,
+)
+
+
 def verify_plan(inputs: xr.Dataset, plan, tol: float = 1e-6) -> list[str]:
-    """Check a plan against its inputs; return what is wrong.
+    """Check a plan against its inputs, block by block; return what is wrong.
+
+    Every block of the plan's model (``plan.blocks``) has a check in :data:`CHECKS`; the checks
+    in :data:`ALWAYS` (bounds, chains, targets, objective, loss caps, grades, reasons) also run
+    for plans that did not come from the model (baselines).  An unknown block is itself a
+    violation, so a new block cannot pass unverified.
 
     Parameters
     ----------
     inputs : xarray.Dataset
         PlanInputs.
-    plan : planner.optimize.model.Plan
-        Uses ``curtailment``, ``status``, ``objective``, ``shortfall``, ``achieved`` and
-        ``options`` (grade monotonicity, loss caps, discrete lines).
+    plan : planner.optimize.result.Plan
+        Uses ``curtailment``, ``status``, ``objective``, ``shortfall``, ``achieved``,
+        ``options`` (grade monotonicity, loss caps, discrete lines) and ``blocks``.
     tol : float
         Tolerance on shares; tonnes and losses are checked relative to ``max(1, |value|)``.
 
@@ -75,7 +286,6 @@ def verify_plan(inputs: xr.Dataset, plan, tol: float = 1e-6) -> list[str]:
     list of str
         One sentence per violated check (empty when the plan passes).
     """
-    out: list[str] = []
     ent = [str(e) for e in inputs["enterprise"].values]
     slots = [str(s) for s in inputs["slot"].values]
     pols = [str(p) for p in inputs["pollutant"].values]
@@ -85,128 +295,17 @@ def verify_plan(inputs: xr.Dataset, plan, tol: float = 1e-6) -> list[str]:
         return [f"curtailment has shape {x.shape}, expected {(E, S)}"]
     if np.isnan(x).any():
         return [f"curtailment has {int(np.isnan(x).sum())} missing value(s)"]
-
-    def first(mask, what):
-        bad = np.argwhere(mask)
-        e, s = bad[0]
-        out.append(f"{what} violated for {len(bad)} enterprise-slot pair(s), e.g. {ent[e]} at {slots[s]}")
-
-    floor = np.asarray(inputs["floor"].values, dtype=float)
-    ceiling = np.asarray(inputs["ceiling"].values, dtype=float)
-    if (x < floor - tol).any():
-        first(x < floor - tol, "floor")
-    if (x > ceiling + tol).any():
-        first(x > ceiling + tol, "ceiling")
-
-    # chain monotonicity
-    m = _chained_firms(inputs)
-    for members in _chains(inputs):
-        for a, b in zip(members[:-1], members[1:], strict=True):
-            bad = m & (x[:, a] > x[:, b] + tol)
-            if bad.any():
-                e = int(np.flatnonzero(bad)[0])
-                out.append(
-                    f"chain monotonicity violated for {int(bad.sum())} enterprise(s) between "
-                    f"{slots[a]} and {slots[b]}, e.g. {ent[e]}: {x[e, a]:.6g} > {x[e, b]:.6g}"
-                )
-
-    # targets, shortfall, achieved
-    red = np.asarray(inputs["reducible"].values, dtype=float)
-    target = np.asarray(inputs["target"].values, dtype=float)
-    credited = np.asarray(inputs["credited"].values, dtype=float)
-    achieved = credited + (x[:, :, None] * red).sum(axis=0)
-    short_true = np.maximum(target - achieved, 0.0)
-    scale = np.maximum(1.0, np.abs(target))
-    reported_short = np.asarray(plan.shortfall.values, dtype=float) if plan.shortfall is not None else None
-    for s in range(S):
-        for p in range(len(pols)):
-            gap = short_true[s, p]
-            if gap <= tol * scale[s, p]:
-                continue
-            if plan.status == "optimal":
-                out.append(f"target {slots[s]} {pols[p]} missed by {gap:.6g} t in a plan marked optimal")
-            if (
-                reported_short is None
-                or not np.isfinite(reported_short[s, p])
-                or abs(reported_short[s, p] - gap) > tol * scale[s, p] + 1e-9 * gap
-            ):
-                rep = None if reported_short is None else reported_short[s, p]
-                out.append(f"target {slots[s]} {pols[p]}: shortfall {gap:.6g} t, reported {rep}")
-    if reported_short is not None:
-        ok = np.isfinite(reported_short)
-        over = ok & (reported_short > short_true + tol * scale)
-        if over.any():
-            s, p = np.argwhere(over)[0]
-            out.append(
-                f"reported shortfall {slots[s]} {pols[p]} {reported_short[s, p]:.6g} t exceeds the "
-                f"recomputed {short_true[s, p]:.6g} t"
-            )
-    if getattr(plan, "achieved", None) is not None:
-        rep = np.asarray(plan.achieved.values, dtype=float)
-        bad = np.abs(rep - achieved) > tol * np.maximum(1.0, np.abs(achieved))
-        if bad.any():
-            s, p = np.argwhere(bad)[0]
-            out.append(
-                f"reported reduction {slots[s]} {pols[p]} {rep[s, p]:.6g} t differs from the "
-                f"recomputed {achieved[s, p]:.6g} t"
-            )
-
-    # objective
-    loss = np.asarray(inputs["loss_at_full"].values, dtype=float)
-    obj = float((loss * x).sum() + np.asarray(inputs["credited_loss"].values, dtype=float).sum())
-    if not np.isfinite(plan.objective) or abs(plan.objective - obj) > tol * max(1.0, abs(obj)):
-        out.append(f"objective {plan.objective!r} differs from the recomputed output loss {obj:.10g}")
-
-    # loss caps
-    firm_loss = (loss * x).sum(axis=1)
-    total = firm_loss.sum()
-    cap = _opt(plan, "firm_loss_cap")
-    if cap is not None:
-        bad = firm_loss > cap * total + tol * max(1.0, total)
-        if bad.any():
-            e = int(np.flatnonzero(bad)[0])
-            out.append(
-                f"firm loss cap {cap:g} violated by {int(bad.sum())} firm(s), e.g. {ent[e]}: "
-                f"{firm_loss[e]:.6g} of {total:.6g}"
-            )
-    cap = _opt(plan, "county_loss_cap")
-    if cap is not None:
-        county = np.asarray(inputs["county"].values).astype(str)
-        for c in np.unique(county):
-            cl = firm_loss[county == c].sum()
-            if cl > cap * total + tol * max(1.0, total):
-                out.append(f"county loss cap {cap:g} violated by {c}: {cl:.6g} of {total:.6g}")
-
-    # grade monotonicity
-    if _opt(plan, "grade_monotonicity", False):
-        out.extend(_check_grades(inputs, x, tol, ent, slots))
-
-    # whole lines
-    if _opt(plan, "discrete", False):
-        lines = np.asarray(inputs["lines"].values, dtype=float)[:, None] * np.ones((1, S))
-        lo, hi = _effective(inputs)
-        whole_possible = (np.ceil(lo * lines - 1e-7) <= np.floor(hi * lines + 1e-7)) & (hi > lo + 1e-9)
-        n = x * lines
-        bad = whole_possible & (np.abs(n - np.round(n)) > 1e-5)
-        if bad.any():
-            first(bad, "whole production lines")
-
-    # reasons
-    reason = getattr(plan, "reason", None)
-    if reason is not None:
-        r = np.asarray(reason.transpose("enterprise", "slot").values).astype(str)
-        exempt = ceiling <= 1e-9
-        if (exempt & (r != "exempt")).any():
-            first(exempt & (r != "exempt"), "reason 'exempt' (ceiling 0)")
-        lo_eff, hi_eff = _effective(inputs)
-        if _opt(plan, "discrete", False):  # the floor rounded up to whole lines is still the floor
-            ln = np.asarray(inputs["lines"].values, dtype=float)[:, None]
-            up, down = np.ceil(lo_eff * ln - 1e-7), np.floor(hi_eff * ln + 1e-7)
-            lo_eff = np.where((up <= down) & (hi_eff > lo_eff + 1e-9), up / ln, lo_eff)
-        above = ~exempt & (x > lo_eff + 1e-5)
-        if (above & (r != "optimizer")).any():
-            first(above & (r != "optimizer"), "reason 'optimizer' (cut above the floor)")
-    return out
+    c = _Ctx(inputs, plan, x, tol, ent, slots, pols, [])
+    checks = list(ALWAYS)
+    for name in getattr(plan, "blocks", None) or []:
+        check = CHECKS.get(name)
+        if check is None:
+            c.out.append(f"model block {name!r} has no check in the verifier")
+        elif check not in checks:
+            checks.append(check)
+    for check in checks:
+        check(c)
+    return c.out
 
 
 def _check_grades(inputs: xr.Dataset, x: np.ndarray, tol: float, ent, slots) -> list[str]:

@@ -7,25 +7,13 @@ schedule) with Chinese headers.
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import pandas as pd
 
 from planner import POLLUTANTS
+from planner.io.numbers import finite_or_none  # noqa: F401 - re-exported for the views
 from planner.policy.vocabulary import ALERT_ZH, LEVEL_ZH, POLLUTANT_ZH  # noqa: F401 - re-exported
-
-
-def finite_or_none(value) -> float | None:
-    """A plain float for JSON and tables, or None for a missing, non-numeric, NaN or infinite value."""
-    if value is None:
-        return None
-    try:
-        f = float(value)
-    except (TypeError, ValueError):
-        return None
-    return f if math.isfinite(f) else None
-
 
 STATUS_ZH = {"optimal": "最优", "infeasible": "无法达标", "time_limit": "超时", "error": "出错"}
 REASON_ZH = {"floor": "规则下限", "optimizer": "优化追加", "exempt": "豁免/不减"}

@@ -67,8 +67,8 @@ import numpy as np
 import pandas as pd
 
 from planner import POLLUTANTS
+from planner.io.numbers import finite_or_none
 from planner.optimize.baselines import METHODS as BASELINE_METHODS
-from planner.reports.views import finite_or_none
 
 __all__ = [
     "TOLERANCE",

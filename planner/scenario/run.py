@@ -25,9 +25,9 @@ import xarray as xr
 
 from planner import ALERT_LEVELS, DATA_DIR, POLLUTANTS
 from planner.inventory.table import Inventory, read_inventory
+from planner.io.numbers import finite_or_none
 from planner.optimize.verify import verify_schedule
 from planner.problems import InputError, Problems
-from planner.reports.views import finite_or_none
 from planner.scenario.files import Scenario, load_scenario
 
 
