@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 
+from planner.optimize.attribution import split_lines
 from planner.scenario.run import run as run_scenario
 from planner.scenario.run import write_outputs
 
@@ -27,10 +28,15 @@ def format_summary(summary: dict) -> str:
         if summary["objective"] is not None
         else "no plan",
     ]
-    for name, value in summary["baselines"].items():
-        lines.append(
-            f"  baseline {name:<10} " + ("cannot meet the targets" if value is None else f"{value:,.1f} 万元")
-        )
+    split = split_lines(summary)
+    if split:
+        lines.extend(split)
+    else:
+        for name, value in summary["baselines"].items():
+            lines.append(
+                f"  baseline {name:<13} "
+                + ("cannot meet the targets" if value is None else f"{value:,.1f} 万元")
+            )
     lines.append(
         f"{'slot':<12}{'level':<8}"
         + "".join(f"{p + ' achieved/target (t/d)':>30}" for p in ("SO2", "NOx", "PM", "VOCs"))

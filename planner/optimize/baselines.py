@@ -1,13 +1,18 @@
 """Baselines the optimised plan is compared with, on the same PlanInputs.
 
 (a) :func:`rules_only` – every firm at its rule floor (chain-consistent);
-(b) :func:`uniform` – 一刀切: the floors plus the same extra share ``δ`` for every firm that can be
-    cut (clipped at its ceiling), with the smallest ``δ`` meeting all targets found by bisection;
-(c) :func:`greedy` – least cost in the manner of CoST: firm-slot increments ranked by output loss
+(b) :func:`uniform` – 一刀切: the floors plus the same extra share ``δ_ℓ`` for every firm that can
+    be cut (clipped at its ceiling), one ``δ`` per alert level, each the smallest meeting that
+    level's targets (bisection, levels from yellow to red);
+(c) :func:`same_share` – 平均主义 "the same % for every firm": every firm that can be cut cuts the
+    same share ``σ_ℓ`` of its output (at least its floor, at most its ceiling), one per level;
+(d) :func:`equal_tonnes` – every firm that can be cut removes the same tonnes ``τ_ℓ`` (summed over
+    the four pollutants; within its floor and ceiling), one per level;
+(e) :func:`greedy` – least cost in the manner of CoST: firm-slot increments ranked by output loss
     per weighted tonne of the targets still unmet, filled until every target is met.
 
 All are vectorised numpy and ignore the fairness options and whole lines, so with those off the
-optimised loss can never exceed (b) or (c) (each baseline plan is feasible for the LP).
+optimised loss can never exceed any of them (each baseline plan is feasible for the LP).
 """
 
 from __future__ import annotations
@@ -35,7 +40,9 @@ class Baseline:
         ``credited + Σ_e reducible·x``.
     meets_targets : bool
     extra_share : float or None
-        ``δ`` of the uniform baseline.
+        The per-level baselines' largest parameter (``δ`` of the uniform cut).
+    level_parameter : dict or None
+        Each level's parameter (``δ_ℓ``, ``σ_ℓ`` or ``τ_ℓ``) of a per-level baseline.
     """
 
     name: str
@@ -44,6 +51,7 @@ class Baseline:
     achieved: np.ndarray
     meets_targets: bool
     extra_share: float | None = None
+    level_parameter: dict | None = None
 
 
 def _arrays(inputs: xr.Dataset):
@@ -89,11 +97,77 @@ def rules_only(inputs: xr.Dataset) -> Baseline:
     return _make("rules_only", inputs, lo)
 
 
-def uniform(inputs: xr.Dataset, tol: float = 1e-9) -> Baseline | None:
-    """一刀切: floors plus one extra share ``δ`` for every firm with a ceiling above zero.
+def _per_level(inputs: xr.Dataset, name: str, rule, top: float, tol: float = 1e-9) -> Baseline | None:
+    """A baseline with one parameter per alert level: ``x = rule(v)`` column-wise, where ``v`` (E, S)
+    holds each slot's level parameter; the smallest parameter meeting each level's targets is found
+    by bisection, levels from yellow to red.
 
-    ``x = min(floor + δ, ceiling)`` (chain-propagated bounds, so chains still hold); the smallest
-    ``δ`` meeting all targets is found by bisection.
+    Every plan is carried along the chains (a firm never cuts less on a later slot of a chain), so a
+    later level's parameter only adds reductions to earlier slots and their targets stay met.
+
+    Parameters
+    ----------
+    rule : callable
+        ``rule(v) -> x`` (E, S) within the chain-propagated bounds, non-decreasing in ``v``.
+    top : float
+        Parameter at which every firm is at its ceiling.
+
+    Returns
+    -------
+    Baseline or None
+        None when even ``top`` misses a target.
+    """
+    lo, hi = effective_bounds(inputs)
+    red, target, credited, _, _ = _arrays(inputs)
+    need = target - credited - 1e-9 * np.maximum(1.0, target)
+    cp = chain_pairs(inputs)
+    levels = np.asarray(inputs["level"].values).astype(str)
+    param = np.zeros(len(levels))
+
+    def plan(p: np.ndarray) -> np.ndarray:
+        x = rule(np.broadcast_to(p[None, :], lo.shape))
+        f = cp.firms
+        for a, b in cp.pairs:
+            x[f, b] = np.minimum(np.maximum(x[f, b], x[f, a]), hi[f, b])
+        return x
+
+    def ok(p: np.ndarray, slots: np.ndarray) -> bool:
+        got = np.einsum("es,esp->sp", plan(p), red)
+        return bool((got[slots] >= need[slots]).all())
+
+    order = ("yellow", "orange", "red")
+    for lv in sorted(set(levels.tolist()), key=lambda v: order.index(v) if v in order else len(order)):
+        slots = np.flatnonzero(levels == lv)
+        trial = param.copy()
+        trial[slots] = 0.0
+        if ok(trial, slots):
+            param = trial
+            continue
+        trial[slots] = top
+        if not ok(trial, slots):
+            return None
+        a, b = 0.0, top
+        while b - a > tol * top:
+            mid = 0.5 * (a + b)
+            trial[slots] = mid
+            if ok(trial, slots):
+                b = mid
+            else:
+                a = mid
+        param[slots] = b
+    x = plan(param)
+    base = _make(name, inputs, x, float(param.max()) if len(param) else 0.0)
+    base.level_parameter = {str(lv): float(param[levels == lv].max()) for lv in set(levels.tolist())}
+    return base
+
+
+def uniform(inputs: xr.Dataset, tol: float = 1e-9) -> Baseline | None:
+    """一刀切: floors plus one extra share ``δ_ℓ`` per alert level for every firm with a ceiling above zero.
+
+    ``x = min(floor + δ_ℓ, ceiling)`` on chain-propagated bounds; each level's ``δ_ℓ`` is the
+    smallest meeting that level's targets (one ``δ`` for all levels would make the yellow list as
+    strict as the red one and overstate the optimiser's saving).  ``extra_share`` is the largest
+    ``δ``; ``level_parameter`` gives each level's.
 
     Parameters
     ----------
@@ -107,27 +181,42 @@ def uniform(inputs: xr.Dataset, tol: float = 1e-9) -> Baseline | None:
         None when even ``δ = 1`` (every firm at its ceiling) misses a target.
     """
     lo, hi = effective_bounds(inputs)
-    red, target, credited, _, _ = _arrays(inputs)
-    need = target - credited
+    return _per_level(inputs, "uniform", lambda v: np.minimum(lo + v, hi), 1.0, tol)
 
-    def achieved(delta: float) -> np.ndarray:
-        return np.einsum("es,esp->sp", np.minimum(lo + delta, hi), red)
 
-    def ok(delta: float) -> bool:
-        return bool((achieved(delta) >= need - 1e-9 * np.maximum(1.0, target)).all())
+def same_share(inputs: xr.Dataset, tol: float = 1e-9) -> Baseline | None:
+    """平均主义: every firm that can be cut cuts the same share ``σ_ℓ`` per level: ``clip(σ_ℓ, floor, ceiling)``.
 
-    if ok(0.0):
-        return _make("uniform", inputs, lo, 0.0)
-    if not ok(1.0):
-        return None
-    a, b = 0.0, 1.0
-    while b - a > tol:
-        mid = 0.5 * (a + b)
-        if ok(mid):
-            b = mid
-        else:
-            a = mid
-    return _make("uniform", inputs, np.minimum(lo + b, hi), b)
+    Returns
+    -------
+    Baseline or None
+        None when even ``σ = 1`` misses a target.
+    """
+    lo, hi = effective_bounds(inputs)
+    return _per_level(inputs, "same_share", lambda v: np.clip(v, lo, hi), 1.0, tol)
+
+
+def equal_tonnes(inputs: xr.Dataset, tol: float = 1e-9) -> Baseline | None:
+    """Equal tonnes per firm: each firm that can be cut removes ``τ_ℓ`` t/d (its four pollutants
+    summed), i.e. ``x = clip(τ_ℓ / Σ_p reducible, floor, ceiling)``, one ``τ`` per level.
+
+    Returns
+    -------
+    Baseline or None
+        None when even the largest firm at its ceiling leaves a target unmet.
+    """
+    lo, hi = effective_bounds(inputs)
+    red = inputs["reducible"].values.astype(float)
+    tonnes = red.sum(axis=2)  # (E, S) tonnes per unit share
+    inv = np.where(tonnes > 0, 1.0 / np.where(tonnes > 0, tonnes, 1.0), np.inf)
+    top = float(tonnes.max()) if tonnes.size else 0.0
+
+    def rule(v):
+        with np.errstate(invalid="ignore"):
+            share = np.where(tonnes > 0, v * inv, 0.0)
+        return np.clip(share, lo, hi)
+
+    return _per_level(inputs, "equal_tonnes", rule, max(top, 1e-12), tol)
 
 
 def greedy(inputs: xr.Dataset, max_rounds: int | None = None) -> Baseline | None:
@@ -204,16 +293,27 @@ def greedy(inputs: xr.Dataset, max_rounds: int | None = None) -> Baseline | None
     return None
 
 
+#: Every baseline, by the name summary.json and ``options.method`` use.
+BASELINES = {
+    "rules_only": rules_only,
+    "uniform": uniform,
+    "same_share": same_share,
+    "equal_tonnes": equal_tonnes,
+    "greedy": greedy,
+}
+
+
 def all_baselines(inputs: xr.Dataset) -> dict[str, Baseline | None]:
-    """``{"rules_only", "uniform", "greedy"}``; None where that baseline cannot meet the targets
-    (rules_only is always returned; see its ``meets_targets``)."""
-    return {"rules_only": rules_only(inputs), "uniform": uniform(inputs), "greedy": greedy(inputs)}
+    """Every baseline of :data:`BASELINES`; None where it cannot meet the targets (rules_only is
+    always returned; see its ``meets_targets``)."""
+    return {name: make(inputs) for name, make in BASELINES.items()}
 
 
 def run_baselines(inputs: xr.Dataset) -> dict[str, float | None]:
     """Total loss of each baseline, None where it cannot meet the targets.
 
-    The ``baselines`` entry of ``summary.json``: ``{"rules_only", "uniform", "greedy"}``.
+    The ``baselines`` entry of ``summary.json``: ``{"rules_only", "uniform", "same_share",
+    "equal_tonnes", "greedy"}``.
 
     Parameters
     ----------
@@ -231,7 +331,7 @@ def run_baselines(inputs: xr.Dataset) -> dict[str, float | None]:
 
 
 #: Methods a scenario's ``options.method`` may name besides "optimal".
-METHODS: tuple[str, ...] = ("uniform", "greedy", "rules_only")
+METHODS: tuple[str, ...] = tuple(BASELINES)
 
 
 def baseline_plan(inputs: xr.Dataset, method: str, label: str = ""):
@@ -247,14 +347,14 @@ def baseline_plan(inputs: xr.Dataset, method: str, label: str = ""):
     ----------
     inputs : xarray.Dataset
         PlanInputs.
-    method : {"uniform", "greedy", "rules_only"}
+    method : one of :data:`METHODS`
     label : str
         Name used in the plan's message (e.g. the scenario's).
     """
 
     if method not in METHODS:
         raise ValueError(f"unknown baseline {method!r}; one of {', '.join(METHODS)}")
-    b = {"uniform": uniform, "greedy": greedy, "rules_only": rules_only}[method](inputs)
+    b = BASELINES[method](inputs)
     lo, hi = effective_bounds(inputs)
     red, target, credited, loss, const = _arrays(inputs)
     if b is None:
@@ -279,7 +379,13 @@ def baseline_plan(inputs: xr.Dataset, method: str, label: str = ""):
         "dims": ("slot", "pollutant"),
         "coords": {"slot": inputs["slot"].values, "pollutant": inputs["pollutant"].values},
     }
-    reason = np.where(hi <= 1e-9, "exempt", np.where(x <= lo + 1e-7, "floor", method))
+    sd = (
+        np.asarray(inputs["self_directed"].values, bool)
+        if "self_directed" in inputs
+        else np.zeros(len(x), bool)
+    )
+    zero = np.where(sd, "self_directed", "exempt")[:, None]
+    reason = np.where(hi <= 1e-9, zero, np.where(x <= lo + 1e-7, "floor", method))
     return Plan(
         curtailment=xr.DataArray(x, **es),
         status="optimal" if ok else "infeasible",

@@ -44,6 +44,9 @@ PLAN_INPUT_VARS: dict[str, tuple[str, ...]] = {
     "chain": ("slot",),
     "toggle_allowed": ("enterprise",),
 }
+#: Optional variables (absent in hand-made inputs): ``self_directed`` (E,) marks A/A+/引领性 firms,
+#: whose zero cut is self-directed reduction (reason "self_directed"), not an exemption.
+OPTIONAL_VARS: dict[str, tuple[str, ...]] = {"self_directed": ("enterprise",)}
 _NUMERIC = (
     "floor",
     "ceiling",

@@ -186,6 +186,14 @@ def _greedy_fallback(inputs: xr.Dataset, options: SolveOptions, raw: RawResult) 
         )
 
 
+def zero_reason(inputs: xr.Dataset) -> np.ndarray:
+    """Reason of a cell whose ceiling is 0, per enterprise (E, 1): "self_directed" for A/A+/引领性
+    firms (自主减排, never called exempt), "exempt" otherwise (exempt, heating boilers, no room)."""
+    E = inputs.sizes["enterprise"]
+    sd = np.asarray(inputs["self_directed"].values, bool) if "self_directed" in inputs else np.zeros(E, bool)
+    return np.where(sd, "self_directed", "exempt")[:, None]
+
+
 def finish_plan(inputs: xr.Dataset, options: SolveOptions, raw: RawResult, t_build: float) -> Plan:
     """Turn a backend's raw result into a :class:`Plan` (shortfall, status, reasons, verification)."""
     E, S = inputs.sizes["enterprise"], inputs.sizes["slot"]
@@ -230,13 +238,15 @@ def finish_plan(inputs: xr.Dataset, options: SolveOptions, raw: RawResult, t_bui
                     f"{short[s, p]:.6g} t (max achievable share {max_share[s, p]:.4g} of the target)"
                 )
         # "floor": at the rule floor, carried forward along the chain where the firm cannot toggle
-        reason = np.where(ceiling <= BOUND_TOL, "exempt", np.where(x <= lo_e + 1e-7, "floor", "optimizer"))
+        reason = np.where(
+            ceiling <= BOUND_TOL, zero_reason(inputs), np.where(x <= lo_e + 1e-7, "floor", "optimizer")
+        )
     else:
         x = np.full((E, S), np.nan)
         achieved = np.full(target.shape, np.nan)
         short = np.full(target.shape, np.nan)
         objective = float("nan")
-        reason = np.where(ceiling <= BOUND_TOL, "exempt", "")
+        reason = np.where(ceiling <= BOUND_TOL, zero_reason(inputs), "")
         if status == "optimal":
             status = "error"
     duals = raw.duals.copy()

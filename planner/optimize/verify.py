@@ -214,15 +214,22 @@ def check_grades(c: _Ctx) -> None:
 
 
 def check_reasons(c: _Ctx) -> None:
-    """Reasons: "exempt" exactly where the ceiling is 0, "optimizer" wherever the cut is above
+    """Reasons: "exempt" (or "self_directed" for A/A+/引领性 firms) exactly where the ceiling is 0,
+    "optimizer" wherever the cut is above
     the (chain-carried, whole-line-rounded) floor."""
     reason = getattr(c.plan, "reason", None)
     if reason is None:
         return
     r = np.asarray(reason.transpose("enterprise", "slot").values).astype(str)
     exempt = c.arr("ceiling") <= 1e-9
-    if (exempt & (r != "exempt")).any():
-        c.first(exempt & (r != "exempt"), "reason 'exempt' (ceiling 0)")
+    E = c.x.shape[0]
+    inp = c.inputs
+    sd = (np.asarray(inp["self_directed"].values, bool) if "self_directed" in inp else np.zeros(E, bool))[
+        :, None
+    ]
+    want = np.where(sd, "self_directed", "exempt")
+    if (exempt & (r != want)).any():
+        c.first(exempt & (r != want), "reason 'exempt' / 'self_directed' (ceiling 0)")
     lo_eff, hi_eff = _effective(c.inputs)
     if _opt(c.plan, "discrete", False):  # the floor rounded up to whole lines is still the floor
         ln = c.arr("lines")[:, None]

@@ -79,7 +79,7 @@ MODES = ("list", "episode")
 #: Keys whose values are paths, resolved relative to the scenario file.
 PATH_KEYS = ("inventory", "city", "forecast", "measures", "base")
 #: ``options.method``: the optimised plan, or one of the baselines planned on purpose.
-METHODS_ALLOWED = ("optimal", "uniform", "greedy", "rules_only")
+METHODS_ALLOWED = ("optimal", "uniform", "same_share", "equal_tonnes", "greedy", "rules_only")
 
 
 @dataclass

@@ -221,6 +221,12 @@ def credited_reductions(
     return credited, loss
 
 
+def _self_directed(table: pd.DataFrame) -> np.ndarray:
+    if "self_directed" not in table.columns:
+        return np.zeros(len(table), bool)
+    return table["self_directed"].fillna(False).astype(bool).to_numpy()
+
+
 def build_inputs(
     table: pd.DataFrame,
     bounds: xr.Dataset,
@@ -266,6 +272,7 @@ def build_inputs(
             "order": (("slot",), slots["order"].to_numpy(dtype=int)),
             "chain": (("slot",), slots["chain"].to_numpy(dtype=int)),
             "toggle_allowed": (("enterprise",), np.full(len(table), bool(toggle_allowed))),
+            "self_directed": (("enterprise",), _self_directed(table)),
         },
         coords={"enterprise": enterprise, "slot": slot, "pollutant": list(POLLUTANTS)},
         attrs={"mode": mode},
@@ -344,7 +351,8 @@ def solver_options(scenario: Scenario) -> dict:
 
 def solve_prepared(prepared: Prepared) -> PlanResult:
     """Solve prepared inputs, verify the plan independently, and run the baselines."""
-    from planner.optimize.baselines import baseline_plan, run_baselines
+    from planner.optimize.attribution import loss_attribution
+    from planner.optimize.baselines import all_baselines, baseline_plan
     from planner.optimize.model import solve
 
     method = prepared.scenario.options.get("method") or "optimal"
@@ -352,9 +360,15 @@ def solve_prepared(prepared: Prepared) -> PlanResult:
         plan = solve(prepared.inputs, solver_options(prepared.scenario))
     else:
         plan = baseline_plan(prepared.inputs, method, prepared.scenario.name)
-    baselines = run_baselines(prepared.inputs)
+    every = all_baselines(prepared.inputs)
+    baselines = {k: (b.loss if b is not None and b.meets_targets else None) for k, b in every.items()}
+    x = plan.curtailment.transpose("enterprise", "slot").to_numpy()
+    attribution = None
+    if not np.isnan(x).any():
+        discrete = bool(getattr(plan.options, "discrete", False))
+        attribution = loss_attribution(prepared.inputs, x, every, discrete)
     schedule = schedule_table(prepared, plan)
-    summary = summary_dict(prepared, plan, baselines)
+    summary = summary_dict(prepared, plan, baselines, attribution)
     t0 = time.perf_counter()
     violations = verify_schedule(
         schedule, prepared.table, prepared.bounds, summary, prepared.shares, prepared.city["total_emissions"]
@@ -416,12 +430,28 @@ def schedule_table(prepared: Prepared, plan) -> pd.DataFrame:
     return df
 
 
+#: Per-slot keys of the loss split in summary.json.
+_SPLIT_KEYS = (
+    "loss",
+    "loss_floor",
+    "loss_optimizer",
+    "cells_above_floor",
+    "firms_above_floor",
+    "baseline_loss",
+)
+
+
 def _by_pollutant(row) -> dict:
     return {p: finite_or_none(v) for p, v in zip(POLLUTANTS, np.asarray(row, dtype=float), strict=True)}
 
 
-def summary_dict(prepared: Prepared, plan, baselines: dict) -> dict:
-    """The ``summary.json`` document (see the README for the contract)."""
+def summary_dict(prepared: Prepared, plan, baselines: dict, attribution: dict | None = None) -> dict:
+    """The ``summary.json`` document (see the README for the contract).
+
+    With ``attribution`` (:func:`planner.optimize.attribution.loss_attribution`) every slot also
+    gets ``loss``, ``loss_floor``, ``loss_optimizer``, ``cells_above_floor``,
+    ``firms_above_floor`` and ``baseline_loss``, and the document ``loss_split`` and ``savings``.
+    """
     inp = prepared.inputs
     slots = []
     credited = inp["credited"].to_numpy()
@@ -438,6 +468,9 @@ def summary_dict(prepared: Prepared, plan, baselines: dict) -> dict:
                 "duals": _by_pollutant(duals[i]),
             }
         )
+        if attribution is not None:
+            a = attribution["slots"][i]
+            slots[-1].update({k: a[k] for k in _SPLIT_KEYS})
     timings = dict(prepared.timings)
     timings.update(plan.timings)
     return {
@@ -454,6 +487,8 @@ def summary_dict(prepared: Prepared, plan, baselines: dict) -> dict:
         "enterprises": int(inp.sizes["enterprise"]),
         "curtailed_enterprises": int((plan.curtailment > 1e-9).any("slot").sum()),
         "messages": list(plan.messages),
+        "loss_split": None if attribution is None else attribution["total"],
+        "savings": None if attribution is None else attribution["savings"],
     }
 
 

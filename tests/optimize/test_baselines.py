@@ -37,7 +37,9 @@ def test_uniform_bisection_and_clipping():
     ds["target"][0, 0] = 1.3  # at most 1.2
     assert uniform(ds) is None
     assert greedy(ds) is None
-    assert run_baselines(ds) == {"rules_only": None, "uniform": None, "greedy": None}
+    assert run_baselines(ds) == dict.fromkeys(
+        ["rules_only", "uniform", "same_share", "equal_tonnes", "greedy"]
+    )
 
 
 def test_greedy_meets_targets_and_respects_chains():
@@ -75,4 +77,4 @@ def test_optimum_never_exceeds_uniform_or_greedy(mode, S, seed):
         p.shortfall.values[:] = 0.0
         assert verify_plan(ds, p) == []
     losses = run_baselines(ds)
-    assert set(losses) == {"rules_only", "uniform", "greedy"}
+    assert set(losses) == {"rules_only", "uniform", "same_share", "equal_tonnes", "greedy"}

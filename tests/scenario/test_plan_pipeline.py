@@ -96,7 +96,7 @@ def test_cli_plan_writes_files_and_json(repo, tmp_path, capsys):
     assert code == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary["status"] == "optimal"
-    assert set(summary["baselines"]) == {"rules_only", "uniform", "greedy"}
+    assert set(summary["baselines"]) == {"rules_only", "uniform", "same_share", "equal_tonnes", "greedy"}
     assert set(summary["timings"]) >= {"build", "solve", "verify"}
     for name in ("schedule.csv", "summary.json", "plan.xlsx"):
         assert (tmp_path / name).stat().st_size > 0
@@ -126,7 +126,7 @@ def test_cli_plan_bad_scenario_exits_2(tmp_path, capsys):
     assert "does not exist" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("method", ["uniform", "greedy", "rules_only"])
+@pytest.mark.parametrize("method", ["uniform", "same_share", "equal_tonnes", "greedy", "rules_only"])
 def test_a_baseline_can_be_planned_on_purpose(repo, tmp_path, method):
     scen = tmp_path / f"{method}.yaml"
     scen.write_text(
