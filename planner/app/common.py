@@ -20,7 +20,7 @@ import streamlit as st
 from planner import ALERT_LEVELS, POLLUTANTS
 from planner.app.i18n import DEFAULT_LANGUAGE, level_name, t
 from planner.problems import InputError
-from planner.reports.app_tables import problems_frame, scenario_key
+from planner.reports.app_tables import merge_share_edits, problems_frame, scenario_key
 
 log = logging.getLogger("planner.app")
 
@@ -185,17 +185,7 @@ def working_scenario(path: Path | None = None):
     changes: dict = {"enterprises": working_overrides(path, base)}
     shares = working_shares(path)
     if shares:
-        merged = {lv: dict(v) if isinstance(v, dict) else v for lv, v in (base.shares or {}).items()}
-        for lv, per in shares.items():
-            cur = merged.get(lv)
-            cur = (
-                dict(cur)
-                if isinstance(cur, dict)
-                else ({p: cur for p in POLLUTANTS} if cur is not None else {})
-            )
-            cur.update(per)
-            merged[lv] = cur
-        changes["shares"] = merged
+        changes["shares"] = merge_share_edits(base.shares, shares)
     up = uploads()
     if up.get("inventory"):
         changes["inventory"] = Path(up["inventory"])
@@ -206,13 +196,28 @@ def working_scenario(path: Path | None = None):
 
 
 # --------------------------------------------------------------------------- solving
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _result(key: str, _scenario):
+    """The one solve of a scenario's content, shared by every page and every session.
+
+    A :class:`planner.scenario.run.PlanResult` holds plain arrays and frames (never a solver or
+    LpProblem object); pages treat it as read-only.
+    """
+    from planner.scenario.run import run
+
+    return run(_scenario)
+
+
+def scenario_result(scenario):
+    """The solved scenario (cached by content: every page asking for the same content shares one solve)."""
+    return _result(scenario_key(scenario), scenario)
+
+
 @st.cache_data(max_entries=32, show_spinner=False)
 def _solve_cached(key: str, _scenario) -> dict:
-    """Prepare and solve; keep only plain tables and dicts (no solver objects)."""
-    from planner.scenario.run import prepare, solve_prepared
-
-    prepared = prepare(_scenario)
-    result = solve_prepared(prepared)
+    """The page tables of the shared solve: plain frames and dicts (no solver objects)."""
+    result = _result(key, _scenario)
+    prepared = result.prepared
     table = prepared.table[[c for c in PUBLIC_COLUMNS if c in prepared.table.columns]].copy()
     table.index = table.index.astype(str)
     inv = prepared.inventory.table

@@ -105,6 +105,33 @@ def share_overrides(
     return out
 
 
+def expand_shares(shares: dict | None) -> dict[str, dict[str, float]]:
+    """A scenario's ``shares`` (a level may give one share for all pollutants) as ``{level: {pollutant: share}}``."""
+    out: dict[str, dict[str, float]] = {}
+    for lv, v in (shares or {}).items():
+        per = v if isinstance(v, dict) else {p: v for p in POLLUTANTS}
+        out[str(lv)] = {str(p): float(x) for p, x in per.items()}
+    return out
+
+
+def effective_shares(
+    defaults: dict[str, dict[str, float]], shares: dict | None
+) -> dict[str, dict[str, float]]:
+    """The full share table a scenario plans with: the policy defaults with its overrides on top."""
+    out = {lv: dict(per) for lv, per in defaults.items()}
+    for lv, per in expand_shares(shares).items():
+        out.setdefault(lv, {}).update(per)
+    return out
+
+
+def merge_share_edits(shares: dict | None, edits: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+    """A scenario's share overrides with the session's what-if edits on top (the ``shares`` to plan with)."""
+    merged = expand_shares(shares)
+    for lv, per in edits.items():
+        merged.setdefault(lv, {}).update({p: float(v) for p, v in per.items()})
+    return merged
+
+
 # --------------------------------------------------------------------------- editor
 def cut_by_level(schedule: pd.DataFrame) -> pd.DataFrame:
     """Curtailment per enterprise (rows) and level (columns ``cut_yellow`` …), the max over slots."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -250,3 +251,37 @@ def test_apply_edit_state_positions_and_types(table):
     new = overrides_from_edits(shown, out, {"E3": {"lock": 0.2}}, GRADES)
     assert new == {"E1": {"grade": "B", "exempt": True}, "E3": {"ceiling": 0.5}}
     assert apply_edit_state(shown, None).equals(shown)
+
+
+def test_share_what_if_helpers():
+    from planner.reports.app_tables import effective_shares, expand_shares, merge_share_edits
+
+    assert expand_shares({"orange": 0.4}) == {"orange": {"SO2": 0.4, "NOx": 0.4, "PM": 0.4, "VOCs": 0.4}}
+    defaults = {"orange": {"SO2": 0.2, "NOx": 0.2, "PM": 0.2, "VOCs": 0.2}}
+    full = effective_shares(defaults, {"orange": {"NOx": 0.35}})
+    assert full["orange"] == {"SO2": 0.2, "NOx": 0.35, "PM": 0.2, "VOCs": 0.2}
+    assert defaults["orange"]["NOx"] == 0.2  # defaults untouched
+    merged = merge_share_edits({"orange": 0.3, "red": {"PM": 0.5}}, {"orange": {"SO2": 0.25}})
+    assert merged["orange"] == {"SO2": 0.25, "NOx": 0.3, "PM": 0.3, "VOCs": 0.3}
+    assert merged["red"] == {"PM": 0.5}
+
+
+def test_pages_share_one_solve_per_scenario_content(monkeypatch):
+    """Every page asking for the same scenario content gets the same solved result (one solve)."""
+    import planner.scenario.run as run_mod
+    from planner.app import common
+    from planner.scenario.files import load_scenario
+
+    calls = []
+    real = run_mod.run
+
+    def counting(scenario):
+        calls.append(scenario.name)
+        return real(scenario)
+
+    monkeypatch.setattr(run_mod, "run", counting)
+    common._result.clear()
+    sc = load_scenario(Path(__file__).resolve().parents[2] / "scenarios" / "demo_list.yaml")
+    a = common.scenario_result(sc)
+    b = common.scenario_result(sc)
+    assert a is b and len(calls) == 1

@@ -25,6 +25,7 @@ from planner.app.common import (
     lvl,
     require_official,
     scenario_files,
+    scenario_result,
     solve_scenario,
     status_text,
     tr,
@@ -38,38 +39,34 @@ BASE_COLORS = {"uniform": "#d62728", "greedy": "#ff7f0e", "rules_only": "#7f7f7f
 @st.cache_data(max_entries=16, show_spinner=False)
 def _curve(key: str, _scenario, slot: str, shares: tuple) -> tuple[pd.DataFrame, dict]:
     from planner.reports.analysis import least_cost_curve
-    from planner.scenario.run import prepare
 
-    df = least_cost_curve(prepare(_scenario), shares=shares, slot=slot)
+    df = least_cost_curve(scenario_result(_scenario).prepared, shares=shares, slot=slot)
     return pd.DataFrame(df), dict(df.attrs)
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
 def _upgrades(key: str, _scenario, top: int) -> pd.DataFrame:
     from planner.reports.analysis import upgrade_values
-    from planner.scenario.run import run
 
-    return pd.DataFrame(upgrade_values(run(_scenario), top=top))
+    return pd.DataFrame(upgrade_values(scenario_result(_scenario), top=top))
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
 def _effectiveness(key: str, _scenario) -> dict:
     from planner.reports.analysis import measure_effectiveness
-    from planner.scenario.run import run
 
-    return {k: pd.DataFrame(v) for k, v in measure_effectiveness(run(_scenario)).items()}
+    return {k: pd.DataFrame(v) for k, v in measure_effectiveness(scenario_result(_scenario)).items()}
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
 def _percentiles(key: str, _scenario, qs: tuple) -> pd.DataFrame:
     from planner.problems import InputError
-    from planner.scenario.run import run
 
     rows = []
     for q in qs:
         sc = dataclasses.replace(_scenario, percentile=None if q is None else float(q))
         try:
-            r = run(sc)
+            r = scenario_result(sc)
         except InputError as err:
             rows.append(
                 {

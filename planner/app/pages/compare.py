@@ -25,6 +25,7 @@ from planner.app.common import (
     lvl,
     require_official,
     scenario_files,
+    scenario_result,
     status_text,
     tr,
     working_scenario,
@@ -39,14 +40,13 @@ METHODS = ("uniform", "greedy", "rules_only")
 def _compare(keys: tuple, _items: list) -> dict:
     """Solve each item and compare; only the plain comparison document is kept."""
     from planner.scenario.compare import baseline_result, compare_results
-    from planner.scenario.run import run
 
     solved: dict[str, object] = {}
     results, names = [], []
     for label, scenario, method in _items:
         k = scenario_key(scenario)
         if k not in solved:
-            solved[k] = run(scenario)
+            solved[k] = scenario_result(scenario)
         res = solved[k]
         results.append(baseline_result(res, method) if method else res)
         names.append(label)

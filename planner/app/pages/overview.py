@@ -18,6 +18,7 @@ from planner.app.common import (
     require_official,
     save_upload,
     scenario_files,
+    scenario_result,
     set_shares,
     show_problems,
     solve_scenario,
@@ -28,6 +29,7 @@ from planner.app.common import (
 )
 from planner.problems import InputError
 from planner.reports.app_tables import (
+    effective_shares,
     forecast_frame,
     loss_metrics,
     problems_frame,
@@ -108,10 +110,7 @@ def keep_upload(col, kind: str) -> None:
 
 def shares_section(path) -> None:
     base = base_scenario(path)
-    defaults = default_shares()
-    for lv, v in (base.shares or {}).items():
-        per = v if isinstance(v, dict) else {p: v for p in POLLUTANTS}
-        defaults.setdefault(lv, {}).update({p: float(x) for p, x in per.items()})
+    defaults = effective_shares(default_shares(), base.shares)
     with st.expander(tr("overview.shares")):
         st.caption(tr("overview.shares_help"))
         values: dict[str, dict[str, float]] = {}
@@ -326,10 +325,9 @@ def _workbook(key: str, _scenario) -> bytes:
     from pathlib import Path
 
     from planner.reports.export import emergency_list_workbook
-    from planner.scenario.run import run
 
     with tempfile.TemporaryDirectory() as folder:
-        return emergency_list_workbook(run(_scenario), Path(folder) / "list.xlsx").read_bytes()
+        return emergency_list_workbook(scenario_result(_scenario), Path(folder) / "list.xlsx").read_bytes()
 
 
 def downloads(scenario, result: dict) -> None:

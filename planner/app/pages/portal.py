@@ -23,6 +23,7 @@ from planner.app.common import (
     lvl,
     pct,
     portal_scenario_file,
+    scenario_result,
     solve_scenario,
     tr,
 )
@@ -142,9 +143,8 @@ def upgrade_section(sc, eid: str, grade: str, ob: pd.DataFrame) -> None:
 def _sheet(key: str, _scenario, eid: str) -> str:
     """The enterprise's own 一厂一策 sheet (HTML) from :mod:`planner.reports.export`."""
     from planner.reports.export import enterprise_sheet_html
-    from planner.scenario.run import run
 
-    return enterprise_sheet_html(run(_scenario), eid)
+    return enterprise_sheet_html(scenario_result(_scenario), eid)
 
 
 def downloads(sc, eid: str, ob: pd.DataFrame) -> None:
