@@ -46,7 +46,12 @@ PLAN_INPUT_VARS: dict[str, tuple[str, ...]] = {
 }
 #: Optional variables (absent in hand-made inputs): ``self_directed`` (E,) marks A/A+/引领性 firms,
 #: whose zero cut is self-directed reduction (reason "self_directed"), not an exemption.
-OPTIONAL_VARS: dict[str, tuple[str, ...]] = {"self_directed": ("enterprise",)}
+#: ``whole_lines`` (E, S) marks cells whose measure stops whole lines (以生产线计): only those become
+#: integer in the discrete mode; a load cut stays continuous (without the variable every cell may).
+OPTIONAL_VARS: dict[str, tuple[str, ...]] = {
+    "self_directed": ("enterprise",),
+    "whole_lines": ("enterprise", "slot"),
+}
 _NUMERIC = (
     "floor",
     "ceiling",
@@ -370,7 +375,9 @@ class LineColumns:
 def line_columns(ds: xr.Dataset, lo: np.ndarray, hi: np.ndarray, discrete: bool) -> LineColumns:
     """Column scaling and bounds for the continuous or the whole-line (MILP) mode.
 
-    Floors are rounded **up** to whole lines and ceilings **down**.
+    Floors are rounded **up** to whole lines and ceilings **down**.  Only cells whose measure
+    stops whole lines (``whole_lines``, when the inputs carry it) become integer: a load cut
+    (e.g. a B firm's 10 % cut) stays a continuous share in the discrete mode too.
 
     Parameters
     ----------
@@ -389,6 +396,8 @@ def line_columns(ds: xr.Dataset, lo: np.ndarray, hi: np.ndarray, discrete: bool)
     n_lo = np.ceil(lo * lines - 1e-7)
     n_hi = np.floor(hi * lines + 1e-7)
     integer = (n_lo <= n_hi) & (hi > lo + BOUND_TOL)
+    if "whole_lines" in ds:
+        integer &= np.asarray(ds["whole_lines"].values, dtype=bool)
     scale = np.where(integer, 1.0 / lines, 1.0)
     return LineColumns(integer, scale, np.where(integer, n_lo, lo), np.where(integer, n_hi, hi))
 

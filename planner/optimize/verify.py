@@ -98,10 +98,16 @@ def check_bounds(c: _Ctx) -> None:
         lines = c.arr("lines")[:, None] * np.ones((1, S))
         lo, hi = _effective(c.inputs)
         whole_possible = (np.ceil(lo * lines - 1e-7) <= np.floor(hi * lines + 1e-7)) & (hi > lo + 1e-9)
+        whole_possible &= _whole_line_cells(c.inputs)
         n = c.x * lines
         bad = whole_possible & (np.abs(n - np.round(n)) > 1e-5)
         if bad.any():
             c.first(bad, "whole production lines")
+
+
+def _whole_line_cells(inputs: xr.Dataset) -> np.ndarray | bool:
+    """Cells whose measure stops whole lines (every cell when the inputs do not say)."""
+    return np.asarray(inputs["whole_lines"].values, dtype=bool) if "whole_lines" in inputs else True
 
 
 def check_chain(c: _Ctx) -> None:
@@ -234,7 +240,8 @@ def check_reasons(c: _Ctx) -> None:
     if _opt(c.plan, "discrete", False):  # the floor rounded up to whole lines is still the floor
         ln = c.arr("lines")[:, None]
         up, down = np.ceil(lo_eff * ln - 1e-7), np.floor(hi_eff * ln + 1e-7)
-        lo_eff = np.where((up <= down) & (hi_eff > lo_eff + 1e-9), up / ln, lo_eff)
+        whole = (up <= down) & (hi_eff > lo_eff + 1e-9) & _whole_line_cells(c.inputs)
+        lo_eff = np.where(whole, up / ln, lo_eff)
     above = ~exempt & (c.x > lo_eff + 1e-5)
     if (above & (r != "optimizer")).any():
         c.first(above & (r != "optimizer"), "reason 'optimizer' (cut above the floor)")

@@ -221,6 +221,17 @@ def credited_reductions(
     return credited, loss
 
 
+#: Measure types that stop whole production lines (以生产线计): integer in the discrete mode.
+LINE_MEASURES = ("stop_lines_share", "hot_idle")
+
+
+def whole_line_cells(bounds: xr.Dataset, level_index: np.ndarray) -> np.ndarray:
+    """(E, S) cells whose binding measure at the slot's level stops whole lines."""
+    if "floor_integer_share" in bounds:
+        return bounds["floor_integer_share"].to_numpy()[:, level_index] > 0
+    return np.isin(bounds["measure_type"].to_numpy()[:, level_index].astype(str), LINE_MEASURES)
+
+
 def _self_directed(table: pd.DataFrame) -> np.ndarray:
     if "self_directed" not in table.columns:
         return np.zeros(len(table), bool)
@@ -273,6 +284,7 @@ def build_inputs(
             "chain": (("slot",), slots["chain"].to_numpy(dtype=int)),
             "toggle_allowed": (("enterprise",), np.full(len(table), bool(toggle_allowed))),
             "self_directed": (("enterprise",), _self_directed(table)),
+            "whole_lines": (("enterprise", "slot"), whole_line_cells(bounds, idx)),
         },
         coords={"enterprise": enterprise, "slot": slot, "pollutant": list(POLLUTANTS)},
         attrs={"mode": mode},

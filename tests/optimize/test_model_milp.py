@@ -77,3 +77,30 @@ def test_backends_agree_on_milp_within_gap():
     a = solve(ds, backend="highs", discrete=True, mip_gap=1e-6)
     b = solve(ds, backend="pulp", discrete=True, mip_gap=1e-6)
     assert a.objective == pytest.approx(b.objective, rel=1e-4)
+
+
+def test_only_line_stops_are_whole_lines():
+    """A load cut stays continuous in the discrete mode; a line stop rounds to whole lines."""
+    import numpy as np
+
+    from planner.optimize.inputs import plan_inputs_from_arrays
+
+    ds = plan_inputs_from_arrays(
+        floor=[[0.1], [0.25]],
+        ceiling=[[1.0], [1.0]],
+        loss_at_full=[[10.0], [50.0]],
+        reducible=[[[1.0]], [[1.0]]],
+        target=[[0.45]],
+        lines=[4, 4],
+    )
+    ds["whole_lines"] = (("enterprise", "slot"), np.array([[False], [True]]))
+    plan = solve(ds, discrete=True, mip_gap=1e-9)
+    # firm 0 (a B firm's 10 % load cut, 4 lines) adds 0.1 continuously; firm 1 keeps its one line
+    np.testing.assert_allclose(plan.curtailment.values[:, 0], [0.2, 0.25], atol=1e-7)
+    assert plan.objective == pytest.approx(0.2 * 10 + 0.25 * 50)
+    assert plan.violations == []
+    ds["whole_lines"] = (("enterprise", "slot"), np.array([[True], [True]]))
+    rounded = solve(ds, discrete=True, mip_gap=1e-9)
+    # as whole lines the 10 % cut is rounded up to one line of four
+    np.testing.assert_allclose(rounded.curtailment.values[:, 0], [0.25, 0.25], atol=1e-7)
+    assert rounded.objective > plan.objective
