@@ -10,7 +10,9 @@ block                              meaning
 ``Enterprise-Slot-curtailment``    columns ``x[e, s]`` in ``[floor, ceiling]`` (chain-propagated);
                                    in whole-line mode the column counts stopped lines (``scale``)
 ``Slot-Pollutant-shortfall``       ``u >= 0`` (penalised) on targets the bounds cannot reach
-``Slot-Pollutant-target``          ``Σ_e reducible·x + u >= target - credited``
+``Slot-Pollutant-target``          ``Σ_e reducible·x + Σ_m ni·a + u >= target - credited``
+``NonIndustrial-Slot-activation``  optional non-industrial measures ``a[m, s]`` in [0, 1] (on/off or a
+                                   share), costed at their loss
 ``Enterprise-chain``               ``x[e, s] <= x[e, s']`` for consecutive slots of a chain
 ``Grade-threshold``,               one threshold per (industry, slot, grade boundary):
 ``Grade-below``, ``Grade-above``   ``x <= t`` on the better side, ``x >= t`` on the worse side
@@ -47,6 +49,7 @@ from planner.optimize.inputs import (
     effective_bounds,
     grade_boundaries,
     line_columns,
+    non_industrial_arrays,
 )
 from planner.optimize.linear import INF, LinearModel
 from planner.optimize.options import SolveOptions
@@ -65,6 +68,7 @@ COUNTY_CAP = "County-loss-cap"
 FIRM_CAP = "Enterprise-loss-cap"
 MAX_SHARE = "Slot-max-share"
 EQUITY = "Enterprise-Slot-equity"
+NON_INDUSTRIAL = "NonIndustrial-Slot-activation"
 FRACTION = "Target-fraction"
 FRACTION_ROWS = "Slot-Pollutant-fraction"
 BUDGET = "Loss-budget"
@@ -100,6 +104,8 @@ class ModelData:
         lines), :func:`planner.optimize.model.solve` re-solves with shortfall on every row.
     enterprise, slot, pollutant : list of str
         Labels.
+    ni_reduction, ni_cost, ni_integer, ni_names
+        Optional non-industrial measures (:func:`planner.optimize.inputs.non_industrial_arrays`).
     """
 
     lo: np.ndarray
@@ -119,6 +125,10 @@ class ModelData:
     enterprise: list[str]
     slot: list[str]
     pollutant: list[str]
+    ni_reduction: np.ndarray
+    ni_cost: np.ndarray
+    ni_integer: np.ndarray
+    ni_names: list[str]
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -170,12 +180,13 @@ def model_data(inputs: xr.Dataset, options: SolveOptions, shortfall_everywhere: 
     rhs = inputs["target"].values.astype(float) - inputs["credited"].values.astype(float)
     grades = grade_boundaries(inputs, lo, hi) if options.grade_monotonicity else None
     names, county = np.unique(np.asarray(inputs["county"].values).astype(str), return_inverse=True)
+    ni_red, ni_cost, ni_int, ni_names = non_industrial_arrays(inputs)
     if not options.allow_shortfall:
         short_rows = np.zeros(rhs.shape, dtype=bool)
     elif shortfall_everywhere:
         short_rows = np.ones(rhs.shape, dtype=bool)
     else:
-        reach = np.einsum("es,esp->sp", cols.col_hi * cols.scale, red)
+        reach = np.einsum("es,esp->sp", cols.col_hi * cols.scale, red) + ni_red.sum(axis=0)
         short_rows = reach < rhs - 1e-9 * np.maximum(1.0, np.abs(rhs))
     return ModelData(
         lo,
@@ -195,6 +206,10 @@ def model_data(inputs: xr.Dataset, options: SolveOptions, shortfall_everywhere: 
         [str(e) for e in inputs["enterprise"].values],
         [str(s) for s in inputs["slot"].values],
         [str(p) for p in inputs["pollutant"].values],
+        ni_red,
+        ni_cost,
+        ni_int,
+        ni_names,
     )
 
 
@@ -232,6 +247,24 @@ def _x(m: LinearModel):
     return m.variables[CURTAILMENT]
 
 
+def define_non_industrial(m: LinearModel, d: ModelData, cost: bool = True) -> None:
+    """``NonIndustrial-Slot-activation``: a[m, s] in [0, 1] for each optional non-industrial measure
+    (construction dust stop, road cleaning, truck restrictions …), costed at its loss; binary where
+    the measure is all-or-nothing.  Its tonnes enter the target rows (:func:`define_targets`)."""
+    M = len(d.ni_names)
+    if not M:
+        return
+    S = len(d.slot)
+    m.add_variables(
+        NON_INDUSTRIAL,
+        {"measure": d.ni_names, "slot": d.slot},
+        0.0,
+        1.0,
+        cost=d.ni_cost.ravel() if cost else 0.0,
+        integer=np.repeat(d.ni_integer, S),
+    )
+
+
 def define_targets(m: LinearModel, d: ModelData) -> None:
     """``Slot-Pollutant-shortfall`` (where needed) and ``Slot-Pollutant-target`` rows."""
     S, P = d.rhs.shape
@@ -241,6 +274,12 @@ def define_targets(m: LinearModel, d: ModelData) -> None:
     rows = s_i * P + p_i
     cols = x.columns(e_i, s_i)
     vals = coef[e_i, s_i, p_i]
+    if NON_INDUSTRIAL in m.variables:
+        a = m.variables[NON_INDUSTRIAL]
+        m_i, ms_i, mp_i = np.nonzero(d.ni_reduction > 0)
+        rows = np.r_[rows, ms_i * P + mp_i]
+        cols = np.r_[cols, a.columns(m_i, ms_i)]
+        vals = np.r_[vals, d.ni_reduction[m_i, ms_i, mp_i]]
     short = np.flatnonzero(d.short_rows.ravel())
     if len(short):
         labels = [f"{d.slot[k // P]}/{d.pollutant[k % P]}" for k in short]
@@ -453,6 +492,7 @@ def build_model(
     m = LinearModel("curtailment" if budget is None else "max_reduction_under_budget")
     define_curtailment(m, d, cost=budget is None)
     if budget is None:
+        define_non_industrial(m, d)
         define_targets(m, d)
     define_chain(m, d)
     if budget is None:

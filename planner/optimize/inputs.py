@@ -48,10 +48,30 @@ PLAN_INPUT_VARS: dict[str, tuple[str, ...]] = {
 #: whose zero cut is self-directed reduction (reason "self_directed"), not an exemption.
 #: ``whole_lines`` (E, S) marks cells whose measure stops whole lines (以生产线计): only those become
 #: integer in the discrete mode; a load cut stays continuous (without the variable every cell may).
+#: Non-industrial measures the optimiser may choose (dim ``measure``): ``ni_reduction`` t/d removed
+#: per slot when fully on, ``ni_cost`` 万元 for the whole slot when fully on, ``ni_integer`` on/off
+#: (True) or a share (False).  Measures switched on for certain are in ``credited`` instead.
 OPTIONAL_VARS: dict[str, tuple[str, ...]] = {
     "self_directed": ("enterprise",),
     "whole_lines": ("enterprise", "slot"),
+    "ni_reduction": ("measure", "slot", "pollutant"),
+    "ni_cost": ("measure", "slot"),
+    "ni_integer": ("measure",),
 }
+
+
+def non_industrial_arrays(ds: xr.Dataset) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
+    """``(reduction (M, S, P), cost (M, S), integer (M,), names)`` of the optional non-industrial
+    measures (M = 0 when the inputs carry none)."""
+    S, P = ds.sizes["slot"], ds.sizes["pollutant"]
+    if "ni_reduction" not in ds:
+        return np.zeros((0, S, P)), np.zeros((0, S)), np.zeros(0, bool), []
+    red = np.asarray(ds["ni_reduction"].transpose("measure", "slot", "pollutant").values, float)
+    cost = np.asarray(ds["ni_cost"].transpose("measure", "slot").values, float)
+    integer = np.asarray(ds["ni_integer"].values, bool) if "ni_integer" in ds else np.zeros(len(red), bool)
+    return red, cost, integer, [str(m) for m in ds["measure"].values]
+
+
 _NUMERIC = (
     "floor",
     "ceiling",

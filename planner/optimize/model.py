@@ -21,8 +21,14 @@ import xarray as xr
 from planner import POLLUTANTS
 from planner.optimize import highs_backend, pulp_backend, verify
 from planner.optimize.baselines import greedy
-from planner.optimize.blocks import CURTAILMENT, TARGET, ModelData, build_model
-from planner.optimize.inputs import BOUND_TOL, check_plan_inputs, effective_bounds, line_columns
+from planner.optimize.blocks import CURTAILMENT, NON_INDUSTRIAL, TARGET, ModelData, build_model
+from planner.optimize.inputs import (
+    BOUND_TOL,
+    check_plan_inputs,
+    effective_bounds,
+    line_columns,
+    non_industrial_arrays,
+)
 from planner.optimize.linear import LinearModel, Solution
 from planner.optimize.options import STATUSES, SolveOptions
 from planner.optimize.result import Plan
@@ -49,6 +55,8 @@ class RawResult:
     solve_seconds : float
     blocks : list of str
         The model's block names.
+    ni : numpy.ndarray (M, S) or None
+        Activation of the optional non-industrial measures (None when there are none or no solution).
     """
 
     x: np.ndarray | None
@@ -59,6 +67,7 @@ class RawResult:
     messages: list[str] = field(default_factory=list)
     solve_seconds: float = 0.0
     blocks: list[str] = field(default_factory=list)
+    ni: np.ndarray | None = None
 
 
 def use_presolve(options: SolveOptions, data: ModelData) -> bool:
@@ -104,11 +113,13 @@ def _run(
     sol = compile_and_solve(m, options, use_presolve(options, d))
     E, S = d.shape
     P = d.rhs.shape[1]
-    x = None
+    x = ni = None
     if sol.values is not None:
         x = recover(m, sol.values[CURTAILMENT]).reshape(E, S) * d.cols.scale
+        if NON_INDUSTRIAL in sol.values:
+            ni = np.clip(sol.values[NON_INDUSTRIAL].reshape(len(d.ni_names), S), 0.0, 1.0)
     duals = np.abs(sol.duals[TARGET]).reshape(S, P)
-    raw = RawResult(x, sol.state, duals, sol.gap, sol.solver, list(sol.messages), sol.seconds, blocks)
+    raw = RawResult(x, sol.state, duals, sol.gap, sol.solver, list(sol.messages), sol.seconds, blocks, ni)
     return raw, t_build
 
 
@@ -206,6 +217,7 @@ def finish_plan(inputs: xr.Dataset, options: SolveOptions, raw: RawResult, t_bui
     red = inputs["reducible"].values.astype(float)
     floor = inputs["floor"].values.astype(float)
     ceiling = inputs["ceiling"].values.astype(float)
+    ni_red, ni_cost, _, ni_names = non_industrial_arrays(inputs)
     lo_e, hi = effective_bounds(inputs)
     if options.discrete:  # whole lines: the largest reachable share is the ceiling rounded down
         cols = line_columns(inputs, lo_e, hi, True)
@@ -214,7 +226,8 @@ def finish_plan(inputs: xr.Dataset, options: SolveOptions, raw: RawResult, t_bui
     with np.errstate(divide="ignore", invalid="ignore"):
         max_share = np.where(
             target > 0,
-            (credited + np.einsum("es,esp->sp", hi, red)) / np.where(target > 0, target, 1.0),
+            (credited + np.einsum("es,esp->sp", hi, red) + ni_red.sum(axis=0))
+            / np.where(target > 0, target, 1.0),
             np.inf,
         )
     status = raw.state
@@ -224,11 +237,17 @@ def finish_plan(inputs: xr.Dataset, options: SolveOptions, raw: RawResult, t_bui
         # snap solver round-off onto the bounds it came from
         x = np.where(np.abs(x - floor) < 1e-9, floor, x)
         x = np.where(np.abs(x - ceiling) < 1e-9, ceiling, x)
-        achieved = credited + np.einsum("es,esp->sp", x, red)
+        ni = raw.ni if raw.ni is not None else np.zeros(ni_cost.shape)
+        ni = np.where(ni > 1 - 1e-9, 1.0, np.where(ni < 1e-9, 0.0, ni))
+        achieved = credited + np.einsum("es,esp->sp", x, red) + np.einsum("ms,msp->sp", ni, ni_red)
         tol = options.shortfall_tol * np.maximum(1.0, target)
         short = np.maximum(target - achieved, 0.0)
         short = np.where(short > tol, short, 0.0)
-        objective = float((inputs["loss_at_full"].values * x).sum() + inputs["credited_loss"].values.sum())
+        objective = float(
+            (inputs["loss_at_full"].values * x).sum()
+            + inputs["credited_loss"].values.sum()
+            + (ni * ni_cost).sum()
+        )
         if (short > 0).any() and status in ("optimal", "time_limit"):
             if status == "optimal":
                 status = "infeasible"
@@ -246,6 +265,7 @@ def finish_plan(inputs: xr.Dataset, options: SolveOptions, raw: RawResult, t_bui
         )
     else:
         x = np.full((E, S), np.nan)
+        ni = np.full(ni_cost.shape, np.nan)
         achieved = np.full(target.shape, np.nan)
         short = np.full(target.shape, np.nan)
         objective = float("nan")
@@ -279,6 +299,10 @@ def finish_plan(inputs: xr.Dataset, options: SolveOptions, raw: RawResult, t_bui
         options=options,
     )
     plan.blocks = list(raw.blocks)
+    if ni_names:
+        plan.non_industrial = xr.DataArray(
+            ni, coords={"measure": ni_names, "slot": slot}, dims=("measure", "slot")
+        )
     if options.verify and raw.x is not None:
         t2 = time.perf_counter()
         try:

@@ -51,6 +51,8 @@ class Plan:
     options : SolveOptions
     blocks : list of str
         Names of the model's blocks (:mod:`planner.optimize.blocks`); the verifier checks each.
+    non_industrial : xarray.DataArray (measure, slot) or None
+        Activation (0–1) of each optional non-industrial measure the optimiser chose.
     """
 
     curtailment: xr.DataArray
@@ -69,6 +71,7 @@ class Plan:
     violations: list[str] = field(default_factory=list)
     options: SolveOptions | None = None
     blocks: list[str] = field(default_factory=list)
+    non_industrial: xr.DataArray | None = None
 
     @property
     def ok(self) -> bool:

@@ -110,6 +110,30 @@ def _whole_line_cells(inputs: xr.Dataset) -> np.ndarray | bool:
     return np.asarray(inputs["whole_lines"].values, dtype=bool) if "whole_lines" in inputs else True
 
 
+def _non_industrial(c: _Ctx) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(activation (M, S), reduction (M, S, P), cost (M, S)) of the optional non-industrial measures."""
+    inp = c.inputs
+    S, P = c.x.shape[1], len(c.pols)
+    if "ni_reduction" not in inp:
+        return np.zeros((0, S)), np.zeros((0, S, P)), np.zeros((0, S))
+    red = np.asarray(inp["ni_reduction"].transpose("measure", "slot", "pollutant").values, float)
+    cost = np.asarray(inp["ni_cost"].transpose("measure", "slot").values, float)
+    got = getattr(c.plan, "non_industrial", None)
+    a = np.zeros(cost.shape) if got is None else np.asarray(got.transpose("measure", "slot").values, float)
+    return a, red, cost
+
+
+def check_non_industrial(c: _Ctx) -> None:
+    """``NonIndustrial-Slot-activation``: activations in [0, 1], whole where the measure is on/off."""
+    a, _, _ = _non_industrial(c)
+    if ((a < -c.tol) | (a > 1 + c.tol)).any():
+        c.out.append("a non-industrial measure's activation lies outside [0, 1]")
+    if "ni_integer" in c.inputs and len(a):
+        whole = np.asarray(c.inputs["ni_integer"].values, bool)[:, None] & (np.abs(a - np.round(a)) > 1e-6)
+        if whole.any():
+            c.out.append("an on/off non-industrial measure is chosen partly")
+
+
 def check_chain(c: _Ctx) -> None:
     """``Enterprise-chain``: x never falls along a chain for the firms it binds."""
     m = _chained_firms(c.inputs)
@@ -130,6 +154,8 @@ def check_targets(c: _Ctx) -> None:
     a plan marked optimal meets every target; reported shortfall and achieved are the recomputed ones."""
     red, target, credited = c.arr("reducible"), c.arr("target"), c.arr("credited")
     achieved = credited + (c.x[:, :, None] * red).sum(axis=0)
+    a, ni_red, _ = _non_industrial(c)
+    achieved = achieved + (a[:, :, None] * ni_red).sum(axis=0)
     short_true = np.maximum(target - achieved, 0.0)
     scale = np.maximum(1.0, np.abs(target))
     plan, tol = c.plan, c.tol
@@ -168,7 +194,8 @@ def check_targets(c: _Ctx) -> None:
 def check_objective(c: _Ctx) -> None:
     """The reported objective is the output loss ``Σ loss·x + credited loss`` (no penalty, no
     secondary terms such as ``Slot-max-share``)."""
-    obj = float((c.arr("loss_at_full") * c.x).sum() + c.arr("credited_loss").sum())
+    a, _, ni_cost = _non_industrial(c)
+    obj = float((c.arr("loss_at_full") * c.x).sum() + c.arr("credited_loss").sum() + (a * ni_cost).sum())
     o = c.plan.objective
     if not np.isfinite(o) or abs(o - obj) > c.tol * max(1.0, abs(obj)):
         c.out.append(f"objective {o!r} differs from the recomputed output loss {obj:.10g}")
@@ -263,6 +290,7 @@ CHECKS = {
     B.COUNTY_CAP: check_county_cap,
     B.FIRM_CAP: check_firm_cap,
     B.MAX_SHARE: check_objective,
+    B.NON_INDUSTRIAL: check_non_industrial,
     B.EQUITY: check_objective,
 }
 #: Checks run for every plan, whatever its blocks (a baseline's plan has none).
