@@ -61,8 +61,15 @@ __all__ = [
     "RULES_DIR",
     "DEFAULT_RULES",
     "load_rules",
+    "Alerts",
+    "DAY_LEVELS",
     "alert_levels",
+    "alert_processes",
+    "evaluate_alerts",
     "evaluate_conditions",
+    "condition_text",
+    "alert_timeline",
+    "DEFAULT_LEAD_HOURS",
 ]
 
 RULES_DIR: Path = DATA_DIR / "policy" / "alert_rules"
@@ -75,7 +82,9 @@ _TOP_KEYS = (
     "lift_below_hours",
     "merge_gap_hours",
     "exclude_primary",
+    "day_levels",
 )
+DAY_LEVELS = ("process", "daily")
 _POLLUTANT_NAMES = ("SO2", "NO2", "PM10", "CO", "O3", "PM2.5")
 
 
@@ -108,6 +117,7 @@ class RuleSet:
     lift_below_hours: float = 36.0
     merge_gap_hours: float = 48.0
     exclude_primary: tuple[str, ...] = ("O3",)
+    day_levels: str = "process"
     source: str = ""
     path: Path | None = None
     extra: dict = field(default_factory=dict)
@@ -194,6 +204,9 @@ def load_rules(name_or_path: str | Path | RuleSet | None = None) -> RuleSet:
                 key_path("exclude_primary", i),
                 f"unknown pollutant {p!r}; expected one of {', '.join(_POLLUTANT_NAMES)}",
             )
+    day_levels = doc.get("day_levels", "process")
+    if day_levels not in DAY_LEVELS:
+        problems.error(label, None, "day_levels", f"expected 'process' or 'daily', got {day_levels!r}")
     if not problems.ok:
         raise InputError(problems)
     return RuleSet(
@@ -203,6 +216,7 @@ def load_rules(name_or_path: str | Path | RuleSet | None = None) -> RuleSet:
         lift_below_hours=numbers["lift_below_hours"],
         merge_gap_hours=numbers["merge_gap_hours"],
         exclude_primary=tuple(excl),
+        day_levels=str(day_levels),
         source=str(doc.get("source") or ""),
         path=path,
     )
@@ -286,25 +300,145 @@ def _step_hours(times: pd.Series) -> tuple[float, np.ndarray]:
     return step, breaks
 
 
+def _run_hours(cond: Condition, a: np.ndarray, step_hours: float, breaks: np.ndarray) -> np.ndarray:
+    """Hours of the run of steps exceeding ``cond`` that each step lies in (0 where it does not)."""
+    exceed = cond.exceeds(np.nan_to_num(a, nan=-1.0))
+    _, length = _runs(exceed, breaks)
+    return np.where(exceed, length * step_hours, 0.0)
+
+
 def evaluate_conditions(
     aqi: np.ndarray, counts: np.ndarray, rules: RuleSet, step_hours: float, breaks: np.ndarray
 ) -> np.ndarray:
-    """Raw level index (0 none … 3 red) of each step before holding; see module notes."""
+    """Level index (0 none … 3 red) of each step judged on its own (``day_levels: daily``).
+
+    A step takes a level when it lies inside runs satisfying one of the level's alternatives;
+    see the module notes.  Holding (``higher_level_wins``) is applied afterwards.
+    """
     level = np.zeros(len(aqi), dtype=int)
     a = np.where(counts, np.asarray(aqi, dtype=float), np.nan)
     for lv_index, lv in enumerate(LEVELS):
         for group in rules.levels.get(lv, []):
             ok = np.ones(len(a), dtype=bool)
             for cond in group:
-                exceed = cond.exceeds(np.nan_to_num(a, nan=-1.0))
-                _, length = _runs(exceed, breaks)
-                ok &= exceed & (length * step_hours >= cond.hours)
+                ok &= _run_hours(cond, a, step_hours, breaks) >= cond.hours
             level = np.where(ok, np.maximum(level, lv_index), level)
     return level
 
 
-def alert_levels(daily: pd.DataFrame, rules: RuleSet | str | Path | None = None) -> pd.DataFrame:
-    """Alert level and episode of every day (or hour) of a forecast.
+def condition_text(
+    group: tuple[Condition, ...], lang: str = "en", observed: list[float] | None = None
+) -> str:
+    """A level alternative as text, e.g. ``AQI>200 for ≥72 h and >300 for ≥24 h``.
+
+    Parameters
+    ----------
+    group : tuple of Condition
+        One alternative (all of its conditions must hold).
+    lang : {"en", "zh"}
+    observed : list of float, optional
+        The longest run (hours) of each condition in a process: gives the observed text instead,
+        e.g. ``AQI>200 for 96 h, >300 for 24 h``.
+    """
+    parts = []
+    for i, cond in enumerate(group):
+        op = ">" if cond.strict else "≥"
+        head = f"{'AQI' if i == 0 else ''}{op}{cond.threshold:g}"
+        if observed is not None:
+            hours = f"{observed[i]:g}"
+            parts.append(f"{head} 持续 {hours} 小时" if lang == "zh" else f"{head} for {hours} h")
+        else:
+            parts.append(
+                f"{head} 持续≥{cond.hours:g} 小时" if lang == "zh" else f"{head} for ≥{cond.hours:g} h"
+            )
+    sep = ("，" if lang == "zh" else ", ") if observed is not None else ("且" if lang == "zh" else " and ")
+    return sep.join(parts)
+
+
+def _process_ids(
+    trigger: np.ndarray, hours: np.ndarray, step: float, rules: RuleSet
+) -> tuple[np.ndarray, np.ndarray]:
+    """Process number of each step (0 outside) and whether the alert is in force on it.
+
+    A process runs from its first to its last trigger step; trigger steps separated by fewer
+    than ``merge_gap_hours`` hours without a trigger belong to one process.  Inside a process the
+    alert stays in force across a gap of at most ``lift_below_hours`` hours and is lifted (steps
+    not in force) across a longer one.
+    """
+    n = len(trigger)
+    pid = np.zeros(n, dtype=int)
+    idx = np.flatnonzero(trigger)
+    if idx.size == 0:
+        return pid, np.zeros(n, dtype=bool)
+    gap = np.diff(hours[idx]) - step  # hours without a trigger step between consecutive trigger steps
+    new = np.concatenate([[True], gap >= rules.merge_gap_hours])
+    firsts, lasts = idx[new], idx[np.concatenate([new[1:], [True]])]
+    for k, (a, b) in enumerate(zip(firsts, lasts, strict=True), start=1):
+        pid[a : b + 1] = k
+    in_force = pid > 0
+    for j in np.flatnonzero(~new[1:] & (gap > rules.lift_below_hours)):
+        in_force[idx[j] + 1 : idx[j + 1]] = False
+    return pid, in_force
+
+
+def _best_alternative(
+    rules: RuleSet, run_hours: dict, a: int, b: int, at_most: int = len(LEVELS) - 1
+) -> tuple[int, tuple[Condition, ...] | None, list[float]]:
+    """Highest level (up to ``at_most``) one of whose alternatives steps ``a..b`` meet as a whole."""
+    best: tuple[int, tuple[Condition, ...] | None, list[float]] = (0, None, [])
+    for lv_index, lv in enumerate(LEVELS[: at_most + 1]):
+        for group in rules.levels.get(lv, []):
+            longest = [float(run_hours[c][a : b + 1].max()) for c in group]
+            if all(h >= c.hours for h, c in zip(longest, group, strict=True)):
+                best = (lv_index, group, longest)
+                break
+    return best
+
+
+_PROCESS_COLUMNS = (
+    "process",
+    "start",
+    "end",
+    "hours",
+    "level",
+    "condition",
+    "condition_zh",
+    "observed",
+    "max_aqi",
+)
+
+
+def _no_processes() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series([], dtype=object) for c in _PROCESS_COLUMNS})
+
+
+@dataclass
+class Alerts:
+    """The alert levels of a forecast: per step and per process.
+
+    Attributes
+    ----------
+    days : pandas.DataFrame
+        One row per day (or hour), as :func:`alert_levels` returns it.
+    processes : pandas.DataFrame
+        One row per alert process: ``process`` (the ``episode`` number of its steps), ``start``,
+        ``end`` (first and last step), ``hours`` (its length), ``level``, ``condition`` /
+        ``condition_zh`` (the rule alternative met, e.g. ``AQI>200 for ≥72 h and >300 for
+        ≥24 h``), ``observed`` (the longest runs, e.g. ``AQI>200 for 96 h, >300 for 24 h``) and
+        ``max_aqi``.
+    rules : RuleSet
+    step_hours : float
+        24 for daily series, 1 for hourly ones.
+    """
+
+    days: pd.DataFrame
+    processes: pd.DataFrame
+    rules: RuleSet
+    step_hours: float = 24.0
+
+
+def evaluate_alerts(daily: pd.DataFrame, rules: RuleSet | str | Path | None = None) -> Alerts:
+    """Alert level of every step and of every process of a forecast (see the module notes).
 
     Parameters
     ----------
@@ -316,9 +450,7 @@ def alert_levels(daily: pd.DataFrame, rules: RuleSet | str | Path | None = None)
 
     Returns
     -------
-    pandas.DataFrame
-        The input columns plus ``level`` (none|yellow|orange|red), ``episode`` (Int64, NA outside
-        episodes) and ``advisory`` (bool: above a trigger but excluded, e.g. O3-only).
+    Alerts
     """
     rules = load_rules(rules)
     tcol = "date" if "date" in daily.columns else "time"
@@ -330,8 +462,11 @@ def alert_levels(daily: pd.DataFrame, rules: RuleSet | str | Path | None = None)
         out["level"] = pd.Series([], dtype=object)
         out["episode"] = pd.array([], dtype="Int64")
         out["advisory"] = pd.Series([], dtype=bool)
-        return out
-    step, breaks = _step_hours(out[tcol])
+        out["condition"] = pd.Series([], dtype=object)
+        return Alerts(out, _no_processes(), rules)
+    times = pd.to_datetime(out[tcol])
+    step, breaks = _step_hours(times)
+    hours = (times.to_numpy() - times.to_numpy()[0]) / np.timedelta64(1, "h")
     aqi = pd.to_numeric(out["aqi"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     primary = (
         out["primary_pollutant"].astype(object).fillna("").astype(str)
@@ -345,34 +480,89 @@ def alert_levels(daily: pd.DataFrame, rules: RuleSet | str | Path | None = None)
     if "dust" in out:
         excluded = excluded | out["dust"].fillna(False).to_numpy(dtype=bool)
     counts = ~excluded & ~np.isnan(aqi)
-    level = evaluate_conditions(aqi, counts, rules, step, breaks)
+    a = np.where(counts, aqi, np.nan)
+    conditions = {c for alts in rules.levels.values() for group in alts for c in group}
+    run_hours = {c: _run_hours(c, a, step, breaks) for c in conditions}
+    trigger = np.zeros(n, dtype=bool)
+    for c in conditions:
+        trigger |= run_hours[c] > 0
+    pid, in_force = _process_ids(trigger, hours, step, rules)
+    n_proc = int(pid.max())
 
-    # episodes: alert runs merged across gaps shorter than merge_gap_hours
-    alert = level > 0
-    episode = np.zeros(n, dtype=int)
-    if alert.any():
-        idx = np.flatnonzero(alert)
-        hours = (
-            pd.to_datetime(out[tcol]).to_numpy() - pd.to_datetime(out[tcol]).to_numpy()[0]
-        ) / np.timedelta64(1, "h")
-        gap_hours = np.diff(hours[idx]) - step  # hours without alert between consecutive alert steps
-        new = np.concatenate([[True], gap_hours >= rules.merge_gap_hours])
-        ep_of_alert = np.cumsum(new)
-        for k in range(1, ep_of_alert.max() + 1):
-            members = idx[ep_of_alert == k]
-            episode[members[0] : members[-1] + 1] = k
-
-    if rules.higher_level_wins:
-        level = _hold(level, episode, rules.lift_below_hours / step)
+    if rules.day_levels == "daily":
+        level = evaluate_conditions(aqi, counts, rules, step, breaks)
+        if rules.higher_level_wins:
+            level = _hold(level, pid, rules.lift_below_hours / step)
+        proc_level = np.array([0] + [int(level[pid == k].max()) for k in range(1, n_proc + 1)])
+    else:
+        proc_level = np.zeros(n_proc + 1, dtype=int)
+    records = []
+    number = np.zeros(n_proc + 1, dtype=int)  # process k -> episode number (alert processes only)
+    cond_of = np.full(n_proc + 1, "", dtype=object)
+    for k in range(1, n_proc + 1):
+        where = np.flatnonzero(pid == k)
+        first, last = int(where[0]), int(where[-1])
+        at_most = int(proc_level[k]) if rules.day_levels == "daily" else len(LEVELS) - 1
+        lv, group, longest = _best_alternative(rules, run_hours, first, last, at_most)
+        proc_level[k] = lv
+        if lv == 0 or group is None:
+            continue
+        number[k] = len(records) + 1
+        cond_of[k] = condition_text(group)
+        records.append(
+            {
+                "process": number[k],
+                "start": times.iloc[first],
+                "end": times.iloc[last],
+                "hours": float(hours[last] - hours[first] + step),
+                "level": LEVELS[lv],
+                "condition": cond_of[k],
+                "condition_zh": condition_text(group, "zh"),
+                "observed": condition_text(group, observed=longest),
+                "max_aqi": int(np.nanmax(a[first : last + 1])),
+            }
+        )
+    if rules.day_levels != "daily":
+        level = np.where(in_force, proc_level[pid], 0)
+    episode = number[pid]
     out["level"] = np.array(LEVELS, dtype=object)[level]
-    out["episode"] = pd.array(np.where(episode > 0, episode, 0), dtype="Int64")
+    out["episode"] = pd.array(episode, dtype="Int64")
     out.loc[episode == 0, "episode"] = pd.NA
     out["advisory"] = excluded & (np.nan_to_num(aqi, nan=-1) > rules.lowest_trigger) & (level == 0)
-    return out
+    out["condition"] = cond_of[np.where(episode > 0, pid, 0)]
+    processes = pd.DataFrame(records, columns=list(_PROCESS_COLUMNS)) if records else _no_processes()
+    return Alerts(out, processes, rules, step)
+
+
+def alert_levels(daily: pd.DataFrame, rules: RuleSet | str | Path | None = None) -> pd.DataFrame:
+    """Alert level and process of every day (or hour) of a forecast.
+
+    Parameters
+    ----------
+    daily : pandas.DataFrame
+        Columns ``date`` (one row per day; or ``time`` with hourly rows), ``aqi``,
+        ``primary_pollutant``; optional boolean ``dust``.  Other columns are kept.
+    rules : RuleSet, str or Path, optional
+        Default the 2024 rules.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The input columns plus ``level`` (none|yellow|orange|red), ``episode`` (Int64: the
+        number of the alert process the step belongs to, NA outside), ``advisory`` (bool: above
+        a trigger but excluded, e.g. O3-only) and ``condition`` (the rule alternative its process
+        meets, "" outside).
+    """
+    return evaluate_alerts(daily, rules).days
+
+
+def alert_processes(daily: pd.DataFrame, rules: RuleSet | str | Path | None = None) -> pd.DataFrame:
+    """The alert processes of a forecast (see :class:`Alerts`)."""
+    return evaluate_alerts(daily, rules).processes
 
 
 def _hold(level: np.ndarray, episode: np.ndarray, max_dip_steps: float) -> np.ndarray:
-    """Raise short dips flanked by higher levels within an episode (see module notes)."""
+    """Raise short dips flanked by higher levels within an episode (``day_levels: daily``)."""
     level = level.copy()
     n = len(level)
     for lv in range(1, len(LEVELS)):
@@ -392,3 +582,134 @@ def _hold(level: np.ndarray, episode: np.ndarray, max_dip_steps: float) -> np.nd
             ):
                 level[a : b + 1] = lv
     return level
+
+
+# --------------------------------------------------------------------------- timeline
+#: Default time between issuing an alert and its taking effect (alerts are issued >= 24 h ahead).
+DEFAULT_LEAD_HOURS = 24.0
+
+
+def _hm(t: pd.Timestamp) -> str:
+    return t.strftime("%m-%d %H:%M")
+
+
+def alert_timeline(
+    alerts: Alerts,
+    issue_time: pd.Timestamp | str | None = None,
+    lead_hours: float = DEFAULT_LEAD_HOURS,
+    early_start_days: int = 0,
+) -> pd.DataFrame:
+    """Which forecast days carry measures, at which level, and why.
+
+    An alert issued at ``issue_time`` takes effect ``lead_hours`` later (``alert_from``).  A day
+    is covered when it is at an alert level and the alert is in force from its start (00:00):
+    a day on which the alert takes effect part-way is not counted, so that no day is credited
+    with reductions it cannot deliver.  With ``early_start_days`` = N the N days before the
+    first covered day are covered as well (the bureau asks for measures before the lead time
+    has passed), provided they start after the issue time; days before the forecast was issued
+    are never covered.
+
+    Parameters
+    ----------
+    alerts : Alerts
+        A daily series evaluated by :func:`evaluate_alerts`.
+    issue_time : Timestamp or str, optional
+        When the forecast was issued (local time).  Default: the start of the first forecast
+        day minus ``lead_hours``, so that every day can be covered.
+    lead_hours : float, default 24
+    early_start_days : int, default 0
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``alerts.days`` plus ``process_level`` (the level of the day's process, "none"
+        outside), ``covered`` (bool), ``coverage`` and ``coverage_zh`` (why, e.g. ``process 1
+        red: AQI>200 for ≥72 h and >300 for ≥24 h`` or ``… — before the alert can take effect
+        (issued 12-10 08:00 + 24 h)``).  ``attrs["timeline"]`` holds ``issue_time``,
+        ``issue_time_assumed``, ``lead_hours``, ``early_start_days`` and ``alert_from``
+        (ISO texts).
+
+    Raises
+    ------
+    ValueError
+        For an hourly series, a negative lead or a negative number of early days.
+    """
+    from planner.policy.vocabulary import LEVEL_ZH
+
+    if lead_hours < 0 or early_start_days < 0:
+        raise ValueError("lead_hours and early_start_days must be >= 0")
+    days = alerts.days.copy()
+    if "date" not in days.columns or (len(days) > 1 and alerts.step_hours != 24.0):
+        raise ValueError("the alert timeline needs a daily series (column 'date')")
+    start = pd.to_datetime(days["date"]).dt.normalize()
+    lead = pd.Timedelta(hours=float(lead_hours))
+    assumed = issue_time is None
+    if len(days):
+        issue = (start.min() - lead) if assumed else pd.Timestamp(issue_time)
+    else:
+        issue = pd.Timestamp(issue_time) if not assumed else pd.NaT
+    alert_from = issue + lead
+    procs = alerts.processes.set_index("process") if len(alerts.processes) else None
+    level = days["level"].astype(str).to_numpy()
+    episode = days["episode"].to_numpy(dtype=float, na_value=np.nan)
+    plevel = np.full(len(days), "none", dtype=object)
+    in_proc = ~np.isnan(episode)
+    if procs is not None and in_proc.any():
+        plevel[in_proc] = procs.loc[episode[in_proc].astype(int), "level"].to_numpy()
+    alert = level != "none"
+    full = alert & (start >= alert_from).to_numpy()
+    first_full = start[full].min() if full.any() else (alert_from.ceil("D") if len(days) else pd.NaT)
+    early = (
+        alert
+        & ~full
+        & (start >= first_full - pd.Timedelta(days=int(early_start_days))).to_numpy()
+        & (start < first_full).to_numpy()
+        & (start >= issue).to_numpy()
+    )
+    issued = f"issued {_hm(issue)}{' (assumed)' if assumed else ''} + {lead_hours:g} h"
+    issued_zh = f"{_hm(issue)}{'（推定）' if assumed else ''}发布 + {lead_hours:g} 小时"
+    lift = alerts.rules.lift_below_hours
+    en, zh = [], []
+    for i in range(len(days)):
+        if in_proc[i]:
+            k = int(episode[i])
+            p = procs.loc[k]
+            base = f"process {k} {plevel[i]}: {p['condition']}"
+            base_zh = f"过程{k} {LEVEL_ZH[plevel[i]]}：{p['condition_zh']}"
+            if alert[i] and level[i] != plevel[i]:
+                base += f"; this day {level[i]} (day levels judged day by day)"
+                base_zh += f"；当日{LEVEL_ZH[level[i]]}（逐日判定）"
+        if not alert[i]:
+            if in_proc[i]:
+                en.append(f"process {k}: alert lifted in between (below the trigger for > {lift:g} h)")
+                zh.append(f"过程{k}：期间预警解除（低于启动条件超过 {lift:g} 小时）")
+            elif bool(days["advisory"].iloc[i]):
+                en.append("advisory only (O3 or dust): no production cuts")
+                zh.append("仅健康提示（臭氧或沙尘），不停限产")
+            else:
+                en.append("no alert")
+                zh.append("无预警")
+        elif full[i]:
+            en.append(base)
+            zh.append(base_zh)
+        elif early[i]:
+            en.append(f"{base} — early start before the alert takes effect ({issued})")
+            zh.append(f"{base_zh}——提前启动，早于预警生效（{issued_zh}）")
+        elif start.iloc[i] < issue:
+            en.append(f"{base} — not covered: before the forecast was issued ({_hm(issue)})")
+            zh.append(f"{base_zh}——不执行：早于预报发布时间（{_hm(issue)}）")
+        else:
+            en.append(f"{base} — not covered: before the alert can take effect ({issued})")
+            zh.append(f"{base_zh}——不执行：预警尚未生效（{issued_zh}）")
+    days["process_level"] = plevel
+    days["covered"] = full | early
+    days["coverage"] = en
+    days["coverage_zh"] = zh
+    days.attrs["timeline"] = {
+        "issue_time": None if pd.isna(issue) else issue.isoformat(),
+        "issue_time_assumed": bool(assumed),
+        "lead_hours": float(lead_hours),
+        "early_start_days": int(early_start_days),
+        "alert_from": None if pd.isna(alert_from) else alert_from.isoformat(),
+    }
+    return days
