@@ -1,63 +1,82 @@
-"""Alert levels (none/yellow/orange/red) from a forecast's daily city AQI, by a rule set as data.
+"""Alert levels (none/yellow/orange/red) from a forecast's city AQI, per pollution process.
 
 Rule sets live in ``data/policy/alert_rules/<name>.yaml`` (``2024`` is the default, ``2017`` the
-superseded national rules); a city can write its own file and load it by path.  Format::
+superseded national rules); a city can write its own file and load it by path.  Format
+(validated by :class:`RuleFile`: unknown, misspelt and duplicate keys are errors)::
 
     name: "..."
+    source: "..."
     levels:
       yellow:
         conditions:                      # alternatives: any one triggers the level
-          - {aqi_above: 200, hours: 24}  # inside a run of AQI > 200 lasting >= 24 h
+          - {aqi_above: 200, hours: 24}  # a run of AQI > 200 lasting >= 24 h
           - {aqi_above: 150, hours: 48}
       red:
         conditions:
-          - all_of:                      # every condition of the group must hold
+          - all_of:                      # every condition of the group must be met
               - {aqi_above: 200, hours: 72}
               - {aqi_above: 300, hours: 24}
           - {aqi_at_least: 500, hours: 24}
-    higher_level_wins: true
+    day_levels: process                  # or daily
+    higher_level_wins: true              # day_levels: daily only
     lift_below_hours: 36
     merge_gap_hours: 48
     exclude_primary: [O3]
 
-Semantics (:func:`alert_levels`)
---------------------------------
-- The series is a sequence of steps (a day counts as 24 h; hourly AQI as 1 h). ``aqi_above`` is
-  strict (AQI exactly 200 is not "> 200"); ``aqi_at_least`` is ``>=``.
-- A step satisfies ``{aqi_above: X, hours: H}`` when it lies inside a run of consecutive steps
-  with AQI > X whose length is at least H hours (a forecast is judged as a whole, so the first day
-  of a 3-day run already qualifies for a 72-h condition).  Runs break at missing AQI and at gaps in
-  the dates.  A step satisfies an ``all_of`` group when it satisfies every condition of it, and a
-  level when it satisfies any alternative.  The step's level is the highest level it satisfies.
+Semantics (:func:`evaluate_alerts`)
+-----------------------------------
+- The series is a sequence of steps (a day counts as 24 h; hourly AQI as 1 h).  ``aqi_above`` is
+  strict (AQI exactly 200 is not "> 200"); ``aqi_at_least`` is ``>=``.  A condition
+  ``{aqi_above: X, hours: H}`` is met by a run of consecutive steps with AQI > X lasting at least
+  H hours; runs break at missing AQI and at gaps in the dates.
 - Steps whose primary pollutant consists only of pollutants in ``exclude_primary`` (O3 under the
   2024 rules), or flagged ``dust`` by the forecaster, do not count towards any trigger: they get
   ``advisory = True`` (health advice, no production cuts) when their AQI is above the lowest
   trigger.
-- Episodes: maximal runs of alert steps; two runs separated by fewer than ``merge_gap_hours``
-  hours are one episode.  ``episode`` numbers them 1, 2, ... (NA outside any episode; the steps of
-  a merged gap carry the episode's number).
-- ``higher_level_wins``: inside an episode, a dip below a level that is flanked on both sides by
-  steps at that level or higher and lasts at most ``lift_below_hours`` hours keeps the level (an
-  alert is neither lowered nor lifted unless the forecast stays below its trigger for more than
-  ``lift_below_hours``).  Alternating orange/red/orange/red days are therefore red from the first
-  to the last red day.
+- A **process** (污染过程) is a run of steps above the lowest trigger (the lowest threshold of
+  any condition: AQI > 150 under the 2024 rules, > 200 under the 2017 rules); two such runs
+  separated by fewer than ``merge_gap_hours`` hours are one process.  Inside a process the alert
+  stays in force across a dip of at most ``lift_below_hours`` hours below the trigger and is
+  lifted (level none, same process) across a longer one ("lift only when the forecast stays
+  below the trigger for > 36 h").
+- ``day_levels: process`` (the shipped files): the process as a whole gets the highest level
+  one of whose alternatives it meets (an ``all_of`` group: each of its conditions met by some
+  run inside the process), and every step of the process where the alert is in force carries
+  that level.  AQI [210, 210, 310] under the 2024 rules is red on all three days (AQI > 200 for
+  72 h and > 300 for 24 h).  Processes that meet no level's condition are not alerts.
+- ``day_levels: daily``: each step is judged on the runs it lies in (the first day of a 3-day
+  run already qualifies for a 72-h condition, but a day outside the > 300 run does not qualify
+  for an ``all_of`` with > 300), and ``higher_level_wins`` raises a dip below a level flanked on
+  both sides by that level or higher, inside one process and at most ``lift_below_hours`` long.
+  The process's level is then the highest of its days.
+- ``episode`` numbers the alert processes 1, 2, ... (NA outside any).
+
+Timeline (:func:`alert_timeline`)
+---------------------------------
+An alert issued at the forecast's issue time takes effect ``lead_hours`` later; the days before
+carry no measures unless the scenario asks for an early start.  Each day gets ``covered`` and a
+text saying at which level and why.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Annotated, Literal
 
 import numpy as np
 import pandas as pd
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
 
 from planner import ALERT_LEVELS, DATA_DIR, LEVELS
-from planner.policy.vocabulary import check_keys, check_number, file_label, is_number, key_path, load_yaml
+from planner.io.schema_errors import validate
+from planner.policy.vocabulary import file_label, load_yaml
 from planner.problems import InputError, Problems
 
 __all__ = [
     "Condition",
     "RuleSet",
+    "RuleFile",
     "RULES_DIR",
     "DEFAULT_RULES",
     "load_rules",
@@ -74,18 +93,71 @@ __all__ = [
 
 RULES_DIR: Path = DATA_DIR / "policy" / "alert_rules"
 DEFAULT_RULES = "2024"
-_TOP_KEYS = (
-    "name",
-    "source",
-    "levels",
-    "higher_level_wins",
-    "lift_below_hours",
-    "merge_gap_hours",
-    "exclude_primary",
-    "day_levels",
-)
 DAY_LEVELS = ("process", "daily")
-_POLLUTANT_NAMES = ("SO2", "NO2", "PM10", "CO", "O3", "PM2.5")
+
+
+# --------------------------------------------------------------------------- schema
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+AqiValue = Annotated[float, Field(ge=0, le=500, allow_inf_nan=False)]
+
+
+class ConditionSpec(_Strict):
+    """``{aqi_above: X, hours: H}`` or ``{aqi_at_least: X, hours: H}``."""
+
+    aqi_above: AqiValue | None = None
+    aqi_at_least: AqiValue | None = None
+    hours: Annotated[float, Field(gt=0, allow_inf_nan=False)]
+
+    @field_validator("hours")
+    @classmethod
+    def _whole(cls, v: float) -> float:
+        if float(v) % 1 != 0:
+            raise ValueError(f"expected whole hours, got {v!r}")
+        return v
+
+    @model_validator(mode="after")
+    def _one_threshold(self):
+        if (self.aqi_above is None) == (self.aqi_at_least is None):
+            raise ValueError("give exactly one of 'aqi_above' (strictly greater) or 'aqi_at_least'")
+        return self
+
+
+class AllOf(_Strict):
+    """``{all_of: [condition, ...]}``: every condition must be met."""
+
+    all_of: Annotated[list[ConditionSpec], Field(min_length=1)]
+
+
+def _alternative_kind(value) -> str:
+    return "all_of" if isinstance(value, dict) and "all_of" in value else "condition"
+
+
+Alternative = Annotated[
+    Annotated[AllOf, Tag("all_of")] | Annotated[ConditionSpec, Tag("condition")],
+    Discriminator(_alternative_kind),
+]
+
+
+class LevelSpec(_Strict):
+    """``conditions``: a non-empty list of alternatives (any one triggers the level)."""
+
+    conditions: Annotated[list[Alternative], Field(min_length=1)]
+
+
+class RuleFile(_Strict):
+    """The schema of an alert-rule file (``data/policy/alert_rules/*.yaml``)."""
+
+    name: str | None = None
+    source: str | None = None
+    levels: Annotated[dict[Literal["yellow", "orange", "red"], LevelSpec], Field(min_length=1)]
+    day_levels: Literal["process", "daily"] = "process"
+    higher_level_wins: bool = True
+    lift_below_hours: Annotated[float, Field(ge=0, allow_inf_nan=False)] = 36.0
+    merge_gap_hours: Annotated[float, Field(ge=0, allow_inf_nan=False)] = 48.0
+    exclude_primary: list[Literal["SO2", "NO2", "PM10", "CO", "O3", "PM2.5"]] = []
 
 
 @dataclass(frozen=True)
@@ -99,6 +171,11 @@ class Condition:
     def exceeds(self, aqi: np.ndarray) -> np.ndarray:
         return aqi > self.threshold if self.strict else aqi >= self.threshold
 
+    @classmethod
+    def from_spec(cls, spec: ConditionSpec) -> Condition:
+        strict = spec.aqi_above is not None
+        return cls(float(spec.aqi_above if strict else spec.aqi_at_least), float(spec.hours), strict)
+
 
 @dataclass
 class RuleSet:
@@ -109,6 +186,8 @@ class RuleSet:
     levels : dict
         ``level -> list of alternatives``, each alternative a tuple of :class:`Condition` (all of
         them must hold).
+    day_levels : {"process", "daily"}
+        How days get their level (see the module notes).
     """
 
     name: str
@@ -125,6 +204,30 @@ class RuleSet:
     @property
     def lowest_trigger(self) -> float:
         return min(c.threshold for alts in self.levels.values() for grp in alts for c in grp)
+
+    @classmethod
+    def from_file(cls, spec: RuleFile, path: Path | None = None) -> RuleSet:
+        levels = {
+            lv: [
+                tuple(Condition.from_spec(c) for c in alt.all_of)
+                if isinstance(alt, AllOf)
+                else (Condition.from_spec(alt),)
+                for alt in spec.levels[lv].conditions
+            ]
+            for lv in ALERT_LEVELS
+            if lv in spec.levels
+        }
+        return cls(
+            name=spec.name or (path.stem if path else "rules"),
+            levels=levels,
+            higher_level_wins=spec.higher_level_wins,
+            lift_below_hours=float(spec.lift_below_hours),
+            merge_gap_hours=float(spec.merge_gap_hours),
+            exclude_primary=tuple(spec.exclude_primary),
+            day_levels=spec.day_levels,
+            source=spec.source or "",
+            path=path,
+        )
 
 
 def _resolve(name_or_path: str | Path) -> Path:
@@ -150,130 +253,29 @@ def load_rules(name_or_path: str | Path | RuleSet | None = None) -> RuleSet:
     Raises
     ------
     InputError
-        With every problem, named by file and key path, e.g.
-        ``alert_rules/2024.yaml: levels.orange.conditions[1].hours``.
+        With every problem, named by file, key path and line, e.g.
+        ``alert_rules/2024.yaml: levels.orange.conditions[1].hours``; duplicate keys are errors.
     """
+    from planner.io.yamlio import read_yaml
+
     if isinstance(name_or_path, RuleSet):
         return name_or_path
     path = _resolve(name_or_path if name_or_path is not None else DEFAULT_RULES)
     label = file_label(path)
-    problems = Problems()
     if not path.exists() and not path.suffix:
         shipped = ", ".join(sorted(p.stem for p in RULES_DIR.glob("*.yaml")))
         raise InputError.single(
             label, f"unknown rule set {str(name_or_path)!r}; expected one of {shipped} or a YAML file path"
         )
-    doc = load_yaml(path, problems, label)
+    problems = Problems()
+    load_yaml(path, problems, label)  # file not found, syntax, duplicate keys … as problems
     if not problems.ok:
         raise InputError(problems)
-    if not isinstance(doc, dict):
+    doc = read_yaml(path, label)
+    if not isinstance(doc.data, dict):
         raise InputError.single(label, "a rule set must be a mapping with a 'levels' key")
-    check_keys(doc, _TOP_KEYS, problems, label, required=("levels",))
-    levels: dict[str, list[tuple[Condition, ...]]] = {}
-    raw_levels = doc.get("levels")
-    if raw_levels is not None and not isinstance(raw_levels, dict):
-        problems.error(label, None, "levels", "expected a mapping level -> {conditions: [...]}")
-    elif isinstance(raw_levels, dict):
-        check_keys(raw_levels, ALERT_LEVELS, problems, label, "levels", what="level")
-        if not any(lv in raw_levels for lv in ALERT_LEVELS):
-            problems.error(
-                label, None, "levels", f"no alert level defined; expected some of {', '.join(ALERT_LEVELS)}"
-            )
-        for lv in ALERT_LEVELS:
-            if lv in raw_levels:
-                alts = _parse_level(raw_levels[lv], problems, label, key_path("levels", lv))
-                if alts is not None:
-                    levels[lv] = alts
-    hlw = doc.get("higher_level_wins", True)
-    if not isinstance(hlw, bool):
-        problems.error(label, None, "higher_level_wins", f"expected true or false, got {hlw!r}")
-    numbers = {}
-    for key, default in (("lift_below_hours", 36.0), ("merge_gap_hours", 48.0)):
-        value = doc.get(key, default)
-        if check_number(value, problems, label, key, 0.0):
-            numbers[key] = float(value)
-    excl = doc.get("exclude_primary", []) or []
-    if not isinstance(excl, list):
-        problems.error(label, None, "exclude_primary", f"expected a list of pollutants, got {excl!r}")
-        excl = []
-    for i, p in enumerate(excl):
-        if p not in _POLLUTANT_NAMES:
-            problems.error(
-                label,
-                None,
-                key_path("exclude_primary", i),
-                f"unknown pollutant {p!r}; expected one of {', '.join(_POLLUTANT_NAMES)}",
-            )
-    day_levels = doc.get("day_levels", "process")
-    if day_levels not in DAY_LEVELS:
-        problems.error(label, None, "day_levels", f"expected 'process' or 'daily', got {day_levels!r}")
-    if not problems.ok:
-        raise InputError(problems)
-    return RuleSet(
-        name=str(doc.get("name") or path.stem),
-        levels=levels,
-        higher_level_wins=bool(hlw),
-        lift_below_hours=numbers["lift_below_hours"],
-        merge_gap_hours=numbers["merge_gap_hours"],
-        exclude_primary=tuple(excl),
-        day_levels=str(day_levels),
-        source=str(doc.get("source") or ""),
-        path=path,
-    )
-
-
-def _parse_level(raw, problems: Problems, label: str, path: str):
-    if not isinstance(raw, dict):
-        problems.error(label, None, path, "expected a mapping with a 'conditions' list")
-        return None
-    check_keys(raw, ("conditions",), problems, label, path, required=("conditions",))
-    conds = raw.get("conditions")
-    if not isinstance(conds, list) or not conds:
-        if "conditions" in raw:
-            problems.error(
-                label, None, key_path(path, "conditions"), "expected a non-empty list of alternatives"
-            )
-        return None
-    alts = []
-    for i, alt in enumerate(conds):
-        p = f"{path}.conditions[{i}]"
-        if isinstance(alt, dict) and "all_of" in alt:
-            check_keys(alt, ("all_of",), problems, label, p)
-            group = alt["all_of"]
-            if not isinstance(group, list) or not group:
-                problems.error(label, None, key_path(p, "all_of"), "expected a non-empty list of conditions")
-                continue
-            parsed = [_parse_condition(c, problems, label, f"{p}.all_of[{j}]") for j, c in enumerate(group)]
-        else:
-            parsed = [_parse_condition(alt, problems, label, p)]
-        if all(c is not None for c in parsed):
-            alts.append(tuple(parsed))
-    return alts
-
-
-def _parse_condition(raw, problems: Problems, label: str, path: str) -> Condition | None:
-    if not isinstance(raw, dict):
-        problems.error(
-            label, None, path, f"expected a condition such as {{aqi_above: 200, hours: 48}}, got {raw!r}"
-        )
-        return None
-    ok = check_keys(raw, ("aqi_above", "aqi_at_least", "hours"), problems, label, path, required=("hours",))
-    has_above, has_least = "aqi_above" in raw, "aqi_at_least" in raw
-    if has_above == has_least:
-        problems.error(
-            label, None, path, "give exactly one of 'aqi_above' (strictly greater) or 'aqi_at_least'"
-        )
-        return None
-    key = "aqi_above" if has_above else "aqi_at_least"
-    ok &= check_number(raw[key], problems, label, key_path(path, key), 0.0, 500.0)
-    hours = raw.get("hours")
-    if "hours" in raw:
-        if not check_number(hours, problems, label, key_path(path, "hours"), 0.0, low_open=True):
-            ok = False
-        elif is_number(hours) and float(hours) % 1 != 0:
-            problems.error(label, None, key_path(path, "hours"), f"expected whole hours, got {hours!r}")
-            ok = False
-    return Condition(float(raw[key]), float(hours), strict=has_above) if ok else None
+    spec = validate(RuleFile, doc.data, label, doc=doc)
+    return RuleSet.from_file(spec, path)
 
 
 # --------------------------------------------------------------------------- evaluation

@@ -422,7 +422,9 @@ def test_validation_key_path(tmp_path):
     problems = _bad(tmp_path, text, "2024.yaml")
     (p,) = problems.errors
     assert p.file == "alert_rules/2024.yaml" and p.column == "levels.orange.conditions[1].hours"
-    assert "alert_rules/2024.yaml, column 'levels.orange.conditions[1].hours'" in str(p)
+    assert p.row == 26  # the line of that condition
+    assert "alert_rules/2024.yaml, row 26, column 'levels.orange.conditions[1].hours'" in str(p)
+    assert "greater than 0" in p.message
 
 
 def test_validation_many_problems(tmp_path):
@@ -440,21 +442,43 @@ levels:
     conditions:
       - all_of: [{aqi_above: 200, hours: 72}, {aqi_above: 300, hours: 1.5}]
       - {aqi_above: 300}
+      - {aqi_abve: 300, hours: 24}
+      - all_of: []
+      - {aqi_above: 501, hours: 24}
 higher_level_wins: yes please
 merge_gap_hours: -1
 exclude_primary: [O3, dust]
+day_levels: proces
+lift_below_hour: 3
 """,
     )
     cols = {p.column: p.message for p in problems.errors}
-    assert "did you mean 'yellow'" in cols["levels.yelow"]
+    rows = {p.column: p.row for p in problems.errors}
+    assert "did you mean 'yellow'" in cols["levels.yelow"] and rows["levels.yelow"] == 3
     assert "exactly one of" in cols["levels.orange.conditions[0]"]
     assert "expected a number" in cols["levels.orange.conditions[1].aqi_above"]
     assert "whole hours" in cols["levels.red.conditions[0].all_of[1].hours"]
     assert "'hours' is missing" in cols["levels.red.conditions[1].hours"]
+    assert "did you mean 'aqi_above'" in cols["levels.red.conditions[2].aqi_abve"]
+    assert "at least 1" in cols["levels.red.conditions[3].all_of"]
+    assert "500" in cols["levels.red.conditions[4].aqi_above"]
     assert "true or false" in cols["higher_level_wins"]
-    assert "outside" in cols["merge_gap_hours"]
-    assert "unknown pollutant 'dust'" in cols["exclude_primary[1]"]
+    assert "at least 0" in cols["merge_gap_hours"]
+    assert "'dust'" in cols["exclude_primary[1]"] and "'O3'" in cols["exclude_primary[1]"]
+    assert "'process', 'daily'" in cols["day_levels"]
+    assert "did you mean 'lift_below_hours'" in cols["lift_below_hour"]
+    assert len(problems.errors) == 13
     assert all(p.file == "alert_rules/bad.yaml" for p in problems.errors)
+
+
+def test_duplicate_keys_are_errors(tmp_path):
+    problems = _bad(
+        tmp_path,
+        "levels:\n  red:\n    conditions: [{aqi_above: 300, hours: 24}]\n  red:\n"
+        "    conditions: [{aqi_above: 200, hours: 24}]\n",
+    )
+    (p,) = problems.errors
+    assert "duplicate key 'red'" in p.message and p.row == 4
 
 
 def test_validation_yaml_syntax_and_shape(tmp_path):
