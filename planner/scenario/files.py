@@ -54,6 +54,7 @@ TOP_KEYS: dict[str, str] = {
     "enterprises": "per-enterprise overrides",
     "options": "model options",
     "solver": "solver options",
+    "timeline": "episode mode: {lead_hours: 24, early_start_days: 0}",
 }
 OPTION_KEYS = {
     "method": "optimal",
@@ -72,6 +73,8 @@ SOLVER_KEYS = {
     "mip_gap": 0.005,
     "presolve": "auto",
 }
+#: ``timeline``: hours from the forecast's issue time until an alert takes effect; days of early start.
+TIMELINE_KEYS = {"lead_hours": 24.0, "early_start_days": 0}
 ENTERPRISE_KEYS = {"grade", "exempt", "ceiling", "lock", "control_type", "load_cap"}
 NON_INDUSTRIAL_KEYS = {"name", "sector", "reductions", "loss"}
 MODES = ("list", "episode")
@@ -106,6 +109,7 @@ class Scenario:
     enterprises: dict[str, dict] = field(default_factory=dict)
     options: dict[str, Any] = field(default_factory=lambda: dict(OPTION_KEYS))
     solver: dict[str, Any] = field(default_factory=lambda: dict(SOLVER_KEYS))
+    timeline: dict[str, Any] = field(default_factory=lambda: dict(TIMELINE_KEYS))
     raw: dict = field(default_factory=dict)
     chain: list[Path] = field(default_factory=list)
 
@@ -261,6 +265,34 @@ def _check_level_map(value, key, file, problems, *, by_pollutant: bool) -> None:
                 problems.error(file, None, where, f"must be a non-negative number, got {x!r}")
 
 
+def _timeline(value, file: str, problems: Problems) -> dict[str, Any]:
+    """The ``timeline`` section with defaults: ``lead_hours`` >= 0, ``early_start_days`` whole >= 0."""
+    out = dict(TIMELINE_KEYS)
+    if value is None:
+        return out
+    if not isinstance(value, dict):
+        problems.error(
+            file, None, "timeline", "must be a mapping, e.g. {lead_hours: 24, early_start_days: 0}"
+        )
+        return out
+    _check_keys(value, TIMELINE_KEYS, "timeline.", file, problems)
+    lead, early = value.get("lead_hours", out["lead_hours"]), value.get("early_start_days", 0)
+    if isinstance(lead, bool) or not isinstance(lead, (int, float)) or not 0 <= lead < 24 * 30:
+        problems.error(file, None, "timeline.lead_hours", f"lead_hours must be hours >= 0, got {lead!r}")
+    else:
+        out["lead_hours"] = float(lead)
+    if isinstance(early, bool) or not isinstance(early, int) or early < 0:
+        problems.error(
+            file,
+            None,
+            "timeline.early_start_days",
+            f"early_start_days must be a whole number >= 0, got {early!r}",
+        )
+    else:
+        out["early_start_days"] = int(early)
+    return out
+
+
 def load_scenario(path: str | Path) -> Scenario:
     """Load, merge (``base:``), check and resolve a scenario file.
 
@@ -355,6 +387,8 @@ def load_scenario(path: str | Path) -> Scenario:
     if percentile is not None and (not isinstance(percentile, (int, float)) or not 0 <= percentile <= 100):
         problems.error(file, None, "percentile", "percentile must be a number between 0 and 100 or null")
 
+    timeline = _timeline(data.get("timeline"), file, problems)
+
     if not problems.ok:
         raise InputError(problems)
     return Scenario(
@@ -375,6 +409,7 @@ def load_scenario(path: str | Path) -> Scenario:
         enterprises={str(k): v for k, v in enterprises.items()},
         options=options,
         solver=solver,
+        timeline=timeline,
         raw=data,
         chain=chain,
     )
