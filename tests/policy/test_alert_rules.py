@@ -286,12 +286,14 @@ def _reference_levels(aqis, rules):
 
 
 SHIPPED = {name: load_rules(name) for name in ("2024", "2017")}
+# a merge gap longer than the lift condition: 2-day gaps merge but lift the alert in between
+SHIPPED["2024-merge72"] = dataclasses.replace(SHIPPED["2024"], merge_gap_hours=72.0)
 
 
 @settings(max_examples=100, deadline=None)
 @given(
     st.lists(st.sampled_from([None, 100, 150, 151, 200, 201, 300, 301, 499, 500]), min_size=1, max_size=9),
-    st.sampled_from(["2024", "2017"]),
+    st.sampled_from(["2024", "2017", "2024-merge72"]),
 )
 def test_process_levels_match_brute_force(aqis, name):
     rules = SHIPPED[name]
