@@ -1,15 +1,25 @@
 """``planner alerts FORECAST [--rules 2024|2017|FILE] [--aqi-standard 2012|2026] [--format text|json]``.
 
-Prints, per forecast day, the date, the city AQI, the primary pollutant and the alert level.
-The city AQI is the AQI of the mean concentrations over the forecast's stations.  With an
-ensemble, ``aqi``, ``primary_pollutant`` and ``level`` are those of the **ensemble-mean
-concentrations**; ``aqi_p50``/``aqi_p90`` are the 50th/90th percentiles over members of each
-member's city AQI (to plan at a percentile, use ``levels_at_percentile`` / the scenario's
-``percentile``).
+Prints, per forecast day, the date, the city AQI, the primary pollutant and the alert level, and
+then, per pollution process, its start, end, level and the condition it meets (one level per
+process, see :mod:`planner.policy.alerts`).  The city AQI is the AQI of the mean concentrations
+over the forecast's stations.  With an ensemble, ``aqi``, ``primary_pollutant`` and ``level``
+are those of the **ensemble-mean concentrations**; ``aqi_p50``/``aqi_p90`` are the 50th/90th
+percentiles over members of each member's city AQI (to plan at a percentile, use
+``levels_at_percentile`` / the scenario's ``percentile``).
 
-JSON (a contract other tools rely on): a list of objects ``{"date": "YYYY-MM-DD", "aqi": int,
-"primary_pollutant": str, "level": "none|yellow|orange|red"}``, plus ``"aqi_p50"``/``"aqi_p90"``
-(ints) with an ensemble.  ``aqi`` is null for a day without data.  Bad files exit with status 2.
+JSON (a contract other tools rely on): an object
+
+- ``days``: a list of objects ``{"date": "YYYY-MM-DD", "aqi": int, "primary_pollutant": str,
+  "level": "none|yellow|orange|red"}``, plus ``"aqi_p50"``/``"aqi_p90"`` (ints) with an
+  ensemble; ``aqi`` is null for a day without data;
+- ``processes``: a list of objects ``{"process": int, "start": "YYYY-MM-DD", "end":
+  "YYYY-MM-DD", "days": int, "level": str, "condition": str, "condition_zh": str, "observed":
+  str, "max_aqi": int}`` (``condition`` = the rule met, e.g. ``AQI>200 for ≥72 h and >300 for
+  ≥24 h``; ``observed`` = the longest runs, e.g. ``AQI>200 for 96 h, >300 for 24 h``);
+- ``rules`` (the rule set's name) and ``issue_time`` (from the forecast file, ISO text, or null).
+
+Bad files exit with status 2.
 """
 
 from __future__ import annotations
@@ -19,9 +29,9 @@ import json
 
 import pandas as pd
 
-from planner.policy.alerts import DEFAULT_RULES, alert_levels, load_rules
+from planner.policy.alerts import DEFAULT_RULES, evaluate_alerts, load_rules
 from planner.policy.aqi import EDITIONS
-from planner.targets.forecast import city_daily_aqi, read_forecast
+from planner.targets.forecast import city_daily_aqi, forecast_issue_time, read_forecast
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -44,7 +54,7 @@ def _int_or_none(value):
 
 
 def alert_records(table: pd.DataFrame) -> list[dict]:
-    """The JSON records of an alert table (see module docs)."""
+    """The per-day JSON records of an alert table (see module docs)."""
     records = []
     for row in table.itertuples(index=False):
         rec = {
@@ -60,24 +70,52 @@ def alert_records(table: pd.DataFrame) -> list[dict]:
     return records
 
 
+def process_records(processes: pd.DataFrame) -> list[dict]:
+    """The per-process JSON records (see module docs)."""
+    return [
+        {
+            "process": int(p.process),
+            "start": pd.Timestamp(p.start).strftime("%Y-%m-%d"),
+            "end": pd.Timestamp(p.end).strftime("%Y-%m-%d"),
+            "days": round(float(p.hours) / 24.0),
+            "level": str(p.level),
+            "condition": str(p.condition),
+            "condition_zh": str(p.condition_zh),
+            "observed": str(p.observed),
+            "max_aqi": int(p.max_aqi),
+        }
+        for p in processes.itertuples(index=False)
+    ]
+
+
 def run(args: argparse.Namespace) -> int:
     rules = load_rules(args.rules)
     ds = read_forecast(args.forecast)
     daily = city_daily_aqi(ds, standard=args.aqi_standard)
-    table = alert_levels(daily, rules)
+    alerts = evaluate_alerts(daily, rules)
+    table = alerts.days
     records = alert_records(table)
+    processes = process_records(alerts.processes)
+    issue = forecast_issue_time(ds)
     if args.format == "json":
-        print(json.dumps(records, ensure_ascii=False, indent=2))
+        doc = {
+            "rules": rules.name,
+            "issue_time": None if issue is None else issue.isoformat(),
+            "days": records,
+            "processes": processes,
+        }
+        print(json.dumps(doc, ensure_ascii=False, indent=2))
         return 0
     ensemble = "member" in ds.dims
     print(
         f"# {rules.name}; AQI HJ 633-{args.aqi_standard}; city = mean of {ds.sizes['station']} station(s)"
         + (f"; ensemble of {ds.sizes['member']} members (aqi/level of the ensemble mean)" if ensemble else "")
+        + (f"; issued {issue:%Y-%m-%d %H:%M}" if issue is not None else "")
     )
     head = f"{'date':<10}  {'AQI':>4}  {'primary':<12}  {'level':<6}"
     if ensemble:
         head += f"  {'p50':>4}  {'p90':>4}"
-    print(head + "  episode")
+    print(head + "  process")
     for rec, row in zip(records, table.itertuples(index=False), strict=True):
         aqi = "NA" if rec["aqi"] is None else str(rec["aqi"])
         prim = rec["primary_pollutant"] or "-"
@@ -90,4 +128,14 @@ def run(args: argparse.Namespace) -> int:
         if row.advisory:
             ep = (ep + " advisory only").strip()
         print(line + ("  " + ep if ep else ""))
+    print()
+    if not processes:
+        print("# no alert process")
+        return 0
+    print(f"{'process':<7}  {'start':<10}  {'end':<10}  {'days':>4}  {'level':<6}  condition met (observed)")
+    for p in processes:
+        print(
+            f"{p['process']:<7}  {p['start']:<10}  {p['end']:<10}  {p['days']:>4}  {p['level']:<6}  "
+            f"{p['condition']} ({p['observed']})"
+        )
     return 0

@@ -18,7 +18,7 @@ from planner.problems import InputError
 COMMANDS: dict[str, tuple[str, str]] = {
     "validate": ("validate", "check an enterprise inventory file (CSV/XLSX) and list every problem"),
     "demo-data": ("demo_data", "generate the synthetic demo city (inventory, city totals, forecast)"),
-    "alerts": ("alerts", "daily city AQI, primary pollutant and alert level from a forecast"),
+    "alerts": ("alerts", "daily city AQI, primary pollutant and alert level per day and per process"),
     "plan": ("plan", "solve a scenario and write schedule.csv, summary.json and plan.xlsx"),
     "compare": ("compare", "compare scenarios side by side (loss, reductions, changed obligations)"),
     "save": ("save", "save a revised scenario as a new revision, with history and conflict check"),

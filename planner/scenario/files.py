@@ -31,9 +31,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from planner import ALERT_LEVELS, POLLUTANTS
+from planner.io.yamlio import parse_yaml, read_yaml_text
 from planner.problems import InputError, Problems
 
 #: Top-level keys -> type description (for messages) of a scenario file.
@@ -55,6 +54,7 @@ TOP_KEYS: dict[str, str] = {
     "enterprises": "per-enterprise overrides",
     "options": "model options",
     "solver": "solver options",
+    "timeline": "episode mode: {lead_hours: 24, early_start_days: 0}",
 }
 OPTION_KEYS = {
     "method": "optimal",
@@ -73,6 +73,8 @@ SOLVER_KEYS = {
     "mip_gap": 0.005,
     "presolve": "auto",
 }
+#: ``timeline``: hours from the forecast's issue time until an alert takes effect; days of early start.
+TIMELINE_KEYS = {"lead_hours": 24.0, "early_start_days": 0}
 ENTERPRISE_KEYS = {"grade", "exempt", "ceiling", "lock", "control_type", "load_cap"}
 NON_INDUSTRIAL_KEYS = {"name", "sector", "reductions", "loss"}
 MODES = ("list", "episode")
@@ -107,6 +109,7 @@ class Scenario:
     enterprises: dict[str, dict] = field(default_factory=dict)
     options: dict[str, Any] = field(default_factory=lambda: dict(OPTION_KEYS))
     solver: dict[str, Any] = field(default_factory=lambda: dict(SOLVER_KEYS))
+    timeline: dict[str, Any] = field(default_factory=lambda: dict(TIMELINE_KEYS))
     raw: dict = field(default_factory=dict)
     chain: list[Path] = field(default_factory=list)
 
@@ -123,25 +126,12 @@ def _check_keys(mapping: dict, valid, where: str, file: str, problems: Problems)
 
 
 def read_text(path: Path, what: str = "scenario file") -> str:
-    """The UTF-8 text of a scenario file; a missing or undecodable file is an :class:`InputError`."""
-    try:
-        return Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError.single(str(path), f"{what} not found") from None
-    except UnicodeDecodeError:
-        raise InputError.single(str(path), f"{what} is not UTF-8 text") from None
+    """The UTF-8 text of a scenario file; a missing, oversized or undecodable file is an :class:`InputError`."""
+    return read_yaml_text(path, str(path), what)
 
 
 def _read_yaml(path: Path) -> dict:
-    text = read_text(path)
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        row = mark.line + 1 if mark else None
-        raise InputError.single(
-            str(path), f"not valid YAML: {getattr(exc, 'problem', exc)}", row=row
-        ) from None
+    data = parse_yaml(read_text(path), str(path)).data
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -275,6 +265,34 @@ def _check_level_map(value, key, file, problems, *, by_pollutant: bool) -> None:
                 problems.error(file, None, where, f"must be a non-negative number, got {x!r}")
 
 
+def _timeline(value, file: str, problems: Problems) -> dict[str, Any]:
+    """The ``timeline`` section with defaults: ``lead_hours`` >= 0, ``early_start_days`` whole >= 0."""
+    out = dict(TIMELINE_KEYS)
+    if value is None:
+        return out
+    if not isinstance(value, dict):
+        problems.error(
+            file, None, "timeline", "must be a mapping, e.g. {lead_hours: 24, early_start_days: 0}"
+        )
+        return out
+    _check_keys(value, TIMELINE_KEYS, "timeline.", file, problems)
+    lead, early = value.get("lead_hours", out["lead_hours"]), value.get("early_start_days", 0)
+    if isinstance(lead, bool) or not isinstance(lead, (int, float)) or not 0 <= lead < 24 * 30:
+        problems.error(file, None, "timeline.lead_hours", f"lead_hours must be hours >= 0, got {lead!r}")
+    else:
+        out["lead_hours"] = float(lead)
+    if isinstance(early, bool) or not isinstance(early, int) or early < 0:
+        problems.error(
+            file,
+            None,
+            "timeline.early_start_days",
+            f"early_start_days must be a whole number >= 0, got {early!r}",
+        )
+    else:
+        out["early_start_days"] = int(early)
+    return out
+
+
 def load_scenario(path: str | Path) -> Scenario:
     """Load, merge (``base:``), check and resolve a scenario file.
 
@@ -369,6 +387,8 @@ def load_scenario(path: str | Path) -> Scenario:
     if percentile is not None and (not isinstance(percentile, (int, float)) or not 0 <= percentile <= 100):
         problems.error(file, None, "percentile", "percentile must be a number between 0 and 100 or null")
 
+    timeline = _timeline(data.get("timeline"), file, problems)
+
     if not problems.ok:
         raise InputError(problems)
     return Scenario(
@@ -389,6 +409,7 @@ def load_scenario(path: str | Path) -> Scenario:
         enterprises={str(k): v for k, v in enterprises.items()},
         options=options,
         solver=solver,
+        timeline=timeline,
         raw=data,
         chain=chain,
     )

@@ -150,13 +150,25 @@ def list_slots(alert_days: dict[str, float]) -> pd.DataFrame:
             "days": [float(alert_days.get(lv, 0.0)) for lv in ALERT_LEVELS],
             "chain": 0,
             "order": [0, 1, 2],
+            "coverage": [
+                f"list: {float(alert_days.get(lv, 0.0)):g} expected {lv} alert days" for lv in ALERT_LEVELS
+            ],
         }
     )
 
 
 def episode_slots(alerts: pd.DataFrame) -> pd.DataFrame:
-    """Slots of an episode response: one per forecast day with an alert, linked by episode."""
-    days = alerts[alerts["level"] != "none"].copy()
+    """Slots of an episode response: one per covered forecast day, linked by process.
+
+    A day is a slot when it is at an alert level and, with a timeline (:func:`forecast_alerts`),
+    ``covered`` (the alert is in force or an early start was asked for).  ``level`` is the day's
+    level (its process's level unless the rule file judges days one by one), ``process_level``
+    the process's, and ``coverage`` / ``coverage_zh`` say why the day is covered at that level.
+    """
+    keep = alerts["level"] != "none"
+    if "covered" in alerts:
+        keep &= alerts["covered"].astype(bool)
+    days = alerts[keep].copy()
     slots = pd.DataFrame(
         {
             "slot": pd.to_datetime(days["date"]).dt.strftime("%Y-%m-%d").to_numpy(),
@@ -166,22 +178,60 @@ def episode_slots(alerts: pd.DataFrame) -> pd.DataFrame:
         }
     )
     slots["order"] = np.arange(len(slots))
-    for col in ("aqi", "primary_pollutant"):
+    for col in ("aqi", "primary_pollutant", "process_level", "coverage", "coverage_zh"):
         if col in days:
             slots[col] = days[col].to_numpy()
     return slots
 
 
 def forecast_alerts(scenario: Scenario) -> pd.DataFrame:
-    """Daily city AQI and alert level of the scenario's forecast (at its percentile)."""
-    from planner.policy.alerts import alert_levels, load_rules
-    from planner.targets.forecast import city_daily_aqi, levels_at_percentile, read_forecast
+    """Daily city AQI, alert level and coverage of the scenario's forecast (at its percentile).
+
+    Levels are per pollution process (:func:`planner.policy.alerts.evaluate_alerts`); the
+    scenario's ``timeline`` (lead hours, early start days) and the forecast's issue time decide
+    which days are covered (:func:`planner.policy.alerts.alert_timeline`; ``attrs["timeline"]``
+    holds the issue time and when the alert takes effect).
+    """
+    from planner.policy.alerts import alert_timeline, evaluate_alerts, load_rules
+    from planner.targets.forecast import (
+        city_daily_aqi,
+        forecast_issue_time,
+        levels_at_percentile,
+        read_forecast,
+    )
 
     ds = read_forecast(scenario.forecast)
     rules = load_rules(scenario.rules)
     if scenario.percentile is not None and "member" in ds.dims:
-        return levels_at_percentile(ds, rules, scenario.aqi_standard, scenario.percentile)
-    return alert_levels(city_daily_aqi(ds, standard=scenario.aqi_standard), rules)
+        daily = levels_at_percentile(ds, rules, scenario.aqi_standard, scenario.percentile)
+    else:
+        daily = city_daily_aqi(ds, standard=scenario.aqi_standard)
+    timeline = getattr(scenario, "timeline", None) or {}
+    return alert_timeline(
+        evaluate_alerts(daily, rules),
+        forecast_issue_time(ds),
+        lead_hours=float(timeline.get("lead_hours", 24.0)),
+        early_start_days=int(timeline.get("early_start_days", 0)),
+    )
+
+
+def timeline_summary(alerts: pd.DataFrame | None) -> dict | None:
+    """The ``timeline`` of ``summary.json`` (episode mode): issue time, lead, and every day's coverage."""
+    if alerts is None or "coverage" not in alerts:
+        return None
+    days = [
+        {
+            "date": pd.Timestamp(r.date).strftime("%Y-%m-%d"),
+            "aqi": None if pd.isna(r.aqi) else int(r.aqi),
+            "level": str(r.level),
+            "process": None if pd.isna(r.episode) else int(r.episode),
+            "covered": bool(r.covered),
+            "coverage": str(r.coverage),
+            "coverage_zh": str(r.coverage_zh),
+        }
+        for r in alerts.itertuples(index=False)
+    ]
+    return {**alerts.attrs.get("timeline", {}), "days": days}
 
 
 # --------------------------------------------------------------------------- inputs
@@ -319,8 +369,12 @@ def prepare(scenario: Scenario | str | Path) -> Prepared:
         alerts = forecast_alerts(scenario)
         slots = episode_slots(alerts)
         if slots.empty:
+            alert_days = alerts[alerts["level"] != "none"]
             raise InputError.single(
-                str(scenario.forecast), "the forecast shows no alert day: nothing to plan"
+                str(scenario.forecast),
+                "the forecast shows no alert day: nothing to plan"
+                if alert_days.empty
+                else f"no alert day can be covered: {alert_days['coverage'].iloc[-1]}",
             )
         levels = pd.Series(slots["level"].to_numpy(), index=slots["slot"].to_numpy())
         targets = daily_targets(levels, shares, totals).transpose("slot", "pollutant")
@@ -468,6 +522,7 @@ def summary_dict(prepared: Prepared, plan, baselines: dict, attribution: dict | 
     slots = []
     credited = inp["credited"].to_numpy()
     duals = plan.duals.transpose("slot", "pollutant").to_numpy()
+    coverage = prepared.slots.get("coverage", pd.Series([""] * len(prepared.slots))).to_numpy()
     for i, s in enumerate(inp["slot"].to_numpy()):
         slots.append(
             {
@@ -478,6 +533,7 @@ def summary_dict(prepared: Prepared, plan, baselines: dict, attribution: dict | 
                 "achieved": _by_pollutant(plan.achieved.transpose("slot", "pollutant").values[i]),
                 "shortfall": _by_pollutant(plan.shortfall.transpose("slot", "pollutant").values[i]),
                 "duals": _by_pollutant(duals[i]),
+                "coverage": str(coverage[i]),
             }
         )
         if attribution is not None:
@@ -501,6 +557,7 @@ def summary_dict(prepared: Prepared, plan, baselines: dict, attribution: dict | 
         "messages": list(plan.messages),
         "loss_split": None if attribution is None else attribution["total"],
         "savings": None if attribution is None else attribution["savings"],
+        **({"timeline": tl} if (tl := timeline_summary(prepared.alerts)) is not None else {}),
     }
 
 

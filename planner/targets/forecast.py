@@ -14,6 +14,15 @@ Readers
 and checks columns, times, negative values and unit plausibility (a CO column in µg/m³ is the
 classic mistake: a CO median above 50 is reported as "CO looks like µg/m³").
 
+The forecast's **issue time** (local time) is read from the netCDF attribute ``issue_time``, or
+in a CSV from an ``issue_time`` column (one value for the whole file) or a header line before
+the column names::
+
+    # issue_time: 2026-12-09 08:00
+
+It is kept as ``ds.attrs["issue_time"]`` (ISO text; a time with a UTC offset is converted to
+UTC+8) and returned by :func:`forecast_issue_time`.
+
 Daily values
 ------------
 :func:`daily_means` gives per calendar day the 24-h means (at least 20 valid hours, HJ 663) and,
@@ -32,6 +41,7 @@ of each member's own city AQI (linear interpolation, rounded up).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta, timezone
 from pathlib import Path
 
 import numpy as np
@@ -50,6 +60,7 @@ __all__ = [
     "city_daily_aqi",
     "station_daily_aqi",
     "levels_at_percentile",
+    "forecast_issue_time",
 ]
 
 #: Forecast variables, in file order.
@@ -114,20 +125,70 @@ def read_forecast(path: str | Path) -> xr.Dataset:
             raise InputError.single(label, f"cannot read as netCDF: {exc}") from None
     else:
         ds = _read_csv(path, label)
+    issue = ds.attrs.get("issue_time")
     ds = validate_forecast(ds, label)
     ds.attrs["source"] = str(path)
+    if issue is not None:
+        ds.attrs["issue_time"] = _issue_time_text(issue, label)
     return ds
+
+
+def _issue_time_text(value, label: str, row: int | None = None) -> str:
+    """The issue time as ISO text in local time (UTC+8), or an error naming the file."""
+    text = value.decode() if isinstance(value, bytes) else str(value).strip()
+    t = pd.to_datetime(text, errors="coerce")
+    if pd.isna(t):
+        raise InputError.single(
+            label,
+            f"cannot read issue_time {text!r}; expected e.g. 2026-12-09 08:00",
+            row=row,
+            column="issue_time",
+        )
+    if t.tzinfo is not None:
+        t = t.tz_convert(timezone(timedelta(hours=8))).tz_localize(None)
+    return t.isoformat()
+
+
+def forecast_issue_time(ds: xr.Dataset) -> pd.Timestamp | None:
+    """When the forecast was issued (``attrs["issue_time"]``, local time), or None if not given."""
+    value = ds.attrs.get("issue_time")
+    return None if value is None else pd.Timestamp(_issue_time_text(value, "forecast"))
+
+
+def _csv_header(path: Path, label: str) -> tuple[int, dict[str, tuple[str, int]]]:
+    """Number of leading ``# key: value`` lines of a CSV and their keys -> (value, line)."""
+    meta: dict[str, tuple[str, int]] = {}
+    count = 0
+    try:
+        with path.open(encoding="utf-8-sig") as f:
+            for line in f:
+                if not line.startswith("#"):
+                    break
+                count += 1
+                key, sep, value = line[1:].partition(":")
+                if sep and key.strip():
+                    meta[key.strip()] = (value.strip(), count)
+    except UnicodeDecodeError:
+        return 0, {}  # reported by the CSV reader
+    return count, meta
 
 
 def _read_csv(path: Path, label: str) -> xr.Dataset:
     problems = Problems()
+    skip, meta = _csv_header(path, label)
     try:
         df = pd.read_csv(
-            path, dtype={"station": str, "member": str}, na_values=["NA", ""], encoding="utf-8-sig"
+            path,
+            dtype={"station": str, "member": str},
+            na_values=["NA", ""],
+            encoding="utf-8-sig",
+            skiprows=skip,
         )
     except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise InputError.single(label, f"cannot read as CSV: {exc}") from None
     df.columns = [str(c).strip() for c in df.columns]
+    row0 = 2 + skip  # file line of the first data row
+    issue = _csv_issue_time(df, meta, label, row0)
     required = ("time", "station", *SPECIES)
     missing = [c for c in required if c not in df.columns]
     if missing:
@@ -143,7 +204,7 @@ def _read_csv(path: Path, label: str) -> xr.Dataset:
     for i in bad[:10]:
         problems.error(
             label,
-            int(i) + 2,
+            int(i) + row0,
             "time",
             f"cannot read time {df['time'].iloc[i]!r}; expected e.g. 2026-12-10 13:00",
         )
@@ -153,7 +214,7 @@ def _read_csv(path: Path, label: str) -> xr.Dataset:
         num = pd.to_numeric(df[sp], errors="coerce")
         nonnum = np.flatnonzero((num.isna() & df[sp].notna()).to_numpy())
         for i in nonnum[:5]:
-            problems.error(label, int(i) + 2, sp, f"not a number: {df[sp].iloc[i]!r}")
+            problems.error(label, int(i) + row0, sp, f"not a number: {df[sp].iloc[i]!r}")
         df[sp] = num.astype(float)
     if not problems.ok:
         raise InputError(problems)
@@ -167,10 +228,14 @@ def _read_csv(path: Path, label: str) -> xr.Dataset:
     if dup.any():
         i = int(np.flatnonzero(dup.to_numpy())[0])
         raise InputError.single(
-            label, f"{int(dup.sum())} duplicated ({', '.join(index)}) rows, first at row {i + 2}", row=i + 2
+            label,
+            f"{int(dup.sum())} duplicated ({', '.join(index)}) rows, first at row {i + row0}",
+            row=i + row0,
         )
     frame = df.set_index(index)[list(SPECIES)]
     ds = xr.Dataset.from_dataframe(frame)
+    if issue is not None:
+        ds.attrs["issue_time"] = issue
     ds = ds.assign_coords({d: np.asarray(ds[d].values, dtype=str) for d in index[1:]})
     for sp in SPECIES:
         ds[sp].attrs["units"] = UNITS[sp]
@@ -179,9 +244,30 @@ def _read_csv(path: Path, label: str) -> xr.Dataset:
     if neg.any():
         for i in np.flatnonzero(neg)[:10]:
             cols = [sp for sp in SPECIES if df[sp].iloc[i] < 0]
-            problems.error(label, int(i) + 2, cols[0], f"negative concentration {df[cols[0]].iloc[i]!r}")
+            problems.error(label, int(i) + row0, cols[0], f"negative concentration {df[cols[0]].iloc[i]!r}")
         raise InputError(problems)
     return ds
+
+
+def _csv_issue_time(df: pd.DataFrame, meta: dict, label: str, row0: int) -> str | None:
+    """The issue time of a forecast CSV (``issue_time`` column or header line), if any."""
+    if "issue_time" in df.columns:
+        col = df.pop("issue_time")
+        given = col.dropna().astype(str).str.strip()
+        values = given.unique()
+        if len(values) > 1:
+            i = int(np.flatnonzero((given != values[0]).to_numpy())[0])
+            raise InputError.single(
+                label,
+                f"issue_time must be one value for the whole forecast; {values[0]!r} and {values[1]!r} found",
+                row=int(given.index[i]) + row0,
+                column="issue_time",
+            )
+        if len(values) == 1:
+            return _issue_time_text(values[0], label, int(given.index[0]) + row0)
+    if "issue_time" in meta:
+        return _issue_time_text(*meta["issue_time"][:1], label, meta["issue_time"][1])
+    return None
 
 
 def validate_forecast(ds: xr.Dataset, label: str = "forecast") -> xr.Dataset:

@@ -1,4 +1,5 @@
-"""The `planner alerts` contract: text and JSON output, exit 2 on bad input, the demo episode."""
+"""The `planner alerts` contract: text and JSON output (days and processes), issue times, exit 2
+on bad input, the demo episode."""
 
 from __future__ import annotations
 
@@ -18,11 +19,17 @@ def demo_nc(tmp_path_factory):
     return write_demo_forecast(None, tmp_path_factory.mktemp("demo"))
 
 
-def run_json(capsys, *args):
+def run_doc(capsys, *args):
     code = main(["alerts", *map(str, args), "--format", "json"])
     out = capsys.readouterr().out
     assert code == 0
-    return json.loads(out)
+    doc = json.loads(out)
+    assert set(doc) == {"rules", "issue_time", "days", "processes"}
+    return doc
+
+
+def run_json(capsys, *args):
+    return run_doc(capsys, *args)["days"]
 
 
 def test_json_contract_ensemble(capsys, demo_nc):
@@ -41,12 +48,31 @@ def test_json_contract_ensemble(capsys, demo_nc):
     assert records[0]["date"] == "2026-12-10"
 
 
-def test_demo_episode_rises_yellow_orange_red_then_clears(capsys, demo_nc):
-    levels = [r["level"] for r in run_json(capsys, demo_nc)]
-    assert levels == ["yellow", "yellow", "yellow", "orange", "red", "orange", "none"]
-    first = {lv: levels.index(lv) for lv in ("yellow", "orange", "red")}
-    assert first["yellow"] < first["orange"] < first["red"]
-    assert levels[-1] == "none"
+def test_demo_episode_is_one_red_process(capsys, demo_nc):
+    # AQI 166, 185, 140, 235, 330, 261, 80: one process (the 140 dip is 24 h <= 36 h) that is
+    # > 200 for 72 h and > 300 for 24 h: red from its first day (day by day it read
+    # yellow, yellow, yellow, orange, red, orange — the bug of issue 11)
+    doc = run_doc(capsys, demo_nc)
+    assert [r["level"] for r in doc["days"]] == ["red"] * 6 + ["none"]
+    (proc,) = doc["processes"]
+    assert proc == {
+        "process": 1,
+        "start": "2026-12-10",
+        "end": "2026-12-15",
+        "days": 6,
+        "level": "red",
+        "condition": "AQI>200 for ≥72 h and >300 for ≥24 h",
+        "condition_zh": "AQI>200 持续≥72 小时且>300 持续≥24 小时",
+        "observed": "AQI>200 for 72 h, >300 for 24 h",
+        "max_aqi": 330,
+    }
+    assert doc["issue_time"] is None and doc["rules"].startswith("2024")
+    # the 2017 rules: trigger AQI > 200, so the process is 12-13..12-15, > 300 on one day: orange
+    doc = run_doc(capsys, demo_nc, "--rules", "2017")
+    assert [r["level"] for r in doc["days"]] == ["none"] * 3 + ["orange"] * 3 + ["none"]
+    assert [(p["start"], p["end"], p["level"]) for p in doc["processes"]] == [
+        ("2026-12-13", "2026-12-15", "orange")
+    ]
 
 
 def test_committed_demo_forecast_shows_the_episode(capsys, repo):
@@ -54,7 +80,7 @@ def test_committed_demo_forecast_shows_the_episode(capsys, repo):
     if not nc.exists():
         pytest.skip("demo forecast not generated")
     levels = [r["level"] for r in run_json(capsys, nc)]
-    assert {"yellow", "orange", "red"} <= set(levels) and levels[-1] == "none"
+    assert "red" in set(levels) and levels[-1] == "none"
     csv_levels = [r["level"] for r in run_json(capsys, nc.with_suffix(".csv"))]
     assert csv_levels == levels
 
@@ -65,8 +91,13 @@ def test_text_output(capsys, demo_nc):
     assert out[0].startswith("#") and "2024" in out[0] and "ensemble of 20 members" in out[0]
     assert out[1].split()[:4] == ["date", "AQI", "primary", "level"]
     day = out[2].split()
-    assert day[0] == "2026-12-10" and day[2] == "PM2.5" and day[3] == "yellow"
-    assert len(out) == 2 + 7
+    assert day[0] == "2026-12-10" and day[2] == "PM2.5" and day[3] == "red" and day[-1] == "1"
+    assert out[9] == ""
+    assert out[10].split()[:5] == ["process", "start", "end", "days", "level"]
+    proc = out[11].split()
+    assert proc[:5] == ["1", "2026-12-10", "2026-12-15", "6", "red"]
+    assert "AQI>200 for ≥72 h and >300 for ≥24 h" in out[11]
+    assert len(out) == 2 + 7 + 3
 
 
 def test_rules_and_standard_options(capsys, demo_nc):
@@ -103,6 +134,76 @@ def test_deterministic_single_member_csv(capsys, tmp_path):
     assert [r["aqi"] for r in recs] == [43, 210, 310, 43]
     assert [r["primary_pollutant"] for r in recs] == ["", "PM2.5", "PM2.5", ""]
     assert [r["level"] for r in recs] == ["none", "orange", "orange", "none"]
+    # one day above 300 needs 72 h above 200 for red; the text output says which condition
+    assert main(["alerts", str(p), "--aqi-standard", "2012"]) == 0
+    assert "AQI>200 for ≥48 h (AQI>200 for 48 h)" in capsys.readouterr().out
+
+
+def _det_rows(pm25, **extra):
+    rows = []
+    for i, t in enumerate(pd.date_range("2026-01-01", periods=len(pm25), freq="D")):
+        for s in ("A", "B"):
+            rows.append(
+                {"time": t.date(), "station": s, "PM2.5": pm25[i], "PM10": 40, "SO2": 8, "NO2": 30}
+                | {"CO": 0.8, "O3": 50}
+                | extra
+            )
+    return pd.DataFrame(rows)
+
+
+def test_issue_example_210_210_310_is_red(capsys, tmp_path):
+    p = tmp_path / "ex.csv"
+    _det_rows([30, 160, 160, 260, 30]).to_csv(p, index=False)  # AQI 43, 210, 210, 310, 43 (2012)
+    doc = run_doc(capsys, p, "--aqi-standard", "2012")
+    assert [r["aqi"] for r in doc["days"]] == [43, 210, 210, 310, 43]
+    assert [r["level"] for r in doc["days"]] == ["none", "red", "red", "red", "none"]
+    assert doc["processes"][0]["observed"] == "AQI>200 for 72 h, >300 for 24 h"
+
+
+def test_issue_time_from_csv_column_header_and_netcdf(capsys, tmp_path, demo_nc):
+    col = tmp_path / "col.csv"
+    _det_rows([160, 160], issue_time="2025-12-31 08:00").to_csv(col, index=False)
+    assert run_doc(capsys, col)["issue_time"] == "2025-12-31T08:00:00"
+    head = tmp_path / "head.csv"
+    head.write_text("# issue_time: 2025-12-31T00:00:00Z\n" + _det_rows([160, 160]).to_csv(index=False))
+    assert run_doc(capsys, head)["issue_time"] == "2025-12-31T08:00:00"  # UTC -> UTC+8
+    assert main(["alerts", str(head)]) == 0
+    assert "issued 2025-12-31 08:00" in capsys.readouterr().out.splitlines()[0]
+    import xarray as xr
+
+    ds = xr.open_dataset(demo_nc, engine="h5netcdf").load()
+    ds.attrs["issue_time"] = "2026-12-09 16:00"
+    nc = tmp_path / "issued.nc"
+    ds.to_netcdf(nc, engine="h5netcdf")
+    assert run_doc(capsys, nc)["issue_time"] == "2026-12-09T16:00:00"
+
+
+@pytest.mark.parametrize(
+    ("issue", "message", "row"),
+    [
+        ("yesterday", "cannot read issue_time 'yesterday'", 2),
+        (["2025-12-31 08:00", "2025-12-31 08:00", "2025-12-31 20:00", "x"], "one value", 4),
+    ],
+)
+def test_bad_issue_time_exits_2(capsys, tmp_path, issue, message, row):
+    df = _det_rows([160, 160])
+    df["issue_time"] = issue
+    p = tmp_path / "bad.csv"
+    df.to_csv(p, index=False)
+    assert main(["alerts", str(p)]) == 2
+    err = capsys.readouterr().err
+    assert message in err and f"row {row}" in err and "issue_time" in err
+
+
+def test_header_lines_keep_row_numbers(capsys, tmp_path):
+    df = _det_rows([160, 160])
+    df["PM2.5"] = df["PM2.5"].astype(object)
+    df.loc[2, "PM2.5"] = "lots"
+    p = tmp_path / "h.csv"
+    p.write_text("# issue_time: 2025-12-31 08:00\n# by: the forecaster\n" + df.to_csv(index=False))
+    assert main(["alerts", str(p)]) == 2
+    err = capsys.readouterr().err
+    assert "row 6" in err and "not a number: 'lots'" in err  # 2 header lines + column names + 3rd row
 
 
 def test_custom_rules_file(capsys, demo_nc, tmp_path):
@@ -110,6 +211,10 @@ def test_custom_rules_file(capsys, demo_nc, tmp_path):
     p.write_text("levels:\n  red:\n    conditions:\n      - {aqi_above: 100, hours: 24}\n", encoding="utf-8")
     recs = run_json(capsys, demo_nc, "--rules", p)
     assert [r["level"] for r in recs] == ["red"] * 6 + ["none"]
+    p.write_text(p.read_text(encoding="utf-8") + "day_levels: dayly\n", encoding="utf-8")
+    assert main(["alerts", str(demo_nc), "--rules", str(p)]) == 2
+    err = capsys.readouterr().err
+    assert "day_levels" in err and "'process', 'daily'" in err
 
 
 @pytest.mark.parametrize(
