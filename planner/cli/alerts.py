@@ -8,16 +8,14 @@ are those of the **ensemble-mean concentrations**; ``aqi_p50``/``aqi_p90`` are t
 percentiles over members of each member's city AQI (to plan at a percentile, use
 ``levels_at_percentile`` / the scenario's ``percentile``).
 
-JSON (a contract other tools rely on): an object
-
-- ``days``: a list of objects ``{"date": "YYYY-MM-DD", "aqi": int, "primary_pollutant": str,
-  "level": "none|yellow|orange|red"}``, plus ``"aqi_p50"``/``"aqi_p90"`` (ints) with an
-  ensemble; ``aqi`` is null for a day without data;
-- ``processes``: a list of objects ``{"process": int, "start": "YYYY-MM-DD", "end":
-  "YYYY-MM-DD", "days": int, "level": str, "condition": str, "condition_zh": str, "observed":
-  str, "max_aqi": int}`` (``condition`` = the rule met, e.g. ``AQI>200 for ≥72 h and >300 for
-  ≥24 h``; ``observed`` = the longest runs, e.g. ``AQI>200 for 96 h, >300 for 24 h``);
-- ``rules`` (the rule set's name) and ``issue_time`` (from the forecast file, ISO text, or null).
+JSON (a contract other tools rely on, unchanged since issue 3): a **list** of per-day objects
+``{"date": "YYYY-MM-DD", "aqi": int, "primary_pollutant": str, "level": "none|yellow|orange|red"}``,
+plus ``"aqi_p50"``/``"aqi_p90"`` (ints) with an ensemble; ``aqi`` is null for a day without data.
+Each day also carries its process (keys added, none renamed): ``"process"`` (int, or null outside
+any process) and, inside one, ``"process_start"``, ``"process_end"`` (YYYY-MM-DD),
+``"process_level"``, ``"condition"`` (the rule met, e.g. ``AQI>200 for ≥72 h and >300 for ≥24 h``),
+``"condition_zh"``, ``"observed"`` (the longest runs, e.g. ``AQI>200 for 96 h, >300 for 24 h``)
+and ``"max_aqi"``; and ``"rules"`` and ``"issue_time"`` (from the forecast file, ISO text, or null).
 
 Bad files exit with status 2.
 """
@@ -88,6 +86,31 @@ def process_records(processes: pd.DataFrame) -> list[dict]:
     ]
 
 
+def with_processes(records: list[dict], processes: list[dict], rules: str, issue) -> list[dict]:
+    """The JSON list: each day's record with its process's keys (see module docs)."""
+    out = []
+    for rec in records:
+        day = dict(rec)
+        proc = next((p for p in processes if p["start"] <= rec["date"] <= p["end"]), None)
+        day["process"] = None if proc is None else proc["process"]
+        if proc is not None:
+            day.update(
+                {
+                    "process_start": proc["start"],
+                    "process_end": proc["end"],
+                    "process_level": proc["level"],
+                    "condition": proc["condition"],
+                    "condition_zh": proc["condition_zh"],
+                    "observed": proc["observed"],
+                    "max_aqi": proc["max_aqi"],
+                }
+            )
+        day["rules"] = rules
+        day["issue_time"] = None if issue is None else issue.isoformat()
+        out.append(day)
+    return out
+
+
 def run(args: argparse.Namespace) -> int:
     rules = load_rules(args.rules)
     ds = read_forecast(args.forecast)
@@ -98,13 +121,7 @@ def run(args: argparse.Namespace) -> int:
     processes = process_records(alerts.processes)
     issue = forecast_issue_time(ds)
     if args.format == "json":
-        doc = {
-            "rules": rules.name,
-            "issue_time": None if issue is None else issue.isoformat(),
-            "days": records,
-            "processes": processes,
-        }
-        print(json.dumps(doc, ensure_ascii=False, indent=2))
+        print(json.dumps(with_processes(records, processes, rules.name, issue), ensure_ascii=False, indent=2))
         return 0
     ensemble = "member" in ds.dims
     print(

@@ -19,13 +19,64 @@ def demo_nc(tmp_path_factory):
     return write_demo_forecast(None, tmp_path_factory.mktemp("demo"))
 
 
+PROCESS_KEYS = {
+    "process_start",
+    "process_end",
+    "process_level",
+    "condition",
+    "condition_zh",
+    "observed",
+    "max_aqi",
+}
+
+
 def run_doc(capsys, *args):
+    """Run ``planner alerts --format json`` (a list of days, the issue-3 contract) and regroup
+    the per-day process keys into processes for the assertions."""
     code = main(["alerts", *map(str, args), "--format", "json"])
     out = capsys.readouterr().out
     assert code == 0
-    doc = json.loads(out)
-    assert set(doc) == {"rules", "issue_time", "days", "processes"}
-    return doc
+    days = json.loads(out)
+    assert isinstance(days, list)
+    processes = {}
+    for d in days:
+        assert {"process", "rules", "issue_time"} <= set(d)
+        if d["process"] is None:
+            assert not PROCESS_KEYS & set(d)
+            continue
+        p = processes.setdefault(
+            d["process"],
+            {
+                "process": d["process"],
+                "start": d["process_start"],
+                "end": d["process_end"],
+                "days": 0,
+                **{k: d[k] for k in ("process_level", "condition", "condition_zh", "observed", "max_aqi")},
+            },
+        )
+        p["days"] += 1
+    procs = []
+    for p in processes.values():
+        p["level"] = p.pop("process_level")
+        procs.append(
+            {
+                k: p[k]
+                for k in (
+                    "process",
+                    "start",
+                    "end",
+                    "days",
+                    "level",
+                    "condition",
+                    "condition_zh",
+                    "observed",
+                    "max_aqi",
+                )
+            }
+        )
+    rules = days[0]["rules"] if days else None
+    issue = days[0]["issue_time"] if days else None
+    return {"rules": rules, "issue_time": issue, "days": days, "processes": procs}
 
 
 def run_json(capsys, *args):
@@ -36,7 +87,18 @@ def test_json_contract_ensemble(capsys, demo_nc):
     records = run_json(capsys, demo_nc)
     assert len(records) == 7
     for rec in records:
-        assert set(rec) == {"date", "aqi", "primary_pollutant", "level", "aqi_p50", "aqi_p90"}
+        base = {
+            "date",
+            "aqi",
+            "primary_pollutant",
+            "level",
+            "aqi_p50",
+            "aqi_p90",
+            "process",
+            "rules",
+            "issue_time",
+        }
+        assert set(rec) in (base, base | PROCESS_KEYS)
         assert (
             isinstance(rec["aqi"], int)
             and isinstance(rec["aqi_p50"], int)
@@ -129,7 +191,11 @@ def test_deterministic_single_member_csv(capsys, tmp_path):
     p = tmp_path / "det.csv"
     pd.DataFrame(rows).to_csv(p, index=False)
     recs = run_json(capsys, p, "--aqi-standard", "2012")
-    assert [set(r) for r in recs] == [{"date", "aqi", "primary_pollutant", "level"}] * 4
+    assert all(
+        {"date", "aqi", "primary_pollutant", "level", "process", "rules", "issue_time"} <= set(r)
+        for r in recs
+    )
+    assert not any({"aqi_p50", "aqi_p90"} & set(r) for r in recs)  # no ensemble, no percentiles
     # PM2.5 30 -> 43 (AQI <= 50: no primary); 160 -> 210; 260 -> 310
     assert [r["aqi"] for r in recs] == [43, 210, 310, 43]
     assert [r["primary_pollutant"] for r in recs] == ["", "PM2.5", "PM2.5", ""]
