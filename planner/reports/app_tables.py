@@ -448,12 +448,36 @@ def loss_metrics(summary: dict) -> dict:
     obj = summary.get("objective")
     base = summary.get("baselines") or {}
     out = {"objective": obj}
-    for k in ("uniform", "greedy", "rules_only"):
+    for k in ("uniform", "same_share", "equal_tonnes", "greedy", "rules_only"):
         v = base.get(k)
         out[k] = v
         out[f"saving_vs_{k}"] = None if v is None or obj is None else v - obj
         out[f"saving_pct_vs_{k}"] = None if not v or obj is None else (v - obj) / v
     return out
+
+
+def split_frame(summary: dict) -> pd.DataFrame:
+    """Per slot: the loss, what the rule floors fix, what the optimiser chose, and the cells it
+    moved above their floor (empty without a split in the summary)."""
+    if not summary.get("loss_split"):
+        return pd.DataFrame(
+            columns=["slot", "level", "loss", "loss_floor", "loss_optimizer", "cells_above_floor"]
+        )
+    rows = [
+        {k: s.get(k) for k in ("slot", "level", "loss", "loss_floor", "loss_optimizer", "cells_above_floor")}
+        for s in summary["slots"]
+    ]
+    return pd.DataFrame(rows)
+
+
+def savings_frame(summary: dict) -> pd.DataFrame:
+    """Every baseline's loss for the same targets and the plan's saving against it (万元, share)."""
+    rows = []
+    for k, v in (summary.get("savings") or {}).items():
+        rows.append(
+            {"baseline": k, "loss": v["loss"], "saving": v["saving"], "saving_share": v["saving_share"]}
+        )
+    return pd.DataFrame(rows, columns=["baseline", "loss", "saving", "saving_share"])
 
 
 def loss_by(schedule: pd.DataFrame, table: pd.DataFrame, by: str) -> pd.DataFrame:

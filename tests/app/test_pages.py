@@ -226,3 +226,17 @@ def test_infeasible_targets_show_the_shortfall_diagnosis():
     assert any(e.startswith(head) for e in errors(at))
     short = [d.value for d in at.dataframe if t("col.shortfall", "en") in d.value.columns]
     assert short and (short[0][t("col.shortfall", "en")] > 0).all()
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_overview_explains_the_loss_split_and_the_savings(lang):
+    from tests.app.app_helpers import page_text
+
+    at = new_app(lang, official=True)
+    goto(at, "overview")
+    assert not at.exception
+    text = page_text(at)
+    assert t("overview.split_title", lang) in text
+    assert t("compare.method.same_share", lang) in text and t("compare.method.equal_tonnes", lang) in text
+    if lang == "zh":
+        assert "规则下限" in text and "None" not in text

@@ -13,6 +13,7 @@ from planner.app.common import (
     default_shares,
     fmt_money,
     guarded,
+    localise_columns,
     lvl,
     pct,
     require_official,
@@ -33,9 +34,11 @@ from planner.reports.app_tables import (
     forecast_frame,
     loss_metrics,
     problems_frame,
+    savings_frame,
     scenario_key,
     share_overrides,
     shortfalls,
+    split_frame,
     targets_frame,
 )
 
@@ -278,6 +281,48 @@ def metrics_row(summary: dict) -> None:
     )
 
 
+def split_section(summary: dict) -> None:
+    """Where the loss comes from (rule floors vs the optimiser) and the saving against every baseline."""
+    split = split_frame(summary)
+    if split.empty:
+        return
+    st.subheader(tr("overview.split_title"))
+    total = summary["loss_split"]
+    st.caption(
+        tr(
+            "overview.split_help",
+            floor=fmt_money(total["loss_floor"]),
+            optimizer=fmt_money(total["loss_optimizer"]),
+            cells=f"{total['cells_above_floor']:,}",
+            all=f"{total['cells']:,}",
+        )
+    )
+    split["level"] = split["level"].map(lvl)
+    if summary.get("mode") == "list":  # list mode: the slot is the level
+        split = split.drop(columns=["slot"])
+    st.dataframe(
+        localise_columns(split),
+        hide_index=True,
+        column_config={
+            tr(f"col.{c}"): st.column_config.NumberColumn(format="%,.1f")
+            for c in ("loss", "loss_floor", "loss_optimizer")
+        },
+    )
+    sav = savings_frame(summary)
+    sav["baseline"] = sav["baseline"].map(lambda k: tr(f"compare.method.{k}"))
+    sav["saving_share"] = sav["saving_share"].map(
+        lambda v: pct(v) if v is not None and v == v else tr("common.dash")
+    )
+    st.caption(tr("overview.savings_help"))
+    st.dataframe(
+        localise_columns(sav.rename(columns={"loss": "baseline_loss"})),
+        hide_index=True,
+        column_config={
+            tr(f"col.{c}"): st.column_config.NumberColumn(format="%,.1f") for c in ("baseline_loss", "saving")
+        },
+    )
+
+
 def diagnosis(summary: dict) -> None:
     short = shortfalls(summary)
     status = summary.get("status")
@@ -310,6 +355,7 @@ def main() -> None:
     st.session_state["last_result_key"] = result["key"]
     metrics_row(summary)
     diagnosis(summary)
+    split_section(summary)
     left, right = st.columns(2)
     with left:
         targets_chart(summary)
