@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from functools import cache
 
-import yaml
-
 from planner import DATA_DIR
+from planner.io.yamlio import read_yaml
 
 #: Supported languages, the first being the default.
 LANGUAGES: tuple[str, ...] = ("zh", "en")
@@ -24,8 +23,7 @@ def catalog(lang: str) -> dict[str, str]:
     """All UI texts of a language (``zh`` or ``en``), read once."""
     if lang not in LANGUAGES:
         lang = DEFAULT_LANGUAGE
-    with open(I18N_DIR / f"{lang}.yaml", encoding="utf-8") as fh:
-        data = yaml.safe_load(fh) or {}
+    data = read_yaml(I18N_DIR / f"{lang}.yaml", f"i18n/{lang}.yaml", what="text catalogue").data or {}
     return {str(k): str(v) for k, v in data.items()}
 
 

@@ -9,7 +9,8 @@ Functions here are deliberately generic so that the measures, shares, alert-rule
 can all use them:
 
 - :func:`file_label` – short, stable name of a file for messages,
-- :func:`load_yaml` – ``yaml.safe_load`` that reports syntax errors as problems,
+- :func:`load_yaml` – :func:`planner.io.yamlio.read_yaml` (safe, duplicate keys and limits
+  checked) reporting its errors as problems,
 - :func:`key_path` – build ``a.b[0].c`` paths,
 - :func:`suggest` – "did you mean ..." via :mod:`difflib`,
 - :func:`check_keys` – unknown / missing keys of a mapping,
@@ -20,16 +21,16 @@ can all use them:
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
 from planner import DATA_DIR
-from planner.problems import Problems
+from planner.io.schema_errors import suggest_key
+from planner.io.yamlio import format_loc, read_yaml
+from planner.problems import InputError, Problems
 
 #: Chinese names of the levels, alerts and pollutants (one set for every view).
 LEVEL_ZH = {"none": "无", "yellow": "黄色", "orange": "橙色", "red": "红色"}
@@ -73,14 +74,14 @@ def file_label(path: str | Path, levels: int = 2) -> str:
 
 
 def load_yaml(path: str | Path, problems: Problems, label: str | None = None):
-    """Read a YAML file with ``yaml.safe_load``; report unreadable files as problems.
+    """Read a YAML file with :func:`planner.io.yamlio.read_yaml`; report unreadable files as problems.
 
     Parameters
     ----------
     path : str or Path
     problems : Problems
-        Receives one error if the file is missing or is not valid YAML (with the line number
-        where the parser stopped).
+        Receives one error if the file is missing, too large, not UTF-8, not valid YAML, has a
+        duplicate key or is nested or aliased beyond the limits (with the line number).
     label : str, optional
         Name used in messages; default :func:`file_label` of ``path``.
 
@@ -90,41 +91,25 @@ def load_yaml(path: str | Path, problems: Problems, label: str | None = None):
         The parsed document, or None when it could not be read.
     """
     label = label or file_label(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
+    if not Path(path).exists():
         problems.error(label, None, None, f"file not found: {path}")
         return None
-    except UnicodeDecodeError as exc:
-        problems.error(label, None, None, f"file is not UTF-8 text ({exc.reason})")
-        return None
     try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        row = mark.line + 1 if mark is not None else None
-        what = getattr(exc, "problem", None) or str(exc)
-        problems.error(label, row, None, f"not valid YAML: {what}")
+        return read_yaml(path, label).data
+    except InputError as exc:
+        problems.extend(exc.problems)
         return None
 
 
 def key_path(*parts: str | int) -> str:
-    """Join keys and list indices into a key path.
+    """Join keys and list indices into a key path (empty parts skipped).
 
     Examples
     --------
     >>> key_path("grades", "B", "orange", 0, "value")
     'grades.B.orange[0].value'
     """
-    out = ""
-    for part in parts:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        elif part == "":
-            continue
-        else:
-            out += ("." if out else "") + str(part)
-    return out
+    return format_loc(tuple(p for p in parts if p != ""))
 
 
 def suggest(name: object, choices: Iterable[str], cutoff: float = 0.6) -> str:
@@ -132,10 +117,7 @@ def suggest(name: object, choices: Iterable[str], cutoff: float = 0.6) -> str:
 
     Matching ignores case; choices are returned as spelled.
     """
-    choices = [str(c) for c in choices]
-    lower = {c.lower(): c for c in choices}
-    hits = difflib.get_close_matches(str(name).lower(), list(lower), n=1, cutoff=cutoff)
-    return f" (did you mean {lower[hits[0]]!r}?)" if hits else ""
+    return suggest_key(name, choices, cutoff)
 
 
 def check_keys(

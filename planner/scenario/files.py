@@ -31,9 +31,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from planner import ALERT_LEVELS, POLLUTANTS
+from planner.io.yamlio import parse_yaml, read_yaml_text
 from planner.problems import InputError, Problems
 
 #: Top-level keys -> type description (for messages) of a scenario file.
@@ -123,25 +122,12 @@ def _check_keys(mapping: dict, valid, where: str, file: str, problems: Problems)
 
 
 def read_text(path: Path, what: str = "scenario file") -> str:
-    """The UTF-8 text of a scenario file; a missing or undecodable file is an :class:`InputError`."""
-    try:
-        return Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError.single(str(path), f"{what} not found") from None
-    except UnicodeDecodeError:
-        raise InputError.single(str(path), f"{what} is not UTF-8 text") from None
+    """The UTF-8 text of a scenario file; a missing, oversized or undecodable file is an :class:`InputError`."""
+    return read_yaml_text(path, str(path), what)
 
 
 def _read_yaml(path: Path) -> dict:
-    text = read_text(path)
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        row = mark.line + 1 if mark else None
-        raise InputError.single(
-            str(path), f"not valid YAML: {getattr(exc, 'problem', exc)}", row=row
-        ) from None
+    data = parse_yaml(read_text(path), str(path)).data
     if data is None:
         data = {}
     if not isinstance(data, dict):

@@ -52,6 +52,9 @@ from typing import Any
 
 import yaml
 
+from planner.io.yamlio import parse_yaml, read_yaml
+from planner.problems import InputError
+
 __all__ = [
     "ConflictError",
     "Revision",
@@ -229,8 +232,8 @@ def history(path: str | Path) -> list[dict]:
     out = []
     for f in sorted(folder.glob("[0-9][0-9][0-9][0-9]*.yaml")):
         try:
-            data = yaml.safe_load(f.read_text(encoding="utf-8")) or {}
-        except (OSError, yaml.YAMLError):
+            data = read_yaml(f, what="history entry").data or {}
+        except InputError:
             continue
         if not isinstance(data, dict):
             continue
@@ -252,7 +255,7 @@ def read_revision(path: str | Path, revision: str) -> str:
     """
     for entry in reversed(history(path)):
         if str(entry["revision"]).startswith(revision):
-            data = yaml.safe_load(entry["file"].read_text(encoding="utf-8"))
+            data = read_yaml(entry["file"], what="history entry").data
             return data["content"]
     raise KeyError(f"no saved revision {revision!r} of {Path(path).name}")
 
@@ -339,7 +342,7 @@ def dump_yaml(data: dict) -> str:
 
 
 def _safe_load(text: str) -> dict:
-    data = yaml.safe_load(text) if text.strip() else {}
+    data = parse_yaml(text, "scenario").data if text.strip() else {}
     return data if isinstance(data, dict) else {}
 
 
