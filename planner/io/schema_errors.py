@@ -451,7 +451,9 @@ def validation_problems(
             raw = tuple(err["loc"])
             if err["type"] == "extra_forbidden" or err["_is_key"]:
                 parent = raw[:-2] if err["_is_key"] else raw[:-1]
-                allowed, word = _allowed_keys(model, parent, err["_labels"]) if model is not None else ([], "key")
+                allowed, word = (
+                    _allowed_keys(model, parent, err["_labels"]) if model is not None else ([], "key")
+                )
                 msg = _message(err, path, allowed, word)
             elif (
                 err["type"] not in ("missing", "value_error", "assertion_error")

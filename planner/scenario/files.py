@@ -171,7 +171,9 @@ def scenario_path_keys(data: dict) -> tuple[str, ...]:
     return (*PATH_KEYS, "rules") if rules_is_path(data.get("rules")) else PATH_KEYS
 
 
-def _resolve_path(key: str, value: str, folder: Path, file: str, doc: YamlDoc, problems: Problems) -> str | None:
+def _resolve_path(
+    key: str, value: str, folder: Path, file: str, doc: YamlDoc, problems: Problems
+) -> str | None:
     """The absolute path of one path value, or None (with a problem) when it leads outside the roots."""
     p = Path(value)
     if key == "rules" and p.suffix.lower() not in (".yaml", ".yml"):
@@ -264,7 +266,9 @@ def _check_sector_shares(raw: dict, file: str, doc: YamlDoc, problems: Problems)
     for i, item in enumerate(items):
         if not isinstance(item, dict) or item.get("sector") is None:
             continue
-        for level, per in (item.get("reductions") or {}).items() if isinstance(item.get("reductions"), dict) else []:
+        for level, per in (
+            (item.get("reductions") or {}).items() if isinstance(item.get("reductions"), dict) else []
+        ):
             if not isinstance(per, dict):
                 continue
             for pol, x in per.items():
@@ -274,8 +278,7 @@ def _check_sector_shares(raw: dict, file: str, doc: YamlDoc, problems: Problems)
                         file,
                         doc.line(loc),
                         f"non_industrial[{i}].reductions.{level}.{pol}",
-                        "with a sector, reductions are shares of that sector's emissions (0-1); "
-                        f"got {x:g}",
+                        f"with a sector, reductions are shares of that sector's emissions (0-1); got {x:g}",
                     )
 
 

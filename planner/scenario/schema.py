@@ -135,7 +135,9 @@ class EnterpriseOverride(Section):
     )
     lock: Share | dict[Level, Share] | None = Field(
         None,
-        **field_message("lock must be a share between 0 and 1, or a mapping of levels to shares ({red: 0.5})"),
+        **field_message(
+            "lock must be a share between 0 and 1, or a mapping of levels to shares ({red: 0.5})"
+        ),
     )
     control_type: Literal[CONTROL_TYPES] | None = Field(
         None, **field_message(f"control_type must be one of {', '.join(CONTROL_TYPES)}")
@@ -151,7 +153,9 @@ class EnterpriseOverride(Section):
 
         codes = grade_codes()
         if value is not None and value not in codes:
-            raise ValueError(f"unknown grade {value!r}{suggest_key(value, codes)}; expected one of {', '.join(codes)}")
+            raise ValueError(
+                f"unknown grade {value!r}{suggest_key(value, codes)}; expected one of {', '.join(codes)}"
+            )
         return value
 
 
@@ -173,16 +177,27 @@ class ScenarioFile(Section):
 
     name: Text | None = None
     description: Text | None = None
-    base: PathText | None = None
-    inventory: PathText | None = None
-    city: PathText | None = None
+    base: PathText | None = Field(
+        None, **field_message("base is the path of the scenario this one overrides, relative to this file")
+    )
+    inventory: PathText | None = Field(
+        None,
+        **field_message("inventory is the path of the enterprise list (CSV/XLSX), relative to this file"),
+    )
+    city: PathText | None = Field(
+        None, **field_message("city is the path of city.yaml, relative to this file")
+    )
     mode: Literal[MODES] | None = Field(None, **field_message(f"mode must be one of {', '.join(MODES)}"))
-    forecast: PathText | None = None
+    forecast: PathText | None = Field(
+        None, **field_message("forecast is the path of the forecast (netCDF/CSV), relative to this file")
+    )
     alert_days: dict[Level, Annotated[float, Field(ge=0, le=366, allow_inf_nan=False)]] | None = Field(
         None,
         **field_message("alert_days gives the expected alert days per level, numbers from 0 to 366"),
     )
-    rules: Annotated[str, BeforeValidator(number_as_text), AfterValidator(_path_text)] | None = None
+    rules: Annotated[str, BeforeValidator(number_as_text), AfterValidator(_path_text)] | None = Field(
+        None, **field_message("rules is a shipped rule set (2024, 2017) or the path of a rule file (.yaml)")
+    )
     aqi_standard: Annotated[Literal[AQI_STANDARDS], BeforeValidator(number_as_text)] | None = Field(
         None,
         **field_message(
@@ -193,7 +208,9 @@ class ScenarioFile(Section):
         None, **field_message("percentile must be a number between 0 and 100 or null (ensemble mean)")
     )
     shares: ShareOverrides | None = None
-    measures: PathText | None = None
+    measures: PathText | None = Field(
+        None, **field_message("measures is the path of a measures folder (or file), relative to this file")
+    )
     non_industrial: list[NonIndustrial] | None = None
     enterprises: dict[Text, EnterpriseOverride] | None = None
     options: Options | None = None

@@ -157,6 +157,7 @@ def load_shares(
     if not problems.ok:
         raise InputError(problems)
     values = np.array([[table[lv, p] for p in POLLUTANTS] for lv in ALERT_LEVELS], dtype=float)
+    found: dict[tuple, list[str]] = {}  # one message per key written, naming its pollutants
     for i in range(1, len(ALERT_LEVELS)):
         for j, pol in enumerate(POLLUTANTS):
             lo, hi = ALERT_LEVELS[i - 1], ALERT_LEVELS[i]
@@ -164,19 +165,27 @@ def load_shares(
                 continue
             set_at = where.get((lo, pol)) or where.get((hi, pol))
             if set_at is None or olabel == "overrides":  # nowhere better to point to than the file
-                file, column = label, f"shares.{hi}.{pol}"
-                tail = f" after the override {set_at} = {values[i - 1 if (lo, pol) in where else i, j]:g}" if set_at else ""
+                file, column, tail = label, f"shares.{hi}.{pol}", ""
+                if set_at:
+                    tail = f" after the override {set_at}"
             else:
                 file, column = olabel, set_at
                 other = hi if (lo, pol) in where else lo
-                tail = f" (the {other} share comes from {label}: raise it too)" if (other, pol) not in where else ""
-            problems.error(
-                file,
-                None,
-                column,
-                f"the {hi} share of {pol} {values[i, j]:g} is lower than the {lo} share {values[i - 1, j]:g}; "
-                f"shares may not decrease from yellow to orange to red{tail}",
-            )
+                tail = (
+                    f" (the {other} share comes from {label}: raise it too)"
+                    if (other, pol) not in where
+                    else ""
+                )
+            text = f"{values[i, j]:g} is lower than the {lo} share {values[i - 1, j]:g}"
+            found.setdefault((file, column, hi, text, tail), []).append(pol)
+    for (file, column, hi, text, tail), pols in found.items():
+        problems.error(
+            file,
+            None,
+            column,
+            f"the {hi} share of {', '.join(pols)} {text}; shares may not decrease from yellow to orange "
+            f"to red{tail}",
+        )
     if not problems.ok:
         raise InputError(problems)
     return xr.DataArray(
