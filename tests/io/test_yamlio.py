@@ -143,6 +143,11 @@ def test_two_documents_rejected_and_empty_is_none():
     assert parse_yaml("# only a comment\n", "f.yaml").data is None
 
 
+def test_exponent_without_a_point_is_a_number():
+    doc = parse_yaml("a: 1e3\nb: 1e309\nc: -2E-5\nd: 123\ne: e3\nf: '1e3'\n", "f.yaml")
+    assert doc.data == {"a": 1000.0, "b": float("inf"), "c": -2e-05, "d": 123, "e": "e3", "f": "1e3"}
+
+
 def test_bom_is_accepted(tmp_path):
     f = tmp_path / "bom.yaml"
     f.write_bytes("\ufeffname: 示范\n".encode())

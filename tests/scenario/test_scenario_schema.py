@@ -124,7 +124,7 @@ WRONG_VALUES = [
     ("options: {firm_loss_cap: '25%'}", "options.firm_loss_cap", "got the text '25%'"),
     ("alert_days: {yellow: " + "1" + "0" * 400 + "}", "alert_days.yellow", "too large"),
     ("alert_days: {yellow: .inf}", "alert_days.yellow", "finite"),
-    ("alert_days: {yellow: 1e309}", "alert_days.yellow", "expected a number"),
+    ("alert_days: {yellow: 1e309}", "alert_days.yellow", "expected a finite number, got infinity"),
     ("alert_days: {yellow: 1.0e+309}", "alert_days.yellow", "finite"),
     ('inventory: "enterprises\\0.csv"', "inventory", "NUL byte"),
     ("enterprises: {E00012: {exempt: 'no'}}", "enterprises.E00012.exempt", "true or false"),

@@ -254,7 +254,7 @@ def test_city_totals_must_be_finite(tmp_path):
     p = write(tmp_path, "city.yaml", "name: X\ntotal_emissions: {SO2: .inf, NOx: 1, PM: 1, VOCs: 1e400}\n")
     errs = {e.column: e.message for e in errors_of(lambda: read_city(p))}
     assert "t/a" in errs["total_emissions.SO2"] and "got infinity" in errs["total_emissions.SO2"]
-    assert "got the text '1e400'" in errs["total_emissions.VOCs"]
+    assert "got infinity" in errs["total_emissions.VOCs"]
 
 
 def test_demo_and_real_city_files_load():
