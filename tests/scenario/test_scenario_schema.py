@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from planner.problems import InputError
 from planner.scenario.files import load_scenario
@@ -118,8 +120,16 @@ WRONG_VALUES = [
     ("options: [discrete, true]", "options", "expected a mapping"),
     ("solver: {presolve: maybe}", "solver.presolve", "presolve must be true, false or auto"),
     ("aqi_standard: '2020'", "aqi_standard", "aqi_standard must be '2012'"),
-    ("enterprises: {E00012: {lock: {purple: 0.5}}}", "enterprises.E00012.lock.purple", "unknown level 'purple'"),
-    ("enterprises: {E00012: {control_type: banana}}", "enterprises.E00012.control_type", "control_type must be"),
+    (
+        "enterprises: {E00012: {lock: {purple: 0.5}}}",
+        "enterprises.E00012.lock.purple",
+        "unknown level 'purple'",
+    ),
+    (
+        "enterprises: {E00012: {control_type: banana}}",
+        "enterprises.E00012.control_type",
+        "control_type must be",
+    ),
     ("options: {county_loss_cap: 1.5}", "options.county_loss_cap", "(0, 1]"),
     ("options: {firm_loss_cap: '25%'}", "options.firm_loss_cap", "got the text '25%'"),
     ("alert_days: {yellow: " + "1" + "0" * 400 + "}", "alert_days.yellow", "too large"),
@@ -139,8 +149,16 @@ WRONG_VALUES = [
     ("options: {method: best}", "options.method", "method must be one of"),
     ("mode: 1", "mode", "mode must be one of"),
     ("alert_days: {yellow: -1}", "alert_days.yellow", "must be at least 0, got -1"),
-    ("non_industrial: [{name: x, reductions: {red: {PM: -1}}}]", "non_industrial[0].reductions.red.PM", "at least 0"),
-    ("non_industrial: [{name: x, sector: dust, reductions: {red: {PM: 5}}}]", "non_industrial[0].reductions.red.PM", "shares"),
+    (
+        "non_industrial: [{name: x, reductions: {red: {PM: -1}}}]",
+        "non_industrial[0].reductions.red.PM",
+        "at least 0",
+    ),
+    (
+        "non_industrial: [{name: x, sector: dust, reductions: {red: {PM: 5}}}]",
+        "non_industrial[0].reductions.red.PM",
+        "shares",
+    ),
     ("non_industrial: {name: x}", "non_industrial", "expected a list"),
     ("shares: {orange: '40%'}", "shares.orange", "got the text '40%'"),
     ("enterprises: [E00012]", "enterprises", "expected a mapping"),
@@ -162,7 +180,14 @@ def test_wrong_values_are_errors_naming_key_and_line(tmp_path, extra, column, wo
     (err,) = errs
     assert words in err.message, err.message
     assert err.file.endswith("case.yaml") and err.row == 2
-    for jargon in ("Input should", "unable to interpret", "PlanInputs", "overrides", "pydantic", "Value error"):
+    for jargon in (
+        "Input should",
+        "unable to interpret",
+        "PlanInputs",
+        "overrides",
+        "pydantic",
+        "Value error",
+    ):
         assert jargon not in err.message
 
 
@@ -310,3 +335,65 @@ def test_share_override_breaking_the_order_names_the_scenario_key(folder):
     assert err.file.endswith("a.yaml") and err.column == "shares.orange"
     assert "SO2, NOx, PM, VOCs" in err.message and "raise it too" in err.message
     assert "with overrides" not in err.message
+
+
+# --------------------------------------------------------------------------- any value: a scenario or a clear error
+_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(10**20), 10**420)
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.sampled_from(["no", "yes", "25%", "maybe", "2020", "../../etc/passwd", "a\x00b", "", " ", "1e309"])
+    | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(["red", "x", "NOx"]), inner, max_size=2)
+    ),
+    max_leaves=6,
+)
+_where = st.sampled_from(
+    [
+        ("inventory",),
+        ("mode",),
+        ("rules",),
+        ("aqi_standard",),
+        ("percentile",),
+        ("alert_days", "red"),
+        ("shares", "orange"),
+        ("shares", "red", "NOx"),
+        ("options", "discrete"),
+        ("options", "county_loss_cap"),
+        ("options", "shortfall_penalty"),
+        ("solver", "presolve"),
+        ("solver", "time_limit"),
+        ("enterprises", "E00012", "exempt"),
+        ("enterprises", "E00012", "lock"),
+        ("enterprises", "E00012", "control_type"),
+        ("non_industrial",),
+        ("options",),
+    ]
+)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(where=_where, value=_values)
+def test_any_value_gives_a_scenario_or_an_input_error(tmp_path, where, value):
+    import yaml
+
+    doc: dict = {"base": DEMO_LIST}
+    cur = doc
+    for key in where[:-1]:
+        cur = cur.setdefault(key, {})
+    cur[where[-1]] = value
+    p = tmp_path / "fuzz.yaml"
+    p.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    try:
+        s = load_scenario(p)
+    except InputError as exc:
+        assert exc.problems.errors
+        for e in exc.problems.errors:
+            assert e.column and "Input should" not in e.message
+        return
+    # accepted: then the value is one the planner means, never a surprise
+    assert s.options["discrete"] in (True, False)
+    assert s.percentile is None or 0 <= s.percentile <= 100
+    assert all(0 <= v <= 366 for v in s.alert_days.values())
