@@ -31,7 +31,7 @@ from typing import Any, Literal, TypeVar, get_args, get_origin
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from pydantic.fields import FieldInfo
 
-from planner.io.yamlio import YamlDoc, format_loc
+from planner.io.yamlio import MapKey, YamlDoc, format_loc
 from planner.problems import InputError, Problems
 
 __all__ = ["validate", "validation_problems", "suggest_key", "describe_value", "Word", "field_message"]
@@ -147,7 +147,7 @@ def _message(err: dict, path: str, allowed: list[str] | None, word: str = "key")
     key = path.rsplit(".", 1)[-1] if path else ""
     if kind == "missing":
         return f"required key {key!r} is missing"
-    if kind == "extra_forbidden" or (kind == "literal_error" and err.get("_is_key")):
+    if kind in ("extra_forbidden", "invalid_key") or (kind == "literal_error" and err.get("_is_key")):
         name = err["loc"][-2] if err.get("_is_key") else err["loc"][-1]
         hint = suggest_key(name, allowed or [])
         tail = f"; expected one of {', '.join(allowed)}" if allowed else ""
@@ -232,12 +232,12 @@ def _clean_loc(loc: tuple, data: Any, kind: str) -> tuple[tuple, bool, frozenset
             is_key = True
             continue
         if isinstance(cur, Mapping) and _in_mapping(part, cur):
-            out.append(part)
+            out.append(MapKey(part) if isinstance(part, int) and not isinstance(part, bool) else part)
             cur = cur[part]
         elif isinstance(cur, list | tuple) and isinstance(part, int) and 0 <= part < len(cur):
             out.append(part)
             cur = cur[part]
-        elif last and kind in ("missing", "extra_forbidden"):
+        elif last and kind in ("missing", "extra_forbidden", "invalid_key"):
             out.append(part)
         else:  # pydantic's label of a union member (``float``, ``literal['auto']``, a tag)
             labels.add(i)
@@ -449,7 +449,7 @@ def validation_problems(
         for err in others:
             allowed, word = None, "key"
             raw = tuple(err["loc"])
-            if err["type"] == "extra_forbidden" or err["_is_key"]:
+            if err["type"] in ("extra_forbidden", "invalid_key") or err["_is_key"]:
                 parent = raw[:-2] if err["_is_key"] else raw[:-1]
                 allowed, word = (
                     _allowed_keys(model, parent, err["_labels"]) if model is not None else ([], "key")
@@ -467,6 +467,20 @@ def validation_problems(
                 seen.add(msg)
                 problems.error(file, row, path or None, msg)
     return problems
+
+
+_ADAPTERS: dict[Any, TypeAdapter] = {}
+
+
+def _adapter(annotation: Any) -> TypeAdapter:
+    """A (cached) TypeAdapter for an annotation that is not a model."""
+    try:
+        found = _ADAPTERS.get(annotation)
+    except TypeError:  # unhashable annotation
+        return TypeAdapter(annotation)
+    if found is None:
+        found = _ADAPTERS[annotation] = TypeAdapter(annotation)
+    return found
 
 
 def validate(
@@ -506,6 +520,6 @@ def validate(
     try:
         if _is_model(model):
             return model.model_validate(data, context=context)
-        return TypeAdapter(model).validate_python(data, context=context)
+        return _adapter(model).validate_python(data, context=context)
     except ValidationError as exc:
         raise InputError(validation_problems(exc, data, file, model=model, doc=doc, prefix=prefix)) from None

@@ -43,6 +43,7 @@ __all__ = [
     "read_yaml",
     "read_yaml_text",
     "format_loc",
+    "MapKey",
 ]
 
 #: Largest YAML file read (bytes).  Policy and scenario files are a few kB.
@@ -57,6 +58,12 @@ _MERGE_TAG = "tag:yaml.org,2002:merge"
 Loc = tuple[Hashable, ...]
 
 
+class MapKey(int):
+    """A mapping key that is a number (``12345:``), told apart from a list index in key paths."""
+
+    __slots__ = ()
+
+
 def format_loc(loc: Loc) -> str:
     """A key path as messages write it: ``enterprises.E0001.lock.purple``, ``non_industrial[0].name``.
 
@@ -64,12 +71,14 @@ def format_loc(loc: Loc) -> str:
     --------
     >>> format_loc(("grades", "B", "orange", 0, "value"))
     'grades.B.orange[0].value'
+    >>> format_loc(("enterprises", MapKey(12345), "lock"))
+    'enterprises.12345.lock'
     >>> format_loc(())
     ''
     """
     out = ""
     for part in loc:
-        if isinstance(part, int) and not isinstance(part, bool):
+        if isinstance(part, int) and not isinstance(part, bool | MapKey):
             out += f"[{part}]"
         else:
             out += ("." if out else "") + str(part)
@@ -251,6 +260,8 @@ def _walk_lines(loader: _Loader, node: Node, loc: Loc, lines: dict[Loc, int]) ->
                     here,
                     path,
                 )
+            if isinstance(key, int) and not isinstance(key, bool):
+                key = MapKey(key)
             seen[key] = here
             lines[(*loc, key)] = here
             _walk_lines(loader, value_node, (*loc, key), lines)
