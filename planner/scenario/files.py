@@ -305,6 +305,26 @@ def _check_shares(shares: dict, file: str, problems: Problems) -> None:
         problems.extend(exc.problems)
 
 
+def _check_lock_order(enterprises: dict, file: str, problems: Problems) -> None:
+    """In a list a firm's cut may not fall from yellow to orange to red, so neither may its lock."""
+    from planner import ALERT_LEVELS
+
+    for eid, ov in enterprises.items():
+        lock = ov.lock
+        if not isinstance(lock, dict):
+            continue
+        given = [(lv, lock[lv]) for lv in ALERT_LEVELS if lv in lock]
+        for (lo, a), (hi, b) in zip(given, given[1:], strict=False):
+            if b < a:
+                problems.error(
+                    file,
+                    None,
+                    f"enterprises.{eid}.lock.{hi}",
+                    f"the {hi} lock {b:g} is lower than the {lo} lock {a:g}: in a list a firm's cut may not "
+                    "fall from yellow to orange to red",
+                )
+
+
 def load_scenario(path: str | Path) -> Scenario:
     """Load, validate, merge (``base:``) and resolve a scenario file.
 
@@ -333,6 +353,8 @@ def load_scenario(path: str | Path) -> Scenario:
         _as_path(rules, "rules", file, problems, True)
     shares = data.get("shares") or {}
     _check_shares(shares, file, problems)
+    if mode == "list":
+        _check_lock_order(merged.enterprises or {}, file, problems)
     if not problems.ok:
         raise InputError(problems)
 

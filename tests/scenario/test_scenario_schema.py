@@ -397,3 +397,12 @@ def test_any_value_gives_a_scenario_or_an_input_error(tmp_path, where, value):
     assert s.options["discrete"] in (True, False)
     assert s.percentile is None or 0 <= s.percentile <= 100
     assert all(0 <= v <= 366 for v in s.alert_days.values())
+
+
+def test_a_lock_falling_from_level_to_level_is_an_error(tmp_path):
+    with pytest.raises(InputError) as exc:
+        load_scenario(_child_of_demo(tmp_path, "enterprises: {E0012: {lock: {orange: 0.9, red: 0.1}}}"))
+    (err,) = exc.value.problems.errors
+    assert err.column == "enterprises.E0012.lock.red" and "lower than the orange lock 0.9" in err.message
+    s = load_scenario(_child_of_demo(tmp_path, "enterprises: {E0012: {lock: {yellow: 0.2, red: 0.9}}}"))
+    assert s.enterprises["E0012"]["lock"] == {"yellow": 0.2, "red": 0.9}
