@@ -178,3 +178,33 @@ def test_round_trip_of_plain_data(value):
 
     text = yaml.safe_dump({"v": value}, allow_unicode=True)
     assert parse_yaml(text, "f.yaml").data == {"v": value}
+
+
+def test_every_yaml_read_of_the_project_goes_through_this_loader():
+    """No module parses YAML by itself (``yaml.safe_load``, ``yaml.load``, ``yaml.compose`` ...)."""
+    import ast
+
+    root = Path(__file__).resolve().parents[2] / "planner"
+    readers = {
+        "safe_load",
+        "load",
+        "load_all",
+        "safe_load_all",
+        "full_load",
+        "unsafe_load",
+        "compose",
+        "parse",
+    }
+    offenders = []
+    for path in root.rglob("*.py"):
+        if path.name == "yamlio.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.Attribute)
+                and node.attr in readers
+                and isinstance(node.value, ast.Name)
+                and node.value.id == "yaml"
+            ):
+                offenders.append(f"{path.relative_to(root)}:{node.lineno} yaml.{node.attr}")
+    assert offenders == []

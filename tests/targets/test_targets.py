@@ -7,6 +7,8 @@ import textwrap
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from planner import ALERT_LEVELS, POLLUTANTS
 from planner.problems import InputError
@@ -261,3 +263,39 @@ def test_demo_and_real_city_files_load():
     from planner import DATA_DIR
 
     assert read_city(DATA_DIR / "demo_city" / "city.yaml")["total_emissions"]["NOx"] > 0
+
+
+_any = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(10**20), 10**400)
+    | st.floats()
+    | st.sampled_from(["no", "25%", "", "a\x00b"])
+    | st.text(max_size=6),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(["SO2", "id", "x"]), inner, max_size=2)
+    ),
+    max_leaves=5,
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    key=st.sampled_from(
+        ["name", "total_emissions", "stations", "extent", "counties", "shares", "year", "emission_sectors"]
+    ),
+    value=_any,
+)
+def test_any_city_value_gives_a_city_or_an_input_error(tmp_path, key, value):
+    import yaml
+
+    doc = yaml.safe_load(CITY)
+    doc[key] = value
+    p = tmp_path / "city.yaml"
+    p.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    try:
+        city = read_city(p)
+    except InputError as exc:
+        assert all(e.file == "city.yaml" and "Input should" not in e.message for e in exc.problems.errors)
+        return
+    assert all(np.isfinite(v) and v > 0 for v in city["total_emissions"].values())
