@@ -82,6 +82,8 @@ NON_INDUSTRIAL_KEYS = set(NonIndustrial.model_fields)
 PATH_KEYS = ("inventory", "city", "forecast", "measures", "base")
 #: ``options.method``: the optimised plan, or one of the baselines planned on purpose.
 METHODS_ALLOWED = METHODS
+#: Suffixes of the YAML files a scenario may name (``base``, ``city``, ``rules``).
+YAML_SUFFIXES = (".yaml", ".yml")
 #: Default alert days of a list scenario that gives none.
 DEFAULT_ALERT_DAYS = {"yellow": 8, "orange": 5, "red": 3}
 
@@ -176,7 +178,7 @@ def _resolve_path(
 ) -> str | None:
     """The absolute path of one path value, or None (with a problem) when it leads outside the roots."""
     p = Path(value)
-    if key == "rules" and p.suffix.lower() not in (".yaml", ".yml"):
+    if key == "rules" and p.suffix.lower() not in YAML_SUFFIXES:
         problems.error(
             file,
             doc.line((key,)),
@@ -184,6 +186,10 @@ def _resolve_path(
             f"rules must be a shipped rule set ({', '.join(shipped_rule_sets())}) or the path of a rule "
             f"file (.yaml); got {value!r}",
         )
+        return None
+    if key in ("base", "city") and p.suffix.lower() not in YAML_SUFFIXES:
+        what = "the scenario this one overrides" if key == "base" else "the city file"
+        problems.error(file, doc.line((key,)), key, f"{key} must be the path of {what} (.yaml); got {value!r}")
         return None
     if p.is_absolute():
         return str(p)

@@ -406,3 +406,16 @@ def test_a_lock_falling_from_level_to_level_is_an_error(tmp_path):
     assert err.column == "enterprises.E0012.lock.red" and "lower than the orange lock 0.9" in err.message
     s = load_scenario(_child_of_demo(tmp_path, "enterprises: {E0012: {lock: {yellow: 0.2, red: 0.9}}}"))
     assert s.enterprises["E0012"]["lock"] == {"yellow": 0.2, "red": 0.9}
+
+
+def test_yaml_paths_must_name_yaml_files(tmp_path):
+    for text, key, row in (
+        ("base: /etc/passwd\n", "base", 1),
+        (f"base: {DEMO_LIST}\ncity: /etc/passwd\n", "city", 2),
+    ):
+        p = tmp_path / "case.yaml"
+        p.write_text(text, encoding="utf-8")
+        with pytest.raises(InputError) as exc:
+            load_scenario(p)
+        (err,) = exc.value.problems.errors
+        assert err.column == key and "(.yaml)" in err.message and err.row == row
