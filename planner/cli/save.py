@@ -23,8 +23,7 @@ import getpass
 import sys
 from pathlib import Path
 
-import yaml
-
+from planner.io.yamlio import parse_yaml, read_yaml
 from planner.problems import InputError
 from planner.scenario import revisions
 from planner.scenario.files import read_text
@@ -91,10 +90,8 @@ def run(args) -> int:
     text = read_text(source, "revised scenario file")
     expected = args.expected_revision or revisions.base_revision_comment(text)
     text = revisions.strip_base_revision_comment(text)
-    try:
-        data = yaml.safe_load(text) if text.strip() else {}
-    except yaml.YAMLError as exc:
-        raise InputError.single(str(source), f"not valid YAML: {getattr(exc, 'problem', exc)}") from None
+    data = parse_yaml(text, str(source)).data if text.strip() else {}
+    data = {} if data is None else data
     if not isinstance(data, dict):
         raise InputError.single(str(source), "a scenario must be a mapping of keys to values")
 
@@ -104,8 +101,8 @@ def run(args) -> int:
     original = None
     if target.is_file():
         try:
-            original = yaml.safe_load(target.read_text(encoding="utf-8"))
-        except (yaml.YAMLError, UnicodeDecodeError):
+            original = read_yaml(target, what="scenario file").data
+        except InputError:
             original = None
     moved = revisions.rebase_paths(
         data,

@@ -29,11 +29,12 @@ from collections.abc import Hashable, Iterable, Mapping
 from typing import Any, Literal, TypeVar, get_args, get_origin
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic.fields import FieldInfo
 
-from planner.io.yamlio import YamlDoc, format_loc
+from planner.io.yamlio import MapKey, YamlDoc, format_loc
 from planner.problems import InputError, Problems
 
-__all__ = ["validate", "validation_problems", "suggest_key", "describe_value"]
+__all__ = ["validate", "validation_problems", "suggest_key", "describe_value", "Word", "field_message"]
 
 M = TypeVar("M")
 
@@ -138,7 +139,7 @@ def _expected(err: dict) -> str | None:
     return None
 
 
-def _message(err: dict, path: str, allowed: list[str] | None) -> str:
+def _message(err: dict, path: str, allowed: list[str] | None, word: str = "key") -> str:
     kind = err["type"]
     ctx = err.get("ctx") or {}
     value = err.get("input")
@@ -146,11 +147,11 @@ def _message(err: dict, path: str, allowed: list[str] | None) -> str:
     key = path.rsplit(".", 1)[-1] if path else ""
     if kind == "missing":
         return f"required key {key!r} is missing"
-    if kind == "extra_forbidden" or (kind == "literal_error" and err.get("_is_key")):
+    if kind in ("extra_forbidden", "invalid_key") or (kind == "literal_error" and err.get("_is_key")):
         name = err["loc"][-2] if err.get("_is_key") else err["loc"][-1]
         hint = suggest_key(name, allowed or [])
         tail = f"; expected one of {', '.join(allowed)}" if allowed else ""
-        return f"unknown key {name!r}{hint}{tail}"
+        return f"unknown {word} {name!r}{hint}{tail}"
     if kind == "union_tag_invalid":
         tags = [t.strip(" '") for t in str(ctx.get("expected_tags", "")).split(",")]
         disc = str(ctx.get("discriminator", "type")).strip("'")
@@ -231,12 +232,12 @@ def _clean_loc(loc: tuple, data: Any, kind: str) -> tuple[tuple, bool, frozenset
             is_key = True
             continue
         if isinstance(cur, Mapping) and _in_mapping(part, cur):
-            out.append(part)
+            out.append(MapKey(part) if isinstance(part, int) and not isinstance(part, bool) else part)
             cur = cur[part]
         elif isinstance(cur, list | tuple) and isinstance(part, int) and 0 <= part < len(cur):
             out.append(part)
             cur = cur[part]
-        elif last and kind in ("missing", "extra_forbidden"):
+        elif last and kind in ("missing", "extra_forbidden", "invalid_key"):
             out.append(part)
         else:  # pydantic's label of a union member (``float``, ``literal['auto']``, a tag)
             labels.add(i)
@@ -256,21 +257,31 @@ def _strip(ann: Any) -> Any:
     return ann
 
 
+def _metadata(ann: Any) -> list[Any]:
+    out: list[Any] = []
+    while get_origin(ann) is typing.Annotated:
+        out += list(ann.__metadata__)
+        ann = get_args(ann)[0]
+    return out
+
+
 def _members(ann: Any) -> list[Any]:
-    ann = _strip(ann)
-    if get_origin(ann) in (typing.Union, types.UnionType):
-        return [m for a in get_args(ann) for m in _members(a)]
+    """The members of a union (each possibly ``Annotated``), or ``[ann]``."""
+    bare = _strip(ann)
+    if get_origin(bare) in (typing.Union, types.UnionType):
+        return [m for a in get_args(bare) for m in _members(a)]
     return [ann]
 
 
 def _is_model(ann: Any) -> bool:
+    ann = _strip(ann)
     return isinstance(ann, type) and issubclass(ann, BaseModel)
 
 
-def _field_for(model: type[BaseModel], part: Any):
+def _field_for(model: type[BaseModel], part: Any) -> FieldInfo | None:
     for name, info in model.model_fields.items():
         if part in (name, info.alias, info.validation_alias):
-            return info.annotation
+            return info
     return None
 
 
@@ -284,57 +295,90 @@ def _tags(model: type[BaseModel]) -> set[str]:
     return out
 
 
-def _resolve(ann: Any, loc: tuple, labels: frozenset = frozenset()) -> list[Any]:
+def _resolve(ann: Any, loc: tuple, labels: frozenset = frozenset(), info: FieldInfo | None = None):
     """The annotations found at ``loc`` (a raw pydantic loc) below annotation ``ann``.
 
-    ``labels`` are the positions of ``loc`` that are pydantic's names of union members rather
-    than the user's keys (see :func:`_clean_loc`).
+    ``labels`` are the positions of ``loc`` that are pydantic's names of union members rather than
+    the user's keys (see :func:`_clean_loc`).  Returns ``(annotation, field)`` pairs, ``field`` being
+    the model field whose value sits at ``loc`` (None for a dict value or list item).
     """
     if not loc:
-        return _members(ann)
+        return [(m, info) for m in _members(ann)]
     part, rest = loc[0], loc[1:]
-    members = _members(ann)
+    members = [_strip(m) for m in _members(ann)]
     shifted = frozenset(i - 1 for i in labels if i > 0)
     if 0 in labels:  # a union member's label: follow the member it names (a tag), else all of them
         tagged = [m for m in members if _is_model(m) and str(part) in _tags(m)]
         if tagged:
-            return [a for m in tagged for a in _resolve(m, rest, shifted)]
-        return _resolve(ann, rest, shifted)
-    found: list[Any] = []
+            return [r for m in tagged for r in _resolve(m, rest, shifted, info)]
+        return _resolve(ann, rest, shifted, info)
+    found: list = []
     for m in members:
         origin = get_origin(m)
         if _is_model(m):
             sub = _field_for(m, part)
             if sub is not None:
-                found += _resolve(sub, rest, shifted)
-        elif origin in (dict, Mapping, typing.Mapping) or m is dict:
+                found += _resolve(sub.annotation, rest, shifted, sub)
+        elif origin in (dict, Mapping, typing.Mapping):
             args = get_args(m)
             if part == _KEY:
-                found += _members(args[0]) if args else []
-            else:
-                found += _resolve(args[1], rest, shifted) if len(args) == 2 else []
+                found += [(k, None) for k in _members(args[0])] if args else []
+            elif len(args) == 2:
+                found += _resolve(args[1], rest, shifted, None)
         elif origin in (list, tuple, typing.Sequence) and isinstance(part, int):
             args = get_args(m)
-            found += _resolve(args[0], rest, shifted) if args else []
+            found += _resolve(args[0], rest, shifted, None) if args else []
     return found
 
 
-def _allowed_keys(model: Any, loc: tuple, labels: frozenset) -> list[str]:
-    """Keys valid in the mapping at ``loc`` (model fields by alias, or a ``dict[Literal[...], ...]``'s keys)."""
+def _allowed_keys(model: Any, loc: tuple, labels: frozenset) -> tuple[list[str], str]:
+    """Keys valid in the mapping at ``loc`` (model fields by alias, or a ``dict[Literal[...], ...]``'s
+    keys), and the word naming them ("key", or a :class:`Word` such as "level")."""
     out: list[str] = []
-    for ann in _resolve(model, loc, labels):
-        if _is_model(ann):
-            out += [info.alias or name for name, info in ann.model_fields.items()]
-        else:
-            origin = get_origin(ann)
-            if origin in (dict, Mapping, typing.Mapping):
-                args = get_args(ann)
-                for key in _members(args[0]) if args else []:
-                    if get_origin(key) is Literal:
-                        out += [str(a) for a in get_args(key)]
-            elif origin is Literal:
-                out += [str(a) for a in get_args(ann)]
-    return list(dict.fromkeys(out))
+    word = "key"
+    for ann, _ in _resolve(model, loc, labels):
+        bare = _strip(ann)
+        if _is_model(bare):
+            out += [info.alias or name for name, info in bare.model_fields.items()]
+        elif get_origin(bare) in (dict, Mapping, typing.Mapping):
+            args = get_args(bare)
+            for key in _members(args[0]) if args else []:
+                word = next((w.noun for w in _metadata(key) if isinstance(w, Word)), word)
+                if get_origin(_strip(key)) is Literal:
+                    out += [str(a) for a in get_args(_strip(key))]
+    return list(dict.fromkeys(out)), word
+
+
+def _field_message(model: Any, loc: tuple, labels: frozenset) -> str | None:
+    """The ``message`` a schema gives for the field at ``loc`` (``Field(json_schema_extra=...)``)."""
+    for _, info in _resolve(model, loc, labels):
+        extra = info.json_schema_extra if info is not None else None
+        if isinstance(extra, dict) and extra.get("message"):
+            return str(extra["message"])
+    return None
+
+
+class Word:
+    """Names what the keys of a ``dict[Literal[...], ...]`` are, for messages.
+
+    ``dict[Annotated[Literal["yellow", "orange", "red"], Word("level")], float]`` makes a misspelt
+    key read ``unknown level 'orang' (did you mean 'orange'?)`` instead of ``unknown key``.
+    """
+
+    def __init__(self, noun: str):
+        self.noun = noun
+
+    def __repr__(self) -> str:
+        return f"Word({self.noun!r})"
+
+
+def field_message(message: str) -> dict:
+    """``Field(**field_message("..."))``: the sentence used for any bad value of this field.
+
+    The value found is appended (``...; got the text 'maybe'``).  Errors inside the value (a key
+    of a mapping, an item of a list) keep their own messages.
+    """
+    return {"json_schema_extra": {"message": message}}
 
 
 # --- the mapper -------------------------------------------------------------------------------------
@@ -391,22 +435,52 @@ def validation_problems(
         row = doc.line(full) if doc is not None else None
         typed = [e for e in errs if _expected(e) and not e["_is_key"]]
         others = [e for e in errs if e not in typed]
-        if typed:
-            problems.error(
-                file, row, path or None, _expected_message([_expected(e) for e in typed], typed[0]["input"])
-            )
         seen: set[str] = set()
+        if typed:
+            custom = _field_message(model, tuple(typed[0]["loc"]), typed[0]["_labels"]) if model else None
+            value = typed[0]["input"]
+            msg = (
+                f"{custom}; got {describe_value(value)}"
+                if custom
+                else _expected_message([_expected(e) for e in typed], value)
+            )
+            seen.add(msg)
+            problems.error(file, row, path or None, msg)
         for err in others:
-            allowed = None
-            if err["type"] == "extra_forbidden" or err["_is_key"]:
-                raw = tuple(err["loc"])
+            allowed, word = None, "key"
+            raw = tuple(err["loc"])
+            if err["type"] in ("extra_forbidden", "invalid_key") or err["_is_key"]:
                 parent = raw[:-2] if err["_is_key"] else raw[:-1]
-                allowed = _allowed_keys(model, parent, err["_labels"]) if model is not None else []
-            msg = _message(err, path, allowed)
+                allowed, word = (
+                    _allowed_keys(model, parent, err["_labels"]) if model is not None else ([], "key")
+                )
+                msg = _message(err, path, allowed, word)
+            elif (
+                err["type"] not in ("missing", "value_error", "assertion_error")
+                and model is not None
+                and _field_message(model, raw, err["_labels"])
+            ):
+                msg = f"{_field_message(model, raw, err['_labels'])}; got {describe_value(err['input'])}"
+            else:
+                msg = _message(err, path, allowed)
             if msg not in seen:
                 seen.add(msg)
                 problems.error(file, row, path or None, msg)
     return problems
+
+
+_ADAPTERS: dict[Any, TypeAdapter] = {}
+
+
+def _adapter(annotation: Any) -> TypeAdapter:
+    """A (cached) TypeAdapter for an annotation that is not a model."""
+    try:
+        found = _ADAPTERS.get(annotation)
+    except TypeError:  # unhashable annotation
+        return TypeAdapter(annotation)
+    if found is None:
+        found = _ADAPTERS[annotation] = TypeAdapter(annotation)
+    return found
 
 
 def validate(
@@ -446,6 +520,6 @@ def validate(
     try:
         if _is_model(model):
             return model.model_validate(data, context=context)
-        return TypeAdapter(model).validate_python(data, context=context)
+        return _adapter(model).validate_python(data, context=context)
     except ValidationError as exc:
         raise InputError(validation_problems(exc, data, file, model=model, doc=doc, prefix=prefix)) from None

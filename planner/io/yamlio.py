@@ -12,6 +12,7 @@ saved revisions, the UI texts) goes through :func:`read_yaml` (a file) or :func:
   message instead of exhausting memory, while ordinary anchors (``orange: *cement_d``) keep working;
 - bounds nesting depth (:data:`MAX_DEPTH`), so a 20,000-deep document gives a message rather than
   a ``RecursionError``;
+- reads ``1e3`` as the number 1000 (YAML 1.2), not as text;
 - returns plain Python data (``dict``, ``list``, ``str``, ``int``, ``float``, ``bool``, ``None``,
   dates), with no object shared between two places of the document (an alias is a copy);
 - reports every failure as :class:`planner.problems.InputError` naming the file and line.
@@ -22,6 +23,7 @@ The returned :class:`YamlDoc` also knows the line of every key, so that a schema
 
 from __future__ import annotations
 
+import re
 from collections.abc import Hashable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,6 +43,7 @@ __all__ = [
     "read_yaml",
     "read_yaml_text",
     "format_loc",
+    "MapKey",
 ]
 
 #: Largest YAML file read (bytes).  Policy and scenario files are a few kB.
@@ -55,6 +58,12 @@ _MERGE_TAG = "tag:yaml.org,2002:merge"
 Loc = tuple[Hashable, ...]
 
 
+class MapKey(int):
+    """A mapping key that is a number (``12345:``), told apart from a list index in key paths."""
+
+    __slots__ = ()
+
+
 def format_loc(loc: Loc) -> str:
     """A key path as messages write it: ``enterprises.E0001.lock.purple``, ``non_industrial[0].name``.
 
@@ -62,12 +71,14 @@ def format_loc(loc: Loc) -> str:
     --------
     >>> format_loc(("grades", "B", "orange", 0, "value"))
     'grades.B.orange[0].value'
+    >>> format_loc(("enterprises", MapKey(12345), "lock"))
+    'enterprises.12345.lock'
     >>> format_loc(())
     ''
     """
     out = ""
     for part in loc:
-        if isinstance(part, int) and not isinstance(part, bool):
+        if isinstance(part, int) and not isinstance(part, bool | MapKey):
             out += f"[{part}]"
         else:
             out += ("." if out else "") + str(part)
@@ -145,6 +156,15 @@ class _Loader(yaml.SafeLoader):
             shown = shown if len(shown) <= 40 else shown[:37] + "..."
             reason = "it has too many digits" if "digits" in str(exc) else str(exc)
             raise _Problem(f"the value {shown!r} cannot be read: {reason}", _line(node)) from None
+
+
+# ``1e3`` and ``2E-5`` are numbers, as in YAML 1.2 and as a bureau would mean them (PyYAML, following
+# YAML 1.1, reads them as text because they have no decimal point).
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+    list("-+0123456789"),
+)
 
 
 def _children(node: Node) -> list[Node]:
@@ -240,6 +260,8 @@ def _walk_lines(loader: _Loader, node: Node, loc: Loc, lines: dict[Loc, int]) ->
                     here,
                     path,
                 )
+            if isinstance(key, int) and not isinstance(key, bool):
+                key = MapKey(key)
             seen[key] = here
             lines[(*loc, key)] = here
             _walk_lines(loader, value_node, (*loc, key), lines)

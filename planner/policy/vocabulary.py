@@ -9,8 +9,9 @@ Functions here are deliberately generic so that the measures, shares, alert-rule
 can all use them:
 
 - :func:`file_label` – short, stable name of a file for messages,
-- :func:`load_yaml` – :func:`planner.io.yamlio.read_yaml` (safe, duplicate keys and limits
-  checked) reporting its errors as problems,
+- :func:`load_yaml` / :func:`load_yaml_doc` – :func:`planner.io.yamlio.read_yaml` (safe,
+  duplicate keys and limits checked) reporting its errors as problems (the data, or the document
+  with the line of every key for :func:`planner.io.schema_errors.validate`),
 - :func:`key_path` – build ``a.b[0].c`` paths,
 - :func:`suggest` – "did you mean ..." via :mod:`difflib`,
 - :func:`check_keys` – unknown / missing keys of a mapping,
@@ -29,7 +30,7 @@ import pandas as pd
 
 from planner import DATA_DIR
 from planner.io.schema_errors import suggest_key
-from planner.io.yamlio import format_loc, read_yaml
+from planner.io.yamlio import YamlDoc, format_loc, read_yaml
 from planner.problems import InputError, Problems
 
 #: Chinese names of the levels, alerts and pollutants (one set for every view).
@@ -42,6 +43,7 @@ POLLUTANT_ZH = {"SO2": "二氧化硫", "NOx": "氮氧化物", "PM": "颗粒物",
 __all__ = [
     "file_label",
     "load_yaml",
+    "load_yaml_doc",
     "key_path",
     "suggest",
     "check_keys",
@@ -73,6 +75,23 @@ def file_label(path: str | Path, levels: int = 2) -> str:
     return "/".join(parts[-levels:]) if parts else str(path)
 
 
+def load_yaml_doc(path: str | Path, problems: Problems, label: str | None = None) -> YamlDoc | None:
+    """Like :func:`load_yaml`, but the :class:`~planner.io.yamlio.YamlDoc` (data and line of every key).
+
+    Pass it as ``doc=`` to :func:`planner.io.schema_errors.validate` so that schema errors name
+    the line as well as the key path.
+    """
+    label = label or file_label(path)
+    if not Path(path).exists():
+        problems.error(label, None, None, f"file not found: {path}")
+        return None
+    try:
+        return read_yaml(path, label)
+    except InputError as exc:
+        problems.extend(exc.problems)
+        return None
+
+
 def load_yaml(path: str | Path, problems: Problems, label: str | None = None):
     """Read a YAML file with :func:`planner.io.yamlio.read_yaml`; report unreadable files as problems.
 
@@ -90,15 +109,8 @@ def load_yaml(path: str | Path, problems: Problems, label: str | None = None):
     object or None
         The parsed document, or None when it could not be read.
     """
-    label = label or file_label(path)
-    if not Path(path).exists():
-        problems.error(label, None, None, f"file not found: {path}")
-        return None
-    try:
-        return read_yaml(path, label).data
-    except InputError as exc:
-        problems.extend(exc.problems)
-        return None
+    doc = load_yaml_doc(path, problems, label)
+    return None if doc is None else doc.data
 
 
 def key_path(*parts: str | int) -> str:

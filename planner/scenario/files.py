@@ -1,12 +1,20 @@
 """Scenario files: what to plan, on which data, under which rules and options.
 
-A scenario is a YAML file (see ``scenarios/``).  Keys are checked strictly: an unknown or
-misspelt key is an error that names the key, the file and the closest valid key.  Paths inside
-the file are resolved relative to the file; a relative path may not lead outside the project's
-``scenarios``/``data`` folders (for a scenario kept elsewhere: outside its own folder) — write an
-absolute path to use a file elsewhere on purpose (:func:`path_roots`).  A scenario may name
-another with ``base:`` and override only what differs (chains allowed; cycles and missing bases
-are errors); mappings are merged key by key, everything else replaces the base's value.
+A scenario is a YAML file (see ``scenarios/``), read by the project's one YAML loader
+(:mod:`planner.io.yamlio`: duplicate keys are errors) and validated, file by file of its
+``base:`` chain, against :class:`planner.scenario.schema.ScenarioFile`: an unknown or misspelt
+key is an error naming the file, key path and line with the closest valid key; a value of the
+wrong type or out of range (``exempt: 'no'``, ``presolve: maybe``, ``county_loss_cap: 1.5``) is
+an error too - never silently read as something else.
+
+Paths inside the file (``inventory``, ``city``, ``forecast``, ``measures``, ``base`` and
+``rules`` when it is a file rather than a shipped rule set) are resolved relative to the file -
+never the current directory - and checked *before anything is read*: a relative path may not lead
+outside the project's ``scenarios``/``data`` folders (for a scenario kept elsewhere: outside its
+own folder); write an absolute path to use a file elsewhere on purpose (:func:`path_roots`).
+A scenario may name another with ``base:`` and override only what differs (chains allowed;
+cycles and missing bases are errors); mappings are merged key by key, everything else replaces
+the base's value.
 
 Example::
 
@@ -26,14 +34,22 @@ Example::
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from planner import ALERT_LEVELS, POLLUTANTS
-from planner.io.yamlio import parse_yaml, read_yaml_text
+from planner.io.schema_errors import validate
+from planner.io.yamlio import YamlDoc, parse_yaml, read_yaml_text
 from planner.problems import InputError, Problems
+from planner.scenario.schema import (
+    METHODS,
+    MODES,
+    OPTION_DEFAULTS,
+    SOLVER_DEFAULTS,
+    EnterpriseOverride,
+    NonIndustrial,
+    ScenarioFile,
+)
 
 #: Top-level keys -> type description (for messages) of a scenario file.
 TOP_KEYS: dict[str, str] = {
@@ -56,32 +72,23 @@ TOP_KEYS: dict[str, str] = {
     "solver": "solver options",
     "timeline": "episode mode: {lead_hours: 24, early_start_days: 0}",
 }
-OPTION_KEYS = {
-    "method": "optimal",
-    "discrete": False,
-    "allow_volunteer": False,
-    "grade_monotonicity": False,
-    "county_loss_cap": None,
-    "firm_loss_cap": None,
-    "toggle_allowed": False,
-    "shortfall_penalty": None,
-}
-SOLVER_KEYS = {
-    "backend": "highs",
-    "solver": "highs",
-    "time_limit": 120.0,
-    "mip_gap": 0.005,
-    "presolve": "auto",
-}
-#: ``timeline``: hours from the forecast's issue time until an alert takes effect; days of early start.
-TIMELINE_KEYS = {"lead_hours": 24.0, "early_start_days": 0}
-ENTERPRISE_KEYS = {"grade", "exempt", "ceiling", "lock", "control_type", "load_cap"}
-NON_INDUSTRIAL_KEYS = {"name", "sector", "reductions", "loss"}
-MODES = ("list", "episode")
-#: Keys whose values are paths, resolved relative to the scenario file.
+assert set(TOP_KEYS) == set(ScenarioFile.model_fields), "TOP_KEYS and ScenarioFile must list the same keys"
+#: ``options`` keys and their defaults.
+OPTION_KEYS: dict[str, Any] = dict(OPTION_DEFAULTS)
+#: ``solver`` keys and their defaults.
+SOLVER_KEYS: dict[str, Any] = dict(SOLVER_DEFAULTS)
+ENTERPRISE_KEYS = set(EnterpriseOverride.model_fields)
+NON_INDUSTRIAL_KEYS = set(NonIndustrial.model_fields)
+#: Keys whose values are always paths, resolved relative to the scenario file.
 PATH_KEYS = ("inventory", "city", "forecast", "measures", "base")
 #: ``options.method``: the optimised plan, or one of the baselines planned on purpose.
-METHODS_ALLOWED = ("optimal", "uniform", "same_share", "equal_tonnes", "greedy", "rules_only")
+METHODS_ALLOWED = METHODS
+#: ``timeline``: hours from the forecast's issue time until an alert takes effect; days of early start.
+TIMELINE_KEYS: dict[str, Any] = {"lead_hours": 24.0, "early_start_days": 0}
+#: Suffixes of the YAML files a scenario may name (``base``, ``city``, ``rules``).
+YAML_SUFFIXES = (".yaml", ".yml")
+#: Default alert days of a list scenario that gives none.
+DEFAULT_ALERT_DAYS = {"yellow": 8, "orange": 5, "red": 3}
 
 
 @dataclass
@@ -89,7 +96,8 @@ class Scenario:
     """A resolved scenario: every path absolute, every option filled in.
 
     Attributes mirror the YAML keys; ``raw`` keeps the merged mapping (after inheritance)
-    and ``chain`` the files it came from, base first.
+    and ``chain`` the files it came from, base first.  ``rules`` is a shipped rule-set name
+    (``"2024"``) or the absolute path of a rule file.
     """
 
     name: str
@@ -114,29 +122,17 @@ class Scenario:
     chain: list[Path] = field(default_factory=list)
 
 
-def _suggest(key: str, valid) -> str:
-    close = difflib.get_close_matches(str(key), list(valid), n=1, cutoff=0.5)
-    return f"; did you mean {close[0]!r}?" if close else f"; valid keys: {', '.join(sorted(valid))}"
-
-
-def _check_keys(mapping: dict, valid, where: str, file: str, problems: Problems) -> None:
-    for key in mapping:
-        if key not in valid:
-            problems.error(file, None, f"{where}{key}", f"unknown key {key!r}{_suggest(key, valid)}")
-
-
 def read_text(path: Path, what: str = "scenario file") -> str:
     """The UTF-8 text of a scenario file; a missing, oversized or undecodable file is an :class:`InputError`."""
     return read_yaml_text(path, str(path), what)
 
 
-def _read_yaml(path: Path) -> dict:
-    data = parse_yaml(read_text(path), str(path)).data
-    if data is None:
-        data = {}
+def _read_yaml(path: Path) -> tuple[dict, YamlDoc]:
+    doc = parse_yaml(read_text(path), str(path))
+    data = {} if doc.data is None else doc.data
     if not isinstance(data, dict):
         raise InputError.single(str(path), "a scenario must be a mapping of keys to values")
-    return data
+    return data, doc
 
 
 def _merge(base: dict, over: dict) -> dict:
@@ -149,7 +145,7 @@ def _merge(base: dict, over: dict) -> dict:
     return out
 
 
-# --- path containment (issue 5): relative paths stay inside the project's scenario/data folders ---
+# --- paths: resolved from the file, contained, checked before anything is read ------------------
 def path_roots(folder: Path) -> list[Path]:
     """Folders a *relative* path in a scenario file kept in ``folder`` may lead into.
 
@@ -164,42 +160,73 @@ def path_roots(folder: Path) -> list[Path]:
     return [folder]
 
 
-def _check_contained(data: dict, folder: Path, file: str, problems: Problems) -> None:
+def shipped_rule_sets() -> list[str]:
+    """Names of the alert rule sets shipped in ``data/policy/alert_rules`` (``2017``, ``2024``)."""
+    from planner.policy.alerts import RULES_DIR
+
+    return sorted(p.stem for p in RULES_DIR.glob("*.yaml"))
+
+
+def rules_is_path(value: object) -> bool:
+    """True when a scenario's ``rules:`` value names a file rather than a shipped rule set."""
+    return isinstance(value, str) and value not in shipped_rule_sets()
+
+
+def scenario_path_keys(data: dict) -> tuple[str, ...]:
+    """The keys of a scenario mapping whose values are paths (``rules`` only when it is one)."""
+    return (*PATH_KEYS, "rules") if rules_is_path(data.get("rules")) else PATH_KEYS
+
+
+def _resolve_path(
+    key: str, value: str, folder: Path, file: str, doc: YamlDoc, problems: Problems
+) -> str | None:
+    """The absolute path of one path value, or None (with a problem) when it leads outside the roots."""
+    p = Path(value)
+    if key == "rules" and p.suffix.lower() not in YAML_SUFFIXES:
+        problems.error(
+            file,
+            doc.line((key,)),
+            key,
+            f"rules must be a shipped rule set ({', '.join(shipped_rule_sets())}) or the path of a rule "
+            f"file (.yaml); got {value!r}",
+        )
+        return None
+    if key in ("base", "city") and p.suffix.lower() not in YAML_SUFFIXES:
+        what = "the scenario this one overrides" if key == "base" else "the city file"
+        problems.error(
+            file, doc.line((key,)), key, f"{key} must be the path of {what} (.yaml); got {value!r}"
+        )
+        return None
+    if p.is_absolute():
+        return str(p)
+    target = (folder / p).resolve()
     roots = path_roots(folder)
-    for key in PATH_KEYS:
-        value = data.get(key)
-        if not isinstance(value, str) or not value.strip() or Path(value).is_absolute():
-            continue
-        target = (Path(folder) / value).resolve()
-        if not any(target == r or r in target.parents for r in roots):
-            where = " or ".join(str(r) for r in roots)
-            problems.error(
-                file,
-                None,
-                key,
-                f"{key!r} path {value!r} leads outside the project's folders ({where}); "
-                "write it as an absolute path if you mean that file",
-            )
+    if not any(target == r or r in target.parents for r in roots):
+        where = " or ".join(str(r) for r in roots)
+        problems.error(
+            file,
+            doc.line((key,)),
+            key,
+            f"{key!r} path {value!r} leads outside the project's folders ({where}); "
+            "write it as an absolute path if you mean that file",
+        )
+        return None
+    return str(target)
 
 
-def _resolve_paths(data: dict, folder: Path) -> dict:
-    """Make the path-valued keys of one file absolute, relative to that file's folder."""
-    out = dict(data)
-    for key in PATH_KEYS:
-        value = out.get(key)
-        if isinstance(value, str) and value.strip():
-            p = Path(value)
-            out[key] = str(p if p.is_absolute() else (folder / p).resolve())
-    return out
+def _bad_top_keys(problems: Problems, start: int) -> set[str]:
+    return {str(p.column).split(".")[0].split("[")[0] for p in problems.items[start:] if p.column}
 
 
 def load_raw(
     path: str | Path, problems: Problems | None = None, _seen: tuple[Path, ...] = ()
 ) -> tuple[dict, list[Path]]:
-    """Read a scenario and its ``base:`` chain, merged, with paths made absolute.
+    """Read a scenario and its ``base:`` chain, each file validated, merged, with paths made absolute.
 
-    Unknown keys are added to ``problems`` (raised at once when ``problems`` is None); missing
-    files, invalid YAML, missing bases and cycles raise :class:`InputError` at once.
+    A file's problems (unknown keys, bad values, paths leading outside the project) are added to
+    ``problems`` (raised at once when ``problems`` is None) and the keys concerned are left out of
+    the merge; a ``base:`` is read only once its path is known to be valid and contained.  Missing
+    files, invalid YAML and cycles raise :class:`InputError` at once.
 
     Returns
     -------
@@ -209,20 +236,32 @@ def load_raw(
     own = problems is None
     problems = Problems() if own else problems
     path = Path(path).resolve()
+    file = str(path)
     if path in _seen:
         cycle = " -> ".join(str(p.name) for p in (*_seen, path))
-        raise InputError.single(str(path), f"scenario inheritance cycle: {cycle}", column="base")
-    raw = _read_yaml(path)
-    _check_contained(raw, path.parent, str(path), problems)
-    data = _resolve_paths(raw, path.parent)
-    _check_keys(data, TOP_KEYS, "", str(path), problems)
-    for key in [k for k in data if k not in TOP_KEYS]:
-        data.pop(key)
+        raise InputError.single(file, f"scenario inheritance cycle: {cycle}", column="base")
+    raw, doc = _read_yaml(path)
+    start = len(problems.items)
+    try:
+        validate(ScenarioFile, raw, file, doc=doc)
+    except InputError as exc:
+        problems.extend(exc.problems)
+    _check_sector_shares(raw, file, doc, problems)
+    bad = _bad_top_keys(problems, start)
+    data = {k: v for k, v in raw.items() if k in TOP_KEYS and k not in bad and v is not None}
+    for key in scenario_path_keys(data):
+        if key in data:
+            resolved = _resolve_path(key, data[key], path.parent, file, doc, problems)
+            if resolved is None:
+                data.pop(key)
+            else:
+                data[key] = resolved
     base = data.pop("base", None)
     if base is None:
         merged, chain = data, [path]
     elif not Path(base).is_file():
-        raise InputError.single(str(path), f"base scenario {base} does not exist", column="base")
+        problems.error(file, doc.line(("base",)), "base", f"base scenario {base} does not exist")
+        merged, chain = data, [path]
     else:
         base_data, base_chain = load_raw(base, problems, (*_seen, path))
         merged, chain = _merge(base_data, data), [*base_chain, path]
@@ -231,185 +270,160 @@ def load_raw(
     return merged, chain
 
 
+def _check_sector_shares(raw: dict, file: str, doc: YamlDoc, problems: Problems) -> None:
+    """With a ``sector``, a non-industrial measure's reductions are shares (0-1) of that sector."""
+    items = raw.get("non_industrial")
+    if not isinstance(items, list):
+        return
+    for i, item in enumerate(items):
+        if not isinstance(item, dict) or item.get("sector") is None:
+            continue
+        for level, per in (
+            (item.get("reductions") or {}).items() if isinstance(item.get("reductions"), dict) else []
+        ):
+            if not isinstance(per, dict):
+                continue
+            for pol, x in per.items():
+                if isinstance(x, int | float) and not isinstance(x, bool) and x > 1:
+                    loc = ("non_industrial", i, "reductions", level, pol)
+                    problems.error(
+                        file,
+                        doc.line(loc),
+                        f"non_industrial[{i}].reductions.{level}.{pol}",
+                        f"with a sector, reductions are shares of that sector's emissions (0-1); got {x:g}",
+                    )
+
+
 def _as_path(value, key, file, problems, required) -> Path | None:
     if value is None or value == "":
         if required:
             problems.error(file, None, key, f"{key!r} is required ({TOP_KEYS[key]})")
         return None
     p = Path(value)
-    if not p.exists():
+    try:
+        found = p.exists()
+    except OSError as exc:  # e.g. a name longer than the file system allows
+        problems.error(file, None, key, f"{key!r} is not a usable path ({exc.strerror or exc})")
+        return None
+    if not found:
         problems.error(file, None, key, f"{key!r} points to {p}, which does not exist")
     return p
 
 
-def _check_level_map(value, key, file, problems, *, by_pollutant: bool) -> None:
-    if value is None:
+def _check_shares(shares: dict, file: str, problems: Problems) -> None:
+    """The scenario's share overrides on top of ``data/policy/shares.yaml`` may not decrease by level."""
+    from planner.targets.reductions import load_shares
+
+    if not shares:
         return
-    if not isinstance(value, dict):
-        problems.error(
-            file, None, key, f"{key!r} must be a mapping keyed by level ({', '.join(ALERT_LEVELS)})"
-        )
-        return
-    for level, v in value.items():
-        if level not in ALERT_LEVELS:
-            problems.error(
-                file, None, f"{key}.{level}", f"unknown level {level!r}{_suggest(level, ALERT_LEVELS)}"
-            )
+    try:
+        load_shares(overrides=shares, overrides_label=file)
+    except InputError as exc:
+        problems.extend(exc.problems)
+
+
+def _check_lock_order(enterprises: dict, file: str, problems: Problems) -> None:
+    """In a list a firm's cut may not fall from yellow to orange to red, so neither may its lock."""
+    from planner import ALERT_LEVELS
+
+    for eid, ov in enterprises.items():
+        lock = ov.lock
+        if not isinstance(lock, dict):
             continue
-        items = v.items() if (by_pollutant and isinstance(v, dict)) else [(None, v)]
-        for pol, x in items:
-            where = f"{key}.{level}" + (f".{pol}" if pol else "")
-            if pol is not None and pol not in POLLUTANTS:
-                problems.error(file, None, where, f"unknown pollutant {pol!r}{_suggest(pol, POLLUTANTS)}")
-            elif not isinstance(x, (int, float)) or isinstance(x, bool) or x < 0:
-                problems.error(file, None, where, f"must be a non-negative number, got {x!r}")
-
-
-def _timeline(value, file: str, problems: Problems) -> dict[str, Any]:
-    """The ``timeline`` section with defaults: ``lead_hours`` >= 0, ``early_start_days`` whole >= 0."""
-    out = dict(TIMELINE_KEYS)
-    if value is None:
-        return out
-    if not isinstance(value, dict):
-        problems.error(
-            file, None, "timeline", "must be a mapping, e.g. {lead_hours: 24, early_start_days: 0}"
-        )
-        return out
-    _check_keys(value, TIMELINE_KEYS, "timeline.", file, problems)
-    lead, early = value.get("lead_hours", out["lead_hours"]), value.get("early_start_days", 0)
-    if isinstance(lead, bool) or not isinstance(lead, (int, float)) or not 0 <= lead < 24 * 30:
-        problems.error(file, None, "timeline.lead_hours", f"lead_hours must be hours >= 0, got {lead!r}")
-    else:
-        out["lead_hours"] = float(lead)
-    if isinstance(early, bool) or not isinstance(early, int) or early < 0:
-        problems.error(
-            file,
-            None,
-            "timeline.early_start_days",
-            f"early_start_days must be a whole number >= 0, got {early!r}",
-        )
-    else:
-        out["early_start_days"] = int(early)
-    return out
+        given = [(lv, lock[lv]) for lv in ALERT_LEVELS if lv in lock]
+        for (lo, a), (hi, b) in zip(given, given[1:], strict=False):
+            if b < a:
+                problems.error(
+                    file,
+                    None,
+                    f"enterprises.{eid}.lock.{hi}",
+                    f"the {hi} lock {b:g} is lower than the {lo} lock {a:g}: in a list a firm's cut may not "
+                    "fall from yellow to orange to red",
+                )
 
 
 def load_scenario(path: str | Path) -> Scenario:
-    """Load, merge (``base:``), check and resolve a scenario file.
+    """Load, validate, merge (``base:``) and resolve a scenario file.
 
     Raises
     ------
     InputError
-        With every problem found (unknown keys with the closest valid key, missing files,
-        bad values), each naming the file and key path.
+        With every problem found (unknown keys with the closest valid key, values of the wrong
+        type or out of range, paths leading outside the project, missing files), each naming the
+        file, key path and, where it is written, the line.
     """
     path = Path(path).resolve()
     file = str(path)
     problems = Problems()
     data, chain = load_raw(path, problems)
+    if not problems.ok:
+        raise InputError(problems)
+    merged = validate(ScenarioFile, data, file)
 
-    mode = data.get("mode", "list")
-    if mode not in MODES:
-        problems.error(file, None, "mode", f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+    mode = merged.mode or "list"
     inventory = _as_path(data.get("inventory"), "inventory", file, problems, True)
     city = _as_path(data.get("city"), "city", file, problems, True)
     forecast = _as_path(data.get("forecast"), "forecast", file, problems, mode == "episode")
     measures = _as_path(data.get("measures"), "measures", file, problems, False)
-
-    alert_days = data.get("alert_days") or ({} if mode == "episode" else {"yellow": 8, "orange": 5, "red": 3})
-    _check_level_map(alert_days, "alert_days", file, problems, by_pollutant=False)
+    rules = merged.rules or "2024"
+    if rules_is_path(rules):
+        _as_path(rules, "rules", file, problems, True)
     shares = data.get("shares") or {}
-    _check_level_map(shares, "shares", file, problems, by_pollutant=True)
-    for level, v in shares.items() if isinstance(shares, dict) else []:
-        vals = v.values() if isinstance(v, dict) else [v]
-        if any(isinstance(x, (int, float)) and x > 1 for x in vals):
-            problems.error(file, None, f"shares.{level}", "shares are fractions between 0 and 1 (0.4 = 40 %)")
-
-    options = dict(OPTION_KEYS)
-    _check_keys(data.get("options") or {}, OPTION_KEYS, "options.", file, problems)
-    options.update(data.get("options") or {})
-    solver = dict(SOLVER_KEYS)
-    _check_keys(data.get("solver") or {}, SOLVER_KEYS, "solver.", file, problems)
-    solver.update(data.get("solver") or {})
-    if options["method"] not in METHODS_ALLOWED:
-        problems.error(
-            file,
-            None,
-            "options.method",
-            f"method must be one of {', '.join(METHODS_ALLOWED)}, got {options['method']!r}",
-        )
-    if solver["backend"] not in ("highs", "pulp"):
-        problems.error(file, None, "solver.backend", "backend must be 'highs' (direct arrays) or 'pulp'")
-    if solver["solver"] not in ("highs", "cbc"):
-        problems.error(file, None, "solver.solver", "solver must be 'highs' or 'cbc'")
-
-    enterprises = data.get("enterprises") or {}
-    if not isinstance(enterprises, dict):
-        problems.error(file, None, "enterprises", "must be a mapping of enterprise id to overrides")
-        enterprises = {}
-    for eid, ov in enterprises.items():
-        if not isinstance(ov, dict):
-            problems.error(file, None, f"enterprises.{eid}", "overrides must be a mapping, e.g. {grade: B}")
-            continue
-        _check_keys(ov, ENTERPRISE_KEYS, f"enterprises.{eid}.", file, problems)
-        for key in ("ceiling", "lock", "load_cap"):
-            v = ov.get(key)
-            if v is None:
-                continue
-            vals = v.values() if (key == "lock" and isinstance(v, dict)) else [v]
-            if any(not isinstance(x, (int, float)) or isinstance(x, bool) or not 0 <= x <= 1 for x in vals):
-                problems.error(
-                    file, None, f"enterprises.{eid}.{key}", f"{key} must be a share between 0 and 1"
-                )
-
-    non_industrial = data.get("non_industrial") or []
-    if not isinstance(non_industrial, list):
-        problems.error(file, None, "non_industrial", "must be a list of measures")
-        non_industrial = []
-    for i, item in enumerate(non_industrial):
-        where = f"non_industrial[{i}]"
-        if not isinstance(item, dict):
-            problems.error(file, None, where, "each non-industrial measure is a mapping")
-            continue
-        _check_keys(item, NON_INDUSTRIAL_KEYS, where + ".", file, problems)
-        _check_level_map(item.get("reductions"), where + ".reductions", file, problems, by_pollutant=True)
-        if item.get("sector") is not None:
-            for level, v in (item.get("reductions") or {}).items():
-                if isinstance(v, dict) and any(isinstance(x, (int, float)) and x > 1 for x in v.values()):
-                    problems.error(
-                        file,
-                        None,
-                        f"{where}.reductions.{level}",
-                        "with a sector, reductions are shares of that sector's emissions (0-1)",
-                    )
-        _check_level_map(item.get("loss"), where + ".loss", file, problems, by_pollutant=False)
-
-    percentile = data.get("percentile")
-    if percentile is not None and (not isinstance(percentile, (int, float)) or not 0 <= percentile <= 100):
-        problems.error(file, None, "percentile", "percentile must be a number between 0 and 100 or null")
-
-    timeline = _timeline(data.get("timeline"), file, problems)
-
+    _check_shares(shares, file, problems)
+    if mode == "list":
+        _check_lock_order(merged.enterprises or {}, file, problems)
     if not problems.ok:
         raise InputError(problems)
+
+    options = dict(OPTION_KEYS)
+    options.update(merged.options.model_dump(exclude_unset=True) if merged.options else {})
+    solver = dict(SOLVER_KEYS)
+    solver.update(merged.solver.model_dump(exclude_unset=True) if merged.solver else {})
+    enterprises = {
+        str(eid): ov.model_dump(exclude_unset=True) for eid, ov in (merged.enterprises or {}).items()
+    }
+    non_industrial = [item.model_dump(exclude_unset=True) for item in merged.non_industrial or []]
+    alert_days = merged.alert_days or ({} if mode == "episode" else dict(DEFAULT_ALERT_DAYS))
+    timeline = {
+        **TIMELINE_KEYS,
+        **(merged.timeline.model_dump(exclude_unset=True) if merged.timeline else {}),
+    }
     return Scenario(
-        name=str(data.get("name") or path.stem),
+        name=str(merged.name or path.stem),
         file=path,
         inventory=inventory,
         city=city,
         mode=mode,
-        description=str(data.get("description") or ""),
+        description=str(merged.description or ""),
         forecast=forecast,
         alert_days={k: float(v) for k, v in alert_days.items()},
-        rules=str(data.get("rules", "2024")),
-        aqi_standard=str(data.get("aqi_standard", "2026")),
-        percentile=percentile,
+        rules=str(rules),
+        aqi_standard=str(merged.aqi_standard or "2026"),
+        percentile=merged.percentile,
         shares=shares,
         measures=measures,
         non_industrial=non_industrial,
-        enterprises={str(k): v for k, v in enterprises.items()},
+        enterprises=enterprises,
         options=options,
         solver=solver,
         timeline=timeline,
         raw=data,
         chain=chain,
     )
+
+
+__all__ = [
+    "Scenario",
+    "load_scenario",
+    "load_raw",
+    "read_text",
+    "path_roots",
+    "scenario_path_keys",
+    "rules_is_path",
+    "shipped_rule_sets",
+    "TOP_KEYS",
+    "OPTION_KEYS",
+    "SOLVER_KEYS",
+    "PATH_KEYS",
+    "MODES",
+]

@@ -560,8 +560,10 @@ def checkout(path: str | Path, copy: str | Path) -> str:
     rev = revision_of(raw)
     text = raw.decode("utf-8")
     if copy.parent != path.parent:
+        from planner.scenario.files import scenario_path_keys
+
         data = _safe_load(text)
-        for key in PATH_KEYS:
+        for key in scenario_path_keys(data):
             v = data.get(key)
             if isinstance(v, str) and v and not Path(v).is_absolute():
                 data[key] = str((path.parent / v).resolve())
@@ -585,8 +587,10 @@ def rebase_paths(
     """
     from_folder, to_folder = Path(from_folder).resolve(), Path(to_folder).resolve()
     original_folder = Path(original_folder).resolve() if original_folder is not None else to_folder
+    from planner.scenario.files import scenario_path_keys
+
     out = dict(data)
-    for key in PATH_KEYS:
+    for key in scenario_path_keys(data):
         v = out.get(key)
         if not isinstance(v, str) or not v:
             continue

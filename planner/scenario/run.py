@@ -356,7 +356,7 @@ def prepare(scenario: Scenario | str | Path) -> Prepared:
     bounds = evaluate_measures(table, book, allow_volunteer=bool(scenario.options["allow_volunteer"]))
     bounds = apply_bound_overrides(bounds, scenario.enterprises)
     city = read_city(scenario.city)
-    shares = load_shares(overrides=scenario.shares)
+    shares = load_shares(overrides=scenario.shares, overrides_label=str(scenario.file))
     totals = city["total_emissions"]
 
     alerts = None

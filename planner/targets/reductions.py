@@ -5,8 +5,9 @@ tonnes per day, where ``city_total`` is the city's total emissions (全社会排
 ``city.yaml``) – not the sum of the enterprise list, which leaves out traffic, dust and households.
 
 - :func:`load_shares` reads ``data/policy/shares.yaml`` and applies overrides (a city's or a
-  scenario's), validating shares in [0, 1] and non-decreasing from yellow to orange to red;
-- :func:`read_city` reads and validates ``city.yaml``;
+  scenario's), validated by :mod:`planner.targets.schema` (shares in [0, 1]) and non-decreasing from
+  yellow to orange to red;
+- :func:`read_city` reads and validates ``city.yaml`` (:class:`planner.targets.schema.CityFile`);
 - :func:`level_targets` gives t/d per alert level (list drafting);
 - :func:`daily_targets` gives t/d per forecast day from a series of levels (episode response).
 """
@@ -21,74 +22,88 @@ import pandas as pd
 import xarray as xr
 
 from planner import ALERT_LEVELS, DATA_DIR, LEVELS, POLLUTANTS
-from planner.policy.vocabulary import check_keys, check_number, check_share, file_label, load_yaml, suggest
+from planner.io.schema_errors import validate
+from planner.io.yamlio import YamlDoc, format_loc, read_yaml
+from planner.policy.vocabulary import file_label, suggest
 from planner.problems import InputError, Problems
+from planner.targets.schema import CityFile, ShareOverrides, SharesFile
 
 __all__ = ["DEFAULT_SHARES_PATH", "load_shares", "read_city", "level_targets", "daily_targets", "CITY_KEYS"]
 
 DEFAULT_SHARES_PATH: Path = DATA_DIR / "policy" / "shares.yaml"
 
-#: Keys a ``city.yaml`` may carry.  Unknown keys are accepted unless they look like a misspelling of one.
-CITY_KEYS: tuple[str, ...] = (
-    "name",
-    "name_zh",
-    "total_emissions",
-    "stations",
-    "extent",
-    "counties",
-    "shares",
-    "source",
-    "notes",
-    "year",
-    "province",
-    "forecast",
-    "inventory",
-    "alert_rules",
-    "aqi_standard",
-    "emission_sectors",
-    "population",
-    "area_km2",
-    "timezone",
-)
+#: Keys a ``city.yaml`` may carry (:class:`planner.targets.schema.CityFile`); any other key is an error.
+CITY_KEYS: tuple[str, ...] = tuple(CityFile.model_fields)
 
 
-def _read_level_table(data, problems: Problems, label: str, path: str, partial: bool) -> dict:
-    """Parse ``{level: {pollutant: share} | share}`` into ``{(level, pollutant): share}``."""
+def _read_doc(path: str | Path, label: str, problems: Problems) -> YamlDoc | None:
+    try:
+        return read_yaml(path, label)
+    except InputError as exc:
+        problems.extend(exc.problems)
+        return None
+
+
+def _level_table(table: Mapping) -> dict:
+    """Validated ``{level: {pollutant: share} | share}`` into ``{(level, pollutant): share}``."""
     out: dict[tuple[str, str], float] = {}
-    if not isinstance(data, Mapping):
-        problems.error(
-            label, None, path or None, f"expected a mapping of levels to shares, got {type(data).__name__}"
-        )
-        return out
-    check_keys(
-        data, ALERT_LEVELS, problems, label, path, required=() if partial else ALERT_LEVELS, what="level"
-    )
-    for level in ALERT_LEVELS:
-        if level not in data:
-            continue
-        lpath = f"{path}.{level}" if path else level
-        value = data[level]
-        if isinstance(value, Mapping):
-            check_keys(
-                value,
-                POLLUTANTS,
-                problems,
-                label,
-                lpath,
-                required=() if partial else POLLUTANTS,
-                what="pollutant",
-            )
-            for pol in POLLUTANTS:
-                if pol in value and check_share(value[pol], problems, label, f"{lpath}.{pol}"):
+    for level, value in table.items():
+        for pol in POLLUTANTS:
+            if isinstance(value, Mapping):
+                if pol in value:
                     out[level, pol] = float(value[pol])
-        elif check_share(value, problems, label, lpath):
-            for pol in POLLUTANTS:
+            else:
                 out[level, pol] = float(value)
     return out
 
 
+def _report_missing(table: object, problems: Problems, label: str, prefix: tuple) -> None:
+    """Every level, and every pollutant of a level given per pollutant, must be in a shares file."""
+    if not isinstance(table, Mapping):
+        return
+    for level in ALERT_LEVELS:
+        lpath = format_loc((*prefix, level))
+        if level not in table:
+            problems.error(label, None, lpath, f"required level {level!r} is missing")
+        elif isinstance(table[level], Mapping):
+            for pol in POLLUTANTS:
+                if pol not in table[level]:
+                    problems.error(label, None, f"{lpath}.{pol}", f"required pollutant {pol!r} is missing")
+
+
+def _overrides(overrides, label: str | None, problems: Problems) -> tuple[dict, str, tuple, dict]:
+    """Read share overrides: ``(table, file label, key path prefix, {(level, pollutant): key path})``."""
+    if isinstance(overrides, str | Path):
+        olabel = label or file_label(overrides, 1)
+        doc = _read_doc(overrides, olabel, problems)
+        if doc is None:
+            return {}, olabel, (), {}
+        data, prefix = doc.data, ()
+        if isinstance(data, Mapping) and "shares" in data:
+            data, prefix = data["shares"], ("shares",)
+        data = {} if data is None else data
+    else:
+        olabel = label or "overrides"
+        data, prefix, doc = overrides, ("shares",) if label else (), None
+    try:
+        checked = validate(ShareOverrides, data, olabel, doc=doc, prefix=prefix)
+    except InputError as exc:
+        problems.extend(exc.problems)
+        return {}, olabel, prefix, {}
+    where = {}
+    for level, value in checked.items():
+        for pol in POLLUTANTS:
+            if not isinstance(value, Mapping):
+                where[level, pol] = format_loc((*prefix, level))
+            elif pol in value:
+                where[level, pol] = format_loc((*prefix, level, pol))
+    return _level_table(checked), olabel, prefix, where
+
+
 def load_shares(
-    path: str | Path | None = None, overrides: Mapping | str | Path | None = None
+    path: str | Path | None = None,
+    overrides: Mapping | str | Path | None = None,
+    overrides_label: str | None = None,
 ) -> xr.DataArray:
     """Read the required reduction shares and apply overrides.
 
@@ -96,10 +111,14 @@ def load_shares(
     ----------
     path : str or Path, optional
         A shares file (default ``data/policy/shares.yaml``) with a top-level ``shares:`` mapping
-        ``{level: {pollutant: share}}`` (a level may also be a single number for all pollutants).
+        ``{level: {pollutant: share}}`` (a level may also be a single number for all pollutants),
+        validated against :class:`planner.targets.schema.SharesFile`.
     overrides : mapping, str or Path, optional
         Applied on top of the file: ``{"orange": {"NOx": 0.4}}`` or ``{"orange": 0.4}``; or the path
         of a YAML file (e.g. a ``city.yaml``) whose ``shares:`` key (or whole content) has that form.
+    overrides_label : str, optional
+        Where a mapping of overrides comes from (e.g. the scenario file): problems with them then
+        name that file and its ``shares.<level>`` key instead of ``overrides``.
 
     Returns
     -------
@@ -111,50 +130,62 @@ def load_shares(
     ------
     InputError
         Unknown level/pollutant keys (with a suggestion), shares outside [0, 1], a share that
-        decreases from one level to the next, or missing entries.
+        decreases from one level to the next, missing entries, duplicate keys.
     """
     problems = Problems()
     path = Path(path) if path is not None else DEFAULT_SHARES_PATH
     label = file_label(path, 2 if path == DEFAULT_SHARES_PATH else 1)
-    doc = load_yaml(path, problems, label)
+    doc = _read_doc(path, label, problems)
     table: dict = {}
     if doc is not None:
-        if not isinstance(doc, Mapping) or "shares" not in doc:
+        if not isinstance(doc.data, Mapping) or "shares" not in doc.data:
             problems.error(
                 label, None, "shares", "the file needs a top-level 'shares:' mapping of levels to shares"
             )
         else:
-            check_keys(doc, ("shares", "source", "notes"), problems, label)
-            table = _read_level_table(doc["shares"], problems, label, "shares", partial=False)
+            try:
+                table = _level_table(validate(SharesFile, doc.data, label, doc=doc).shares)
+            except InputError as exc:
+                problems.extend(exc.problems)
+            _report_missing(doc.data["shares"], problems, label, ("shares",))
 
+    where: dict = {}
+    olabel = label
     if overrides is not None:
-        olabel = "overrides"
-        if isinstance(overrides, str | Path):
-            olabel = file_label(overrides, 1)
-            odoc = load_yaml(overrides, problems, olabel)
-            if isinstance(odoc, Mapping) and "shares" in odoc:
-                odoc, opath = odoc["shares"], "shares"
-            else:
-                opath = ""
-            overrides = odoc if odoc is not None else {}
-        else:
-            opath = ""
-        table.update(_read_level_table(overrides, problems, olabel, opath, partial=True))
-
+        over, olabel, _, where = _overrides(overrides, overrides_label, problems)
+        table.update(over)
     if not problems.ok:
         raise InputError(problems)
     values = np.array([[table[lv, p] for p in POLLUTANTS] for lv in ALERT_LEVELS], dtype=float)
+    found: dict[tuple, list[str]] = {}  # one message per key written, naming its pollutants
     for i in range(1, len(ALERT_LEVELS)):
         for j, pol in enumerate(POLLUTANTS):
             lo, hi = ALERT_LEVELS[i - 1], ALERT_LEVELS[i]
-            if values[i, j] < values[i - 1, j]:
-                problems.error(
-                    label if overrides is None else f"{label} (with overrides)",
-                    None,
-                    f"shares.{hi}.{pol}",
-                    f"the {hi} share {values[i, j]:g} is lower than the {lo} share {values[i - 1, j]:g}; "
-                    "shares may not decrease from yellow to orange to red",
+            if values[i, j] >= values[i - 1, j]:
+                continue
+            set_at = where.get((lo, pol)) or where.get((hi, pol))
+            if set_at is None or olabel == "overrides":  # nowhere better to point to than the file
+                file, column, tail = label, f"shares.{hi}.{pol}", ""
+                if set_at:
+                    tail = f" after the override {set_at}"
+            else:
+                file, column = olabel, set_at
+                other = hi if (lo, pol) in where else lo
+                tail = (
+                    f" (the {other} share comes from {label}: raise it too)"
+                    if (other, pol) not in where
+                    else ""
                 )
+            text = f"{values[i, j]:g} is lower than the {lo} share {values[i - 1, j]:g}"
+            found.setdefault((file, column, hi, text, tail), []).append(pol)
+    for (file, column, hi, text, tail), pols in found.items():
+        problems.error(
+            file,
+            None,
+            column,
+            f"the {hi} share of {', '.join(pols)} {text}; shares may not decrease from yellow to orange "
+            f"to red{tail}",
+        )
     if not problems.ok:
         raise InputError(problems)
     return xr.DataArray(
@@ -167,14 +198,14 @@ def load_shares(
 
 
 def read_city(path: str | Path) -> dict:
-    """Read and validate a ``city.yaml``.
+    """Read and validate a ``city.yaml`` (:class:`planner.targets.schema.CityFile`).
 
     Parameters
     ----------
     path : str or Path
         YAML with ``name``, ``total_emissions: {SO2, NOx, PM, VOCs}`` in t/a (全社会排放总量),
-        and optionally ``stations``, ``extent``, ``counties``, ``shares`` (overrides, see
-        :func:`load_shares`).
+        and optionally ``stations``, ``extent``, ``counties``, ``emission_sectors``, ``shares``
+        (overrides, see :func:`load_shares`) and the other keys of :data:`CITY_KEYS`.
 
     Returns
     -------
@@ -184,48 +215,19 @@ def read_city(path: str | Path) -> dict:
     Raises
     ------
     InputError
-        Missing name or totals, totals that are not positive numbers, unknown pollutants, or a
-        top-level key that looks like a misspelling of a known one.
+        Missing name or totals, totals that are not positive numbers, unknown pollutants, unknown
+        keys (with the closest valid key), duplicate keys.
     """
     problems = Problems()
     label = file_label(path, 1)
-    doc = load_yaml(path, problems, label)
+    doc = _read_doc(path, label, problems)
     if doc is None:
         raise InputError(problems)
-    if not isinstance(doc, Mapping):
+    if not isinstance(doc.data, Mapping):
         raise InputError.single(label, "expected a mapping with name, total_emissions, stations, ...")
-    for key in doc:
-        if key not in CITY_KEYS:
-            hint = suggest(key, CITY_KEYS, cutoff=0.75)
-            if hint:
-                problems.error(label, None, str(key), f"unknown key {key!r}{hint}")
-    if not doc.get("name"):
-        problems.error(label, None, "name", "required key 'name' is missing")
-    totals = doc.get("total_emissions")
-    if totals is None:
-        problems.error(
-            label,
-            None,
-            "total_emissions",
-            "required key 'total_emissions' (city-wide totals in t/a: SO2, NOx, PM, VOCs) is missing",
-        )
-    elif not isinstance(totals, Mapping):
-        problems.error(
-            label, None, "total_emissions", "expected a mapping {SO2: .., NOx: .., PM: .., VOCs: ..} in t/a"
-        )
-    else:
-        check_keys(
-            totals, POLLUTANTS, problems, label, "total_emissions", required=POLLUTANTS, what="pollutant"
-        )
-        for pol in POLLUTANTS:
-            if pol in totals:
-                check_number(totals[pol], problems, label, f"total_emissions.{pol}", low=0.0, low_open=True)
-    if "shares" in doc and doc["shares"] is not None:
-        _read_level_table(doc["shares"], problems, label, "shares", partial=True)
-    if not problems.ok:
-        raise InputError(problems)
-    out = dict(doc)
-    out["total_emissions"] = {p: float(totals[p]) for p in POLLUTANTS}
+    city = validate(CityFile, doc.data, label, doc=doc)
+    out = dict(doc.data)
+    out["total_emissions"] = {p: float(getattr(city.total_emissions, p)) for p in POLLUTANTS}
     return out
 
 

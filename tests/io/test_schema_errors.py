@@ -132,3 +132,40 @@ def test_describe_value():
     assert describe_value(10**400) == "a number too large to use"
     assert describe_value(float("-inf")) == "minus infinity"
     assert describe_value({"a": 1}) == "a mapping"
+
+
+def test_number_keys_are_keys_not_list_indices():
+    class Firms(_Strict):
+        enterprises: dict[str, Firm] = {}
+
+    doc = parse_yaml("enterprises:\n  12345:\n    exempt: 1\n", "f.yaml")
+    data = {"enterprises": {str(k): v for k, v in doc.data["enterprises"].items()}}
+    with pytest.raises(InputError) as exc:
+        validate(Firms, doc.data, "f.yaml", doc=doc)
+    got = [(p.column, p.row) for p in exc.value.problems.errors]
+    assert got == [
+        ("enterprises.12345", 2),
+        ("enterprises.12345.exempt", 3),
+    ]  # a number key where text is needed
+    with pytest.raises(InputError) as exc:
+        validate(Firms, data, "f.yaml")
+    assert exc.value.problems.errors[0].column == "enterprises.12345.exempt"
+    with pytest.raises(InputError) as exc:
+        validate(Doc, {1: 2}, "f.yaml")
+    assert exc.value.problems.errors[0].message.startswith("unknown key 1; expected one of presolve")
+
+
+def test_word_and_field_message():
+    from planner.io.schema_errors import Word, field_message
+
+    Lv = Annotated[Literal["yellow", "orange", "red"], Word("level")]
+
+    class Days(_Strict):
+        days: dict[Lv, float] = Field({}, **field_message("days per level, numbers"))
+
+    with pytest.raises(InputError) as exc:
+        validate(Days, {"days": {"orang": 1.0}}, "f.yaml")
+    assert exc.value.problems.errors[0].message.startswith("unknown level 'orang' (did you mean 'orange'?)")
+    with pytest.raises(InputError) as exc:
+        validate(Days, {"days": [1]}, "f.yaml")
+    assert exc.value.problems.errors[0].message == "days per level, numbers; got a list"

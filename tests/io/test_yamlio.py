@@ -143,6 +143,11 @@ def test_two_documents_rejected_and_empty_is_none():
     assert parse_yaml("# only a comment\n", "f.yaml").data is None
 
 
+def test_exponent_without_a_point_is_a_number():
+    doc = parse_yaml("a: 1e3\nb: 1e309\nc: -2E-5\nd: 123\ne: e3\nf: '1e3'\n", "f.yaml")
+    assert doc.data == {"a": 1000.0, "b": float("inf"), "c": -2e-05, "d": 123, "e": "e3", "f": "1e3"}
+
+
 def test_bom_is_accepted(tmp_path):
     f = tmp_path / "bom.yaml"
     f.write_bytes("\ufeffname: 示范\n".encode())
@@ -173,3 +178,33 @@ def test_round_trip_of_plain_data(value):
 
     text = yaml.safe_dump({"v": value}, allow_unicode=True)
     assert parse_yaml(text, "f.yaml").data == {"v": value}
+
+
+def test_every_yaml_read_of_the_project_goes_through_this_loader():
+    """No module parses YAML by itself (``yaml.safe_load``, ``yaml.load``, ``yaml.compose`` ...)."""
+    import ast
+
+    root = Path(__file__).resolve().parents[2] / "planner"
+    readers = {
+        "safe_load",
+        "load",
+        "load_all",
+        "safe_load_all",
+        "full_load",
+        "unsafe_load",
+        "compose",
+        "parse",
+    }
+    offenders = []
+    for path in root.rglob("*.py"):
+        if path.name == "yamlio.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.Attribute)
+                and node.attr in readers
+                and isinstance(node.value, ast.Name)
+                and node.value.id == "yaml"
+            ):
+                offenders.append(f"{path.relative_to(root)}:{node.lineno} yaml.{node.attr}")
+    assert offenders == []

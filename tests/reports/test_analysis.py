@@ -155,7 +155,7 @@ def test_next_grade():
 # --------------------------------------------------------------------------- on a real (tiny) scenario
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory, repo):
-    from test_export import TINY_SHARES, solve_tiny
+    from tiny_city import TINY_SHARES, solve_tiny
 
     return solve_tiny(tmp_path_factory.mktemp("tiny_an"), repo, extra=TINY_SHARES)
 

@@ -182,7 +182,7 @@ def test_split_method():
 
 def test_cli_compare_with_uniform_baseline(tmp_path, repo, capsys):
     """A real (tiny) scenario against its uniform-cut plan, through ``planner compare``."""
-    from test_export import TINY_SHARES, solve_tiny
+    from tiny_city import TINY_SHARES, solve_tiny
 
     from planner.cli.main import main
 

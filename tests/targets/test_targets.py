@@ -7,6 +7,8 @@ import textwrap
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from planner import ALERT_LEVELS, POLLUTANTS
 from planner.problems import InputError
@@ -196,3 +198,104 @@ def test_daily_targets_with_string_dates_and_bad_level():
     assert t.sel(slot="2026-02-01", pollutant="SO2").item() == pytest.approx(2.0)
     with pytest.raises(InputError, match="unknown alert level"):
         daily_targets(pd.Series(["purple"], index=["2026-02-01"]), load_shares(), TOTALS)
+
+
+# --------------------------------------------------------------------------- schemas (issue 9 / 14)
+
+
+def test_duplicate_keys_in_shares_and_city(tmp_path):
+    p = write(tmp_path, "shares.yaml", "shares:\n  yellow: 0.1\n  orange: 0.2\n  red: 0.3\n  orange: 0.25\n")
+    (e,) = errors_of(lambda: load_shares(p))
+    assert "duplicate" in e.message and e.column == "shares.orange" and e.row == 5
+    q = write(tmp_path, "city.yaml", CITY + "total_emissions: {SO2: 1, NOx: 1, PM: 1, VOCs: 1}\n")
+    (e,) = errors_of(lambda: read_city(q))
+    assert "duplicate key 'total_emissions'" in e.message and e.file == "city.yaml" and e.row == 5
+    r = write(tmp_path, "city2.yaml", CITY + "shares: {orange: {VOCs: 0.25, VOCs: 0.3}}\n")
+    (e,) = errors_of(lambda: load_shares(overrides=r))
+    assert "duplicate" in e.message and e.column == "shares.orange.VOCs"
+
+
+def test_shares_file_values_of_the_wrong_type(tmp_path):
+    p = write(
+        tmp_path,
+        "shares.yaml",
+        "shares:\n  yellow: '10%'\n  orange: {SO2: .inf, NOx: 0.2, PM: true, VOCs: 0.2}\n  red: 0.3\nsource: 2020\n",
+    )
+    errs = {e.column: e for e in errors_of(lambda: load_shares(p))}
+    assert "got the text '10%'" in errs["shares.yellow"].message and errs["shares.yellow"].row == 2
+    assert "finite" in errs["shares.orange.SO2"].message
+    assert "got true" in errs["shares.orange.PM"].message
+    assert set(errs) == {"shares.yellow", "shares.orange.SO2", "shares.orange.PM"}  # source 2020 is text
+
+
+def test_scenario_overrides_named_by_their_file(tmp_path):
+    errs = errors_of(lambda: load_shares(overrides={"orange": {"NOx": 0.4}}, overrides_label="s.yaml"))
+    (e,) = errs
+    assert e.file == "s.yaml" and e.column == "shares.orange.NOx" and "raise it too" in e.message
+    (e,) = errors_of(lambda: load_shares(overrides={"orang": 0.2}, overrides_label="s.yaml"))
+    assert e.file == "s.yaml" and e.column == "shares.orang" and "did you mean 'orange'" in e.message
+
+
+def test_city_schema(tmp_path):
+    bad = CITY.replace("stations: [S1, S2]", "stations: [{id: S1, lat: 95}]") + (
+        "year: '2026'\nextent: {lat_min: 38, lat_max: 37, lon_min: 114, lon_max: 115}\n"
+        "emission_sectors: {dust: {PM: -1}}\npopulaton: 3\n"
+    )
+    errs = {e.column: e for e in errors_of(lambda: read_city(write(tmp_path, "city.yaml", bad)))}
+    assert "whole number" in errs["year"].message
+    assert "lat_min < lat_max" in errs["extent"].message
+    assert "at least 0" in errs["emission_sectors.dust.PM"].message
+    assert "at most 90" in errs["stations[0].lat"].message
+    assert "did you mean 'population'" in errs["populaton"].message
+    text = CITY.replace("counties: [A county, B county]", "counties: [{name: A, code: 130600, towns: [x]}]")
+    ok = read_city(write(tmp_path, "ok.yaml", text + "year: 2026\n"))
+    assert ok["counties"][0]["code"] == 130600  # returned as written
+
+
+def test_city_totals_must_be_finite(tmp_path):
+    p = write(tmp_path, "city.yaml", "name: X\ntotal_emissions: {SO2: .inf, NOx: 1, PM: 1, VOCs: 1e400}\n")
+    errs = {e.column: e.message for e in errors_of(lambda: read_city(p))}
+    assert "t/a" in errs["total_emissions.SO2"] and "got infinity" in errs["total_emissions.SO2"]
+    assert "got infinity" in errs["total_emissions.VOCs"]
+
+
+def test_demo_and_real_city_files_load():
+    from planner import DATA_DIR
+
+    assert read_city(DATA_DIR / "demo_city" / "city.yaml")["total_emissions"]["NOx"] > 0
+
+
+_any = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(10**20), 10**400)
+    | st.floats()
+    | st.sampled_from(["no", "25%", "", "a\x00b"])
+    | st.text(max_size=6),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(["SO2", "id", "x"]), inner, max_size=2)
+    ),
+    max_leaves=5,
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    key=st.sampled_from(
+        ["name", "total_emissions", "stations", "extent", "counties", "shares", "year", "emission_sectors"]
+    ),
+    value=_any,
+)
+def test_any_city_value_gives_a_city_or_an_input_error(tmp_path, key, value):
+    import yaml
+
+    doc = yaml.safe_load(CITY)
+    doc[key] = value
+    p = tmp_path / "city.yaml"
+    p.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    try:
+        city = read_city(p)
+    except InputError as exc:
+        assert all(e.file == "city.yaml" and "Input should" not in e.message for e in exc.problems.errors)
+        return
+    assert all(np.isfinite(v) and v > 0 for v in city["total_emissions"].values())

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pandas as pd
 import streamlit as st
-import yaml
 
 from planner import ALERT_LEVELS
 from planner.app.common import (
@@ -30,6 +29,7 @@ from planner.app.common import (
     working_scenario,
     working_shares,
 )
+from planner.io.yamlio import read_yaml
 from planner.problems import InputError
 from planner.reports.app_tables import (
     apply_edit_state,
@@ -252,7 +252,7 @@ def save_section(path: Path, overrides: dict) -> None:
         message = st.text_input(tr("editor.message"), key="save_message")
         as_new = st.text_input(tr("editor.save_as"), key="save_as", help=tr("editor.save_as_help"))
         if st.button(tr("editor.save_button"), key="save_button"):
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            data = read_yaml(path, what="scenario file").data or {}
             if overrides:
                 data["enterprises"] = {k: dict(v) for k, v in overrides.items()}
             else:
