@@ -42,6 +42,8 @@ CHINA_LON = (73.4, 135.1)
 #: Last year's output may exceed the permitted/EIA capacity by this share before a warning.
 OUTPUT_OVER_CAPACITY_TOLERANCE = 0.10
 DEFAULT_OPERATING_DAYS = 365.0
+#: More production lines than this in one enterprise is a typing or unit mistake.
+MAX_LINE_COUNT = 10_000
 CAPACITY_FIELDS = ("capacity_eia", "capacity_permit", "output_last_year")
 SHARE_FIELDS = ("load_cap", "technical_max_cut")
 DERIVED_COLUMNS = ("output_value_daily", "cut_base", "base_share", "self_directed", "grade_rank", "row")
@@ -85,8 +87,10 @@ _SKIP_HINT = (
 _BOOL_TRUE = {"是", "有", "yes", "y", "true", "1", "√", "✓"}
 _BOOL_FALSE = {"否", "无", "没有", "no", "n", "false", "0", "×", "✗"}
 
-_NUMBER_RE = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
-_THOUSANDS_RE = r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?"
+# ASCII digits only ([0-9], not \d): Python's re and pyarrow's RE2 must agree on what matches.
+_NUMBER_RE = r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
+_THOUSANDS_RE = r"[+-]?[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]*)?"
+_WHOLE_RE = r"\+?[0-9]+"
 _UNIT_IN_BRACKETS = re.compile(r"^(.*?)\s*\(([^()]*)\)\s*$")
 
 
@@ -392,6 +396,11 @@ class _Context:
             return pd.Series("", index=self.raw.frame.index, dtype="str")
         return self.raw.frame[self.columns[name]].str.strip()
 
+    def number_text(self, name: str) -> pd.Series:
+        """Cell text of a numeric field with full-width and non-ASCII digits made ASCII
+        (:func:`ascii_number_text`); messages still quote :meth:`text`, the cell as written."""
+        return ascii_number_text(self.text(name))
+
     # -- reporting
     def _add(self, row, column, message, severity, col_pos) -> None:
         self.problems.add(self.file, row, column, message, severity)
@@ -429,6 +438,35 @@ class _Context:
 
 # ----------------------------------------------------------------------------------------------
 # value parsing (vectorised)
+
+
+class _DigitMap(dict):
+    """``str.translate`` table: every Unicode decimal digit (Arabic-Indic ``٣``, Devanagari …) to
+    its ASCII digit, the Arabic decimal and thousands separators and the minus sign to ``.`` ``,``
+    ``-``; other characters unchanged (filled in lazily)."""
+
+    def __missing__(self, cp: int) -> int:
+        digit = unicodedata.decimal(chr(cp), None)
+        value = ord(str(digit)) if digit is not None else cp
+        self[cp] = value
+        return value
+
+
+_DIGITS = _DigitMap({0x066B: ord("."), 0x066C: ord(","), 0x2212: ord("-"), 0x2013: ord("-")})
+
+
+def ascii_number_text(s: pd.Series) -> pd.Series:
+    """Number text as ASCII: NFKC (full-width ``１２．５`` → ``12.5``, ``％`` → ``%``) and every
+    Unicode decimal digit mapped to ``0-9``.  Cells that are ASCII already are left as they are
+    (no Python call for them)."""
+    s = s.astype("str")
+    wide = s.str.contains(r"[^\x00-\x7f]", regex=True).to_numpy(dtype=bool, na_value=False)
+    if not wide.any():
+        return s
+    out = s.copy()
+    fixed = [unicodedata.normalize("NFKC", v).translate(_DIGITS).strip() for v in s[wide]]
+    out[wide] = fixed
+    return out
 
 
 def _parse_numbers(s: pd.Series, allow_percent: bool = False) -> tuple[np.ndarray, np.ndarray]:
@@ -470,7 +508,7 @@ def _to_float(s: pd.Series) -> np.ndarray:
 
         return pc.cast(pa.array(s.array), pa.float64()).to_numpy(zero_copy_only=False)
     except Exception:  # no pyarrow, object strings, or a form arrow does not parse
-        return pd.to_numeric(s).to_numpy(dtype=float)
+        return pd.to_numeric(s, errors="coerce").to_numpy(dtype=float)
 
 
 def _map_values(s: pd.Series, aliases: dict[str, str]) -> tuple[pd.Series, np.ndarray]:
@@ -658,13 +696,17 @@ def _numbers(
     for required fields, blanks.  Returns the values (NaN where blank or bad)."""
     if not ctx.has(name):
         return np.full(ctx.n, np.nan)
-    values, bad = _parse_numbers(ctx.text(name), allow_percent=share)
+    values, bad = _parse_numbers(ctx.number_text(name), allow_percent=share)
     example = "0.8 or 80%" if share else "1234.5"
     ctx.flag(
         bad,
         name,
         lambda cell: f"{what} {cell!r} is not a number (write e.g. {example}, without units or words)",
     )
+    # "1e309" parses as infinity: no finite quantity, not a value the plan can use.
+    huge = np.isinf(values)
+    ctx.flag(huge, name, lambda cell: f"{what} {cell!r} is too large to be a real value (not a finite number)")
+    values[huge] = np.nan
     if required:
         ctx.flag((ctx.text(name) == "").to_numpy(), name, f"{what} is empty (write 0 if it is zero)")
     if minimum is not None:
@@ -775,7 +817,7 @@ def _check_shares(ctx: _Context) -> dict[str, np.ndarray]:
         unit = ctx.units.get(name)
         if unit is not None:
             if normalize_label(unit) == "%":
-                plain = ~ctx.text(name).str.endswith("%").to_numpy()
+                plain = ~ctx.number_text(name).str.endswith("%").to_numpy()
                 values = np.where(plain, values / 100.0, values)
             else:
                 _header_unit_problem(
@@ -820,11 +862,18 @@ def _check_lines(ctx: _Context) -> np.ndarray:
     """line_count: a whole number ≥ 1."""
     if not ctx.has("line_count"):
         return np.full(ctx.n, np.nan)
-    s = ctx.text("line_count")
-    ok = s.str.fullmatch(r"\+?\d+").to_numpy(dtype=bool, na_value=False)
+    s = ctx.number_text("line_count")
+    ok = s.str.fullmatch(_WHOLE_RE).to_numpy(dtype=bool, na_value=False)
     values = pd.to_numeric(s.where(ok, None), errors="coerce").to_numpy(dtype=float, na_value=np.nan).copy()
     bad = (s != "").to_numpy() & (~ok | (values < 1))
     ctx.flag(bad, "line_count", lambda cell: f"line count {cell!r} must be a whole number of at least 1")
+    huge = ok & (values > MAX_LINE_COUNT)
+    ctx.flag(
+        huge,
+        "line_count",
+        lambda cell: f"line count {cell!r} is implausibly large (at most {MAX_LINE_COUNT:,} lines per enterprise)",
+    )
+    bad |= huge
     values[bad] = np.nan
     return values
 
@@ -888,8 +937,8 @@ def _check_misc_numbers(ctx: _Context) -> dict[str, np.ndarray]:
     )
     out["operating_days"] = days
     if ctx.has("cems_count"):
-        s = ctx.text("cems_count")
-        ok = s.str.fullmatch(r"\+?\d+").to_numpy(dtype=bool, na_value=False)
+        s = ctx.number_text("cems_count")
+        ok = s.str.fullmatch(_WHOLE_RE).to_numpy(dtype=bool, na_value=False)
         ctx.flag(
             (s != "").to_numpy() & ~ok,
             "cems_count",

@@ -620,3 +620,51 @@ def test_single_cell_enterprise_row_is_still_an_error(tmp_path):
     path = write(tmp_path, [ent(0)])
     path.write_text(path.read_text(encoding="utf-8") + "E9,Lonely Works\n", encoding="utf-8")
     assert any(p.row == 3 for p in validate_inventory(path).errors)
+
+
+# ---------------------------------------------------------------------------------------------
+# issue 14: malformed number cells
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "expected"),
+    [
+        ("SO2", "１２.５", 12.5),  # full-width digits, ASCII point
+        ("SO2", "１２．５", 12.5),  # full-width digits and point
+        ("NOx", "٣٤٫٥", 34.5),  # Arabic-Indic digits and decimal separator
+        ("PM", "۱۲", 12.0),  # Extended Arabic-Indic (Persian) digits
+        ("output_value", "１，２３４．５", 1234.5),  # full-width thousands separator
+        ("technical_max_cut", "８０％", 0.8),  # full-width percent sign
+        ("line_count", "３", 3),
+    ],
+)
+def test_non_ascii_digits_are_read_as_numbers(tmp_path, field, value, expected):
+    from planner.inventory.table import read_inventory
+
+    inv = read_inventory(write(tmp_path, [ent(0, **{field: value}), ent(1)]))
+    got = inv.table.loc["E0", field]
+    if field in ("SO2", "NOx", "PM"):
+        got = got * 365  # t/a written, t/d stored
+    assert got == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("value", ["１２.５abc", "12.5٫5", "１２ ５"])
+def test_non_ascii_junk_is_named_not_a_traceback(tmp_path, value):
+    problems = check(tmp_path, ent(0, SO2=value), ent(1))
+    assert found(problems) == [
+        (2, "SO2", f"SO2 emission {value!r} is not a number (write e.g. 1234.5, without units or words)")
+    ]
+
+
+@pytest.mark.parametrize("value", ["1e309", "-1e400", "1E999"])
+def test_overflowing_number_is_an_error_not_infinity(tmp_path, value):
+    problems = check(tmp_path, ent(0, NOx=value), ent(1))
+    assert (2, "NOx", f"NOx emission {value!r} is too large to be a real value (not a finite number)") in found(
+        problems
+    )
+
+
+def test_huge_line_count_is_an_error(tmp_path):
+    problems = check(tmp_path, ent(0, line_count="99999999999999999999999"), ent(1))
+    assert [(r, c) for r, c, _ in found(problems)] == [(2, "line_count")]
+    assert "implausibly large" in found(problems)[0][2]
