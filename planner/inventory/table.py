@@ -298,6 +298,13 @@ def _looks_like_unit(text: str) -> bool:
     )
 
 
+def _names_a_unit(text: str) -> bool:
+    """True when the text starts with a mass, money or electricity unit, complete or not
+    ("公斤", "kg/月", "万元"): a group label carrying it must not be ignored."""
+    head = normalize_label(text).partition("/")[0]
+    return head in _MASS_TONNES or head in _MONEY_WANYUAN or head in _ELECTRICITY_WAN_KWH
+
+
 def match_header(parts: tuple[str, ...]) -> tuple[str | None, str | None]:
     """Map a column's header parts (top to bottom) to a schema field and a unit.
 
@@ -344,6 +351,20 @@ def match_header(parts: tuple[str, ...]) -> tuple[str | None, str | None]:
             if _looks_like_unit(part):
                 unit = normalize_label(part)
                 break
+        else:
+            # An incomplete unit in a group label ("排放量（公斤）" over "二氧化硫 | 氮氧化物"): pass
+            # it on, so that the field's unit check rejects it rather than the default t/a
+            # being assumed for kilograms.
+            for part in parts:
+                if part is used:
+                    continue
+                _, bracket = split_header_unit(part)
+                if bracket and _names_a_unit(bracket):
+                    unit = bracket
+                    break
+                if _names_a_unit(part):
+                    unit = normalize_label(part)
+                    break
     return found, unit
 
 
@@ -720,12 +741,18 @@ def _check_emissions(ctx: _Context) -> dict[str, np.ndarray]:
     for p in POLLUTANTS:
         out[p] = _numbers(ctx, p, f"{p} emission", required=True)
         if p in ctx.units and parse_emission_unit(ctx.units[p]) is None:
-            _header_unit_problem(
-                ctx,
-                p,
-                f"unit {ctx.units[p]!r} in the header is not a known emission "
-                "unit (use t/a, t/d, kg/a, kg/d, 吨/年, 吨/日, 千克/年 or 千克/日)",
-            )
+            unit = ctx.units[p]
+            if normalize_label(unit) in _MASS_TONNES:
+                message = (
+                    f"unit {unit!r} in the header is a mass without a period; write it per year or per "
+                    f"day, e.g. {unit}/年 or {unit}/日 (t/a, kg/a, kg/d …)"
+                )
+            else:
+                message = (
+                    f"unit {unit!r} in the header is not a known emission "
+                    "unit (use t/a, t/d, kg/a, kg/d, 吨/年, 吨/日, 千克/年 or 千克/日)"
+                )
+            _header_unit_problem(ctx, p, message)
     if all(ctx.has(p) for p in POLLUTANTS):
         zero = np.logical_and.reduce([out[p] == 0 for p in POLLUTANTS])
         ctx.flag(

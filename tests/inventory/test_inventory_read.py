@@ -488,3 +488,50 @@ def test_load_schema():
     assert "统一社会信用代码" in schema.at["credit_code", "aliases"]
     schema.loc["name", "required"] = False  # a copy: the next call is unaffected
     assert load_schema().at["name", "required"]
+
+
+def _group_header_csv(path, group_label):
+    """ZH_ROWS under a two-row header whose emission columns share the group label given."""
+    emission = [i for i, h in enumerate(ZH_HEADERS) if h.endswith("（吨/年）") and "产值" not in h]
+    top = ["" if i in emission else h for i, h in enumerate(ZH_HEADERS)]
+    top[emission[0]] = group_label
+    bottom = ["" for _ in ZH_HEADERS]
+    for i, name in zip(emission, ["二氧化硫", "氮氧化物", "颗粒物", "VOCs"], strict=True):
+        bottom[i] = name
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerows([top, bottom, *ZH_ROWS])
+    return path, [ZH_HEADERS[i] for i in emission]
+
+
+def test_group_header_mass_without_period_is_rejected_not_read_as_tonnes(tmp_path):
+    # issue 14: "排放量（公斤）" over the pollutant columns was ignored: kilograms read as t/a.
+    path, _ = _group_header_csv(tmp_path / "kg.csv", "排放量（公斤）")
+    with pytest.raises(InputError) as exc:
+        read_inventory(path)
+    errors = [(p.row, p.column) for p in exc.value.problems.errors]
+    assert errors == [
+        (2, "排放量（公斤）/二氧化硫"),
+        (2, "排放量（公斤）/氮氧化物"),
+        (2, "排放量（公斤）/颗粒物"),
+        (2, "排放量（公斤）/VOCs"),
+    ]
+    assert "'公斤' in the header is a mass without a period" in exc.value.problems.errors[0].message
+
+
+def test_group_header_unit_with_period_is_converted(tmp_path, zh_inventory):
+    path, _ = _group_header_csv(tmp_path / "kg_a.csv", "排放量（公斤/年）")
+    t = read_inventory(path).table
+    expected = zh_inventory.table[list(POLLUTANTS)].to_numpy() / 1000.0
+    np.testing.assert_allclose(t[list(POLLUTANTS)].to_numpy(), expected)
+
+
+@pytest.mark.parametrize("label", ["排放量（千克/月）", "排放量（万元）"])
+def test_group_header_unit_not_fitting_the_field_is_rejected(tmp_path, label):
+    path, _ = _group_header_csv(tmp_path / "odd.csv", label)
+    with pytest.raises(InputError) as exc:
+        read_inventory(path)
+    assert {p.column for p in exc.value.problems.errors} == {
+        f"{label}/{n}" for n in ("二氧化硫", "氮氧化物", "颗粒物", "VOCs")
+    }
+    assert all("not a known emission unit" in p.message for p in exc.value.problems.errors)
