@@ -391,7 +391,15 @@ class _Context:
 
     def __init__(self, raw: RawTable):
         self.raw = raw
-        self.file = raw.path
+        self.file = raw.path if raw.row_files is None else f"{raw.path} [{raw.sheet}]"
+        # A list continued over several sheets: each row's file label and sheet number (for
+        # messages and their order); None for one sheet or file.
+        self.files = raw.row_files
+        self._sheet_no = None
+        if raw.row_files is not None:
+            _, first = np.unique(raw.row_files, return_index=True)
+            order = {raw.row_files[i]: k for k, i in enumerate(sorted(first))}
+            self._sheet_no = np.array([order[f] for f in raw.row_files], dtype=np.int64)
         self.problems = Problems()
         self.columns: dict[str, int] = {}
         self.units: dict[str, str] = {}
@@ -423,9 +431,25 @@ class _Context:
         return ascii_number_text(self.text(name))
 
     # -- reporting
-    def _add(self, row, column, message, severity, col_pos) -> None:
-        self.problems.add(self.file, row, column, message, severity)
-        self._order.append((row if row is not None else 0, col_pos))
+    def _add(self, row, column, message, severity, col_pos, file=None, sheet_no=0) -> None:
+        self.problems.add(file or self.file, row, column, message, severity)
+        self._order.append((sheet_no, row if row is not None else 0, col_pos))
+
+    def _add_at(self, i: int, column, message, severity, col_pos) -> None:
+        """Report data row ``i`` (position in the frame)."""
+        if self.files is None:
+            self._add(int(self.rows[i]), column, message, severity, col_pos)
+        else:
+            self._add(
+                int(self.rows[i]), column, message, severity, col_pos, self.files[i], int(self._sheet_no[i])
+            )
+
+    def row_label(self, i: int) -> str:
+        """Row ``i`` (position) as the user finds it: ``"12"``, or ``"12 [Sheet2]"`` for a list
+        over several sheets."""
+        if self.files is None:
+            return str(int(self.rows[i]))
+        return f"{int(self.rows[i])} [{self.files[i].rsplit(' [', 1)[-1].rstrip(']')}]"
 
     def file_problem(
         self, message: str, column: str | None = None, severity: str = "error", row: int | None = None
@@ -447,10 +471,10 @@ class _Context:
         if callable(message):
             cells = self.text(name).to_numpy()[idx]
             for i, cell in zip(idx, cells, strict=True):
-                self._add(int(self.rows[i]), column, message(cell), severity, pos)
+                self._add_at(int(i), column, message(cell), severity, pos)
         else:
             for i in idx:
-                self._add(int(self.rows[i]), column, message, severity, pos)
+                self._add_at(int(i), column, message, severity, pos)
 
     def sorted_problems(self) -> Problems:
         order = sorted(range(len(self.problems.items)), key=lambda i: self._order[i])
@@ -562,7 +586,8 @@ def _duplicates(ctx: _Context, name: str, what: str, s: pd.Series | None = None)
     s = ctx.text(name) if s is None else s
     dup = (s.duplicated(keep=False) & (s != "")).to_numpy()
     if dup.any():
-        groups = pd.Series(ctx.rows[dup]).groupby(s.to_numpy()[dup]).apply(list).to_dict()
+        labels = ctx.rows[dup] if ctx.files is None else [ctx.row_label(i) for i in np.flatnonzero(dup)]
+        groups = pd.Series(labels).groupby(s.to_numpy()[dup]).apply(list).to_dict()
         ctx.flag(dup, name, _dup_message(what, groups))
     return dup
 
@@ -1168,9 +1193,12 @@ def _drop_non_enterprise_rows(raw: RawTable) -> tuple[RawTable, Problems]:
             if total[i]
             else "this row holds a note, not an enterprise; it is not read"
         )
-        skipped.warning(raw.path, int(frame.index[i]), None, what)
+        file = raw.path if raw.row_files is None else raw.row_files[i]
+        skipped.warning(file, int(frame.index[i]), None, what)
     if skipped.items:
-        raw = dataclasses.replace(raw, frame=frame[~(total | note)])
+        keep = ~(total | note)
+        files = None if raw.row_files is None else raw.row_files[keep]
+        raw = dataclasses.replace(raw, frame=frame[keep], row_files=files)
     return raw, skipped
 
 
@@ -1182,8 +1210,10 @@ def _validate(path: str | Path, build: bool = True) -> tuple[Problems, pd.DataFr
         return exc.problems, None
     raw, skipped = _drop_non_enterprise_rows(raw)
     ctx = _Context(raw)
+    sheet_files = list(dict.fromkeys(raw.row_files)) if raw.row_files is not None else []
     for p in [*raw.problems, *skipped]:
-        ctx._add(p.row, p.column, p.message, p.severity, 10**6)
+        no = sheet_files.index(p.file) if p.file in sheet_files else 0
+        ctx._add(p.row, p.column, p.message, p.severity, 10**6, p.file, no)
     _map_columns(ctx)
     if ctx.n == 0:
         ctx.file_problem("the file has a header but no enterprise rows below it", row=ctx.header_row)

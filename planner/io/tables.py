@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import dataclasses
 import datetime as _dt
 import io
 import re
@@ -39,6 +40,21 @@ DELIMITERS = (",", "\t", ";")
 HEADER_SEARCH_ROWS = 8
 #: Files above this size are opened in openpyxl's read-only mode (no merged-cell info).
 XLSX_FULL_LOAD_LIMIT = 20 * 1024 * 1024
+#: Largest table file read (CSV or XLSX), in bytes.  A list of 300,000 enterprises with 40
+#: columns is about 60 MB as CSV and 30 MB as XLSX.
+MAX_FILE_BYTES = 256 * 1024 * 1024
+#: Largest total unpacked size of an XLSX (a zip): guards against zip bombs.
+MAX_UNPACKED_BYTES = 2 * 1024 * 1024 * 1024
+#: Cells below more than this many empty rows, or right of more than this many empty columns,
+#: are not part of the table (a stray cell at XFD1048576 must not make a sheet of 17 billion
+#: cells); they are reported with a warning.
+MAX_EMPTY_ROW_GAP = 1000
+MAX_EMPTY_COLUMN_GAP = 100
+#: Largest table read: columns, and rows × columns of a worksheet's used range.
+MAX_COLUMNS = 1000
+MAX_CELLS = 30_000_000
+#: How many undecodable bytes or control characters are named before the file is called binary.
+_MAX_BAD_BYTES_NAMED = 10
 
 _NUMBER = re.compile(r"^\s*[+-]?(\d[\d,]*(\.\d*)?|\.\d+)([eE][+-]?\d+)?%?\s*$")
 
@@ -69,6 +85,10 @@ class RawTable:
         What was detected for a text file.
     problems : Problems
         Row-level problems found while reading (e.g. cells beyond the last header column).
+    row_files : numpy.ndarray of str or None
+        When a workbook's list continues over several sheets with the same header, the file
+        label of each data row (``"list.xlsx [Sheet2]"``), positionally aligned with ``frame``
+        (row numbers then repeat across sheets); None for a table from one sheet or file.
     """
 
     path: str
@@ -80,6 +100,7 @@ class RawTable:
     encoding: str | None = None
     delimiter: str | None = None
     problems: Problems = field(default_factory=Problems)
+    row_files: np.ndarray | None = None
 
     @property
     def rows(self) -> list[int]:
@@ -153,6 +174,91 @@ def decode_bytes(data: bytes) -> tuple[str, str] | None:
     if best is None:
         return None
     return str(best), best.encoding
+
+
+def _bad_sequences(data: bytes, encoding: str, limit: int) -> list[tuple[int, int]]:
+    """(start, end) byte ranges of the first ``limit + 1`` stretches of ``data`` that are not
+    valid in ``encoding`` (invalid sequences less than 4 bytes apart are one stretch)."""
+    spans: list[tuple[int, int]] = []
+    pos = 0
+    while len(spans) <= limit:
+        try:
+            data[pos:].decode(encoding)
+            break
+        except UnicodeDecodeError as exc:
+            a, b = pos + exc.start, pos + max(exc.end, exc.start + 1)
+            if spans and a - spans[-1][1] < 4:
+                spans[-1] = (spans[-1][0], b)
+            else:
+                spans.append((a, b))
+            pos = b
+    return spans
+
+
+def _line_of(data: bytes | str, offset: int) -> int:
+    """1-based line number of a byte (or character) offset."""
+    return data.count(b"\n" if isinstance(data, bytes) else "\n", 0, offset) + 1
+
+
+def _near_text_problems(path: str, data: bytes) -> Problems | None:
+    """Name the few bytes that keep an otherwise UTF-8 or GB18030 file from decoding.
+
+    A file that is UTF-8 (or GBK/GB18030) but for a handful of bytes — a cell pasted from
+    another program, a truncated character — gets an error per bad byte naming its line and
+    byte offset, instead of the whole file being rejected as "not text" (or decoded as some
+    legacy encoding and read garbled).  None when the file is not close to either encoding.
+    """
+    best: tuple[str, list[int]] | None = None
+    for encoding, name in (("utf-8", "UTF-8"), ("gb18030", "GBK/GB18030")):
+        bad = _bad_sequences(data, encoding, _MAX_BAD_BYTES_NAMED)
+        if len(bad) > _MAX_BAD_BYTES_NAMED:
+            continue
+        # The file must show it is in this encoding: more non-ASCII characters that decode than
+        # bad stretches — ten times more for GB18030, whose byte pairs also occur by chance in
+        # other encodings (a cp1252 "Café Müller" has no UTF-8 character, some GB18030 pairs).
+        text = data.decode(encoding, errors="replace")
+        valid_wide = sum(1 for ch in text if ord(ch) > 127) - text.count("\ufffd")
+        if valid_wide < len(bad) * (1 if encoding == "utf-8" else 10) or not valid_wide:
+            continue
+        if best is None or len(bad) < len(best[1]):
+            best = (name, bad)
+    if best is None:
+        return None
+    name, bad = best
+    problems = Problems()
+    for a, b in bad:
+        line = _line_of(data, a)
+        what = f"byte 0x{data[a]:02X}" if b - a == 1 else f"bytes {data[a:b].hex(' ').upper()}"
+        problems.error(
+            path,
+            line,
+            None,
+            f"{what} at byte offset {a} (line {line}) {'is' if b - a == 1 else 'are'} not valid "
+            f"{name}; the rest of the file is {name} text — correct this cell or save the file "
+            "again as UTF-8",
+        )
+    return problems
+
+
+def _control_character_problems(path: str, text: str) -> Problems | None:
+    """Name the lines of a few NUL/control characters in otherwise textual data (None when there
+    are none, or so many that the data is binary)."""
+    positions = [
+        i for i, ch in enumerate(text) if ord(ch) < 32 and ch not in "\t\r\n\x0c" and ch != "\x1a"
+    ][: _MAX_BAD_BYTES_NAMED + 1]
+    if not positions or len(positions) > _MAX_BAD_BYTES_NAMED:
+        return None
+    problems = Problems()
+    for i in positions:
+        what = "a NUL character" if text[i] == "\x00" else f"the control character U+{ord(text[i]):04X}"
+        problems.error(
+            path,
+            _line_of(text, i),
+            None,
+            f"line {_line_of(text, i)} contains {what} (character {i + 1} of the file); "
+            "a table holds only printable text — remove it",
+        )
+    return problems
 
 
 def _looks_binary(text: str) -> bool:
@@ -237,27 +343,194 @@ def _cell_text(value) -> str:
     return str(value)
 
 
-def _sheet_rows(ws, merged: bool) -> list[list[str]]:
-    """All rows of a worksheet as text; row ``i`` of the result is Excel row ``i + 1``."""
-    rows = [[_cell_text(v) for v in r] for r in ws.iter_rows(min_row=1, values_only=True)]
-    if merged:
-        # Fill every cell of a merged range with its top-left value, as the user sees it: a group
-        # label spans the columns it was merged across, a county merged over several enterprise
-        # rows belongs to each of them.
-        for rng in ws.merged_cells.ranges:
-            top = rows[rng.min_row - 1][rng.min_col - 1] if rng.min_row <= len(rows) else ""
-            for r in range(rng.min_row, min(rng.max_row, len(rows)) + 1):
-                row = rows[r - 1]
-                row.extend([""] * (rng.max_col - len(row)))
-                for c in range(rng.min_col, rng.max_col + 1):
-                    row[c - 1] = top
+@dataclass
+class _Sheet:
+    """One worksheet as text: ``rows[i]`` is Excel row ``i + 1`` (bounded to the used range),
+    ``notes`` the problems found while reading it (stray cells, formulas without results)."""
+
+    name: str
+    rows: list[list[str]]
+    notes: Problems = field(default_factory=Problems)
+
+
+def _blocks(positions: np.ndarray, counts: np.ndarray, gap: int) -> tuple[int, int]:
+    """First and last position of the block (runs separated by more than ``gap`` empty
+    positions) holding the most cells; ties go to the first block."""
+    cuts = np.flatnonzero(np.diff(positions) > gap + 1)
+    starts = np.concatenate([[0], cuts + 1])
+    ends = np.concatenate([cuts, [len(positions) - 1]])
+    sums = np.add.reduceat(counts, starts)
+    k = int(np.argmax(sums))
+    return int(positions[starts[k]]), int(positions[ends[k]])
+
+
+def _bounded_rows(path: str, sheet: str, cells: dict[tuple[int, int], str], notes: Problems) -> list[list[str]]:
+    """Lay out non-empty cells ``{(row, col): text}`` (1-based) as rows of text, keeping only
+    the block of rows and columns that holds the table; cells far outside it are reported."""
+    if not cells:
+        return []
+    keys = np.array(list(cells), dtype=np.int64)
+    r_pos, r_cnt = np.unique(keys[:, 0], return_counts=True)
+    r0, r1 = _blocks(r_pos, r_cnt, MAX_EMPTY_ROW_GAP)
+    in_rows = (keys[:, 0] >= r0) & (keys[:, 0] <= r1)
+    c_pos, c_cnt = np.unique(keys[in_rows, 1], return_counts=True)
+    c0, c1 = _blocks(c_pos, c_cnt, MAX_EMPTY_COLUMN_GAP)
+    inside = in_rows & (keys[:, 1] >= c0) & (keys[:, 1] <= c1)
+    if not inside.all():
+        outside = sorted(map(tuple, keys[~inside].tolist()))
+        shown = ", ".join(f"{_column_name(c - 1)}{r} ({cells[(r, c)][:20]!r})" for r, c in outside[:5])
+        more = f" and {len(outside) - 5} more" if len(outside) > 5 else ""
+        r, c = outside[0]
+        notes.warning(
+            path,
+            r,
+            _column_name(c - 1),
+            f"sheet {sheet!r}: {len(outside)} cell(s) lie far outside the table (more than "
+            f"{MAX_EMPTY_ROW_GAP:,} empty rows below it or {MAX_EMPTY_COLUMN_GAP} empty columns "
+            f"beside it) and are not read: {shown}{more}; delete them if they are stray",
+        )
+    if c1 > MAX_COLUMNS:
+        raise InputError.single(
+            path,
+            f"sheet {sheet!r} has {c1:,} columns; the planner reads tables of at most {MAX_COLUMNS:,} columns",
+        )
+    if r1 * c1 > MAX_CELLS:
+        raise InputError.single(
+            path,
+            f"sheet {sheet!r} spans {r1:,} rows × {c1:,} columns; the planner reads at most "
+            f"{MAX_CELLS:,} cells per sheet (split the list)",
+        )
+    rows: list[list[str]] = [[] for _ in range(r1)]
+    for (r, c), text in cells.items():
+        if r0 <= r <= r1 and c0 <= c <= c1:
+            row = rows[r - 1]
+            if len(row) < c:
+                row.extend([""] * (c - len(row)))
+            row[c - 1] = text
     return rows
 
 
-def _read_xlsx(path: str, data: bytes) -> list[tuple[str, list[list[str]]]]:
-    """Every worksheet of a workbook as (name, rows of text)."""
+def _fill_merged(rows: list[list[str]], ranges) -> None:
+    """Fill every cell of a merged range with its top-left value, as the user sees it: a group
+    label spans the columns it was merged across, a county merged over several enterprise rows
+    belongs to each of them.  Ranges are clipped to the rows and columns of the table."""
+    width = max((len(r) for r in rows), default=0)
+    for rng in ranges:
+        if rng.min_row > len(rows) or rng.min_col > width:
+            continue
+        top_row = rows[rng.min_row - 1]
+        top = top_row[rng.min_col - 1] if rng.min_col <= len(top_row) else ""
+        last_col = min(rng.max_col, width)
+        for r in range(rng.min_row, min(rng.max_row, len(rows)) + 1):
+            row = rows[r - 1]
+            if len(row) < last_col:
+                row.extend([""] * (last_col - len(row)))
+            for c in range(rng.min_col, last_col + 1):
+                row[c - 1] = top
+
+
+def _sheet_cells_full(ws) -> dict[tuple[int, int], str]:
+    """Non-empty cells of a fully loaded worksheet (only the cells the file holds: iterating
+    ``ws.iter_rows`` would walk the whole declared range, all of it for one cell at XFD1048576)."""
+    out: dict[tuple[int, int], str] = {}
+    for key, cell in ws._cells.items():  # openpyxl's sparse cell store
+        text = _cell_text(cell.value)
+        if text != "":
+            out[key] = text
+    return out
+
+
+def _sheet_cells_streamed(ws) -> dict[tuple[int, int], str]:
+    """Non-empty cells of a read-only worksheet, ignoring its declared dimensions."""
+    ws.reset_dimensions()  # a declared range A1:XFD1048576 would pad every row to 16,384 cells
+    out: dict[tuple[int, int], str] = {}
+    for r, values in enumerate(ws.iter_rows(values_only=True), start=1):
+        for c, value in enumerate(values, start=1):
+            if value is not None:
+                text = _cell_text(value)
+                if text != "":
+                    out[(r, c)] = text
+    return out
+
+
+def _check_zip(path: str, data: bytes) -> None:
+    """Refuse a workbook whose parts unpack to more than :data:`MAX_UNPACKED_BYTES`."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            infos = zf.infolist()
+    except zipfile.BadZipFile as exc:
+        raise InputError.single(path, f"the file cannot be opened as an Excel workbook (.xlsx): {exc}") from None
+    total = sum(i.file_size for i in infos)
+    if total > MAX_UNPACKED_BYTES:
+        raise InputError.single(
+            path,
+            f"the workbook unpacks to {total / 2**30:,.1f} GiB; the planner reads workbooks of at most "
+            f"{MAX_UNPACKED_BYTES / 2**30:,.0f} GiB unpacked (remove unused sheets or save as CSV)",
+        )
+
+
+def _has_formulas(data: bytes) -> bool:
+    """True when some worksheet part of the workbook holds a formula element."""
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        for info in zf.infolist():
+            if info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml"):
+                with zf.open(info) as part:
+                    tail = b""
+                    while chunk := part.read(1 << 20):
+                        if b"<f>" in tail + chunk or b"<f " in tail + chunk or b":f>" in tail + chunk:
+                            return True
+                        tail = chunk[-8:]
+    return False
+
+
+def _formula_notes(path: str, data: bytes, sheets: list[_Sheet]) -> None:
+    """Warn about formula cells that have no saved result (they read as blank).
+
+    A workbook written by a program that does not calculate (a script, some exporters) stores
+    ``=SUM(…)`` without its value; such a cell would silently become blank.
+    """
     import openpyxl
 
+    if not _has_formulas(data):
+        return
+    wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+    try:
+        by_name = {sh.name: sh for sh in sheets}
+        for ws in wb.worksheets:
+            sheet = by_name.get(ws.title)
+            if sheet is None or not hasattr(ws, "iter_rows"):
+                continue
+            ws.reset_dimensions()
+            missing: list[tuple[int, int, str]] = []
+            for r, values in enumerate(ws.iter_rows(values_only=True), start=1):
+                if r > len(sheet.rows):
+                    break
+                for c, value in enumerate(values, start=1):
+                    if isinstance(value, str) and value.startswith("="):
+                        row = sheet.rows[r - 1]
+                        if c > len(row) or row[c - 1] == "":
+                            missing.append((r, c, value))
+            if missing:
+                shown = ", ".join(f"{_column_name(c - 1)}{r} ({f[:30]})" for r, c, f in missing[:5])
+                more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+                r, c, _ = missing[0]
+                sheet.notes.warning(
+                    path,
+                    r,
+                    _column_name(c - 1),
+                    f"sheet {ws.title!r}: {len(missing)} formula cell(s) have no saved result and "
+                    f"read as blank: {shown}{more}; open the file in Excel or WPS and save it "
+                    "again (which calculates them), or type the values",
+                )
+    finally:
+        wb.close()
+
+
+def _read_xlsx(path: str, data: bytes) -> list[_Sheet]:
+    """Every worksheet of a workbook as text, bounded to its table."""
+    import openpyxl
+
+    _check_zip(path, data)
     read_only = len(data) > XLSX_FULL_LOAD_LIMIT
     try:
         # A file object, so that openpyxl does not judge the format by the extension.
@@ -270,14 +543,24 @@ def _read_xlsx(path: str, data: bytes) -> list[tuple[str, list[list[str]]]]:
         raise InputError.single(
             path, f"the file cannot be opened as an Excel workbook (.xlsx): {type(exc).__name__}: {exc}"
         ) from None
+    sheets: list[_Sheet] = []
     try:
-        return [
-            (ws.title, _sheet_rows(ws, merged=not read_only))
-            for ws in wb.worksheets
-            if hasattr(ws, "iter_rows")
-        ]
+        for ws in wb.worksheets:
+            if not hasattr(ws, "iter_rows"):  # chart sheets
+                continue
+            notes = Problems()
+            cells = _sheet_cells_streamed(ws) if read_only else _sheet_cells_full(ws)
+            rows = _bounded_rows(path, ws.title, cells, notes)
+            if not read_only:
+                _fill_merged(rows, ws.merged_cells.ranges)
+            sheets.append(_Sheet(ws.title, rows, notes))
     finally:
         wb.close()
+    try:
+        _formula_notes(path, data, sheets)
+    except Exception:  # noqa: BLE001 - the check is advisory; the values were read already
+        pass
+    return sheets
 
 
 # ----------------------------------------------------------------------------------------------
@@ -392,9 +675,15 @@ def _build(path: str, rows: list[list[str]], header_idx: list[int], parts: Heade
     following = header_idx[-1] + 1
     if following < len(rows) and _is_column_numbering(rows[following], width):
         header_idx.append(following)
+    header_texts = _header_texts(rows, header_idx, width)
     for i in range(header_idx[-1] + 1, len(rows)):
         row = rows[i]
         if not "".join(row).strip():
+            continue
+        if tuple(c.strip() for c in row[:width]) + ("",) * (width - len(row)) in header_texts and not any(
+            c.strip() for c in row[width:]
+        ):
+            problems.warning(path, i + 1, None, _REPEATED_HEADER)
             continue
         if len(row) == width:
             data.append(row)
@@ -431,6 +720,22 @@ def _build(path: str, rows: list[list[str]], header_idx: list[int], parts: Heade
     )
 
 
+_REPEATED_HEADER = (
+    "this row repeats the header (lists pasted together or printed pages); it is not read as data"
+)
+
+
+def _header_texts(rows: Sequence[Sequence[str]], header_idx: Sequence[int], width: int) -> set[tuple[str, ...]]:
+    """The stripped cells of each header row (padded to ``width``) with at least two cells, to
+    recognise the header repeated further down."""
+    out = set()
+    for i in header_idx:
+        cells = tuple((rows[i][j].strip() if j < len(rows[i]) else "") for j in range(width))
+        if sum(1 for c in cells if c) >= 2 and not _is_column_numbering(rows[i], width):
+            out.add(cells)
+    return out
+
+
 def _is_column_numbering(row: Sequence[str], width: int) -> bool:
     """True for a row that only numbers the columns ("1, 2, 3, …" or "(1), (2), …") under a header."""
     cells = [c.strip().strip("()（）") for c in row[:width] if c.strip()]
@@ -442,8 +747,18 @@ def _is_column_numbering(row: Sequence[str], width: int) -> bool:
 
 def _decode_text(path: str, data: bytes) -> tuple[str, dict]:
     """Decode a text file and detect its delimiter; refuse binary data, blank text and prose."""
-    decoded = decode_bytes(data)
-    if decoded is None or _looks_binary(decoded[0]):
+    decoded = _decode_strict(data)
+    if decoded is None:
+        near = _near_text_problems(path, data)
+        if near is not None:
+            raise InputError(near)
+        decoded = decode_bytes(data)
+    if decoded is not None and _looks_binary(decoded[0]):
+        named = _control_character_problems(path, decoded[0])
+        if named is not None:
+            raise InputError(named)
+        decoded = None
+    if decoded is None:
         raise InputError.single(
             path,
             "the file is not a table: its bytes are not text in UTF-8, GBK/GB18030 or another "
@@ -458,6 +773,18 @@ def _decode_text(path: str, data: bytes) -> tuple[str, dict]:
             path, "the file is not a table: no line splits into columns by comma, tab or semicolon"
         )
     return text, {"encoding": encoding, "delimiter": delimiter}
+
+
+def _decode_strict(data: bytes) -> tuple[str, str] | None:
+    """:func:`decode_bytes` without the last-resort guess: BOMs, strict UTF-8, strict GB18030."""
+    if data.startswith((codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return decode_bytes(data)
+    for enc in ("utf-8", "gb18030"):
+        try:
+            return data.decode(enc), enc
+        except UnicodeDecodeError:
+            pass
+    return None
 
 
 def _text_rows(path: str, text: str, delimiter: str) -> list[list[str]]:
@@ -517,6 +844,20 @@ def _build_from_frame(path: str, frame: pd.DataFrame, scorer: HeaderScorer | Non
         filled[:, j] = (body[col].str.strip() != "").to_numpy(dtype=bool)
     keep = filled.any(axis=1)
     problems = Problems()
+    headers_seen = _header_texts(head, header_idx, width)
+    if headers_seen and len(body):
+        cells = body.iloc[:, :width]
+        stripped = [cells[c].str.strip() for c in cells.columns]
+        repeated = np.zeros(len(body), dtype=bool)
+        for texts in headers_seen:
+            same = np.ones(len(body), dtype=bool)
+            for j, col in enumerate(stripped):
+                same &= (col == texts[j]).to_numpy(dtype=bool) if j < len(texts) else True
+            repeated |= same
+        repeated &= ~filled[:, width:].any(axis=1)
+        for i in np.flatnonzero(repeated):
+            problems.warning(path, int(body.index[i]), None, _REPEATED_HEADER)
+        keep &= ~repeated
     extra = filled[:, width:]
     for i in np.flatnonzero(keep & extra.any(axis=1)):
         row = body.iloc[i].tolist()
@@ -585,6 +926,13 @@ def read_table(path: str | Path, scorer: HeaderScorer | None = None) -> RawTable
     if p.is_dir():
         raise InputError.single(name, "this is a folder, not a file")
     try:
+        size = p.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise InputError.single(
+                name,
+                f"the file is {size / 2**20:,.0f} MiB; the planner reads tables of at most "
+                f"{MAX_FILE_BYTES / 2**20:,.0f} MiB (split the list, or remove unused sheets and columns)",
+            )
         data = p.read_bytes()
     except OSError as exc:
         raise InputError.single(name, f"the file cannot be read: {exc.strerror or exc}") from None
@@ -611,20 +959,92 @@ def read_table(path: str | Path, scorer: HeaderScorer | None = None) -> RawTable
     return table
 
 
+def _same_header(a: HeaderParts, b: HeaderParts) -> bool:
+    """True when two headers name the same columns in the same order (white space ignored)."""
+
+    def norm(parts: HeaderParts) -> list[tuple[str, ...]]:
+        out = [tuple(re.sub(r"\s+", "", x) for x in p) for p in parts]
+        while out and not out[-1]:
+            out.pop()
+        return out
+
+    return norm(a) == norm(b)
+
+
+#: A sheet whose header scores at least this (with a scorer: fields named) looks like a table.
+_TABLE_SCORE = 3.0
+
+
 def _read_xlsx_table(name: str, data: bytes, scorer: HeaderScorer | None) -> RawTable:
-    """Read the best-matching worksheet of a workbook."""
+    """Read the best-matching worksheet of a workbook, continued by any later sheet with the
+    same header (a long list split over "Sheet1", "Sheet2" …)."""
     sheets = _read_xlsx(name, data)
-    best = None
-    for sheet, rows in sheets:
-        score, header_idx, parts = find_header(rows, scorer)
-        if header_idx and (best is None or score > best[0]):
-            best = (score, sheet, rows, header_idx, parts)
-    if best is None:
+    found = []
+    for sheet in sheets:
+        score, header_idx, parts = find_header(sheet.rows, scorer)
+        if header_idx:
+            found.append((score, sheet, header_idx, parts))
+    if not found:
         raise InputError.single(name, "the workbook is empty (no sheet has any cells)")
-    _, sheet, rows, header_idx, parts = best
-    table = _build(name, rows, header_idx, parts, sheet=sheet)
+    best = max(found, key=lambda f: f[0])  # first sheet among equals
+    _, sheet, header_idx, parts = best
+    table = _build(name, sheet.rows, header_idx, parts, sheet=sheet.name)
     if len(table.headers) < 2:
         raise InputError.single(
-            name, f"sheet {sheet!r} is not a table: the header has fewer than two columns"
+            name, f"sheet {sheet.name!r} is not a table: the header has fewer than two columns"
         )
-    return table
+    table.problems.extend(sheet.notes)
+    continued = [
+        f
+        for f in found
+        if f[1] is not sheet and sheets.index(f[1]) > sheets.index(sheet) and _same_header(f[3], parts)
+    ]
+    others = [f for f in found if f[1] is not sheet and f not in continued and f[0] >= _TABLE_SCORE]
+    for score, other, idx, _ in others:
+        table.problems.warning(
+            name,
+            idx[-1] + 1,
+            None,
+            f"sheet {other.name!r} also looks like a table ({score:g} header points) but its header "
+            f"differs from sheet {sheet.name!r}, which is the one read; sheet {other.name!r} is not "
+            "read (give every sheet of a list the same header, or put the list on one sheet)",
+        )
+    if not continued:
+        return table
+    parts_list = [table]
+    for _, other, idx, other_parts in continued:
+        part = _build(f"{name} [{other.name}]", other.rows, idx, other_parts, sheet=other.name)
+        part.problems.extend(other.notes)
+        parts_list.append(part)
+    return _concat_sheets(name, parts_list)
+
+
+def _concat_sheets(name: str, tables: list[RawTable]) -> RawTable:
+    """One table from sheets sharing a header; rows keep their sheet's row numbers and are
+    labelled ``"file [sheet]"`` in :attr:`RawTable.row_files`."""
+    width = len(tables[0].headers)
+    frames, labels = [], []
+    problems = Problems()
+    for t in tables:
+        frame = t.frame.reindex(columns=range(width), fill_value="")
+        frames.append(frame)
+        labels.append(np.full(len(frame), f"{name} [{t.sheet}]", dtype=object))
+        for p in t.problems:
+            file = p.file if p.file != name else f"{name} [{t.sheet}]"
+            problems.add(file, p.row, p.column, p.message, p.severity)
+    first = tables[0]
+    sheets = ", ".join(repr(t.sheet) for t in tables)
+    problems.warning(
+        f"{name} [{first.sheet}]",
+        first.header_rows[-1] if first.header_rows else None,
+        None,
+        f"the list continues over {len(tables)} sheets with the same header ({sheets}); "
+        f"all {sum(len(f) for f in frames)} rows are read",
+    )
+    return dataclasses.replace(
+        first,
+        path=name,
+        frame=pd.concat(frames),
+        problems=problems,
+        row_files=np.concatenate(labels).astype(str),
+    )

@@ -324,3 +324,149 @@ def test_large_workbooks_read_only_mode_gives_the_same_table(tmp_path, monkeypat
     lean = read_table(path, scorer=header_score)
     assert (lean.sheet, lean.header_rows, lean.headers) == (full.sheet, full.header_rows, full.headers)
     pd.testing.assert_frame_equal(lean.frame, full.frame)
+
+
+# ---------------------------------------------------------------------------------------------
+# issue 14: hangs, silent losses and vague messages
+
+
+def _list_workbook(path, *, stray=None, extra_sheets=(), formulas=False):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "清单"
+    ws.append(["企业名称", "区县", "二氧化硫", "氮氧化物"])
+    ws.append(["甲", "莲池区", 1, 2])
+    ws.append(["乙", "满城区", 3, "=C2+C3" if formulas else 4])
+    if stray:
+        ws[stray] = "x"
+    for title, rows in extra_sheets:
+        other = wb.create_sheet(title)
+        for r in rows:
+            other.append(r)
+    wb.save(path)
+    return path
+
+
+@pytest.mark.parametrize("read_only", [False, True], ids=["full-load", "read-only"])
+def test_stray_cell_at_xfd1048576_is_bounded_with_a_warning(tmp_path, monkeypatch, read_only):
+    import time
+
+    import planner.io.tables as tables
+
+    if read_only:
+        monkeypatch.setattr(tables, "XLSX_FULL_LOAD_LIMIT", 0)
+    path = _list_workbook(tmp_path / "stray.xlsx", stray="XFD1048576")
+    start = time.perf_counter()
+    table = read_table(path, scorer=header_score)
+    elapsed = time.perf_counter() - start
+    assert elapsed < 15  # was > 60 s and 4 GiB: the whole declared range was walked
+    assert table.rows == [2, 3] and table.headers == ["企业名称", "区县", "二氧化硫", "氮氧化物"]
+    [warning] = table.problems.warnings
+    assert (warning.row, warning.column) == (1048576, "XFD")
+    assert "lie far outside the table" in warning.message and "XFD1048576 ('x')" in warning.message
+    assert table.problems.ok
+
+
+def test_stray_cell_beside_the_table_is_bounded(tmp_path):
+    table = read_table(_list_workbook(tmp_path / "side.xlsx", stray="ZZ2"), scorer=header_score)
+    assert len(table.headers) == 4 and table.rows == [2, 3]
+    assert [(w.row, w.column) for w in table.problems.warnings] == [(2, "ZZ")]
+
+
+def test_wide_sheet_and_large_file_limits(tmp_path, monkeypatch):
+    import planner.io.tables as tables
+
+    wb = openpyxl.Workbook()
+    wb.active.append([f"c{i}" for i in range(60)])
+    wb.active.append(list(range(60)))
+    wb.save(tmp_path / "wide.xlsx")
+    monkeypatch.setattr(tables, "MAX_COLUMNS", 50)
+    with pytest.raises(InputError) as exc:
+        read_table(tmp_path / "wide.xlsx")
+    assert _only_problem(exc) == "sheet 'Sheet' has 60 columns; the planner reads tables of at most 50 columns"
+    monkeypatch.setattr(tables, "MAX_FILE_BYTES", 100)
+    with pytest.raises(InputError) as exc:
+        read_table(_write_bytes(tmp_path, b"a,b\n" + b"1,2\n" * 100))
+    assert _only_problem(exc).startswith("the file is 0 MiB; the planner reads tables of at most 0 MiB")
+
+
+def test_zip_bomb_workbook_is_refused(tmp_path, monkeypatch):
+    import planner.io.tables as tables
+
+    path = _list_workbook(tmp_path / "list.xlsx")
+    monkeypatch.setattr(tables, "MAX_UNPACKED_BYTES", 1000)
+    with pytest.raises(InputError) as exc:
+        read_table(path)
+    assert "the workbook unpacks to" in _only_problem(exc)
+
+
+def test_formulas_without_saved_results_warn_with_their_cells(tmp_path):
+    # openpyxl writes formulas without results, as scripts and some exporters do.
+    table = read_table(_list_workbook(tmp_path / "f.xlsx", formulas=True), scorer=header_score)
+    assert table.frame.loc[3].tolist() == ["乙", "满城区", "3", ""]
+    [warning] = table.problems.warnings
+    assert (warning.row, warning.column) == (3, "D")
+    assert "1 formula cell(s) have no saved result and read as blank: D3 (=C2+C3)" in warning.message
+
+
+def test_list_continued_on_a_second_sheet_with_the_same_header_is_read_whole(tmp_path):
+    header = ["企业名称", "区县", "二氧化硫", "氮氧化物"]
+    path = _list_workbook(tmp_path / "two.xlsx", extra_sheets=[("清单2", [header, ["丙", "易县", 5, 6]])])
+    table = read_table(path, scorer=header_score)
+    assert table.frame[0].tolist() == ["甲", "乙", "丙"]
+    assert table.rows == [2, 3, 2]
+    assert table.row_files.tolist() == [f"{path} [清单]", f"{path} [清单]", f"{path} [清单2]"]
+    [note] = table.problems.warnings
+    assert "continues over 2 sheets with the same header ('清单', '清单2'); all 3 rows are read" in note.message
+
+
+def test_second_sheet_with_a_different_table_is_named_not_dropped_silently(tmp_path):
+    other = [["企业名称", "区县", "二氧化硫", "颗粒物"], ["丙", "易县", 5, 6]]
+    path = _list_workbook(tmp_path / "other.xlsx", extra_sheets=[("补充", other)])
+    table = read_table(path, scorer=header_score)
+    assert table.sheet == "清单" and table.rows == [2, 3]
+    [warning] = table.problems.warnings
+    assert "sheet '补充' also looks like a table" in warning.message and "is not read" in warning.message
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["pandas", "csv-module"])
+def test_repeated_header_row_is_skipped_with_a_warning(tmp_path, monkeypatch, fast):
+    import planner.io.tables as tables
+
+    if not fast:
+        monkeypatch.setattr(tables, "_fast_frame", lambda text, delimiter: None)
+    text = "name,county,SO2\nA,x,1\nname,county,SO2\nB,y,2\n"
+    table = read_table(_write_bytes(tmp_path, text.encode()))
+    assert table.frame[0].tolist() == ["A", "B"] and table.rows == [2, 4]
+    assert [(w.row, w.message) for w in table.problems.warnings] == [
+        (3, "this row repeats the header (lists pasted together or printed pages); it is not read as data")
+    ]
+
+
+def test_single_bad_byte_is_named_by_line_and_offset(tmp_path):
+    good = "企业名称,区县\n甲水泥厂,莲池区\n乙焦化,满城区\n丙化工,易县\n".encode()
+    offset = good.index("乙".encode()) + 1  # break the middle byte of a character on line 3
+    data = good[:offset] + b"\xff" + good[offset + 1 :]
+    with pytest.raises(InputError) as exc:
+        read_table(_write_bytes(tmp_path, data))
+    [problem] = exc.value.problems.errors
+    assert problem.row == 3
+    # the broken character 乙 (E4 B9 99): its lead byte, the 0xFF and its last byte
+    assert problem.message.startswith(f"bytes E4 FF 99 at byte offset {offset - 1} (line 3) are not valid UTF-8")
+
+
+def test_bad_byte_in_a_gbk_file_is_named(tmp_path):
+    good = "企业名称,区县\n甲水泥厂,莲池区\n乙焦化,满城区\n".encode("gbk")
+    data = good.replace("焦".encode("gbk"), b"\xff\xff")
+    with pytest.raises(InputError) as exc:
+        read_table(_write_bytes(tmp_path, data))
+    assert {p.row for p in exc.value.problems.errors} == {3}
+    assert "FF FF at byte offset 32 (line 3) are not valid GBK/GB18030" in exc.value.problems.errors[0].message
+
+
+def test_nul_character_is_named_by_line(tmp_path):
+    data = "企业名称,区县\n甲水泥厂,莲池区\n乙焦化,满\x00城区\n".encode()
+    with pytest.raises(InputError) as exc:
+        read_table(_write_bytes(tmp_path, data))
+    [problem] = exc.value.problems.errors
+    assert problem.row == 3 and problem.message.startswith("line 3 contains a NUL character")
