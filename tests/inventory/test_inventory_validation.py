@@ -668,3 +668,37 @@ def test_huge_line_count_is_an_error(tmp_path):
     problems = check(tmp_path, ent(0, line_count="99999999999999999999999"), ent(1))
     assert [(r, c) for r, c, _ in found(problems)] == [(2, "line_count")]
     assert "implausibly large" in found(problems)[0][2]
+
+
+def test_list_over_two_sheets_is_read_whole_and_problems_name_the_sheet(tmp_path):
+    import openpyxl
+
+    from planner.inventory.table import read_inventory
+
+    wb = openpyxl.Workbook()
+    first = wb.active
+    first.title = "Sheet1"
+    second = wb.create_sheet("Sheet2")
+    for ws, rows in ((first, [ent(0), ent(1)]), (second, [ent(2), ent(3)])):
+        ws.append(HEADERS)
+        for r in rows:
+            ws.append([r[h] for h in HEADERS])
+    wb.save(tmp_path / "two.xlsx")
+    inv = read_inventory(tmp_path / "two.xlsx")
+    assert inv.table.index.tolist() == ["E0", "E1", "E2", "E3"]
+    assert inv.table["row"].tolist() == [2, 3, 2, 3]
+    assert [w.message for w in inv.problems.warnings] == [
+        "the list continues over 2 sheets with the same header ('Sheet1', 'Sheet2'); all 4 rows are read"
+    ]
+    # problems in the second sheet name it; duplicates across sheets name both places
+    second.cell(row=3, column=HEADERS.index("SO2") + 1, value="abc")
+    second.cell(row=2, column=1, value="E0")
+    wb.save(tmp_path / "two.xlsx")
+    problems = validate_inventory(tmp_path / "two.xlsx")
+    path = str(tmp_path / "two.xlsx")
+    assert [(p.file, p.row, p.column) for p in problems.errors] == [
+        (f"{path} [Sheet1]", 2, "enterprise_id"),
+        (f"{path} [Sheet2]", 2, "enterprise_id"),
+        (f"{path} [Sheet2]", 3, "SO2"),
+    ]
+    assert problems.errors[0].message == "enterprise id 'E0' appears more than once (rows 2 [Sheet1], 2 [Sheet2])"
