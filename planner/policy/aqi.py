@@ -157,6 +157,8 @@ def _load_breakpoints_cached(path: str) -> Breakpoints:
         raw = pd.read_csv(path, dtype=str, keep_default_na=False)
     except FileNotFoundError:
         raise InputError.single(label, f"file not found: {path}") from None
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError, IsADirectoryError) as exc:
+        raise InputError.single(label, f"cannot read the breakpoint table as UTF-8 CSV: {exc}") from None
     missing = [c for c in _COLUMNS if c not in raw.columns]
     if missing:
         raise InputError.single(
@@ -166,6 +168,7 @@ def _load_breakpoints_cached(path: str) -> Breakpoints:
     df["row"] = np.arange(len(df)) + 2
     for col in ("iaqi_lo", "iaqi_hi", "bp_lo", "bp_hi"):
         num = pd.to_numeric(df[col].str.strip(), errors="coerce")
+        num = num.where(np.isfinite(num.to_numpy(dtype=float, na_value=np.nan)))  # "inf" is no breakpoint
         for r in df.loc[num.isna(), "row"]:
             problems.error(label, int(r), col, f"missing or non-numeric breakpoint {raw.at[r - 2, col]!r}")
         df[col] = num
@@ -252,13 +255,16 @@ def iaqi(
     Raises
     ------
     ValueError
-        For negative concentrations.
+        For negative or infinite concentrations.
     """
     bp = breakpoints or load_breakpoints()
     bp_lo, bp_hi, i_lo, i_hi, above = bp.segments(edition, pollutant, averaging)
     c = np.asarray(conc, dtype=float)
     if np.any(c < 0):
         raise ValueError(f"negative {pollutant} concentration")
+    if np.isinf(c).any():
+        # an infinite value is a broken input, not a day "beyond the scale" (AQI 500)
+        raise ValueError(f"infinite {pollutant} concentration; concentrations must be finite numbers")
     seg = np.clip(np.searchsorted(bp_hi, c, side="left"), 0, len(bp_hi) - 1)
     raw = (i_hi[seg] - i_lo[seg]) / (bp_hi[seg] - bp_lo[seg]) * (c - bp_lo[seg]) + i_lo[seg]
     out = np.ceil(raw - _EPS) + 0.0  # "+ 0.0" turns -0.0 into 0.0

@@ -79,6 +79,8 @@ _MEDIAN_MAX = {"CO": 50.0, "PM2.5": 3000.0, "PM10": 5000.0, "SO2": 5000.0, "NO2"
 _UG = {"ug/m3", "µg/m3", "μg/m3", "µg/m³", "μg/m³", "ug m-3", "ug/m^3", "microgram/m3"}
 _MG = {"mg/m3", "mg/m³", "mg m-3", "mg/m^3"}
 _MIN_HOURS_DAY = 20
+#: Forecast years accepted; outside, times were not decoded (integers read as 1970).
+_YEARS = (1990, 2100)
 _MIN_HOURS_8H = 6
 
 
@@ -186,6 +188,7 @@ def _read_csv(path: Path, label: str) -> xr.Dataset:
         )
     except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise InputError.single(label, f"cannot read as CSV: {exc}") from None
+    _check_csv_header(path, label, skip)
     df.columns = [str(c).strip() for c in df.columns]
     row0 = 2 + skip  # file line of the first data row
     issue = _csv_issue_time(df, meta, label, row0)
@@ -210,19 +213,32 @@ def _read_csv(path: Path, label: str) -> xr.Dataset:
         )
     if len(bad) > 10:
         problems.error(label, None, "time", f"{len(bad) - 10} more unreadable time(s)")
+    for dim in ("station", "member"):
+        if dim not in df.columns:
+            continue
+        blank = np.flatnonzero((df[dim].isna() | (df[dim].astype(str).str.strip() == "")).to_numpy())
+        for i in blank[:10]:
+            problems.error(label, int(i) + row0, dim, f"the {dim} is empty; every row needs a {dim} name")
+        if len(blank) > 10:
+            problems.error(label, None, dim, f"{len(blank) - 10} more row(s) without a {dim}")
     for sp in SPECIES:
         num = pd.to_numeric(df[sp], errors="coerce")
         nonnum = np.flatnonzero((num.isna() & df[sp].notna()).to_numpy())
         for i in nonnum[:5]:
             problems.error(label, int(i) + row0, sp, f"not a number: {df[sp].iloc[i]!r}")
+        infinite = np.flatnonzero(np.isinf(num.to_numpy(dtype=float, na_value=np.nan)))
+        for i in infinite[:5]:
+            problems.error(
+                label, int(i) + row0, sp, f"{str(df[sp].iloc[i])!r} is not a finite concentration (write a number)"
+            )
         df[sp] = num.astype(float)
     if not problems.ok:
         raise InputError(problems)
     df["time"] = times.dt.tz_localize(None) if times.dt.tz is not None else times
-    df["station"] = df["station"].astype(str)
+    df["station"] = df["station"].astype(str).str.strip()
     index = ["time", "station"]
     if "member" in df.columns:
-        df["member"] = df["member"].astype(str)
+        df["member"] = df["member"].astype(str).str.strip()
         index.append("member")
     dup = df.duplicated(index, keep=False)
     if dup.any():
@@ -270,6 +286,60 @@ def _csv_issue_time(df: pd.DataFrame, meta: dict, label: str, row0: int) -> str 
     return None
 
 
+def _check_csv_header(path: Path, label: str, skip: int = 0) -> None:
+    """Refuse a CSV header (after ``skip`` ``# key: value`` lines) naming a column twice (pandas
+    would rename the second ``PM2.5.1`` and the reader ignore it silently)."""
+    import csv
+
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as f:
+            for _ in range(skip):
+                f.readline()
+            header = next(csv.reader(f), [])
+    except (UnicodeDecodeError, csv.Error):
+        return  # the CSV reader reports it
+    names = [h.strip() for h in header]
+    seen: dict[str, int] = {}
+    problems = Problems()
+    for i, name in enumerate(names):
+        if name and name in seen:
+            problems.error(
+                label,
+                skip + 1,
+                name,
+                f"column {name!r} appears twice in the header (columns {seen[name] + 1} and {i + 1}); "
+                "keep one",
+            )
+        seen.setdefault(name, i)
+    if not problems.ok:
+        raise InputError(problems)
+
+
+def _check_times(times: np.ndarray, raw, label: str, problems: Problems) -> None:
+    """Times must be dates (no NaT), in a plausible range, hourly on the hour or daily."""
+    idx = pd.DatetimeIndex(times)
+    nat = np.flatnonzero(idx.isna())
+    if len(nat):
+        problems.error(
+            label,
+            None,
+            "time",
+            f"{len(nat)} time(s) are missing (NaT), first at position {int(nat[0]) + 1} of the time "
+            "coordinate; every step needs a date and time",
+        )
+        return
+    odd = np.flatnonzero((idx.year < _YEARS[0]) | (idx.year > _YEARS[1]))
+    if len(odd):
+        problems.error(
+            label,
+            None,
+            "time",
+            f"time {idx[odd[0]]} (value {raw[odd[0]]!r}) is outside {_YEARS[0]}-{_YEARS[1]}; "
+            "the times were probably not decoded as dates (give them CF units such as "
+            "'hours since 2026-12-10 00:00')",
+        )
+
+
 def validate_forecast(ds: xr.Dataset, label: str = "forecast") -> xr.Dataset:
     """Check and normalise a forecast dataset (dims, variables, units, values).
 
@@ -302,11 +372,49 @@ def validate_forecast(ds: xr.Dataset, label: str = "forecast") -> xr.Dataset:
         )
     if not problems.ok:
         raise InputError(problems)
+    for dim in ("time", "station"):
+        if ds.sizes[dim] == 0:
+            problems.error(label, None, dim, f"the forecast has no {dim}s (dimension {dim!r} has length 0)")
+    want = {"time", "station", "member"} & set(ds.dims)
+    for sp in SPECIES:
+        if set(ds[sp].dims) != want:
+            problems.error(
+                label,
+                None,
+                sp,
+                f"variable {sp} has dimensions ({', '.join(map(str, ds[sp].dims))}) but every forecast "
+                f"variable needs ({', '.join(d for d in ('time', 'station', 'member') if d in want)})",
+            )
+    if not problems.ok:
+        raise InputError(problems)
+    raw_times = ds["time"].values
     if not np.issubdtype(ds["time"].dtype, np.datetime64):
+        if np.issubdtype(ds["time"].dtype, np.number) or np.issubdtype(ds["time"].dtype, np.bool_):
+            units = ds["time"].attrs.get("units")
+            raise InputError.single(
+                label,
+                f"the time coordinate holds plain numbers ({raw_times[0]!r} …)"
+                + (f" with units {units!r} that are not a CF time unit" if units else " without units")
+                + "; give it CF units such as 'hours since 2026-12-10 00:00' (the numbers are not "
+                "read as dates since 1970)",
+                column="time",
+            )
         try:
             ds = ds.assign_coords(time=pd.to_datetime(ds["time"].values))
-        except (ValueError, TypeError):
-            raise InputError.single(label, "cannot read the time coordinate as dates") from None
+        except (ValueError, TypeError, OverflowError):
+            raise InputError.single(label, "cannot read the time coordinate as dates", column="time") from None
+    _check_times(ds["time"].values, raw_times, label, problems)
+    stations = np.asarray(ds["station"].values).astype(str)
+    blank = np.flatnonzero(np.char.strip(stations) == "") if stations.size else []
+    if "station" in ds.coords and len(blank):
+        problems.error(
+            label,
+            None,
+            "station",
+            f"{len(blank)} station name(s) are empty (first at position {int(blank[0]) + 1})",
+        )
+    if not problems.ok:
+        raise InputError(problems)
     if ds.indexes["time"].has_duplicates:
         raise InputError.single(label, "duplicated times")
     ds = ds.sortby("time")
@@ -324,6 +432,12 @@ def validate_forecast(ds: xr.Dataset, label: str = "forecast") -> xr.Dataset:
             problems.error(label, None, sp, f"unknown unit {unit!r}; expected {UNITS[sp]}")
             continue
         values = da.values * factor
+        if np.isinf(values).any():
+            n = int(np.isinf(values).sum())
+            problems.error(
+                label, None, sp, f"{n} infinite concentration(s); a forecast value must be a finite number"
+            )
+            continue
         if np.any(values < 0):
             n = int(np.sum(values < 0))
             problems.error(label, None, sp, f"{n} negative concentration(s); concentrations must be >= 0")
@@ -340,20 +454,37 @@ def validate_forecast(ds: xr.Dataset, label: str = "forecast") -> xr.Dataset:
         out[sp] = (dims, values, {"units": UNITS[sp]})
     if not problems.ok:
         raise InputError(problems)
-    times = pd.DatetimeIndex(out["time"].values)
-    if len(times) > 1:
-        step = pd.Series(times).diff().min()
-        if step <= pd.Timedelta(hours=1):
-            freq = "hourly"
-        elif step >= pd.Timedelta(days=1):
-            freq = "daily"
-        else:
-            raise InputError.single(label, f"time step {step} is neither hourly nor daily")
-    else:
-        freq = "daily"
+    freq = _frequency(pd.DatetimeIndex(out["time"].values), label)
     out.attrs.update({k: v for k, v in ds.attrs.items() if isinstance(v, str | int | float)})
     out.attrs["frequency"] = freq
     return out
+
+
+def _frequency(times: pd.DatetimeIndex, label: str) -> str:
+    """``"hourly"`` (steps of whole hours, times on the hour) or ``"daily"`` (steps of whole
+    days); anything else — 10-minute steps, times at :30 — is refused, because daily means
+    would silently drop the values between the hours."""
+    if len(times) < 2:
+        return "daily"
+    step = pd.Series(times).diff().min()
+    if step < pd.Timedelta(hours=1):
+        raise InputError.single(
+            label,
+            f"time step {step} is shorter than an hour; the planner reads hourly or daily values "
+            "(average the data to hourly means first)",
+            column="time",
+        )
+    if step >= pd.Timedelta(days=1):
+        return "daily"
+    off = np.flatnonzero((times.minute != 0) | (times.second != 0) | (times.nanosecond != 0))
+    if len(off) or step != pd.Timedelta(hours=1):
+        where = f"time {times[off[0]]} is not on the hour" if len(off) else f"the smallest step is {step}"
+        raise InputError.single(
+            label,
+            f"{where}; hourly values must be on the hour (00:00, 01:00, …), daily values one per day",
+            column="time",
+        )
+    return "hourly"
 
 
 def daily_means(ds: xr.Dataset) -> xr.Dataset:

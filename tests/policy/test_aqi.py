@@ -264,3 +264,32 @@ def test_iaqi_monotone_integer_and_bounded(table, edition, a, b):
     ia, ib = iaqi([lo, hi], pol, avg, edition)
     assert 0 <= ia <= ib <= 500
     assert ia == int(ia) and ib == int(ib)
+
+
+# issue 14: an infinite concentration is broken input, not a day beyond the scale
+@pytest.mark.parametrize("pollutant", ["PM10", "PM2.5", "CO"])
+def test_infinite_concentration_rejected_not_500(pollutant):
+    with pytest.raises(ValueError, match=f"infinite {pollutant} concentration"):
+        iaqi([np.inf], pollutant)
+    with pytest.raises(ValueError, match="infinite"):
+        aqi_table({pollutant: [50.0, np.inf]})
+
+
+def test_validation_infinite_breakpoint(tmp_path):
+    p = _write(
+        tmp_path,
+        lambda lines: [
+            ln.replace("2012,CO,24h,mg/m3,0,50,0,2,", "2012,CO,24h,mg/m3,0,50,0,inf,") for ln in lines
+        ],
+    )
+    with pytest.raises(InputError) as exc:
+        load_breakpoints(p)
+    (problem,) = exc.value.problems.errors
+    assert problem.column == "bp_hi" and "non-numeric breakpoint 'inf'" in problem.message
+
+
+def test_unreadable_breakpoint_file(tmp_path):
+    p = tmp_path / "bp.csv"
+    p.write_bytes(b"edition,pollutant\n\xff\xfe\x00bad\n")
+    with pytest.raises(InputError, match="cannot read the breakpoint table"):
+        load_breakpoints(p)

@@ -220,3 +220,150 @@ def test_demo_forecast_deterministic_and_valid():
     assert set(SPECIES) <= set(a.data_vars)
     city = {"stations": [{"id": f"X{i}", "name": f"n{i}", "lat": 1.0, "lon": 2.0} for i in range(7)]}
     assert list(make_demo_forecast(city, seed=7)["station"].values) == ["X0", "X1", "X2", "X3", "X4"]
+
+
+# --------------------------------------------------------------------------- issue 14: bad forecasts
+def _dataset(times=None, stations=("A", "B"), value=50.0):
+    times = pd.date_range("2026-12-10", periods=48, freq="h") if times is None else times
+    data = np.full((len(times), len(stations)), value)
+    ds = xr.Dataset(
+        {sp: (("time", "station"), data.copy(), {"units": "mg/m3" if sp == "CO" else "ug/m3"}) for sp in SPECIES},
+        coords={"time": times, "station": list(stations)},
+    )
+    ds["CO"][:] = 1.0
+    return ds
+
+
+def _errors(exc_info):
+    return [(p.row, p.column, p.message) for p in exc_info.value.problems.errors]
+
+
+@pytest.mark.parametrize("text", ["inf", "-inf", "1e999", "Infinity"])
+def test_infinite_value_in_csv_named_by_row(tmp_path, text):
+    df = long_frame().astype({"PM10": object})
+    df.loc[5, "PM10"] = text
+    with pytest.raises(InputError) as exc:
+        read_forecast(write_csv(tmp_path, df))
+    written = "-inf" if text.startswith("-") else "inf"  # pandas reads the column as numbers
+    assert _errors(exc) == [(7, "PM10", f"{written!r} is not a finite concentration (write a number)")]
+
+
+def test_infinite_value_in_netcdf_rejected(tmp_path):
+    ds = _dataset()
+    ds["PM10"][3, 1] = np.inf
+    path = tmp_path / "inf.nc"
+    ds.to_netcdf(path, engine="h5netcdf")
+    with pytest.raises(InputError) as exc:
+        read_forecast(path)
+    assert _errors(exc) == [
+        (None, "PM10", "1 infinite concentration(s); a forecast value must be a finite number")
+    ]
+
+
+def test_integer_times_without_units_are_not_read_as_1970(tmp_path):
+    ds = _dataset().assign_coords(time=np.arange(48, dtype=np.int64))
+    path = tmp_path / "int.nc"
+    ds.to_netcdf(path, engine="h5netcdf")
+    with pytest.raises(InputError) as exc:
+        read_forecast(path)
+    [(row, column, message)] = _errors(exc)
+    assert column == "time" and "plain numbers" in message and "hours since" in message
+
+
+def test_cf_encoded_times_still_decode(tmp_path):
+    ds = _dataset()
+    path = tmp_path / "cf.nc"
+    ds.to_netcdf(path, engine="h5netcdf", encoding={"time": {"units": "hours since 2026-12-10 00:00"}})
+    out = read_forecast(path)
+    assert pd.Timestamp(out["time"].values[0]) == pd.Timestamp("2026-12-10")
+
+
+def test_nat_times_rejected():
+    times = pd.DatetimeIndex(pd.date_range("2026-12-10", periods=48, freq="h").tolist()[:-1] + [pd.NaT])
+    with pytest.raises(InputError) as exc:
+        validate_forecast(_dataset(times=times))
+    [(_, column, message)] = _errors(exc)
+    assert column == "time" and message.startswith("1 time(s) are missing (NaT), first at position 48")
+
+
+def test_times_in_1970_rejected():
+    times = pd.to_datetime(np.arange(48) * 3600 * 10**9)
+    with pytest.raises(InputError, match="outside 1990-2100"):
+        validate_forecast(_dataset(times=times))
+
+
+@pytest.mark.parametrize(
+    ("freq", "message"),
+    [
+        ("10min", "time step 0 days 00:10:00 is shorter than an hour"),
+        ("90min", "time 2026-12-10 01:30:00 is not on the hour; hourly values must be on the hour"),
+    ],
+)
+def test_sub_hourly_and_irregular_steps_rejected(freq, message):
+    times = pd.date_range("2026-12-10", periods=48, freq=freq)
+    with pytest.raises(InputError) as exc:
+        validate_forecast(_dataset(times=times))
+    assert _errors(exc)[0][2].startswith(message)
+
+
+def test_hourly_values_off_the_hour_rejected():
+    times = pd.date_range("2026-12-10 00:30", periods=48, freq="h")
+    with pytest.raises(InputError, match="time 2026-12-10 00:30:00 is not on the hour"):
+        validate_forecast(_dataset(times=times))
+    times = pd.date_range("2026-12-10", periods=16, freq="3h")  # 3-hourly: neither hourly nor daily
+    with pytest.raises(InputError, match="the smallest step is 0 days 03:00:00"):
+        validate_forecast(_dataset(times=times))
+
+
+@pytest.mark.parametrize("dim", ["time", "station"])
+def test_zero_stations_or_times_rejected(dim):
+    ds = _dataset().isel({dim: slice(0, 0)})
+    with pytest.raises(InputError) as exc:
+        validate_forecast(ds)
+    assert (None, dim, f"the forecast has no {dim}s (dimension {dim!r} has length 0)") in _errors(exc)
+
+
+def test_zero_rows_csv_rejected(tmp_path):
+    with pytest.raises(InputError, match="no rows"):
+        read_forecast(write_csv(tmp_path, long_frame().iloc[:0]))
+
+
+def test_blank_station_named_by_row_not_read_as_nan(tmp_path):
+    df = long_frame()
+    df.loc[[3, 60], "station"] = ""
+    with pytest.raises(InputError) as exc:
+        read_forecast(write_csv(tmp_path, df))
+    assert _errors(exc) == [
+        (5, "station", "the station is empty; every row needs a station name"),
+        (62, "station", "the station is empty; every row needs a station name"),
+    ]
+
+
+def test_blank_station_in_netcdf_rejected():
+    with pytest.raises(InputError, match="1 station name"):
+        validate_forecast(_dataset(stations=("A", "")))
+
+
+def test_duplicated_csv_column_is_an_error(tmp_path):
+    df = long_frame()
+    path = tmp_path / "dup.csv"
+    text = df.to_csv(index=False).splitlines()
+    text[0] += ",PM2.5"
+    path.write_text("\n".join(line if i == 0 else line + ",999" for i, line in enumerate(text)) + "\n")
+    with pytest.raises(InputError) as exc:
+        read_forecast(path)
+    assert _errors(exc) == [
+        (1, "PM2.5", "column 'PM2.5' appears twice in the header (columns 3 and 9); keep one")
+    ]
+
+
+def test_variable_without_station_dimension_is_named(tmp_path):
+    ds = _dataset()
+    ds["PM2.5"] = ("time", np.full(48, 80.0), {"units": "ug/m3"})
+    path = tmp_path / "nostation.nc"
+    ds.to_netcdf(path, engine="h5netcdf")
+    with pytest.raises(InputError) as exc:
+        read_forecast(path)
+    assert _errors(exc) == [
+        (None, "PM2.5", "variable PM2.5 has dimensions (time) but every forecast variable needs (time, station)")
+    ]
