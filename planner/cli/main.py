@@ -1,18 +1,46 @@
 """Command-line entry point: ``planner <command> ...`` (also ``python -m planner``).
 
 Each command lives in its own module under :mod:`planner.cli` with two functions,
-``add_arguments(parser)`` and ``run(args) -> int``.  Exit codes follow one rule across commands:
-0 success, 1 a result that is not usable as is (e.g. infeasible targets; files still written),
-2 bad input (every problem is printed).
+``add_arguments(parser)`` and ``run(args) -> int``.
+
+Exit codes (the same for every command)
+---------------------------------------
+===  ==========================================================================================
+0    success
+1    a result that is not usable as is (e.g. infeasible targets, a time limit); files are
+     still written and the reason is printed
+2    bad input: a file, scenario value or argument is wrong (every problem is printed, with
+     file, row and column or key path)
+3    conflict on save: someone saved the scenario since the edit started (nothing written)
+4    I/O or system error: an output cannot be written (read-only folder, full disk, file size
+     limit), a file cannot be read for lack of permission, or memory ran out
+===  ==========================================================================================
+
+No command ends in a traceback for these cases.  With ``--format json`` standard output carries
+only JSON: the command's document on success, and on exit 2 or 4 an error document
+``{"valid": false, "exit_code": 2|4, "errors": [{"file", "row", "column", "message"}],
+"warnings": [...]}`` (the human-readable text goes to standard error).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import errno
 import importlib
+import io
+import json
+import os
 import sys
 
-from planner.problems import InputError
+from planner.problems import InputError, Problems
+
+#: Exit codes (see the module docs).
+EXIT_OK = 0
+EXIT_NOT_USABLE = 1
+EXIT_BAD_INPUT = 2
+EXIT_CONFLICT = 3
+EXIT_SYSTEM = 4
 
 #: command name -> (module under planner.cli, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -26,38 +54,132 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "export": ("export", "the emergency list workbook (Chinese layout) and 一厂一策 sheets"),
 }
 
+EPILOG = (
+    "exit codes: 0 success; 1 result not usable as is (e.g. infeasible); 2 bad input; "
+    "3 conflict on save; 4 I/O or system error (cannot write outputs, no permission, no memory)"
+)
+
+#: errno -> what to do about it, for the I/O error message.
+_ADVICE = {
+    errno.ENOSPC: "free some disk space or choose another --out folder",
+    errno.EDQUOT: "free some space in your quota or choose another --out folder",
+    errno.EFBIG: "the file exceeds the size limit of this system or shell (ulimit -f)",
+    errno.EROFS: "the folder is on a read-only file system; choose another --out folder",
+    errno.EACCES: "you have no permission here; choose another folder or ask for access",
+    errno.EPERM: "the operation is not permitted here; choose another folder",
+}
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="planner",
         description="Emergency emission-reduction planner for heavy-pollution weather.",
+        epilog=EPILOG,
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (module, help_text) in COMMANDS.items():
         mod = importlib.import_module(f"planner.cli.{module}")
-        p = sub.add_parser(name, help=help_text, description=help_text)
+        p = sub.add_parser(name, help=help_text, description=help_text, epilog=EPILOG)
         mod.add_arguments(p)
         p.set_defaults(_run=mod.run)
     return parser
 
 
+def os_error_message(exc: OSError) -> str:
+    """A one-line account of an I/O error: what failed on which file, and what to do.
+
+    Parameters
+    ----------
+    exc : OSError
+
+    Returns
+    -------
+    str
+    """
+    what = exc.strerror or str(exc) or type(exc).__name__
+    where = f" {exc.filename}" if exc.filename else ""
+    if exc.filename2:
+        where += f" -> {exc.filename2}"
+    advice = _ADVICE.get(exc.errno)
+    return f"cannot access{where}: {what}" + (f" ({advice})" if advice else "")
+
+
+def _fail(args, code: int, problems: Problems, text: str) -> int:
+    """Print a failure (text on stderr; with ``--format json`` also a JSON document on stdout)."""
+    print(text, file=sys.stderr)
+    if getattr(args, "format", None) == "json":
+        doc = {**problems.to_json_dict(), "valid": False, "exit_code": code}
+        print(json.dumps(doc, ensure_ascii=False, indent=2))
+    return code
+
+
+@contextlib.contextmanager
+def json_only_stdout():
+    """While a ``--format json`` command runs, send anything written to the stdout *file
+    descriptor* (a C library's banner or progress lines) to stderr, and only what Python code
+    prints (the JSON document) to the real stdout.  A no-op when stdout is not a file
+    descriptor (e.g. captured by a test)."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):
+        yield
+        return
+    sys.stdout.flush()
+    saved = os.dup(fd)
+    os.dup2(2, fd)
+    original = sys.stdout
+    sys.stdout = io.TextIOWrapper(
+        io.FileIO(saved, "w", closefd=False), encoding=getattr(original, "encoding", None) or "utf-8"
+    )
+    try:
+        yield
+    finally:
+        try:
+            sys.stdout.flush()
+        finally:
+            sys.stdout = original
+            os.dup2(saved, fd)
+            os.close(saved)
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; return its exit code (see the module docs)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "_run", None):
         parser.print_help()
-        return 2
+        return EXIT_BAD_INPUT
+    guard = json_only_stdout() if getattr(args, "format", None) == "json" else contextlib.nullcontext()
+    with guard:
+        return _run(args)
+
+
+def _run(args) -> int:
+    """Run the command, turning every expected failure into its exit code and message."""
     try:
         return int(args._run(args) or 0)
     except InputError as exc:
-        print(exc.problems.to_text(), file=sys.stderr)
-        return 2
-    except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return _fail(args, EXIT_BAD_INPUT, exc.problems, exc.problems.to_text())
     except BrokenPipeError:  # e.g. `planner alerts … | head`
         sys.stderr.close()
-        return 0
+        return EXIT_OK
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError) as exc:
+        # a path given on the command line or in a scenario that does not fit: bad input
+        problems = Problems()
+        problems.error(exc.filename or "", None, None, os_error_message(exc))
+        return _fail(args, EXIT_BAD_INPUT, problems, f"error: {os_error_message(exc)}")
+    except OSError as exc:
+        problems = Problems()
+        problems.error(exc.filename or "", None, None, os_error_message(exc))
+        return _fail(args, EXIT_SYSTEM, problems, f"error: {os_error_message(exc)}")
+    except MemoryError:
+        problems = Problems()
+        message = "not enough memory to finish; close other programs or use a smaller input"
+        problems.error("", None, None, message)
+        return _fail(args, EXIT_SYSTEM, problems, f"error: {message}")
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -12,9 +12,9 @@ Typical round trip::
     planner save scenarios/demo_list.yaml --from my_copy.yaml --author 王工 --message "E00012 升B"
 
 The starting revision comes from ``--expected-revision`` or from the ``# base-revision:`` line of
-the copy.  If someone else saved in between, nothing is written and the command says so (exit 1);
+the copy.  If someone else saved in between, nothing is written and the command says so (exit 3);
 ``--as NEW.yaml`` saves the revised version as a new scenario instead.  ``--log`` prints the
-history.  Exit codes: 0 saved (or printed), 1 conflict (nothing written), 2 bad input.
+history.  Exit codes: 0 saved (or printed), 3 conflict (nothing written), 2 bad input, 4 I/O error.
 """
 
 from __future__ import annotations
@@ -126,7 +126,7 @@ def run(args) -> int:
         )
         if exc.current is not None and exc.expected is None:
             print(f"  to replace it on purpose: add --expected-revision {exc.current}", file=sys.stderr)
-        return 1
+        return 3  # EXIT_CONFLICT of planner.cli.main
     print(f"saved {rev.path} revision {rev.revision} (parent {rev.parent or '-'}, history #{rev.number:04d})")
     print(revisions.format_changes(rev.changes))
     return 0

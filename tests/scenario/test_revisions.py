@@ -175,7 +175,7 @@ def test_cli_checkout_edit_save_and_conflict(scen, tmp_path, capsys):
     # the copy lived in another folder: its paths were rebased and back again
     assert saved["inventory"] == "../data/enterprises.csv"
     before = scen.read_bytes()
-    assert main(["save", str(scen), "--from", str(copy_b), "--author", "bob"]) == 1
+    assert main(["save", str(scen), "--from", str(copy_b), "--author", "bob"]) == 3  # conflict
     err = capsys.readouterr().err
     assert "CONFLICT" in err and "alice" in err
     assert scen.read_bytes() == before
