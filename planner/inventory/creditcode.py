@@ -19,6 +19,8 @@ check value is ``31 - sum mod 31`` (31 becomes 0).  The check character is ``CHA
 
 from __future__ import annotations
 
+import unicodedata
+
 import numpy as np
 
 #: The 31 characters allowed in a code; a character's value is its index here.
@@ -133,6 +135,10 @@ def credit_code_problem(code: str) -> str | None:
     """
     if not isinstance(code, str) or code == "":
         return "credit code is empty"
+    if not code.isascii():
+        half = unicodedata.normalize("NFKC", code)
+        if half.isascii() and credit_code_problem(half) is None:
+            return f"the code is written in full-width characters; write it in half-width: {half}"
     if len(code) != LENGTH:
         return f"credit code must have 18 characters, not {len(code)}"
     problem = _charset_problem(code)

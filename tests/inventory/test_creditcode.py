@@ -124,3 +124,13 @@ def test_any_single_substitution_is_detected(head, position, replacement):
     # The weights are non-zero mod the prime 31, so a single change always alters the check sum;
     # a letter in positions 3-8 is caught even earlier.
     assert credit_code_problem(changed) is not None
+
+
+def test_full_width_code_gets_the_half_width_spelling():
+    # issue 14: a code typed with a Chinese input method in full-width mode
+    code = make_credit_code("91350100M000100Y4")
+    wide = "".join(chr(ord(c) + 0xFEE0) for c in code)
+    assert credit_code_problems([wide]) == [
+        f"the code is written in full-width characters; write it in half-width: {code}"
+    ]
+    assert credit_code_problem(wide[:-1] + "Ｘ").startswith("character 1 '９' is not allowed")
