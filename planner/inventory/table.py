@@ -751,7 +751,9 @@ def _numbers(
     )
     # "1e309" parses as infinity: no finite quantity, not a value the plan can use.
     huge = np.isinf(values)
-    ctx.flag(huge, name, lambda cell: f"{what} {cell!r} is too large to be a real value (not a finite number)")
+    ctx.flag(
+        huge, name, lambda cell: f"{what} {cell!r} is too large to be a real value (not a finite number)"
+    )
     values[huge] = np.nan
     if required:
         ctx.flag((ctx.text(name) == "").to_numpy(), name, f"{what} is empty (write 0 if it is zero)")
@@ -923,7 +925,9 @@ def _check_lines(ctx: _Context) -> np.ndarray:
     ctx.flag(
         huge,
         "line_count",
-        lambda cell: f"line count {cell!r} is implausibly large (at most {MAX_LINE_COUNT:,} lines per enterprise)",
+        lambda cell: (
+            f"line count {cell!r} is implausibly large (at most {MAX_LINE_COUNT:,} lines per enterprise)"
+        ),
     )
     bad |= huge
     values[bad] = np.nan

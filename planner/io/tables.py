@@ -243,9 +243,9 @@ def _near_text_problems(path: str, data: bytes) -> Problems | None:
 def _control_character_problems(path: str, text: str) -> Problems | None:
     """Name the lines of a few NUL/control characters in otherwise textual data (None when there
     are none, or so many that the data is binary)."""
-    positions = [
-        i for i, ch in enumerate(text) if ord(ch) < 32 and ch not in "\t\r\n\x0c" and ch != "\x1a"
-    ][: _MAX_BAD_BYTES_NAMED + 1]
+    positions = [i for i, ch in enumerate(text) if ord(ch) < 32 and ch not in "\t\r\n\x0c" and ch != "\x1a"][
+        : _MAX_BAD_BYTES_NAMED + 1
+    ]
     if not positions or len(positions) > _MAX_BAD_BYTES_NAMED:
         return None
     problems = Problems()
@@ -364,7 +364,9 @@ def _blocks(positions: np.ndarray, counts: np.ndarray, gap: int) -> tuple[int, i
     return int(positions[starts[k]]), int(positions[ends[k]])
 
 
-def _bounded_rows(path: str, sheet: str, cells: dict[tuple[int, int], str], notes: Problems) -> list[list[str]]:
+def _bounded_rows(
+    path: str, sheet: str, cells: dict[tuple[int, int], str], notes: Problems
+) -> list[list[str]]:
     """Lay out non-empty cells ``{(row, col): text}`` (1-based) as rows of text, keeping only
     the block of rows and columns that holds the table; cells far outside it are reported."""
     if not cells:
@@ -459,7 +461,9 @@ def _check_zip(path: str, data: bytes) -> None:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             infos = zf.infolist()
     except zipfile.BadZipFile as exc:
-        raise InputError.single(path, f"the file cannot be opened as an Excel workbook (.xlsx): {exc}") from None
+        raise InputError.single(
+            path, f"the file cannot be opened as an Excel workbook (.xlsx): {exc}"
+        ) from None
     total = sum(i.file_size for i in infos)
     if total > MAX_UNPACKED_BYTES:
         raise InputError.single(
@@ -725,7 +729,9 @@ _REPEATED_HEADER = (
 )
 
 
-def _header_texts(rows: Sequence[Sequence[str]], header_idx: Sequence[int], width: int) -> set[tuple[str, ...]]:
+def _header_texts(
+    rows: Sequence[Sequence[str]], header_idx: Sequence[int], width: int
+) -> set[tuple[str, ...]]:
     """The stripped cells of each header row (padded to ``width``) with at least two cells, to
     recognise the header repeated further down."""
     out = set()

@@ -229,7 +229,10 @@ def _read_csv(path: Path, label: str) -> xr.Dataset:
         infinite = np.flatnonzero(np.isinf(num.to_numpy(dtype=float, na_value=np.nan)))
         for i in infinite[:5]:
             problems.error(
-                label, int(i) + row0, sp, f"{str(df[sp].iloc[i])!r} is not a finite concentration (write a number)"
+                label,
+                int(i) + row0,
+                sp,
+                f"{str(df[sp].iloc[i])!r} is not a finite concentration (write a number)",
             )
         df[sp] = num.astype(float)
     if not problems.ok:
@@ -402,7 +405,9 @@ def validate_forecast(ds: xr.Dataset, label: str = "forecast") -> xr.Dataset:
         try:
             ds = ds.assign_coords(time=pd.to_datetime(ds["time"].values))
         except (ValueError, TypeError, OverflowError):
-            raise InputError.single(label, "cannot read the time coordinate as dates", column="time") from None
+            raise InputError.single(
+                label, "cannot read the time coordinate as dates", column="time"
+            ) from None
     _check_times(ds["time"].values, raw_times, label, problems)
     stations = np.asarray(ds["station"].values).astype(str)
     blank = np.flatnonzero(np.char.strip(stations) == "") if stations.size else []

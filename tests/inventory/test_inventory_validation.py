@@ -659,9 +659,11 @@ def test_non_ascii_junk_is_named_not_a_traceback(tmp_path, value):
 @pytest.mark.parametrize("value", ["1e309", "-1e400", "1E999"])
 def test_overflowing_number_is_an_error_not_infinity(tmp_path, value):
     problems = check(tmp_path, ent(0, NOx=value), ent(1))
-    assert (2, "NOx", f"NOx emission {value!r} is too large to be a real value (not a finite number)") in found(
-        problems
-    )
+    assert (
+        2,
+        "NOx",
+        f"NOx emission {value!r} is too large to be a real value (not a finite number)",
+    ) in found(problems)
 
 
 def test_huge_line_count_is_an_error(tmp_path):
@@ -701,4 +703,7 @@ def test_list_over_two_sheets_is_read_whole_and_problems_name_the_sheet(tmp_path
         (f"{path} [Sheet2]", 2, "enterprise_id"),
         (f"{path} [Sheet2]", 3, "SO2"),
     ]
-    assert problems.errors[0].message == "enterprise id 'E0' appears more than once (rows 2 [Sheet1], 2 [Sheet2])"
+    assert (
+        problems.errors[0].message
+        == "enterprise id 'E0' appears more than once (rows 2 [Sheet1], 2 [Sheet2])"
+    )

@@ -383,7 +383,9 @@ def test_wide_sheet_and_large_file_limits(tmp_path, monkeypatch):
     monkeypatch.setattr(tables, "MAX_COLUMNS", 50)
     with pytest.raises(InputError) as exc:
         read_table(tmp_path / "wide.xlsx")
-    assert _only_problem(exc) == "sheet 'Sheet' has 60 columns; the planner reads tables of at most 50 columns"
+    assert (
+        _only_problem(exc) == "sheet 'Sheet' has 60 columns; the planner reads tables of at most 50 columns"
+    )
     monkeypatch.setattr(tables, "MAX_FILE_BYTES", 100)
     with pytest.raises(InputError) as exc:
         read_table(_write_bytes(tmp_path, b"a,b\n" + b"1,2\n" * 100))
@@ -417,7 +419,9 @@ def test_list_continued_on_a_second_sheet_with_the_same_header_is_read_whole(tmp
     assert table.rows == [2, 3, 2]
     assert table.row_files.tolist() == [f"{path} [清单]", f"{path} [清单]", f"{path} [清单2]"]
     [note] = table.problems.warnings
-    assert "continues over 2 sheets with the same header ('清单', '清单2'); all 3 rows are read" in note.message
+    assert (
+        "continues over 2 sheets with the same header ('清单', '清单2'); all 3 rows are read" in note.message
+    )
 
 
 def test_second_sheet_with_a_different_table_is_named_not_dropped_silently(tmp_path):
@@ -452,7 +456,9 @@ def test_single_bad_byte_is_named_by_line_and_offset(tmp_path):
     [problem] = exc.value.problems.errors
     assert problem.row == 3
     # the broken character 乙 (E4 B9 99): its lead byte, the 0xFF and its last byte
-    assert problem.message.startswith(f"bytes E4 FF 99 at byte offset {offset - 1} (line 3) are not valid UTF-8")
+    assert problem.message.startswith(
+        f"bytes E4 FF 99 at byte offset {offset - 1} (line 3) are not valid UTF-8"
+    )
 
 
 def test_bad_byte_in_a_gbk_file_is_named(tmp_path):
@@ -461,7 +467,9 @@ def test_bad_byte_in_a_gbk_file_is_named(tmp_path):
     with pytest.raises(InputError) as exc:
         read_table(_write_bytes(tmp_path, data))
     assert {p.row for p in exc.value.problems.errors} == {3}
-    assert "FF FF at byte offset 32 (line 3) are not valid GBK/GB18030" in exc.value.problems.errors[0].message
+    assert (
+        "FF FF at byte offset 32 (line 3) are not valid GBK/GB18030" in exc.value.problems.errors[0].message
+    )
 
 
 def test_nul_character_is_named_by_line(tmp_path):

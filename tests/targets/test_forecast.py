@@ -227,7 +227,10 @@ def _dataset(times=None, stations=("A", "B"), value=50.0):
     times = pd.date_range("2026-12-10", periods=48, freq="h") if times is None else times
     data = np.full((len(times), len(stations)), value)
     ds = xr.Dataset(
-        {sp: (("time", "station"), data.copy(), {"units": "mg/m3" if sp == "CO" else "ug/m3"}) for sp in SPECIES},
+        {
+            sp: (("time", "station"), data.copy(), {"units": "mg/m3" if sp == "CO" else "ug/m3"})
+            for sp in SPECIES
+        },
         coords={"time": times, "station": list(stations)},
     )
     ds["CO"][:] = 1.0
@@ -365,5 +368,9 @@ def test_variable_without_station_dimension_is_named(tmp_path):
     with pytest.raises(InputError) as exc:
         read_forecast(path)
     assert _errors(exc) == [
-        (None, "PM2.5", "variable PM2.5 has dimensions (time) but every forecast variable needs (time, station)")
+        (
+            None,
+            "PM2.5",
+            "variable PM2.5 has dimensions (time) but every forecast variable needs (time, station)",
+        )
     ]
