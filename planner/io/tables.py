@@ -473,17 +473,25 @@ def _check_zip(path: str, data: bytes) -> None:
         )
 
 
-def _has_formulas(data: bytes) -> bool:
-    """True when some worksheet part of the workbook holds a formula element."""
+#: A formula element directly followed by the end of its cell or an empty value: a formula
+#: without a saved result (Excel and WPS always write ``<f>…</f><v>…</v>``).
+_FORMULA_WITHOUT_VALUE = re.compile(
+    rb"(?:</(?:\w+:)?f>|<(?:\w+:)?f\b[^>]*/>)\s*(?:</(?:\w+:)?c>|<(?:\w+:)?v\s*/>|<(?:\w+:)?v>\s*</(?:\w+:)?v>)"
+)
+
+
+def _has_formulas_without_results(data: bytes) -> bool:
+    """True when some worksheet part of the workbook holds a formula without a saved value
+    (a cheap scan of the XML; :func:`_formula_notes` then names the cells)."""
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
         for info in zf.infolist():
             if info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml"):
                 with zf.open(info) as part:
                     tail = b""
                     while chunk := part.read(1 << 20):
-                        if b"<f>" in tail + chunk or b"<f " in tail + chunk or b":f>" in tail + chunk:
+                        if _FORMULA_WITHOUT_VALUE.search(tail + chunk):
                             return True
-                        tail = chunk[-8:]
+                        tail = chunk[-256:]
     return False
 
 
@@ -495,7 +503,7 @@ def _formula_notes(path: str, data: bytes, sheets: list[_Sheet]) -> None:
     """
     import openpyxl
 
-    if not _has_formulas(data):
+    if not _has_formulas_without_results(data):
         return
     wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     try:

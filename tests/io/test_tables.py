@@ -478,3 +478,20 @@ def test_nul_character_is_named_by_line(tmp_path):
         read_table(_write_bytes(tmp_path, data))
     [problem] = exc.value.problems.errors
     assert problem.row == 3 and problem.message.startswith("line 3 contains a NUL character")
+
+
+def test_formulas_with_saved_results_read_their_values_without_warning(tmp_path):
+    import zipfile
+
+    src = _list_workbook(tmp_path / "f.xlsx", formulas=True)
+    out = tmp_path / "saved.xlsx"
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(out, "w") as zout:
+        for item in zin.infolist():
+            data = zin.read(item)
+            if item.filename.startswith("xl/worksheets/"):
+                assert b"<f>C2+C3</f><v />" in data
+                data = data.replace(b"<f>C2+C3</f><v />", b"<f>C2+C3</f><v>4</v>")  # as Excel saves it
+            zout.writestr(item, data)
+    table = read_table(out, scorer=header_score)
+    assert table.frame.loc[3].tolist() == ["乙", "满城区", "3", "4"]
+    assert len(table.problems) == 0
