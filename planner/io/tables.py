@@ -200,19 +200,25 @@ def _line_of(data: bytes | str, offset: int) -> int:
     return data.count(b"\n" if isinstance(data, bytes) else "\n", 0, offset) + 1
 
 
-def _near_text_problems(path: str, data: bytes) -> Problems | None:
+def bad_byte_problems(path: str, data: bytes, utf8_only: bool = False) -> Problems | None:
     """Name the few bytes that keep an otherwise UTF-8 or GB18030 file from decoding.
 
     A file that is UTF-8 (or GBK/GB18030) but for a handful of bytes — a cell pasted from
     another program, a truncated character — gets an error per bad byte naming its line and
     byte offset, instead of the whole file being rejected as "not text" (or decoded as some
     legacy encoding and read garbled).  None when the file is not close to either encoding.
+    With ``utf8_only`` (a format that must be UTF-8) every bad stretch up to the tenth is named
+    whatever the rest of the file holds; None only when there are more.
     """
     best: tuple[str, list[int]] | None = None
-    for encoding, name in (("utf-8", "UTF-8"), ("gb18030", "GBK/GB18030")):
+    candidates = (("utf-8", "UTF-8"),) if utf8_only else (("utf-8", "UTF-8"), ("gb18030", "GBK/GB18030"))
+    for encoding, name in candidates:
         bad = _bad_sequences(data, encoding, _MAX_BAD_BYTES_NAMED)
         if len(bad) > _MAX_BAD_BYTES_NAMED:
             continue
+        if utf8_only:
+            best = (name, bad)
+            break
         # The file must show it is in this encoding: more non-ASCII characters that decode than
         # bad stretches — ten times more for GB18030, whose byte pairs also occur by chance in
         # other encodings (a cp1252 "Café Müller" has no UTF-8 character, some GB18030 pairs).
@@ -234,8 +240,9 @@ def _near_text_problems(path: str, data: bytes) -> Problems | None:
             line,
             None,
             f"{what} at byte offset {a} (line {line}) {'is' if b - a == 1 else 'are'} not valid "
-            f"{name}; the rest of the file is {name} text — correct this cell or save the file "
-            "again as UTF-8",
+            f"{name}"
+            + ("" if utf8_only else f"; the rest of the file is {name} text")
+            + " — correct this cell or save the file again as UTF-8",
         )
     return problems
 
@@ -763,7 +770,7 @@ def _decode_text(path: str, data: bytes) -> tuple[str, dict]:
     """Decode a text file and detect its delimiter; refuse binary data, blank text and prose."""
     decoded = _decode_strict(data)
     if decoded is None:
-        near = _near_text_problems(path, data)
+        near = bad_byte_problems(path, data)
         if near is not None:
             raise InputError(near)
         decoded = decode_bytes(data)
@@ -787,6 +794,33 @@ def _decode_text(path: str, data: bytes) -> tuple[str, dict]:
             path, "the file is not a table: no line splits into columns by comma, tab or semicolon"
         )
     return text, {"encoding": encoding, "delimiter": delimiter}
+
+
+def _widest_line(text: str, delimiter: str) -> tuple[int, int]:
+    """(cells, 1-based line number) of the line with the most delimiters (quotes ignored: an
+    upper bound of the cells)."""
+    lines = text.split("\n")
+    counts = [line.count(delimiter) for line in lines]
+    i = int(np.argmax(counts)) if counts else 0
+    return (counts[i] + 1 if counts else 0), i + 1
+
+
+def _bound_text_width(path: str, text: str, delimiter: str) -> str:
+    """Refuse a text table wider than :data:`MAX_COLUMNS`; runs of trailing delimiters (a sheet
+    with a stray far-right cell saved as CSV pads every row with thousands of commas) are dropped
+    first."""
+    cells, line = _widest_line(text, delimiter)
+    if cells <= MAX_COLUMNS:
+        return text
+    text = re.sub(rf"(?:{re.escape(delimiter)}[ \t]*)+(?=\r?$)", "", text, flags=re.MULTILINE)
+    cells, line = _widest_line(text, delimiter)
+    if cells > MAX_COLUMNS:
+        raise InputError.single(
+            path,
+            f"line {line} has {cells:,} cells; the planner reads tables of at most {MAX_COLUMNS:,} columns",
+            row=line,
+        )
+    return text
 
 
 def _decode_strict(data: bytes) -> tuple[str, str] | None:
@@ -960,6 +994,7 @@ def read_table(path: str | Path, scorer: HeaderScorer | None = None) -> RawTable
             name, f"the file is not a table: it looks like {kind} (expected a CSV or XLSX file)"
         )
     text, meta = _decode_text(name, data)
+    text = _bound_text_width(name, text, meta["delimiter"])
     frame = _fast_frame(text, meta["delimiter"])
     if frame is not None:
         table = _build_from_frame(name, frame, scorer, **meta)

@@ -186,7 +186,14 @@ def _read_csv(path: Path, label: str) -> xr.Dataset:
             encoding="utf-8-sig",
             skiprows=skip,
         )
-    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+    except UnicodeDecodeError:
+        from planner.io.tables import bad_byte_problems
+
+        named = bad_byte_problems(label, path.read_bytes(), utf8_only=True)
+        if named is not None:
+            raise InputError(named) from None
+        raise InputError.single(label, "cannot read as CSV: the file is not UTF-8 text") from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise InputError.single(label, f"cannot read as CSV: {exc}") from None
     _check_csv_header(path, label, skip)
     df.columns = [str(c).strip() for c in df.columns]

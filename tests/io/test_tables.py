@@ -495,3 +495,19 @@ def test_formulas_with_saved_results_read_their_values_without_warning(tmp_path)
     table = read_table(out, scorer=header_score)
     assert table.frame.loc[3].tolist() == ["乙", "满城区", "3", "4"]
     assert len(table.problems) == 0
+
+
+def test_csv_padded_with_thousands_of_trailing_commas_reads_quickly(tmp_path):
+    # A sheet with a stray cell at XFD1 saved as CSV: every row ends in 16,383 commas.
+    pad = "," * 16383
+    text = f"name,county,SO2{pad[3:]}\nA,x,1{pad[3:]}\nB,y,2{pad[3:]}\n"
+    table = read_table(_write_bytes(tmp_path, text.encode()))
+    assert table.headers == ["name", "county", "SO2"] and table.frame[2].tolist() == ["1", "2"]
+
+
+def test_csv_wider_than_the_column_limit_names_the_line(tmp_path):
+    wide = ",".join(str(i) for i in range(3000))
+    with pytest.raises(InputError) as exc:
+        read_table(_write_bytes(tmp_path, f"name,county\nA,x\n{wide}\n".encode()))
+    [problem] = exc.value.problems.errors
+    assert problem.row == 3 and problem.message.startswith("line 3 has 3,000 cells")

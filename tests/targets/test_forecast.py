@@ -374,3 +374,17 @@ def test_variable_without_station_dimension_is_named(tmp_path):
             "variable PM2.5 has dimensions (time) but every forecast variable needs (time, station)",
         )
     ]
+
+
+def test_bad_byte_in_forecast_csv_named_by_line(tmp_path):
+    data = long_frame().to_csv(index=False).encode()
+    offset = data.index(b"\n2026-12-10 05:00") + 1
+    path = tmp_path / "f.csv"
+    path.write_bytes(data[:offset] + b"\xff" + data[offset:])
+    with pytest.raises(InputError) as exc:
+        read_forecast(path)
+    [(row, _, message)] = _errors(exc)
+    assert row == 7 and message == (
+        f"byte 0xFF at byte offset {offset} (line 7) is not valid UTF-8 — correct this cell or save "
+        "the file again as UTF-8"
+    )
