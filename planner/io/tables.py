@@ -210,7 +210,7 @@ def bad_byte_problems(path: str, data: bytes, utf8_only: bool = False) -> Proble
     With ``utf8_only`` (a format that must be UTF-8) every bad stretch up to the tenth is named
     whatever the rest of the file holds; None only when there are more.
     """
-    best: tuple[str, list[int]] | None = None
+    best: tuple[str, list[tuple[int, int]]] | None = None
     candidates = (("utf-8", "UTF-8"),) if utf8_only else (("utf-8", "UTF-8"), ("gb18030", "GBK/GB18030"))
     for encoding, name in candidates:
         bad = _bad_sequences(data, encoding, _MAX_BAD_BYTES_NAMED)
@@ -223,7 +223,7 @@ def bad_byte_problems(path: str, data: bytes, utf8_only: bool = False) -> Proble
         # bad stretches — ten times more for GB18030, whose byte pairs also occur by chance in
         # other encodings (a cp1252 "Café Müller" has no UTF-8 character, some GB18030 pairs).
         text = data.decode(encoding, errors="replace")
-        valid_wide = sum(1 for ch in text if ord(ch) > 127) - text.count("\ufffd")
+        valid_wide = len(text) - len(text.encode("ascii", errors="ignore")) - text.count("\ufffd")
         if valid_wide < len(bad) * (1 if encoding == "utf-8" else 10) or not valid_wide:
             continue
         if best is None or len(bad) < len(best[1]):
@@ -1058,13 +1058,15 @@ def _read_xlsx_table(name: str, data: bytes, scorer: HeaderScorer | None) -> Raw
             f"differs from sheet {sheet.name!r}, which is the one read; sheet {other.name!r} is not "
             "read (give every sheet of a list the same header, or put the list on one sheet)",
         )
-    if not continued:
-        return table
     parts_list = [table]
     for _, other, idx, other_parts in continued:
         part = _build(f"{name} [{other.name}]", other.rows, idx, other_parts, sheet=other.name)
+        if len(part.frame) == 0:  # the header alone (an empty template sheet): nothing to add
+            continue
         part.problems.extend(other.notes)
         parts_list.append(part)
+    if len(parts_list) == 1:
+        return table
     return _concat_sheets(name, parts_list)
 
 
