@@ -290,6 +290,9 @@ def test_custom_rules_file(capsys, demo_nc, tmp_path):
         ("garbage", ".nc", "cannot read as netCDF"),
         ("time,station,PM2.5\n2026-01-01,A,10\n", ".csv", "missing column"),
         ("time,station,PM2.5,PM10,SO2,NO2,CO,O3\n2026-01-01,A,10,20,5,20,900,30\n", ".csv", "CO looks like"),
+        # issue 14: an infinite PM10 gave AQI 500 and exit 0
+        ("time,station,PM2.5,PM10,SO2,NO2,CO,O3\n2026-01-01,A,10,inf,5,20,1,30\n", ".csv", "not a finite"),
+        ("time,station,PM2.5,PM10,SO2,NO2,CO,O3\n2026-01-01,,10,20,5,20,1,30\n", ".csv", "station is empty"),
     ],
 )
 def test_bad_forecast_exits_2(capsys, tmp_path, content, suffix, message):
