@@ -9,8 +9,11 @@ aliases, ignoring case, white space and full-/half-width differences; a unit in 
 
 Validation collects every problem — file, row as the user numbers it, column header as written,
 a plain message — as errors (no plan can be made) or warnings.  Nothing is dropped or coerced
-silently: a value is either read as written (a thousands separator like ``1,234.5`` and a percent
-sign on shares are accepted explicitly) or reported.
+silently: a value is either read as written (a thousands separator like ``1,234.5``, a percent
+sign on shares, and full-width or other Unicode digits such as ``１２．５`` or ``٣٤٫٥`` — what a
+Chinese input method in full-width mode types — are accepted explicitly) or reported; a number
+too large to be finite (``1e309``) is an error, and so is a unit in a group label that does not
+fit the field (``排放量（公斤）`` gives no period).
 
 Public API: :func:`load_schema`, :func:`validate_inventory`, :func:`read_inventory`,
 :class:`Inventory`.

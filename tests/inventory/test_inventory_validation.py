@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from planner.inventory.creditcode import make_credit_code
 from planner.inventory.table import validate_inventory
@@ -707,3 +709,27 @@ def test_list_over_two_sheets_is_read_whole_and_problems_name_the_sheet(tmp_path
         problems.errors[0].message
         == "enterprise id 'E0' appears more than once (rows 2 [Sheet1], 2 [Sheet2])"
     )
+
+
+_FULL_WIDTH = str.maketrans("0123456789.,-+%eE", "０１２３４５６７８９．，－＋％ｅＥ")
+_ARABIC_INDIC = str.maketrans("0123456789.,", "٠١٢٣٤٥٦٧٨٩٫٬")
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.floats(min_value=-1e12, max_value=1e12, allow_nan=False, allow_infinity=False),
+    st.sampled_from([_FULL_WIDTH, _ARABIC_INDIC]),
+    st.sampled_from(["{:.6g}", "{:.3f}", "{:,.2f}", "{:e}"]),
+)
+def test_number_in_other_digits_reads_as_its_ascii_spelling(value, table, fmt):
+    import pandas as pd
+
+    from planner.inventory.table import _parse_numbers, ascii_number_text
+
+    ascii_text = fmt.format(value)
+    if table is _ARABIC_INDIC and "e" in ascii_text:
+        return  # no exponent letter in Arabic-Indic digits
+    cells = pd.Series([ascii_text, ascii_text.translate(table)], dtype="str")
+    values, bad = _parse_numbers(ascii_number_text(cells))
+    assert not bad.any()
+    assert values[0] == values[1] == pytest.approx(float(ascii_text.replace(",", "")))
