@@ -325,7 +325,7 @@ def _check_csv_header(path: Path, label: str, skip: int = 0) -> None:
         raise InputError(problems)
 
 
-def _check_times(times: np.ndarray, raw, label: str, problems: Problems) -> None:
+def _check_times(times: np.ndarray, label: str, problems: Problems) -> None:
     """Times must be dates (no NaT), in a plausible range, hourly on the hour or daily."""
     idx = pd.DatetimeIndex(times)
     nat = np.flatnonzero(idx.isna())
@@ -344,7 +344,7 @@ def _check_times(times: np.ndarray, raw, label: str, problems: Problems) -> None
             label,
             None,
             "time",
-            f"time {idx[odd[0]]} (value {raw[odd[0]]!r}) is outside {_YEARS[0]}-{_YEARS[1]}; "
+            f"time {idx[odd[0]]} is outside {_YEARS[0]}-{_YEARS[1]}; "
             "the times were probably not decoded as dates (give them CF units such as "
             "'hours since 2026-12-10 00:00')",
         )
@@ -382,8 +382,8 @@ def validate_forecast(ds: xr.Dataset, label: str = "forecast") -> xr.Dataset:
         )
     if not problems.ok:
         raise InputError(problems)
-    for dim in ("time", "station"):
-        if ds.sizes[dim] == 0:
+    for dim in ("time", "station", "member"):
+        if dim in ds.dims and ds.sizes[dim] == 0:
             problems.error(label, None, dim, f"the forecast has no {dim}s (dimension {dim!r} has length 0)")
     want = {"time", "station", "member"} & set(ds.dims)
     for sp in SPECIES:
@@ -403,7 +403,7 @@ def validate_forecast(ds: xr.Dataset, label: str = "forecast") -> xr.Dataset:
             units = ds["time"].attrs.get("units")
             raise InputError.single(
                 label,
-                f"the time coordinate holds plain numbers ({raw_times[0]!r} …)"
+                f"the time coordinate holds plain numbers ({raw_times[0]}, …)"
                 + (f" with units {units!r} that are not a CF time unit" if units else " without units")
                 + "; give it CF units such as 'hours since 2026-12-10 00:00' (the numbers are not "
                 "read as dates since 1970)",
@@ -415,7 +415,7 @@ def validate_forecast(ds: xr.Dataset, label: str = "forecast") -> xr.Dataset:
             raise InputError.single(
                 label, "cannot read the time coordinate as dates", column="time"
             ) from None
-    _check_times(ds["time"].values, raw_times, label, problems)
+    _check_times(ds["time"].values, label, problems)
     stations = np.asarray(ds["station"].values).astype(str)
     blank = np.flatnonzero(np.char.strip(stations) == "") if stations.size else []
     if "station" in ds.coords and len(blank):
