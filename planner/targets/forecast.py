@@ -437,7 +437,11 @@ def validate_forecast(ds: xr.Dataset, label: str = "forecast") -> xr.Dataset:
     extra = {k: ("station", ds[k].values) for k in ds.coords if k not in dims and ds[k].dims == ("station",)}
     out = out.assign_coords(extra)
     for sp in SPECIES:
-        da = ds[sp].transpose(*dims).astype(float)
+        try:
+            da = ds[sp].transpose(*dims).astype(float)
+        except (ValueError, TypeError):
+            problems.error(label, None, sp, f"variable {sp} holds values that are not numbers")
+            continue
         unit = str(da.attrs.get("units", UNITS[sp]))
         factor = _unit_factor(unit, sp)
         if factor is None:

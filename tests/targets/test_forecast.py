@@ -388,3 +388,11 @@ def test_bad_byte_in_forecast_csv_named_by_line(tmp_path):
         f"byte 0xFF at byte offset {offset} (line 7) is not valid UTF-8 — correct this cell or save "
         "the file again as UTF-8"
     )
+
+
+def test_non_numeric_variable_is_named():
+    ds = _dataset()
+    ds["SO2"] = (("time", "station"), np.full((48, 2), "high"), {"units": "ug/m3"})
+    with pytest.raises(InputError) as exc:
+        validate_forecast(ds)
+    assert _errors(exc) == [(None, "SO2", "variable SO2 holds values that are not numbers")]
