@@ -21,7 +21,7 @@ Access codes (查询码, ``access_code``) are never exported.
 from __future__ import annotations
 
 import datetime as _dt
-import html
+import functools
 import math
 from pathlib import Path
 
@@ -31,6 +31,7 @@ import pandas as pd
 from planner import ALERT_LEVELS, POLLUTANTS
 from planner.reports.views import ALERT_ZH as LEVEL_ZH
 from planner.reports.views import POLLUTANT_ZH
+from planner.reports.writing import SheetWriter, new_workbook, safe_filename
 
 __all__ = [
     "LEVEL_ZH",
@@ -162,14 +163,27 @@ def level_obligations(result) -> pd.DataFrame:
     out["measure_type"] = top["measure_type"].astype(str) if "measure_type" in top else ""
     rt = top["measure_text_zh"] if "measure_text_zh" in top else rule.reindex(top.index)
     out["rule_text"] = rt.astype(object).where(rt.notna(), "").astype(str)
-    lines = result.prepared.table["line_count"] if "line_count" in result.prepared.table else None
+    table = result.prepared.table
+    eids = out.index.get_level_values("enterprise_id")
+    if "line_count" in table:
+        lines = pd.Series(table["line_count"].to_numpy(dtype=float), index=table.index.astype(str))
+        n_lines = lines.reindex(eids).to_numpy(dtype=float)
+    else:
+        n_lines = np.ones(len(out))
     texts = []
-    for (eid, level), r in out.iterrows():
-        t = r["rule_text"] or f"{LEVEL_ZH.get(level, level)}：无强制措施"
-        if r["extra"] > _TOL:
-            t += f"；另追加减产{_pct(r['extra'])}（按正常产量计，优化安排）"
-            if lines is not None and eid in lines.index and int(lines.loc[eid]) > 1:
-                n = r["curtailment"] * int(lines.loc[eid])
+    for rule_text, level, extra, x, n_line in zip(
+        out["rule_text"].tolist(),
+        out.index.get_level_values("level").tolist(),
+        out["extra"].tolist(),
+        out["curtailment"].tolist(),
+        n_lines.tolist(),
+        strict=True,
+    ):
+        t = rule_text or f"{LEVEL_ZH.get(level, level)}：无强制措施"
+        if extra > _TOL:
+            t += f"；另追加减产{_pct(extra)}（按正常产量计，优化安排）"
+            if n_line > 1:
+                n = x * int(n_line)
                 if abs(n - round(n)) < 1e-6:
                     t += f"，合计停{int(round(n))}条生产线"
         texts.append(t)
@@ -311,98 +325,96 @@ def emergency_list_workbook(result, path: str | Path, title: str | None = None) 
     Sheet 减排比例汇总: the plan's status and loss, then one row per level (slot) × pollutant with
     the required and achieved shares.  Access codes are never written.
     """
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Side
-    from openpyxl.utils import get_column_letter
-
     path = Path(path)
     df = list_table(result)
     scen = result.scenario
     desc = scen.description or scen.name
     title = title or (desc if "清单" in desc else f"{desc}——重污染天气应急减排清单")
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "应急减排清单"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb = new_workbook(path)
+    try:
+        _list_sheet(wb, df, title)
+        _share_sheet(wb, result)
+    finally:
+        wb.close()
+    return path
+
+
+#: Column widths of the list sheet (characters); other columns 11.
+_LIST_WIDTHS = {
+    "name": 28,
+    "credit_code": 22,
+    "line_description": 22,
+    "measure_yellow": 40,
+    "measure_orange": 40,
+    "measure_red": 40,
+    "permit_no": 24,
+}
+_BORDER = {"border": 1, "border_color": "#999999"}
+_HEAD = {
+    **_BORDER,
+    "bold": True,
+    "align": "center",
+    "valign": "vcenter",
+    "text_wrap": True,
+    "bg_color": "#DDE6F0",
+}
+
+
+def _list_kind(key: str) -> dict:
+    """The cell format of a list column: wrapped measure text, tonnes, money or plain text."""
+    if key.startswith("measure_"):
+        return {**_BORDER, "valign": "top", "text_wrap": True}
+    if key.startswith(("reduction_", "annual_")):
+        return {**_BORDER, "valign": "top", "num_format": "0.000"}
+    if key.startswith("loss_day_") or key in ("output_value", "cut_base"):
+        return {**_BORDER, "valign": "top", "num_format": "#,##0.0"}
+    return {**_BORDER, "valign": "top"}
+
+
+def _list_sheet(wb, df: pd.DataFrame, title: str) -> None:
+    """Sheet 应急减排清单: title row, the two-row merged header, one row per firm (streamed)."""
+    ws = wb.add_worksheet("应急减排清单")
+    w = SheetWriter(wb, ws)
     ncol = len(LIST_HEADERS)
-    thin = Side(style="thin", color="999999")
-    border = Border(left=thin, right=thin, top=thin, bottom=thin)
-    head_fill = PatternFill("solid", fgColor="DDE6F0")
-    center = Alignment(horizontal="center", vertical="center", wrap_text=True)
-    ws.cell(row=1, column=1, value=title).font = Font(bold=True, size=14)
-    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=ncol)
-    ws.cell(row=1, column=1).alignment = Alignment(horizontal="center")
-    # two-row header: groups merged across, single columns merged down
-    col = 1
-    while col <= ncol:
-        group, sub, _ = LIST_HEADERS[col - 1]
-        if group is None:
-            ws.cell(row=2, column=col, value=sub)
-            ws.merge_cells(start_row=2, start_column=col, end_row=3, end_column=col)
-            col += 1
-            continue
-        end = col
-        while end < ncol and LIST_HEADERS[end][0] == group:
-            end += 1
-        ws.cell(row=2, column=col, value=group)
-        if end > col:
-            ws.merge_cells(start_row=2, start_column=col, end_row=2, end_column=end)
-        for c in range(col, end + 1):
-            ws.cell(row=3, column=c, value=LIST_HEADERS[c - 1][1])
-        col = end + 1
-    for r in (2, 3):
-        for c in range(1, ncol + 1):
-            cell = ws.cell(row=r, column=c)
-            cell.font = Font(bold=True)
-            cell.alignment = center
-            cell.fill = head_fill
-            cell.border = border
     keys = [k for _, _, k in LIST_HEADERS]
-    # one named style per kind of column: far cheaper than setting border/format cell by cell
-    styles = {}
-    for sname, fmt, align in (
-        ("list_text", "General", Alignment(vertical="top")),
-        ("list_wrap", "General", Alignment(wrap_text=True, vertical="top")),
-        ("list_t", "0.000", Alignment(vertical="top")),
-        ("list_money", "#,##0.0", Alignment(vertical="top")),
-    ):
-        ns = NamedStyle(name=sname, number_format=fmt, border=border, alignment=align)
-        if sname not in wb.named_styles:
-            wb.add_named_style(ns)
-        styles[sname] = sname
+    head = w.format(**_HEAD)
+    ws.merge_range(0, 0, 0, ncol - 1, title, w.format(bold=True, font_size=14, align="center"))
+    # Rows stream in order (constant memory): the cells of row 2, then row 3, then the merges.
+    groups = []  # (first col, last col, text, spans both header rows)
+    col = 0
+    while col < ncol:
+        group, sub, _ = LIST_HEADERS[col]
+        end = col
+        if group is not None:
+            while end + 1 < ncol and LIST_HEADERS[end + 1][0] == group:
+                end += 1
+        groups.append((col, end, sub if group is None else group, group is None))
+        col = end + 1
+    for first, last, text, _single in groups:
+        w.text(1, first, text, head)
+        for c in range(first + 1, last + 1):
+            ws.write_blank(1, c, None, head)
+    for c, (group, sub, _) in enumerate(LIST_HEADERS):
+        if group is None:
+            ws.write_blank(2, c, None, head)
+        else:
+            w.text(2, c, sub, head)
+    for first, last, _text, single in groups:
+        if single:
+            w.merge(1, first, 2, first)
+        elif last > first:
+            w.merge(1, first, 1, last)
+    w.frame(df[keys], 3, [w.format(**_list_kind(k)) for k in keys])
+    for c, key in enumerate(keys):
+        ws.set_column(c, c, _LIST_WIDTHS.get(key, 11))
+    ws.freeze_panes(3, 2)
 
-    def kind(key: str) -> str:
-        if key.startswith("measure_"):
-            return "list_wrap"
-        if key.startswith(("reduction_", "annual_")):
-            return "list_t"
-        if key.startswith("loss_day_") or key in ("output_value", "cut_base"):
-            return "list_money"
-        return "list_text"
 
-    kinds = [kind(k) for k in keys]
-    values = df[keys].astype(object).where(df[keys].notna(), None).to_numpy()
-    for i, row in enumerate(values):
-        for c, v in enumerate(row, start=1):
-            if isinstance(v, (np.integer, np.floating)):
-                v = v.item()
-            if isinstance(v, float) and math.isnan(v):
-                v = None
-            cell = ws.cell(row=4 + i, column=c, value=v)
-            cell.style = kinds[c - 1]
-    widths = {
-        "name": 28,
-        "credit_code": 22,
-        "line_description": 22,
-        "measure_yellow": 40,
-        "measure_orange": 40,
-        "measure_red": 40,
-        "permit_no": 24,
-    }
-    for c, key in enumerate(keys, start=1):
-        ws.column_dimensions[get_column_letter(c)].width = widths.get(key, 11)
-    ws.freeze_panes = "C4"
-
-    ss = wb.create_sheet("减排比例汇总")
+def _share_sheet(wb, result) -> None:
+    """Sheet 减排比例汇总: the plan's status and loss, then required versus achieved shares."""
+    ss = wb.add_worksheet("减排比例汇总")
+    w = SheetWriter(wb, ss)
     summary = result.summary
     head = [
         ("情景", summary.get("scenario")),
@@ -416,52 +428,48 @@ def emergency_list_workbook(result, path: str | Path, title: str | None = None) 
         ("清单企业数", summary.get("enterprises")),
         ("需减产企业数", summary.get("curtailed_enterprises")),
     ]
-    for i, (k, v) in enumerate(head, start=1):
-        ss.cell(row=i, column=1, value=k).font = Font(bold=True)
-        ss.cell(row=i, column=2, value=None if isinstance(v, float) and math.isnan(v) else v)
+    bold = w.format(bold=True)
+    for i, (k, v) in enumerate(head):
+        w.text(i, 0, k, bold)
+        w.value(i, 1, v)
     shares = share_summary(result)
-    start = len(head) + 2
-    for c, name in enumerate(shares.columns, start=1):
-        cell = ss.cell(row=start, column=c, value=name)
-        cell.font = Font(bold=True)
-        cell.fill = head_fill
-        cell.alignment = center
-        cell.border = border
-    for i, (_, row) in enumerate(shares.iterrows(), start=start + 1):
-        for c, name in enumerate(shares.columns, start=1):
-            v = row[name]
-            if isinstance(v, float) and math.isnan(v):
-                v = None
-            cell = ss.cell(row=i, column=c, value=v)
-            cell.border = border
-            if "比例" in name and v is not None:
-                cell.number_format = "0.0%"
-            elif "吨" in name:
-                cell.number_format = "0.000"
-    for c in range(1, len(shares.columns) + 1):
-        ss.column_dimensions[get_column_letter(c)].width = 16
-    ss.column_dimensions["A"].width = 26
-    path.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(path)
-    return path
+    start = len(head) + 1
+    for c, name in enumerate(shares.columns):
+        w.text(start, c, name, w.format(**_HEAD))
+    formats = [
+        w.format(**_BORDER, num_format="0.0%")
+        if "比例" in name
+        else w.format(**_BORDER, num_format="0.000")
+        if "吨" in name
+        else w.format(**_BORDER)
+        for name in shares.columns
+    ]
+    w.frame(shares, start + 1, formats)
+    ss.set_column(0, 0, 26)
+    ss.set_column(1, len(shares.columns) - 1, 16)
 
 
 # --------------------------------------------------------------------------- 一厂一策
-_CSS = """
-body{font-family:"Noto Sans CJK SC","Source Han Sans SC","Microsoft YaHei","PingFang SC",SimSun,sans-serif;
-margin:24px;color:#111;font-size:13px}
-h1{font-size:20px;text-align:center;margin:0 0 4px}
-h2{font-size:15px;border-left:4px solid #2b5d8a;padding-left:6px;margin:18px 0 6px}
-.sub{text-align:center;color:#555;margin-bottom:12px}
-table{border-collapse:collapse;width:100%;margin:4px 0}
-th,td{border:1px solid #888;padding:4px 6px;vertical-align:top}
-th{background:#e8eef5;font-weight:bold;text-align:center}
-td.n{text-align:right;white-space:nowrap}
-.yellow{background:#fff8d6}.orange{background:#ffe6cc}.red{background:#fdd}
-.note{color:#555;font-size:12px}
-@page{size:A4 landscape;margin:12mm}
-@media print{body{margin:0}h2{break-after:avoid}table{break-inside:avoid}}
-"""
+#: The 一厂一策 templates (jinja2): enterprise_sheet.html.j2, sheet_index.html.j2, sheet.css.
+TEMPLATES = Path(__file__).with_name("templates")
+
+
+@functools.lru_cache(maxsize=1)
+def _templates():
+    """The jinja2 environment of :data:`TEMPLATES` (autoescaping; a blank value renders as "")."""
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=False,
+    )
+    env.filters["text"] = lambda v: "" if _blank(v) else str(v)
+    env.globals["zip"] = zip
+    return env
 
 
 def _blank(v) -> bool:
@@ -469,10 +477,6 @@ def _blank(v) -> bool:
         return v is None or bool(pd.isna(v)) or str(v).strip() in ("", "nan", "None", "<NA>")
     except (TypeError, ValueError):
         return False
-
-
-def _e(v) -> str:
-    return "" if _blank(v) else html.escape(str(v))
 
 
 def _num(v, fmt=",.1f") -> str:
@@ -484,12 +488,35 @@ def _num(v, fmt=",.1f") -> str:
 
 
 def _sheet_context(result, upgrade: bool, ids=None) -> dict:
-    """What every 一厂一策 sheet of a result needs, computed once (vectorised over firms)."""
+    """What the 一厂一策 sheets of ``ids`` (default: every firm) need, computed once, vectorised.
+
+    Raises
+    ------
+    KeyError
+        Naming every id that is not in the scenario's inventory.
+    """
     table = result.prepared.table.copy()
     table.index = table.index.astype(str)
+    ids = list(table.index) if ids is None else [str(i) for i in ids]
+    missing = [i for i in dict.fromkeys(ids) if i not in table.index]
+    if missing:
+        shown = ", ".join(repr(i) for i in missing[:10]) + (" …" if len(missing) > 10 else "")
+        raise KeyError(
+            f"enterprise {shown} is not in the inventory of scenario {result.scenario.name!r}"
+            if len(missing) == 1
+            else f"enterprises {shown} are not in the inventory of scenario {result.scenario.name!r}"
+        )
+    wanted = set(ids)
+    sub = table.loc[list(dict.fromkeys(ids))].drop(columns=[c for c in NEVER_EXPORT if c in table.columns])
+    records = dict(zip(sub.index, sub.to_dict("records"), strict=True))
+    ob = level_obligations(result).reset_index()
+    ob = ob[ob["enterprise_id"].isin(wanted)]
+    by_firm: dict[str, dict] = {eid: {} for eid in records}
+    for rec in ob.to_dict("records"):
+        by_firm[rec["enterprise_id"]][rec["level"]] = rec
     ctx = {
-        "table": table,
-        "ob": level_obligations(result),
+        "records": records,
+        "ob": by_firm,
         "industry_zh": _names("industry"),
         "grade_zh": _names("grade"),
         "upgrade": None,
@@ -502,12 +529,28 @@ def _sheet_context(result, upgrade: bool, ids=None) -> dict:
         except Exception:  # noqa: BLE001 - the sheets are still useful without the upgrade section
             bounds = None
         if bounds is not None:
+            inp = result.prepared.inputs
+            old = result.prepared.bounds
+            levels = [lv for lv in ALERT_LEVELS if lv in bounds.indexes["level"]]
+
+            def per_level(ds, name):
+                return ds[name].sel(level=levels).transpose("enterprise", "level").values
+
             ctx["upgrade"] = {
-                "bounds": bounds,
-                "after_floor": after["floor"].transpose("enterprise", "slot").values,
+                "levels": levels,
+                "loss": inp["loss_at_full"].transpose("enterprise", "slot").values.astype(float),
+                "floor": inp["floor"].transpose("enterprise", "slot").values.astype(float),
+                "after_floor": after["floor"].transpose("enterprise", "slot").values.astype(float),
+                "old_text": per_level(old, "measure_text_zh"),
+                "old_floor": per_level(old, "floor").astype(float),
+                "new_text": per_level(bounds, "measure_text_zh"),
+                "new_floor": per_level(bounds, "floor").astype(float),
                 "up": up,
                 "eligible": eligible,
+                "grade": table["grade"].astype(str).to_numpy(),
                 "pos": {e: i for i, e in enumerate(table.index)},
+                "old_pos": {e: i for i, e in enumerate(old.indexes["enterprise"].astype(str))},
+                "new_pos": {e: i for i, e in enumerate(bounds.indexes["enterprise"].astype(str))},
             }
     return ctx
 
@@ -520,26 +563,21 @@ def _upgrade_rows(result, ctx: dict, eid: str):
     pos = u["pos"][eid]
     if not u["eligible"][pos]:
         return None
-    inp = result.prepared.inputs
-    loss = inp["loss_at_full"].transpose("enterprise", "slot").values[pos].astype(float)
-    before = float((inp["floor"].transpose("enterprise", "slot").values[pos] * loss).sum())
+    loss = u["loss"][pos]
+    before = float((u["floor"][pos] * loss).sum())
     after_loss = float((u["after_floor"][pos] * loss).sum())
-    old, new = result.prepared.bounds, u["bounds"]
-    rows = []
-    for lv in ALERT_LEVELS:
-        if lv not in new.indexes["level"]:
-            continue
-        rows.append(
-            (
-                lv,
-                str(old["measure_text_zh"].sel(enterprise=eid, level=lv).item()),
-                float(old["floor"].sel(enterprise=eid, level=lv).item()),
-                str(new["measure_text_zh"].sel(enterprise=eid, level=lv).item()),
-                float(new["floor"].sel(enterprise=eid, level=lv).item()),
-            )
+    i, j = u["old_pos"][eid], u["new_pos"][eid]
+    rows = [
+        (
+            lv,
+            str(u["old_text"][i, k]),
+            float(u["old_floor"][i, k]),
+            str(u["new_text"][j, k]),
+            float(u["new_floor"][j, k]),
         )
-    grade = str(ctx["table"]["grade"].astype(str).iloc[pos])
-    return grade, str(u["up"][pos]), rows, before, after_loss
+        for k, lv in enumerate(u["levels"])
+    ]
+    return str(u["grade"][pos]), str(u["up"][pos]), rows, before, after_loss
 
 
 _FLOOR_NOTE = (
@@ -569,12 +607,13 @@ def enterprise_sheet_data(
         If the enterprise is not in the scenario's inventory.
     """
     eid = str(enterprise_id)
-    if eid not in result.prepared.table.index.astype(str):
-        raise KeyError(f"enterprise {eid!r} is not in the inventory of scenario {result.scenario.name!r}")
-    ctx = context if context is not None else _sheet_context(result, upgrade, [eid])
-    table = ctx["table"]
-    t = table.loc[eid].drop(labels=[c for c in NEVER_EXPORT if c in table.columns])
-    ob = ctx["ob"].xs(eid, level="enterprise_id")
+    ctx = (
+        context
+        if context is not None and eid in context["records"]
+        else _sheet_context(result, upgrade, [eid])
+    )
+    t = ctx["records"][eid]
+    ob = ctx["ob"][eid]
     industry_zh, grade_zh = ctx["industry_zh"], ctx["grade_zh"]
     scen = result.scenario
     mode_days = "本季" if scen.mode == "list" else "本次过程"
@@ -623,9 +662,9 @@ def enterprise_sheet_data(
     ]
     levels, total = [], 0.0
     for lv in ALERT_LEVELS:
-        if lv not in ob.index:
+        if lv not in ob:
             continue
-        r = ob.loc[lv]
+        r = ob[lv]
         stop_lines = r["curtailment"] * lines
         stop_txt = (
             f"{stop_lines:.0f}" if abs(stop_lines - round(stop_lines)) < 1e-6 else f"约{stop_lines:.1f}"
@@ -647,9 +686,7 @@ def enterprise_sheet_data(
                 ],
             )
         )
-    day_note = "、".join(
-        LEVEL_ZH[lv] + _num(ob.loc[lv, "days"], "g") + "天" for lv in ALERT_LEVELS if lv in ob.index
-    )
+    day_note = "、".join(LEVEL_ZH[lv] + _num(ob[lv]["days"], "g") + "天" for lv in ALERT_LEVELS if lv in ob)
     total_text = f"{mode_days}预计产值损失合计：{_num(total)} 万元" + (
         f"（按预计预警天数：{day_note}）" if scen.mode == "list" else ""
     )
@@ -714,62 +751,29 @@ def enterprise_sheet_html(
         If the enterprise is not in the scenario's inventory.
     """
     d = enterprise_sheet_data(result, enterprise_id, upgrade, context)
-    parts = [
-        "<!DOCTYPE html>",
-        '<html lang="zh-CN"><head><meta charset="utf-8">',
-        f"<title>一厂一策 {_e(d['info'][0][1])}</title>",
-        f"<style>{_CSS}</style></head><body>",
-        f"<h1>{_e(d['title'])}</h1>",
-        f'<div class="sub">{_e(d["subtitle"])}</div>',
-        "<h2>一、企业基本信息</h2><table>",
-        *[f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in d["info"]],
-        "</table>",
-        "<table><tr><th></th>" + "".join(f"<th>{POLLUTANT_ZH[p]}</th>" for p in POLLUTANTS) + "</tr>",
-        *[
-            "<tr><th>" + _e(label) + "</th>" + "".join(f'<td class="n">{_e(v)}</td>' for v in vals) + "</tr>"
-            for label, vals in d["emission_rows"]
-        ],
-        "</table>",
-        "<h2>二、各级预警应急减排措施</h2>",
-        "<table><tr>" + "".join(f"<th>{_e(h)}</th>" for h in d["level_header"]) + "</tr>",
-    ]
-    for lv, cells in d["levels"]:
-        parts.append(
-            f'<tr class="{lv}"><th>{_e(cells[0])}</th><td>{_e(cells[1])}</td>'
-            + "".join(f'<td class="n">{_e(c)}</td>' for c in cells[2:])
-            + "</tr>"
+    label, _, value = d["total"].partition("：")
+    return (
+        _templates()
+        .get_template("enterprise_sheet.html.j2")
+        .render(
+            d=d,
+            pollutants=[POLLUTANT_ZH[p] for p in POLLUTANTS],
+            total_label=label,
+            total_value=value,
+            upgrade_note=_UPGRADE_NOTE,
         )
-    parts.append("</table>")
-    total_text, _, rest = d["total"].partition("：")
-    parts.append(f"<p>{_e(total_text)}：<b>{_e(rest)}</b></p>")
-    parts.extend(f'<p class="note">{_e(n)}</p>' for n in d["notes"])
-    up = d["upgrade"]
-    if up is not None:
-        parts.append("<h2>三、绩效等级提升后的变化（冲A、增B、消C）</h2>")
-        if not up["possible"]:
-            parts.append("<p>本企业当前等级无更高一级可升（或本行业不分级），无变化。</p>")
-        else:
-            parts.append(
-                f"<p>若绩效等级由 <b>{_e(up['grade'])}</b> 提升为 <b>{_e(up['grade_after'])}</b>：</p>"
-            )
-            parts.append(
-                "<table><tr><th>预警级别</th><th>现行措施</th><th>现规则下限</th><th>升级后措施</th>"
-                "<th>升级后规则下限</th></tr>"
-            )
-            for lv, (lz, tb, fb, ta, fa) in zip(up["levels"], up["rows"], strict=True):
-                parts.append(
-                    f'<tr class="{lv}"><th>{_e(lz)}</th><td>{_e(tb)}</td><td class="n">{_e(fb)}</td>'
-                    f'<td>{_e(ta)}</td><td class="n">{_e(fa)}</td></tr>'
-                )
-            parts.append("</table>")
-            parts.append(
-                f"<p>规则下限对应的{up['mode_days']}产值损失：{_e(up['before'])} 万元 → <b>{_e(up['after'])} 万元</b>，"
-                f"可减少 <b>{_e(up['saving'])} 万元</b>。</p>"
-                f'<p class="note">{_UPGRADE_NOTE}</p>'
-            )
-    parts.append(f'<p class="note">{_e(d["footer"])}</p>')
-    parts.append("</body></html>")
-    return "\n".join(parts)
+    )
+
+
+def _require_reportlab() -> None:
+    """Raise a RuntimeError naming the remedy when the optional reportlab package is missing."""
+    try:
+        import reportlab  # noqa: F401
+    except ImportError:
+        raise RuntimeError(
+            "PDF export needs the optional 'reportlab' package (pip install reportlab); "
+            "enterprise_sheet_html gives the same sheet, printable to PDF from a browser"
+        ) from None
 
 
 def enterprise_sheet_pdf(
@@ -797,21 +801,17 @@ def enterprise_sheet_pdf(
     KeyError
         If the enterprise is not in the scenario's inventory.
     """
-    try:
-        from reportlab.lib import colors
-        from reportlab.lib.pagesizes import A4, landscape
-        from reportlab.lib.styles import ParagraphStyle
-        from reportlab.lib.units import mm
-        from reportlab.pdfbase import pdfmetrics
-        from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-        from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
-    except ImportError:
-        raise RuntimeError(
-            "PDF export needs the optional 'reportlab' package (pip install reportlab); "
-            "enterprise_sheet_html gives the same sheet, printable to PDF from a browser"
-        ) from None
+    _require_reportlab()
     import io
     from xml.sax.saxutils import escape as xml_escape
+
+    from reportlab.lib import colors
+    from reportlab.lib.pagesizes import A4, landscape
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.lib.units import mm
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
     d = enterprise_sheet_data(result, enterprise_id, upgrade, context)
     font = "STSong-Light"
@@ -904,32 +904,39 @@ def enterprise_sheet_pdf(
 def enterprise_sheets(
     result, out_dir: str | Path, enterprise_ids=None, upgrade: bool = True, pdf: bool = False
 ) -> list[Path]:
-    """Write ``<enterprise_id>.html`` per enterprise (default: every firm) and an ``index.html`` linking them.
+    """Write one 一厂一策 sheet per enterprise (default: every firm) and an ``index.html`` linking them.
 
-    With ``pdf=True`` also ``<enterprise_id>.pdf`` (:func:`enterprise_sheet_pdf`, needs reportlab).
+    Files are named ``<enterprise_id>.html`` (and ``.pdf`` with ``pdf=True``, which needs
+    reportlab), the id made safe by :func:`planner.reports.writing.safe_filename` (an id such as
+    ``../x`` or one of 300 characters stays inside ``out_dir``).
+
+    Raises
+    ------
+    KeyError
+        Before anything is written, when an id is not in the inventory.
+    RuntimeError
+        Before anything is written, when ``pdf=True`` and reportlab is missing.
     """
+    if pdf:
+        _require_reportlab()
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     table = result.prepared.table
-    ids = [str(i) for i in (enterprise_ids if enterprise_ids is not None else table.index)]
+    ids = list(dict.fromkeys(str(i) for i in (enterprise_ids if enterprise_ids is not None else table.index)))
     ctx = _sheet_context(result, upgrade, ids)
-    paths = []
-    links = []
+    out.mkdir(parents=True, exist_ok=True)
+    paths, links, used = [], [], set()
     for eid in ids:
-        p = out / f"{eid}.html"
+        stem = safe_filename(eid)
+        if stem.casefold() in used:  # two ids that differ only in case, on a case-blind disk
+            stem = safe_filename(eid + "\x00")
+        used.add(stem.casefold())
+        p = out / f"{stem}.html"
         p.write_text(enterprise_sheet_html(result, eid, upgrade=upgrade, context=ctx), encoding="utf-8")
         paths.append(p)
         if pdf:
-            paths.append(out / f"{eid}.pdf")
+            paths.append(out / f"{stem}.pdf")
             enterprise_sheet_pdf(result, eid, paths[-1], upgrade=upgrade, context=ctx)
-        name = table.loc[eid, "name"] if "name" in table else eid
-        links.append(
-            f'<li><a href="{html.escape(p.name)}">{html.escape(eid)} {html.escape(str(name))}</a></li>'
-        )
+        links.append((p.name, eid, ctx["records"][eid].get("name", "")))
     index = out / "index.html"
-    index.write_text(
-        '<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8"><title>一厂一策</title>'
-        f"<style>{_CSS}</style></head><body><h1>一厂一策</h1><ul>{''.join(links)}</ul></body></html>",
-        encoding="utf-8",
-    )
+    index.write_text(_templates().get_template("sheet_index.html.j2").render(links=links), encoding="utf-8")
     return [*paths, index]

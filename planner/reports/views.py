@@ -60,24 +60,67 @@ def slot_table(summary: dict) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def plan_workbook(result, path: str | Path) -> Path:
-    """Write ``plan.xlsx``: 概要 (summary), 目标 (targets per slot), 企业措施 (schedule)."""
-    summary = result.summary
-    overview = pd.DataFrame(
-        [
-            ("情景 scenario", summary["scenario"]),
-            ("模式 mode", summary["mode"]),
-            ("状态 status", f"{STATUS_ZH.get(summary['status'], summary['status'])} ({summary['status']})"),
-            ("产值损失（万元） output loss", summary["objective"]),
-            *[(f"基准 baseline: {k}", v) for k, v in summary["baselines"].items()],
-            ("求解器 solver", summary["solver"]),
-            ("MIP gap", summary["gap"]),
-            ("企业数 enterprises", summary["enterprises"]),
-            ("需减产企业数 curtailed", summary["curtailed_enterprises"]),
-        ],
-        columns=["项目 item", "值 value"],
+def firm_totals(result) -> pd.DataFrame:
+    """Per-firm totals of a plan (Chinese headers): one row per enterprise over all slots.
+
+    Reductions are tonnes over the days each slot stands for (``reduction_P × days``); the loss is
+    the schedule's ``output_loss`` summed (万元).
+    """
+    sched = result.schedule
+    inp = result.prepared.inputs
+    days = pd.Series(inp["days"].to_numpy().astype(float), index=inp["slot"].to_numpy().astype(str))
+    d = sched["slot"].astype(str).map(days).fillna(0.0).to_numpy(dtype=float)
+    x = sched["curtailment"].to_numpy(dtype=float)
+    frame = pd.DataFrame(
+        {
+            "enterprise_id": sched["enterprise_id"].astype(str).to_numpy(),
+            "name": sched["name"].to_numpy(dtype=object) if "name" in sched else "",
+            "curtailment": x,
+            "cut": (x > 1e-9).astype(int),
+            "output_loss": sched["output_loss"].to_numpy(dtype=float),
+            **{p: sched[f"reduction_{p}"].to_numpy(dtype=float) * d for p in POLLUTANTS},
+        }
     )
-    targets = slot_table(summary).rename(
+    g = frame.groupby("enterprise_id", sort=False)
+    out = pd.DataFrame(
+        {
+            "企业编号": g.size().index.to_numpy(),
+            "企业名称": g["name"].first().to_numpy(),
+            "最大削减比例": g["curtailment"].max().to_numpy(),
+            "需减产时段数": g["cut"].sum().to_numpy(),
+            "产值损失合计（万元）": g["output_loss"].sum().to_numpy(),
+            **{f"{POLLUTANT_ZH[p]}减排量合计（吨）": g[p].sum().to_numpy() for p in POLLUTANTS},
+        }
+    )
+    return out
+
+
+def _overview(summary: dict, schedule_rows: int, max_rows: int) -> pd.DataFrame:
+    rows = [
+        ("情景 scenario", summary["scenario"]),
+        ("模式 mode", summary["mode"]),
+        ("状态 status", f"{STATUS_ZH.get(summary['status'], summary['status'])} ({summary['status']})"),
+        ("产值损失（万元） output loss", summary["objective"]),
+        *[(f"基准 baseline: {k}", v) for k, v in summary["baselines"].items()],
+        ("求解器 solver", summary["solver"]),
+        ("MIP gap", summary["gap"]),
+        ("企业数 enterprises", summary["enterprises"]),
+        ("需减产企业数 curtailed", summary["curtailed_enterprises"]),
+    ]
+    if schedule_rows > max_rows:
+        rows.append(
+            (
+                "企业措施 schedule",
+                f"共 {schedule_rows:,} 行，超过 Excel 单表上限 {max_rows:,} 行，本工作簿只含概要、目标和企业汇总；"
+                "逐企业逐时段措施见 schedule.csv（或 schedule.parquet）。"
+                f" {schedule_rows:,} rows exceed one Excel sheet: see schedule.csv.",
+            )
+        )
+    return pd.DataFrame(rows, columns=["项目 item", "值 value"])
+
+
+def _targets(summary: dict) -> pd.DataFrame:
+    return slot_table(summary).rename(
         columns={
             "slot": "时段",
             "level": "预警级别",
@@ -90,13 +133,46 @@ def plan_workbook(result, path: str | Path) -> Path:
             "dual": "边际损失（万元/吨）",
         }
     )
-    schedule = result.schedule.copy()
-    schedule["level"] = schedule["level"].map(LEVEL_ZH).fillna(schedule["level"])
-    schedule["reason"] = schedule["reason"].map(REASON_ZH).fillna(schedule["reason"])
-    schedule = schedule.rename(columns=SCHEDULE_HEADERS_ZH)
+
+
+def plan_workbook(result, path: str | Path, max_rows: int | None = None) -> Path:
+    """Write ``plan.xlsx``: 概要 (summary), 目标 (targets per slot), 企业措施 (schedule), 企业汇总 (per firm).
+
+    Written with a streaming writer (:mod:`planner.reports.writing`).  When the schedule has more
+    rows than one Excel sheet holds (``max_rows``, default 1,048,575), 企业措施 is left out and
+    概要 says so: the schedule is then only in ``schedule.csv`` / ``schedule.parquet``.
+    """
+    from planner.reports.writing import EXCEL_MAX_ROWS, SheetWriter, new_workbook
+
+    max_rows = EXCEL_MAX_ROWS if max_rows is None else int(max_rows)
+    summary = result.summary
+    n = len(result.schedule)
     path = Path(path)
-    with pd.ExcelWriter(path, engine="openpyxl") as xw:
-        overview.to_excel(xw, sheet_name="概要", index=False)
-        targets.to_excel(xw, sheet_name="目标", index=False)
-        schedule.to_excel(xw, sheet_name="企业措施", index=False)
+    wb = new_workbook(path)
+    try:
+        head = {"bold": True, "border": 1, "align": "center", "valign": "vcenter", "text_wrap": True}
+        for name, frame in (("概要", _overview(summary, n, max_rows)), ("目标", _targets(summary))):
+            ws = wb.add_worksheet(name)
+            w = SheetWriter(wb, ws)
+            w.frame(frame, 0, header_format=w.format(**head))
+            ws.set_column(0, 0, 28 if name == "概要" else 12)
+            ws.set_column(1, len(frame.columns) - 1, 16 if name == "目标" else 40)
+        if n <= max_rows:
+            schedule = result.schedule.copy()
+            schedule["level"] = schedule["level"].map(LEVEL_ZH).fillna(schedule["level"])
+            schedule["reason"] = schedule["reason"].map(REASON_ZH).fillna(schedule["reason"])
+            schedule = schedule.rename(columns=SCHEDULE_HEADERS_ZH)
+            ws = wb.add_worksheet("企业措施")
+            w = SheetWriter(wb, ws)
+            w.frame(schedule, 0, header_format=w.format(**head))
+            ws.freeze_panes(1, 2)
+        totals = firm_totals(result)
+        ws = wb.add_worksheet("企业汇总")
+        w = SheetWriter(wb, ws)
+        w.frame(totals, 0, header_format=w.format(**head))
+        ws.set_column(1, 1, 28)
+        ws.set_column(2, len(totals.columns) - 1, 14)
+        ws.freeze_panes(1, 2)
+    finally:
+        wb.close()
     return path
