@@ -7,7 +7,8 @@ described in :mod:`planner.scenario.compare`.  ``S.yaml@uniform`` (or ``@greedy`
 for that baseline's plan of scenario S, e.g. ``planner compare s.yaml s.yaml@uniform`` lists the
 firms the uniform cut (一刀切) treats differently from the optimised list.
 
-``--out DIR`` writes ``compare.json``, ``compare.txt`` and ``compare.xlsx`` there; ``--format
+``--out DIR`` writes ``compare.json``, ``compare.txt`` and ``compare.xlsx`` there (through a
+temporary folder beside DIR, moved into place once all three are complete); ``--format
 xlsx`` needs ``--out`` (default: the current folder).  Exit codes: 0 every scenario optimal, 1 some
 scenario not optimal (the comparison is still printed/written), 2 bad input.
 """
@@ -37,7 +38,14 @@ def add_arguments(parser):
 def run(args) -> int:
     doc, _ = compare.compare_files(args.scenarios)
     out = args.out or ("." if args.format == "xlsx" else None)
-    paths = compare.write_outputs(doc, out) if out else {}
+    try:
+        paths = compare.write_outputs(doc, out) if out else {}
+    except OSError as exc:
+        print(
+            f"error: cannot write the comparison into {out}: {exc}; nothing was changed there",
+            file=sys.stderr,
+        )
+        return 2
     if args.format == "json":
         print(compare.to_json(doc))
     elif args.format == "text":

@@ -2,8 +2,11 @@
 
 Solves the scenario and writes ``DIR/应急减排清单.xlsx`` (the emergency list in the Chinese layout
 bureaus use) and the 一厂一策 sheets ``DIR/一厂一策/<enterprise_id>.html`` (default: every firm
-with a measure at some level).  Exit 0 when the plan meets every target, 1 otherwise (files
-written all the same), 2 on bad input.
+with a measure at some level; ids made safe as file names).  Everything is written into a
+temporary folder beside DIR and moved into place once complete, so a failed export (an unknown
+id, ``--pdf`` without reportlab, a full disk) leaves DIR as it was.  Exit 0 when the plan meets
+every target, 1 otherwise (files written all the same), 2 on bad input or when nothing could be
+written.
 """
 
 from __future__ import annotations
@@ -11,10 +14,13 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from planner.reports.export import emergency_list_workbook, enterprise_sheets
+from planner.reports.export import require_reportlab, emergency_list_workbook, enterprise_sheets
+from planner.reports.writing import staged_output
 from planner.scenario.run import run as run_scenario
 
 TOL = 1e-9
+LIST_FILE = "应急减排清单.xlsx"
+SHEETS_DIR = "一厂一策"
 
 
 def add_arguments(parser):
@@ -39,19 +45,38 @@ def sheet_ids(result, choice: str) -> list[str] | None:
 
 
 def run(args) -> int:
+    if args.pdf and args.sheets != "none":
+        try:
+            require_reportlab()
+        except RuntimeError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
     result = run_scenario(args.scenario)
     out = Path(args.out)
-    book = emergency_list_workbook(result, out / "应急减排清单.xlsx")
-    written = []
-    if args.sheets != "none":
-        try:
-            written = enterprise_sheets(
-                result, out / "一厂一策", sheet_ids(result, args.sheets), pdf=args.pdf
-            )
-        except (KeyError, RuntimeError) as exc:
-            print(f"error: {exc.args[0] if isinstance(exc, KeyError) else exc}", file=sys.stderr)
-            return 2
+    ids = sheet_ids(result, args.sheets) if args.sheets != "none" else []
+    known = set(result.prepared.table.index.astype(str))
+    unknown = [i for i in (ids or []) if i not in known]
+    if unknown:
+        shown = ", ".join(unknown[:10]) + (" …" if len(unknown) > 10 else "")
+        print(
+            f"error: --sheets: {len(unknown)} id(s) not in the inventory of {result.scenario.name}: {shown}",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        with staged_output(out) as stage:
+            emergency_list_workbook(result, stage / LIST_FILE)
+            written = []
+            if args.sheets != "none":
+                written = enterprise_sheets(result, stage / SHEETS_DIR, ids, pdf=args.pdf)
+    except (KeyError, RuntimeError) as exc:
+        print(f"error: {exc.args[0] if isinstance(exc, KeyError) else exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"error: cannot write the export into {out}: {exc}; nothing was changed there", file=sys.stderr)
+        return 2
     print(
-        f"{result.summary['scenario']}: {result.status}; wrote {book} and {len(written)} sheet file(s) in {out / '一厂一策'}"
+        f"{result.summary['scenario']}: {result.status}; wrote {out / LIST_FILE} and {len(written)} sheet "
+        f"file(s) in {out / SHEETS_DIR}"
     )
     return 0 if result.status == "optimal" else 1

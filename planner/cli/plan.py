@@ -1,15 +1,20 @@
-"""``planner plan SCENARIO --out DIR [--format text|json]``.
+"""``planner plan SCENARIO --out DIR [--format text|json] [--schedule-format csv|parquet]``.
 
-Writes ``schedule.csv``, ``summary.json`` and ``plan.xlsx`` to DIR.  Exit 0 when the plan is
-optimal, 1 when it is not (infeasible targets, time limit, solver error; files still written),
-2 on bad input.
+Writes ``schedule.csv``, ``summary.json`` and ``plan.xlsx`` to DIR (plus ``schedule.parquet``
+with ``--schedule-format parquet``), all through a temporary folder beside DIR, moved into place
+once every file is complete.  ``plan.xlsx`` holds the summary and per-firm totals only when the
+schedule exceeds an Excel sheet (1,048,575 rows).  Exit 0 when the plan is optimal, 1 when it is
+not (infeasible targets, time limit, solver error; files still written), 2 on bad input or when
+the outputs cannot be written (DIR is then unchanged).
 """
 
 from __future__ import annotations
 
 import json
+import sys
 
 from planner.optimize.attribution import split_lines
+from planner.reports.writing import SCHEDULE_FORMATS
 from planner.scenario.run import run as run_scenario
 from planner.scenario.run import write_outputs
 
@@ -18,6 +23,12 @@ def add_arguments(parser):
     parser.add_argument("scenario", help="scenario YAML file (see scenarios/)")
     parser.add_argument("--out", required=True, help="folder for schedule.csv, summary.json, plan.xlsx")
     parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.add_argument(
+        "--schedule-format",
+        choices=SCHEDULE_FORMATS,
+        default="csv",
+        help="schedule.csv is always written; parquet adds schedule.parquet (default csv)",
+    )
 
 
 def format_summary(summary: dict) -> str:
@@ -55,7 +66,14 @@ def format_summary(summary: dict) -> str:
 
 def run(args) -> int:
     result = run_scenario(args.scenario)
-    paths = write_outputs(result, args.out)
+    try:
+        paths = write_outputs(result, args.out, args.schedule_format)
+    except OSError as exc:
+        print(
+            f"error: cannot write the outputs into {args.out}: {exc}; nothing was changed there",
+            file=sys.stderr,
+        )
+        return 2
     if args.format == "json":
         print(json.dumps(result.summary, ensure_ascii=False, indent=2))
     else:

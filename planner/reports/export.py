@@ -765,7 +765,7 @@ def enterprise_sheet_html(
     )
 
 
-def _require_reportlab() -> None:
+def require_reportlab() -> None:
     """Raise a RuntimeError naming the remedy when the optional reportlab package is missing."""
     try:
         import reportlab  # noqa: F401
@@ -801,7 +801,7 @@ def enterprise_sheet_pdf(
     KeyError
         If the enterprise is not in the scenario's inventory.
     """
-    _require_reportlab()
+    require_reportlab()
     import io
     from xml.sax.saxutils import escape as xml_escape
 
@@ -918,7 +918,7 @@ def enterprise_sheets(
         Before anything is written, when ``pdf=True`` and reportlab is missing.
     """
     if pdf:
-        _require_reportlab()
+        require_reportlab()
     out = Path(out_dir)
     table = result.prepared.table
     ids = list(dict.fromkeys(str(i) for i in (enterprise_ids if enterprise_ids is not None else table.index)))

@@ -355,10 +355,7 @@ class SheetWriter:
         for start in range(0, n, chunk):
             part = df.iloc[start : start + chunk]
             numbers = pc.cast(pa.array(np.arange(row + start + 1, row + start + len(part) + 1)), pa.string())
-            cells = [
-                _cells_xml(part[col], letters[c], numbers, formats[c], self)
-                for c, col in enumerate(part.columns)
-            ]
+            cells = [_cells_xml(part.iloc[:, c], letters[c], numbers, formats[c], self) for c in range(ncol)]
             xml = pc.binary_join_element_wise('<row r="', numbers, '">', *cells, "</row>", "")
             ws.fh.write(_joined(xml))
         ws.previous_row = last
@@ -424,6 +421,20 @@ def _cells_xml(s: pd.Series, letter: str, numbers, fmt, writer: SheetWriter):
         text = pc.cast(pa.array(np.where(ok, a, 0.0)), pa.string())
         cells = pc.binary_join_element_wise(ref, style, "><v>", text, "</v></c>", "")
         return or_blank(pa.array(ok), cells)
+    if s.dtype == object:
+        values = s.tolist()
+        is_number = np.array(
+            [isinstance(v, (int, float, np.number)) and not isinstance(v, (bool, np.bool_)) for v in values],
+            dtype=bool,
+        )
+        if is_number.any():  # a mixed column (e.g. a summary's values): numbers stay numbers
+            numeric = pd.Series(
+                [v if k else np.nan for v, k in zip(values, is_number, strict=True)], dtype=float
+            )
+            text = pd.Series([None if k else v for v, k in zip(values, is_number, strict=True)], dtype=object)
+            as_number = _cells_xml(numeric, letter, numbers, fmt, writer)
+            as_text = _cells_xml(text, letter, numbers, fmt, writer)
+            return pc.if_else(pa.array(is_number), as_number, as_text)
     t = _as_text(s)
     if len(t) > 0:
         t = pc.utf8_slice_codeunits(t, 0, _MAX_CELL_TEXT)

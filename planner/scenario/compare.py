@@ -496,15 +496,34 @@ def _changes_sheet(doc: dict) -> pd.DataFrame:
 
 
 def write_xlsx(doc: dict, path: str | Path) -> Path:
-    """Write the comparison as a workbook: 对比, 按行业, 按区县, 按绩效等级, 目标达成, 变化企业."""
+    """Write the comparison as a workbook: 对比, 按行业, 按区县, 按绩效等级, 目标达成, 变化企业.
+
+    Streamed (:mod:`planner.reports.writing`); names and other texts that a spreadsheet would
+    run as formulas stay text.
+    """
+    from planner.reports.writing import SheetWriter, new_workbook
+
     path = Path(path)
-    with pd.ExcelWriter(path, engine="openpyxl") as xw:
-        _side_by_side(doc).to_excel(xw, sheet_name="对比", index=False)
-        _loss_sheet(doc, "loss_by_industry").to_excel(xw, sheet_name="按行业", index=False)
-        _loss_sheet(doc, "loss_by_county").to_excel(xw, sheet_name="按区县", index=False)
-        _loss_sheet(doc, "loss_by_grade").to_excel(xw, sheet_name="按绩效等级", index=False)
-        _targets_sheet(doc).to_excel(xw, sheet_name="目标达成", index=False)
-        _changes_sheet(doc).to_excel(xw, sheet_name="变化企业", index=False)
+    sheets = (
+        ("对比", _side_by_side(doc), 30),
+        ("按行业", _loss_sheet(doc, "loss_by_industry"), 20),
+        ("按区县", _loss_sheet(doc, "loss_by_county"), 20),
+        ("按绩效等级", _loss_sheet(doc, "loss_by_grade"), 20),
+        ("目标达成", _targets_sheet(doc), 16),
+        ("变化企业", _changes_sheet(doc), 16),
+    )
+    wb = new_workbook(path)
+    try:
+        for name, frame, width in sheets:
+            ws = wb.add_worksheet(name)
+            w = SheetWriter(wb, ws)
+            w.frame(frame, 0, header_format=w.format(bold=True, border=1, align="center", text_wrap=True))
+            ws.set_column(0, 0, width)
+            if len(frame.columns) > 1:
+                ws.set_column(1, len(frame.columns) - 1, 16)
+            ws.freeze_panes(1, 1)
+    finally:
+        wb.close()
     return path
 
 
@@ -520,11 +539,17 @@ def _json_default(o):
 
 
 def write_outputs(doc: dict, out_dir: str | Path) -> dict[str, Path]:
-    """Write ``compare.json``, ``compare.txt`` and ``compare.xlsx`` into ``out_dir``."""
+    """Write ``compare.json``, ``compare.txt`` and ``compare.xlsx`` into ``out_dir``.
+
+    The files are written into a temporary folder beside ``out_dir`` and moved into place together
+    (:func:`planner.reports.writing.staged_output`): a failure leaves ``out_dir`` as it was.
+    """
+    from planner.reports.writing import staged_output
+
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    paths = {"json": out / "compare.json", "text": out / "compare.txt", "xlsx": out / "compare.xlsx"}
-    paths["json"].write_text(to_json(doc), encoding="utf-8")
-    paths["text"].write_text(to_text(doc, max_changes=10**9), encoding="utf-8")
-    write_xlsx(doc, paths["xlsx"])
-    return paths
+    names = {"json": "compare.json", "text": "compare.txt", "xlsx": "compare.xlsx"}
+    with staged_output(out) as stage:
+        (stage / names["json"]).write_text(to_json(doc), encoding="utf-8")
+        (stage / names["text"]).write_text(to_text(doc, max_changes=10**9), encoding="utf-8")
+        write_xlsx(doc, stage / names["xlsx"])
+    return {key: out / name for key, name in names.items()}

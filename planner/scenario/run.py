@@ -561,18 +561,47 @@ def summary_dict(prepared: Prepared, plan, baselines: dict, attribution: dict | 
     }
 
 
-def write_outputs(result: PlanResult, out_dir: str | Path) -> dict[str, Path]:
-    """Write ``schedule.csv``, ``summary.json`` and ``plan.xlsx`` into ``out_dir``."""
-    from planner.reports.views import plan_workbook
+def write_outputs(result: PlanResult, out_dir: str | Path, schedule_format: str = "csv") -> dict[str, Path]:
+    """Write ``schedule.csv``, ``summary.json`` and ``plan.xlsx`` (and ``schedule.parquet``) into ``out_dir``.
 
+    Parameters
+    ----------
+    result : PlanResult
+    out_dir : str or Path
+        Created when missing; files of the same names are replaced, others left alone.
+    schedule_format : {"csv", "parquet"}
+        ``schedule.csv`` is always written; ``"parquet"`` adds ``schedule.parquet`` (typed columns,
+        compact, for schedules of millions of rows).
+
+    Returns
+    -------
+    dict of str to Path
+        ``schedule``, (``schedule_parquet``,) ``summary``, ``workbook``.
+
+    Notes
+    -----
+    Everything is written into a temporary folder beside ``out_dir`` and moved into place only
+    when every file is complete (:func:`planner.reports.writing.staged_output`): a failure leaves
+    ``out_dir`` as it was.  Texts that a spreadsheet would run as formulas are neutralised in the
+    CSV and the workbook; ``plan.xlsx`` holds the summary and per-firm totals only when the
+    schedule has more rows than an Excel sheet.
+    """
+    from planner.reports.views import plan_workbook
+    from planner.reports.writing import SCHEDULE_FORMATS, staged_output, write_schedule
+
+    if schedule_format not in SCHEDULE_FORMATS:
+        raise ValueError(f"unknown schedule format {schedule_format!r}; one of {', '.join(SCHEDULE_FORMATS)}")
+    names = {"schedule": "schedule.csv"}
+    if schedule_format == "parquet":
+        names["schedule_parquet"] = "schedule.parquet"
+    names.update({"summary": "summary.json", "workbook": "plan.xlsx"})
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    paths = {
-        "schedule": out / "schedule.csv",
-        "summary": out / "summary.json",
-        "workbook": out / "plan.xlsx",
-    }
-    result.schedule.to_csv(paths["schedule"], index=False, encoding="utf-8")
-    paths["summary"].write_text(json.dumps(result.summary, ensure_ascii=False, indent=2), encoding="utf-8")
-    plan_workbook(result, paths["workbook"])
-    return paths
+    with staged_output(out) as stage:
+        write_schedule(result.schedule, stage / names["schedule"], "csv")
+        if schedule_format == "parquet":
+            write_schedule(result.schedule, stage / names["schedule_parquet"], "parquet")
+        (stage / names["summary"]).write_text(
+            json.dumps(result.summary, ensure_ascii=False, indent=2), encoding="utf-8"
+        )
+        plan_workbook(result, stage / names["workbook"])
+    return {key: out / name for key, name in names.items()}
