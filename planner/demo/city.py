@@ -2035,52 +2035,55 @@ _FIXED_TIME = "2026-11-23T00:00:00Z"
 
 
 def _write_xlsx(inv: pd.DataFrame, path: Path, title: str) -> None:
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-    from openpyxl.utils import get_column_letter
+    """Write the Chinese list layout with the streaming writer (fixed timestamps: same bytes each time)."""
+    from planner.reports.writing import SheetWriter, new_workbook
 
     layout = xlsx_columns()
     zh = _zh_values(inv)
-    wb = Workbook()
-    fixed = datetime.fromisoformat(_FIXED_TIME.rstrip("Z"))
-    wb.properties.created = fixed
-    wb.properties.modified = fixed
-    wb.properties.creator = "planner demo-data"
-    ws = wb.active
-    ws.title = "应急减排清单"
+    frame = pd.DataFrame(
+        {
+            i: (zh[f].reset_index(drop=True) if f else np.arange(1, len(zh) + 1))
+            for i, (_g, f, _h) in enumerate(layout)
+        }
+    )
     ncol = len(layout)
-    bold = Font(bold=True)
-    center = Alignment(horizontal="center", vertical="center", wrap_text=True)
-    thin = Side(style="thin")
-    border = Border(left=thin, right=thin, top=thin, bottom=thin)
-    fill = PatternFill("solid", fgColor="DDEBF7")
-
-    ws.cell(row=1, column=1, value=title).font = Font(bold=True, size=14)
-    ws.cell(row=1, column=1).alignment = center
-    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=ncol)
-    col = 1
-    for group, cols in XLSX_GROUPS:
-        c = ws.cell(row=2, column=col, value=group)
-        c.font, c.alignment, c.fill, c.border = bold, center, fill, border
-        if len(cols) > 1:
-            ws.merge_cells(start_row=2, start_column=col, end_row=2, end_column=col + len(cols) - 1)
-        for _f, header in cols:
-            h = ws.cell(row=3, column=col, value=header)
-            h.font, h.alignment, h.fill, h.border = bold, center, fill, border
-            col += 1
-    columns = [zh[f].tolist() if f else list(range(1, len(zh) + 1)) for _g, f, _h in layout]
-    for r, row in enumerate(zip(*columns, strict=True), start=4):
-        for c, value in enumerate(row, start=1):
-            ws.cell(row=r, column=c, value=_cell(value))
-    widths = {"企业名称": 30, "统一社会信用代码": 22, "排污许可证编号": 26, "生产线情况": 30, "园区": 18}
-    for c, (_g, _f, header) in enumerate(layout, start=1):
-        ws.column_dimensions[get_column_letter(c)].width = widths.get(header, 11)
-    ws.row_dimensions[3].height = 30
-    ws.freeze_panes = "D4"
-
-    buf = io.BytesIO()
-    wb.save(buf)
-    _rezip_deterministic(buf.getvalue(), path)
+    wb = new_workbook(path)
+    try:
+        # xlsxwriter stamps both dcterms:created and dcterms:modified with "created"
+        wb.set_properties(
+            {"created": datetime.fromisoformat(_FIXED_TIME.rstrip("Z")), "author": "planner demo-data"}
+        )
+        ws = wb.add_worksheet("应急减排清单")
+        w = SheetWriter(wb, ws)
+        head = w.format(
+            bold=True, align="center", valign="vcenter", text_wrap=True, bg_color="#DDEBF7", border=1
+        )
+        ws.merge_range(
+            0,
+            0,
+            0,
+            ncol - 1,
+            title,
+            w.format(bold=True, font_size=14, align="center", valign="vcenter", text_wrap=True),
+        )
+        col = 0
+        for group, cols in XLSX_GROUPS:
+            w.text(1, col, group, head)
+            for c in range(col + 1, col + len(cols)):
+                ws.write_blank(1, c, None, head)
+            if len(cols) > 1:
+                w.merge(1, col, 1, col + len(cols) - 1)
+            col += len(cols)
+        ws.set_row(2, 30)
+        for c, (_g, _f, header) in enumerate(layout):
+            w.text(2, c, header, head)
+        w.frame(frame, 3)
+        widths = {"企业名称": 30, "统一社会信用代码": 22, "排污许可证编号": 26, "生产线情况": 30, "园区": 18}
+        for c, (_g, _f, header) in enumerate(layout):
+            ws.set_column(c, c, widths.get(header, 11))
+        ws.freeze_panes(3, 3)
+    finally:
+        wb.close()
 
 
 def _rezip_deterministic(data: bytes, path: Path) -> None:

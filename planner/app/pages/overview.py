@@ -377,10 +377,12 @@ def _workbook(key: str, _scenario) -> bytes:
 
 
 def downloads(scenario, result: dict) -> None:
+    from planner.reports.writing import neutralise_frame
+
     c1, c2 = st.columns(2)
     c1.download_button(
         tr("overview.download_schedule"),
-        result["schedule"].to_csv(index=False).encode("utf-8-sig"),
+        neutralise_frame(result["schedule"]).to_csv(index=False).encode("utf-8-sig"),
         file_name=f"{scenario.name}-schedule.csv",
         mime="text/csv",
         key="dl_schedule",
