@@ -150,7 +150,7 @@ def safe_filename(name, max_bytes: int = 120) -> str:
     clean = _UNSAFE.sub("_", unicodedata.normalize("NFC", text)).strip(" ").lstrip(".").rstrip(". ")
     if _RESERVED.match(clean):
         clean = "_" + clean
-    if clean == text and len(text.encode("utf-8")) <= max_bytes:
+    if clean and clean == text and len(text.encode("utf-8")) <= max_bytes:
         return text
     digest = hashlib.sha1(text.encode("utf-8")).hexdigest()[:8]
     cut = clean.encode("utf-8")[: max_bytes - 9].decode("utf-8", errors="ignore").rstrip(". ")
@@ -370,7 +370,9 @@ class SheetWriter:
                 if v is None or v is pd.NA or v == "" or (isinstance(v, float) and math.isnan(v)):
                     if formats[c] is not None:
                         self.ws.write_blank(first_row + i, c, None, formats[c])
-                elif isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, float, np.number)):
+                elif isinstance(v, (bool, np.bool_)):
+                    self.ws.write_boolean(first_row + i, c, bool(v), formats[c])
+                elif not isinstance(v, (int, float, np.number)):
                     self.text(first_row + i, c, v, formats[c])
                 else:
                     self.value(first_row + i, c, v, formats[c])
