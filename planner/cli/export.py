@@ -14,7 +14,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from planner.reports.export import require_reportlab, emergency_list_workbook, enterprise_sheets
+from planner.reports.export import emergency_list_workbook, enterprise_sheets, require_reportlab
 from planner.reports.writing import staged_output
 from planner.scenario.run import run as run_scenario
 

@@ -438,7 +438,9 @@ def test_plan_workbook_too_many_rows_keeps_summary_and_totals(tiny, tmp_path):
     full = openpyxl.load_workbook(plan_workbook(tiny, tmp_path / "full.xlsx"))
     assert full.sheetnames == ["概要", "目标", "企业措施", "企业汇总"]
     assert full["企业措施"].max_row == len(tiny.schedule) + 1
-    small = openpyxl.load_workbook(plan_workbook(tiny, tmp_path / "cut.xlsx", max_rows=len(tiny.schedule) - 1))
+    small = openpyxl.load_workbook(
+        plan_workbook(tiny, tmp_path / "cut.xlsx", max_rows=len(tiny.schedule) - 1)
+    )
     assert small.sheetnames == ["概要", "目标", "企业汇总"]
     notes = [r for r in small["概要"].iter_rows(values_only=True) if r[0] == "企业措施 schedule"]
     assert notes and "schedule.csv" in notes[0][1] and f"{len(tiny.schedule):,}" in notes[0][1]

@@ -48,7 +48,9 @@ def _write(path, frame: pd.DataFrame, fast: bool, first_row: int = 2):
     ws = wb.add_worksheet("s")
     w = SheetWriter(wb, ws)
     w.text(0, 0, "title", w.format(bold=True))
-    fmts = [w.format(border=1), None, w.format(num_format="0.000"), w.format(text_wrap=True)][: len(frame.columns)]
+    fmts = [w.format(border=1), None, w.format(num_format="0.000"), w.format(text_wrap=True)][
+        : len(frame.columns)
+    ]
     fmts += [None] * (len(frame.columns) - len(fmts))
     if fast:
         w.frame(frame, first_row, fmts)
@@ -68,7 +70,10 @@ def _cells(path):
         return float(f"{v:.15g}") if isinstance(v, float) else v
 
     return [
-        [(value(c.value), c.data_type, bool(c.quotePrefix), c.number_format, c.border.left.style) for c in row]
+        [
+            (value(c.value), c.data_type, bool(c.quotePrefix), c.number_format, c.border.left.style)
+            for c in row
+        ]
         for row in ws.iter_rows()
     ]
 
