@@ -42,7 +42,7 @@ def run(args) -> int:
         paths = compare.write_outputs(doc, out) if out else {}
     except OSError as exc:
         print(
-            f"error: cannot write the comparison into {out}: {exc}; nothing was changed there",
+            f"error: cannot write the comparison into {out}: {exc.strerror or exc}; nothing was changed there",
             file=sys.stderr,
         )
         return 2

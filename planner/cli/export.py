@@ -73,7 +73,10 @@ def run(args) -> int:
         print(f"error: {exc.args[0] if isinstance(exc, KeyError) else exc}", file=sys.stderr)
         return 2
     except OSError as exc:
-        print(f"error: cannot write the export into {out}: {exc}; nothing was changed there", file=sys.stderr)
+        print(
+            f"error: cannot write the export into {out}: {exc.strerror or exc}; nothing was changed there",
+            file=sys.stderr,
+        )
         return 2
     print(
         f"{result.summary['scenario']}: {result.status}; wrote {out / LIST_FILE} and {len(written)} sheet "

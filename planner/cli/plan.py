@@ -70,7 +70,7 @@ def run(args) -> int:
         paths = write_outputs(result, args.out, args.schedule_format)
     except OSError as exc:
         print(
-            f"error: cannot write the outputs into {args.out}: {exc}; nothing was changed there",
+            f"error: cannot write the outputs into {args.out}: {exc.strerror or exc}; nothing was changed there",
             file=sys.stderr,
         )
         return 2

@@ -176,6 +176,8 @@ def staged_output(target: str | Path) -> Iterator[Path]:
         ``target`` is untouched.
     """
     target = Path(target).absolute()
+    if target.exists():
+        target = target.resolve()  # stage beside the real folder (a link may point to another disk)
     target.parent.mkdir(parents=True, exist_ok=True)
     stage = Path(tempfile.mkdtemp(prefix=f".{target.name or 'out'}.", suffix=".partial", dir=target.parent))
     try:

@@ -218,3 +218,50 @@ def test_same_measure_at_another_level_is_no_change(pair):
     other.schedule.loc[0, "measure_text_zh"] = "黄色预警：限产25%"
     (c,) = obligation_changes(base, other, "base", "relabelled")
     assert c["enterprise_id"] == "E1" and c["delta_curtailment"] == 0.0
+
+
+def test_compare_xlsx_keeps_formula_like_text_and_numbers(pair, tmp_path):
+    """A firm named like a formula stays text in compare.xlsx; losses stay numbers."""
+    doc = compare_results(list(pair))
+    evil = '=HYPERLINK("http://evil.example","x")'
+    doc["changes"][0]["name"] = evil
+    doc["scenarios"][1]["loss_by_county"] = {"@SUM(1)": 5.0, **doc["scenarios"][1]["loss_by_county"]}
+    paths = write_outputs(doc, tmp_path / "cmp")
+    wb = openpyxl.load_workbook(paths["xlsx"])
+    cells = [c for row in wb["变化企业"].iter_rows(min_row=2) for c in row if c.value == evil]
+    assert len(cells) == 1 and cells[0].data_type == "s" and cells[0].quotePrefix
+    county = {r[0].value: r for r in wb["按区县"].iter_rows(min_row=2)}
+    assert county["@SUM(1)"][0].quotePrefix and county["@SUM(1)"][2].value == 5.0
+    side = {r[0]: r[1:] for r in wb["对比"].iter_rows(min_row=2, values_only=True)}
+    assert side["产值损失（万元） output loss"] == (
+        doc["scenarios"][0]["objective"],
+        doc["scenarios"][1]["objective"],
+    )
+    assert side["状态 status"] == ("optimal", "infeasible")
+    import zipfile
+
+    with zipfile.ZipFile(paths["xlsx"]) as z:
+        assert not any("<f>" in z.read(n).decode() for n in z.namelist() if n.startswith("xl/worksheets/"))
+
+
+def test_compare_out_is_all_or_nothing(pair, tmp_path, monkeypatch):
+    """A failure while writing compare.xlsx leaves --out as it was (no compare.json alone)."""
+    from planner.scenario import compare
+
+    doc = compare_results(list(pair))
+    out = tmp_path / "cmp"
+    compare.write_outputs(doc, out)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+
+    def broken(doc, path):
+        path.write_bytes(b"half")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(compare, "write_xlsx", broken)
+    doc["changes"] = []
+    with pytest.raises(OSError):
+        compare.write_outputs(doc, out)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    with pytest.raises(OSError):
+        compare.write_outputs(doc, tmp_path / "new")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cmp"]
