@@ -46,7 +46,7 @@ def _scenario(folder: Path) -> Path:
 
 def _schedule_csv(result, path: Path) -> None:
     try:
-        from planner.reports.writing import write_schedule
+        from planner.io.writing import write_schedule
     except ImportError:  # the code before streaming exports
         result.schedule.to_csv(path, index=False, encoding="utf-8")
         return

@@ -14,8 +14,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from planner.io.writing import staged_output
 from planner.reports.export import emergency_list_workbook, enterprise_sheets, require_reportlab
-from planner.reports.writing import staged_output
 from planner.scenario.run import run as run_scenario
 
 TOL = 1e-9

@@ -13,8 +13,8 @@ from __future__ import annotations
 import json
 import sys
 
+from planner.io.writing import SCHEDULE_FORMATS
 from planner.optimize.attribution import split_lines
-from planner.reports.writing import SCHEDULE_FORMATS
 from planner.scenario.run import run as run_scenario
 from planner.scenario.run import write_outputs
 

@@ -2036,7 +2036,7 @@ _FIXED_TIME = "2026-11-23T00:00:00Z"
 
 def _write_xlsx(inv: pd.DataFrame, path: Path, title: str) -> None:
     """Write the Chinese list layout with the streaming writer (fixed timestamps: same bytes each time)."""
-    from planner.reports.writing import SheetWriter, new_workbook
+    from planner.io.writing import SheetWriter, new_workbook
 
     layout = xlsx_columns()
     zh = _zh_values(inv)

@@ -29,9 +29,9 @@ import numpy as np
 import pandas as pd
 
 from planner import ALERT_LEVELS, POLLUTANTS
+from planner.io.writing import SheetWriter, new_workbook, safe_filename
 from planner.reports.views import ALERT_ZH as LEVEL_ZH
 from planner.reports.views import POLLUTANT_ZH
-from planner.reports.writing import SheetWriter, new_workbook, safe_filename
 
 __all__ = [
     "LEVEL_ZH",
@@ -907,7 +907,7 @@ def enterprise_sheets(
     """Write one 一厂一策 sheet per enterprise (default: every firm) and an ``index.html`` linking them.
 
     Files are named ``<enterprise_id>.html`` (and ``.pdf`` with ``pdf=True``, which needs
-    reportlab), the id made safe by :func:`planner.reports.writing.safe_filename` (an id such as
+    reportlab), the id made safe by :func:`planner.io.writing.safe_filename` (an id such as
     ``../x`` or one of 300 characters stays inside ``out_dir``).
 
     Raises

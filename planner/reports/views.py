@@ -138,11 +138,11 @@ def _targets(summary: dict) -> pd.DataFrame:
 def plan_workbook(result, path: str | Path, max_rows: int | None = None) -> Path:
     """Write ``plan.xlsx``: 概要 (summary), 目标 (targets per slot), 企业措施 (schedule), 企业汇总 (per firm).
 
-    Written with a streaming writer (:mod:`planner.reports.writing`).  When the schedule has more
+    Written with a streaming writer (:mod:`planner.io.writing`).  When the schedule has more
     rows than one Excel sheet holds (``max_rows``, default 1,048,575), 企业措施 is left out and
     概要 says so: the schedule is then only in ``schedule.csv`` / ``schedule.parquet``.
     """
-    from planner.reports.writing import EXCEL_MAX_ROWS, SheetWriter, new_workbook
+    from planner.io.writing import EXCEL_MAX_ROWS, SheetWriter, new_workbook
 
     max_rows = EXCEL_MAX_ROWS if max_rows is None else int(max_rows)
     summary = result.summary

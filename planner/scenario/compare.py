@@ -498,10 +498,10 @@ def _changes_sheet(doc: dict) -> pd.DataFrame:
 def write_xlsx(doc: dict, path: str | Path) -> Path:
     """Write the comparison as a workbook: 对比, 按行业, 按区县, 按绩效等级, 目标达成, 变化企业.
 
-    Streamed (:mod:`planner.reports.writing`); names and other texts that a spreadsheet would
+    Streamed (:mod:`planner.io.writing`); names and other texts that a spreadsheet would
     run as formulas stay text.
     """
-    from planner.reports.writing import SheetWriter, new_workbook
+    from planner.io.writing import SheetWriter, new_workbook
 
     path = Path(path)
     sheets = (
@@ -542,9 +542,9 @@ def write_outputs(doc: dict, out_dir: str | Path) -> dict[str, Path]:
     """Write ``compare.json``, ``compare.txt`` and ``compare.xlsx`` into ``out_dir``.
 
     The files are written into a temporary folder beside ``out_dir`` and moved into place together
-    (:func:`planner.reports.writing.staged_output`): a failure leaves ``out_dir`` as it was.
+    (:func:`planner.io.writing.staged_output`): a failure leaves ``out_dir`` as it was.
     """
-    from planner.reports.writing import staged_output
+    from planner.io.writing import staged_output
 
     out = Path(out_dir)
     names = {"json": "compare.json", "text": "compare.txt", "xlsx": "compare.xlsx"}

@@ -581,13 +581,13 @@ def write_outputs(result: PlanResult, out_dir: str | Path, schedule_format: str 
     Notes
     -----
     Everything is written into a temporary folder beside ``out_dir`` and moved into place only
-    when every file is complete (:func:`planner.reports.writing.staged_output`): a failure leaves
+    when every file is complete (:func:`planner.io.writing.staged_output`): a failure leaves
     ``out_dir`` as it was.  Texts that a spreadsheet would run as formulas are neutralised in the
     CSV and the workbook; ``plan.xlsx`` holds the summary and per-firm totals only when the
     schedule has more rows than an Excel sheet.
     """
+    from planner.io.writing import SCHEDULE_FORMATS, staged_output, write_schedule
     from planner.reports.views import plan_workbook
-    from planner.reports.writing import SCHEDULE_FORMATS, staged_output, write_schedule
 
     if schedule_format not in SCHEDULE_FORMATS:
         raise ValueError(f"unknown schedule format {schedule_format!r}; one of {', '.join(SCHEDULE_FORMATS)}")

@@ -306,7 +306,7 @@ def test_plan_outputs_neutralise_formulas(evil, tmp_path):
 
 
 def test_neutralise_keeps_numbers():
-    from planner.reports.writing import formula_like, neutralise_frame, neutralise_text
+    from planner.io.writing import formula_like, neutralise_frame, neutralise_text
 
     df = pd.DataFrame(
         {
@@ -345,7 +345,7 @@ def test_export_file_names_stay_inside_out(evil, tmp_path):
     assert sorted(hrefs) == sorted(n for n in names if n != "index.html")
     assert ESCAPE_ID in index  # the link text shows the real id (escaped)
     # the sheet of the firm with the long id is there under a short safe name
-    from planner.reports.writing import safe_filename
+    from planner.io.writing import safe_filename
 
     assert (sheets / f"{safe_filename(LONG_ID)}.html").is_file()
     assert (sheets / f"{safe_filename(ESCAPE_ID)}.html").is_file()

@@ -377,7 +377,7 @@ def _workbook(key: str, _scenario) -> bytes:
 
 
 def downloads(scenario, result: dict) -> None:
-    from planner.reports.writing import neutralise_frame
+    from planner.io.writing import neutralise_frame
 
     c1, c2 = st.columns(2)
     c1.download_button(

@@ -1,4 +1,4 @@
-"""Output writing (planner.reports.writing): streamed rows, inert text, safe names, staged folders."""
+"""Output writing (planner.io.writing): streamed rows, inert text, safe names, staged folders."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from planner.reports.writing import (
+from planner.io.writing import (
     SheetWriter,
     formula_like,
     neutralise_text,
