@@ -94,6 +94,8 @@ __all__ = [
     "update_text",
     "recover",
     "LockBusyError",
+    "atomic_write",
+    "file_lock",
     "publish",
     "publications",
     "published",
@@ -392,6 +394,14 @@ def _clean_temps(folder: Path, target_name: str) -> int:
     return n
 
 
+def atomic_write(target: str | Path, text: str, mode: int | None = None) -> None:
+    """Replace ``target`` by ``text`` atomically and durably (used for every file this module
+    and :mod:`planner.app.access` write); ``mode`` sets the permission bits (default: kept when
+    the file exists, else the umask's)."""
+    target = Path(target)
+    _atomic_write(target, text, _file_mode(target) if mode is None else mode)
+
+
 # --------------------------------------------------------------------------- locking
 class LockBusyError(RuntimeError):
     """Another save of the same scenario is running (a live process holds its lock).
@@ -540,6 +550,11 @@ def _locked(path: Path, timeout: float | None = None):
     finally:
         with contextlib.suppress(FileNotFoundError):
             lock.unlink()
+
+
+def file_lock(path: str | Path, timeout: float | None = None):
+    """The save lock of a file (``<file>.lock``) as a context manager (see :func:`_locked`)."""
+    return _locked(Path(path), timeout)
 
 
 # --------------------------------------------------------------------------- YAML text
