@@ -98,7 +98,8 @@ def scenario_dir() -> Path:
 
 
 def scenario_files() -> list[Path]:
-    return sorted(p for p in scenario_dir().glob("*.yaml") if p.is_file())
+    # hidden files are the portal's published copies (``.<stem>.published.yaml``), not scenarios
+    return sorted(p for p in scenario_dir().glob("*.yaml") if p.is_file() and not p.name.startswith("."))
 
 
 def portal_scenario_file() -> Path:
