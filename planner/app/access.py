@@ -224,9 +224,9 @@ def _hash_ok(h) -> bool:
     return False
 
 
-def _fail(source: str, path: Path | None, key: str, message: str, **args) -> OfficialsConfig:
+def _fail(source: str, path: Path | None, code: str, message: str, **args) -> OfficialsConfig:
     where = f"{path}: " if path else ""
-    return OfficialsConfig(source, path, error=f"{where}{message}", error_key=f"login.{key}", error_args=args)
+    return OfficialsConfig(source, path, error=f"{where}{message}", error_key=f"login.{code}", error_args=args)
 
 
 def _roles(value, where: str, path: Path) -> frozenset | str:

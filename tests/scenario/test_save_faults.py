@@ -161,9 +161,7 @@ def _child(scen: Path, fail_at: int, calls) -> subprocess.CompletedProcess:
     )
 
 
-@pytest.mark.parametrize(
-    ("seed_history", "calls"), [(False, ("fsync", "replace")), (True, ("replace",))]
-)
+@pytest.mark.parametrize(("seed_history", "calls"), [(False, ("fsync", "replace")), (True, ("replace",))])
 def test_killed_at_every_boundary_loses_nothing(scen, seed_history, calls):
     """A process dying (os._exit, like kill -9: no cleanup) before each fsync / rename of a save;
     the first save of a file without history writes two entries, a later save one."""
@@ -228,7 +226,9 @@ def test_sigkill_during_repeated_saves(scen, delay):
     # parents chain: each entry's parent is the previous entry's revision
     assert all(b["parent"] == a["revision"] for a, b in zip(log, log[1:], strict=False))
     t0 = time.monotonic()
-    save_revision(scen, {**data, "description": "after"}, author="x", expected_revision=current_revision(scen))
+    save_revision(
+        scen, {**data, "description": "after"}, author="x", expected_revision=current_revision(scen)
+    )
     assert time.monotonic() - t0 < 5
 
 
@@ -236,7 +236,9 @@ def test_lock_file_of_dead_process_does_not_block(scen):
     lock = scen.with_name(scen.name + ".lock")
     lock.write_text("pid 999999\nhost x\ntime 2026-01-01T00:00:00Z\n")
     t0 = time.monotonic()
-    save_revision(scen, {**_data(scen), "description": "a"}, author="x", expected_revision=current_revision(scen))
+    save_revision(
+        scen, {**_data(scen), "description": "a"}, author="x", expected_revision=current_revision(scen)
+    )
     assert time.monotonic() - t0 < 2
     assert not lock.exists()
 
@@ -247,21 +249,29 @@ def test_lock_fallback_breaks_lock_of_dead_pid_and_keeps_live_one(scen, monkeypa
     monkeypatch.setattr(revisions, "_USE_FLOCK", False)
     monkeypatch.setattr(revisions, "LOCK_TIMEOUT_SECONDS", 0.3)
     lock = scen.with_name(scen.name + ".lock")
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
     lock.write_text(f"pid {dead.stdout.strip()}\nhost {socket.gethostname()}\ntime x\n")
-    save_revision(scen, {**_data(scen), "description": "a"}, author="x", expected_revision=current_revision(scen))
+    save_revision(
+        scen, {**_data(scen), "description": "a"}, author="x", expected_revision=current_revision(scen)
+    )
     assert not lock.exists()
     # a fresh lock of a live process (this one) is respected: a clear error, nothing written
     lock.write_text(f"pid {os.getpid()}\nhost {socket.gethostname()}\ntime now\n")
     before = scen.read_bytes()
     with pytest.raises(revisions.LockBusyError, match="being saved by someone else"):
-        save_revision(scen, {**_data(scen), "description": "b"}, author="x", expected_revision=current_revision(scen))
+        save_revision(
+            scen, {**_data(scen), "description": "b"}, author="x", expected_revision=current_revision(scen)
+        )
     assert scen.read_bytes() == before
     # an old lock whose holder cannot be checked (another host) is broken by age
     lock.write_text("pid 1\nhost elsewhere\ntime old\n")
     old = time.time() - revisions.STALE_LOCK_SECONDS - 5
     os.utime(lock, (old, old))
-    save_revision(scen, {**_data(scen), "description": "c"}, author="x", expected_revision=current_revision(scen))
+    save_revision(
+        scen, {**_data(scen), "description": "c"}, author="x", expected_revision=current_revision(scen)
+    )
     assert _data(scen)["description"] == "c"
 
 
@@ -288,11 +298,25 @@ def test_lock_held_by_live_process_gives_clear_error_and_cli_exit_3(scen, monkey
         monkeypatch.setattr(revisions, "LOCK_TIMEOUT_SECONDS", 0.3)
         before = scen.read_bytes()
         with pytest.raises(revisions.LockBusyError, match=f"process {holder.pid}"):
-            save_revision(scen, {**_data(scen), "description": "b"}, author="x", expected_revision=current_revision(scen))
+            save_revision(
+                scen,
+                {**_data(scen), "description": "b"},
+                author="x",
+                expected_revision=current_revision(scen),
+            )
         revised = scen.with_name("copy.yaml")
         revised.write_text(scen.read_text(encoding="utf-8") + "description: b\n", encoding="utf-8")
         code = main(
-            ["save", str(scen), "--from", str(revised), "--author", "a", "--expected-revision", current_revision(scen)]
+            [
+                "save",
+                str(scen),
+                "--from",
+                str(revised),
+                "--author",
+                "a",
+                "--expected-revision",
+                current_revision(scen),
+            ]
         )
         assert code == 3
         err = capsys.readouterr().err
@@ -302,13 +326,17 @@ def test_lock_held_by_live_process_gives_clear_error_and_cli_exit_3(scen, monkey
         holder.kill()
         holder.wait()
     # the holder died: the next save goes through
-    save_revision(scen, {**_data(scen), "description": "c"}, author="x", expected_revision=current_revision(scen))
+    save_revision(
+        scen, {**_data(scen), "description": "c"}, author="x", expected_revision=current_revision(scen)
+    )
 
 
 @pytest.mark.parametrize("mode", [0o644, 0o640, 0o600, 0o664])
 def test_save_keeps_file_mode(scen, mode):
     os.chmod(scen, mode)
-    out = save_revision(scen, {**_data(scen), "description": "m"}, author="x", expected_revision=current_revision(scen))
+    out = save_revision(
+        scen, {**_data(scen), "description": "m"}, author="x", expected_revision=current_revision(scen)
+    )
     assert stat.S_IMODE(scen.stat().st_mode) == mode
     assert stat.S_IMODE(out.history_file.stat().st_mode) == mode
 
