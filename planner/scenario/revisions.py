@@ -419,7 +419,9 @@ class LockBusyError(RuntimeError):
         self.holder = holder
         who = ""
         if holder.get("pid"):
-            who = f" (process {holder['pid']} on {holder.get('host') or '?'} since {holder.get('time') or '?'})"
+            who = (
+                f" (process {holder['pid']} on {holder.get('host') or '?'} since {holder.get('time') or '?'})"
+            )
         super().__init__(
             f"{self.path.name} is being saved by someone else{who}; nothing was written, try again "
             f"in a moment"
@@ -968,14 +970,22 @@ def _snapshot_text(path: Path, content: str) -> tuple[str, dict]:
     data.setdefault("name", path.stem)
     if not data.get("name"):
         data["name"] = path.stem
+    own = _safe_load(content)
     inputs = {}
     for key in PATH_KEYS:
         v = data.get(key)
         if isinstance(v, str) and v:
             p = Path(v)
+            rel = os.path.relpath(p, path.parent)
+            mine = own.get(key)
+            if isinstance(mine, str) and mine and not Path(mine).is_absolute():
+                data[key] = mine  # the scenario's own relative path (same folder: same file)
+            elif not rel.startswith(".."):
+                data[key] = rel
+            else:
+                data[key] = str(p)  # inherited from a base elsewhere: absolute, on purpose
             with contextlib.suppress(OSError):
-                inputs[key] = {"path": os.path.relpath(p, path.parent), "sha256": _sha256_file(p)}
-            data[key] = os.path.relpath(p, path.parent)
+                inputs[key] = {"path": str(p), "sha256": _sha256_file(p)}
     text = dump_yaml(data)
     tmp = _write_temp(path.parent, path.name, text)
     try:
@@ -1130,7 +1140,7 @@ def changed_inputs(path: str | Path) -> list[str]:
     out = []
     for key, info in (pub.get("inputs") or {}).items():
         try:
-            now = _sha256_file(folder / info["path"])
+            now = _sha256_file(folder / info["path"])  # an absolute path stays itself
         except (OSError, KeyError, TypeError):
             now = None
         if now != (info or {}).get("sha256"):
