@@ -275,6 +275,24 @@ def guarded():
         st.error(tr("common.unexpected"))
 
 
+def session_client() -> str:
+    """This browser's key for login throttling (:func:`planner.app.access.client_key`: its
+    address, else the session)."""
+    import secrets
+
+    from planner.app.access import client_key
+
+    if "client_session" not in st.session_state:
+        st.session_state["client_session"] = secrets.token_hex(8)
+    ip = headers = None
+    try:
+        ip = st.context.ip_address
+        headers = dict(st.context.headers)
+    except Exception:  # noqa: BLE001 - no request context (tests, bare mode)
+        pass
+    return client_key(ip, headers, st.session_state["client_session"])
+
+
 def require_official() -> None:
     """Stop a bureau page when the session is not logged in as an official."""
     if not st.session_state.get("official"):

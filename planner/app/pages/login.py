@@ -6,25 +6,10 @@ fix); failed attempts are throttled server-wide (:mod:`planner.app.access`).
 
 from __future__ import annotations
 
-import secrets
-
 import streamlit as st
 
-from planner.app.access import DEMO_PASSWORD, client_key, officials_config, officials_login
-from planner.app.common import guarded, tr
-
-
-def session_client() -> str:
-    """This browser's client key for throttling (address, else the session)."""
-    if "client_session" not in st.session_state:
-        st.session_state["client_session"] = secrets.token_hex(8)
-    ip = headers = None
-    try:
-        ip = st.context.ip_address
-        headers = dict(st.context.headers)
-    except Exception:  # noqa: BLE001 - no request context (tests)
-        pass
-    return client_key(ip, headers, st.session_state["client_session"])
+from planner.app.access import DEMO_PASSWORD, officials_config, officials_login
+from planner.app.common import guarded, session_client, tr
 
 
 def main() -> None:

@@ -27,6 +27,7 @@ from planner.app.common import (
     pct,
     portal_scenario_file,
     scenario_result,
+    session_client,
     solve_scenario,
     tr,
 )
@@ -78,8 +79,6 @@ def _codes():
 
 
 def login_form(sc) -> None:
-    from planner.app.pages.login import session_client
-
     st.write(tr("portal.intro"))
     with st.form("portal_login"):
         credit = st.text_input(tr("portal.credit_code"), key="portal_credit", max_chars=30)
@@ -201,6 +200,12 @@ def downloads(sc, eid: str, ob: pd.DataFrame) -> None:
 
 def body() -> None:
     sc = scenario()
+    try:  # the published plan must build before anyone may log in (cached for every session)
+        solve_scenario(sc)
+    except InputError as err:
+        raise Unavailable(
+            "portal.off_errors", n=len(err.problems.errors), file=portal_scenario_file().name
+        ) from None
     if st.session_state.get("official"):
         from planner.scenario import revisions
 
