@@ -262,6 +262,21 @@ def _history_dir(path: Path) -> Path:
     return path.parent / HISTORY_DIR / path.stem
 
 
+_ENTRY_NAME = re.compile(r"^(\d{4,})-([0-9a-f]{6,64})\.yaml$")
+
+
+def _index(path: Path) -> list[dict]:
+    """History entries from their file names only (``number, revision, file``), oldest first:
+    what a save needs without parsing every entry."""
+    out = []
+    folder = _history_dir(path)
+    for f in folder.glob("[0-9][0-9][0-9][0-9]*.yaml"):
+        m = _ENTRY_NAME.match(f.name)
+        if m:
+            out.append({"number": int(m.group(1)), "revision": m.group(2), "file": f})
+    return sorted(out, key=lambda e: e["number"])
+
+
 def history(path: str | Path) -> list[dict]:
     """The saved revisions of a scenario, oldest first (metadata and changes, no full text).
 
@@ -278,7 +293,8 @@ def history(path: str | Path) -> list[dict]:
         if not isinstance(data, dict):
             continue
         entry = {
-            k: data.get(k) for k in ("number", "revision", "parent", "author", "time", "message", "changes")
+            k: data.get(k)
+            for k in ("number", "revision", "parent", "author", "time", "message", "changes", "kind")
         }
         entry["file"] = f
         out.append(entry)
@@ -638,18 +654,19 @@ def _recover(path: Path) -> None:
     if hdir.is_dir():
         _clean_temps(hdir, "entry")
         _clean_temps(hdir / PUBLISH_DIR, "entry")
-    entries = history(path)
+    entries = _index(path)
     if not entries:
         return
     last = entries[-1]
     current = current_revision(path)
-    if last["revision"] == current or last.get("parent") != current:
+    if last["revision"] == current:
         return
     try:
-        content = yaml.safe_load(last["file"].read_text(encoding="utf-8"))["content"]
-    except (OSError, yaml.YAMLError, KeyError, TypeError):
+        data = yaml.safe_load(last["file"].read_text(encoding="utf-8"))
+        parent, content = data.get("parent"), data["content"]
+    except (OSError, yaml.YAMLError, KeyError, TypeError, AttributeError):
         return
-    if revision_of(content) != last["revision"]:
+    if parent != current or revision_of(content) != last["revision"]:
         return
     _atomic_write(path, content, _file_mode(path))
 
@@ -765,7 +782,7 @@ def save_revision(
         try:
             if validate:
                 load_scenario(tmp)
-            entries = history(path)
+            entries = _index(path)
             hdir = _history_dir(path)
             hdir.mkdir(parents=True, exist_ok=True)
             if old_text is not None and not any(e["revision"] == current for e in entries):
@@ -780,6 +797,7 @@ def save_revision(
                         "author": None,
                         "time": _mtime_iso(path),
                         "message": "revision found on disk (saved outside planner save)",
+                        "kind": "found_on_disk",
                         "file": path.name,
                         "changes": [],
                         "diff": "",
@@ -787,7 +805,7 @@ def save_revision(
                     },
                     mode,
                 )
-                entries = history(path)
+                entries = _index(path)
             number = (entries[-1]["number"] + 1) if entries else 0
             changes = diff_mappings(_safe_load(old_text or ""), _safe_load(text))
             udiff = "".join(
@@ -1046,7 +1064,7 @@ def publish(path: str | Path, revision: str, author: str, message: str = "") -> 
             current = current_revision(path)
             if current is None:
                 raise KeyError(f"{path.name} does not exist")
-            if not any(e["revision"] == current for e in history(path)):
+            if not any(e["revision"] == current for e in _index(path)):
                 _record_on_disk(path, current)
             revision = current
         entry = _find_revision(path, revision)
@@ -1081,7 +1099,7 @@ def publish(path: str | Path, revision: str, author: str, message: str = "") -> 
 
 
 def _record_on_disk(path: Path, current: str) -> None:
-    entries = history(path)
+    entries = _index(path)
     hdir = _history_dir(path)
     hdir.mkdir(parents=True, exist_ok=True)
     _write_entry(
@@ -1093,6 +1111,7 @@ def _record_on_disk(path: Path, current: str) -> None:
             "author": None,
             "time": _mtime_iso(path),
             "message": "revision found on disk (saved outside planner save)",
+            "kind": "found_on_disk",
             "file": path.name,
             "changes": [],
             "diff": "",

@@ -253,17 +253,16 @@ def locks_below_floor(overrides: dict, floors: pd.DataFrame) -> list[dict]:
 
 
 def with_reasons(overrides: dict, floors: pd.DataFrame, reason: str) -> dict:
-    """Overrides with ``reason`` given to every lock below its floor that has none, and the
-    reason removed where no lock below the floor remains."""
+    """Overrides with ``reason`` given to every lock below its floor that has none yet (a reason
+    already in the scenario is kept as it is)."""
     out = {k: dict(v) for k, v in overrides.items()}
-    below = {b["enterprise_id"] for b in locks_below_floor(out, floors)}
-    for eid, ov in out.items():
-        if eid in below:
-            if not str(ov.get("reason") or "").strip() and reason.strip():
-                ov["reason"] = reason.strip()
-        else:
-            ov.pop("reason", None)
-    return {k: v for k, v in out.items() if v}
+    if not reason.strip():
+        return out
+    for b in locks_below_floor(out, floors):
+        ov = out[b["enterprise_id"]]
+        if not str(ov.get("reason") or "").strip():
+            ov["reason"] = reason.strip()
+    return out
 
 
 def apply_edits(path_str: str, grid_key: str, result: dict) -> None:
@@ -446,7 +445,11 @@ def save_section(path: Path, overrides: dict) -> None:
                             tr("editor.h_revision"): e.get("revision"),
                             tr("editor.author"): e.get("author") or "–",
                             tr("editor.h_time"): _local_time(e.get("time")),
-                            tr("editor.message"): e.get("message") or "",
+                            tr("editor.message"): (
+                                tr("editor.h_found_on_disk")
+                                if e.get("kind") == "found_on_disk"
+                                else e.get("message") or ""
+                            ),
                             tr("editor.h_changes"): len(e.get("changes") or []),
                             tr("editor.h_state"): state_name(states.get(e["revision"], "draft")),
                         }
@@ -482,6 +485,25 @@ def publish_section(path: Path, revisions) -> None:
             )
         else:
             st.caption(tr("editor.published_none"))
+        pubs = revisions.publications(path)
+        if pubs:
+            st.caption(tr("editor.publications"))
+            st.dataframe(
+                pd.DataFrame(
+                    [
+                        {
+                            tr("editor.h_revision"): p.get("revision"),
+                            tr("editor.p_author"): p.get("author") or "–",
+                            tr("editor.h_time"): _local_time(p.get("time")),
+                            tr("editor.message"): p.get("message") or "",
+                            tr("editor.h_changes"): len(p.get("changes") or []),
+                        }
+                        for p in reversed(pubs[-10:])
+                    ]
+                ),
+                hide_index=True,
+                key="publications_table",
+            )
         if "approver" not in official_roles():
             st.info(tr("editor.publish_needs_role"))
             return
@@ -498,7 +520,7 @@ def publish_section(path: Path, revisions) -> None:
             format_func=bound(
                 lambda r: (
                     f"{r} · {state_name(states.get(r, 'draft'))} · "
-                    f"{meta[r].get('author') or '–'} · {_local_time(meta[r].get('time'))}"
+                    f"{meta[r].get('author') or tr('editor.h_on_disk_author')} · {_local_time(meta[r].get('time'))}"
                 )
             ),
         )
