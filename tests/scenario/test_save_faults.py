@@ -204,16 +204,22 @@ _LOOP = textwrap.dedent(
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
         data["description"] = f"save {{i}}"
         revisions.save_revision(path, data, author="loop", expected_revision=revisions.current_revision(path))
+        print(i, flush=True)
         i += 1
     """
 )
 
 
-@pytest.mark.parametrize("delay", [0.9, 1.3, 1.7, 2.2])
+@pytest.mark.parametrize("delay", [0.0, 0.02, 0.07, 0.15, 0.3])
 def test_sigkill_during_repeated_saves(scen, delay):
-    proc = subprocess.Popen([sys.executable, "-c", _LOOP.format(repo=str(REPO)), str(scen)])
+    """A real SIGKILL at some point of a loop of saves (after the first one went through)."""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _LOOP.format(repo=str(REPO)), str(scen)], stdout=subprocess.PIPE, text=True
+    )
+    assert proc.stdout.readline().strip() == "0"  # the first save is done; kill during later ones
     time.sleep(delay)
     proc.send_signal(signal.SIGKILL)
+    proc.stdout.close()
     proc.wait(timeout=30)
     before = [e["revision"] for e in history(scen)]
     revisions.recover(scen)
