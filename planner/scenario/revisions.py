@@ -72,6 +72,9 @@ from typing import Any
 
 import yaml
 
+from planner.io.yamlio import parse_yaml, read_yaml
+from planner.problems import InputError
+
 try:  # POSIX: the save lock is an flock, released by the kernel when its holder dies
     import fcntl
 except ImportError:  # pragma: no cover - Windows
@@ -287,8 +290,8 @@ def history(path: str | Path) -> list[dict]:
     out = []
     for f in sorted(folder.glob("[0-9][0-9][0-9][0-9]*.yaml")):
         try:
-            data = yaml.safe_load(f.read_text(encoding="utf-8")) or {}
-        except (OSError, yaml.YAMLError):
+            data = _read_entry(f)
+        except InputError:
             continue
         if not isinstance(data, dict):
             continue
@@ -311,8 +314,7 @@ def read_revision(path: str | Path, revision: str) -> str:
     """
     for entry in reversed(history(path)):
         if str(entry["revision"]).startswith(revision):
-            data = yaml.safe_load(entry["file"].read_text(encoding="utf-8"))
-            return data["content"]
+            return _read_entry(entry["file"])["content"]
     raise KeyError(f"no saved revision {revision!r} of {Path(path).name}")
 
 
@@ -582,7 +584,18 @@ def dump_yaml(data: dict) -> str:
 
 
 def _safe_load(text: str) -> dict:
-    data = yaml.safe_load(text) if text.strip() else {}
+    data = parse_yaml(text, "scenario").data if text.strip() else {}
+    return data if isinstance(data, dict) else {}
+
+
+#: History and publication entries hold a scenario's full text (and a diff): allow them more
+#: bytes than an input file, with the same checks otherwise.
+_ENTRY_MAX_BYTES = 256 * 1024 * 1024
+
+
+def _read_entry(f: Path) -> dict:
+    """One history or publication entry (raises InputError when unreadable or not YAML)."""
+    data = read_yaml(f, what="history entry", max_bytes=_ENTRY_MAX_BYTES).data
     return data if isinstance(data, dict) else {}
 
 
@@ -636,7 +649,7 @@ def update_text(template: str, new_data: dict) -> str | None:
             text = text[len(head) :]
     try:
         ok = _safe_load(text) == new_data
-    except yaml.YAMLError:
+    except InputError:
         ok = False
     return text if ok else None
 
@@ -662,9 +675,9 @@ def _recover(path: Path) -> None:
     if last["revision"] == current:
         return
     try:
-        data = yaml.safe_load(last["file"].read_text(encoding="utf-8"))
+        data = _read_entry(last["file"])
         parent, content = data.get("parent"), data["content"]
-    except (OSError, yaml.YAMLError, KeyError, TypeError, AttributeError):
+    except (InputError, KeyError, TypeError):
         return
     if parent != current or revision_of(content) != last["revision"]:
         return
@@ -925,10 +938,10 @@ def publications(path: str | Path) -> list[dict]:
     out = []
     for f in sorted(folder.glob("[0-9][0-9][0-9][0-9]-*.yaml")):
         try:
-            data = yaml.safe_load(f.read_text(encoding="utf-8")) or {}
-        except (OSError, yaml.YAMLError):
+            data = _read_entry(f)
+        except InputError:
             continue
-        if not isinstance(data, dict) or "revision" not in data:
+        if "revision" not in data:
             continue
         entry = {
             k: data.get(k)
@@ -958,7 +971,7 @@ def revision_states(path: str | Path) -> dict[str, str]:
 
 
 def _entry_text(entry: dict) -> str:
-    return yaml.safe_load(entry["file"].read_text(encoding="utf-8"))["content"]
+    return _read_entry(entry["file"])["content"]
 
 
 def _find_revision(path: Path, revision: str) -> dict:
@@ -1073,8 +1086,8 @@ def publish(path: str | Path, revision: str, author: str, message: str = "") -> 
         prev = published(path)
         prev_data = {}
         if prev is not None:
-            with contextlib.suppress(OSError, yaml.YAMLError, KeyError, TypeError):
-                prev_data = _safe_load(yaml.safe_load(prev["file"].read_text(encoding="utf-8"))["snapshot"])
+            with contextlib.suppress(InputError, KeyError, TypeError):
+                prev_data = _safe_load(_read_entry(prev["file"])["snapshot"])
         pdir = _publish_dir(path)
         pdir.mkdir(parents=True, exist_ok=True)
         pubs = publications(path)
@@ -1136,8 +1149,8 @@ def published_file(path: str | Path) -> Path | None:
     if pub is None:
         return None
     try:
-        snapshot = yaml.safe_load(pub["file"].read_text(encoding="utf-8"))["snapshot"]
-    except (OSError, yaml.YAMLError, KeyError, TypeError):
+        snapshot = _read_entry(pub["file"])["snapshot"]
+    except (InputError, KeyError, TypeError):
         return None
     snap = snapshot_path(path)
     try:

@@ -82,7 +82,9 @@ def test_issue_bad_input_exit_2(scen, capsys):
 def test_save_is_a_draft_publish_records_who_and_what(scen, tmp_path, capsys):
     copy = tmp_path / "copy.yaml"
     assert main(["save", str(scen), "--checkout", str(copy)]) == 0
-    copy.write_text(copy.read_text(encoding="utf-8") + "description: 草稿一\n", encoding="utf-8")
+    lines = copy.read_text(encoding="utf-8").splitlines()
+    lines = [("description: 草稿一" if ln.startswith("description:") else ln) for ln in lines]
+    copy.write_text("\n".join(lines) + "\n", encoding="utf-8")
     assert main(["save", str(scen), "--from", str(copy), "--author", "李工", "-m", "draft"]) == 0
     rev = revisions.current_revision(scen)
     assert revisions.revision_states(scen)[rev] == "draft" and revisions.published_file(scen) is None
