@@ -902,7 +902,7 @@ def _dump_entry(entry: dict) -> str:
         if v and all(line == line.rstrip() for line in str(v).splitlines()) and "\t" not in str(v):
             e[key] = _Literal(v)  # exact text (the revision id is its hash): literal only if lossless
     text = yaml.dump(e, Dumper=_HistoryDumper, allow_unicode=True, sort_keys=False, width=100)
-    back = yaml.safe_load(text)
+    back = parse_yaml(text, "history entry", max_bytes=None).data
     for key in ("content", "snapshot"):
         if entry.get(key) is not None and back.get(key) != entry[key]:
             e[key] = str(entry[key])  # plain (quoted) string: always exact
