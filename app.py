@@ -46,9 +46,12 @@ if st.session_state.get("official"):
     if _has("planner.reports.analysis", "analysis.py"):
         bureau.append(_page("analysis.py", "analysis", ":material/query_stats:"))
     bureau.append(_page("map.py", "map", ":material/map:"))
+    bureau.append(_page("codes.py", "codes", ":material/key:"))
     with st.sidebar:
         if st.button(tr("login.logout"), key="logout"):
             st.session_state["official"] = False
+            for k in ("official_login", "official_name", "official_roles", "codes_issued"):
+                st.session_state.pop(k, None)
             st.rerun()
 else:
     bureau = [_page("login.py", "login", ":material/lock:", default=True)]

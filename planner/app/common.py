@@ -98,7 +98,8 @@ def scenario_dir() -> Path:
 
 
 def scenario_files() -> list[Path]:
-    return sorted(p for p in scenario_dir().glob("*.yaml") if p.is_file())
+    # hidden files are the portal's published copies (``.<stem>.published.yaml``), not scenarios
+    return sorted(p for p in scenario_dir().glob("*.yaml") if p.is_file() and not p.name.startswith("."))
 
 
 def portal_scenario_file() -> Path:
@@ -272,6 +273,24 @@ def guarded():
     except Exception:  # noqa: BLE001 - the UI must never show a traceback
         log.exception("page failed")
         st.error(tr("common.unexpected"))
+
+
+def session_client() -> str:
+    """This browser's key for login throttling (:func:`planner.app.access.client_key`: its
+    address, else the session)."""
+    import secrets
+
+    from planner.app.access import client_key
+
+    if "client_session" not in st.session_state:
+        st.session_state["client_session"] = secrets.token_hex(8)
+    ip = headers = None
+    try:
+        ip = st.context.ip_address
+        headers = dict(st.context.headers)
+    except Exception:  # noqa: BLE001 - no request context (tests, bare mode)
+        pass
+    return client_key(ip, headers, st.session_state["client_session"])
 
 
 def require_official() -> None:

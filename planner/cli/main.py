@@ -50,6 +50,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "plan": ("plan", "solve a scenario and write schedule.csv, summary.json and plan.xlsx"),
     "compare": ("compare", "compare scenarios side by side (loss, reductions, changed obligations)"),
     "save": ("save", "save a revised scenario as a new revision, with history and conflict check"),
+    "publish": ("publish", "approve a saved revision: the enterprise portal shows it from now on"),
+    "access": ("access", "issue, revoke and list the enterprise portal's access codes"),
     "analyze": ("analyze", "expert report: least-cost curve, infeasibility share, upgrade values, measures"),
     "export": ("export", "the emergency list workbook (Chinese layout) and 一厂一策 sheets"),
 }

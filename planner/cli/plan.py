@@ -11,7 +11,6 @@ the outputs cannot be written (DIR is then unchanged).
 from __future__ import annotations
 
 import json
-import sys
 
 from planner.io.writing import SCHEDULE_FORMATS
 from planner.optimize.attribution import split_lines
@@ -66,14 +65,9 @@ def format_summary(summary: dict) -> str:
 
 def run(args) -> int:
     result = run_scenario(args.scenario)
-    try:
-        paths = write_outputs(result, args.out, args.schedule_format)
-    except OSError as exc:
-        print(
-            f"error: cannot write the outputs into {args.out}: {exc.strerror or exc}; nothing was changed there",
-            file=sys.stderr,
-        )
-        return 2
+    # an OSError (full disk, read-only folder, ulimit -f) leaves nothing half-written (the outputs
+    # are moved into place only when complete) and becomes exit 4 in planner.cli.main
+    paths = write_outputs(result, args.out, args.schedule_format)
     if args.format == "json":
         print(json.dumps(result.summary, ensure_ascii=False, indent=2))
     else:

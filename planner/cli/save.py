@@ -14,7 +14,12 @@ Typical round trip::
 The starting revision comes from ``--expected-revision`` or from the ``# base-revision:`` line of
 the copy.  If someone else saved in between, nothing is written and the command says so (exit 3);
 ``--as NEW.yaml`` saves the revised version as a new scenario instead.  ``--log`` prints the
-history.  Exit codes: 0 saved (or printed), 3 conflict (nothing written), 2 bad input, 4 I/O error.
+history (saves and publications).  A saved revision is a *draft*; ``planner publish`` makes one the
+revision the enterprise portal shows.  Comments of the copy are kept.
+
+Exit codes (as every command, :mod:`planner.cli.main`): 0 saved (or printed), 3 conflict (nothing
+written), 2 bad input, 4 could not write (another save holds the lock, or an I/O error such as a
+full disk or a read-only folder; nothing was written).
 """
 
 from __future__ import annotations
@@ -60,13 +65,31 @@ def _default_author() -> str:
 
 def _print_log(path: Path) -> int:
     rev = revisions.current_revision(path)
+    pub = revisions.published(path)
     print(f"{path}: current revision {rev or '(file does not exist)'}")
-    for e in revisions.history(path):
-        print(f"#{e['number']:04d} {e['revision']} {e['time']} {e['author'] or '-'}: {e['message'] or ''}")
+    print(f"published revision: {pub['revision'] + ' (' + str(pub['time']) + ')' if pub else '(none)'}")
+    states = revisions.revision_states(path)
+    for e in revisions.audit_log(path):
+        if e["event"] == "save":
+            state = states.get(e["revision"], "draft")
+            head = f"#{e['number']:04d} {e['revision']} [{state}]"
+        else:
+            head = f"PUBLISH #{e['number']:04d} {e['revision']}"
+        print(f"{head} {e['time']} {e['author'] or '-'}: {e['message'] or ''}")
         changes = revisions.format_changes(e.get("changes") or [])
         for line in changes.splitlines():
             print(f"      {line}")
     return 0
+
+
+def write_failed(path: Path, exc: BaseException) -> int:
+    """Report a save that could not be written (lock busy, I/O error): exit 4 (EXIT_SYSTEM)."""
+    if isinstance(exc, revisions.LockBusyError):
+        print(f"error: {exc}", file=sys.stderr)
+    else:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        print(f"error: could not write {path}: {reason}; nothing was changed", file=sys.stderr)
+    return 4
 
 
 def run(args) -> int:
@@ -112,11 +135,21 @@ def run(args) -> int:
         target.resolve().parent,
     )
     write_text = text if moved == data else None
-    author = args.author or _default_author()
+    author = _default_author() if args.author is None else args.author.strip()
+    if not author:
+        raise InputError.single("--author", "the author is blank: give who saves (a name or login)")
     try:
         rev = revisions.save_revision(
-            dest, moved, author=author, message=args.message, expected_revision=expected, text=write_text
+            dest,
+            moved,
+            author=author,
+            message=args.message,
+            expected_revision=expected,
+            text=write_text,
+            template=None if write_text is not None else text,
         )
+    except (revisions.LockBusyError, OSError) as exc:
+        return write_failed(dest, exc)
     except revisions.ConflictError as exc:
         print(f"CONFLICT: {exc}", file=sys.stderr)
         print(

@@ -719,10 +719,25 @@ def enterprise_sheet_data(
         "level_header": level_header,
         "levels": levels,
         "total": total_text,
-        "notes": [_FLOOR_NOTE],
+        "notes": [_FLOOR_NOTE, *_override_notes(scen.enterprises.get(eid) or {})],
         "upgrade": up_doc,
         "footer": f"情景：{scen.name}（{status}）；生成时间：{stamp}。",
     }
+
+
+def _override_notes(ov: dict) -> list[str]:
+    """The bureau's lock of this firm and its stated reason (e.g. a lock below the rule floor)."""
+    lock, reason = ov.get("lock"), str(ov.get("reason") or "").strip()
+    if lock is None:
+        return []
+    per = lock if isinstance(lock, dict) else None
+    what = (
+        "、".join(f"{LEVEL_ZH.get(lv, lv)}{_pct(float(x))}" for lv, x in per.items())
+        if per
+        else f"各级别均为{_pct(float(lock))}"
+    )
+    note = f"生态环境局调整：本企业减产比例锁定为{what}，“规则下限”栏为锁定值，可能低于规则措施"
+    return [note + (f"；理由：{reason}。" if reason else "。")]
 
 
 def enterprise_sheet_html(

@@ -145,6 +145,9 @@ class EnterpriseOverride(Section):
     load_cap: Share | None = Field(
         None, **field_message("load_cap must be a share between 0 and 1 (the load a 保障类 firm keeps)")
     )
+    #: Why the bureau set this override (the app requires it for a lock below the mandatory
+    #: floor); printed on the firm's 一厂一策 sheet.
+    reason: Text | None = None
 
     @field_validator("grade")
     @classmethod

@@ -19,6 +19,7 @@ PAGES = {
     "map": "planner/app/pages/map.py",
     "portal": "planner/app/pages/portal.py",
     "login": "planner/app/pages/login.py",
+    "codes": "planner/app/pages/codes.py",
 }
 
 

@@ -10,7 +10,7 @@ from app_helpers import PAGES, REPO, errors, goto, metric, new_app, page_text
 from planner.app import access
 from planner.app.i18n import t
 
-BUREAU_PAGES = ["overview", "editor", "map"] + [
+BUREAU_PAGES = ["overview", "editor", "map", "codes"] + [
     p for p in ("compare", "analysis") if (REPO / PAGES[p]).is_file()
 ]
 
@@ -106,7 +106,7 @@ def test_broken_inventory_upload_shows_problems_table(demo_table):
     assert 3 in rows  # the bad grade and the negative SO2 are on file row 3
 
 
-def test_portal_refuses_wrong_and_unknown_codes_alike(demo_table):
+def test_portal_refuses_wrong_and_unknown_codes_alike(demo_table, published, portal_codes):
     at = new_app("en")
     goto(at, "portal")
     firm = demo_table.iloc[0]
@@ -124,7 +124,7 @@ def test_portal_refuses_wrong_and_unknown_codes_alike(demo_table):
         assert name not in text
 
 
-def test_portal_slows_down_after_repeated_failures(demo_table):
+def test_portal_slows_down_after_repeated_failures(demo_table, published, portal_codes):
     at = new_app("en")
     goto(at, "portal")
     firm = demo_table.iloc[1]
@@ -133,19 +133,18 @@ def test_portal_slows_down_after_repeated_failures(demo_table):
         at.text_input(key="portal_code").set_value("wrong")
         at.button[0].click().run()
     # now even the right code must wait
-    at.text_input(key="portal_code").set_value(str(firm["access_code"]))
+    at.text_input(key="portal_code").set_value(portal_codes[str(firm.name)])
     at.button[0].click().run()
     assert "portal_eid" not in at.session_state
     assert any(e.startswith(t("portal.wait", "en").split("{")[0]) for e in errors(at))
 
 
-def test_portal_shows_own_firm_only(demo_table):
-    has_code = demo_table[demo_table["access_code"].notna() & (demo_table["access_code"].astype(str) != "")]
-    firm = has_code.iloc[0]
+def test_portal_shows_own_firm_only(demo_table, published, portal_codes):
+    firm = demo_table.loc[next(iter(portal_codes))]
     at = new_app("zh")
     goto(at, "portal")
     at.text_input(key="portal_credit").set_value(firm["credit_code"])
-    at.text_input(key="portal_code").set_value(str(firm["access_code"]))
+    at.text_input(key="portal_code").set_value(portal_codes[str(firm.name)])
     at.button[0].click().run()
     assert not at.exception
     assert at.session_state["portal_eid"] == str(firm.name)

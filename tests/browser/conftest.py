@@ -51,7 +51,25 @@ def artifacts() -> Path:
 
 
 @pytest.fixture(scope="session")
-def app_url(scenario_dir, tmp_path_factory):
+def portal_access(scenario_dir, tmp_path_factory) -> dict:
+    """The portal scenario published and access codes issued for its first three firms:
+    ``{"codes_file": Path, "codes": {enterprise_id: code}}``."""
+    from planner.app import access
+    from planner.inventory.table import read_inventory
+    from planner.scenario import revisions
+    from planner.scenario.files import load_scenario
+
+    path = scenario_dir / "demo_list.yaml"
+    if revisions.published(path) is None:
+        revisions.publish(path, "current", author="browser-test")
+    table = read_inventory(load_scenario(path).inventory).table
+    codes_file = tmp_path_factory.mktemp("access") / "codes.toml"
+    issued = access.issue_codes(codes_file, table, list(table.index[:3]), author="browser-test")
+    return {"codes_file": codes_file, "codes": {r["enterprise_id"]: r["code"] for r in issued}}
+
+
+@pytest.fixture(scope="session")
+def app_url(scenario_dir, tmp_path_factory, portal_access):
     """Start ``streamlit run app.py`` on a free port of 127.0.0.1 and wait for its health check."""
     if not CHROMIUM.exists():
         pytest.skip(f"real-browser tests need Debian's Chromium at {CHROMIUM} (apt-get install chromium)")
@@ -61,6 +79,7 @@ def app_url(scenario_dir, tmp_path_factory):
         {
             "PLANNER_SCENARIO_DIR": str(scenario_dir),
             "PLANNER_CONFIG_DIR": str(tmp_path_factory.mktemp("config")),
+            "PLANNER_ACCESS_CODES": str(portal_access["codes_file"]),
             "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
         }
     )

@@ -140,19 +140,19 @@ def test_edit_grade_resolve_numbers_change(page: Page, artifacts):
     assert after != before
 
 
-def test_portal_shows_only_own_firm(page: Page, artifacts, scenario_dir):
+def test_portal_shows_only_own_firm(page: Page, artifacts, scenario_dir, portal_access):
     from planner.inventory.table import read_inventory
     from planner.scenario.files import load_scenario
 
     table = read_inventory(load_scenario(scenario_dir / "demo_list.yaml").inventory).table
-    table = table[table["access_code"].notna() & (table["access_code"].astype(str) != "")]
-    me, other = table.iloc[0], table.iloc[1]
+    codes = portal_access["codes"]
+    me, other = table.loc[next(iter(codes))], table.loc[list(codes)[1]]
     nav(page, "portal")
     page.get_by_label(t("portal.credit_code", "zh")).fill(str(me["credit_code"]))
-    page.get_by_label(t("portal.access_code", "zh")).fill("000000-wrong")
+    page.get_by_label(t("portal.access_code", "zh")).fill("WRONG-CODE-2345")
     page.get_by_role("button", name=t("portal.submit", "zh")).click()
     expect(page.get_by_text(t("portal.denied", "zh"))).to_be_visible()
-    page.get_by_label(t("portal.access_code", "zh")).fill(str(me["access_code"]))
+    page.get_by_label(t("portal.access_code", "zh")).fill(codes[str(me.name)])
     page.get_by_role("button", name=t("portal.submit", "zh")).click()
     expect(page.get_by_role("heading", name=str(me["name"]))).to_be_visible()
     charts(page)

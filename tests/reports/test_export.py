@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html.parser
+import json
 
 import openpyxl
 import pandas as pd
@@ -412,9 +413,9 @@ def test_failed_plan_leaves_previous_outputs(tiny, tmp_path, monkeypatch, capsys
 
     monkeypatch.setattr(views, "plan_workbook", broken)
     capsys.readouterr()
-    assert main(["plan", scen, "--out", str(out), "--format", "json"]) == 2
+    assert main(["plan", scen, "--out", str(out), "--format", "json"]) == 4  # I/O error
     captured = capsys.readouterr()
-    assert captured.out == "" and "Read-only" in captured.err
+    assert json.loads(captured.out)["exit_code"] == 4 and "Read-only" in captured.err
     assert _tree(out) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["plan"]
 

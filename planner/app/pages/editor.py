@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import time
 from pathlib import Path
@@ -186,6 +187,84 @@ def _remember_before(path: Path, overrides: dict, result: dict) -> None:
     st.session_state["grid_version"] = st.session_state.get("grid_version", 0) + 1
 
 
+@st.cache_data(max_entries=8, show_spinner=False)
+def _rule_floors(key: str, _scenario) -> pd.DataFrame:
+    """Mandatory floor (share) of every enterprise × alert level under the rules, with the
+    scenario's grade, exempt and ceiling overrides but without its locks."""
+    from planner import DATA_DIR
+    from planner.inventory.table import read_inventory
+    from planner.policy.measures import evaluate_measures, load_measures
+    from planner.scenario.run import apply_bound_overrides, apply_enterprise_overrides
+
+    sc = _scenario
+    ov = {
+        k: {kk: vv for kk, vv in v.items() if kk not in ("lock", "reason")} for k, v in sc.enterprises.items()
+    }
+    table = apply_enterprise_overrides(read_inventory(sc.inventory).table, ov, str(sc.file))
+    book = load_measures(sc.measures or DATA_DIR / "policy" / "measures")
+    bounds = evaluate_measures(table, book, allow_volunteer=bool(sc.options["allow_volunteer"]))
+    floor = apply_bound_overrides(bounds, ov)["floor"].transpose("enterprise", "level").to_pandas()
+    floor.index = floor.index.astype(str)
+    return floor
+
+
+def rule_floors(scenario) -> pd.DataFrame:
+    from planner.reports.app_tables import scenario_key
+
+    plain = dataclasses.replace(
+        scenario,
+        enterprises={
+            k: {kk: vv for kk, vv in v.items() if kk not in ("lock", "reason")}
+            for k, v in scenario.enterprises.items()
+        },
+    )
+    return _rule_floors(scenario_key(plain), plain)
+
+
+def locks_below_floor(overrides: dict, floors: pd.DataFrame) -> list[dict]:
+    """Locks under the rule floor: ``enterprise_id, lock, floor, level, reason`` (highest gap).
+
+    A lock is a share for every level or a mapping level → share; it is below the floor when any
+    level's lock is below that level's mandatory floor.
+    """
+    out = []
+    for eid, ov in overrides.items():
+        lock = ov.get("lock")
+        if lock is None or eid not in floors.index:
+            continue
+        per = lock if isinstance(lock, dict) else {lv: lock for lv in floors.columns}
+        gaps = [
+            (float(floors.at[eid, lv]) - float(x), lv, float(x))
+            for lv, x in per.items()
+            if lv in floors.columns and float(x) < float(floors.at[eid, lv]) - 1e-9
+        ]
+        if gaps:
+            gap, lv, x = max(gaps)
+            out.append(
+                {
+                    "enterprise_id": eid,
+                    "lock": x,
+                    "floor": float(floors.at[eid, lv]),
+                    "level": lv,
+                    "reason": str(ov.get("reason") or "").strip(),
+                }
+            )
+    return out
+
+
+def with_reasons(overrides: dict, floors: pd.DataFrame, reason: str) -> dict:
+    """Overrides with ``reason`` given to every lock below its floor that has none yet (a reason
+    already in the scenario is kept as it is)."""
+    out = {k: dict(v) for k, v in overrides.items()}
+    if not reason.strip():
+        return out
+    for b in locks_below_floor(out, floors):
+        ov = out[b["enterprise_id"]]
+        if not str(ov.get("reason") or "").strip():
+            ov["reason"] = reason.strip()
+    return out
+
+
 def apply_edits(path_str: str, grid_key: str, result: dict) -> None:
     """Button callback: apply the grid's edit state to the overrides before the script reruns,
     so the re-solved numbers come back in a single run."""
@@ -196,10 +275,15 @@ def apply_edits(path_str: str, grid_key: str, result: dict) -> None:
     overrides = working_overrides(path, base_scenario(path))
     edited = apply_edit_state(shown, st.session_state.get(grid_key))
     new = overrides_from_edits(shown, edited, overrides, result["inventory_grades"])
+    try:
+        new = with_reasons(new, rule_floors(working_scenario(path)), st.session_state.get("lock_reason", ""))
+    except InputError:
+        pass
     if new == overrides:
         return
     _remember_before(path, overrides, result)
     set_overrides(path, new)
+    st.session_state["lock_reason"] = ""
 
 
 def reset_edits(path_str: str, result: dict) -> None:
@@ -236,6 +320,53 @@ def changes_section(before: dict, result: dict, overrides: dict) -> None:
     )
 
 
+def lock_warning(scenario, overrides: dict, table: pd.DataFrame) -> bool:
+    """Warn about locks below the mandatory floor; True while one of them still needs a reason."""
+    try:
+        below = locks_below_floor(overrides, rule_floors(scenario))
+    except InputError:
+        return False
+    if not below:
+        return False
+    names = table["name"] if "name" in table else pd.Series(dtype=str)
+    lines = [
+        tr(
+            "editor.below_floor_item",
+            name=str(names.get(b["enterprise_id"], b["enterprise_id"])),
+            level=lvl(b["level"]),
+            lock=f"{100 * b['lock']:.0f}%",
+            floor=f"{100 * b['floor']:.0f}%",
+        )
+        + (tr("editor.below_floor_reason", reason=b["reason"]) if b["reason"] else "")
+        for b in below
+    ]
+    st.warning(tr("editor.below_floor", n=len(below)) + "\n\n" + "\n".join(f"- {x}" for x in lines))
+    missing = [b for b in below if not b["reason"]]
+    if not missing:
+        return False
+    reason = st.text_input(tr("editor.lock_reason"), key="lock_reason", help=tr("editor.lock_reason_help"))
+    if not reason.strip():
+        st.caption(tr("editor.lock_reason_needed"))
+        return True
+    return False
+
+
+def official_author() -> str:
+    """The logged-in official's name when officials log in per user, else ""."""
+    return str(st.session_state.get("official_name") or st.session_state.get("official_login") or "")
+
+
+def official_roles() -> set[str]:
+    """Roles of the session's official (a session without recorded roles: both in demo mode,
+    editor otherwise)."""
+    roles = st.session_state.get("official_roles")
+    if roles is None:
+        from planner.app.access import ROLES, officials_config
+
+        return set(ROLES) if officials_config().is_demo else {"editor"}
+    return set(roles)
+
+
 def save_section(path: Path, overrides: dict) -> None:
     try:
         from planner.scenario import revisions
@@ -248,10 +379,18 @@ def save_section(path: Path, overrides: dict) -> None:
         if uploads():
             st.info(tr("editor.save_uploads"))
             return
-        author = st.text_input(tr("editor.author"), key="save_author")
+        fixed = official_author()
+        if fixed:
+            st.caption(tr("editor.author_fixed", name=fixed))
+            author = fixed
+        else:
+            author = st.text_input(tr("editor.author"), key="save_author")
         message = st.text_input(tr("editor.message"), key="save_message")
         as_new = st.text_input(tr("editor.save_as"), key="save_as", help=tr("editor.save_as_help"))
         if st.button(tr("editor.save_button"), key="save_button"):
+            if not author.strip():
+                st.error(tr("editor.author_needed"))
+                return
             data = read_yaml(path, what="scenario file").data or {}
             if overrides:
                 data["enterprises"] = {k: dict(v) for k, v in overrides.items()}
@@ -273,8 +412,14 @@ def save_section(path: Path, overrides: dict) -> None:
                 data["name"] = stem
             try:
                 rev = revisions.save_revision(
-                    target, data, author=author.strip() or "app", message=message, expected_revision=expected
+                    target, data, author=author.strip(), message=message, expected_revision=expected
                 )
+            except revisions.LockBusyError:
+                st.error(tr("editor.busy"))
+                return
+            except OSError as err:
+                st.error(tr("editor.write_failed", reason=getattr(err, "strerror", None) or str(err)))
+                return
             except revisions.ConflictError as err:
                 st.error(tr("editor.conflict", suggestion=err.suggestion.name))
                 st.caption(str(err))
@@ -289,6 +434,7 @@ def save_section(path: Path, overrides: dict) -> None:
                 loaded[str(path)] = rev.revision
             st.success(tr("editor.saved", file=target.name, revision=rev.revision, n=len(rev.changes)))
         entries = revisions.history(path)
+        states = revisions.revision_states(path)
         if entries:
             st.caption(tr("editor.history"))
             st.dataframe(
@@ -298,9 +444,14 @@ def save_section(path: Path, overrides: dict) -> None:
                             tr("editor.h_number"): e.get("number"),
                             tr("editor.h_revision"): e.get("revision"),
                             tr("editor.author"): e.get("author") or "–",
-                            tr("editor.h_time"): e.get("time"),
-                            tr("editor.message"): e.get("message") or "",
+                            tr("editor.h_time"): _local_time(e.get("time")),
+                            tr("editor.message"): (
+                                tr("editor.h_found_on_disk")
+                                if e.get("kind") == "found_on_disk"
+                                else e.get("message") or ""
+                            ),
                             tr("editor.h_changes"): len(e.get("changes") or []),
+                            tr("editor.h_state"): state_name(states.get(e["revision"], "draft")),
                         }
                         for e in reversed(entries[-10:])
                     ]
@@ -308,6 +459,104 @@ def save_section(path: Path, overrides: dict) -> None:
                 hide_index=True,
                 key="history_table",
             )
+    publish_section(path, revisions)
+
+
+def state_name(state: str) -> str:
+    """草稿 / 已发布 / 曾发布."""
+    return {"draft": tr("editor.state_draft"), "published": tr("editor.state_published")}.get(
+        state, tr("editor.state_superseded")
+    )
+
+
+def publish_section(path: Path, revisions) -> None:
+    """Approvers publish a saved draft: from then on the enterprise portal shows it."""
+    entries = revisions.history(path)
+    pub = revisions.published(path)
+    with st.expander(tr("editor.publish")):
+        if pub:
+            st.caption(
+                tr(
+                    "editor.published_now",
+                    revision=pub["revision"],
+                    author=pub.get("author") or "–",
+                    time=_local_time(pub.get("time")),
+                )
+            )
+        else:
+            st.caption(tr("editor.published_none"))
+        pubs = revisions.publications(path)
+        if pubs:
+            st.caption(tr("editor.publications"))
+            st.dataframe(
+                pd.DataFrame(
+                    [
+                        {
+                            tr("editor.h_revision"): p.get("revision"),
+                            tr("editor.p_author"): p.get("author") or "–",
+                            tr("editor.h_time"): _local_time(p.get("time")),
+                            tr("editor.message"): p.get("message") or "",
+                            tr("editor.h_changes"): len(p.get("changes") or []),
+                        }
+                        for p in reversed(pubs[-10:])
+                    ]
+                ),
+                hide_index=True,
+                key="publications_table",
+            )
+        if "approver" not in official_roles():
+            st.info(tr("editor.publish_needs_role"))
+            return
+        if not entries:
+            st.info(tr("editor.publish_nothing"))
+            return
+        states = revisions.revision_states(path)
+        options = [e["revision"] for e in reversed(entries)]
+        meta = {e["revision"]: e for e in entries}
+        choice = st.selectbox(
+            tr("editor.publish_pick"),
+            options,
+            key="publish_rev",
+            format_func=bound(
+                lambda r: (
+                    f"{r} · {state_name(states.get(r, 'draft'))} · "
+                    f"{meta[r].get('author') or tr('editor.h_on_disk_author')} · {_local_time(meta[r].get('time'))}"
+                )
+            ),
+        )
+        note = st.text_input(tr("editor.publish_message"), key="publish_message")
+        if st.button(
+            tr("editor.publish_button"),
+            key="publish_button",
+            type="primary",
+            disabled=states.get(choice) == "published",
+        ):
+            who = official_author() or tr("editor.publish_shared")
+            try:
+                out = revisions.publish(path, choice, author=who, message=note)
+            except InputError as err:
+                show_problems(err)
+                return
+            except revisions.LockBusyError:
+                st.error(tr("editor.busy"))
+                return
+            except (OSError, KeyError, ValueError) as err:
+                st.error(tr("editor.write_failed", reason=str(err)))
+                return
+            st.success(tr("editor.published", revision=out["revision"], n=len(out["changes"])))
+
+
+def _local_time(iso) -> str:
+    """A history time (UTC, ISO) in Beijing time."""
+    import datetime as dt
+
+    if not iso:
+        return "–"
+    try:
+        t = dt.datetime.fromisoformat(str(iso).replace("Z", "+00:00"))
+    except ValueError:
+        return str(iso)
+    return t.astimezone(dt.timezone(dt.timedelta(hours=8))).strftime("%Y-%m-%d %H:%M")
 
 
 def main() -> None:
@@ -333,12 +582,13 @@ def main() -> None:
     st.session_state["editor_shown"] = shown
     new = overrides_from_edits(shown, edited, overrides, result["inventory_grades"])
     pending = overrides_diff(overrides, new)
+    needs_reason = lock_warning(scenario, new, result["table"])
     c1, c2 = st.columns([1, 3])
     c1.button(
         tr("editor.resolve"),
         type="primary",
         key="resolve",
-        disabled=pending.empty,
+        disabled=pending.empty or needs_reason,
         on_click=apply_edits,
         args=(str(path), grid_key, result),
     )

@@ -1,33 +1,52 @@
-"""Officials' login (the bureau's pages sit behind one shared, hashed password)."""
+"""Officials' login: per-user logins with roles, or one shared password (hashes only).
+
+A configuration that is present but unusable fails closed (no login, a message saying what to
+fix); failed attempts are throttled server-wide (:mod:`planner.app.access`).
+"""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from planner.app.access import DEMO_PASSWORD, Throttle, check_officials_password, officials_config
-from planner.app.common import guarded, tr
+from planner.app.access import DEMO_PASSWORD, officials_config, officials_login
+from planner.app.common import guarded, session_client, tr
 
 
 def main() -> None:
     st.title(tr("login.title"))
     st.write(tr("login.intro"))
     config = officials_config()
+    if config.error:
+        st.error(
+            tr(config.error_key or "login.cfg_unreadable", **config.error_args)
+            if config.error_key
+            else config.error
+        )
+        st.caption(tr("login.closed"))
+        st.caption(tr("login.portal_hint"))
+        return
     if config.is_demo:
         st.info(tr("login.demo", password=DEMO_PASSWORD))
-    throttle: Throttle = st.session_state.setdefault("login_throttle", Throttle())
     with st.form("login"):
+        login = st.text_input(tr("login.user"), key="login_user") if config.has_users else ""
         password = st.text_input(tr("login.password"), type="password", key="password")
         submitted = st.form_submit_button(tr("login.submit"), type="primary")
     if submitted:
-        wait = throttle.wait("officials")
-        if wait > 0:
-            st.error(tr("login.wait", seconds=int(wait + 0.999)))
-        elif check_officials_password(password, config):
-            throttle.succeed("officials")
+        answer = officials_login(login, password, session_client(), config)
+        if answer.status == "wait":
+            st.error(tr("login.wait", seconds=int(answer.wait + 0.999)))
+        elif answer.status == "ok":
+            who = answer.official
             st.session_state["official"] = True
+            st.session_state["official_login"] = (
+                who.login if config.has_users and who.login in config.users else ""
+            )
+            st.session_state["official_name"] = who.name
+            st.session_state["official_roles"] = sorted(who.roles)
             st.rerun()
+        elif answer.status == "closed":
+            st.error(tr("login.closed"))
         else:
-            throttle.fail("officials")
             st.error(tr("login.wrong"))
     st.caption(tr("login.portal_hint"))
 

@@ -1,20 +1,23 @@
 """企业查询 Enterprise portal: an enterprise sees only its own obligations.
 
-Login by unified social credit code + the access code the bureau gave the enterprise.  The page
-never lists, searches or shows another enterprise: after login every table is filtered to the
-logged-in enterprise id before anything is drawn.
+Login by unified social credit code + the access code the bureau issued (``planner access``; only
+hashes are stored, outside the list).  The portal shows only the *published* revision of the
+portal scenario (``planner publish`` or the editor's publish button); a draft is never shown.  The
+page never lists, searches or shows another enterprise: after login every table is filtered to the
+logged-in enterprise id before anything is drawn.  When the published plan cannot be built (input
+errors, an unreadable code file) firms see only that the portal is unavailable; officials see
+what is wrong.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import importlib.util
-import secrets
 
 import pandas as pd
 import streamlit as st
 
-from planner.app.access import Throttle, portal_login
+from planner.app.access import CodeFileError, codes_path, load_codes, portal_login
 from planner.app.common import (
     fmt_money,
     guarded,
@@ -24,47 +27,70 @@ from planner.app.common import (
     pct,
     portal_scenario_file,
     scenario_result,
+    session_client,
     solve_scenario,
     tr,
 )
+from planner.problems import InputError
 from planner.reports.app_tables import UPGRADE, obligations, scenario_key, upgrade_effect
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
-def _codes(key: str, path: str) -> pd.DataFrame:
-    """Credit and access codes of the published inventory (used only to check a login)."""
+def _credit_codes(key: str, path: str) -> pd.DataFrame:
+    """Credit codes of the published inventory (to map a login to the firm's row)."""
     from planner.inventory.table import read_inventory
 
     table = read_inventory(path).table
     out = pd.DataFrame(index=table.index.astype(str))
     out["credit_code"] = table["credit_code"].astype(str).to_numpy()
-    if "access_code" in table:
-        codes = table["access_code"]
-        out["access_code"] = ["" if pd.isna(v) else str(v).strip() for v in codes]
-    else:
-        out["access_code"] = ""
     return out
 
 
+class Unavailable(Exception):
+    """The published plan cannot be shown: ``key`` is the officials' message (i18n key)."""
+
+    def __init__(self, key: str, **args):
+        super().__init__(key)
+        self.key, self.args_ = key, args
+
+
 def scenario():
+    """The published revision of the portal scenario (raises :class:`Unavailable`)."""
+    from planner.scenario import revisions
     from planner.scenario.files import load_scenario
 
-    return load_scenario(portal_scenario_file())
+    source = portal_scenario_file()
+    if not source.is_file():
+        raise Unavailable("portal.off_missing", file=source.name)
+    published = revisions.published_file(source)
+    if published is None:
+        raise Unavailable("portal.off_unpublished", file=source.name)
+    try:
+        return load_scenario(published)
+    except InputError as err:
+        raise Unavailable("portal.off_errors", n=len(err.problems.errors), file=source.name) from None
+
+
+def _codes():
+    try:
+        return load_codes(codes_path(portal_scenario_file()))
+    except CodeFileError:
+        raise Unavailable("portal.off_codes") from None
 
 
 def login_form(sc) -> None:
     st.write(tr("portal.intro"))
-    if "portal_session" not in st.session_state:
-        st.session_state["portal_session"] = secrets.token_hex(8)
-    throttle: Throttle = st.session_state.setdefault("portal_throttle", Throttle())
     with st.form("portal_login"):
         credit = st.text_input(tr("portal.credit_code"), key="portal_credit", max_chars=30)
         code = st.text_input(tr("portal.access_code"), type="password", key="portal_code", max_chars=64)
         submitted = st.form_submit_button(tr("portal.submit"), type="primary")
     if not submitted:
         return
-    codes = _codes(scenario_key(sc), str(sc.inventory))
-    answer = portal_login(codes, credit, code, throttle, session_key=st.session_state["portal_session"])
+    try:
+        table = _credit_codes(scenario_key(sc), str(sc.inventory))
+    except InputError:
+        raise Unavailable("portal.off_errors", n=1, file=sc.file.name) from None
+    answer = portal_login(_codes(), table, credit, code, session_client())
     if answer.status == "ok":
         st.session_state["portal_eid"] = answer.enterprise_id
         st.rerun()
@@ -172,9 +198,20 @@ def downloads(sc, eid: str, ob: pd.DataFrame) -> None:
     )
 
 
-def main() -> None:
-    st.title(tr("portal.title"))
+def body() -> None:
     sc = scenario()
+    try:  # the published plan must build before anyone may log in (cached for every session)
+        solve_scenario(sc)
+    except InputError as err:
+        raise Unavailable(
+            "portal.off_errors", n=len(err.problems.errors), file=portal_scenario_file().name
+        ) from None
+    if st.session_state.get("official"):
+        from planner.scenario import revisions
+
+        changed = revisions.changed_inputs(portal_scenario_file())
+        if changed:
+            st.warning(tr("portal.inputs_changed", keys="、".join(tr(f"portal.input_{k}") for k in changed)))
     eid = st.session_state.get("portal_eid")
     if not eid:
         login_form(sc)
@@ -183,6 +220,26 @@ def main() -> None:
         st.session_state.pop("portal_eid", None)
         st.rerun()
     own_sheet(sc, str(eid))
+
+
+def main() -> None:
+    st.title(tr("portal.title"))
+    try:
+        body()
+    except Unavailable as off:
+        _unavailable(off.key, off.args_)
+    except InputError:
+        _unavailable("portal.off_errors", {"n": 1, "file": portal_scenario_file().name})
+
+
+def _unavailable(key: str, args: dict) -> None:
+    """Firms: only that the portal is unavailable.  Officials: what is wrong (never a table of
+    the list's problems here, which would name other firms)."""
+    st.session_state.pop("portal_eid", None)
+    if st.session_state.get("official"):
+        st.error(tr(key, **args))
+    else:
+        st.info(tr("portal.unavailable"))
 
 
 with guarded():
