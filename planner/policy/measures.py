@@ -558,6 +558,27 @@ def _parse_levels(
     return per_level if ok else None
 
 
+def _schema_ok(path: Path, doc, problems: Problems, label: str, plants: bool = False) -> bool:
+    """Check a measures (or plants) file against its pydantic schema; add its problems with lines."""
+    from pydantic import ValidationError
+
+    from planner.io.schema_errors import validation_problems
+    from planner.io.yamlio import read_yaml
+    from planner.policy import schema
+
+    model = schema.PlantFileSchema if plants else schema.MeasureFileSchema
+    try:
+        model.model_validate(doc)
+    except ValidationError as exc:
+        try:
+            ydoc = read_yaml(path, label)
+        except InputError:  # pragma: no cover - the file was read a moment ago
+            ydoc = None
+        validation_problems(exc, doc, label, model=model, doc=ydoc, problems=problems)
+        return False
+    return True
+
+
 def _parse_file(
     path: Path, problems: Problems, grades: list[str], industries: list[str], self_directed: list[str]
 ) -> MeasureRule | None:
@@ -675,6 +696,10 @@ def _parse_file(
         if per_level is not None:
             parsed[str(grade)] = per_level
     if len(problems.errors) > n_before:
+        return None
+    # The domain checks above passed: the schema (generated from the type registry) is the
+    # structural net behind them (types of every key, texts, nested sources).
+    if not _schema_ok(path, doc, problems, label):
         return None
     return MeasureRule(
         file=label,
@@ -818,6 +843,8 @@ def load_plant_measures(path: str | Path) -> dict[str, dict[str, tuple[MeasureIt
                 parsed = _parse_levels(levels, problems, label, key_path("plants", str(eid)))
                 if parsed is not None:
                     out[str(eid)] = parsed
+            if problems.ok:
+                _schema_ok(Path(path), doc, problems, label, plants=True)
     if not problems.ok:
         raise InputError(problems)
     return out
