@@ -215,6 +215,8 @@ def non_industrial_arrays(
         where = f"non_industrial[{k}]"
         mid = str(item["id"])
         use = item.get("use", "on")
+        if use is True:  # YAML 1.1 reads a bare ``on`` as true
+            use = "on"
         if mid not in library:
             problems.error(file, None, f"{where}.id", f"unknown non-industrial measure {mid!r}{suggest(mid, library)}; library: {', '.join(library)}")
             continue
