@@ -43,7 +43,7 @@ CHINA_LON = (73.4, 135.1)
 OUTPUT_OVER_CAPACITY_TOLERANCE = 0.10
 DEFAULT_OPERATING_DAYS = 365.0
 CAPACITY_FIELDS = ("capacity_eia", "capacity_permit", "output_last_year")
-SHARE_FIELDS = ("load_cap", "technical_max_cut", "plant_cut_yellow", "plant_cut_orange", "plant_cut_red")
+SHARE_FIELDS = ("load_cap", "technical_max_cut")
 DERIVED_COLUMNS = ("output_value_daily", "cut_base", "base_share", "self_directed", "grade_rank", "row")
 
 #: Extra control-type synonyms beyond the "code (中文)" pairs in the schema description.
