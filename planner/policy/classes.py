@@ -126,7 +126,13 @@ def read_control_classes(path: str | Path = CONTROL_CLASSES_FILE, grades=None) -
         raise InputError(problems)
     if not isinstance(doc, Mapping):
         raise InputError.single(label, "expected a mapping with source, control_types, classes")
-    check_keys(doc, ("source", "notes", "control_types", "classes"), problems, label, required=("source", "control_types", "classes"))
+    check_keys(
+        doc,
+        ("source", "notes", "control_types", "classes"),
+        problems,
+        label,
+        required=("source", "control_types", "classes"),
+    )
     cts: dict[str, ControlType] = {}
     for code, raw in (doc.get("control_types") or {}).items():
         p = key_path("control_types", str(code))
@@ -136,7 +142,9 @@ def read_control_classes(path: str | Path = CONTROL_CLASSES_FILE, grades=None) -
         check_keys(raw, _CT_KEYS, problems, label, p, required=("class",))
         kind = raw.get("class")
         if kind not in CLASS_KINDS:
-            problems.error(label, None, key_path(p, "class"), f"unknown class {kind!r}{suggest(kind, CLASS_KINDS)}")
+            problems.error(
+                label, None, key_path(p, "class"), f"unknown class {kind!r}{suggest(kind, CLASS_KINDS)}"
+            )
             continue
         cts[str(code)] = ControlType(
             str(code),
@@ -150,7 +158,9 @@ def read_control_classes(path: str | Path = CONTROL_CLASSES_FILE, grades=None) -
     if not isinstance(classes, Mapping):
         problems.error(label, None, "classes", "expected a mapping class → parameters")
         classes = {}
-    check_keys(classes, tuple(_CLASS_KEYS), problems, label, "classes", required=tuple(_CLASS_KEYS), what="class")
+    check_keys(
+        classes, tuple(_CLASS_KEYS), problems, label, "classes", required=tuple(_CLASS_KEYS), what="class"
+    )
     out = ControlClasses(control_types=cts)
     for name, keys in _CLASS_KEYS.items():
         raw = classes.get(name)
@@ -173,7 +183,9 @@ def read_control_classes(path: str | Path = CONTROL_CLASSES_FILE, grades=None) -
             problems.error(label, None, f"classes.{name}.ceiling", "ceiling must be 'technical_max'")
     ug = (classes.get("ungraded_key") or {}).get("as_grade", "C")
     if ug not in grades:
-        problems.error(label, None, "classes.ungraded_key.as_grade", f"unknown grade {ug!r}{suggest(ug, grades)}")
+        problems.error(
+            label, None, "classes.ungraded_key.as_grade", f"unknown grade {ug!r}{suggest(ug, grades)}"
+        )
     out.ungraded_key_as = str(ug)
     nk = classes.get("non_key") or {}
     if "city_minimum" in nk:
@@ -194,12 +206,17 @@ def read_control_classes(path: str | Path = CONTROL_CLASSES_FILE, grades=None) -
         lo, hi = ALERT_LEVELS[k - 1], ALERT_LEVELS[k]
         if lo in out.max_load and hi in out.max_load and out.max_load[hi] > out.max_load[lo]:
             problems.error(
-                label, None, f"classes.guarantee.max_load.{hi}", f"the {hi} max load is above the {lo} max load"
+                label,
+                None,
+                f"classes.guarantee.max_load.{hi}",
+                f"the {hi} max load is above the {lo} max load",
             )
     sm = classes.get("small_low_emission") or {}
     th = sm.get("threshold_t_per_year")
     if th is not None and (not isinstance(th, int | float) or isinstance(th, bool) or th < 0):
-        problems.error(label, None, "classes.small_low_emission.threshold_t_per_year", "expected a number ≥ 0 or null")
+        problems.error(
+            label, None, "classes.small_low_emission.threshold_t_per_year", "expected a number ≥ 0 or null"
+        )
     else:
         out.small_threshold = None if th is None else float(th)
     fs = sm.get("floor_scale", 1.0)

@@ -54,7 +54,12 @@ def read_value_added(path: str | Path = VALUE_ADDED_FILE) -> pd.Series:
         if code not in known:
             problems.error(label, r + 2, "industry", f"unknown industry {code!r}{suggest(code, known)}")
         if not (0 < rate.iloc[r] <= 1):
-            problems.error(label, r + 2, "value_added_rate", f"expected a share in (0, 1], got {df['value_added_rate'].iloc[r]!r}")
+            problems.error(
+                label,
+                r + 2,
+                "value_added_rate",
+                f"expected a share in (0, 1], got {df['value_added_rate'].iloc[r]!r}",
+            )
         if not df["source"].iloc[r].strip():
             problems.error(label, r + 2, "source", "every rate needs a source")
     for r in np.flatnonzero(df["industry"].duplicated().to_numpy()):
@@ -72,7 +77,9 @@ def value_added_rates(path: str | Path = VALUE_ADDED_FILE) -> pd.Series:
     return read_value_added(path)
 
 
-def loss_per_day(table: pd.DataFrame, basis: str = "output_value", rates: pd.Series | None = None) -> np.ndarray:
+def loss_per_day(
+    table: pd.DataFrame, basis: str = "output_value", rates: pd.Series | None = None
+) -> np.ndarray:
     """Daily loss of each firm at full curtailment (万元/d) on the chosen basis.
 
     Parameters

@@ -58,11 +58,15 @@ from planner import ALERT_LEVELS, DATA_DIR, POLLUTANTS
 from planner.policy.classes import ControlClasses, control_classes
 from planner.policy.registry import (
     MeasureType,
-    curtailment as _curtailment,
     default_texts,
     measure_types,
-    pct as _pct,
     process_codes,
+)
+from planner.policy.registry import (
+    curtailment as _curtailment,
+)
+from planner.policy.registry import (
+    pct as _pct,
 )
 from planner.policy.vocabulary import (
     ALERT_ZH,
@@ -71,13 +75,15 @@ from planner.policy.vocabulary import (
     check_share,
     file_label,
     grade_codes,
-    industries as industry_table,
     industry_codes,
     is_number,
     key_path,
     load_yaml,
     self_directed_grades,
     suggest,
+)
+from planner.policy.vocabulary import (
+    industries as industry_table,
 )
 from planner.problems import InputError, Problems
 
@@ -97,7 +103,18 @@ DEFAULT_MEASURES_DIR: Path = DATA_DIR / "policy" / "measures"
 
 #: Measure item types and the parameters each takes (from ``data/policy/measure_types.yaml``).
 MEASURE_TYPES: dict[str, tuple[str, ...]] = {code: tuple(t.params) for code, t in measure_types().items()}
-_ITEM_KEYS = ("type", "value", "t0", "t1", "process", "process_share", "factors", "text_zh", "text_en", "note")
+_ITEM_KEYS = (
+    "type",
+    "value",
+    "t0",
+    "t1",
+    "process",
+    "process_share",
+    "factors",
+    "text_zh",
+    "text_en",
+    "note",
+)
 _FILE_KEYS = (
     "industry",
     "scope",
@@ -566,7 +583,7 @@ def _schema_ok(path: Path, doc, problems: Problems, label: str, plants: bool = F
     from planner.io.yamlio import read_yaml
     from planner.policy import schema
 
-    model = schema.PlantFileSchema if plants else schema.MeasureFileSchema
+    model = schema.plant_file_schema() if plants else schema.measure_file_schema()
     try:
         model.model_validate(doc)
     except ValidationError as exc:
@@ -647,7 +664,9 @@ def _parse_file(
     xraw = doc.get("extra_factors")
     if xraw is not None:
         if not isinstance(xraw, Mapping):
-            problems.error(label, None, "extra_factors", "expected a mapping {SO2: .., NOx: .., PM: .., VOCs: ..}")
+            problems.error(
+                label, None, "extra_factors", "expected a mapping {SO2: .., NOx: .., PM: .., VOCs: ..}"
+            )
         else:
             check_keys(xraw, POLLUTANTS, problems, label, "extra_factors", what="pollutant")
             for pol in POLLUTANTS:
@@ -904,9 +923,7 @@ class _Texts:
         return np.array(self.values, dtype=object)[codes]
 
 
-def _text_codes(
-    texts: _Texts, level: str, values: np.ndarray, make
-) -> tuple[np.ndarray, np.ndarray]:
+def _text_codes(texts: _Texts, level: str, values: np.ndarray, make) -> tuple[np.ndarray, np.ndarray]:
     """Codes of ``make(level, v)`` for each distinct value (few distinct values, many firms)."""
     uniq, inv = np.unique(values, return_inverse=True)
     return np.array([texts.code(make(level, v)) for v in uniq], dtype=np.int64)[inv], uniq
@@ -1321,12 +1338,19 @@ def evaluate_measures(
         "level": list(ALERT_LEVELS),
         "pollutant": list(POLLUTANTS),
     }
-    factor_attrs = {"units": "1", "long_name": "emission removed per unit emission per unit curtailment of the floor measures"}
+    factor_attrs = {
+        "units": "1",
+        "long_name": "emission removed per unit emission per unit curtailment of the floor measures",
+    }
     return xr.Dataset(
         {
             "floor": (dims2, floor, {"units": "1", "long_name": "mandatory curtailment share"}),
             "ceiling": (dims2, ceiling, {"units": "1", "long_name": "technical maximum curtailment share"}),
-            "floor_clipped": (dims2, clipped, {"long_name": "measure floor lowered to the technical maximum"}),
+            "floor_clipped": (
+                dims2,
+                clipped,
+                {"long_name": "measure floor lowered to the technical maximum"},
+            ),
             "floor_conflict": (
                 dims2,
                 conflict,
@@ -1343,7 +1367,10 @@ def evaluate_measures(
             "extra_factor": (
                 dims3,
                 extra,
-                {"units": "1", "long_name": "emission removed per unit emission per unit curtailment above the floor"},
+                {
+                    "units": "1",
+                    "long_name": "emission removed per unit emission per unit curtailment above the floor",
+                },
             ),
             "control_class": xr.Variable(("enterprise",), cls, fastpath=True),
             "measure_type": _text_var(types, mtype),

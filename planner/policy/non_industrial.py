@@ -16,7 +16,15 @@ from pathlib import Path
 import numpy as np
 
 from planner import ALERT_LEVELS, DATA_DIR, POLLUTANTS
-from planner.policy.vocabulary import check_keys, check_number, check_share, file_label, key_path, load_yaml, suggest
+from planner.policy.vocabulary import (
+    check_keys,
+    check_number,
+    check_share,
+    file_label,
+    key_path,
+    load_yaml,
+    suggest,
+)
 from planner.problems import InputError, Problems
 
 __all__ = [
@@ -109,7 +117,9 @@ def read_non_industrial(path: str | Path = NON_INDUSTRIAL_FILE) -> dict[str, Non
     if doc is None:
         raise InputError(problems)
     if not isinstance(doc, Mapping) or not isinstance(doc.get("measures"), Mapping):
-        raise InputError.single(label, "expected a top-level 'measures:' mapping id → measure", column="measures")
+        raise InputError.single(
+            label, "expected a top-level 'measures:' mapping id → measure", column="measures"
+        )
     check_keys(doc, ("source", "notes", "measures"), problems, label, required=("source", "measures"))
     for mid, raw in doc["measures"].items():
         path_ = key_path("measures", str(mid))
@@ -117,13 +127,23 @@ def read_non_industrial(path: str | Path = NON_INDUSTRIAL_FILE) -> dict[str, Non
             problems.error(label, None, path_, "expected a mapping with sector, reductions, cost, source")
             continue
         n0 = len(problems.errors)
-        check_keys(raw, _MEASURE_KEYS, problems, label, path_, required=("sector", "reductions", "cost", "source"))
+        check_keys(
+            raw, _MEASURE_KEYS, problems, label, path_, required=("sector", "reductions", "cost", "source")
+        )
         red: dict[str, dict[str, float]] = {}
         rraw = raw.get("reductions") or {}
         if not isinstance(rraw, Mapping):
             problems.error(label, None, key_path(path_, "reductions"), "expected level → {pollutant: share}")
             rraw = {}
-        check_keys(rraw, ALERT_LEVELS, problems, label, key_path(path_, "reductions"), required=ALERT_LEVELS, what="level")
+        check_keys(
+            rraw,
+            ALERT_LEVELS,
+            problems,
+            label,
+            key_path(path_, "reductions"),
+            required=ALERT_LEVELS,
+            what="level",
+        )
         for lv in ALERT_LEVELS:
             per = rraw.get(lv) or {}
             lp = key_path(path_, "reductions", lv)
@@ -140,14 +160,19 @@ def read_non_industrial(path: str | Path = NON_INDUSTRIAL_FILE) -> dict[str, Non
             for p in POLLUTANTS:
                 if red.get(hi, {}).get(p, 0.0) < red.get(lo, {}).get(p, 0.0) - 1e-12:
                     problems.error(
-                        label, None, key_path(path_, "reductions", hi, p), f"the {hi} reduction is below the {lo} one"
+                        label,
+                        None,
+                        key_path(path_, "reductions", hi, p),
+                        f"the {hi} reduction is below the {lo} one",
                     )
         cost: dict[str, float] = {}
         craw = raw.get("cost") or {}
         if not isinstance(craw, Mapping):
             problems.error(label, None, key_path(path_, "cost"), "expected level → 万元 per day")
             craw = {}
-        check_keys(craw, ALERT_LEVELS, problems, label, key_path(path_, "cost"), required=ALERT_LEVELS, what="level")
+        check_keys(
+            craw, ALERT_LEVELS, problems, label, key_path(path_, "cost"), required=ALERT_LEVELS, what="level"
+        )
         for lv in ALERT_LEVELS:
             if lv in craw and check_number(craw[lv], problems, label, key_path(path_, "cost", lv), low=0.0):
                 cost[lv] = float(craw[lv])
@@ -157,7 +182,13 @@ def read_non_industrial(path: str | Path = NON_INDUSTRIAL_FILE) -> dict[str, Non
         if len(problems.errors) > n0:
             continue
         out[str(mid)] = NonIndustrialMeasure(
-            str(mid), str(raw["sector"]), red, cost, str(src), str(raw.get("name_zh", mid)), str(raw.get("name_en", mid))
+            str(mid),
+            str(raw["sector"]),
+            red,
+            cost,
+            str(src),
+            str(raw.get("name_zh", mid)),
+            str(raw.get("name_en", mid)),
         )
     if not problems.ok:
         raise InputError(problems)
@@ -218,7 +249,12 @@ def non_industrial_arrays(
         if use is True:  # YAML 1.1 reads a bare ``on`` as true
             use = "on"
         if mid not in library:
-            problems.error(file, None, f"{where}.id", f"unknown non-industrial measure {mid!r}{suggest(mid, library)}; library: {', '.join(library)}")
+            problems.error(
+                file,
+                None,
+                f"{where}.id",
+                f"unknown non-industrial measure {mid!r}{suggest(mid, library)}; library: {', '.join(library)}",
+            )
             continue
         if mid in seen:
             problems.error(file, None, f"{where}.id", f"measure {mid!r} is named twice")

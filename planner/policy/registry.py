@@ -175,7 +175,9 @@ def _parse_type(code: str, raw, problems: Problems, label: str, known_processes)
     fraw = raw.get("factors")
     if fraw is not None:
         if not isinstance(fraw, Mapping):
-            problems.error(label, None, key_path(path, "factors"), "expected {SO2: .., NOx: .., PM: .., VOCs: ..}")
+            problems.error(
+                label, None, key_path(path, "factors"), "expected {SO2: .., NOx: .., PM: .., VOCs: ..}"
+            )
         else:
             check_keys(fraw, POLLUTANTS, problems, label, key_path(path, "factors"), what="pollutant")
             for p, v in fraw.items():

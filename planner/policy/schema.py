@@ -3,7 +3,7 @@
 A measure item is a discriminated union on ``type``: one model per entry of
 ``data/policy/measure_types.yaml``, each taking exactly that type's parameters (``extra="forbid"``,
 shares in [0, 1], hours > 0).  A bare type name (``- stop``) is read as ``{type: stop}``.  The file
-model (:class:`MeasureFileSchema`) checks the structure of a whole measures file; the meaning (known
+model (:func:`measure_file_schema`) checks the structure of a whole measures file; the meaning (known
 industries and grades, levels not weaker than the level below) is checked by
 :mod:`planner.policy.measures` after the schema passes.  Errors are turned into file/key-path/line
 problems by :mod:`planner.io.schema_errors`.
@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
 from planner import POLLUTANTS
 from planner.policy.registry import measure_types
 
-__all__ = ["item_schema", "MeasureFileSchema", "PlantFileSchema", "Share", "Hours"]
+__all__ = ["item_schema", "measure_file_schema", "plant_file_schema", "Share", "Hours"]
 
 Share = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
 Hours = Annotated[float, Field(gt=0.0, allow_inf_nan=False)]
@@ -90,7 +90,9 @@ def _levels_model():
         orange: Annotated[items, Field(min_length=1)]
         red: Annotated[items, Field(min_length=1)]
 
-        _bare = field_validator("yellow", "orange", "red", mode="before")(classmethod(lambda cls, v: _bare_names(v)))
+        _bare = field_validator("yellow", "orange", "red", mode="before")(
+            classmethod(lambda cls, v: _bare_names(v))
+        )
 
     return Levels
 
@@ -122,12 +124,14 @@ def _models():
     return MeasureFileSchema, PlantFileSchema
 
 
-def __getattr__(name: str):
-    if name == "MeasureFileSchema":
-        return _models()[0]
-    if name == "PlantFileSchema":
-        return _models()[1]
-    raise AttributeError(name)
+def measure_file_schema() -> type[BaseModel]:
+    """The model of a file of ``data/policy/measures/`` (built from the current registry)."""
+    return _models()[0]
+
+
+def plant_file_schema() -> type[BaseModel]:
+    """The model of a plants file (一厂一策)."""
+    return _models()[1]
 
 
 assert tuple(Factors.model_fields) == POLLUTANTS

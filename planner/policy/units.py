@@ -20,7 +20,15 @@ from planner import DATA_DIR, POLLUTANTS
 from planner.policy.vocabulary import check_keys, file_label, load_yaml, suggest
 from planner.problems import InputError, Problems
 
-__all__ = ["DAILY_BASIS_FILE", "BASES", "daily_basis", "read_daily_basis", "list_annual", "city_daily_totals", "apply_basis"]
+__all__ = [
+    "DAILY_BASIS_FILE",
+    "BASES",
+    "daily_basis",
+    "read_daily_basis",
+    "list_annual",
+    "city_daily_totals",
+    "apply_basis",
+]
 
 DAILY_BASIS_FILE: Path = DATA_DIR / "policy" / "daily_basis.yaml"
 BASES = ("operating_day", "calendar_day")
@@ -45,7 +53,12 @@ def read_daily_basis(path: str | Path = DAILY_BASIS_FILE) -> str:
             check_keys(doc, ("basis", "source", "notes"), problems, label, required=("basis", "source"))
             b = doc.get("basis")
             if "basis" in doc and b not in BASES:
-                problems.error(label, None, "basis", f"unknown basis {b!r}{suggest(b, BASES)}; expected one of {', '.join(BASES)}")
+                problems.error(
+                    label,
+                    None,
+                    "basis",
+                    f"unknown basis {b!r}{suggest(b, BASES)}; expected one of {', '.join(BASES)}",
+                )
     if not problems.ok:
         raise InputError(problems)
     return str(doc["basis"])
@@ -70,7 +83,9 @@ def list_annual(table: pd.DataFrame) -> dict[str, float]:
     return {p: float((table[p].to_numpy(dtype=float) * days).sum()) for p in POLLUTANTS}
 
 
-def city_daily_totals(city_totals: Mapping[str, float], table: pd.DataFrame, basis: str | None = None) -> dict[str, float]:
+def city_daily_totals(
+    city_totals: Mapping[str, float], table: pd.DataFrame, basis: str | None = None
+) -> dict[str, float]:
     """The city's total emissions per day (t/d) on the chosen basis.
 
     Parameters
@@ -98,7 +113,9 @@ def city_daily_totals(city_totals: Mapping[str, float], table: pd.DataFrame, bas
     }
 
 
-def apply_basis(table: pd.DataFrame, city_totals: Mapping[str, float], basis: str | None = None) -> tuple[pd.DataFrame, dict[str, float]]:
+def apply_basis(
+    table: pd.DataFrame, city_totals: Mapping[str, float], basis: str | None = None
+) -> tuple[pd.DataFrame, dict[str, float]]:
     """The table and the city totals on one basis, for the targets and the verifier.
 
     Returns

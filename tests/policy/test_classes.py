@@ -12,7 +12,13 @@ from hypothesis import strategies as st
 
 from planner import ALERT_LEVELS, DATA_DIR
 from planner.policy.classes import control_classes, read_control_classes
-from planner.policy.measures import CONTROL_TYPES, MeasureItem, aggregate_items, evaluate_measures, load_measures
+from planner.policy.measures import (
+    CONTROL_TYPES,
+    MeasureItem,
+    aggregate_items,
+    evaluate_measures,
+    load_measures,
+)
 from planner.problems import InputError
 
 CLASSES = DATA_DIR / "policy" / "control_classes.yaml"
@@ -63,7 +69,9 @@ def test_control_types_are_declared_once_in_data():
     assert CONTROL_TYPES == ("key", "general", "guarantee", "exempt", "heating_boiler")
     c = control_classes()
     assert c.kind("exempt") == c.kind("heating_boiler") == "never_cut"
-    assert all(c.sources[k] for k in ("graded_key", "ungraded_key", "non_key", "guarantee", "small_low_emission"))
+    assert all(
+        c.sources[k] for k in ("graded_key", "ungraded_key", "non_key", "guarantee", "small_low_emission")
+    )
 
 
 def test_ungraded_key_industry_firm_takes_the_city_choice(book, tmp_path):
@@ -84,7 +92,8 @@ def test_non_key_firm_is_plant_by_plant_with_the_city_minimum(book, tmp_path):
     assert [at(ds, "ceiling", 0, lv) for lv in ALERT_LEVELS] == [0.6, 0.6, 0.6]
     assert "一厂一策" in at(ds, "measure_text_zh", 0, "red")
     cmin = classes_with(
-        tmp_path, lambda d: d["classes"]["non_key"].update(city_minimum={"yellow": 0.05, "orange": 0.1, "red": 0.2})
+        tmp_path,
+        lambda d: d["classes"]["non_key"].update(city_minimum={"yellow": 0.05, "orange": 0.1, "red": 0.2}),
     )
     ds = evaluate_measures(t, book, classes=cmin)
     assert [at(ds, "floor", 0, lv) for lv in ALERT_LEVELS] == pytest.approx([0.05, 0.1, 0.2])
@@ -96,8 +105,20 @@ def test_non_key_firm_is_plant_by_plant_with_the_city_minimum(book, tmp_path):
 
 def test_inventory_plant_cuts_are_the_bureaus_floor(book):
     t = firms(
-        {"industry": "other", "grade": "ungraded", "plant_cut_yellow": 0.1, "plant_cut_orange": 0.25, "plant_cut_red": np.nan},
-        {"industry": "cement", "grade": "C", "plant_cut_yellow": np.nan, "plant_cut_orange": np.nan, "plant_cut_red": np.nan},
+        {
+            "industry": "other",
+            "grade": "ungraded",
+            "plant_cut_yellow": 0.1,
+            "plant_cut_orange": 0.25,
+            "plant_cut_red": np.nan,
+        },
+        {
+            "industry": "cement",
+            "grade": "C",
+            "plant_cut_yellow": np.nan,
+            "plant_cut_orange": np.nan,
+            "plant_cut_red": np.nan,
+        },
     )
     ds = evaluate_measures(t, book)
     assert at(ds, "floor", 0, "yellow") == pytest.approx(0.1)
@@ -118,11 +139,15 @@ def test_inventory_plant_cut_errors(book, cuts, words):
 
 
 def test_small_low_emission_firms_get_lighter_floors(book, tmp_path):
-    small = classes_with(tmp_path, lambda d: d["classes"]["small_low_emission"].update(threshold_t_per_year=100))
+    small = classes_with(
+        tmp_path, lambda d: d["classes"]["small_low_emission"].update(threshold_t_per_year=100)
+    )
     # 4 pollutants × 0.01 t/d × 300 d = 12 t/a < 100; the other firm emits 1200 t/a
     t = firms({"grade": "B", "SO2": 0.01, "NOx": 0.01, "PM": 0.01, "VOCs": 0.01}, {"grade": "B"})
     ds = evaluate_measures(t, book, classes=small)
-    assert at(ds, "floor", 0, "orange") == pytest.approx(0.1) and at(ds, "floor", 1, "orange") == pytest.approx(0.2)
+    assert at(ds, "floor", 0, "orange") == pytest.approx(0.1) and at(
+        ds, "floor", 1, "orange"
+    ) == pytest.approx(0.2)
     assert "低排放" in at(ds, "measure_text_zh", 0, "orange")
     assert at(ds, "floor", 0, "orange") == pytest.approx(0.5 * evaluate_measures(t, book).floor.values[0, 1])
 
@@ -130,10 +155,26 @@ def test_small_low_emission_firms_get_lighter_floors(book, tmp_path):
 @pytest.mark.parametrize(
     "edit, column, words",
     [
-        (lambda d: d["classes"]["non_key"].update(city_minimun={}), "classes.non_key.city_minimun", "did you mean"),
-        (lambda d: d["classes"]["ungraded_key"].update(as_grade="CC"), "classes.ungraded_key.as_grade", "unknown grade"),
-        (lambda d: d["classes"]["guarantee"]["min_load"].update(red=0.9), "classes.guarantee.min_load.red", "above the max load"),
-        (lambda d: d["control_types"]["exempt"].update({"class": "never"}), "control_types.exempt.class", "unknown class"),
+        (
+            lambda d: d["classes"]["non_key"].update(city_minimun={}),
+            "classes.non_key.city_minimun",
+            "did you mean",
+        ),
+        (
+            lambda d: d["classes"]["ungraded_key"].update(as_grade="CC"),
+            "classes.ungraded_key.as_grade",
+            "unknown grade",
+        ),
+        (
+            lambda d: d["classes"]["guarantee"]["min_load"].update(red=0.9),
+            "classes.guarantee.min_load.red",
+            "above the max load",
+        ),
+        (
+            lambda d: d["control_types"]["exempt"].update({"class": "never"}),
+            "control_types.exempt.class",
+            "unknown class",
+        ),
         (lambda d: d["classes"]["non_key"].pop("source"), "classes.non_key", "source"),
     ],
 )
@@ -164,8 +205,13 @@ def test_items_on_different_processes_add_and_on_one_process_take_the_max():
 
 
 def test_a_b_firms_load_cut_is_continuous_and_a_c_firms_line_stop_integral(book):
-    ds = evaluate_measures(firms({"industry": "brick", "grade": "B"}, {"industry": "brick", "grade": "C", "line_count": 4}), book)
-    assert at(ds, "floor", 0, "yellow") == pytest.approx(0.1) and at(ds, "floor_integer_share", 0, "yellow") == 0.0
+    ds = evaluate_measures(
+        firms({"industry": "brick", "grade": "B"}, {"industry": "brick", "grade": "C", "line_count": 4}), book
+    )
+    assert (
+        at(ds, "floor", 0, "yellow") == pytest.approx(0.1)
+        and at(ds, "floor_integer_share", 0, "yellow") == 0.0
+    )
     assert at(ds, "floor_integer_share", 1, "yellow") == pytest.approx(at(ds, "floor", 1, "yellow")) == 0.5
 
 
@@ -195,7 +241,9 @@ def test_time_extension_is_not_clipped_by_the_technical_maximum(book):
 
 _items = st.lists(
     st.tuples(
-        st.sampled_from(["cut_pct", "stop_lines_share", "process_stop", "voc_process_stop", "truck_ban", "stop"]),
+        st.sampled_from(
+            ["cut_pct", "stop_lines_share", "process_stop", "voc_process_stop", "truck_ban", "stop"]
+        ),
         st.floats(0.0, 1.0),
         st.sampled_from(["general", "sinter", "blast_furnace", "voc_process"]),
     ),
@@ -208,7 +256,9 @@ _items = st.lists(
 @given(_items, st.integers(1, 6), st.floats(0.1, 1.0))
 def test_aggregate_bounds(raw, lines, base):
     items = tuple(
-        MeasureItem(t, value=None if t in ("truck_ban", "stop") else v, process=p, factors=(1.0, 0.5, 0.2, 0.0))
+        MeasureItem(
+            t, value=None if t in ("truck_ban", "stop") else v, process=p, factors=(1.0, 0.5, 0.2, 0.0)
+        )
         for t, v, p in raw
     )
     agg = aggregate_items(items, np.array([float(lines)]), np.array([base]))

@@ -13,7 +13,6 @@ from planner.policy.measures import evaluate_measures, load_measures
 from planner.policy.vocabulary import grade_codes, industry_codes
 from planner.problems import InputError
 
-
 DATA = DATA_DIR / "policy"
 
 

@@ -21,7 +21,11 @@ def custom(repo, tmp_path_factory):
     d = tmp_path_factory.mktemp("measures-scenario")
     prepared = prepare(repo / "scenarios" / "demo_list.yaml")
     table = prepared.table
-    eid = str(table.index[(table["industry"] == "other").to_numpy() & (table["control_type"] == "general").to_numpy()][0])
+    eid = str(
+        table.index[
+            (table["industry"] == "other").to_numpy() & (table["control_type"] == "general").to_numpy()
+        ][0]
+    )
     (d / "plants.yaml").write_text(
         "source: 一厂一策（测试）\n"
         f"plants:\n  {eid}:\n"
@@ -82,7 +86,9 @@ def test_scenario_plants_value_added_and_library_measures(custom, demo):
     inp = prepared.inputs
     assert inp.attrs["loss_basis"] == "value_added"
     rates = value_added_rates().reindex(prepared.table["industry"].astype(str)).to_numpy()
-    np.testing.assert_allclose(inp["loss_at_full"].values, demo.inputs["loss_at_full"].values * rates[:, None])
+    np.testing.assert_allclose(
+        inp["loss_at_full"].values, demo.inputs["loss_at_full"].values * rates[:, None]
+    )
     b = prepared.bounds
     assert b["floor"].sel(enterprise=eid).values.tolist() == pytest.approx([0.15, 0.3, 1.0])
     assert b["plant_specific"].sel(enterprise=eid).all()
@@ -90,7 +96,10 @@ def test_scenario_plants_value_added_and_library_measures(custom, demo):
     assert inp["ni_reduction"].dims == ("non_industrial", "slot", "pollutant")
     assert (inp["ni_cost"].values > 0).all()
     # construction_dust is on: credited on top of the base scenario's inline items
-    assert (inp["credited"].values[:, POLLUTANTS.index("PM")] > demo.inputs["credited"].values[:, POLLUTANTS.index("PM")]).all()
+    assert (
+        inp["credited"].values[:, POLLUTANTS.index("PM")]
+        > demo.inputs["credited"].values[:, POLLUTANTS.index("PM")]
+    ).all()
     result = solve_prepared(prepared)
     assert result.summary["loss_basis"] == "value_added"
     assert result.summary["status"] == "optimal", result.summary["messages"]

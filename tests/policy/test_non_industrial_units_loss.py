@@ -34,7 +34,11 @@ def test_library_is_sourced_and_validated():
 
 
 def test_arrays_give_tonnes_per_day_and_cost_per_slot():
-    uses = [{"id": "construction_dust", "use": "on"}, {"id": "heavy_truck_ban", "use": "optimize"}, {"name": "x"}]
+    uses = [
+        {"id": "construction_dust", "use": "on"},
+        {"id": "heavy_truck_ban", "use": "optimize"},
+        {"name": "x"},
+    ]
     arr = non_industrial_arrays(uses, LEVELS, CITY)
     assert arr.ids == ["construction_dust", "heavy_truck_ban"]
     assert arr.mode.tolist() == ["on", "optimize"]
@@ -122,7 +126,9 @@ def test_apply_basis_keeps_both_sides_on_one_day():
             assert table["SO2"].tolist() == pytest.approx([300 / 365, 2.0])
         else:
             assert table["SO2"].tolist() == [1.0, 2.0]
-            assert share_of_list > year_share  # the listed firms run < 365 days: a larger share of a working day
+            assert (
+                share_of_list > year_share
+            )  # the listed firms run < 365 days: a larger share of a working day
 
 
 def test_daily_basis_file_is_checked(tmp_path):

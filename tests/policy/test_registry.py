@@ -75,10 +75,18 @@ def _write_types(tmp_path, mutate):
 @pytest.mark.parametrize(
     "mutate, column, words",
     [
-        (lambda t: t["cut_pct"].update(curtailment="base_shar"), "types.cut_pct.curtailment", "did you mean 'base_share'"),
+        (
+            lambda t: t["cut_pct"].update(curtailment="base_shar"),
+            "types.cut_pct.curtailment",
+            "did you mean 'base_share'",
+        ),
         (lambda t: t["stop"].pop("text_zh"), "types.stop.text_zh", "missing"),
         (lambda t: t["stop"].update(text_en="stop {valu}"), "types.stop.text_en", "placeholder"),
-        (lambda t: t["voc_process_stop"].update(process="voc"), "types.voc_process_stop.process", "unknown process"),
+        (
+            lambda t: t["voc_process_stop"].update(process="voc"),
+            "types.voc_process_stop.process",
+            "unknown process",
+        ),
         (lambda t: t["cut_pct"].update(params={}), "types.cut_pct.params", "needs param 'value'"),
         (lambda t: t["stop"].update(integr=True), "types.stop.integr", "did you mean 'integer'"),
     ],
@@ -86,7 +94,9 @@ def _write_types(tmp_path, mutate):
 def test_registry_errors_name_the_key(tmp_path, mutate, column, words):
     with pytest.raises(InputError) as exc:
         read_measure_types(_write_types(tmp_path, mutate))
-    assert any(p.column == column and words in p.message for p in exc.value.problems.errors), exc.value.problems.errors
+    assert any(p.column == column and words in p.message for p in exc.value.problems.errors), (
+        exc.value.problems.errors
+    )
 
 
 def test_adding_a_type_is_one_entry(tmp_path, monkeypatch):
@@ -111,7 +121,9 @@ def test_adding_a_type_is_one_entry(tmp_path, monkeypatch):
         folder = tmp_path / "measures"
         folder.mkdir()
         default = (DATA_DIR / "policy" / "measures" / "default.yaml").read_text(encoding="utf-8")
-        default = default.replace("yellow: [{type: cut_pct, value: 0.1}]", "yellow: [{type: night_stop, value: 0.1}]")
+        default = default.replace(
+            "yellow: [{type: cut_pct, value: 0.1}]", "yellow: [{type: night_stop, value: 0.1}]"
+        )
         (folder / "default.yaml").write_text(default, encoding="utf-8")
         book = load_measures(folder)
         (item,) = book.items("other", "B", "yellow")
@@ -121,3 +133,43 @@ def test_adding_a_type_is_one_entry(tmp_path, monkeypatch):
     finally:
         schema_mod.item_schema.cache_clear()
         schema_mod._models.cache_clear()
+
+
+def _measures_dir(tmp_path, text):
+    folder = tmp_path / "m"
+    folder.mkdir()
+    default = (DATA_DIR / "policy" / "measures" / "default.yaml").read_text(encoding="utf-8")
+    (folder / "default.yaml").write_text(text(default), encoding="utf-8")
+    return folder
+
+
+def test_schema_catches_what_the_domain_checks_do_not(tmp_path):
+    folder = _measures_dir(
+        tmp_path, lambda t: t.replace("industry: default\n", "industry: default\nname_zh: [1, 2]\n")
+    )
+    with pytest.raises(InputError) as exc:
+        load_measures(folder)
+    (prob,) = exc.value.problems.errors
+    assert prob.file == "m/default.yaml" and prob.column == "name_zh" and prob.row is not None
+
+
+def test_duplicate_grade_block_is_an_error(tmp_path):
+    folder = _measures_dir(
+        tmp_path,
+        lambda t: t.replace(
+            "grades:\n", "grades:\n  B:\n    yellow: [stop]\n    orange: [stop]\n    red: [stop]\n", 1
+        ),
+    )
+    with pytest.raises(InputError, match="duplicate"):
+        load_measures(folder)
+
+
+def test_item_schema_is_a_union_on_type():
+    from pydantic import TypeAdapter, ValidationError
+
+    adapter = TypeAdapter(schema_mod.item_schema())
+    assert adapter.validate_python({"type": "cut_pct", "value": 0.2}).value == 0.2
+    with pytest.raises(ValidationError, match="union_tag_invalid|does not match any of the expected tags"):
+        adapter.validate_python({"type": "cut_pc", "value": 0.2})
+    with pytest.raises(ValidationError):
+        adapter.validate_python({"type": "stop", "value": 0.2})  # stop takes no value
