@@ -34,6 +34,7 @@ __all__ = [
     "curtailment",
     "format_text",
     "pct",
+    "measure_type_label",
 ]
 
 MEASURE_TYPES_FILE: Path = DATA_DIR / "policy" / "measure_types.yaml"
@@ -390,3 +391,30 @@ def default_texts(mtype: MeasureType, value, t0, t1) -> tuple[str, str]:
     zh = mtype.text_full_zh if full else mtype.text_zh
     en = mtype.text_full_en if full and mtype.text_full_en else mtype.text_en
     return format_text(zh, value, t0, t1), format_text(en, value, t0, t1)
+
+
+#: Labels of the ``measure_type`` values that are not registry types (set by the control classes).
+CLASS_TYPE_LABELS: dict[str, tuple[str, str]] = {
+    "plant_by_plant": ("一厂一策（由优化确定）", "plant by plant (optimised)"),
+    "plant_cut": ("一厂一策（清单核定）", "plant-specific cut (from the list)"),
+}
+
+
+def measure_type_label(code: str, lang: str = "zh") -> str:
+    """The name of a ``measure_type`` value of the bounds for a table or page (zh default, or en).
+
+    Registry types use their ``name_zh``/``name_en``; the class labels (``plant_by_plant``,
+    ``plant_cut``) and the never-cut control types (``exempt``, ``heating_boiler``) have their own.
+    """
+    from planner.policy.classes import control_classes
+
+    en = lang == "en"
+    t = measure_types().get(code)
+    if t is not None:
+        return t.name_en if en else t.name_zh
+    if code in CLASS_TYPE_LABELS:
+        return CLASS_TYPE_LABELS[code][1 if en else 0]
+    ct = control_classes().control_types.get(code)
+    if ct is not None:
+        return ct.name_en if en else ct.name_zh
+    return code

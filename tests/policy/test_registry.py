@@ -173,3 +173,24 @@ def test_item_schema_is_a_union_on_type():
         adapter.validate_python({"type": "cut_pc", "value": 0.2})
     with pytest.raises(ValidationError):
         adapter.validate_python({"type": "stop", "value": 0.2})  # stop takes no value
+
+
+def test_every_measure_type_value_has_a_chinese_label():
+    from planner.policy.registry import measure_type_label
+
+    ds = measures_mod.evaluate_measures(
+        __import__("pandas").DataFrame(
+            {
+                "industry": ["cement", "other", "cement", "cement", "cement", "other"],
+                "grade": ["B", "ungraded", "C", "A", "C", "ungraded"],
+                "control_type": ["key", "general", "guarantee", "key", "exempt", "heating_boiler"],
+                "load_cap": [np.nan, np.nan, 0.6, np.nan, np.nan, np.nan],
+                "plant_cut_red": [np.nan, 0.2, np.nan, np.nan, np.nan, np.nan],
+            },
+            index=[f"E{i}" for i in range(6)],
+        )
+    )
+    for code in np.unique(ds.measure_type.values):
+        label = measure_type_label(str(code))
+        assert label != code and not label.isascii(), code
+        assert measure_type_label(str(code), "en").isascii()
