@@ -365,6 +365,16 @@ def aggregate_items(items: tuple[MeasureItem, ...], lines: np.ndarray, base_shar
     """
     n = len(lines)
     npol = len(POLLUTANTS)
+    if len(items) == 1:  # the common case: one item, nothing to add or compare
+        it = items[0]
+        c = np.minimum(it.curtailment(lines, base_share), 1.0)
+        return Aggregate(
+            c,
+            np.broadcast_to(np.asarray(it.factors, dtype=float), (n, npol)),
+            c if it.integer else np.zeros(n),
+            np.zeros(n) if it.clip_to_technical_max else c,
+            np.zeros(n, dtype=np.int64),
+        )
     total = np.zeros(n)
     weighted = np.zeros((n, npol))
     integer = np.zeros(n)
@@ -1128,19 +1138,20 @@ def evaluate_measures(
             text_zh[idx, li] = zh.code(f"{ALERT_ZH[level]}：" + "；".join(it.text_zh for it in items))
             text_en[idx, li] = en.code(f"{_LEVEL_EN[level]}: " + "; ".join(it.text_en for it in items))
 
-    def reset(mask2: np.ndarray) -> None:
-        """Cells whose floor is a plain cut (factor 1, continuous, clippable)."""
-        factor[mask2] = 1.0
-        extra[mask2] = 1.0
-        integ[mask2] = 0.0
-        keep[mask2] = 0.0
+    def reset(rows: np.ndarray, li=slice(None)) -> None:
+        """Cells (rows × level ``li``) whose floor is a plain cut (factor 1, continuous, clippable)."""
+        r = np.flatnonzero(rows)
+        if not len(r):
+            return
+        factor[r, li] = 1.0
+        extra[r, li] = 1.0
+        integ[r, li] = 0.0
+        keep[r, li] = 0.0
 
     # Non-key firms (其他行业): city minimum as floor; the optimizer chooses up to the technical maximum.
     if non_key.any():
         for li, level in enumerate(ALERT_LEVELS):
-            m = np.zeros((n, nl), dtype=bool)
-            m[non_key, li] = True
-            reset(m)
+            reset(non_key, li)
             cmin = classes.city_minimum.get(level, 0.0)
             floor[non_key, li] = cmin
             mtype[non_key, li] = types.code("plant_by_plant")
@@ -1158,9 +1169,7 @@ def evaluate_measures(
         m = ~np.isnan(plant_cut[:, li])
         if not m.any():
             continue
-        cell = np.zeros((n, nl), dtype=bool)
-        cell[m, li] = True
-        reset(cell)
+        reset(m, li)
         floor[m, li] = plant_cut[m, li]
         plant[m, li] = True
         mtype[m, li] = types.code("plant_cut")
@@ -1216,7 +1225,7 @@ def evaluate_measures(
         floor[self_dir] = 0.0
         if not allow_volunteer:
             ceiling[self_dir] = 0.0
-        reset(np.broadcast_to(self_dir[:, None], (n, nl)))
+        reset(self_dir)
         plant[self_dir] = False
         mtype[self_dir] = types.code("self_directed")
         for li, level in enumerate(ALERT_LEVELS):
@@ -1232,7 +1241,7 @@ def evaluate_measures(
     if guarantee.any():
         floor[guarantee] = 1.0 - max_load[guarantee]
         ceiling[guarantee] = 1.0 - min_load[guarantee]
-        reset(np.broadcast_to(guarantee[:, None], (n, nl)))
+        reset(guarantee)
         plant[guarantee] = False
         mtype[guarantee] = types.code("load_cap")
         for li, level in enumerate(ALERT_LEVELS):
@@ -1270,7 +1279,7 @@ def evaluate_measures(
             continue
         floor[m] = 0.0
         ceiling[m] = 0.0
-        reset(np.broadcast_to(m[:, None], (n, nl)))
+        reset(m)
         plant[m] = False
         mtype[m] = types.code(ctype)
         tzh = spec.text_zh or f"{spec.name_zh}：不限产"
@@ -1290,6 +1299,15 @@ def evaluate_measures(
         floor[conflict] = keep[conflict]
         cap_before = ceiling.copy()
         ceiling[conflict] = keep[conflict]
+        # a kept extension at a lower level may now exceed a clipped floor above it: keep the
+        # levels in order (the higher level takes the lower one's floor, reported as a conflict)
+        mono = np.maximum.accumulate(floor, axis=1)
+        raised = mono > floor + 1e-12
+        if raised.any():
+            floor = mono
+            ceiling = np.maximum(ceiling, floor)
+            conflict |= raised
+            clipped &= ~raised
         for mask2, zh_note, en_note in (
             (
                 clipped,
