@@ -61,7 +61,7 @@ def test_new_arrays_keep_the_old_variables_meaning(demo):
     np.testing.assert_allclose(inp["extra_reducible"].values, emis[:, None, :] * extra)
     assert (inp["floor_integer"].values <= inp["floor"].values + 1e-12).all()
     assert inp.attrs["loss_basis"] == "output_value"
-    assert inp.sizes["non_industrial"] == 0
+    assert inp.sizes["measure"] == 0
 
 
 def test_targets_and_list_on_one_daily_basis(demo):
@@ -92,8 +92,8 @@ def test_scenario_plants_value_added_and_library_measures(custom, demo):
     b = prepared.bounds
     assert b["floor"].sel(enterprise=eid).values.tolist() == pytest.approx([0.15, 0.3, 1.0])
     assert b["plant_specific"].sel(enterprise=eid).all()
-    assert inp["non_industrial"].values.tolist() == ["heavy_truck_ban", "road_cleaning"]
-    assert inp["ni_reduction"].dims == ("non_industrial", "slot", "pollutant")
+    assert inp["measure"].values.tolist() == ["heavy_truck_ban", "road_cleaning"]
+    assert inp["ni_reduction"].dims == ("measure", "slot", "pollutant")
     assert (inp["ni_cost"].values > 0).all()
     # construction_dust is on: credited on top of the base scenario's inline items
     assert (
