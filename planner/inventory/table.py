@@ -48,7 +48,7 @@ DEFAULT_OPERATING_DAYS = 365.0
 #: More production lines than this in one enterprise is a typing or unit mistake.
 MAX_LINE_COUNT = 10_000
 CAPACITY_FIELDS = ("capacity_eia", "capacity_permit", "output_last_year")
-SHARE_FIELDS = ("load_cap", "technical_max_cut")
+SHARE_FIELDS = ("load_cap", "technical_max_cut", "plant_cut_yellow", "plant_cut_orange", "plant_cut_red")
 DERIVED_COLUMNS = ("output_value_daily", "cut_base", "base_share", "self_directed", "grade_rank", "row")
 
 #: Extra control-type synonyms beyond the "code (中文)" pairs in the schema description.
@@ -889,6 +889,7 @@ def _check_shares(ctx: _Context) -> dict[str, np.ndarray]:
             lambda cell, w=what: f"{w} {cell!r} is outside 0-1 (write e.g. 0.8 or 80%)",
         )
         out[name] = values
+    _check_plant_cut_order(ctx, out)
     ctrl = ctx.values.get("control_type")
     if ctrl is not None:
         guarantee = ctrl.eq("guarantee").to_numpy(dtype=bool, na_value=False)
@@ -913,6 +914,24 @@ def _check_shares(ctx: _Context) -> dict[str, np.ndarray]:
                 "file has no load_cap (保障负荷) column",
             )
     return out
+
+
+def _check_plant_cut_order(ctx: _Context, shares: dict[str, np.ndarray]) -> None:
+    """Plant-by-plant cuts (plant_cut_yellow/orange/red) may not weaken at a higher alert level."""
+    pairs = (("plant_cut_yellow", "plant_cut_orange"), ("plant_cut_orange", "plant_cut_red"))
+    for lower, higher in pairs:
+        if not (ctx.has(lower) and ctx.has(higher)):
+            continue
+        with np.errstate(invalid="ignore"):
+            weaker = shares[higher] < shares[lower] - 1e-9
+        ctx.flag(
+            weaker,
+            higher,
+            lambda cell, lo=lower: (
+                f"{cell!r} is below the share in column {ctx.header(lo)!r}; a higher alert level "
+                "may not cut less"
+            ),
+        )
 
 
 def _check_lines(ctx: _Context) -> np.ndarray:
@@ -1215,6 +1234,13 @@ def _validate(path: str | Path, build: bool = True) -> tuple[Problems, pd.DataFr
         raw = read_table(path, scorer=header_score)
     except InputError as exc:
         return exc.problems, None
+    return validate_raw(raw, build)
+
+
+def validate_raw(raw: RawTable, build: bool = True) -> tuple[Problems, pd.DataFrame | None]:
+    """Check an inventory already read as a :class:`~planner.io.tables.RawTable` (e.g. the
+    enterprise columns of a one-row-per-line list, :mod:`planner.inventory.lines`); return the
+    problems and, when ``build`` and no errors, the canonical table."""
     raw, skipped = _drop_non_enterprise_rows(raw)
     ctx = _Context(raw)
     sheet_files = list(dict.fromkeys(raw.row_files)) if raw.row_files is not None else []

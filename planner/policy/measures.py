@@ -8,6 +8,7 @@ Measure files
     scope: national                  # national | local
     source: 《重污染天气重点行业应急减排措施制定技术指南（2020年修订版）》…   # or {title, issuer, year, city, url}
     technical_max_cut: 0.2           # optional: industry-wide technical maximum (e.g. glass furnaces)
+    extra_factors: {SO2: 1, …}       # optional: reduction per unit of an extra cut above the floor (default 1)
     grade_fallback: {B-: B}          # optional: grade → grade whose measures it takes when not listed
     grades:
       A: self_directed               # shorthand: self_directed at every level
@@ -18,32 +19,29 @@ Measure files
           - truck_ban
         red: [stop, truck_ban]
 
-Item keys: ``type`` (required), ``value``, ``t0``/``t1`` (hours), ``factors`` ({pollutant: factor},
-default 1 each), ``text_zh``/``text_en`` (replace the generated text), ``note``.
-Item types (``curtailment`` is the share of normal output removed; ``L`` = ``line_count``):
+Item keys: ``type`` (required), the type's parameters (``value``, ``t0``/``t1`` hours), ``process``
+(a code of ``data/policy/processes.csv``; default the type's process, else ``general``),
+``process_share`` (share of the firm's output carried by that process: the item's curtailment is
+scaled by it; default 1), ``factors`` ({pollutant: factor}; default the type's), ``text_zh``/``text_en``
+(replace the generated text), ``note``.
 
-================== ========================================================================
-self_directed      0 (自主减排)
-cut_pct            ``value × base_share`` (a cut of ``value`` of the min-of-three base)
-stop_lines_share   ``ceil(value × L) / L`` (whole lines, rounded up)
-stop               1
-hot_idle           ``ceil(value × L) / L`` (value default 1): output 0, ``factors`` required (< 1)
-time_extension     ``1 − t0 / t1`` (e.g. coking time 24 h → 36 h ≈ 0.33)
-voc_process_stop   ``value``; factors default VOCs 1, others 0
-process_stop       ``value`` (named processes, e.g. sinter/pellet); ``factors`` as given
-truck_ban          0: records the transport measure in the text
-load_cap           ``1 − value`` (run at ≤ ``value`` of normal load)
-================== ========================================================================
+The measure types — their parameters, formula (share of the min-of-three base, whole lines rounded
+up, fixed value, ``1 − t0/t1``, zero, load cap), default factors, integrality and list texts — are
+declared once in ``data/policy/measure_types.yaml`` (:mod:`planner.policy.registry`).
 
-A level with several items takes the **largest** curtailment; the factors are those of that
-(binding) item.  Grades not listed in a file follow ``grade_fallback`` (the file's, then
-``default.yaml``'s); what is still missing comes from ``default.yaml`` (``industry: default``),
-which covers every industry without a file of its own.
+Items of one level **add up across processes**: items naming the same process take the largest
+curtailment (and its factors); the processes' curtailments are summed and the total is clipped to 1
+(each part scaled down in proportion).  The floor's factor is the curtailment-weighted mix of the
+parts' factors (``floor_factor``); an extra cut above the floor is a general load cut with
+``extra_factors`` (default 1).  Grades not listed in a file follow ``grade_fallback`` (the file's,
+then ``default.yaml``'s); what is still missing comes from ``default.yaml`` (``industry: default``).
 
 Evaluation
 ----------
 :func:`evaluate_measures` turns the canonical inventory table into per-enterprise bounds
-(see docs/ARCHITECTURE.md, "Measures → bounds"), grouping by industry × grade (no loop over firms).
+(see docs/ARCHITECTURE.md, "Measures → bounds"), applying the control classes of
+``data/policy/control_classes.yaml`` (:mod:`planner.policy.classes`) and grouping by
+industry × grade (no loop over firms).
 """
 
 from __future__ import annotations
@@ -57,6 +55,19 @@ import pandas as pd
 import xarray as xr
 
 from planner import ALERT_LEVELS, DATA_DIR, POLLUTANTS
+from planner.policy.classes import ControlClasses, control_classes
+from planner.policy.registry import (
+    MeasureType,
+    default_texts,
+    measure_types,
+    process_codes,
+)
+from planner.policy.registry import (
+    curtailment as _curtailment,
+)
+from planner.policy.registry import (
+    pct as _pct,
+)
 from planner.policy.vocabulary import (
     ALERT_ZH,
     check_keys,
@@ -70,6 +81,9 @@ from planner.policy.vocabulary import (
     load_yaml,
     self_directed_grades,
     suggest,
+)
+from planner.policy.vocabulary import (
+    industries as industry_table,
 )
 from planner.problems import InputError, Problems
 
@@ -87,28 +101,20 @@ __all__ = [
 
 DEFAULT_MEASURES_DIR: Path = DATA_DIR / "policy" / "measures"
 
-#: Measure item types and the keys each one takes besides ``type`` (and text/note/factors).
-MEASURE_TYPES: dict[str, tuple[str, ...]] = {
-    "self_directed": (),
-    "cut_pct": ("value",),
-    "stop_lines_share": ("value",),
-    "stop": (),
-    "hot_idle": ("value",),
-    "time_extension": ("t0", "t1"),
-    "voc_process_stop": ("value",),
-    "process_stop": ("value",),
-    "truck_ban": (),
-    "load_cap": ("value",),
-}
-_REQUIRED_PARAMS = {
-    "cut_pct": ("value",),
-    "stop_lines_share": ("value",),
-    "time_extension": ("t0", "t1"),
-    "voc_process_stop": ("value",),
-    "process_stop": ("value",),
-    "load_cap": ("value",),
-}
-_ITEM_KEYS = ("type", "value", "t0", "t1", "factors", "text_zh", "text_en", "note")
+#: Measure item types and the parameters each takes (from ``data/policy/measure_types.yaml``).
+MEASURE_TYPES: dict[str, tuple[str, ...]] = {code: tuple(t.params) for code, t in measure_types().items()}
+_ITEM_KEYS = (
+    "type",
+    "value",
+    "t0",
+    "t1",
+    "process",
+    "process_share",
+    "factors",
+    "text_zh",
+    "text_en",
+    "note",
+)
 _FILE_KEYS = (
     "industry",
     "scope",
@@ -116,21 +122,20 @@ _FILE_KEYS = (
     "name_zh",
     "notes",
     "technical_max_cut",
+    "extra_factors",
     "grade_fallback",
     "grades",
 )
 _SOURCE_KEYS = ("title", "issuer", "year", "city", "url", "note")
-#: Control types of the inventory.
-CONTROL_TYPES: tuple[str, ...] = ("key", "general", "guarantee", "exempt", "heating_boiler")
+#: Control types of the inventory (from ``data/policy/control_classes.yaml``).
+CONTROL_TYPES: tuple[str, ...] = control_classes().codes
 DEFAULT_INDUSTRY = "default"
 #: Nominal firm used to compare the strictness of levels in validation.
 NOMINAL_LINES = 4
+#: Plant-specific cut columns of the inventory (the bureau's own minimum cut per level, 0–1).
+PLANT_CUT_COLUMNS: dict[str, str] = {lv: f"plant_cut_{lv}" for lv in ALERT_LEVELS}
 
 _LEVEL_EN = {"yellow": "Yellow alert", "orange": "Orange alert", "red": "Red alert"}
-
-
-def _pct(v: float) -> str:
-    return f"{v * 100:.4g}%"
 
 
 @dataclass(frozen=True)
@@ -140,7 +145,7 @@ class MeasureItem:
     Attributes
     ----------
     type : str
-        One of :data:`MEASURE_TYPES`.
+        A type of ``data/policy/measure_types.yaml`` (:data:`MEASURE_TYPES`).
     value : float or None
         Share (cut, share of lines, process share, permitted load).
     t0, t1 : float or None
@@ -149,6 +154,10 @@ class MeasureItem:
         Emission factor per pollutant (``SO2, NOx, PM, VOCs``) per unit curtailment.
     text_zh, text_en : str
         Text for the list (generated from the type unless given in the file).
+    process : str
+        Process the item acts on (code of ``processes.csv``); items on different processes add up.
+    process_share : float
+        Share of the firm's output carried by ``process``; scales the item's curtailment.
     """
 
     type: str
@@ -158,9 +167,26 @@ class MeasureItem:
     factors: tuple[float, ...] = (1.0, 1.0, 1.0, 1.0)
     text_zh: str = ""
     text_en: str = ""
+    process: str = "general"
+    process_share: float = 1.0
+
+    @property
+    def spec(self) -> MeasureType:
+        """The registry entry of this item's type."""
+        return measure_types()[self.type]
+
+    @property
+    def integer(self) -> bool:
+        """Whether the item stops whole lines (the model may make only these integral)."""
+        return self.spec.integer
+
+    @property
+    def clip_to_technical_max(self) -> bool:
+        """Whether a technical maximum may lower this item's curtailment (False: report a conflict)."""
+        return self.spec.clip_to_technical_max
 
     def curtailment(self, line_count: np.ndarray, base_share: np.ndarray) -> np.ndarray:
-        """Mandatory curtailment for each enterprise (vectorised).
+        """Mandatory curtailment for each enterprise (vectorised), by the type's formula.
 
         Parameters
         ----------
@@ -174,67 +200,216 @@ class MeasureItem:
         numpy.ndarray
             Share of normal output removed, in [0, 1].
         """
-        n = len(line_count)
-        t = self.type
-        if t in ("self_directed", "truck_ban"):
-            return np.zeros(n)
-        if t == "stop":
-            return np.ones(n)
-        if t == "cut_pct":
-            return np.clip(self.value * base_share, 0.0, 1.0)
-        if t in ("stop_lines_share", "hot_idle"):
-            share = 1.0 if self.value is None else self.value
-            return np.minimum(np.ceil(share * line_count - 1e-9) / line_count, 1.0)
-        if t == "time_extension":
-            return np.full(n, 1.0 - self.t0 / self.t1)
-        if t in ("voc_process_stop", "process_stop"):
-            return np.full(n, float(self.value))
-        if t == "load_cap":
-            return np.full(n, 1.0 - self.value)
-        raise ValueError(f"unknown measure type {t!r}")
+        c = _curtailment(self.spec, self.value, self.t0, self.t1, line_count, base_share)
+        return c * self.process_share if self.process_share != 1.0 else c
 
 
-def _default_texts(t: str, value, t0, t1) -> tuple[str, str]:
-    if t == "self_directed":
-        return "自主减排", "self-directed reduction"
-    if t == "cut_pct":
-        return (
-            f"限产{_pct(value)}（以核定产能最小值计）",
-            f"cut output by {_pct(value)} (of the min-of-three base)",
+# --------------------------------------------------------------------------- loading / validation
+
+
+def _parse_item(raw, problems: Problems, label: str, path: str) -> MeasureItem | None:
+    if isinstance(raw, str):
+        raw = {"type": raw}
+    if not isinstance(raw, Mapping):
+        problems.error(
+            label, None, path, f"a measure item must be a mapping with 'type' (or a type name), got {raw!r}"
         )
-    if t == "stop_lines_share":
-        return (
-            f"停产{_pct(value)}生产线（以生产线计）",
-            f"stop {_pct(value)} of production lines (whole lines)",
+        return None
+    check_keys(raw, _ITEM_KEYS, problems, label, path, required=("type",))
+    t = raw.get("type")
+    if t is None:
+        return None
+    types = measure_types()
+    if t not in types:
+        problems.error(
+            label,
+            None,
+            key_path(path, "type"),
+            f"unknown measure type {t!r}{suggest(t, types)}; expected one of {', '.join(types)} "
+            "(data/policy/measure_types.yaml)",
         )
-    if t == "stop":
-        return "停产", "stop production"
-    if t == "hot_idle":
-        share = 1.0 if value is None else value
-        zh = "停产保窑（保温热备）" if share >= 1 else f"{_pct(share)}生产线停产保窑（保温热备，以生产线计）"
-        en = (
-            "hot idle (output 0, kiln kept hot)"
-            if share >= 1
-            else f"hot idle {_pct(share)} of lines (whole lines)"
+        return None
+    spec = types[t]
+    ok = True
+    for param in ("value", "t0", "t1"):
+        if param in raw and param not in spec.params:
+            problems.error(label, None, key_path(path, param), f"measure type {t!r} takes no {param!r}")
+            ok = False
+    for param, ps in spec.params.items():
+        if ps.required and param not in raw:
+            problems.error(label, None, key_path(path, param), f"measure type {t!r} needs {param!r}")
+            ok = False
+        elif param in raw:
+            if ps.kind == "share":
+                ok &= check_share(raw[param], problems, label, key_path(path, param))
+            else:
+                ok &= check_number(raw[param], problems, label, key_path(path, param), low=0.0, low_open=True)
+    t0, t1 = raw.get("t0"), raw.get("t1")
+    if ok and is_number(t0) and is_number(t1) and t1 < t0:
+        problems.error(
+            label,
+            None,
+            key_path(path, "t1"),
+            f"extended time t1={t1!r} h is shorter than normal time t0={t0!r} h",
         )
-        return zh, en
-    if t == "time_extension":
-        return (
-            f"延长生产周期（{t0:g}小时延长至{t1:g}小时）",
-            f"extend process time from {t0:g} h to {t1:g} h",
+        ok = False
+    process = raw.get("process", spec.process)
+    known = process_codes()
+    if process not in known:
+        problems.error(
+            label,
+            None,
+            key_path(path, "process"),
+            f"unknown process {process!r}{suggest(process, known)} (codes of data/policy/processes.csv)",
         )
-    if t == "voc_process_stop":
-        return "停止涉VOCs排放工序", "stop VOC-emitting processes"
-    if t == "process_stop":
-        return (
-            f"停止部分生产工序（约{_pct(value)}产能）",
-            f"stop named processes (about {_pct(value)} of output)",
+        ok = False
+    pshare = raw.get("process_share", 1.0)
+    if "process_share" in raw:
+        ok &= check_share(pshare, problems, label, key_path(path, "process_share"))
+    factors = dict(zip(POLLUTANTS, spec.factors, strict=True))
+    fraw = raw.get("factors")
+    if spec.factors_required != "none" and fraw is None:
+        problems.error(
+            label,
+            None,
+            key_path(path, "factors"),
+            f"measure type {t!r} needs 'factors' {{SO2, NOx, PM, VOCs}} (emission reduction per unit "
+            "output cut; label them as assumptions in 'note')",
         )
-    if t == "truck_ban":
-        return "禁止国四及以下重型载货车辆运输", "ban China IV-and-older heavy trucks"
-    if t == "load_cap":
-        return f"限制负荷至{_pct(value)}", f"cap load at {_pct(value)} of normal"
-    return t, t
+        ok = False
+    if fraw is not None:
+        if not isinstance(fraw, Mapping):
+            problems.error(
+                label,
+                None,
+                key_path(path, "factors"),
+                "expected a mapping {SO2: .., NOx: .., PM: .., VOCs: ..}",
+            )
+            ok = False
+        else:
+            ok &= check_keys(fraw, POLLUTANTS, problems, label, key_path(path, "factors"), what="pollutant")
+            for pol in POLLUTANTS:
+                if pol in fraw:
+                    if check_share(fraw[pol], problems, label, key_path(path, "factors", pol)):
+                        factors[pol] = float(fraw[pol])
+                    else:
+                        ok = False
+                elif spec.factors_required == "all":
+                    problems.error(
+                        label,
+                        None,
+                        key_path(path, "factors", pol),
+                        f"{t} needs a factor for every pollutant; {pol} is missing",
+                    )
+                    ok = False
+    for k in ("text_zh", "text_en", "note"):
+        if k in raw and not isinstance(raw[k], str):
+            problems.error(label, None, key_path(path, k), f"expected text, got {raw[k]!r}")
+            ok = False
+    if not ok:
+        return None
+    value = raw.get("value")
+    fvalue = float(value) if is_number(value) else None
+    ft0 = float(t0) if is_number(t0) else None
+    ft1 = float(t1) if is_number(t1) else None
+    zh, en = default_texts(spec, fvalue, ft0, ft1)
+    return MeasureItem(
+        type=t,
+        value=fvalue,
+        t0=ft0,
+        t1=ft1,
+        factors=tuple(factors[p] for p in POLLUTANTS),
+        text_zh=raw.get("text_zh") or zh,
+        text_en=raw.get("text_en") or en,
+        process=str(process),
+        process_share=float(pshare),
+    )
+
+
+@dataclass
+class Aggregate:
+    """The floor of a level's items for a group of enterprises (see :func:`aggregate_items`).
+
+    Attributes
+    ----------
+    floor : numpy.ndarray (n,)
+        Sum over processes of the largest curtailment of the items on each, clipped to 1.
+    factor : numpy.ndarray (n, P)
+        Curtailment-weighted mix of the parts' factors (the binding item's when the floor is 0).
+    integer : numpy.ndarray (n,)
+        Part of ``floor`` from whole-line items.
+    keep : numpy.ndarray (n,)
+        Part of ``floor`` that a technical maximum may not lower (process-time extensions).
+    binding : numpy.ndarray (n,) of int
+        Index (into the items) of the item with the largest part.
+    """
+
+    floor: np.ndarray
+    factor: np.ndarray
+    integer: np.ndarray
+    keep: np.ndarray
+    binding: np.ndarray
+
+
+def aggregate_items(items: tuple[MeasureItem, ...], lines: np.ndarray, base_share: np.ndarray) -> Aggregate:
+    """Combine the items of one level: max within a process, sum across processes, clip to 1.
+
+    Parameters
+    ----------
+    items : tuple of MeasureItem
+    lines, base_share : numpy.ndarray (n,)
+
+    Returns
+    -------
+    Aggregate
+    """
+    n = len(lines)
+    npol = len(POLLUTANTS)
+    if len(items) == 1:  # the common case: one item, nothing to add or compare
+        it = items[0]
+        c = np.minimum(it.curtailment(lines, base_share), 1.0)
+        return Aggregate(
+            c,
+            np.broadcast_to(np.asarray(it.factors, dtype=float), (n, npol)),
+            c if it.integer else np.zeros(n),
+            np.zeros(n) if it.clip_to_technical_max else c,
+            np.zeros(n, dtype=np.int64),
+        )
+    total = np.zeros(n)
+    weighted = np.zeros((n, npol))
+    integer = np.zeros(n)
+    keep = np.zeros(n)
+    best = np.full(n, -1.0)
+    binding = np.zeros(n, dtype=np.int64)
+    by_process: dict[str, list[int]] = {}
+    for i, it in enumerate(items):
+        by_process.setdefault(it.process, []).append(i)
+    cols = np.arange(n)
+    for idxs in by_process.values():
+        curts = np.vstack([items[i].curtailment(lines, base_share) for i in idxs])
+        k = np.argmax(curts, axis=0)
+        c = curts[k, cols]
+        f = np.array([items[i].factors for i in idxs])[k]
+        total += c
+        weighted += c[:, None] * f
+        integer += c * np.array([items[i].integer for i in idxs], dtype=float)[k]
+        keep += c * np.array([not items[i].clip_to_technical_max for i in idxs], dtype=float)[k]
+        better = c > best
+        best = np.where(better, c, best)
+        binding = np.where(better, np.asarray(idxs)[k], binding)
+    scale = np.where(total > 1.0, 1.0 / np.maximum(total, 1e-300), 1.0)
+    floor = total * scale
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mix = weighted / total[:, None]
+    fallback = np.array([it.factors for it in items])[binding]
+    factor = np.where(total[:, None] > 0, mix, fallback)
+    return Aggregate(floor, factor, integer * scale, keep * scale, binding)
+
+
+def _nominal_floor(items: tuple[MeasureItem, ...]) -> float:
+    if not items:
+        return 0.0
+    return float(aggregate_items(items, np.array([float(NOMINAL_LINES)]), np.array([1.0])).floor[0])
 
 
 @dataclass
@@ -252,6 +427,8 @@ class MeasureRule:
         Where the measures come from (document, year, city).
     technical_max_cut : float or None
         Industry-wide cap on curtailment (ceiling = min with the inventory's value).
+    extra_factors : tuple of float
+        Reduction per pollutant per unit of an extra cut above the floor (a general load cut).
     grade_fallback : dict
         Grade → grade whose measures it takes when not listed.
     grades : dict
@@ -263,6 +440,7 @@ class MeasureRule:
     scope: str
     source: str
     technical_max_cut: float | None = None
+    extra_factors: tuple[float, ...] = (1.0, 1.0, 1.0, 1.0)
     grade_fallback: dict[str, str] = field(default_factory=dict)
     grades: dict[str, dict[str, tuple[MeasureItem, ...]]] = field(default_factory=dict)
     notes: str = ""
@@ -352,124 +530,6 @@ class MeasureBook:
         return pd.DataFrame(rows)
 
 
-# --------------------------------------------------------------------------- loading / validation
-
-
-def _parse_item(raw, problems: Problems, label: str, path: str) -> MeasureItem | None:
-    if isinstance(raw, str):
-        raw = {"type": raw}
-    if not isinstance(raw, Mapping):
-        problems.error(
-            label, None, path, f"a measure item must be a mapping with 'type' (or a type name), got {raw!r}"
-        )
-        return None
-    check_keys(raw, _ITEM_KEYS, problems, label, path, required=("type",))
-    t = raw.get("type")
-    if t is None:
-        return None
-    if t not in MEASURE_TYPES:
-        problems.error(
-            label,
-            None,
-            key_path(path, "type"),
-            f"unknown measure type {t!r}{suggest(t, MEASURE_TYPES)}; expected one of {', '.join(MEASURE_TYPES)}",
-        )
-        return None
-    ok = True
-    allowed = MEASURE_TYPES[t]
-    for param in ("value", "t0", "t1"):
-        if param in raw and param not in allowed:
-            problems.error(label, None, key_path(path, param), f"measure type {t!r} takes no {param!r}")
-            ok = False
-    for param in _REQUIRED_PARAMS.get(t, ()):
-        if param not in raw:
-            problems.error(label, None, key_path(path, param), f"measure type {t!r} needs {param!r}")
-            ok = False
-    value = raw.get("value")
-    if "value" in raw and "value" in allowed:
-        ok &= check_share(value, problems, label, key_path(path, "value"))
-    t0, t1 = raw.get("t0"), raw.get("t1")
-    if t == "time_extension" and "t0" in raw and "t1" in raw:
-        if check_number(t0, problems, label, key_path(path, "t0"), low=0.0, low_open=True) and check_number(
-            t1, problems, label, key_path(path, "t1"), low=0.0, low_open=True
-        ):
-            if t1 < t0:
-                problems.error(
-                    label,
-                    None,
-                    key_path(path, "t1"),
-                    f"extended time t1={t1!r} h is shorter than normal time t0={t0!r} h",
-                )
-                ok = False
-        else:
-            ok = False
-    # factors
-    if t == "voc_process_stop":
-        factors = {"SO2": 0.0, "NOx": 0.0, "PM": 0.0, "VOCs": 1.0}
-    else:
-        factors = dict.fromkeys(POLLUTANTS, 1.0)
-    fraw = raw.get("factors")
-    if t in ("hot_idle", "process_stop") and fraw is None:
-        problems.error(
-            label,
-            None,
-            key_path(path, "factors"),
-            f"measure type {t!r} needs 'factors' {{SO2, NOx, PM, VOCs}} (emission reduction per unit "
-            "output cut; label them as assumptions in 'note')",
-        )
-        ok = False
-    if fraw is not None:
-        if not isinstance(fraw, Mapping):
-            problems.error(
-                label,
-                None,
-                key_path(path, "factors"),
-                "expected a mapping {SO2: .., NOx: .., PM: .., VOCs: ..}",
-            )
-            ok = False
-        else:
-            ok &= check_keys(fraw, POLLUTANTS, problems, label, key_path(path, "factors"), what="pollutant")
-            for pol in POLLUTANTS:
-                if pol in fraw:
-                    if check_share(fraw[pol], problems, label, key_path(path, "factors", pol)):
-                        factors[pol] = float(fraw[pol])
-                    else:
-                        ok = False
-                elif t == "hot_idle":
-                    problems.error(
-                        label,
-                        None,
-                        key_path(path, "factors", pol),
-                        f"hot_idle needs a factor for every pollutant; {pol} is missing",
-                    )
-                    ok = False
-    for k in ("text_zh", "text_en", "note"):
-        if k in raw and not isinstance(raw[k], str):
-            problems.error(label, None, key_path(path, k), f"expected text, got {raw[k]!r}")
-            ok = False
-    if not ok:
-        return None
-    fvalue = float(value) if is_number(value) else None
-    ft0 = float(t0) if is_number(t0) else None
-    ft1 = float(t1) if is_number(t1) else None
-    zh, en = _default_texts(t, fvalue, ft0, ft1)
-    return MeasureItem(
-        type=t,
-        value=fvalue,
-        t0=ft0,
-        t1=ft1,
-        factors=tuple(factors[p] for p in POLLUTANTS),
-        text_zh=raw.get("text_zh") or zh,
-        text_en=raw.get("text_en") or en,
-    )
-
-
-def _nominal_floor(items: tuple[MeasureItem, ...]) -> float:
-    lines = np.array([float(NOMINAL_LINES)])
-    base = np.array([1.0])
-    return max(float(i.curtailment(lines, base)[0]) for i in items) if items else 0.0
-
-
 def _parse_levels(
     levels, problems: Problems, label: str, gpath: str, self_directed: bool = False, grade: str = ""
 ) -> dict[str, tuple[MeasureItem, ...]] | None:
@@ -498,12 +558,12 @@ def _parse_levels(
             continue
         if self_directed:
             for i, it in enumerate(items):
-                if it.type not in ("self_directed", "truck_ban"):
+                if it.spec.curtailment != "zero":
                     problems.error(
                         label,
                         None,
                         key_path(lpath, i, "type"),
-                        f"grade {grade!r} is self-directed (grades.csv): only self_directed or truck_ban "
+                        f"grade {grade!r} is self-directed (grades.csv): only items without curtailment (self_directed, truck_ban) "
                         f"items are allowed, got {it.type!r}",
                     )
         per_level[level] = tuple(items)
@@ -523,6 +583,27 @@ def _parse_levels(
                 "at least as strict as the level below it",
             )
     return per_level if ok else None
+
+
+def _schema_ok(path: Path, doc, problems: Problems, label: str, plants: bool = False) -> bool:
+    """Check a measures (or plants) file against its pydantic schema; add its problems with lines."""
+    from pydantic import ValidationError
+
+    from planner.io.schema_errors import validation_problems
+    from planner.io.yamlio import read_yaml
+    from planner.policy import schema
+
+    model = schema.plant_file_schema() if plants else schema.measure_file_schema()
+    try:
+        model.model_validate(doc)
+    except ValidationError as exc:
+        try:
+            ydoc = read_yaml(path, label)
+        except InputError:  # pragma: no cover - the file was read a moment ago
+            ydoc = None
+        validation_problems(exc, doc, label, model=model, doc=ydoc, problems=problems)
+        return False
+    return True
 
 
 def _parse_file(
@@ -589,6 +670,19 @@ def _parse_file(
     if tmc is not None and not check_share(tmc, problems, label, "technical_max_cut"):
         tmc = None
 
+    extra = dict.fromkeys(POLLUTANTS, 1.0)
+    xraw = doc.get("extra_factors")
+    if xraw is not None:
+        if not isinstance(xraw, Mapping):
+            problems.error(
+                label, None, "extra_factors", "expected a mapping {SO2: .., NOx: .., PM: .., VOCs: ..}"
+            )
+        else:
+            check_keys(xraw, POLLUTANTS, problems, label, "extra_factors", what="pollutant")
+            for pol in POLLUTANTS:
+                if pol in xraw and check_share(xraw[pol], problems, label, key_path("extra_factors", pol)):
+                    extra[pol] = float(xraw[pol])
+
     fallback: dict[str, str] = {}
     fb = doc.get("grade_fallback") or {}
     if not isinstance(fb, Mapping):
@@ -632,12 +726,17 @@ def _parse_file(
             parsed[str(grade)] = per_level
     if len(problems.errors) > n_before:
         return None
+    # The domain checks above passed: the schema (generated from the type registry) is the
+    # structural net behind them (types of every key, texts, nested sources).
+    if not _schema_ok(path, doc, problems, label):
+        return None
     return MeasureRule(
         file=label,
         industries=tuple(inds),
         scope=str(scope),
         source=source,
         technical_max_cut=float(tmc) if tmc is not None else None,
+        extra_factors=tuple(extra[p] for p in POLLUTANTS),
         grade_fallback=fallback,
         grades=parsed,
         notes=str(doc.get("notes") or ""),
@@ -773,6 +872,8 @@ def load_plant_measures(path: str | Path) -> dict[str, dict[str, tuple[MeasureIt
                 parsed = _parse_levels(levels, problems, label, key_path("plants", str(eid)))
                 if parsed is not None:
                     out[str(eid)] = parsed
+            if problems.ok:
+                _schema_ok(Path(path), doc, problems, label, plants=True)
     if not problems.ok:
         raise InputError(problems)
     return out
@@ -832,11 +933,50 @@ class _Texts:
         return np.array(self.values, dtype=object)[codes]
 
 
+def _text_codes(texts: _Texts, level: str, values: np.ndarray, make) -> tuple[np.ndarray, np.ndarray]:
+    """Codes of ``make(level, v)`` for each distinct value (few distinct values, many firms)."""
+    uniq, inv = np.unique(values, return_inverse=True)
+    return np.array([texts.code(make(level, v)) for v in uniq], dtype=np.int64)[inv], uniq
+
+
+def _plant_cuts(table: pd.DataFrame, problems: Problems) -> np.ndarray:
+    """The inventory's plant-specific cut per level (NaN where not given), checked."""
+    n = len(table)
+    out = np.full((n, len(ALERT_LEVELS)), np.nan)
+    for li, lv in enumerate(ALERT_LEVELS):
+        col = PLANT_CUT_COLUMNS[lv]
+        if col in table.columns:
+            raw = table[col]
+            vals = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+            bad = (raw.notna().to_numpy() & np.isnan(vals)) | (vals < 0) | (vals > 1)
+            if bad.any():
+                problems.error(
+                    "inventory",
+                    None,
+                    col,
+                    f"{col} must be a share between 0 and 1 (the bureau's minimum cut at {lv}): "
+                    f"{_rows_for_message(table, bad)}",
+                )
+            out[:, li] = np.where(bad, np.nan, vals)
+    for k in range(1, len(ALERT_LEVELS)):
+        weaker = out[:, k] < out[:, k - 1] - 1e-12
+        if weaker.any():
+            problems.error(
+                "inventory",
+                None,
+                PLANT_CUT_COLUMNS[ALERT_LEVELS[k]],
+                f"the {ALERT_LEVELS[k]} plant cut is smaller than the {ALERT_LEVELS[k - 1]} one "
+                f"(every level must be at least as strict as the level below it): {_rows_for_message(table, weaker)}",
+            )
+    return out
+
+
 def evaluate_measures(
     table: pd.DataFrame,
     book: MeasureBook | None = None,
     allow_volunteer: bool = False,
     plant_measures: Mapping[str, Mapping[str, tuple[MeasureItem, ...]]] | None = None,
+    classes: ControlClasses | None = None,
 ) -> xr.Dataset:
     """Per-enterprise bounds on curtailment at each alert level.
 
@@ -846,42 +986,58 @@ def evaluate_measures(
         Canonical inventory table (index = enterprise id) with ``industry``, ``grade``,
         ``control_type`` and, where available, ``load_cap``, ``line_count`` (default 1),
         ``base_share`` (default 1), ``technical_max_cut`` (default 1), ``self_directed``
-        (default from grades.csv).
+        (default from grades.csv), ``plant_cut_yellow/orange/red`` (the bureau's own cut),
+        the daily emissions and ``operating_days`` (for the small-firm threshold).
     book : MeasureBook, optional
         From :func:`load_measures` (default: the shipped measures).
     allow_volunteer : bool, default False
         Let self-directed grades (A+, A, leading) cut voluntarily: ceiling = technical maximum.
     plant_measures : mapping, optional
         Plant-specific measures (一厂一策) from :func:`load_plant_measures`: enterprise id → level →
-        items; they replace the industry × grade measures of those firms (self-directed grades and
-        the control-type rules below still apply).
+        items; they replace the class measures of those firms (self-directed grades, 保障类, exempt
+        and heating boilers keep their rules).  They win over the inventory's plant-cut columns.
+    classes : ControlClasses, optional
+        Default :func:`planner.policy.classes.control_classes` (``control_classes.yaml``).
 
     Returns
     -------
     xarray.Dataset
         Dims ``enterprise``, ``level`` (yellow, orange, red), ``pollutant`` (SO2, NOx, PM, VOCs):
-        ``floor``, ``ceiling``, ``floor_clipped`` (floor was above the technical maximum and was
-        lowered to it) on ``(enterprise, level)``; ``factor`` on ``(enterprise, level, pollutant)``;
-        ``measure_type``, ``measure_text_zh``, ``measure_text_en`` (object arrays of str) on
-        ``(enterprise, level)``.
+
+        - ``floor``, ``ceiling`` (enterprise, level): bounds on the curtailment share;
+        - ``floor_clipped``: the floor was above the technical maximum and was lowered to it;
+        - ``floor_conflict``: a process-time extension's floor exceeds the technical maximum; the
+          floor is kept (the ceiling raised to it) and the text says so;
+        - ``floor_integer_share``: the part of ``floor`` (a share of normal output) that is whole-line
+          stops; ``floor − floor_integer_share`` is continuous;
+        - ``plant_specific``: the floor is the bureau's own measure for this firm;
+        - ``floor_factor`` (enterprise, level, pollutant): reduction per unit curtailment of the floor
+          measures (curtailment-weighted mix of the items); ``factor`` is the same array (alias);
+        - ``extra_factor`` (enterprise, level, pollutant): reduction per unit of a cut above the floor;
+        - ``control_class`` (enterprise): graded_key, ungraded_key, non_key, guarantee or never_cut;
+        - ``measure_type``, ``measure_text_zh``, ``measure_text_en`` (enterprise, level).
 
     Raises
     ------
     InputError
-        Unknown industry, grade or control type, or a 保障类 firm without ``load_cap`` in [0, 1].
+        Unknown industry, grade or control type, a 保障类 firm without a load cap (inventory
+        ``load_cap`` or the class default), or plant cuts outside [0, 1] or weaker at a higher level.
 
     Notes
     -----
-    Rules: the floor is the largest curtailment of the level's items (cut → ``value × base_share``,
-    lines → whole lines rounded up, stop → 1, time extension → ``1 − t0/t1``) and the factors are
-    those of that item.  Ceiling = ``technical_max_cut`` (and the file's ``technical_max_cut``).
-    Self-directed grades: floor 0, ceiling 0 unless ``allow_volunteer``.  These control types
-    override the industry measure: 保障类 (guarantee) floor = ceiling = ``1 − load_cap``; exempt
-    and heating boilers floor 0, ceiling 0.  A floor above the ceiling is lowered to it
-    (``floor_clipped``) and the text says so.
-    Evaluation groups enterprises by industry × grade, so it is vectorised over firms.
+    Classes (``control_classes.yaml``): a graded firm takes its grade's measures (floor) up to the
+    technical maximum; a key-industry firm without a grade takes the measures of
+    ``ungraded_key.as_grade``; a firm of a non-key industry without a grade (其他行业) gets its own
+    measure where the list gives one, otherwise the city minimum as floor, the optimizer choosing up to
+    the technical maximum; 保障类: floor ``1 − max_load``, ceiling ``1 − min_load``; exempt and
+    heating boilers floor 0 = ceiling.  Self-directed grades: floor 0, ceiling 0 unless
+    ``allow_volunteer``.  Small low-emission firms (below the class threshold) get floors scaled by
+    ``floor_scale``.  A floor above the ceiling is lowered to it (``floor_clipped``), except the part
+    from process-time extensions (``floor_conflict``).  Evaluation groups enterprises by industry ×
+    grade, so it is vectorised over firms.
     """
     book = book or load_measures()
+    classes = classes or control_classes()
     n = len(table)
     nl, npol = len(ALERT_LEVELS), len(POLLUTANTS)
     problems = Problems()
@@ -892,7 +1048,7 @@ def evaluate_measures(
     for name, codes, labels, known in (
         ("industry", ind_code, ind_lab, book.industries),
         ("grade", gr_code, gr_lab, book.grades),
-        ("control_type", ct_code, ct_lab, CONTROL_TYPES),
+        ("control_type", ct_code, ct_lab, classes.codes),
     ):
         for k, v in enumerate(labels):
             if v not in known:
@@ -914,17 +1070,34 @@ def evaluate_measures(
     sd_col = _bool_column(table, "self_directed")
     if sd_col is not None:
         self_dir |= sd_col
-    control = ct_lab[ct_code]
-    guarantee = control == "guarantee"
-    no_cap = guarantee & ~((load_cap >= 0) & (load_cap <= 1))
+    plant_cut = _plant_cuts(table, problems)
+    if not problems.ok:
+        raise InputError(problems)
+
+    kind = np.array([classes.kind(c) for c in ct_lab], dtype=object)[ct_code]
+    by_grade = kind == "by_grade"
+    guarantee = kind == "guarantee"
+    key_industries = industry_table().query("key_industry == 'yes'").index
+    key_ind = np.isin(ind_lab, list(key_industries))[ind_code]
+    ungraded = (gr_lab == "ungraded")[gr_code]
+    non_key = by_grade & ungraded & ~key_ind & ~self_dir
+    ungraded_key = by_grade & ungraded & key_ind & ~self_dir
+    has_cap = (load_cap >= 0) & (load_cap <= 1)
+    max_load = np.empty((n, nl))
+    min_load = np.empty((n, nl))
+    for li, lv in enumerate(ALERT_LEVELS):
+        default_max = classes.max_load.get(lv, np.nan)
+        max_load[:, li] = np.where(has_cap, load_cap, default_max)
+        min_load[:, li] = np.minimum(classes.min_load.get(lv, np.inf), max_load[:, li])
+    no_cap = guarantee[:, None] & np.isnan(max_load)
     if no_cap.any():
         problems.error(
             "inventory",
             None,
             "load_cap",
-            f"保障类 (guarantee) enterprises need load_cap in [0, 1]: {_rows_for_message(table, no_cap)}",
+            "保障类 (guarantee) enterprises need load_cap in [0, 1] (or a max_load in "
+            f"control_classes.yaml): {_rows_for_message(table, no_cap.any(axis=1))}",
         )
-    if not problems.ok:
         raise InputError(problems)
 
     types = _Texts()
@@ -933,47 +1106,95 @@ def evaluate_measures(
     floor = np.zeros((n, nl))
     ceiling = np.zeros((n, nl))
     factor = np.ones((n, nl, npol))
+    extra = np.ones((n, nl, npol))
+    integ = np.zeros((n, nl))
+    keep = np.zeros((n, nl))
+    plant = np.zeros((n, nl), dtype=bool)
     mtype = np.zeros((n, nl), dtype=np.int64)
     text_zh = np.zeros((n, nl), dtype=np.int64)
     text_en = np.zeros((n, nl), dtype=np.int64)
 
-    # Group by industry × grade (sorting integer keys; no Python loop over firms).
-    key = ind_code * len(gr_lab) + gr_code
+    # Group by industry × effective grade (ungraded key-industry firms take ``as_grade``).
+    glab = np.append(gr_lab, classes.ungraded_key_as)
+    gcode = np.where(ungraded_key, len(gr_lab), gr_code)
+    key = ind_code * len(glab) + gcode
     order = np.argsort(key, kind="stable")
     ukeys, starts = np.unique(key[order], return_index=True)
-    bounds = np.append(starts, n)
+    edges = np.append(starts, n)
     for j, k in enumerate(ukeys):
-        idx = order[bounds[j] : bounds[j + 1]]
-        rule, g = book.resolve(ind_lab[k // len(gr_lab)], gr_lab[k % len(gr_lab)])
+        idx = order[edges[j] : edges[j + 1]]
+        rule, g = book.resolve(ind_lab[k // len(glab)], glab[k % len(glab)])
         cap = tmc[idx] if rule.technical_max_cut is None else np.minimum(tmc[idx], rule.technical_max_cut)
         ceiling[idx, :] = cap[:, None]
+        extra[idx, :, :] = np.asarray(rule.extra_factors)
         for li, level in enumerate(ALERT_LEVELS):
             items = rule.grades[g][level]
-            if len(items) == 1:
-                curt = items[0].curtailment(lines[idx], base_share[idx])
-                kk = np.zeros(len(idx), dtype=np.int64)
-            else:
-                curts = np.vstack([it.curtailment(lines[idx], base_share[idx]) for it in items])
-                kk = np.argmax(curts, axis=0)
-                curt = curts[kk, np.arange(len(idx))]
-            floor[idx, li] = curt
-            factor[idx, li, :] = np.array([it.factors for it in items])[kk]
-            mtype[idx, li] = np.array([types.code(it.type) for it in items])[kk]
+            agg = aggregate_items(items, lines[idx], base_share[idx])
+            floor[idx, li] = agg.floor
+            factor[idx, li, :] = agg.factor
+            integ[idx, li] = agg.integer
+            keep[idx, li] = agg.keep
+            mtype[idx, li] = np.array([types.code(it.type) for it in items])[agg.binding]
             text_zh[idx, li] = zh.code(f"{ALERT_ZH[level]}：" + "；".join(it.text_zh for it in items))
             text_en[idx, li] = en.code(f"{_LEVEL_EN[level]}: " + "; ".join(it.text_en for it in items))
 
-    # Plant-specific measures (一厂一策): few firms, one at a time.
+    def reset(rows: np.ndarray, li=slice(None)) -> None:
+        """Cells (rows × level ``li``) whose floor is a plain cut (factor 1, continuous, clippable)."""
+        r = np.flatnonzero(rows)
+        if not len(r):
+            return
+        factor[r, li] = 1.0
+        extra[r, li] = 1.0
+        integ[r, li] = 0.0
+        keep[r, li] = 0.0
+
+    # Non-key firms (其他行业): city minimum as floor; the optimizer chooses up to the technical maximum.
+    if non_key.any():
+        for li, level in enumerate(ALERT_LEVELS):
+            reset(non_key, li)
+            cmin = classes.city_minimum.get(level, 0.0)
+            floor[non_key, li] = cmin
+            mtype[non_key, li] = types.code("plant_by_plant")
+            if cmin > 0:
+                tzh = f"{ALERT_ZH[level]}：其他行业（一厂一策）：最低限产{_pct(cmin)}，其余由优化确定（不超过技术最大削减比例）"
+                ten = f"{_LEVEL_EN[level]}: other industries (plant by plant): cut at least {_pct(cmin)}; more as optimised, up to the technical maximum"
+            else:
+                tzh = f"{ALERT_ZH[level]}：其他行业（一厂一策）：由优化确定减排比例（不超过技术最大削减比例）"
+                ten = f"{_LEVEL_EN[level]}: other industries (plant by plant): cut as optimised, up to the technical maximum"
+            text_zh[non_key, li] = zh.code(tzh)
+            text_en[non_key, li] = en.code(ten)
+
+    # The inventory's own plant cuts (一厂一策 columns of the list).
+    for li, level in enumerate(ALERT_LEVELS):
+        m = ~np.isnan(plant_cut[:, li])
+        if not m.any():
+            continue
+        reset(m, li)
+        floor[m, li] = plant_cut[m, li]
+        plant[m, li] = True
+        mtype[m, li] = types.code("plant_cut")
+        text_zh[m, li], _ = _text_codes(
+            zh, level, plant_cut[m, li], lambda lv, v: f"{ALERT_ZH[lv]}（一厂一策）：限产{_pct(v)}"
+        )
+        text_en[m, li], _ = _text_codes(
+            en, level, plant_cut[m, li], lambda lv, v: f"{_LEVEL_EN[lv]} (plant-specific): cut {_pct(v)}"
+        )
+
+    # Plant-specific measure files (一厂一策): few firms, one at a time.
     if plant_measures:
         ids = table.index.astype(str)
         for r in np.flatnonzero(ids.isin(list(plant_measures))):
             per_level = plant_measures[ids[r]]
             for li, level in enumerate(ALERT_LEVELS):
                 items = per_level[level]
-                curts = [float(it.curtailment(lines[r : r + 1], base_share[r : r + 1])[0]) for it in items]
-                kk = int(np.argmax(curts))
-                floor[r, li] = curts[kk]
-                factor[r, li, :] = items[kk].factors
-                mtype[r, li] = types.code(items[kk].type)
+                agg = aggregate_items(items, lines[r : r + 1], base_share[r : r + 1])
+                floor[r, li] = agg.floor[0]
+                factor[r, li, :] = agg.factor[0]
+                extra[r, li, :] = 1.0
+                integ[r, li] = agg.integer[0]
+                keep[r, li] = agg.keep[0]
+                plant[r, li] = True
+                mtype[r, li] = types.code(items[int(agg.binding[0])].type)
                 text_zh[r, li] = zh.code(
                     f"{ALERT_ZH[level]}（一厂一策）：" + "；".join(it.text_zh for it in items)
                 )
@@ -981,12 +1202,31 @@ def evaluate_measures(
                     f"{_LEVEL_EN[level]} (plant-specific): " + "; ".join(it.text_en for it in items)
                 )
 
+    # Small low-emission firms: lighter measures (floors scaled), not for the bureau's own measures.
+    if classes.small_threshold is not None:
+        days = _float_column(table, "operating_days", 365.0)
+        annual = sum(_float_column(table, p, 0.0) for p in POLLUTANTS) * days
+        small = by_grade & ~self_dir & (annual < classes.small_threshold)
+        cells = small[:, None] & ~plant & (floor > 0)
+        if cells.any():
+            s = classes.small_floor_scale
+            floor[cells] *= s
+            keep[cells] *= s
+            integ[cells] = 0.0
+            for texts, codes, note in (
+                (zh, text_zh, f"（低排放小微企业：按{_pct(s)}执行）"),
+                (en, text_en, f" (small low-emission firm: {_pct(s)} of the measure)"),
+            ):
+                uc, inv = np.unique(codes[cells], return_inverse=True)
+                codes[cells] = np.array([texts.code(texts.values[c] + note) for c in uc], dtype=np.int64)[inv]
+
     # Self-directed grades: no mandatory cut.
     if self_dir.any():
         floor[self_dir] = 0.0
         if not allow_volunteer:
             ceiling[self_dir] = 0.0
-        factor[self_dir] = 1.0
+        reset(self_dir)
+        plant[self_dir] = False
         mtype[self_dir] = types.code("self_directed")
         for li, level in enumerate(ALERT_LEVELS):
             text_zh[self_dir, li] = zh.code(
@@ -997,66 +1237,115 @@ def evaluate_measures(
                 + (" (may volunteer further cuts)" if allow_volunteer else "")
             )
 
-    # Control types that override the industry measures.
+    # 保障类: bounds from the max load (floor) and the livelihood minimum load (ceiling).
     if guarantee.any():
-        cut = 1.0 - load_cap[guarantee]
-        floor[guarantee] = cut[:, None]
-        ceiling[guarantee] = cut[:, None]
-        factor[guarantee] = 1.0
+        floor[guarantee] = 1.0 - max_load[guarantee]
+        ceiling[guarantee] = 1.0 - min_load[guarantee]
+        reset(guarantee)
+        plant[guarantee] = False
         mtype[guarantee] = types.code("load_cap")
-        ucap, inv = np.unique(load_cap[guarantee], return_inverse=True)
         for li, level in enumerate(ALERT_LEVELS):
+            pair = max_load[guarantee, li] * 2.0 + min_load[guarantee, li] * 1e-6
+            uniq, inv = np.unique(pair, return_inverse=True)
+            first = np.array([np.flatnonzero(pair == u)[0] for u in uniq])
+            mx, mn = max_load[guarantee, li][first], min_load[guarantee, li][first]
             czh = np.array(
                 [
-                    zh.code(f"{ALERT_ZH[level]}：保障类：按{_pct(c)}负荷生产（以热定产/以量定产）")
-                    for c in ucap
+                    zh.code(
+                        f"{ALERT_ZH[level]}：保障类：负荷不高于{_pct(a)}"
+                        + (f"、不低于{_pct(b)}" if b < a else "")
+                        + "（以热定产/以量定产）"
+                    )
+                    for a, b in zip(mx, mn, strict=True)
                 ]
             )
             cen = np.array(
-                [en.code(f"{_LEVEL_EN[level]}: guarantee (保障类): run at {_pct(c)} load") for c in ucap]
+                [
+                    en.code(
+                        f"{_LEVEL_EN[level]}: guarantee (保障类): run at no more than {_pct(a)} load"
+                        + (f" and no less than {_pct(b)}" if b < a else "")
+                    )
+                    for a, b in zip(mx, mn, strict=True)
+                ]
             )
             text_zh[guarantee, li] = czh[inv]
             text_en[guarantee, li] = cen[inv]
-    for ctype, tzh, ten in (
-        ("exempt", "豁免：不采取停限产措施", "exempt: no curtailment"),
-        ("heating_boiler", "民生供暖锅炉：不限产", "residential heating boiler: not curtailed"),
-    ):
-        m = control == ctype
-        if m.any():
-            floor[m] = 0.0
-            ceiling[m] = 0.0
-            factor[m] = 1.0
-            mtype[m] = types.code(ctype)
-            for li, level in enumerate(ALERT_LEVELS):
-                text_zh[m, li] = zh.code(f"{ALERT_ZH[level]}：{tzh}")
-                text_en[m, li] = en.code(f"{_LEVEL_EN[level]}: {ten}")
 
-    # A floor above the technical maximum is lowered to it, and the text says so.
-    clipped = floor > ceiling + 1e-12
-    if clipped.any():
-        floor = np.minimum(floor, ceiling)
-        rows, cols = np.nonzero(clipped)
-        ucap, cinv = np.unique(ceiling[rows, cols], return_inverse=True)
-        for texts, codes, note in (
-            (zh, text_zh, "（受工艺限制无法停产，如窑炉不能停炉：按技术最大削减比例{}执行）"),
+    # Never cut: exempt firms, residential heating boilers (texts from control_classes.yaml).
+    for ctype in classes.codes:
+        spec = classes.control_types[ctype]
+        m = (ct_lab == ctype)[ct_code] if spec.kind == "never_cut" else None
+        if m is None or not m.any():
+            continue
+        floor[m] = 0.0
+        ceiling[m] = 0.0
+        reset(m)
+        plant[m] = False
+        mtype[m] = types.code(ctype)
+        tzh = spec.text_zh or f"{spec.name_zh}：不限产"
+        ten = spec.text_en or f"{spec.name_en}: not curtailed"
+        for li, level in enumerate(ALERT_LEVELS):
+            text_zh[m, li] = zh.code(f"{ALERT_ZH[level]}：{tzh}")
+            text_en[m, li] = en.code(f"{_LEVEL_EN[level]}: {ten}")
+
+    # A floor above the technical maximum is lowered to it and the text says so — except the part
+    # from process-time extensions, which is kept (the ceiling is raised) and reported as a conflict.
+    over = floor > ceiling + 1e-12
+    conflict = over & (keep > ceiling + 1e-12)
+    clipped = over & ~conflict
+    if over.any():
+        integ[over] = 0.0
+        floor[clipped] = ceiling[clipped]
+        floor[conflict] = keep[conflict]
+        cap_before = ceiling.copy()
+        ceiling[conflict] = keep[conflict]
+        # a kept extension at a lower level may now exceed a clipped floor above it: keep the
+        # levels in order (the higher level takes the lower one's floor, reported as a conflict)
+        mono = np.maximum.accumulate(floor, axis=1)
+        raised = mono > floor + 1e-12
+        if raised.any():
+            floor = mono
+            ceiling = np.maximum(ceiling, floor)
+            conflict |= raised
+            clipped &= ~raised
+        for mask2, zh_note, en_note in (
             (
-                en,
-                text_en,
+                clipped,
+                "（受工艺限制无法停产，如窑炉不能停炉：按技术最大削减比例{cap}执行）",
                 " (cannot stop for technical reasons, e.g. a furnace that cannot be shut: "
-                "limited to the technical maximum of {})",
+                "limited to the technical maximum of {cap})",
+            ),
+            (
+                conflict,
+                "（注意：延长生产周期的减产效果{keep}高于技术最大削减比例{cap}，按延长后的周期执行，请核实）",
+                " (conflict: the process-time extension cuts {keep}, more than the technical maximum of "
+                "{cap}; the extension is kept — please check)",
             ),
         ):
-            pair = codes[rows, cols] * len(ucap) + cinv
-            upair, pinv = np.unique(pair, return_inverse=True)
-            new = np.array(
-                [
-                    texts.code(texts.values[p // len(ucap)] + note.format(_pct(ucap[p % len(ucap)])))
-                    for p in upair
-                ]
-            )
-            codes[rows, cols] = new[pinv]
+            if not mask2.any():
+                continue
+            rows, cols = np.nonzero(mask2)
+            for texts, codes, note in ((zh, text_zh, zh_note), (en, text_en, en_note)):
+                keys = list(zip(codes[rows, cols], cap_before[rows, cols], floor[rows, cols], strict=True))
+                cache: dict = {}
+                new = np.empty(len(keys), dtype=np.int64)
+                for i, kk in enumerate(keys):
+                    c = cache.get(kk)
+                    if c is None:
+                        c = cache[kk] = texts.code(
+                            texts.values[kk[0]] + note.format(cap=_pct(kk[1]), keep=_pct(kk[2]))
+                        )
+                    new[i] = c
+                codes[rows, cols] = new
+
+    cls = np.full(n, "graded_key", dtype=object)
+    cls[ungraded_key] = "ungraded_key"
+    cls[non_key] = "non_key"
+    cls[guarantee] = "guarantee"
+    cls[kind == "never_cut"] = "never_cut"
 
     dims2 = ("enterprise", "level")
+    dims3 = ("enterprise", "level", "pollutant")
 
     def _text_var(texts: _Texts, codes: np.ndarray) -> xr.Variable:
         # fastpath: keep the object array of str as is (no per-element pandas conversion)
@@ -1067,6 +1356,10 @@ def evaluate_measures(
         "level": list(ALERT_LEVELS),
         "pollutant": list(POLLUTANTS),
     }
+    factor_attrs = {
+        "units": "1",
+        "long_name": "emission removed per unit emission per unit curtailment of the floor measures",
+    }
     return xr.Dataset(
         {
             "floor": (dims2, floor, {"units": "1", "long_name": "mandatory curtailment share"}),
@@ -1076,11 +1369,28 @@ def evaluate_measures(
                 clipped,
                 {"long_name": "measure floor lowered to the technical maximum"},
             ),
-            "factor": (
-                ("enterprise", "level", "pollutant"),
-                factor,
-                {"units": "1", "long_name": "emission removed per unit emission per unit curtailment"},
+            "floor_conflict": (
+                dims2,
+                conflict,
+                {"long_name": "process-time extension above the technical maximum (kept; ceiling raised)"},
             ),
+            "floor_integer_share": (
+                dims2,
+                np.minimum(integ, floor),
+                {"units": "1", "long_name": "part of the floor that is whole-line stops"},
+            ),
+            "plant_specific": (dims2, plant, {"long_name": "floor is the bureau's own measure (一厂一策)"}),
+            "factor": (dims3, factor, factor_attrs),
+            "floor_factor": (dims3, factor.copy(), factor_attrs),
+            "extra_factor": (
+                dims3,
+                extra,
+                {
+                    "units": "1",
+                    "long_name": "emission removed per unit emission per unit curtailment above the floor",
+                },
+            ),
+            "control_class": xr.Variable(("enterprise",), cls, fastpath=True),
             "measure_type": _text_var(types, mtype),
             "measure_text_zh": _text_var(zh, text_zh),
             "measure_text_en": _text_var(en, text_en),

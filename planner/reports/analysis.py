@@ -102,10 +102,13 @@ def _baselines(inputs: xr.Dataset) -> dict:
 
 
 def daily_city_totals(prepared) -> np.ndarray:
-    """The city's total emissions per pollutant in t/d (全社会排放总量 / 365), shape (P,)."""
+    """The city's total emissions per pollutant in t/d (全社会排放总量 on the plan's daily basis,
+    docs/UNITS.md), shape (P,)."""
     from planner.targets.reductions import read_city
 
-    totals = read_city(prepared.scenario.city)["total_emissions"]
+    totals = (
+        prepared.city.get("total_emissions_on_basis") or read_city(prepared.scenario.city)["total_emissions"]
+    )
     return np.array([float(totals[p]) / 365.0 for p in POLLUTANTS])
 
 

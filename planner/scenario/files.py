@@ -66,6 +66,7 @@ TOP_KEYS: dict[str, str] = {
     "percentile": "ensemble percentile to plan for (null = ensemble mean)",
     "shares": "reduction share overrides per level (and pollutant)",
     "measures": "path of a measures folder replacing data/policy/measures",
+    "plants": "path of a plants file: the bureau's own measures per enterprise (一厂一策)",
     "non_industrial": "fixed non-industrial reductions credited per level",
     "enterprises": "per-enterprise overrides",
     "options": "model options",
@@ -80,7 +81,7 @@ SOLVER_KEYS: dict[str, Any] = dict(SOLVER_DEFAULTS)
 ENTERPRISE_KEYS = set(EnterpriseOverride.model_fields)
 NON_INDUSTRIAL_KEYS = set(NonIndustrial.model_fields)
 #: Keys whose values are always paths, resolved relative to the scenario file.
-PATH_KEYS = ("inventory", "city", "forecast", "measures", "base")
+PATH_KEYS = ("inventory", "city", "forecast", "measures", "plants", "base")
 #: ``options.method``: the optimised plan, or one of the baselines planned on purpose.
 METHODS_ALLOWED = METHODS
 #: ``timeline``: hours from the forecast's issue time until an alert takes effect; days of early start.
@@ -113,6 +114,7 @@ class Scenario:
     percentile: float | None = None
     shares: dict = field(default_factory=dict)
     measures: Path | None = None
+    plants: Path | None = None
     non_industrial: list[dict] = field(default_factory=list)
     enterprises: dict[str, dict] = field(default_factory=dict)
     options: dict[str, Any] = field(default_factory=lambda: dict(OPTION_KEYS))
@@ -365,6 +367,7 @@ def load_scenario(path: str | Path) -> Scenario:
     city = _as_path(data.get("city"), "city", file, problems, True)
     forecast = _as_path(data.get("forecast"), "forecast", file, problems, mode == "episode")
     measures = _as_path(data.get("measures"), "measures", file, problems, False)
+    plants = _as_path(data.get("plants"), "plants", file, problems, False)
     rules = merged.rules or "2024"
     if rules_is_path(rules):
         _as_path(rules, "rules", file, problems, True)
@@ -402,6 +405,7 @@ def load_scenario(path: str | Path) -> Scenario:
         percentile=merged.percentile,
         shares=shares,
         measures=measures,
+        plants=plants,
         non_industrial=non_industrial,
         enterprises=enterprises,
         options=options,

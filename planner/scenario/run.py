@@ -240,20 +240,27 @@ def credited_reductions(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Fixed non-industrial reductions credited toward the targets, and their loss.
 
-    Each item gives ``reductions`` per level and pollutant either in tonnes per day or, when the
+    Inline items give ``reductions`` per level and pollutant either in tonnes per day or, when the
     item names a ``sector`` of ``city.yaml``'s ``emission_sectors`` (e.g. ``dust``, ``mobile``), as
     the share of that sector's annual emissions removed per alert day (share × t/a ÷ 365).
-    ``loss`` is in 万元 per day.
+    ``loss`` is in 万元 per day.  Items naming a library measure (``id`` of
+    ``data/policy/non_industrial.yaml``) with ``use: on`` are credited the same way (their cost is
+    the loss); those with ``use: optimize`` are not credited here — they are decisions for the
+    model (:func:`planner.policy.non_industrial.non_industrial_arrays`).
 
     Returns
     -------
     (ndarray, ndarray)
         Credited tonnes per day, shape (slot, pollutant), and loss per day per slot.
     """
+    from planner.policy.non_industrial import non_industrial_arrays
+
     credited = np.zeros((len(levels), len(POLLUTANTS)))
     loss = np.zeros(len(levels))
     sectors = (city or {}).get("emission_sectors") or {}
     for k, item in enumerate(non_industrial):
+        if "id" in item:
+            continue
         red = item.get("reductions") or {}
         los = item.get("loss") or {}
         sector = item.get("sector")
@@ -268,6 +275,9 @@ def credited_reductions(
                 value = float((red.get(lv) or {}).get(p, 0.0))
                 credited[i, j] += value * float(sectors[sector].get(p, 0.0)) / 365.0 if sector else value
             loss[i] += float(los.get(lv, 0.0))
+    on = non_industrial_arrays(non_industrial, levels, city, file=file).select("on")
+    credited += on.reduction.sum(axis=0)
+    loss += on.cost.sum(axis=0)
     return credited, loss
 
 
@@ -297,24 +307,66 @@ def build_inputs(
     credited_loss: np.ndarray,
     toggle_allowed: bool = False,
     mode: str = "list",
+    loss_basis: str = "output_value",
+    non_industrial=None,
 ) -> xr.Dataset:
     """Assemble the model's PlanInputs from inventory, measures, slots and targets.
 
     Every array is built by indexing the per-level measure arrays with the slots' levels, so the
     cost is a handful of numpy operations whatever the number of enterprises and days.
+
+    Besides the variables of :data:`planner.optimize.inputs.PLAN_INPUT_VARS` (unchanged meaning;
+    ``loss_at_full`` on the chosen ``loss_basis``), the dataset carries:
+
+    - ``floor_reduction`` (E, S, P): t/d removed by the floor measures (emissions × floor × floor factor);
+    - ``extra_reducible`` (E, S, P): t/d removed per unit of curtailment above the floor
+      (emissions × extra factor);
+    - ``floor_integer`` (E, S): the part of the floor that is whole-line stops (≤ floor);
+    - ``ni_reduction`` (measure, S, P) t/d, ``ni_cost`` (measure, S) 万元 per slot (per day × days)
+      and ``ni_integer`` (measure: on/off) of the library measures the scenario leaves to the
+      optimizer (``use: optimize``); empty along ``measure`` when there are none.
+
+    Parameters
+    ----------
+    loss_basis : {"output_value", "value_added"}
+        What ``loss_at_full`` measures (:func:`planner.policy.loss.loss_per_day`); kept in ``attrs``.
+    non_industrial : NonIndustrialArrays, optional
+        From :func:`planner.policy.non_industrial.non_industrial_arrays`; only ``optimize`` ones are used.
     """
+    from planner.policy.loss import loss_per_day
+
     levels = slots["level"].to_numpy()
     level_index = bounds.get_index("level")
     idx = level_index.get_indexer(levels)
     floor = bounds["floor"].to_numpy()[:, idx]
     ceiling = bounds["ceiling"].to_numpy()[:, idx]
     factor = bounds["factor"].transpose("enterprise", "level", "pollutant").to_numpy()[:, idx, :]
+    floor_factor = (
+        bounds["floor_factor"].transpose("enterprise", "level", "pollutant").to_numpy()[:, idx, :]
+        if "floor_factor" in bounds
+        else factor
+    )
+    extra_factor = (
+        bounds["extra_factor"].transpose("enterprise", "level", "pollutant").to_numpy()[:, idx, :]
+        if "extra_factor" in bounds
+        else np.ones_like(factor)
+    )
+    integer = (
+        np.minimum(bounds["floor_integer_share"].to_numpy()[:, idx], floor)
+        if "floor_integer_share" in bounds
+        else np.zeros_like(floor)
+    )
     emissions = table[list(POLLUTANTS)].to_numpy(dtype=float)
     reducible = emissions[:, None, :] * factor
     days = slots["days"].to_numpy(dtype=float)
-    loss_at_full = table["output_value_daily"].to_numpy(dtype=float)[:, None] * days[None, :]
+    loss_at_full = loss_per_day(table, loss_basis)[:, None] * days[None, :]
     enterprise = table.index.astype(str).to_numpy()
     slot = slots["slot"].astype(str).to_numpy()
+    if non_industrial is not None:
+        opt = non_industrial.select("optimize")
+        ni_ids, ni_red, ni_cost = opt.ids, opt.reduction, opt.cost * days[None, :]
+    else:
+        ni_ids, ni_red, ni_cost = [], np.zeros((0, len(slot), len(POLLUTANTS))), np.zeros((0, len(slot)))
     ds = xr.Dataset(
         {
             "floor": (("enterprise", "slot"), floor),
@@ -335,16 +387,32 @@ def build_inputs(
             "toggle_allowed": (("enterprise",), np.full(len(table), bool(toggle_allowed))),
             "self_directed": (("enterprise",), _self_directed(table)),
             "whole_lines": (("enterprise", "slot"), whole_line_cells(bounds, idx)),
+            "floor_reduction": (
+                ("enterprise", "slot", "pollutant"),
+                emissions[:, None, :] * floor[:, :, None] * floor_factor,
+            ),
+            "extra_reducible": (("enterprise", "slot", "pollutant"), emissions[:, None, :] * extra_factor),
+            "floor_integer": (("enterprise", "slot"), integer),
+            "ni_reduction": (("measure", "slot", "pollutant"), ni_red),
+            "ni_cost": (("measure", "slot"), ni_cost),
+            "ni_integer": (("measure",), np.ones(len(ni_ids), dtype=bool)),
         },
-        coords={"enterprise": enterprise, "slot": slot, "pollutant": list(POLLUTANTS)},
-        attrs={"mode": mode},
+        coords={
+            "enterprise": enterprise,
+            "slot": slot,
+            "pollutant": list(POLLUTANTS),
+            "measure": np.asarray(ni_ids, dtype=object),
+        },
+        attrs={"mode": mode, "loss_basis": loss_basis},
     )
     return ds
 
 
 def prepare(scenario: Scenario | str | Path) -> Prepared:
     """Load every input of a scenario and assemble the PlanInputs (see module docstring)."""
-    from planner.policy.measures import evaluate_measures, load_measures
+    from planner.policy.measures import evaluate_measures, load_measures, load_plant_measures
+    from planner.policy.non_industrial import non_industrial_arrays
+    from planner.policy.units import apply_basis, daily_basis
     from planner.targets.reductions import daily_targets, level_targets, load_shares, read_city
 
     t0 = time.perf_counter()
@@ -353,11 +421,17 @@ def prepare(scenario: Scenario | str | Path) -> Prepared:
     inventory = read_inventory(scenario.inventory)
     table = apply_enterprise_overrides(inventory.table, scenario.enterprises, str(scenario.file))
     book = load_measures(scenario.measures or DATA_DIR / "policy" / "measures")
-    bounds = evaluate_measures(table, book, allow_volunteer=bool(scenario.options["allow_volunteer"]))
+    plants = load_plant_measures(scenario.plants) if getattr(scenario, "plants", None) else None
+    bounds = evaluate_measures(
+        table, book, allow_volunteer=bool(scenario.options["allow_volunteer"]), plant_measures=plants
+    )
     bounds = apply_bound_overrides(bounds, scenario.enterprises)
     city = read_city(scenario.city)
     shares = load_shares(overrides=scenario.shares, overrides_label=str(scenario.file))
-    totals = city["total_emissions"]
+    # List emissions and targets on one daily basis (data/policy/daily_basis.yaml, docs/UNITS.md).
+    basis = daily_basis()
+    table, totals = apply_basis(table, city["total_emissions"], basis)
+    city = {**city, "daily_basis": basis, "total_emissions_on_basis": totals}
 
     alerts = None
     if scenario.mode == "list":
@@ -381,6 +455,9 @@ def prepare(scenario: Scenario | str | Path) -> Prepared:
     credited, credited_loss = credited_reductions(
         scenario.non_industrial, slots["level"].to_list(), city, str(scenario.file)
     )
+    library_measures = non_industrial_arrays(
+        scenario.non_industrial, slots["level"].to_list(), city, file=str(scenario.file)
+    )
     inputs = build_inputs(
         table,
         bounds,
@@ -390,7 +467,10 @@ def prepare(scenario: Scenario | str | Path) -> Prepared:
         credited_loss * slots["days"].to_numpy(),
         toggle_allowed=bool(scenario.options["toggle_allowed"]),
         mode=scenario.mode,
+        loss_basis=str(scenario.options.get("loss_basis") or "output_value"),
+        non_industrial=library_measures,
     )
+    inputs.attrs["daily_basis"] = basis
     return Prepared(
         scenario,
         inventory,
@@ -437,7 +517,12 @@ def solve_prepared(prepared: Prepared) -> PlanResult:
     summary = summary_dict(prepared, plan, baselines, attribution)
     t0 = time.perf_counter()
     violations = verify_schedule(
-        schedule, prepared.table, prepared.bounds, summary, prepared.shares, prepared.city["total_emissions"]
+        schedule,
+        prepared.table,
+        prepared.bounds,
+        summary,
+        prepared.shares,
+        prepared.city.get("total_emissions_on_basis", prepared.city["total_emissions"]),
     )
     summary["timings"]["verify"] += time.perf_counter() - t0
     if violations and summary["status"] in ("optimal", "infeasible"):
@@ -547,6 +632,8 @@ def summary_dict(prepared: Prepared, plan, baselines: dict, attribution: dict | 
         "status": plan.status,
         "objective": finite_or_none(plan.objective),
         "non_industrial_loss": float(inp["credited_loss"].sum()),
+        "loss_basis": str(inp.attrs.get("loss_basis", "output_value")),
+        "daily_basis": str(inp.attrs.get("daily_basis", "operating_day")),
         "slots": slots,
         "baselines": {k: finite_or_none(v) for k, v in baselines.items()},
         "solver": plan.solver,

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BeforeValidator, Field, field_validator
+from pydantic import AfterValidator, BeforeValidator, Field, field_validator, model_validator
 
 from planner.io.schema_errors import field_message, suggest_key
 from planner.policy.measures import CONTROL_TYPES
@@ -98,6 +98,12 @@ class Options(Section):
         ),
     )
     toggle_allowed: bool = False
+    loss_basis: Literal["output_value", "value_added"] = Field(
+        "output_value",
+        **field_message(
+            "loss_basis must be output_value (default) or value_added (rates of data/policy/value_added.csv)"
+        ),
+    )
     shortfall_penalty: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = Field(
         None,
         **field_message(
@@ -173,6 +179,26 @@ class NonIndustrial(Section):
     sector: Text | None = None
     reductions: dict[Level, dict[Pollutant, Amount]] | None = None
     loss: dict[Level, Amount] | None = None
+    #: A measure of data/policy/non_industrial.yaml instead of an inline one, and how it is used:
+    #: ``on`` (credited) or ``optimize`` (a decision for the model).  YAML 1.1 reads a bare ``on``
+    #: as true; that is taken as ``on``.
+    id: Text | None = None
+    use: Annotated[Literal["on", "optimize"], BeforeValidator(lambda v: "on" if v is True else v)] | None = (
+        Field(None, **field_message("use must be on or optimize"))
+    )
+
+    @model_validator(mode="after")
+    def _library_or_inline(self):
+        if self.id is not None:
+            given = [k for k in ("sector", "reductions", "loss") if getattr(self, k) is not None]
+            if given:
+                raise ValueError(
+                    f"a library measure (id) takes only 'use'; {', '.join(given)} come(s) from "
+                    "data/policy/non_industrial.yaml"
+                )
+        elif self.use is not None:
+            raise ValueError("'use' needs the 'id' of a library measure (data/policy/non_industrial.yaml)")
+        return self
 
 
 class Timeline(Section):
@@ -224,6 +250,12 @@ class ScenarioFile(Section):
     shares: ShareOverrides | None = None
     measures: PathText | None = Field(
         None, **field_message("measures is the path of a measures folder (or file), relative to this file")
+    )
+    plants: PathText | None = Field(
+        None,
+        **field_message(
+            "plants is the path of a plants file (一厂一策 measures per enterprise), relative to this file"
+        ),
     )
     non_industrial: list[NonIndustrial] | None = None
     enterprises: dict[Text, EnterpriseOverride] | None = None

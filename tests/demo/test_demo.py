@@ -328,7 +328,7 @@ def test_cli_writes_a_small_city(tmp_path, capsys):
 
 def test_300k_enterprises():
     big = make_demo_city(300_000, seed=11).inventory
-    assert big.shape == (300_000, 33)
+    assert big.shape == (300_000, 36)
     assert big["credit_code"].is_unique
     assert big["enterprise_id"].is_unique
     assert big["lat"].between(EXTENT["lat_min"], EXTENT["lat_max"]).all()

@@ -8,10 +8,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from planner import ALERT_LEVELS, POLLUTANTS
+from planner import ALERT_LEVELS, DATA_DIR, POLLUTANTS
 from planner.policy.measures import evaluate_measures, load_measures
 from planner.policy.vocabulary import grade_codes, industry_codes
 from planner.problems import InputError
+
+DATA = DATA_DIR / "policy"
 
 
 @pytest.fixture(scope="module")
@@ -112,18 +114,36 @@ def test_volunteer_ceiling(book):
     assert at(ds, "ceiling", 0, "red") == pytest.approx(0.7)
 
 
-def test_guarantee_runs_at_load_cap(book):
+def test_guarantee_runs_between_load_cap_and_livelihood_minimum(book):
+    # load_cap 0.6 = max load (floor 0.4); class min load 0.5 → ceiling 0.5: a bound, not a fixed cut
     ds = evaluate_measures(firms({"grade": "D", "control_type": "guarantee", "load_cap": 0.6}), book)
     for level in ALERT_LEVELS:
         assert at(ds, "floor", 0, level) == pytest.approx(0.4)
-        assert at(ds, "ceiling", 0, level) == pytest.approx(0.4)
+        assert at(ds, "ceiling", 0, level) == pytest.approx(0.5)
         assert at(ds, "measure_type", 0, level) == "load_cap"
-    assert "保障类" in at(ds, "measure_text_zh", 0, "red") and "60%" in at(ds, "measure_text_zh", 0, "red")
+    text = at(ds, "measure_text_zh", 0, "red")
+    assert "保障类" in text and "60%" in text and "50%" in text
+    # a cap below the livelihood minimum: the minimum follows the cap (fixed cut)
+    ds = evaluate_measures(firms({"control_type": "guarantee", "load_cap": 0.3}), book)
+    assert at(ds, "floor", 0, "red") == pytest.approx(0.7) == at(ds, "ceiling", 0, "red")
 
 
-def test_guarantee_needs_load_cap(book):
+def test_guarantee_without_load_cap_takes_the_class_levels(book):
+    ds = evaluate_measures(firms({"control_type": "guarantee"}), book)
+    assert [at(ds, "floor", 0, lv) for lv in ALERT_LEVELS] == pytest.approx([0.1, 0.2, 0.3])
+    assert [at(ds, "ceiling", 0, lv) for lv in ALERT_LEVELS] == pytest.approx([0.5, 0.5, 0.5])
+
+
+def test_guarantee_needs_load_cap_when_the_class_has_none(book, tmp_path):
+    from planner.policy.classes import read_control_classes
+
+    text = (DATA / "control_classes.yaml").read_text(encoding="utf-8")
+    text = text.replace("    max_load: {yellow: 0.9, orange: 0.8, red: 0.7}\n", "")
+    p = tmp_path / "control_classes.yaml"
+    p.write_text(text, encoding="utf-8")
+    classes = read_control_classes(p)
     with pytest.raises(InputError, match="load_cap"):
-        evaluate_measures(firms({"control_type": "guarantee"}), book)
+        evaluate_measures(firms({"control_type": "guarantee"}), book, classes=classes)
 
 
 def test_heating_boiler_and_exempt(book):
@@ -198,7 +218,7 @@ def test_time_extension_coking(book):
     assert at(ds, "floor", 1, "red") == pytest.approx(0.5)
 
 
-def test_steel_combined_items_take_the_largest(book):
+def test_steel_items_add_up_across_processes(book):
     ds = evaluate_measures(
         firms(
             {"industry": "steel_long", "grade": "C", "line_count": 2},
@@ -206,14 +226,20 @@ def test_steel_combined_items_take_the_largest(book):
         ),
         book,
     )
-    # C orange: sinter etc. stop (0.4) + 50 % of blast furnaces (1 of 2 = 0.5) + coke 24→28 h
-    assert at(ds, "floor", 0, "orange") == pytest.approx(0.5)
-    assert at(ds, "measure_type", 0, "orange") == "stop_lines_share"
-    assert ds.factor.isel(enterprise=0).sel(level="orange").values.tolist() == [1.0, 1.0, 1.0, 1.0]
-    # B orange: the process stop binds, with its factors
-    assert at(ds, "floor", 1, "orange") == pytest.approx(0.4)
+    coke = 0.15 * (1 - 24 / 28)
+    # C orange: sinter etc. stop (0.4) + half of the blast furnaces (1 of 2, process share 0.5) + coke
+    assert at(ds, "floor", 0, "orange") == pytest.approx(0.4 + 0.5 * 0.5 + coke)
+    assert at(ds, "measure_type", 0, "orange") == "process_stop"
+    assert at(ds, "floor_integer_share", 0, "orange") == pytest.approx(0.25)
+    # the floor factor is the curtailment-weighted mix of the items' factors
+    pm = (0.4 * 0.8 + 0.25 * 1.0 + coke * 1.0) / (0.4 + 0.25 + coke)
+    assert ds.floor_factor.isel(enterprise=0).sel(level="orange", pollutant="PM").item() == pytest.approx(pm)
+    assert (ds.factor == ds.floor_factor).all()
+    # an extra cut above the floor is a general load cut (factor 1), not the binding item's factor
+    assert (ds.extra_factor.isel(enterprise=0) == 1.0).all()
+    # B orange: the process stop and the coke-time extension add
+    assert at(ds, "floor", 1, "orange") == pytest.approx(0.4 + coke)
     assert at(ds, "measure_type", 1, "orange") == "process_stop"
-    assert ds.factor.isel(enterprise=1).sel(level="orange", pollutant="PM").item() == pytest.approx(0.8)
     assert "烧结机" in at(ds, "measure_text_zh", 1, "orange")
 
 
@@ -229,8 +255,10 @@ def test_default_rule_and_grade_fallbacks(book):
     )
     assert at(ds, "floor", 0, "yellow") == pytest.approx(0.05)
     assert at(ds, "floor", 0, "red") == pytest.approx(0.15)
-    assert at(ds, "floor", 1, "yellow") == pytest.approx(0.5)  # 30 % of 4 lines → 2 lines
-    assert at(ds, "floor", 1, "red") == 1.0
+    # an ungraded firm of a non-key industry (其他行业): plant by plant, city minimum 0, up to the max
+    assert at(ds, "floor", 1, "yellow") == 0.0 == at(ds, "floor", 1, "red")
+    assert at(ds, "ceiling", 1, "red") == 1.0
+    assert ds.control_class.values[1] == "non_key"
     assert at(ds, "floor", 2, "orange") == pytest.approx(0.5)
     assert at(ds, "floor", 3, "orange") == pytest.approx(0.2)
 
@@ -350,8 +378,10 @@ def test_plant_measures_replace_the_default_for_an_ungraded_firm(book, tmp_path)
     assert at(ds, "measure_type", 0, "red") == "voc_process_stop"
     assert ds.factor.isel(enterprise=0).sel(level="red", pollutant="SO2").item() == 0.0
     assert "一厂一策" in at(ds, "measure_text_zh", 0, "orange")
-    # the other firm keeps the default (C-like) rule
-    assert at(ds, "floor", 1, "yellow") == pytest.approx(0.5)
+    assert ds.plant_specific.isel(enterprise=0).all()
+    # the other firm keeps the non-key class: city minimum (0) as floor, optimizer up to the maximum
+    assert at(ds, "floor", 1, "yellow") == 0.0
+    assert not ds.plant_specific.isel(enterprise=1).any()
 
 
 def test_plant_measures_validation(tmp_path):
