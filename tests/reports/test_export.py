@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html.parser
+import json
 
 import openpyxl
 import pandas as pd
@@ -389,7 +390,7 @@ def test_failed_export_leaves_nothing(tiny, tmp_path, monkeypatch, capsys):
         return real(*args, **kwargs)
 
     monkeypatch.setattr(export, "enterprise_sheet_html", flaky)
-    assert main(["export", scen, "--out", str(out), "--sheets", "all"]) == 2
+    assert main(["export", scen, "--out", str(out), "--sheets", "all"]) == 4  # I/O error
     assert "No space left" in capsys.readouterr().err
     assert _tree(out) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["exp"]  # no staged folder left behind
@@ -412,9 +413,12 @@ def test_failed_plan_leaves_previous_outputs(tiny, tmp_path, monkeypatch, capsys
 
     monkeypatch.setattr(views, "plan_workbook", broken)
     capsys.readouterr()
-    assert main(["plan", scen, "--out", str(out), "--format", "json"]) == 2
+    assert main(["plan", scen, "--out", str(out), "--format", "json"]) == 4  # I/O error
     captured = capsys.readouterr()
-    assert captured.out == "" and "Read-only" in captured.err
+    assert "Read-only" in captured.out + captured.err and str(out) in captured.out + captured.err
+    assert ".partial" not in captured.out + captured.err  # the staged folder is not named
+    if captured.out:
+        json.loads(captured.out)  # --format json: only JSON on stdout
     assert _tree(out) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["plan"]
 
