@@ -40,12 +40,12 @@ def run(args) -> int:
     out = args.out or ("." if args.format == "xlsx" else None)
     try:
         paths = compare.write_outputs(doc, out) if out else {}
-    except OSError as exc:
-        print(
-            f"error: cannot write the comparison into {out}: {exc.strerror or exc}; nothing was changed there",
-            file=sys.stderr,
-        )
-        return 2
+    except OSError as exc:  # exit 4 (planner.cli.main), naming --out rather than the staged folder
+        raise OSError(
+            exc.errno,
+            f"cannot write the comparison: {exc.strerror or exc}; nothing was changed there",
+            str(out),
+        ) from None
     if args.format == "json":
         print(compare.to_json(doc))
     elif args.format == "text":

@@ -5,8 +5,8 @@ bureaus use) and the 一厂一策 sheets ``DIR/一厂一策/<enterprise_id>.html
 with a measure at some level; ids made safe as file names).  Everything is written into a
 temporary folder beside DIR and moved into place once complete, so a failed export (an unknown
 id, ``--pdf`` without reportlab, a full disk) leaves DIR as it was.  Exit 0 when the plan meets
-every target, 1 otherwise (files written all the same), 2 on bad input or when nothing could be
-written.
+every target, 1 otherwise (files written all the same), 2 on bad input (an unknown id, no reportlab for ``--pdf``), 4 when the files cannot be written
+(DIR unchanged).
 """
 
 from __future__ import annotations
@@ -72,12 +72,10 @@ def run(args) -> int:
     except (KeyError, RuntimeError) as exc:
         print(f"error: {exc.args[0] if isinstance(exc, KeyError) else exc}", file=sys.stderr)
         return 2
-    except OSError as exc:
-        print(
-            f"error: cannot write the export into {out}: {exc.strerror or exc}; nothing was changed there",
-            file=sys.stderr,
-        )
-        return 2
+    except OSError as exc:  # exit 4 (planner.cli.main), naming --out rather than the staged folder
+        raise OSError(
+            exc.errno, f"cannot write the export: {exc.strerror or exc}; nothing was changed there", str(out)
+        ) from None
     print(
         f"{result.summary['scenario']}: {result.status}; wrote {out / LIST_FILE} and {len(written)} sheet "
         f"file(s) in {out / SHEETS_DIR}"

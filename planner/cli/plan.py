@@ -4,7 +4,7 @@ Writes ``schedule.csv``, ``summary.json`` and ``plan.xlsx`` to DIR (plus ``sched
 with ``--schedule-format parquet``), all through a temporary folder beside DIR, moved into place
 once every file is complete.  ``plan.xlsx`` holds the summary and per-firm totals only when the
 schedule exceeds an Excel sheet (1,048,575 rows).  Exit 0 when the plan is optimal, 1 when it is
-not (infeasible targets, time limit, solver error; files still written), 2 on bad input or when
+not (infeasible targets, time limit, solver error; files still written), 2 on bad input, 4 when
 the outputs cannot be written (DIR is then unchanged).
 """
 
@@ -65,9 +65,14 @@ def format_summary(summary: dict) -> str:
 
 def run(args) -> int:
     result = run_scenario(args.scenario)
-    # an OSError (full disk, read-only folder, ulimit -f) leaves nothing half-written (the outputs
-    # are moved into place only when complete) and becomes exit 4 in planner.cli.main
-    paths = write_outputs(result, args.out, args.schedule_format)
+    try:
+        paths = write_outputs(result, args.out, args.schedule_format)
+    except OSError as exc:  # exit 4 (planner.cli.main), naming --out rather than the staged folder
+        raise OSError(
+            exc.errno,
+            f"cannot write the outputs: {exc.strerror or exc}; nothing was changed there",
+            str(args.out),
+        ) from None
     if args.format == "json":
         print(json.dumps(result.summary, ensure_ascii=False, indent=2))
     else:
