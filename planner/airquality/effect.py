@@ -475,7 +475,7 @@ def _list_days(receptors, firm, area, slot_names, method, met):
             )
         slots[s] = {
             "pm25_forecast": None,
-            "delta_pm25": float(ind[-1, k] + non[-1, k]),
+            "delta_pm25": round(float(ind[-1, k] + non[-1, k]), 4),
             "aqi_forecast": None,
             "aqi_with_measures": None,
             "method": method,
@@ -643,8 +643,8 @@ def _episode_days(prepared, receptors, firm, area, dates, slot_names, nlag, meth
             )
             if r == CITY and slot:
                 slots[slot] = {
-                    "pm25_forecast": pm_b,
-                    "delta_pm25": dlt,
+                    "pm25_forecast": None if pm_b is None else round(pm_b, 3),
+                    "delta_pm25": round(dlt, 4),
                     "aqi_forecast": row["aqi_forecast"],
                     "aqi_with_measures": row["aqi_with_measures"],
                     "method": method,
@@ -691,8 +691,12 @@ def _cached_effect(prepared, plan) -> PlanEffect:
     hit = cache.get("effect")
     if hit is not None and hit[0] is plan.curtailment:
         return hit[1]
+    import time
+
+    t0 = time.perf_counter()
     eff = plan_effect(prepared, plan.curtailment)
     cache["effect"] = (plan.curtailment, eff)
+    prepared.timings["air_quality"] = time.perf_counter() - t0
     return eff
 
 
