@@ -686,7 +686,9 @@ def _float_or_none(v):
 
 
 # --------------------------------------------------------------------------- hooks for run.py
-def _cached_effect(prepared, plan) -> PlanEffect:
+def _cached_effect(prepared, plan) -> PlanEffect | None:
+    """The plan's effect, computed once per plan; None when the city has no stations (and no SR
+    file names receptors) or the plan has no curtailment."""
     cache = _cache(prepared)
     hit = cache.get("effect")
     if hit is not None and hit[0] is plan.curtailment:
@@ -694,19 +696,27 @@ def _cached_effect(prepared, plan) -> PlanEffect:
     import time
 
     t0 = time.perf_counter()
-    eff = plan_effect(prepared, plan.curtailment)
+    if getattr(plan, "curtailment", None) is None or (not _stations(prepared.city) and _scenario_sr(prepared) is None):
+        eff = None
+    else:
+        eff = plan_effect(prepared, plan.curtailment)
     cache["effect"] = (plan.curtailment, eff)
     prepared.timings["air_quality"] = time.perf_counter() - t0
     return eff
 
 
 def slot_air_quality(prepared, plan) -> dict:
-    """slot -> the ``air_quality`` entry of ``summary.json`` (city mean, µg/m³)."""
-    return _cached_effect(prepared, plan).slots
+    """slot -> the ``air_quality`` entry of ``summary.json`` (city mean, µg/m³); empty when the
+    city has no stations to compute it at."""
+    eff = _cached_effect(prepared, plan)
+    return {} if eff is None else eff.slots
 
 
 def firm_delta_column(prepared, plan) -> np.ndarray:
     """The schedule's ``delta_pm25_city`` column (enterprise-major, slot-minor order)."""
-    fd = _cached_effect(prepared, plan).firm_delta
+    eff = _cached_effect(prepared, plan)
     inp = prepared.inputs
+    if eff is None:
+        return np.full(inp.sizes["enterprise"] * inp.sizes["slot"], np.nan)
+    fd = eff.firm_delta
     return fd.reindex(enterprise=inp["enterprise"].values, slot=inp["slot"].values).fillna(0.0).values.ravel()
