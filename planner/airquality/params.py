@@ -143,10 +143,15 @@ def _parse_secondary(doc, seasons, problems: Problems, label: str) -> dict:
             ),
             "source": str(item.get("source", "")),
         }
-        for s, k in out[p]["rate"].items():
-            if k > 1.0:
+        raw = item.get("rate_per_hour")
+        over = {"": raw} if not isinstance(raw, dict) else raw
+        for s, k in over.items():
+            if isinstance(k, int | float) and not isinstance(k, bool) and k > 1.0:
                 problems.error(
-                    label, None, key_path(path, "rate_per_hour", s), f"{k!r} per hour is above 1 (write 0.02 for 2 %/h)"
+                    label,
+                    None,
+                    key_path(path, "rate_per_hour", s),
+                    f"{k!r} per hour is above 1 (write 0.02 for 2 %/h)",
                 )
     return out
 

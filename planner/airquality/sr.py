@@ -75,7 +75,7 @@ _ACCEPTED = {
 def normalise_units(text: str) -> str | None:
     """``"ug m-3 per t d-1"`` when ``text`` spells µg/m³ per t/d, else None."""
     s = str(text).strip().lower()
-    for a, b in (("µ", "u"), ("μ", "u"), ("³", "3"), ("⁻¹", "-1"), ("⁻³", "-3"), ("**", "^"), ("·", "")):
+    for a, b in (("µ", "u"), ("μ", "u"), ("⁻¹", "-1"), ("⁻³", "-3"), ("³", "3"), ("**", "^"), ("·", "")):
         s = s.replace(a, b)
     s = re.sub(r"\s+", "", s).replace("per", "/").replace("(", "").replace(")", "").replace("m^-3", "m-3")
     s = s.replace("m^3", "m3").replace("d^-1", "d-1").replace("microgram", "ug").replace("tonne", "t")
@@ -291,6 +291,7 @@ def validate_sr(da: xr.DataArray, label: str = "source-receptor") -> xr.DataArra
         pollutant=np.asarray(pols),
         source=np.asarray(out["source"].values).astype(str),
     ).sortby("lag")
+    out = out.sel(pollutant=[p for p in POLLUTANTS if p in pols])
     if kind == "grid":
         problems = Problems()
         for c in ("lon", "lat"):
