@@ -540,7 +540,7 @@ def _station_aqi(daily: xr.Dataset, standard: str) -> pd.DataFrame:
 
     if "member" in daily.dims:
         daily = daily.mean("member")
-    frame = daily.transpose("date", "station").to_dataframe()
+    frame = daily.transpose("date", "station").to_dataframe().reorder_levels(["date", "station"])
     res = aqi_table(frame[[c for c in frame.columns if c in daily.data_vars]], standard)
     frame["aqi"] = res["aqi"].to_numpy()
     return frame
