@@ -22,7 +22,7 @@ import pandas as pd
 import xarray as xr
 
 from planner import POLLUTANTS
-from planner.airquality.effect import CITY, _cached_effect, _response, plan_effect
+from planner.airquality.effect import CITY, _cached_effect, city_unit_coefficients, plan_effect
 
 __all__ = ["firm_ranking", "loss_delta_curve", "delta_shares"]
 
@@ -31,9 +31,7 @@ _DEFAULT_SHARES = tuple(round(s, 2) for s in np.arange(0.05, 0.5001, 0.05))
 
 def _city_coefficients(prepared) -> xr.DataArray:
     """µg/m³ at the city mean per unit curtailment, all lags: (enterprise, slot)."""
-    resp = _response(prepared).sel(receptor=CITY).sum("lag")
-    red = prepared.inputs["reducible"].transpose("enterprise", "slot", "pollutant")
-    return (resp * red).sum("pollutant").transpose("enterprise", "slot")
+    return city_unit_coefficients(prepared)
 
 
 def firm_ranking(result, top: int | None = None) -> pd.DataFrame:

@@ -41,6 +41,7 @@ __all__ = [
     "PlanEffect",
     "response_matrix",
     "curtailment_coefficients",
+    "city_unit_coefficients",
     "plan_effect",
     "slot_air_quality",
     "firm_delta_column",
@@ -215,6 +216,49 @@ def response_matrix(
     InputError
         Bad SR file, receptors that are not stations of the city, firms an SR file does not cover.
     """
+    return _compact_response(
+        prepared_or_table, stations, slots, sr, city=city, forecast=forecast, params=params, mode=mode
+    ).full()
+
+
+@dataclass
+class _Compact:
+    """Response coefficients without a repeated slot axis: one (R, lag, E, P) array per group of
+    slots that share their meteorology (or all slots, for an SR file)."""
+
+    groups: list
+    slot_group: list
+    receptors: list
+    lags: np.ndarray
+    enterprises: np.ndarray
+    slots: list
+    method: str
+    notes: str
+
+    def full(self) -> xr.DataArray:
+        out = np.stack([self.groups[g] for g in self.slot_group], axis=-1)
+        return xr.DataArray(
+            out,
+            dims=("receptor", "lag", "enterprise", "pollutant", "slot"),
+            coords={
+                "receptor": self.receptors,
+                "lag": self.lags,
+                "enterprise": self.enterprises,
+                "pollutant": list(POLLUTANTS),
+                "slot": self.slots,
+            },
+            attrs={"units": UNITS, "method": self.method, "notes": self.notes},
+            name="dC",
+        )
+
+    def city(self, k: int) -> np.ndarray:
+        """(lag, E, P) at the city mean for slot index k."""
+        return self.groups[self.slot_group[k]][self.receptors.index(CITY)]
+
+
+def _compact_response(
+    prepared_or_table, stations=None, slots=None, sr=None, *, city=None, forecast=None, params=None, mode=None
+) -> _Compact:
     params = params or load_params()
     if isinstance(prepared_or_table, pd.DataFrame):
         table = prepared_or_table
@@ -248,28 +292,25 @@ def response_matrix(
     dy = sy[:, None] - fy[None, :]
     states = _slot_states(slot_names, _slot_dates(slot_names, mode), forecast, params)
     weights = params.lag_weights()  # (lag, pollutant)
-    E, R, S = len(table), len(stations), len(slot_names)
-    out = np.zeros((R + 1, len(weights), E, len(POLLUTANTS), S))
-    done: dict[int, np.ndarray] = {}
-    for k, st in enumerate(states):
-        key = id(st)
-        if key not in done:
-            done[key] = transfer_coefficients(dx, dy, height, st, params)  # (R, E, P)
-        k_ss = done[key]
-        k_all = np.concatenate([k_ss, k_ss.mean(axis=0, keepdims=True)], axis=0)
-        out[..., k] = k_all[:, None, :, :] * weights[None, :, None, :]
-    return xr.DataArray(
-        out,
-        dims=("receptor", "lag", "enterprise", "pollutant", "slot"),
-        coords={
-            "receptor": [s["id"] for s in stations] + [CITY],
-            "lag": params.lags,
-            "enterprise": table.index.astype(str).to_numpy(),
-            "pollutant": list(POLLUTANTS),
-            "slot": slot_names,
-        },
-        attrs={"units": UNITS, "method": SCREENING, "notes": "; ".join(notes)},
-        name="dC",
+    groups: list[np.ndarray] = []
+    seen: dict[int, int] = {}
+    slot_group = []
+    for st in states:
+        if id(st) not in seen:
+            k_ss = transfer_coefficients(dx, dy, height, st, params)  # (R, E, P)
+            k_all = np.concatenate([k_ss, k_ss.mean(axis=0, keepdims=True)], axis=0)
+            seen[id(st)] = len(groups)
+            groups.append(k_all[:, None, :, :] * weights[None, :, None, :])
+        slot_group.append(seen[id(st)])
+    return _Compact(
+        groups,
+        slot_group,
+        [s["id"] for s in stations] + [CITY],
+        params.lags,
+        table.index.astype(str).to_numpy(),
+        slot_names,
+        SCREENING,
+        "; ".join(notes),
     )
 
 
@@ -307,12 +348,17 @@ def _sr_response(da: xr.DataArray, table, stations, slot_names) -> xr.DataArray:
         per = xr.concat([per, per.sel(receptor=have).mean("receptor").expand_dims(receptor=[CITY])], "receptor")
     order = [r for r in ids if r in receptors] + [CITY]
     per = per.sel(receptor=order)
-    out = per.expand_dims(slot=slot_names, axis=-1).copy()
-    out.attrs = {"units": UNITS, "method": label, "notes": ""}
-    if have and len(have) < len(ids):
-        out.attrs["notes"] = f"city mean over the {len(have)} station(s) of the file"
-    out.name = "dC"
-    return out
+    notes = f"city mean over the {len(have)} station(s) of the file" if have and len(have) < len(ids) else ""
+    return _Compact(
+        [per.transpose("receptor", "lag", "enterprise", "pollutant").values],
+        [0] * len(slot_names),
+        order,
+        per["lag"].values,
+        per["enterprise"].values,
+        slot_names,
+        label,
+        notes,
+    )
 
 
 def curtailment_coefficients(prepared, response: xr.DataArray | None = None) -> xr.DataArray:
@@ -323,16 +369,45 @@ def curtailment_coefficients(prepared, response: xr.DataArray | None = None) -> 
     curtailment on ``slot`` rises by 1 — the coefficients of a concentration constraint
     ``Σ A · x ≥ goal`` in the model.
     """
-    response = response if response is not None else _response(prepared)
+    if response is None:
+        c = _response(prepared)
+        red = prepared.inputs["reducible"].transpose("enterprise", "slot", "pollutant").values
+        idx = pd.Index(c.enterprises).get_indexer(prepared.inputs["enterprise"].values)
+        out = np.stack(
+            [np.einsum("rlep,ep->rle", c.groups[g][:, :, idx], red[:, k, :]) for k, g in enumerate(c.slot_group)],
+            axis=-1,
+        )
+        return xr.DataArray(
+            out,
+            dims=("receptor", "lag", "enterprise", "slot"),
+            coords={
+                "receptor": c.receptors,
+                "lag": c.lags,
+                "enterprise": prepared.inputs["enterprise"].values,
+                "slot": c.slots,
+            },
+            attrs={"units": "ug m-3 per unit curtailment", "method": c.method},
+        )
     red = prepared.inputs["reducible"].transpose("enterprise", "slot", "pollutant")
     return (response * red).sum("pollutant").transpose("receptor", "lag", "enterprise", "slot")
 
 
-def _response(prepared, sr=None, params=None) -> xr.DataArray:
+def city_unit_coefficients(prepared) -> xr.DataArray:
+    """µg/m³ at the city mean per unit curtailment, all lag days summed: (enterprise, slot)."""
+    c = _response(prepared)
+    red = prepared.inputs["reducible"].transpose("enterprise", "slot", "pollutant").values
+    idx = pd.Index(c.enterprises).get_indexer(prepared.inputs["enterprise"].values)
+    out = np.stack([np.einsum("ep,ep->e", c.city(k).sum(axis=0)[idx], red[:, k, :]) for k in range(len(c.slots))], 1)
+    return xr.DataArray(
+        out, dims=("enterprise", "slot"), coords={"enterprise": prepared.inputs["enterprise"].values, "slot": c.slots}
+    )
+
+
+def _response(prepared, sr=None, params=None) -> _Compact:
     cache = _cache(prepared)
     key = ("response", str(sr) if sr is not None else None, id(params))
     if key not in cache:
-        cache[key] = response_matrix(prepared, sr=sr, params=params)
+        cache[key] = _compact_response(prepared, sr=sr, params=params)
     return cache[key]
 
 
@@ -397,19 +472,25 @@ def plan_effect(prepared, curtailment: xr.DataArray, sr=None, params: ScreeningP
     params = params or load_params()
     sr = sr if sr is not None else _scenario_sr(prepared)
     resp = _response(prepared, sr, params)
-    method = str(resp.attrs["method"])
-    notes = [n for n in str(resp.attrs.get("notes", "")).split("; ") if n]
+    method = resp.method
+    notes = [n for n in resp.notes.split("; ") if n]
     inp = prepared.inputs
     slot_names = [str(s) for s in inp["slot"].values]
-    x = curtailment.transpose("enterprise", "slot").reindex(enterprise=resp["enterprise"].values).fillna(0.0)
-    red = inp["reducible"].transpose("enterprise", "slot", "pollutant").values
+    x = curtailment.transpose("enterprise", "slot").reindex(enterprise=resp.enterprises).fillna(0.0)
+    pos = pd.Index(inp["enterprise"].values).get_indexer(resp.enterprises)
+    red = inp["reducible"].transpose("enterprise", "slot", "pollutant").values[pos]
     tonnes = x.values[:, :, None] * red  # (E, S, P) t/d removed
-    dc = resp.transpose("receptor", "lag", "enterprise", "pollutant", "slot").values
-    firm = np.einsum("rlepS,eSp->rlS", dc, tonnes, optimize=True)  # (R+1, lag, S)
-    city_i = list(resp["receptor"].values).index(CITY)
-    firm_delta = np.einsum("lepS,eSp->eS", dc[city_i], tonnes, optimize=True)
-    by_pol = np.einsum("lepS,eSp->Sp", dc[city_i], tonnes, optimize=True)
-    receptors = [str(r) for r in resp["receptor"].values]
+    city_i = resp.receptors.index(CITY)
+    S = len(slot_names)
+    firm = np.zeros((len(resp.receptors), len(resp.lags), S))
+    firm_delta = np.zeros((len(resp.enterprises), S))
+    by_pol = np.zeros((S, len(POLLUTANTS)))
+    for k, g in enumerate(resp.slot_group):
+        G = resp.groups[g]  # (R, lag, E, P)
+        firm[:, :, k] = np.einsum("rlep,ep->rl", G, tonnes[:, k, :], optimize=True)
+        firm_delta[:, k] = np.einsum("lep,ep->e", G[city_i], tonnes[:, k, :], optimize=True)
+        by_pol[k] = np.einsum("lep,ep->p", G[city_i], tonnes[:, k, :], optimize=True)
+    receptors = list(resp.receptors)
     stations = [s for s in _stations(prepared.city) if s["id"] in receptors]
     if stations:
         area = _area_response(prepared, params, slot_names, stations)  # (Rs+1, lag, P, S)
@@ -436,7 +517,7 @@ def plan_effect(prepared, curtailment: xr.DataArray, sr=None, params: ScreeningP
     if method != SCREENING:
         met["met_source"] = method
     fd = xr.DataArray(
-        firm_delta, dims=("enterprise", "slot"), coords={"enterprise": resp["enterprise"].values, "slot": slot_names}
+        firm_delta, dims=("enterprise", "slot"), coords={"enterprise": resp.enterprises, "slot": slot_names}
     )
     bp = pd.DataFrame(by_pol, index=pd.Index(slot_names, name="slot"), columns=list(POLLUTANTS))
     if prepared.scenario.mode == "episode" and all(d is not None for d in dates):

@@ -108,7 +108,11 @@ def day_states(ds: xr.Dataset | None, dates, params: ScreeningParams, label: str
     """
     dates = [pd.Timestamp(d).normalize() for d in dates]
     met = check_meteorology(ds, label) if ds is not None else {}
-    out = {d: seasonal_states(d, params) for d in dates}
+    by_season: dict[str, MetStates] = {}
+    out = {}
+    for d in dates:  # one object per season: slots sharing it share their coefficients
+        season = params.season_of_month(d.month)
+        out[d] = by_season.setdefault(season, seasonal_states(d, params))
     if len(met) < len(MET_VARIABLES):
         return out
     speed = _mean_over(met["wind_speed"])
