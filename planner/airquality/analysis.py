@@ -75,7 +75,11 @@ def firm_ranking(result, top: int | None = None) -> pd.DataFrame:
         index=pd.Index(inp["enterprise"].values, name="enterprise_id"),
     )
     if plan is not None:
-        x = plan.curtailment.transpose("enterprise", "slot").reindex(enterprise=inp["enterprise"].values).values
+        x = (
+            plan.curtailment.transpose("enterprise", "slot")
+            .reindex(enterprise=inp["enterprise"].values)
+            .values
+        )
         delta = (coef * x * days).sum(axis=1)
         loss = (x * loss_full).sum(axis=1)
         out["plan_delta_pm25"] = delta
@@ -150,7 +154,13 @@ def loss_delta_curve(
             firm_loss = float(x @ base["loss_at_full"].values[:, 0])
             row["ug_per_wanyuan"] = firms / firm_loss if firm_loss > 1e-12 else None
         else:
-            for p in (*[f"tonnes_{p}" for p in POLLUTANTS], "tonnes_total", "delta_pm25_firms", "delta_pm25", "ug_per_wanyuan"):
+            for p in (
+                *[f"tonnes_{p}" for p in POLLUTANTS],
+                "tonnes_total",
+                "delta_pm25_firms",
+                "delta_pm25",
+                "ug_per_wanyuan",
+            ):
                 row[p] = None
         out.append(row)
     df = pd.DataFrame(out)

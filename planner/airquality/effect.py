@@ -115,8 +115,12 @@ def _slot_dates(slots, mode: str | None) -> list[pd.Timestamp | None]:
 
 def _firm_positions(table: pd.DataFrame, city: dict, notes: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """Firm lon/lat; firms without coordinates sit at their county's centre (a note says how many)."""
-    lon = pd.to_numeric(table.get("lon"), errors="coerce") if "lon" in table else pd.Series(np.nan, table.index)
-    lat = pd.to_numeric(table.get("lat"), errors="coerce") if "lat" in table else pd.Series(np.nan, table.index)
+    lon = (
+        pd.to_numeric(table.get("lon"), errors="coerce") if "lon" in table else pd.Series(np.nan, table.index)
+    )
+    lat = (
+        pd.to_numeric(table.get("lat"), errors="coerce") if "lat" in table else pd.Series(np.nan, table.index)
+    )
     lon = lon.to_numpy(dtype=float)
     lat = lat.to_numpy(dtype=float)
     missing = ~(np.isfinite(lon) & np.isfinite(lat))
@@ -139,7 +143,9 @@ def _firm_positions(table: pd.DataFrame, city: dict, notes: list[str]) -> tuple[
         )
         if not (np.isfinite(lon) & np.isfinite(lat)).all():
             raise InputError.single(
-                "inventory", "enterprises without coordinates and no county centres in city.yaml", column="lat"
+                "inventory",
+                "enterprises without coordinates and no county centres in city.yaml",
+                column="lat",
             )
     return lon, lat
 
@@ -280,7 +286,9 @@ def _compact_response(
         da = read_sr(sr) if not isinstance(sr, xr.DataArray) else sr
         return _sr_response(da, table, stations, slot_names)
     if not stations:
-        raise InputError.single("city.yaml", "the city has no stations (id, lat, lon) to compute air quality at")
+        raise InputError.single(
+            "city.yaml", "the city has no stations (id, lat, lon) to compute air quality at"
+        )
     lon, lat = _firm_positions(table, city, notes)
     height, _ = release_height(table, params)
     s_lon = np.array([s["lon"] for s in stations])
@@ -345,7 +353,9 @@ def _sr_response(da: xr.DataArray, table, stations, slot_names) -> xr.DataArray:
     if CITY not in receptors:
         if not have:
             raise InputError.single(label, "the file has no receptor", column="receptor")
-        per = xr.concat([per, per.sel(receptor=have).mean("receptor").expand_dims(receptor=[CITY])], "receptor")
+        per = xr.concat(
+            [per, per.sel(receptor=have).mean("receptor").expand_dims(receptor=[CITY])], "receptor"
+        )
     order = [r for r in ids if r in receptors] + [CITY]
     per = per.sel(receptor=order)
     notes = f"city mean over the {len(have)} station(s) of the file" if have and len(have) < len(ids) else ""
@@ -374,7 +384,10 @@ def curtailment_coefficients(prepared, response: xr.DataArray | None = None) -> 
         red = prepared.inputs["reducible"].transpose("enterprise", "slot", "pollutant").values
         idx = pd.Index(c.enterprises).get_indexer(prepared.inputs["enterprise"].values)
         out = np.stack(
-            [np.einsum("rlep,ep->rle", c.groups[g][:, :, idx], red[:, k, :]) for k, g in enumerate(c.slot_group)],
+            [
+                np.einsum("rlep,ep->rle", c.groups[g][:, :, idx], red[:, k, :])
+                for k, g in enumerate(c.slot_group)
+            ],
             axis=-1,
         )
         return xr.DataArray(
@@ -397,9 +410,13 @@ def city_unit_coefficients(prepared) -> xr.DataArray:
     c = _response(prepared)
     red = prepared.inputs["reducible"].transpose("enterprise", "slot", "pollutant").values
     idx = pd.Index(c.enterprises).get_indexer(prepared.inputs["enterprise"].values)
-    out = np.stack([np.einsum("ep,ep->e", c.city(k).sum(axis=0)[idx], red[:, k, :]) for k in range(len(c.slots))], 1)
+    out = np.stack(
+        [np.einsum("ep,ep->e", c.city(k).sum(axis=0)[idx], red[:, k, :]) for k in range(len(c.slots))], 1
+    )
     return xr.DataArray(
-        out, dims=("enterprise", "slot"), coords={"enterprise": prepared.inputs["enterprise"].values, "slot": c.slots}
+        out,
+        dims=("enterprise", "slot"),
+        coords={"enterprise": prepared.inputs["enterprise"].values, "slot": c.slots},
     )
 
 
@@ -427,7 +444,9 @@ def _area_response(prepared, params: ScreeningParams, slot_names, stations) -> n
     sx, sy = project(s_lon, s_lat, lon0, lat0)
     dx, dy = sx[:, None] - px[None, :], sy[:, None] - py[None, :]
     height = np.full(len(px), params.area_source_height_m)
-    states = _slot_states(slot_names, _slot_dates(slot_names, prepared.scenario.mode), _read_scenario_forecast(prepared), params)
+    states = _slot_states(
+        slot_names, _slot_dates(slot_names, prepared.scenario.mode), _read_scenario_forecast(prepared), params
+    )
     w = params.lag_weights()
     out = np.zeros((len(stations) + 1, len(w), len(POLLUTANTS), len(slot_names)))
     for k, st in enumerate(states):
@@ -453,7 +472,9 @@ def _non_industrial_tonnes(prepared, params: ScreeningParams) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- effect
-def plan_effect(prepared, curtailment: xr.DataArray, sr=None, params: ScreeningParams | None = None) -> PlanEffect:
+def plan_effect(
+    prepared, curtailment: xr.DataArray, sr=None, params: ScreeningParams | None = None
+) -> PlanEffect:
     """ΔPM2.5 per day and receptor, AQI without and with the measures, alert levels with them.
 
     Parameters
@@ -521,7 +542,9 @@ def plan_effect(prepared, curtailment: xr.DataArray, sr=None, params: ScreeningP
     )
     bp = pd.DataFrame(by_pol, index=pd.Index(slot_names, name="slot"), columns=list(POLLUTANTS))
     if prepared.scenario.mode == "episode" and all(d is not None for d in dates):
-        days, slots = _episode_days(prepared, receptors, firm, area_delta, dates, slot_names, nlag, method, met, notes)
+        days, slots = _episode_days(
+            prepared, receptors, firm, area_delta, dates, slot_names, nlag, method, met, notes
+        )
     else:
         days, slots = _list_days(receptors, firm, area_delta, slot_names, method, met)
     return PlanEffect(method, days, slots, fd, bp, met.reset_index(), notes)
@@ -568,7 +591,9 @@ def _lowered(daily: xr.Dataset, delta: pd.DataFrame) -> xr.Dataset:
     """Daily indicators with PM2.5 and PM10 lowered by ΔPM2.5 per station and day (clipped at 0)."""
     d = delta.reindex(index=pd.DatetimeIndex(daily["date"].values), fill_value=0.0)
     d = d.reindex(columns=[str(s) for s in daily["station"].values]).fillna(0.0)
-    sub = xr.DataArray(d.to_numpy(), dims=("date", "station"), coords={"date": daily["date"], "station": daily["station"]})
+    sub = xr.DataArray(
+        d.to_numpy(), dims=("date", "station"), coords={"date": daily["date"], "station": daily["station"]}
+    )
     out = daily.copy()
     for sp in ("PM2.5", "PM10"):
         if sp in daily:
@@ -665,9 +690,13 @@ def _episode_days(prepared, receptors, firm, area, dates, slot_names, nlag, meth
         delta = pd.DataFrame(total[:-1].T, index=pd.DatetimeIndex(fdays), columns=receptors[:-1])
     else:  # the SR file only has the city mean: every station lowered by it
         delta = pd.DataFrame(
-            np.repeat(total[-1][:, None], len(station_ids), axis=1), index=pd.DatetimeIndex(fdays), columns=station_ids
+            np.repeat(total[-1][:, None], len(station_ids), axis=1),
+            index=pd.DatetimeIndex(fdays),
+            columns=station_ids,
         )
-        notes.append("station values lowered by the city-mean ΔPM2.5 (the SR file has only the city receptor)")
+        notes.append(
+            "station values lowered by the city-mean ΔPM2.5 (the SR file has only the city receptor)"
+        )
     daily = _daily(prepared, ds)
     low = _lowered(daily, delta)
     before = _city_series(prepared, daily)
@@ -684,7 +713,9 @@ def _episode_days(prepared, receptors, firm, area, dates, slot_names, nlag, meth
             if r == CITY:
                 b, a = before.loc[d], after.loc[d]
                 aqi_b, aqi_a = _int_or_none(b["aqi"]), _int_or_none(a["aqi"])
-                crossed = [t for t in thresholds if aqi_b is not None and aqi_a is not None and aqi_b > t >= aqi_a]
+                crossed = [
+                    t for t in thresholds if aqi_b is not None and aqi_a is not None and aqi_b > t >= aqi_a
+                ]
                 pm_b = _float_or_none(b["pm25"])
                 row = {
                     "pm25_forecast": pm_b,
@@ -700,8 +731,12 @@ def _episode_days(prepared, receptors, firm, area, dates, slot_names, nlag, meth
                 pm_b = _float_or_none(st_before.loc[key, "PM2.5"]) if key in st_before.index else None
                 row = {
                     "pm25_forecast": pm_b,
-                    "aqi_forecast": _int_or_none(st_before.loc[key, "aqi"]) if key in st_before.index else None,
-                    "aqi_with_measures": _int_or_none(st_after.loc[key, "aqi"]) if key in st_after.index else None,
+                    "aqi_forecast": _int_or_none(st_before.loc[key, "aqi"])
+                    if key in st_before.index
+                    else None,
+                    "aqi_with_measures": _int_or_none(st_after.loc[key, "aqi"])
+                    if key in st_after.index
+                    else None,
                     "level_forecast": "",
                     "level_with_measures": "",
                     "below_threshold": None,
@@ -777,7 +812,9 @@ def _cached_effect(prepared, plan) -> PlanEffect | None:
     import time
 
     t0 = time.perf_counter()
-    if getattr(plan, "curtailment", None) is None or (not _stations(prepared.city) and _scenario_sr(prepared) is None):
+    if getattr(plan, "curtailment", None) is None or (
+        not _stations(prepared.city) and _scenario_sr(prepared) is None
+    ):
         eff = None
     else:
         eff = plan_effect(prepared, plan.curtailment)

@@ -26,7 +26,16 @@ STABILITY_CLASSES: tuple[str, ...] = ("A", "B", "C", "D", "E", "F")
 SECONDARY: tuple[str, ...] = ("SO2", "NOx", "VOCs")
 PRIMARY: str = "PM"
 
-_TOP = ("name", "source", "dispersion", "stacks", "seasons", "list_mode_season", "lag_weights", "pm25_fraction")
+_TOP = (
+    "name",
+    "source",
+    "dispersion",
+    "stacks",
+    "seasons",
+    "list_mode_season",
+    "lag_weights",
+    "pm25_fraction",
+)
 _DISP = (
     "min_distance_m",
     "min_wind_speed_ms",
@@ -136,10 +145,17 @@ def _parse_secondary(doc, seasons, problems: Problems, label: str) -> dict:
             check_number(mass, problems, label, key_path(path, "mass_factor"), 0.0, 10.0)
         out[p] = {
             "product": str(item.get("product", "")),
-            "rate": _by_season(item.get("rate_per_hour"), seasons, problems, label, key_path(path, "rate_per_hour")),
+            "rate": _by_season(
+                item.get("rate_per_hour"), seasons, problems, label, key_path(path, "rate_per_hour")
+            ),
             "mass_factor": float(mass) if isinstance(mass, int | float) else 0.0,
             "particle": _by_season(
-                item.get("particle_fraction"), seasons, problems, label, key_path(path, "particle_fraction"), True
+                item.get("particle_fraction"),
+                seasons,
+                problems,
+                label,
+                key_path(path, "particle_fraction"),
+                True,
             ),
             "source": str(item.get("source", "")),
         }
@@ -205,7 +221,9 @@ def _load_cached(folder: str) -> ScreeningParams:  # noqa: C901 - one validator,
 
     def classes(value, path, keyed) -> dict:
         if not isinstance(value, dict):
-            problems.error(label, None, path, f"expected a mapping class -> value for {', '.join(STABILITY_CLASSES)}")
+            problems.error(
+                label, None, path, f"expected a mapping class -> value for {', '.join(STABILITY_CLASSES)}"
+            )
             return {}
         check_keys(value, STABILITY_CLASSES, problems, label, path, required=STABILITY_CLASSES, what="class")
         return {c: value[c] for c in STABILITY_CLASSES if c in value} if keyed else value
@@ -227,7 +245,9 @@ def _load_cached(folder: str) -> ScreeningParams:  # noqa: C901 - one validator,
         for i, h in enumerate(hours):
             check_number(h, problems, label, f"dispersion.day_hours[{i}]", 0, 23)
     if disp.get("daily_class") not in STABILITY_CLASSES:
-        problems.error(label, None, "dispersion.daily_class", f"unknown stability class {disp.get('daily_class')!r}")
+        problems.error(
+            label, None, "dispersion.daily_class", f"unknown stability class {disp.get('daily_class')!r}"
+        )
     sz = classes(disp.get("sigma_z"), "dispersion.sigma_z", True)
     for c, v in sz.items():
         if _check_list(v, 3, problems, label, f"dispersion.sigma_z.{c}", "numbers [a, b, c]"):
@@ -275,14 +295,21 @@ def _load_cached(folder: str) -> ScreeningParams:  # noqa: C901 - one validator,
                     problems.error(label, None, key_path(path, "months"), f"{m!r} is not a month 1-12")
                 elif m in months_seen:
                     problems.error(
-                        label, None, key_path(path, "months"), f"month {m} is also in season {months_seen[m]!r}"
+                        label,
+                        None,
+                        key_path(path, "months"),
+                        f"month {m} is also in season {months_seen[m]!r}",
                     )
                 else:
                     months_seen[m] = str(name)
         rose = s["wind_rose"]
-        if rose is not None and _check_list(rose, 16, problems, label, key_path(path, "wind_rose"), "frequencies"):
+        if rose is not None and _check_list(
+            rose, 16, problems, label, key_path(path, "wind_rose"), "frequencies"
+        ):
             if not all(isinstance(f, int | float) and f >= 0 for f in rose) or sum(rose) <= 0:
-                problems.error(label, None, key_path(path, "wind_rose"), "frequencies must be >= 0, not all 0")
+                problems.error(
+                    label, None, key_path(path, "wind_rose"), "frequencies must be >= 0, not all 0"
+                )
         seasons[str(name)] = {
             "months": list(months) if isinstance(months, list) else [],
             "wind_speed_ms": num(s, "wind_speed_ms", path, 0.0, 60.0, low_open=True),
@@ -299,7 +326,9 @@ def _load_cached(folder: str) -> ScreeningParams:  # noqa: C901 - one validator,
 
     lag = doc.get("lag_weights") or {}
     lags = {}
-    if isinstance(lag, dict) and check_keys(lag, ("primary", "secondary"), problems, label, "lag_weights", required=("primary", "secondary")):
+    if isinstance(lag, dict) and check_keys(
+        lag, ("primary", "secondary"), problems, label, "lag_weights", required=("primary", "secondary")
+    ):
         for key in ("primary", "secondary"):
             v = lag[key]
             path = f"lag_weights.{key}"
@@ -313,7 +342,14 @@ def _load_cached(folder: str) -> ScreeningParams:  # noqa: C901 - one validator,
 
     pf = doc.get("pm25_fraction") or {}
     sectors = {}
-    if isinstance(pf, dict) and check_keys(pf, ("industry", "sectors", "default"), problems, label, "pm25_fraction", required=("industry", "sectors", "default")):
+    if isinstance(pf, dict) and check_keys(
+        pf,
+        ("industry", "sectors", "default"),
+        problems,
+        label,
+        "pm25_fraction",
+        required=("industry", "sectors", "default"),
+    ):
         for key in ("industry", "default"):
             check_share(pf[key], problems, label, f"pm25_fraction.{key}")
         if isinstance(pf["sectors"], dict):

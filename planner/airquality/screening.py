@@ -209,7 +209,10 @@ def seasonal_day_states(season: str, params: ScreeningParams, source: str = "sea
     lo, hi = params.day_hours
     day_share = (hi - lo + 1) / 24.0
     parts = []
-    for hour, share, mix in ((12, day_share, s["mixing_height_day_m"]), (0, 1 - day_share, s["mixing_height_night_m"])):
+    for hour, share, mix in (
+        (12, day_share, s["mixing_height_day_m"]),
+        (0, 1 - day_share, s["mixing_height_night_m"]),
+    ):
         cls = str(stability_class(np.array([u]), np.array([hour]), params)[0])
         rose = s["wind_rose"]
         if rose is None:
@@ -308,5 +311,3 @@ def area_points(extent: dict, n: int) -> tuple[np.ndarray, np.ndarray]:
     lat = extent["lat_min"] + (np.arange(n) + 0.5) * (extent["lat_max"] - extent["lat_min"]) / n
     lo, la = np.meshgrid(lon, lat)
     return lo.ravel(), la.ravel()
-
-

@@ -53,7 +53,15 @@ import xarray as xr
 from planner import POLLUTANTS
 from planner.problems import InputError, Problems
 
-__all__ = ["UNITS", "SOURCE_TYPES", "normalise_units", "read_sr", "validate_sr", "write_sr", "map_to_enterprises"]
+__all__ = [
+    "UNITS",
+    "SOURCE_TYPES",
+    "normalise_units",
+    "read_sr",
+    "validate_sr",
+    "write_sr",
+    "map_to_enterprises",
+]
 
 #: Canonical units of an SR coefficient.
 UNITS = "ug m-3 per t d-1"
@@ -170,7 +178,9 @@ def _read_csv(path: Path, label: str) -> xr.DataArray:
     lag = pd.to_numeric(df["lag"], errors="coerce")
     bad = lag.isna() | (lag < 0) | (lag != np.floor(lag))
     for i in np.flatnonzero(bad.to_numpy())[:10]:
-        problems.error(label, int(rows[i]), "lag", f"lag {df['lag'].iloc[i]!r} must be a whole number of days >= 0")
+        problems.error(
+            label, int(rows[i]), "lag", f"lag {df['lag'].iloc[i]!r} must be a whole number of days >= 0"
+        )
     value = pd.to_numeric(df["dC"], errors="coerce")
     for i in np.flatnonzero((value.isna() | ~np.isfinite(value.fillna(0))).to_numpy())[:10]:
         problems.error(label, int(rows[i]), "dC", f"not a number: {df['dC'].iloc[i]!r}")
@@ -178,7 +188,9 @@ def _read_csv(path: Path, label: str) -> xr.DataArray:
     for u in units:
         if normalise_units(u) is None:
             i = int(np.flatnonzero((df["units"] == u).to_numpy())[0])
-            problems.error(label, int(rows[i]), "units", f"unknown units {u!r}; expected {UNITS!r} (µg/m³ per t/d)")
+            problems.error(
+                label, int(rows[i]), "units", f"unknown units {u!r}; expected {UNITS!r} (µg/m³ per t/d)"
+            )
     for i in np.flatnonzero(~df["pollutant"].isin(POLLUTANTS).to_numpy())[:10]:
         problems.error(
             label,
@@ -224,7 +236,9 @@ def _read_csv(path: Path, label: str) -> xr.DataArray:
         )
     da = df.set_index(list(DIMS))["dC"].to_xarray().fillna(0.0)
     if coords:
-        da = da.assign_coords({k: ("source", v.reindex(da["source"].values).to_numpy()) for k, v in coords.items()})
+        da = da.assign_coords(
+            {k: ("source", v.reindex(da["source"].values).to_numpy()) for k, v in coords.items()}
+        )
     da.attrs = {"units": normalise_units(units[0]), "source_type": kind}
     return da
 
@@ -254,7 +268,9 @@ def validate_sr(da: xr.DataArray, label: str = "source-receptor") -> xr.DataArra
         problems.error(label, None, "dC", f"unknown units {units!r}; expected {UNITS!r} (µg/m³ per t/d)")
     kind = da.attrs.get("source_type") or _infer_type(k for k in da.coords if da[k].dims == ("source",))
     if kind not in SOURCE_TYPES:
-        problems.error(label, None, "source_type", f"source_type {kind!r} is not one of {', '.join(SOURCE_TYPES)}")
+        problems.error(
+            label, None, "source_type", f"source_type {kind!r} is not one of {', '.join(SOURCE_TYPES)}"
+        )
     need = {"grid": ("lon", "lat"), "county_sector": ("county", "industry")}.get(kind, ())
     for c in need:
         if c not in da.coords or da[c].dims != ("source",):
@@ -262,7 +278,9 @@ def validate_sr(da: xr.DataArray, label: str = "source-receptor") -> xr.DataArra
     pols = [str(p) for p in da["pollutant"].values]
     for p in pols:
         if p not in POLLUTANTS:
-            problems.error(label, None, "pollutant", f"unknown pollutant {p!r}; expected one of {', '.join(POLLUTANTS)}")
+            problems.error(
+                label, None, "pollutant", f"unknown pollutant {p!r}; expected one of {', '.join(POLLUTANTS)}"
+            )
     if len(set(pols)) != len(pols):
         problems.error(label, None, "pollutant", "repeated pollutant labels")
     try:
@@ -272,7 +290,9 @@ def validate_sr(da: xr.DataArray, label: str = "source-receptor") -> xr.DataArra
     if np.isnan(lags).any() or (lags != np.round(lags)).any() or (lags < 0).any():
         problems.error(label, None, "lag", "lags must be whole numbers of days >= 0")
     elif sorted(lags.astype(int)) != list(range(len(lags))):
-        problems.error(label, None, "lag", f"lags must be 0, 1, … without gaps; found {sorted(lags.astype(int))}")
+        problems.error(
+            label, None, "lag", f"lags must be 0, 1, … without gaps; found {sorted(lags.astype(int))}"
+        )
     for dim in ("receptor", "source"):
         vals = pd.Index(np.asarray(da[dim].values).astype(str))
         if vals.has_duplicates:
@@ -302,7 +322,9 @@ def validate_sr(da: xr.DataArray, label: str = "source-receptor") -> xr.DataArra
             raise InputError(problems)
     out.name = "dC"
     out.attrs = {
-        k: v for k, v in da.attrs.items() if isinstance(v, str | int | float) and k not in ("units", "source_type")
+        k: v
+        for k, v in da.attrs.items()
+        if isinstance(v, str | int | float) and k not in ("units", "source_type")
     }
     out.attrs.update({"units": UNITS, "source_type": kind})
     return out
@@ -369,7 +391,8 @@ def map_to_enterprises(da: xr.DataArray, table: pd.DataFrame, label: str | None 
         flat = table["lat"].to_numpy(dtype=float)
         lon0, lat0 = float(lon.min()), float(lat.min())
         cell_key = pd.Index(
-            np.round((lon - lon0) / dlon).astype(np.int64) * 1_000_003 + np.round((lat - lat0) / dlat).astype(np.int64)
+            np.round((lon - lon0) / dlon).astype(np.int64) * 1_000_003
+            + np.round((lat - lat0) / dlat).astype(np.int64)
         )
         with np.errstate(invalid="ignore"):
             fi = np.round((np.nan_to_num(flon, nan=-1e9) - lon0) / dlon).astype(np.int64)
@@ -414,5 +437,7 @@ def _spacing(v: np.ndarray) -> float:
     d = np.diff(u)
     d = d[d > 1e-9]
     if not len(d):
-        raise InputError.single("source-receptor", "cannot infer the grid spacing from one cell; set dlon/dlat")
+        raise InputError.single(
+            "source-receptor", "cannot infer the grid spacing from one cell; set dlon/dlat"
+        )
     return float(d.min())

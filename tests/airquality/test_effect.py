@@ -16,7 +16,7 @@ from planner.airquality.meteorology import day_states
 from planner.airquality.params import load_params
 from planner.airquality.sr import write_sr
 from planner.problems import InputError
-from planner.scenario.run import prepare, run, write_outputs
+from planner.scenario.run import run, write_outputs
 from planner.targets.forecast import read_forecast
 
 KEYS = {"pm25_forecast", "delta_pm25", "aqi_forecast", "aqi_with_measures", "method"}
@@ -39,7 +39,9 @@ def test_summary_slots_get_exactly_the_air_quality_keys(episode, listed, tmp_pat
             assert s["air_quality"]["method"] == SCREENING
             assert s["air_quality"]["delta_pm25"] > 0
     # episode mode: the forecast AQI is the one the alert levels were set from
-    alerts = episode.prepared.alerts.set_index(pd.to_datetime(episode.prepared.alerts["date"]).dt.strftime("%Y-%m-%d"))
+    alerts = episode.prepared.alerts.set_index(
+        pd.to_datetime(episode.prepared.alerts["date"]).dt.strftime("%Y-%m-%d")
+    )
     for s in episode.summary["slots"]:
         aq = s["air_quality"]
         assert aq["aqi_forecast"] == int(alerts.loc[s["slot"], "aqi"])
@@ -69,7 +71,9 @@ def test_schedule_column_adds_up_to_the_firms_share(listed):
     # a firm that is not cut removes nothing
     assert (sched.loc[sched["curtailment"] == 0, "delta_pm25_city"] == 0).all()
     # by-pollutant split adds up too
-    np.testing.assert_allclose(eff.by_pollutant.sum(axis=1).to_numpy(), city["delta_pm25_industry"].to_numpy())
+    np.testing.assert_allclose(
+        eff.by_pollutant.sum(axis=1).to_numpy(), city["delta_pm25_industry"].to_numpy()
+    )
 
 
 def test_todays_cut_acts_today_and_tomorrow(episode):
@@ -113,12 +117,16 @@ def test_forecast_meteorology_is_used(repo, tmp_path):
     back = read_forecast(nc)
     assert {"wind_speed", "wind_dir", "mixing_height"} <= set(back.data_vars)
     sc = tmp_path / "met.yaml"
-    sc.write_text(f"base: {repo / 'scenarios' / 'demo_episode.yaml'}\nname: met\nforecast: {nc}\n", encoding="utf-8")
+    sc.write_text(
+        f"base: {repo / 'scenarios' / 'demo_episode.yaml'}\nname: met\nforecast: {nc}\n", encoding="utf-8"
+    )
     res = run(sc)
     eff = plan_effect(res.prepared, res.plan.curtailment)
     assert (eff.meteorology["met_source"] == "forecast").all()
     assert eff.meteorology["wind_dir"].astype(float).round(6).isin([0.0, 360.0]).all()
-    assert eff.meteorology["mixing_height"].astype(float).tolist() == pytest.approx([300.0] * len(eff.meteorology))
+    assert eff.meteorology["mixing_height"].astype(float).tolist() == pytest.approx(
+        [300.0] * len(eff.meteorology)
+    )
     # a steady north wind carries the (mostly southern) industry away from the stations
     base = plan_effect(res.prepared, res.plan.curtailment, params=load_params())
     assert eff.slots.keys() == base.slots.keys()

@@ -31,7 +31,14 @@ UG = 1e6
 
 def state(speed=2.0, wind_from=270.0, sigma=7.5, mix=5000.0, cls="D", season="winter") -> MetStates:
     return MetStates(
-        np.ones(1), np.array([speed]), np.array([wind_from]), np.array([sigma]), np.array([mix]), np.array([cls]), season, "test"
+        np.ones(1),
+        np.array([speed]),
+        np.array([wind_from]),
+        np.array([sigma]),
+        np.array([mix]),
+        np.array([cls]),
+        season,
+        "test",
     )
 
 
@@ -67,7 +74,9 @@ def test_well_mixed_undirected_limit_is_the_box_formula():
 def test_vertical_factor_limits_and_continuity():
     # no lid in reach: ground reflection only, 2·φ(h; σz)
     sz, h = 40.0, 30.0
-    assert vertical_factor(sz, h, 1e6) == pytest.approx(2 * np.exp(-(h**2) / (2 * sz**2)) / (np.sqrt(2 * np.pi) * sz))
+    assert vertical_factor(sz, h, 1e6) == pytest.approx(
+        2 * np.exp(-(h**2) / (2 * sz**2)) / (np.sqrt(2 * np.pi) * sz)
+    )
     # the image sum and the Fourier series agree where they switch (σz = 0.6 H)
     below, above = vertical_factor(0.6 * 500 - 1e-9, 80.0, 500.0), vertical_factor(0.6 * 500, 80.0, 500.0)
     assert below == pytest.approx(above, rel=1e-9)
@@ -127,7 +136,9 @@ def test_mirror_symmetric_about_the_wind_axis(down, cross, wind, h):
 
 
 @settings(max_examples=60, deadline=None)
-@given(r=st.floats(1_000, 80_000), factor=st.floats(1.05, 3.0), mix=st.floats(100, 2000), speed=st.floats(0.5, 8))
+@given(
+    r=st.floats(1_000, 80_000), factor=st.floats(1.05, 3.0), mix=st.floats(100, 2000), speed=st.floats(0.5, 8)
+)
 def test_ground_source_decays_with_distance(r, factor, mix, speed):
     """A ground-level source in undirected wind: PM2.5 falls with distance, and is linear in 1/u
     above the calm limit (secondary species excepted: they form while travelling)."""
@@ -145,12 +156,20 @@ def test_daily_mean_of_a_rose_is_the_mean_of_its_directions(r, wind, spread):
     """The daily mean over two wind states is the weighted mean of the two plumes."""
     a, b = state(wind_from=wind, sigma=spread), state(wind_from=(wind + 90) % 360, sigma=spread)
     both = MetStates(
-        np.array([0.25, 0.75]), np.array([2.0, 2.0]), np.array([wind, (wind + 90) % 360]), np.array([spread, spread]),
-        np.array([5000.0, 5000.0]), np.array(["D", "D"]), "winter", "test",
+        np.array([0.25, 0.75]),
+        np.array([2.0, 2.0]),
+        np.array([wind, (wind + 90) % 360]),
+        np.array([spread, spread]),
+        np.array([5000.0, 5000.0]),
+        np.array(["D", "D"]),
+        "winter",
+        "test",
     )
     to = np.deg2rad(wind + 180.0)
     dx, dy = r * np.sin(to), r * np.cos(to)
-    np.testing.assert_allclose(one(dx, dy, 0, both), 0.25 * one(dx, dy, 0, a) + 0.75 * one(dx, dy, 0, b), rtol=1e-9)
+    np.testing.assert_allclose(
+        one(dx, dy, 0, both), 0.25 * one(dx, dy, 0, a) + 0.75 * one(dx, dy, 0, b), rtol=1e-9
+    )
 
 
 def test_sigma_z_increases():
@@ -176,12 +195,42 @@ def _edit(folder, name, fn):
 @pytest.mark.parametrize(
     "name, edit, where, message",
     [
-        ("screening.yaml", lambda d: d["dispersion"].update(min_distanse_m=5), "dispersion.min_distanse_m", "unknown key"),
-        ("screening.yaml", lambda d: d["lag_weights"].update(primary=[0.6, 0.3]), "lag_weights.primary", "sum to 1"),
-        ("screening.yaml", lambda d: d["seasons"]["winter"]["months"].remove(2), "seasons", "belong to no season"),
-        ("screening.yaml", lambda d: d["dispersion"]["sigma_z"].pop("F"), "dispersion.sigma_z.F", "required class"),
-        ("screening.yaml", lambda d: d["pm25_fraction"].update(industry=45), "pm25_fraction.industry", "fractions"),
-        ("secondary.yaml", lambda d: d["precursors"]["SO2"].update(rate_per_hour=2), "precursors.SO2.rate_per_hour", "above 1"),
+        (
+            "screening.yaml",
+            lambda d: d["dispersion"].update(min_distanse_m=5),
+            "dispersion.min_distanse_m",
+            "unknown key",
+        ),
+        (
+            "screening.yaml",
+            lambda d: d["lag_weights"].update(primary=[0.6, 0.3]),
+            "lag_weights.primary",
+            "sum to 1",
+        ),
+        (
+            "screening.yaml",
+            lambda d: d["seasons"]["winter"]["months"].remove(2),
+            "seasons",
+            "belong to no season",
+        ),
+        (
+            "screening.yaml",
+            lambda d: d["dispersion"]["sigma_z"].pop("F"),
+            "dispersion.sigma_z.F",
+            "required class",
+        ),
+        (
+            "screening.yaml",
+            lambda d: d["pm25_fraction"].update(industry=45),
+            "pm25_fraction.industry",
+            "fractions",
+        ),
+        (
+            "secondary.yaml",
+            lambda d: d["precursors"]["SO2"].update(rate_per_hour=2),
+            "precursors.SO2.rate_per_hour",
+            "above 1",
+        ),
         ("secondary.yaml", lambda d: d["precursors"].pop("NOx"), "precursors.NOx", "required precursor"),
     ],
 )

@@ -37,7 +37,10 @@ def _sr(kind: str) -> xr.DataArray:
         sources, coords = ["E1", "E2", "E3"], {}
     elif kind == "county_sector":
         sources = ["A县|cement", "A县|all", "B区|all"]
-        coords = {"county": ("source", ["A县", "A县", "B区"]), "industry": ("source", ["cement", "all", "all"])}
+        coords = {
+            "county": ("source", ["A县", "A县", "B区"]),
+            "industry": ("source", ["cement", "all", "all"]),
+        }
     else:
         lon = np.array([114.35, 114.45, 114.55, 114.65])
         lat = np.array([36.9, 37.0, 37.1])
@@ -48,7 +51,13 @@ def _sr(kind: str) -> xr.DataArray:
     return xr.DataArray(
         values,
         dims=("receptor", "lag", "pollutant", "source"),
-        coords={"receptor": ["S1", "S2", CITY], "lag": [0, 1], "pollutant": list(POLLUTANTS), "source": sources, **coords},
+        coords={
+            "receptor": ["S1", "S2", CITY],
+            "lag": [0, 1],
+            "pollutant": list(POLLUTANTS),
+            "source": sources,
+            **coords,
+        },
         attrs={"units": "µg/m3 per t/d", "source_type": kind},
         name="dC",
     )
@@ -63,9 +72,13 @@ def test_round_trip(tmp_path, kind, suffix):
     assert back.attrs["units"] == UNITS and back.attrs["source_type"] == kind
     assert back.attrs["file"] == path.name
     ref = validate_sr(da)
-    back = back.sel(source=ref["source"].values if kind != "grid" or suffix == ".nc" else back["source"].values)
+    back = back.sel(
+        source=ref["source"].values if kind != "grid" or suffix == ".nc" else back["source"].values
+    )
     if kind == "county_sector" and suffix == ".csv":
-        ref = ref.assign_coords(source=[f"{c}|{i}" for c, i in zip(ref["county"].values, ref["industry"].values, strict=True)])
+        ref = ref.assign_coords(
+            source=[f"{c}|{i}" for c, i in zip(ref["county"].values, ref["industry"].values, strict=True)]
+        )
     if kind == "grid" and suffix == ".csv":  # CSV keeps the cell ids in the source column
         back = back.sel(source=ref["source"].values)
     back = back.sel(receptor=ref["receptor"].values, lag=ref["lag"].values, pollutant=ref["pollutant"].values)
@@ -111,13 +124,23 @@ def test_firms_not_covered_are_errors():
 
 
 @pytest.mark.parametrize(
-    "text", ["ug m-3 per t d-1", "µg/m3 per t/d", "μg m⁻³ per t d⁻¹", "ug/m3/(t/d)", "UG M-3 PER T D-1", "µg/m³ per t/d"]
+    "text",
+    [
+        "ug m-3 per t d-1",
+        "µg/m3 per t/d",
+        "μg m⁻³ per t d⁻¹",
+        "ug/m3/(t/d)",
+        "UG M-3 PER T D-1",
+        "µg/m³ per t/d",
+    ],
 )
 def test_units_accepted(text):
     assert normalise_units(text) == UNITS
 
 
-@pytest.mark.parametrize("text", ["ug m-3 per kg d-1", "ug/m3 per t/a", "ppb per t/d", "ug m-3", "mg/m3 per t/d", ""])
+@pytest.mark.parametrize(
+    "text", ["ug m-3 per kg d-1", "ug/m3 per t/a", "ppb per t/d", "ug m-3", "mg/m3 per t/d", ""]
+)
 def test_units_rejected(text, tmp_path):
     assert normalise_units(text) is None
     da = _sr("enterprise")
@@ -178,7 +201,9 @@ def test_response_matrix_from_sr_checks_receptors_and_adds_city(tmp_path):
     da = validate_sr(_sr("enterprise")).sel(receptor=["S1", "S2"])
     r = response_matrix(t, STATIONS, ["d1", "d2"], sr=da)
     assert r.dims == ("receptor", "lag", "enterprise", "pollutant", "slot")
-    np.testing.assert_allclose(r.sel(receptor=CITY).values, r.sel(receptor=["S1", "S2"]).mean("receptor").values)
+    np.testing.assert_allclose(
+        r.sel(receptor=CITY).values, r.sel(receptor=["S1", "S2"]).mean("receptor").values
+    )
     np.testing.assert_allclose(r.isel(slot=0).values, r.isel(slot=1).values)
     wrong = da.assign_coords(receptor=["S1", "S9"])
     with pytest.raises(InputError, match="S9 are not stations"):
