@@ -675,13 +675,15 @@ def _episode_days(prepared, receptors, firm, area, dates, slot_names, nlag, meth
     beyond = 0.0
     for k, d in enumerate(dates):
         slot_of_day[d] = slot_names[k]
-        for lag in range(nlag):
+        for lag in range(max(firm.shape[1], area.shape[1])):  # an SR file may have its own lags
             day = d + pd.Timedelta(days=lag)
+            f = firm[:, lag, k] if lag < firm.shape[1] else 0.0
+            a = area[:, lag, k] if lag < area.shape[1] else 0.0
             if day in index:
-                ind[:, index[day]] += firm[:, lag, k]
-                non[:, index[day]] += area[:, lag, k]
+                ind[:, index[day]] += f
+                non[:, index[day]] += a
             else:
-                beyond = max(beyond, float(firm[-1, lag, k] + area[-1, lag, k]))
+                beyond = max(beyond, float(np.atleast_1d(f)[-1] + np.atleast_1d(a)[-1]))
     if beyond > 0:
         notes.append(f"effects after the forecast's last day are not shown (up to {beyond:.2f} µg/m³)")
     total = ind + non

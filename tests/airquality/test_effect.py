@@ -189,3 +189,29 @@ def test_sanity_against_published_effect_sizes(episode, capsys):
     # plausibility only: the firms matter (> 0.1 %), but cannot remove more than the forecast
     assert 0.001 * pm < cut30 < 0.6 * pm
     assert plan < full + 10
+
+
+def test_sr_with_city_receptor_only_and_three_lags(episode, tmp_path):
+    """An SR file with only the city mean and lags 0–2: the third day gets the lag-2 share, the
+    stations are lowered by the city value, and the notes say so."""
+    prep = episode.prepared
+    resp = response_matrix(prep).isel(slot=0, drop=True).sel(receptor=[CITY])
+    lag2 = resp.isel(lag=[1]).assign_coords(lag=[2]) * 0.5
+    sr = xr.concat([resp, lag2], "lag").rename(enterprise="source")
+    sr = sr.transpose("receptor", "lag", "pollutant", "source")
+    sr.attrs = {"units": "ug m-3 per t d-1", "source_type": "enterprise"}
+    path = write_sr(sr, tmp_path / "city_only.nc")
+    x = episode.plan.curtailment.copy()
+    x[:, 1:] = 0.0
+    eff = plan_effect(prep, x, sr=path)
+    city = eff.days[eff.days["receptor"] == CITY].reset_index(drop=True)
+    assert set(eff.days["receptor"]) == {CITY}
+    A = (sr.rename(source="enterprise") * prep.inputs["reducible"].isel(slot=0)).sum("pollutant")
+    x0 = x.isel(slot=0)
+    for day in (0, 1, 2):
+        assert city.loc[day, "delta_pm25_industry"] == pytest.approx(
+            float((A.sel(receptor=CITY, lag=day) * x0).sum()), rel=1e-9
+        )
+    assert city.loc[3, "delta_pm25_industry"] == pytest.approx(0.0, abs=1e-12)
+    assert any("city-mean" in n for n in eff.notes)
+    assert eff.slots[prep.slots["slot"].iloc[0]]["method"] == "city_only.nc"
