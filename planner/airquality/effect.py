@@ -421,6 +421,8 @@ def city_unit_coefficients(prepared) -> xr.DataArray:
 
 
 def _response(prepared, sr=None, params=None) -> _Compact:
+    params = params or load_params()
+    sr = sr if sr is not None else _scenario_sr(prepared)
     cache = _cache(prepared)
     key = ("response", str(sr) if sr is not None else None, id(params))
     if key not in cache:
