@@ -459,18 +459,35 @@ def _area_response(prepared, params: ScreeningParams, slot_names, stations) -> n
 
 
 def _non_industrial_tonnes(prepared, params: ScreeningParams) -> np.ndarray:
-    """(S, P) t/d of the credited measures, PM scaled to the sector's PM2.5 share ÷ industry's."""
-    from planner.scenario.run import credited_reductions
+    """(S, P) t/d of the credited measures, PM scaled to the sector's PM2.5 share ÷ industry's.
 
+    The tonnes are the PlanInputs' ``credited`` (what the plan counts); the scenario's
+    ``non_industrial`` items only split them by sector (share of a sector's emissions per alert
+    day, or tonnes per day without a sector).
+    """
     levels = prepared.slots["level"].to_list()
-    total = np.zeros((len(levels), len(POLLUTANTS)))
-    j = POLLUTANTS.index("PM")
+    sectors = prepared.city.get("emission_sectors") or {}
+    credited = prepared.inputs["credited"].transpose("slot", "pollutant").values
+    items = []
     for item in prepared.scenario.non_industrial:
-        t, _ = credited_reductions([item], levels, prepared.city, str(prepared.scenario.file))
-        frac = params.pm25_sectors.get(str(item.get("sector")), params.pm25_default)
+        red = item.get("reductions") or {}
+        sector = item.get("sector")
+        t = np.zeros((len(levels), len(POLLUTANTS)))
+        for i, lv in enumerate(levels):
+            for j, p in enumerate(POLLUTANTS):
+                v = float((red.get(lv) or {}).get(p, 0.0))
+                t[i, j] = v * float((sectors.get(sector) or {}).get(p, 0.0)) / 365.0 if sector else v
+        items.append((t, params.pm25_sectors.get(str(sector), params.pm25_default)))
+    total = sum((t for t, _ in items), np.zeros_like(credited))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scale = np.where(total > 0, credited / total, 0.0)
+    j = POLLUTANTS.index("PM")
+    out = np.zeros_like(credited)
+    for t, frac in items:
+        t = t * scale
         t[:, j] *= frac / params.pm25_industry
-        total += t
-    return total
+        out += t
+    return out
 
 
 # --------------------------------------------------------------------------- effect
