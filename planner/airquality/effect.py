@@ -121,8 +121,8 @@ def _firm_positions(table: pd.DataFrame, city: dict, notes: list[str]) -> tuple[
     lat = (
         pd.to_numeric(table.get("lat"), errors="coerce") if "lat" in table else pd.Series(np.nan, table.index)
     )
-    lon = lon.to_numpy(dtype=float)
-    lat = lat.to_numpy(dtype=float)
+    lon = np.array(lon, dtype=float)  # a copy: filled below
+    lat = np.array(lat, dtype=float)
     missing = ~(np.isfinite(lon) & np.isfinite(lat))
     if missing.any():
         centres = {

@@ -208,3 +208,21 @@ def test_response_matrix_from_sr_checks_receptors_and_adds_city(tmp_path):
     wrong = da.assign_coords(receptor=["S1", "S9"])
     with pytest.raises(InputError, match="S9 are not stations"):
         response_matrix(t, STATIONS, ["d1"], sr=wrong)
+
+
+def test_screening_places_firms_without_coordinates_at_their_county():
+    t = _table()
+    t.loc["E2", ["lon", "lat"]] = np.nan
+    city = {
+        "counties": [
+            {"name": "A县", "lon": 114.52, "lat": 37.02},
+            {"name": "B区", "lon": 114.38, "lat": 36.91},
+        ]
+    }
+    r = response_matrix(t, STATIONS, ["day"], city=city)
+    assert "1 enterprise(s) without coordinates" in r.attrs["notes"]
+    same = t.copy()
+    same.loc["E2", ["lon", "lat"]] = [114.52, 37.02]
+    ref = response_matrix(same, STATIONS, ["day"], city=city)
+    np.testing.assert_allclose(r.sel(enterprise="E2").values, ref.sel(enterprise="E2").values)
+    assert r.attrs["method"] == "screening" and (r.values >= 0).all()
