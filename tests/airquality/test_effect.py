@@ -168,7 +168,8 @@ def test_sanity_against_published_effect_sizes(episode, capsys):
     """Published: an emergency cut of 25–35 % of emissions lowers PM2.5 by 10–30 % (regional,
     all-sector studies).  Reported here for the demo city, not asserted as a number."""
     prep = episode.prepared
-    red_slot = [i for i, lv in enumerate(prep.slots["level"]) if lv == "red"][0]
+    red = [i for i, lv in enumerate(prep.slots["level"]) if lv == "red"]
+    red_slot = max(red, key=lambda i: episode.summary["slots"][i]["air_quality"]["pm25_forecast"])
     A = curtailment_coefficients(prep).sel(receptor=CITY).sum("lag").isel(slot=red_slot)
     full = float(A.values @ np.ones(A.sizes["enterprise"]))  # every listed firm stopped
     pm = episode.summary["slots"][red_slot]["air_quality"]["pm25_forecast"]
