@@ -30,6 +30,10 @@ def add_arguments(parser):
     )
 
 
+def _num(v, spec: str) -> str:
+    return "-" if v is None else format(v, spec)
+
+
 def format_summary(summary: dict) -> str:
     """A short human-readable account of a plan's summary."""
     lines = [
@@ -59,6 +63,20 @@ def format_summary(summary: dict) -> str:
         short = {p: v for p, v in s["shortfall"].items() if v > 1e-6}
         if short:
             lines.append("    SHORT: " + ", ".join(f"{p} {v:.3f} t/d" for p, v in short.items()))
+    air = [(s["slot"], s.get("air_quality")) for s in summary["slots"] if s.get("air_quality")]
+    if air:
+        lines.append(f"air quality (city mean, method: {air[0][1]['method']}):")
+        lines.append(
+            f"{'slot':<12}{'PM2.5 forecast':>16}{'ΔPM2.5':>10}{'AQI forecast':>14}{'AQI with measures':>19}"
+        )
+        for slot, a in air:
+            lines.append(
+                f"{slot:<12}{_num(a['pm25_forecast'], '.1f'):>16}{_num(a['delta_pm25'], '.2f'):>10}"
+                f"{_num(a['aqi_forecast'], 'd'):>14}{_num(a['aqi_with_measures'], 'd'):>19}"
+            )
+        lines.append(
+            "  (ΔPM2.5 in µg/m³ removed by the measures; 'screening' = screening plume, docs/AIR_QUALITY.md)"
+        )
     lines.extend(summary.get("messages") or [])
     return "\n".join(lines)
 

@@ -33,6 +33,7 @@ SCHEDULE_HEADERS_ZH = {
     "measure_type": "措施类型",
     "measure_text_zh": "措施",
     "measure_text_en": "措施（英文）",
+    "delta_pm25_city": "全市PM2.5改善（微克/立方米）",
     **{f"reduction_{p}": f"{POLLUTANT_ZH[p]}减排量（吨/日）" for p in POLLUTANTS},
     **{f"reducible_{p}": f"{POLLUTANT_ZH[p]}可减量（吨/日）" for p in POLLUTANTS},
 }

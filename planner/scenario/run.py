@@ -578,6 +578,10 @@ def schedule_table(prepared: Prepared, plan) -> pd.DataFrame:
     df["measure_type"] = mtype.ravel()
     df["measure_text_zh"] = text.ravel()
     df["measure_text_en"] = text_en.ravel()
+    # µg/m³ removed at the city mean by the firm's cut on the slot (all lag days; docs/AIR_QUALITY.md)
+    from planner.airquality.effect import firm_delta_column
+
+    df["delta_pm25_city"] = firm_delta_column(prepared, plan)
     return df
 
 
@@ -608,6 +612,9 @@ def summary_dict(prepared: Prepared, plan, baselines: dict, attribution: dict | 
     credited = inp["credited"].to_numpy()
     duals = plan.duals.transpose("slot", "pollutant").to_numpy()
     coverage = prepared.slots.get("coverage", pd.Series([""] * len(prepared.slots))).to_numpy()
+    from planner.airquality.effect import slot_air_quality
+
+    air = slot_air_quality(prepared, plan)  # city mean ΔPM2.5 and AQI per slot (docs/AIR_QUALITY.md)
     for i, s in enumerate(inp["slot"].to_numpy()):
         slots.append(
             {
@@ -619,6 +626,7 @@ def summary_dict(prepared: Prepared, plan, baselines: dict, attribution: dict | 
                 "shortfall": _by_pollutant(plan.shortfall.transpose("slot", "pollutant").values[i]),
                 "duals": _by_pollutant(duals[i]),
                 "coverage": str(coverage[i]),
+                "air_quality": air.get(str(s)),
             }
         )
         if attribution is not None:

@@ -12,7 +12,10 @@ Readers
     time,station,PM2.5,PM10,SO2,NO2,CO,O3[,member]
 
 and checks columns, times, negative values and unit plausibility (a CO column in µg/m³ is the
-classic mistake: a CO median above 50 is reported as "CO looks like µg/m³").
+classic mistake: a CO median above 50 is reported as "CO looks like µg/m³").  Optional
+meteorology ``wind_speed`` (m/s), ``wind_dir`` (degrees, direction the wind comes from) and
+``mixing_height`` (m) — netCDF variables or CSV columns — are kept as given and checked by
+:mod:`planner.airquality.meteorology`.
 
 The forecast's **issue time** (local time) is read from the netCDF attribute ``issue_time``, or
 in a CSV from an ``issue_time`` column (one value for the whole file) or a header line before
@@ -53,6 +56,7 @@ from planner.problems import InputError, Problems
 
 __all__ = [
     "SPECIES",
+    "OPTIONAL_VARIABLES",
     "UNITS",
     "read_forecast",
     "validate_forecast",
@@ -74,6 +78,9 @@ UNITS: dict[str, str] = {
     "CO": "mg/m3",
     "O3": "ug/m3",
 }
+#: Optional variables kept as given (meteorology read by planner.airquality.meteorology), with
+#: the units a CSV column is taken to have.
+OPTIONAL_VARIABLES: dict[str, str] = {"wind_speed": "m/s", "wind_dir": "degree", "mixing_height": "m"}
 #: Plausibility: a median above this (in the planner's unit) means a unit mistake.
 _MEDIAN_MAX = {"CO": 50.0, "PM2.5": 3000.0, "PM10": 5000.0, "SO2": 5000.0, "NO2": 3000.0, "O3": 3000.0}
 _UG = {"ug/m3", "µg/m3", "μg/m3", "µg/m³", "μg/m³", "ug m-3", "ug/m^3", "microgram/m3"}
@@ -258,13 +265,23 @@ def _read_csv(path: Path, label: str) -> xr.Dataset:
             f"{int(dup.sum())} duplicated ({', '.join(index)}) rows, first at row {i + row0}",
             row=i + row0,
         )
-    frame = df.set_index(index)[list(SPECIES)]
+    optional = [c for c in OPTIONAL_VARIABLES if c in df.columns]
+    for c in optional:
+        num = pd.to_numeric(df[c], errors="coerce")
+        for i in np.flatnonzero((num.isna() & df[c].notna()).to_numpy())[:5]:
+            problems.error(label, int(i) + 2, c, f"not a number: {df[c].iloc[i]!r}")
+        df[c] = num.astype(float)
+    if not problems.ok:
+        raise InputError(problems)
+    frame = df.set_index(index)[[*SPECIES, *optional]]
     ds = xr.Dataset.from_dataframe(frame)
     if issue is not None:
         ds.attrs["issue_time"] = issue
     ds = ds.assign_coords({d: np.asarray(ds[d].values, dtype=str) for d in index[1:]})
     for sp in SPECIES:
         ds[sp].attrs["units"] = UNITS[sp]
+    for c in optional:
+        ds[c].attrs["units"] = OPTIONAL_VARIABLES[c]
     # rows that were negative: name them by row for the user
     neg = (df[list(SPECIES)] < 0).any(axis=1).to_numpy()
     if neg.any():
@@ -470,6 +487,9 @@ def validate_forecast(ds: xr.Dataset, label: str = "forecast") -> xr.Dataset:
         out[sp] = (dims, values, {"units": UNITS[sp]})
     if not problems.ok:
         raise InputError(problems)
+    for name in OPTIONAL_VARIABLES:  # kept as given; checked by their reader
+        if name in ds.data_vars and set(ds[name].dims) <= set(dims):
+            out[name] = ds[name].transpose(*[d for d in dims if d in ds[name].dims])
     freq = _frequency(pd.DatetimeIndex(out["time"].values), label)
     out.attrs.update({k: v for k, v in ds.attrs.items() if isinstance(v, str | int | float)})
     out.attrs["frequency"] = freq
