@@ -888,6 +888,17 @@ class _HistoryDumper(yaml.SafeDumper):
     pass
 
 
+#: Text PyYAML writes bare but the project's YAML 1.2 loader reads as a number (``1e5``): a
+#: revision id such as ``8e1234…`` must stay text.
+_NUMBER_LIKE = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
+
+
+def _str_representer(dumper, value: str):
+    style = "'" if _NUMBER_LIKE.fullmatch(value) else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_HistoryDumper.add_representer(str, _str_representer)
 _HistoryDumper.add_representer(_Literal, _literal_representer)
 
 
