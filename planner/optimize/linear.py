@@ -163,9 +163,7 @@ class LinearModel:
         -------
         VariableBlock
         """
-        if name in self.variables or name in self.constraints:
-            raise ValueError(f"block {name!r} already exists")
-        n = int(np.prod([len(v) for v in coords.values()])) if coords else 1
+        n = self._entries(name, coords)
         block = VariableBlock(
             name,
             tuple(coords),
@@ -206,9 +204,7 @@ class LinearModel:
         -------
         ConstraintBlock
         """
-        if name in self.variables or name in self.constraints:
-            raise ValueError(f"block {name!r} already exists")
-        n = int(np.prod([len(v) for v in coords.values()])) if coords else 1
+        n = self._entries(name, coords)
         block = ConstraintBlock(
             name,
             tuple(coords),
@@ -226,6 +222,12 @@ class LinearModel:
             raise ValueError(f"block {name!r}: column number outside the model's columns")
         self.constraints[name] = block
         return block
+
+    def _entries(self, name: str, coords: dict[str, Sequence]) -> int:
+        """Number of entries of a new block (a unique name is checked)."""
+        if name in self.variables or name in self.constraints:
+            raise ValueError(f"block {name!r} already exists")
+        return int(np.prod([len(v) for v in coords.values()])) if coords else 1
 
     def renumber(self) -> None:
         """Recompute every constraint block's ``start`` after a transform removed or added rows."""

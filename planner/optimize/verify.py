@@ -455,7 +455,8 @@ def verify_schedule(
         level = s["level"]
         for j, p in enumerate(POLLUTANTS):
             target = float(shares.sel(level=level, pollutant=p)) * float(city_totals[p]) / 365.0
-            got = recomputed[rows, j].sum() + float(s["credited"][p])
+            chosen = float((s.get("non_industrial_chosen") or {}).get(p) or 0.0)  # optimizer-chosen measures
+            got = recomputed[rows, j].sum() + float(s["credited"][p]) + chosen
             short = float(s["shortfall"][p] or 0.0)
             if got + short < target - max(tol, 1e-7 * target):
                 problems.append(

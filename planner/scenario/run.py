@@ -615,6 +615,12 @@ def summary_dict(prepared: Prepared, plan, baselines: dict, attribution: dict | 
     from planner.airquality.effect import slot_air_quality
 
     air = slot_air_quality(prepared, plan)  # city mean ΔPM2.5 and AQI per slot (docs/AIR_QUALITY.md)
+    # tonnes/day of the non-industrial measures the optimiser chose (use: optimize), per slot
+    chosen = np.zeros(credited.shape)
+    if getattr(plan, "non_industrial", None) is not None and "ni_reduction" in inp:
+        a = plan.non_industrial.transpose("measure", "slot").to_numpy()
+        red = inp["ni_reduction"].transpose("measure", "slot", "pollutant").to_numpy()
+        chosen = np.nan_to_num(np.einsum("ms,msp->sp", a, red))
     for i, s in enumerate(inp["slot"].to_numpy()):
         slots.append(
             {
@@ -622,6 +628,7 @@ def summary_dict(prepared: Prepared, plan, baselines: dict, attribution: dict | 
                 "level": str(inp["level"].values[i]),
                 "targets": _by_pollutant(inp["target"].values[i]),
                 "credited": _by_pollutant(credited[i]),
+                "non_industrial_chosen": _by_pollutant(chosen[i]),
                 "achieved": _by_pollutant(plan.achieved.transpose("slot", "pollutant").values[i]),
                 "shortfall": _by_pollutant(plan.shortfall.transpose("slot", "pollutant").values[i]),
                 "duals": _by_pollutant(duals[i]),
