@@ -11,7 +11,7 @@ import yaml
 from planner import POLLUTANTS
 
 PICKS = [
-    ("cement", "A"),
+    ("foundry", "A"),
     ("cement", "B"),
     ("cement", "C"),
     ("coking", "B"),
