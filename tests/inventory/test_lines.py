@@ -317,7 +317,9 @@ def test_layout_errors_conflicting_fields_and_scattered_rows(tmp_path):
     for _f, r, c, m in errors(exc):
         msgs.setdefault((r, c), []).append(m)
     assert any("differs from '900' on row 2" in m for m in msgs[(3, "氮氧化物")])
-    assert any("appears again here after other enterprises (first at row 2)" in m for m in msgs[(5, "企业编号")])
+    assert any(
+        "appears again here after other enterprises (first at row 2)" in m for m in msgs[(5, "企业编号")]
+    )
 
 
 def test_layout_line_count_mismatch_is_a_warning(tmp_path):
