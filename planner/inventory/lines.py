@@ -513,10 +513,7 @@ def read_lines(path: str | Path) -> Lines:
         With every problem (file, row, column, message) when there is any error, e.g. an unknown
         process, a duplicate line, or shares of an enterprise that do not sum to 1.
     """
-    try:
-        raw = read_table(path, scorer=line_header_score)
-    except InputError:
-        raise
+    raw = read_table(path, scorer=line_header_score)
     problems, table, headers = _validate_lines_raw(raw)
     if table is None:
         raise InputError(problems)
