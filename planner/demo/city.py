@@ -1889,10 +1889,6 @@ def make_demo_city(n_enterprises: int = DEFAULT_N_ENTERPRISES, seed: int = DEFAU
         "grade": (list(GRADES), grade),
         "control_type": (list(CONTROL_TYPES), control),
         "load_cap": load_cap,
-        # plant-by-plant cuts (一厂一策): blank in this generator (the class rules apply)
-        "plant_cut_yellow": np.full(n, np.nan),
-        "plant_cut_orange": np.full(n, np.nan),
-        "plant_cut_red": np.full(n, np.nan),
         "permit_no": permit_no,
         "line_count": line_count,
         "line_description": line_desc,
