@@ -11,7 +11,7 @@ import yaml
 from planner import POLLUTANTS
 
 PICKS = [
-    ("cement", "A"),
+    ("foundry", "A"),
     ("cement", "B"),
     ("cement", "C"),
     ("coking", "B"),
@@ -55,5 +55,7 @@ def solve_tiny(folder, repo, totals_factor=1.0, extra: dict | None = None, edit=
     return run(folder / "tiny.yaml")
 
 
-#: Yellow and orange raised so that the optimizer must add cuts above the rule floors.
-TINY_SHARES = {"shares": {"yellow": 0.2, "orange": 0.25}}
+#: Shares of the tiny city's own total, above what its rule floors give (measured on the demo city
+#: regenerated for issue 10: floors alone meet 20/25/30 %; at 25/30/35 % the optimum beats the
+#: uniform cut).
+TINY_SHARES = {"shares": {"yellow": 0.25, "orange": 0.3, "red": 0.35}}

@@ -1,6 +1,7 @@
 """`planner demo-data`: generate the synthetic demo city.
 
-Writes ``enterprises.csv`` (canonical headers), ``enterprises.xlsx`` (the Chinese list layout),
+Writes ``enterprises.csv`` (canonical headers), ``enterprises.xlsx`` (the Chinese list layout;
+skipped above ``XLSX_MAX_ENTERPRISES`` enterprises), ``lines.csv`` (the lines of the big plants),
 ``city.yaml`` (city-wide totals, stations, extent, counties) and the demo forecast
 (``forecast.nc``/``forecast.csv``, :mod:`planner.demo.forecast`) into ``--out`` (default
 ``data/demo_city``).  The same ``--enterprises`` and ``--seed`` always give the same bytes.
@@ -12,7 +13,14 @@ import argparse
 import time
 
 from planner import DATA_DIR
-from planner.demo.city import DEFAULT_N_ENTERPRISES, DEFAULT_SEED, make_demo_city, write_demo_city
+from planner.demo.city import (
+    DEFAULT_N_ENTERPRISES,
+    DEFAULT_SEED,
+    XLSX_MAX_ENTERPRISES,
+    describe_city,
+    make_demo_city,
+    write_demo_city,
+)
 from planner.demo.forecast import DEFAULT_SEED as FORECAST_SEED
 from planner.demo.forecast import write_demo_forecast
 
@@ -68,7 +76,14 @@ def run(args: argparse.Namespace) -> int:
             f"  {pol}: list {inv[pol].sum():,.0f} t/a of city total {total:,.0f} t/a "
             f"({inv[pol].sum() / total:.0%})"
         )
+    for text in describe_city(city):
+        print(f"  {text}")
     for path in paths.values():
         print(f"  wrote {path}")
+    if "xlsx" not in paths:
+        print(
+            f"  skipped enterprises.xlsx: more than {XLSX_MAX_ENTERPRISES:,} enterprises "
+            "(enterprises.csv holds the same list)"
+        )
     print(f"  done in {elapsed:.1f} s")
     return 0

@@ -35,6 +35,17 @@ import pandas as pd
 import yaml
 
 from planner import DATA_DIR, POLLUTANTS
+from planner.demo.composition import (
+    CHIFENG_2024,
+    KEY_GRADE_SHARES,
+    LEADING_PER_AB,
+    PROFILE_OFFSET,
+    composition_counts,
+    make_lines,
+    plant_cuts,
+    rank01,
+    weighted_pick,
+)
 from planner.inventory.creditcode import CHARSET, LENGTH, check_indices
 from planner.policy.vocabulary import grade_codes, industries, industry_codes
 
@@ -47,7 +58,7 @@ __all__ = [
     "xlsx_columns",
 ]
 
-DEFAULT_N_ENTERPRISES: int = 1200
+DEFAULT_N_ENTERPRISES: int = CHIFENG_2024["enterprises"]
 DEFAULT_SEED: int = 20261123
 
 SCHEMA_PATH: Path = DATA_DIR / "schema" / "inventory_fields.csv"
@@ -1569,11 +1580,16 @@ class DemoCity:
         The ``city.yaml`` document: name, total_emissions (t/a), stations, extent, counties, ...
     seed : int
         Seed the city was generated from.
+    lines : pandas.DataFrame or None
+        The lines table (``lines.csv``): one row per line of the big process plants, columns of
+        ``data/schema/line_fields.csv`` (:mod:`planner.inventory.lines`); firms without a row
+        there have identical lines (``line_count`` of them).
     """
 
     inventory: pd.DataFrame
     city: dict
     seed: int
+    lines: pd.DataFrame | None = None
 
 
 def _schema() -> pd.DataFrame:
@@ -1653,10 +1669,13 @@ def _sig2(x: np.ndarray) -> np.ndarray:
     x = np.asarray(x, dtype=float)
     exp = np.floor(np.log10(np.maximum(x, 1e-9))) - 1
     rounded = np.round(x / 10.0**exp) * 10.0**exp
-    ints = np.round(rounded).astype(np.int64).astype(str).astype(object)
-    one = np.char.mod("%.1f", rounded).astype(object)
-    two = np.char.mod("%.2f", rounded).astype(object)
-    return np.where(rounded >= 10, ints, np.where(rounded >= 1, one, two))
+    out = np.empty(len(rounded), dtype=object)
+    big, mid = rounded >= 10, (rounded >= 1) & (rounded < 10)
+    small = ~big & ~mid
+    out[big] = np.round(rounded[big]).astype(np.int64).astype(str)
+    out[mid] = np.char.mod("%.1f", rounded[mid])
+    out[small] = np.char.mod("%.2f", rounded[small])
+    return out
 
 
 def make_demo_city(n_enterprises: int = DEFAULT_N_ENTERPRISES, seed: int = DEFAULT_SEED) -> DemoCity:
@@ -1686,8 +1705,11 @@ def make_demo_city(n_enterprises: int = DEFAULT_N_ENTERPRISES, seed: int = DEFAU
     rng = np.random.default_rng(seed)
     arch = ARCHETYPES
     n_arch = len(arch)
-    counts = _counts(np.array([a["weight"] for a in arch], dtype=float), n)
+    ind_table = industries()
+    is_key = np.array([ind_table.at[a["industry"], "key_industry"] == "yes" for a in arch])
+    counts = composition_counts(np.array([a["weight"] for a in arch], dtype=float), is_key, n)
     a_idx = np.repeat(np.arange(n_arch), counts)
+    key_firm = is_key[a_idx]
 
     def per(key, dtype=float):
         return np.array([a[key] for a in arch], dtype=dtype)[a_idx]
@@ -1706,6 +1728,9 @@ def make_demo_city(n_enterprises: int = DEFAULT_N_ENTERPRISES, seed: int = DEFAU
     t = np.clip(0.5 + 0.3 * z + 0.2 * rng.standard_normal(n), 0.0, 0.999)
     line_count = (lines_lo + np.floor(t * (lines_hi - lines_lo + 1))).astype(np.int64)
     size_pick = np.clip(0.5 + 0.3 * z + 0.2 * rng.standard_normal(n), 0.0, 0.999)
+    lines, n_lines, lines_desc = make_lines(rng, [a["code"] for a in arch], a_idx, z)
+    has_lines = n_lines > 0
+    line_count = np.where(has_lines, n_lines, line_count)
 
     # --- capacity, output value, electricity, days ------------------------------------------
     big_unit = np.array([a["cap_unit"].startswith("万") for a in arch])[a_idx]
@@ -1730,27 +1755,50 @@ def make_demo_city(n_enterprises: int = DEFAULT_N_ENTERPRISES, seed: int = DEFAU
     p_g, p_e = per("p_guarantee"), per("p_exempt")
     can_change = (control == key_c) | (control == general_c)
     control = np.where(can_change & (u_ctrl < p_g), guarantee_c, control)
-    control = np.where(can_change & (u_ctrl >= p_g) & (u_ctrl < p_g + p_e), exempt_c, control)
+    # exempt (豁免): the Chifeng share, drawn among non-key general firms, small ones first
+    n_exempt = int(round(n * CHIFENG_2024["exempt"] / CHIFENG_2024["enterprises"]))
+    exempt = weighted_pick(
+        rng, (control == general_c) & ~key_firm & ~has_lines, p_e * np.exp(-0.5 * z), n_exempt
+    )
+    control = np.where(exempt, exempt_c, control)
     load_cap = np.where(control == guarantee_c, rng.integers(10, 19, n) * 0.05, np.nan).round(2)
     submeter_p = np.where(control == key_c, 0.85, np.where(control == boiler_c, 0.2, 0.35))
     submetering = rng.random(n) < submeter_p
 
     # --- grades ------------------------------------------------------------------------------
+    # Key firms graded A-D share one rank (latent favours big firms, plus the profile's offset);
+    # the shares of KEY_GRADE_SHARES are cut off that rank (planner.demo.composition).
     latent = -0.25 * z + np.sqrt(1 - 0.25**2) * rng.standard_normal(n)
-    rank = _group_rank(a_idx, latent)
-    profile_names = list(GRADE_PROFILES)
-    profile = np.array([profile_names.index(a["profile"]) for a in arch])[a_idx]
+    profiles = [a["profile"] for a in arch]
+    offset = np.array([PROFILE_OFFSET.get(p, 0.0) for p in profiles])[a_idx]
+    abcd = np.array([p in PROFILE_OFFSET for p in profiles])[a_idx] & (control != exempt_c)
     grade = np.full(n, GRADES.index("ungraded"))
-    for k, mix in enumerate(GRADE_PROFILES.values()):
-        m = profile == k
-        labels = np.array([GRADES.index(g) for g, _ in mix])
-        cum = np.cumsum([p for _, p in mix])
-        grade[m] = labels[np.minimum(np.searchsorted(cum, rank[m]), len(labels) - 1)]
+    score_rank = rank01(latent + offset, abcd)
+    labels = np.array([GRADES.index(g) for g in KEY_GRADE_SHARES])
+    cum = np.cumsum(list(KEY_GRADE_SHARES.values()))
+    grade[abcd] = labels[np.minimum(np.searchsorted(cum, score_rank[abcd]), len(labels) - 1)]
+    rank = _group_rank(a_idx, latent)
     industry_names = industry_codes()
     industry = np.array([industry_names.index(a["industry"]) for a in arch])[a_idx]
     a_plus_ok = np.array([a["industry"] in A_PLUS_INDUSTRIES for a in arch])[a_idx]
     grade[(grade == GRADES.index("A")) & a_plus_ok & (rank < A_PLUS_RANK)] = GRADES.index("A+")
+    # 引领性: industries graded only on the leading bar (one in four leading), then firms of other
+    # industries up to LEADING_PER_AB × (A + B/B-) leading firms in all, the cleaner ones first.
+    lead_only = np.array([p == "leading" for p in profiles])[a_idx]
+    lead_rank = rank01(latent, lead_only)
+    grade[lead_only] = np.where(
+        lead_rank[lead_only] < 0.25, GRADES.index("leading"), GRADES.index("non_leading")
+    )
+    n_ab = int(np.isin(grade, [GRADES.index(g) for g in ("A+", "A", "B", "B-")]).sum())
+    n_lead = int(round(LEADING_PER_AB * n_ab)) - int((grade == GRADES.index("leading")).sum())
+    other_general = ~key_firm & (control == general_c)
+    intensity = emis.sum(axis=1) / np.maximum(output_value, 1e-9)
+    clean = 1.0 - np.nan_to_num(rank01(intensity, other_general))
+    grade[weighted_pick(rng, other_general, 0.2 + clean, n_lead)] = GRADES.index("leading")
     grade[control == exempt_c] = GRADES.index("ungraded")
+
+    # --- plant-by-plant measures (一厂一策) of ungraded firms of other industries ---------------
+    plant = plant_cuts(rng, other_general & (grade == GRADES.index("ungraded")), emis, output_value)
 
     # --- geography ------------------------------------------------------------------------------
     n_c = len(COUNTIES)
@@ -1807,6 +1855,7 @@ def make_demo_city(n_enterprises: int = DEFAULT_N_ENTERPRISES, seed: int = DEFAU
         head, _, rest = a["tpl"].partition("{n}")
         mid, _, tail = rest.partition("{s}")
         line_desc[sl] = head + line_count[sl].astype(str).astype(object) + mid + s_val + tail
+    line_desc = np.where(has_lines, lines_desc, line_desc)
     short_county = np.array([c["name"][:2] for c in COUNTIES], dtype=object)
     prefix = np.where(prefix_pick < 0.45, short_county[county], np.where(prefix_pick < 0.75, _CITY_NAME, ""))
     trade = np.array(_NAME_FIRST, dtype=object)[f1] + np.array(_NAME_SECOND, dtype=object)[f2]
@@ -1840,10 +1889,6 @@ def make_demo_city(n_enterprises: int = DEFAULT_N_ENTERPRISES, seed: int = DEFAU
         "grade": (list(GRADES), grade),
         "control_type": (list(CONTROL_TYPES), control),
         "load_cap": load_cap,
-        # plant-by-plant cuts (一厂一策): blank in this generator (the class rules apply)
-        "plant_cut_yellow": np.full(n, np.nan),
-        "plant_cut_orange": np.full(n, np.nan),
-        "plant_cut_red": np.full(n, np.nan),
         "permit_no": permit_no,
         "line_count": line_count,
         "line_description": line_desc,
@@ -1862,6 +1907,9 @@ def make_demo_city(n_enterprises: int = DEFAULT_N_ENTERPRISES, seed: int = DEFAU
         "VOCs": emis[:, 3],
         "emission_unit": (["t/a"], np.zeros(n, dtype=np.int64)),
         "technical_max_cut": per("tmc"),
+        "plant_cut_yellow": plant[:, 0],
+        "plant_cut_orange": plant[:, 1],
+        "plant_cut_red": plant[:, 2],
         "cems_count": cems,
         "power_submetering": submetering,
         "lat": lat,
@@ -1889,13 +1937,22 @@ def make_demo_city(n_enterprises: int = DEFAULT_N_ENTERPRISES, seed: int = DEFAU
     )
     inv = pd.DataFrame(data)
     inv = inv[schema_fields]
+    new_pos = np.empty(n, dtype=np.int64)
+    new_pos[order] = np.arange(n)
+    line_pos = new_pos[lines["firm"].to_numpy(dtype=np.int64)]
+    lines = lines.drop(columns="firm").assign(_pos=line_pos)
+    lines = lines.sort_values("_pos", kind="stable").reset_index(drop=True)
+    ids = inv["enterprise_id"].to_numpy(dtype=object)
+    lines.insert(0, "enterprise_id", pd.array(ids[lines.pop("_pos").to_numpy()], dtype="str"))
+    for c in ("line_id", "process", "capacity_unit"):
+        lines[c] = pd.array(lines[c].to_numpy(dtype=object), dtype="str")
 
     # --- city ----------------------------------------------------------------------------------
     list_sum = {p: float(inv[p].sum()) for p in POLLUTANTS}
     share = {p: round(float(rng.uniform(*LIST_SHARE_RANGES[p])), 3) for p in POLLUTANTS}
     totals = {p: float(max(np.ceil(list_sum[p] / share[p] / 10.0) * 10.0, 10.0)) for p in POLLUTANTS}
     city = _city_dict(totals, list_sum, n, seed)
-    return DemoCity(inventory=inv, city=city, seed=int(seed))
+    return DemoCity(inventory=inv, city=city, seed=int(seed), lines=lines)
 
 
 def _city_dict(totals: dict, list_sum: dict, n: int, seed: int) -> dict:
@@ -1983,6 +2040,14 @@ XLSX_GROUPS: list[tuple[str, list[tuple[str | None, str]]]] = [
             ("technical_max_cut", "最大减产比例"),
             ("cems_count", "CEMS数量"),
             ("power_submetering", "分表计电"),
+        ],
+    ),
+    (
+        "一厂一策减排比例",
+        [
+            ("plant_cut_yellow", "黄色预警减排比例"),
+            ("plant_cut_orange", "橙色预警减排比例"),
+            ("plant_cut_red", "红色预警减排比例"),
         ],
     ),
     ("位置", [("lon", "经度"), ("lat", "纬度")]),
@@ -2110,8 +2175,34 @@ def _rezip_deterministic(data: bytes, path: Path) -> None:
     path.write_bytes(out.getvalue())
 
 
-def write_demo_city(city: DemoCity, out_dir: str | Path) -> dict[str, Path]:
-    """Write ``enterprises.csv``, ``enterprises.xlsx`` and ``city.yaml`` into ``out_dir``.
+#: Above this many enterprises ``write_demo_city`` skips the Excel copy (the CSV holds the same
+#: list): a workbook of 300,000 rows takes minutes to write and is near Excel's row limit.
+XLSX_MAX_ENTERPRISES: int = 50_000
+
+
+def _csv_bytes(frame: pd.DataFrame) -> bytes:
+    """``frame`` as UTF-8 CSV (header of field names, ``\n`` line ends, no index).
+
+    Written by pyarrow (about ten times faster than :meth:`pandas.DataFrame.to_csv` on the
+    300,000-firm city): numbers in their shortest round-trip form, booleans ``true``/``false``,
+    missing values as empty cells, no quotes unless a cell needs them.
+    """
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    header = (",".join(frame.columns) + "\n").encode("utf-8")
+    buf = io.BytesIO()
+    try:
+        pacsv.write_csv(table, buf, pacsv.WriteOptions(include_header=False, quoting_style="none"))
+    except pa.ArrowInvalid:  # a cell holds a comma, quote or line break: quote where needed
+        buf = io.BytesIO()
+        pacsv.write_csv(table, buf, pacsv.WriteOptions(include_header=False, quoting_style="needed"))
+    return header + buf.getvalue()
+
+
+def write_demo_city(city: DemoCity, out_dir: str | Path, xlsx: bool | None = None) -> dict[str, Path]:
+    """Write ``enterprises.csv``, ``enterprises.xlsx``, ``lines.csv`` and ``city.yaml`` into ``out_dir``.
 
     Parameters
     ----------
@@ -2119,20 +2210,31 @@ def write_demo_city(city: DemoCity, out_dir: str | Path) -> dict[str, Path]:
         From :func:`make_demo_city`.
     out_dir : str or Path
         Created if missing; existing files of the same names are replaced.
+    xlsx : bool, optional
+        Write the Excel copy of the list; default: when the city has at most
+        :data:`XLSX_MAX_ENTERPRISES` enterprises.  When it is not written, an ``enterprises.xlsx``
+        left in ``out_dir`` by an earlier run is removed (it would describe another city).
 
     Returns
     -------
     dict of str to Path
-        ``{"csv": ..., "xlsx": ..., "city": ...}``.
+        ``{"csv": ..., "lines": ..., "xlsx": ..., "city": ...}`` (no ``"xlsx"`` when skipped).
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     inv = city.inventory
-    paths = {"csv": out / "enterprises.csv", "xlsx": out / "enterprises.xlsx", "city": out / "city.yaml"}
-    csv_text = inv.to_csv(index=False, lineterminator="\n")
-    paths["csv"].write_bytes(csv_text.encode("utf-8"))
-    title = f"{city.city.get('name_zh', _CITY_NAME)}重污染天气应急减排清单（示范数据，{len(inv)}家企业）"
-    _write_xlsx(inv, paths["xlsx"], title)
+    if xlsx is None:
+        xlsx = len(inv) <= XLSX_MAX_ENTERPRISES
+    paths = {"csv": out / "enterprises.csv", "lines": out / "lines.csv", "xlsx": out / "enterprises.xlsx"}
+    paths["city"] = out / "city.yaml"
+    paths["csv"].write_bytes(_csv_bytes(inv))
+    lines = city.lines if city.lines is not None else pd.DataFrame(columns=_line_fields())
+    paths["lines"].write_bytes(_csv_bytes(lines[_line_fields()]))
+    if xlsx:
+        title = f"{city.city.get('name_zh', _CITY_NAME)}重污染天气应急减排清单（示范数据，{len(inv)}家企业）"
+        _write_xlsx(inv, paths["xlsx"], title)
+    else:
+        paths.pop("xlsx").unlink(missing_ok=True)
     header = (
         "# Demo city generated by `planner demo-data` (synthetic; do not edit by hand).\n"
         "# total_emissions: city-wide totals (全社会排放总量) in t/a, larger than the list's sum.\n"
@@ -2140,3 +2242,42 @@ def write_demo_city(city: DemoCity, out_dir: str | Path) -> dict[str, Path]:
     body = yaml.safe_dump(city.city, allow_unicode=True, sort_keys=False, width=110)
     paths["city"].write_bytes((header + body).encode("utf-8"))
     return paths
+
+
+def _line_fields() -> list[str]:
+    return pd.read_csv(DATA_DIR / "schema" / "line_fields.csv", dtype=str, keep_default_na=False)[
+        "field"
+    ].tolist()
+
+
+def describe_city(city: DemoCity) -> list[str]:
+    """A short account of the city's composition, for ``planner demo-data`` and the docs.
+
+    Returns
+    -------
+    list of str
+        Lines of text: enterprises (key-industry firms, exempt), counts by control type and by
+        grade, firms with plant-by-plant measures, lines, and the top-10 firms' share of each
+        pollutant.
+    """
+    inv = city.inventory
+    ind = industries()
+    key = inv["industry"].map(ind["key_industry"]).eq("yes")
+    control = inv["control_type"].value_counts()
+    grade = inv["grade"].value_counts()
+    plant = inv["plant_cut_red"].notna()
+    n_lines = 0 if city.lines is None else len(city.lines)
+    firms_lines = 0 if city.lines is None else city.lines["enterprise_id"].nunique()
+    out = [
+        f"{len(inv)} enterprises, {int(key.sum())} in key industries, {int(control.get('exempt', 0))} exempt "
+        f"(Chifeng 2024: {CHIFENG_2024['enterprises']}, {CHIFENG_2024['key_industry']}, {CHIFENG_2024['exempt']})",
+        "control types: " + ", ".join(f"{c} {int(control.get(c, 0))}" for c in CONTROL_TYPES),
+        "grades: " + ", ".join(f"{g} {int(grade.get(g, 0))}" for g in GRADES if grade.get(g, 0)),
+        f"plant-by-plant measures (一厂一策): {int(plant.sum())} of "
+        f"{int((~key & inv['grade'].eq('ungraded') & inv['control_type'].eq('general')).sum())} "
+        "ungraded general firms of other industries",
+        f"lines table: {n_lines} lines of {firms_lines} enterprises",
+        "top-10 firms' share of the list: "
+        + ", ".join(f"{p} {inv[p].nlargest(10).sum() / max(inv[p].sum(), 1e-12):.0%}" for p in POLLUTANTS),
+    ]
+    return out

@@ -356,11 +356,14 @@ def _check_and_fill_shares(
     )
     out_share = np.where(none_given[firm], fill, out_share)
     out["output_share"] = out_share
+    filled: dict[str, np.ndarray] = {}
     for p in POLLUTANTS:
         name = f"{p}_share"
         v = out[name]
         none = np.bincount(firm, weights=np.isnan(v), minlength=n_firms) == counts
         out[name] = np.where(none[firm], out_share, v)
+        filled[name] = none  # copies of the output shares: checked through those
+    filled["output_share"] = np.zeros(n_firms, dtype=bool)  # filled output shares sum to 1
     tol = SHARE_TOLERANCE + 1e-9
     for name in SHARE_COLUMNS:
         v = out[name]
@@ -368,8 +371,9 @@ def _check_and_fill_shares(
         allow_zero = name != "output_share"
         bad = (np.abs(total - 1.0) > tol) & ~(allow_zero & (total == 0))
         # only where every line gave a usable number (partial blanks and bad cells are reported already)
-        complete = np.bincount(firm, weights=~np.isnan(v), minlength=n_firms) == counts
-        for f in np.flatnonzero(bad & complete):
+        usable = ~np.isnan(v) & (v >= 0) & (v <= 1)
+        complete = np.bincount(firm, weights=usable, minlength=n_firms) == counts
+        for f in np.flatnonzero(bad & complete & ~filled[name]):
             r = first_row[f]
             zero_hint = " (or all 0 when the enterprise emits none of it)" if allow_zero else ""
             ctx._add(
@@ -509,10 +513,7 @@ def read_lines(path: str | Path) -> Lines:
         With every problem (file, row, column, message) when there is any error, e.g. an unknown
         process, a duplicate line, or shares of an enterprise that do not sum to 1.
     """
-    try:
-        raw = read_table(path, scorer=line_header_score)
-    except InputError:
-        raise
+    raw = read_table(path, scorer=line_header_score)
     problems, table, headers = _validate_lines_raw(raw)
     if table is None:
         raise InputError(problems)
@@ -639,12 +640,26 @@ def _classify_columns(raw: RawTable) -> tuple[list[int], dict[int, str]]:
             continue
         in_block = len(parts) >= 2 and normalize_label(parts[0]) in LINE_BLOCK_LABELS
         field_name, _ = _match_line_header(parts[-1:])
-        if in_block and field_name is not None and field_name != "enterprise_id":
-            line_cols[i] = field_name
-        elif not in_block and field_name in _LINE_ONLY_FIELDS and match_header(parts)[0] is None:
+        if in_block and field_name is not None:
+            # inside a line block, an id column (编号, ID) is the line's id, not the enterprise's
+            line_cols[i] = "line_id" if field_name == "enterprise_id" else field_name
+        elif not in_block and field_name not in (None, "enterprise_id") and match_header(parts)[0] is None:
             line_cols[i] = field_name
         else:
             inv_cols.append(i)
+    # a capacity unit column belongs to the lines when the lines give a capacity and the
+    # enterprise columns give none (EIA, permitted capacity, last year's output)
+    inv_fields = {i: match_header(raw.header_parts[i])[0] for i in inv_cols if raw.header_parts[i]}
+    if "capacity" in line_cols.values() and not set(inv_fields.values()) & {
+        "capacity_eia",
+        "capacity_permit",
+        "output_last_year",
+    }:
+        for i, f in inv_fields.items():
+            if f == "capacity_unit" and "capacity_unit" not in line_cols.values():
+                inv_cols.remove(i)
+                line_cols[i] = "capacity_unit"
+        line_cols = dict(sorted(line_cols.items()))
     return inv_cols, line_cols
 
 

@@ -98,8 +98,9 @@ def test_workbook_headers_measures_and_shares(tiny, tmp_path):
     body = [dict(zip(head, r, strict=True)) for r in rows[head_i + 1 :] if r[0]]
     assert len(body) == 3 * 4
     orange_nox = next(r for r in body if r["预警级别"] == "橙色预警" and r["污染物"] == "氮氧化物")
-    assert orange_nox["要求减排比例"] == pytest.approx(0.25)
-    assert orange_nox["实现减排比例"] >= 0.25 - 1e-6
+    orange_share = TINY_SHARES["shares"]["orange"]
+    assert orange_nox["要求减排比例"] == pytest.approx(orange_share)
+    assert orange_nox["实现减排比例"] >= orange_share - 1e-6
     assert orange_nox["是否达标"] == "达标"
     slot = next(s for s in tiny.summary["slots"] if s["slot"] == "orange")
     assert orange_nox["合计减排量（吨/日）"] == pytest.approx(slot["achieved"]["NOx"])
