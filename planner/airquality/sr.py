@@ -51,6 +51,7 @@ import pandas as pd
 import xarray as xr
 
 from planner import POLLUTANTS
+from planner.io.netcdf import check_input_file, is_netcdf, open_netcdf
 from planner.problems import InputError, Problems
 
 __all__ = [
@@ -117,17 +118,9 @@ def read_sr(path: str | Path) -> xr.DataArray:
     """
     path = Path(path)
     label = path.name
-    if not path.exists():
-        raise InputError.single(label, f"source–receptor file not found: {path}")
-    if path.is_dir():
-        raise InputError.single(label, f"{path} is a folder, not a source–receptor file")
-    if path.suffix.lower() in (".nc", ".nc4", ".netcdf", ".h5"):
-        try:
-            with xr.open_dataset(path, engine="h5netcdf") as src:
-                ds = src.load()
-        except Exception as exc:  # noqa: BLE001 - any reader failure is bad input
-            raise InputError.single(label, f"cannot read as netCDF: {exc}") from None
-        da = _from_dataset(ds, label)
+    check_input_file(path, label, "source–receptor file")
+    if is_netcdf(path):
+        da = _from_dataset(open_netcdf(path, label), label)
     else:
         da = _read_csv(path, label)
     da = validate_sr(da, label)

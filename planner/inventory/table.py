@@ -24,6 +24,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -344,31 +345,25 @@ def match_header(parts: tuple[str, ...]) -> tuple[str | None, str | None]:
     if not _schema().at[found, "unit"]:
         return found, None
     if unit is None:
-        for part in parts:
-            if part is used:
-                continue
-            _, bracket = split_header_unit(part)
-            if bracket and _looks_like_unit(bracket):
-                unit = bracket
-                break
-            if _looks_like_unit(part):
-                unit = normalize_label(part)
-                break
-        else:
-            # An incomplete unit in a group label ("排放量（公斤）" over "二氧化硫 | 氮氧化物"): pass
-            # it on, so that the field's unit check rejects it rather than the default t/a
-            # being assumed for kilograms.
-            for part in parts:
-                if part is used:
-                    continue
-                _, bracket = split_header_unit(part)
-                if bracket and _names_a_unit(bracket):
-                    unit = bracket
-                    break
-                if _names_a_unit(part):
-                    unit = normalize_label(part)
-                    break
+        # An incomplete unit in a group label ("排放量（公斤）" over "二氧化硫 | 氮氧化物") is passed
+        # on too, so that the field's unit check rejects it rather than the default t/a being
+        # assumed for kilograms.
+        unit = _unit_in_parts(parts, used, _looks_like_unit) or _unit_in_parts(parts, used, _names_a_unit)
     return found, unit
+
+
+def _unit_in_parts(parts: Sequence[str], used, is_unit) -> str | None:
+    """The first unit among the header parts other than ``used``: a bracket ``（…）`` or a whole
+    part for which ``is_unit`` holds."""
+    for part in parts:
+        if part is used:
+            continue
+        _, bracket = split_header_unit(part)
+        if bracket and is_unit(bracket):
+            return bracket
+        if is_unit(part):
+            return normalize_label(part)
+    return None
 
 
 def header_score(parts_list: list[tuple[str, ...]]) -> float:

@@ -800,24 +800,7 @@ def save_revision(
             hdir.mkdir(parents=True, exist_ok=True)
             if old_text is not None and not any(e["revision"] == current for e in entries):
                 # the file existed before it had a history: keep its text as a revision first
-                n0 = entries[-1]["number"] + 1 if entries else 0
-                _write_entry(
-                    hdir,
-                    {
-                        "number": n0,
-                        "revision": current,
-                        "parent": entries[-1]["revision"] if entries else None,
-                        "author": None,
-                        "time": _mtime_iso(path),
-                        "message": "revision found on disk (saved outside planner save)",
-                        "kind": "found_on_disk",
-                        "file": path.name,
-                        "changes": [],
-                        "diff": "",
-                        "content": old_text,
-                    },
-                    mode,
-                )
+                _write_entry(hdir, _found_on_disk_entry(path, entries, current, old_text), mode)
                 entries = _index(path)
             number = (entries[-1]["number"] + 1) if entries else 0
             changes = diff_mappings(_safe_load(old_text or ""), _safe_load(text))
@@ -1122,26 +1105,29 @@ def publish(path: str | Path, revision: str, author: str, message: str = "") -> 
     return out
 
 
+def _found_on_disk_entry(path: Path, entries: list[dict], current: str, content: str) -> dict:
+    """The history entry of a revision found on disk (the file was saved outside ``planner save``)."""
+    return {
+        "number": entries[-1]["number"] + 1 if entries else 0,
+        "revision": current,
+        "parent": entries[-1]["revision"] if entries else None,
+        "author": None,
+        "time": _mtime_iso(path),
+        "message": "revision found on disk (saved outside planner save)",
+        "kind": "found_on_disk",
+        "file": path.name,
+        "changes": [],
+        "diff": "",
+        "content": content,
+    }
+
+
 def _record_on_disk(path: Path, current: str) -> None:
     entries = _index(path)
     hdir = _history_dir(path)
     hdir.mkdir(parents=True, exist_ok=True)
     _write_entry(
-        hdir,
-        {
-            "number": entries[-1]["number"] + 1 if entries else 0,
-            "revision": current,
-            "parent": entries[-1]["revision"] if entries else None,
-            "author": None,
-            "time": _mtime_iso(path),
-            "message": "revision found on disk (saved outside planner save)",
-            "kind": "found_on_disk",
-            "file": path.name,
-            "changes": [],
-            "diff": "",
-            "content": path.read_text(encoding="utf-8"),
-        },
-        _file_mode(path),
+        hdir, _found_on_disk_entry(path, entries, current, path.read_text(encoding="utf-8")), _file_mode(path)
     )
 
 

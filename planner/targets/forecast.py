@@ -51,6 +51,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from planner.io.netcdf import check_input_file, is_netcdf, open_netcdf
 from planner.policy.aqi import aqi_table, normalise_edition
 from planner.problems import InputError, Problems
 
@@ -122,16 +123,9 @@ def read_forecast(path: str | Path) -> xr.Dataset:
     """
     path = Path(path)
     label = path.name
-    if not path.exists():
-        raise InputError.single(label, f"file not found: {path}")
-    if path.is_dir():
-        raise InputError.single(label, f"{path} is a folder, not a forecast file")
-    if path.suffix.lower() in (".nc", ".nc4", ".netcdf", ".h5"):
-        try:
-            with xr.open_dataset(path, engine="h5netcdf") as src:
-                ds = src.load()
-        except Exception as exc:  # noqa: BLE001 - any reader failure is bad input
-            raise InputError.single(label, f"cannot read as netCDF: {exc}") from None
+    check_input_file(path, label, "forecast file")
+    if is_netcdf(path):
+        ds = open_netcdf(path, label)
     else:
         ds = _read_csv(path, label)
     issue = ds.attrs.get("issue_time")
