@@ -126,7 +126,8 @@ class Inventory:
 
 def normalize_label(text: str) -> str:
     """Normalise a header or value for matching: NFKC (full-width → half-width), case-folded,
-    white space and required-field markers removed, CJK brackets turned into ``(`` ``)``."""
+    white space and required-field markers removed, CJK brackets turned into ``(`` ``)``.
+    """
     text = unicodedata.normalize("NFKC", str(text))
     for a, b in (("【", "("), ("】", ")"), ("〔", "("), ("〕", ")"), ("[", "("), ("]", ")")):
         text = text.replace(a, b)
@@ -157,7 +158,8 @@ def _schema() -> pd.DataFrame:
 
 def _header_key(text: str) -> str:
     """Header matching key: :func:`normalize_label` without ``_``, ``-`` and ``.`` (so that
-    "Output value", "output_value" and "output-value" are one header)."""
+    "Output value", "output_value" and "output-value" are one header).
+    """
     return re.sub(r"[_\-.]", "", normalize_label(text))
 
 
@@ -304,7 +306,8 @@ def _looks_like_unit(text: str) -> bool:
 
 def _names_a_unit(text: str) -> bool:
     """True when the text starts with a mass, money or electricity unit, complete or not
-    ("公斤", "kg/月", "万元"): a group label carrying it must not be ignored."""
+    ("公斤", "kg/月", "万元"): a group label carrying it must not be ignored.
+    """
     head = normalize_label(text).partition("/")[0]
     return head in _MASS_TONNES or head in _MONEY_WANYUAN or head in _ELECTRICITY_WAN_KWH
 
@@ -354,7 +357,8 @@ def match_header(parts: tuple[str, ...]) -> tuple[str | None, str | None]:
 
 def _unit_in_parts(parts: Sequence[str], used, is_unit) -> str | None:
     """The first unit among the header parts other than ``used``: a bracket ``（…）`` or a whole
-    part for which ``is_unit`` holds."""
+    part for which ``is_unit`` holds.
+    """
     for part in parts:
         if part is used:
             continue
@@ -369,7 +373,8 @@ def _unit_in_parts(parts: Sequence[str], used, is_unit) -> str | None:
 def header_score(parts_list: list[tuple[str, ...]]) -> float:
     """Score a candidate header for the table reader: the number of distinct schema fields it
     names, plus a half point per field that also gets a recognisable unit (so that a group label
-    such as "排放量（吨/年）" above the field names is kept as part of the header)."""
+    such as "排放量（吨/年）" above the field names is kept as part of the header).
+    """
     fields: dict[str, bool] = {}
     for parts in parts_list:
         if not parts:
@@ -425,7 +430,8 @@ class _Context:
 
     def number_text(self, name: str) -> pd.Series:
         """Cell text of a numeric field with full-width and non-ASCII digits made ASCII
-        (:func:`ascii_number_text`); messages still quote :meth:`text`, the cell as written."""
+        (:func:`ascii_number_text`); messages still quote :meth:`text`, the cell as written.
+        """
         return ascii_number_text(self.text(name))
 
     # -- reporting
@@ -444,7 +450,8 @@ class _Context:
 
     def row_label(self, i: int) -> str:
         """Row ``i`` (position) as the user finds it: ``"12"``, or ``"12 [Sheet2]"`` for a list
-        over several sheets."""
+        over several sheets.
+        """
         if self.files is None:
             return str(int(self.rows[i]))
         return f"{int(self.rows[i])} [{self.files[i].rsplit(' [', 1)[-1].rstrip(']')}]"
@@ -486,7 +493,8 @@ class _Context:
 class _DigitMap(dict):
     """``str.translate`` table: every Unicode decimal digit (Arabic-Indic ``٣``, Devanagari …) to
     its ASCII digit, the Arabic decimal and thousands separators and the minus sign to ``.`` ``,``
-    ``-``; other characters unchanged (filled in lazily)."""
+    ``-``; other characters unchanged (filled in lazily).
+    """
 
     def __missing__(self, cp: int) -> int:
         digit = unicodedata.decimal(chr(cp), None)
@@ -501,7 +509,8 @@ _DIGITS = _DigitMap({0x066B: ord("."), 0x066C: ord(","), 0x2212: ord("-"), 0x201
 def ascii_number_text(s: pd.Series) -> pd.Series:
     """Number text as ASCII: NFKC (full-width ``１２．５`` → ``12.5``, ``％`` → ``%``) and every
     Unicode decimal digit mapped to ``0-9``.  Cells that are ASCII already are left as they are
-    (no Python call for them)."""
+    (no Python call for them).
+    """
     s = s.astype("str")
     wide = s.str.contains(r"[^\x00-\x7f]", regex=True).to_numpy(dtype=bool, na_value=False)
     if not wide.any():
@@ -544,7 +553,8 @@ def _parse_numbers(s: pd.Series, allow_percent: bool = False) -> tuple[np.ndarra
 
 def _to_float(s: pd.Series) -> np.ndarray:
     """Convert strings already checked to be plain numbers to float (pyarrow cast when the
-    strings are arrow-backed, else :func:`pandas.to_numeric`)."""
+    strings are arrow-backed, else :func:`pandas.to_numeric`).
+    """
     try:
         import pyarrow as pa
         import pyarrow.compute as pc
@@ -737,7 +747,8 @@ def _numbers(
     required: bool = False,
 ) -> np.ndarray:
     """Parse a numeric field, reporting non-numbers, negatives (or values below ``minimum``) and,
-    for required fields, blanks.  Returns the values (NaN where blank or bad)."""
+    for required fields, blanks.  Returns the values (NaN where blank or bad).
+    """
     if not ctx.has(name):
         return np.full(ctx.n, np.nan)
     values, bad = _parse_numbers(ctx.number_text(name), allow_percent=share)
@@ -1189,7 +1200,8 @@ def _canonical(ctx: _Context, nums: dict[str, np.ndarray]) -> pd.DataFrame:
 def _drop_non_enterprise_rows(raw: RawTable) -> tuple[RawTable, Problems]:
     """Take totals rows (合计/总计/小计) and note rows (a single cell starting 注/说明/填表人 …) out
     of the table, with a warning for each, so that they are neither read nor reported as broken
-    enterprises."""
+    enterprises.
+    """
     frame = raw.frame
     skipped = Problems()
     if frame.empty:
@@ -1235,7 +1247,8 @@ def _validate(path: str | Path, build: bool = True) -> tuple[Problems, pd.DataFr
 def validate_raw(raw: RawTable, build: bool = True) -> tuple[Problems, pd.DataFrame | None]:
     """Check an inventory already read as a :class:`~planner.io.tables.RawTable` (e.g. the
     enterprise columns of a one-row-per-line list, :mod:`planner.inventory.lines`); return the
-    problems and, when ``build`` and no errors, the canonical table."""
+    problems and, when ``build`` and no errors, the canonical table.
+    """
     raw, skipped = _drop_non_enterprise_rows(raw)
     ctx = _Context(raw)
     sheet_files = list(dict.fromkeys(raw.row_files)) if raw.row_files is not None else []

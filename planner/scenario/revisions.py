@@ -270,7 +270,8 @@ _ENTRY_NAME = re.compile(r"^(\d{4,})-([0-9a-f]{6,64})\.yaml$")
 
 def _index(path: Path) -> list[dict]:
     """History entries from their file names only (``number, revision, file``), oldest first:
-    what a save needs without parsing every entry."""
+    what a save needs without parsing every entry.
+    """
     out = []
     folder = _history_dir(path)
     for f in folder.glob("[0-9][0-9][0-9][0-9]*.yaml"):
@@ -415,7 +416,8 @@ def _clean_temps(folder: Path, target_name: str) -> int:
 def atomic_write(target: str | Path, text: str, mode: int | None = None) -> None:
     """Replace ``target`` by ``text`` atomically and durably (used for every file this module
     and :mod:`planner.app.access` write); ``mode`` sets the permission bits (default: kept when
-    the file exists, else the umask's)."""
+    the file exists, else the umask's).
+    """
     target = Path(target)
     _atomic_write(target, text, _file_mode(target) if mode is None else mode)
 
@@ -601,7 +603,8 @@ def _read_entry(f: Path) -> dict:
 
 def _rt_update(node, new: dict) -> None:
     """Make the round-trip mapping ``node`` equal to ``new`` while keeping untouched keys as
-    they are (with their comments and flow/block style)."""
+    they are (with their comments and flow/block style).
+    """
     from ruamel.yaml.comments import CommentedMap
 
     for key in [k for k in node if k not in new]:
@@ -687,7 +690,8 @@ def _recover(path: Path) -> None:
 def recover(path: str | Path) -> None:
     """Complete an interrupted save of a scenario (roll forward to its committed revision) and
     remove temporary files left behind.  Every save does this first; call it to repair a
-    scenario without saving."""
+    scenario without saving.
+    """
     path = Path(path).resolve()
     with _locked(path):
         _recover(path)
@@ -920,14 +924,16 @@ def _publish_dir(path: Path) -> Path:
 
 def snapshot_path(path: str | Path) -> Path:
     """The file the portal reads: the published revision of ``path``, base chain merged
-    (``.<stem>.published.yaml`` next to the scenario; hidden, not offered as a scenario)."""
+    (``.<stem>.published.yaml`` next to the scenario; hidden, not offered as a scenario).
+    """
     path = Path(path).resolve()
     return path.with_name(f".{path.stem}.published.yaml")
 
 
 def publications(path: str | Path) -> list[dict]:
     """Every publication of a scenario, oldest first (``number, revision, previous, author,
-    time, message, changes, inputs, file``)."""
+    time, message, changes, inputs, file``).
+    """
     folder = _publish_dir(Path(path).resolve())
     out = []
     for f in sorted(folder.glob("[0-9][0-9][0-9][0-9]-*.yaml")):
@@ -954,7 +960,8 @@ def published(path: str | Path) -> dict | None:
 
 def revision_states(path: str | Path) -> dict[str, str]:
     """State of each saved revision: ``published`` (the one the portal shows), ``superseded``
-    (published before) or ``draft``."""
+    (published before) or ``draft``.
+    """
     pubs = publications(path)
     out = {e["revision"]: "draft" for e in history(path)}
     for p in pubs:
@@ -982,7 +989,8 @@ def _find_revision(path: Path, revision: str) -> dict:
 
 def _snapshot_text(path: Path, content: str) -> tuple[str, dict]:
     """The published text: ``content`` with its base chain merged and paths relative to the
-    scenario's folder, plus the SHA-256 of every input file it names."""
+    scenario's folder, plus the SHA-256 of every input file it names.
+    """
     from planner.scenario.files import load_raw, load_scenario
 
     tmp = _write_temp(path.parent, path.name, content)
@@ -1179,7 +1187,8 @@ def changed_inputs(path: str | Path) -> list[str]:
 
 def audit_log(path: str | Path) -> list[dict]:
     """Saves and publications of a scenario in time order: ``event`` (``save`` | ``publish``),
-    ``number``, ``revision``, ``author``, ``time``, ``message``, ``changes``."""
+    ``number``, ``revision``, ``author``, ``time``, ``message``, ``changes``.
+    """
     out = [{"event": "save", **{k: v for k, v in e.items() if k != "file"}} for e in history(path)]
     out += [
         {"event": "publish", **{k: v for k, v in p.items() if k not in ("file", "inputs")}}
