@@ -49,6 +49,7 @@ class Problem:
         return f"{where}: {self.severity}: {self.message}"
 
     def to_dict(self) -> dict:
+        """The problem as a JSON-ready dict (``file, row, column, message``; severity is implied by the list it is in)."""
         d = asdict(self)
         d.pop("severity")
         return d
@@ -61,27 +62,34 @@ class Problems:
     items: list[Problem] = field(default_factory=list)
 
     def add(self, file, row, column, message, severity=ERROR) -> None:
+        """Record a problem at ``file`` / ``row`` / ``column`` (row and column may be None)."""
         self.items.append(Problem(str(file), row, column, message, severity))
 
     def error(self, file, row, column, message) -> None:
+        """Record an error (the input cannot be used)."""
         self.add(file, row, column, message, ERROR)
 
     def warning(self, file, row, column, message) -> None:
+        """Record a warning (the input is used; the user should know)."""
         self.add(file, row, column, message, WARNING)
 
     def extend(self, other: Iterable[Problem]) -> None:
+        """Append the problems of ``other`` (a :class:`Problems` or any iterable of problems)."""
         self.items.extend(other)
 
     @property
     def errors(self) -> list[Problem]:
+        """The errors, in the order found."""
         return [p for p in self.items if p.severity == ERROR]
 
     @property
     def warnings(self) -> list[Problem]:
+        """The warnings, in the order found."""
         return [p for p in self.items if p.severity == WARNING]
 
     @property
     def ok(self) -> bool:
+        """True when there is no error (warnings allowed)."""
         return not self.errors
 
     def __iter__(self):
@@ -99,9 +107,11 @@ class Problems:
         }
 
     def to_json(self) -> str:
+        """:meth:`to_json_dict` as indented JSON text (non-ASCII kept)."""
         return json.dumps(self.to_json_dict(), ensure_ascii=False, indent=2)
 
     def to_text(self) -> str:
+        """One line per error, then per warning, and a count line."""
         lines = [str(p) for p in self.errors] + [str(p) for p in self.warnings]
         lines.append(f"{len(self.errors)} error(s), {len(self.warnings)} warning(s)")
         return "\n".join(lines)
@@ -127,6 +137,7 @@ class InputError(Exception):
 
     @classmethod
     def single(cls, file, message, row=None, column=None) -> InputError:
+        """An error carrying one problem."""
         p = Problems()
         p.error(file, row, column, message)
         return cls(p)

@@ -114,6 +114,7 @@ class Breakpoints:
         return self._segments[key]
 
     def unit(self, edition: str, pollutant: str, averaging: str) -> str:
+        """The concentration unit of one breakpoint table (e.g. ``µg/m³``, ``mg/m³`` for CO)."""
         t = self.table
         m = (
             (t["edition"] == normalise_edition(edition))
