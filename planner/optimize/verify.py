@@ -463,9 +463,14 @@ def verify_schedule(
                     f"slot {s['slot']}: {p} reductions {got:.4f} t/d (+ declared shortfall {short:.4f}) "
                     f"fall below the target {target:.4f} t/d"
                 )
-            if not np.isclose(got, float(s["achieved"][p]), rtol=1e-6, atol=1e-7):
+            reported = s["achieved"][p]
+            if reported is None:
                 problems.append(
-                    f"slot {s['slot']}: {p} achieved is reported as {s['achieved'][p]:.4f} t/d "
+                    f"slot {s['slot']}: {p} achieved is not reported (the schedule gives {got:.4f} t/d)"
+                )
+            elif not np.isclose(got, float(reported), rtol=1e-6, atol=1e-7):
+                problems.append(
+                    f"slot {s['slot']}: {p} achieved is reported as {reported:.4f} t/d "
                     f"but the schedule gives {got:.4f}"
                 )
     if summary.get("mode") == "list":

@@ -65,6 +65,13 @@ def test_misreported_achieved_is_caught(result):
     assert any("achieved is reported" in m for m in check(result, summary=summary))
 
 
+def test_missing_achieved_is_a_message_not_a_crash(result):
+    # a plan without solver values (a time limit before any solution) writes achieved: null
+    summary = copy.deepcopy(result.summary)
+    summary["slots"][0]["achieved"]["PM"] = None
+    assert any("achieved is not reported" in m for m in check(result, summary=summary))
+
+
 def test_list_monotonicity_is_checked(result):
     df = result.schedule.copy()
     wide = df.pivot(index="enterprise_id", columns="level", values="curtailment")
