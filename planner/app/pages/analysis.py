@@ -36,19 +36,29 @@ from planner.reports.app_tables import scenario_key
 BASE_COLORS = {"uniform": "#d62728", "greedy": "#ff7f0e", "rules_only": "#7f7f7f"}
 
 
+def _progress_bar():
+    """An ``st.progress`` bar and the ``progress(done, total, label)`` callback that moves it."""
+    bar = st.progress(0.0, text=tr("analysis.progress", done=0, total="…"))
+
+    def update(done: int, total: int, label: str) -> None:
+        bar.progress(min(1.0, done / max(total, 1)), text=tr("analysis.progress", done=done, total=total))
+
+    return bar, update
+
+
 @st.cache_data(max_entries=16, show_spinner=False)
-def _curve(key: str, _scenario, slot: str, shares: tuple) -> tuple[pd.DataFrame, dict]:
+def _curve(key: str, _scenario, slot: str, shares: tuple, _progress=None) -> tuple[pd.DataFrame, dict]:
     from planner.reports.analysis import least_cost_curve
 
-    df = least_cost_curve(scenario_result(_scenario).prepared, shares=shares, slot=slot)
+    df = least_cost_curve(scenario_result(_scenario).prepared, shares=shares, slot=slot, progress=_progress)
     return pd.DataFrame(df), dict(df.attrs)
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
-def _upgrades(key: str, _scenario, top: int) -> pd.DataFrame:
+def _upgrades(key: str, _scenario, top: int, _progress=None) -> pd.DataFrame:
     from planner.reports.analysis import upgrade_values
 
-    return pd.DataFrame(upgrade_values(scenario_result(_scenario), top=top))
+    return pd.DataFrame(upgrade_values(scenario_result(_scenario), top=top, progress=_progress))
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
@@ -109,8 +119,10 @@ def curve_tab(scenario, result: dict) -> None:
     )
     lo, hi = c2.slider(tr("analysis.share_range"), 0, 60, (5, 50), step=5, key="curve_range")
     shares = tuple(round(x / 100, 2) for x in range(max(lo, 1), hi + 1, 5)) or (0.05,)
+    bar, progress = _progress_bar()
     with st.spinner(tr("common.solving")):
-        df, attrs = _curve(scenario_key(scenario), scenario, slot, shares)
+        df, attrs = _curve(scenario_key(scenario), scenario, slot, shares, progress)
+    bar.empty()
     fig = go.Figure()
     ok = df["status"] == "optimal"
     fig.add_trace(
@@ -164,8 +176,10 @@ def curve_tab(scenario, result: dict) -> None:
 def upgrade_tab(scenario) -> None:
     st.caption(tr("analysis.upgrade_help"))
     top = st.number_input(tr("analysis.top"), 0, 20, 5, key="upgrade_top")
+    bar, progress = _progress_bar()
     with st.spinner(tr("common.solving")):
-        df = _upgrades(scenario_key(scenario), scenario, int(top))
+        df = _upgrades(scenario_key(scenario), scenario, int(top), progress)
+    bar.empty()
     if df.empty:
         st.info(tr("analysis.no_upgrades"))
         return
