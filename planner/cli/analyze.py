@@ -49,8 +49,8 @@ def add_arguments(parser):
 
 
 def run(args) -> int:
-    result = run_scenario(args.scenario)
     with runner(args.workers, args.scheduler) as tasks:
+        result = run_scenario(args.scenario)
         doc = report(result, level=args.level, top=args.top, runner=tasks, progress=ProgressBar())
     print(json.dumps(doc, ensure_ascii=False, indent=2) if args.format == "json" else report_text(doc))
     return 0

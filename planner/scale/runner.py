@@ -162,7 +162,7 @@ def runner(workers: int = 1, scheduler: str | None = None) -> Iterator[SerialRun
         threads_per_worker=1,
         processes=True,
         host="127.0.0.1",
-        dashboard_address=None,
+        dashboard_address="127.0.0.1:0",  # loopback, a free port (no fixed 8787)
         silence_logs=40,  # logging.ERROR
     )
     client = Client(cluster, set_as_default=False)
