@@ -513,7 +513,9 @@ def define_region_targets(m: LinearModel, d: ModelData, inputs: xr.Dataset) -> N
         vals = np.r_[vals, d.ni_reduction[m_j[kk], ms_j[kk], mp_j[kk]]]
     labels = [f"{names[r]}/{d.pollutant[p]}" for r, p in zip(r_i, p_i, strict=True)]
     if d.options.allow_shortfall:
-        reach_sp = np.einsum("es,esp->sp", d.cols.col_hi * d.cols.scale, d.reducible) + d.ni_reduction.sum(axis=0)
+        reach_sp = np.einsum("es,esp->sp", d.cols.col_hi * d.cols.scale, d.reducible) + d.ni_reduction.sum(
+            axis=0
+        )
         reach = (member.astype(float) @ reach_sp)[r_i, p_i]
         short = reach < rhs - 1e-9 * np.maximum(1.0, np.abs(rhs))
         if d.short_rows.size and d.short_rows.all():  # the fallback: shortfall on every row
@@ -521,7 +523,11 @@ def define_region_targets(m: LinearModel, d: ModelData, inputs: xr.Dataset) -> N
         k = np.flatnonzero(short)
         if len(k):
             u = m.add_variables(
-                REGION_SHORTFALL, {"row": [labels[i] for i in k]}, 0.0, np.maximum(rhs[k], 0.0), cost=d.penalty
+                REGION_SHORTFALL,
+                {"row": [labels[i] for i in k]},
+                0.0,
+                np.maximum(rhs[k], 0.0),
+                cost=d.penalty,
             )
             u.meta["rows"] = k
             rows = np.r_[rows, k]

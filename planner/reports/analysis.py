@@ -408,9 +408,7 @@ def max_reduction_under_budget(inputs: xr.Dataset, budget: float, pollutant: str
     }
 
 
-def budget_curve(
-    inputs: xr.Dataset, budgets: Sequence[float], runner=None, progress=None
-) -> pd.DataFrame:
+def budget_curve(inputs: xr.Dataset, budgets: Sequence[float], runner=None, progress=None) -> pd.DataFrame:
     """:func:`max_reduction_under_budget` for several budgets: ``budget, status, fraction, loss``.
 
     ``runner`` runs one task per budget (default serially); ``progress(done, total, label)``.

@@ -171,7 +171,9 @@ def load_region(path: str | Path) -> RegionScenario:
         chain = [path]
         if base is not None:
             if not Path(base).is_file():
-                sub.error(file, doc.line(("cities", cid, "base")), "base", f"base scenario {base} does not exist")
+                sub.error(
+                    file, doc.line(("cities", cid, "base")), "base", f"base scenario {base} does not exist"
+                )
             else:
                 base_data, base_chain = load_raw(base, problems)
                 own = _merge(base_data, own)
@@ -266,9 +268,7 @@ def joint_inputs(
                 column=f"cities.{c}",
             )
     off = {d: np.cumsum([0] + [ds.sizes.get(d, 0) for ds in inputs]) for d in _STACKED}
-    layout = {
-        c: {d: slice(int(off[d][k]), int(off[d][k + 1])) for d in _STACKED} for k, c in enumerate(ids)
-    }
+    layout = {c: {d: slice(int(off[d][k]), int(off[d][k + 1])) for d in _STACKED} for k, c in enumerate(ids)}
     total = {d: int(off[d][-1]) for d in _STACKED}
     data = {}
     for name in inputs[0].data_vars:
@@ -307,11 +307,14 @@ def joint_inputs(
     if "level" in data:
         data["level"] = (("slot",), np.asarray(data["level"][1]).astype(str))
     coords = {
-        "enterprise": [f"{c}/{e}" for c, ds in zip(ids, inputs, strict=True) for e in ds["enterprise"].values],
+        "enterprise": [
+            f"{c}/{e}" for c, ds in zip(ids, inputs, strict=True) for e in ds["enterprise"].values
+        ],
         "slot": [f"{c}/{s}" for c, ds in zip(ids, inputs, strict=True) for s in ds["slot"].values],
         "pollutant": list(POLLUTANTS),
         "measure": np.asarray(
-            [f"{c}/{m}" for c, ds in zip(ids, inputs, strict=True) for m in ds["measure"].values], dtype=object
+            [f"{c}/{m}" for c, ds in zip(ids, inputs, strict=True) for m in ds["measure"].values],
+            dtype=object,
         ),
     }
     ds = xr.Dataset(data, coords=coords, attrs=dict(inputs[0].attrs))
@@ -385,7 +388,9 @@ def city_plan(plan, layout: dict[str, slice], prepared: Prepared, city: str):
     x = plan.curtailment.isel(enterprise=es, slot=ss).assign_coords(enterprise=ent, slot=slot)
     ni = None
     if plan.non_industrial is not None and inp.sizes.get("measure", 0):
-        ni = plan.non_industrial.isel(measure=ms, slot=ss).assign_coords(measure=inp["measure"].values, slot=slot)
+        ni = plan.non_industrial.isel(measure=ms, slot=ss).assign_coords(
+            measure=inp["measure"].values, slot=slot
+        )
     short = by_slot(plan.shortfall)
     xv = x.transpose("enterprise", "slot").values
     objective = float("nan")
@@ -485,17 +490,25 @@ def solve_region(region: RegionScenario | str | Path, runner=None, progress=None
     region_messages: list[str] = []
     solver = None
     if not joint:
-        results = dict(zip(ids, runner.map(_run_city, scenarios, label="cities", progress=progress), strict=True))
+        results = dict(
+            zip(ids, runner.map(_run_city, scenarios, label="cities", progress=progress), strict=True)
+        )
     else:
-        prepared = dict(zip(ids, runner.map(_prepare_city, scenarios, label="cities", progress=progress), strict=True))
+        prepared = dict(
+            zip(ids, runner.map(_prepare_city, scenarios, label="cities", progress=progress), strict=True)
+        )
         ds, layout = joint_inputs(prepared, region.targets)
         plan = solve(ds, _joint_options(prepared))
         solver = plan.solver
         region_rows, region_messages = _region_check(ds, plan)
         region_messages = [*plan.messages, *region_messages]
-        results = {c: solve_prepared(prepared[c], plan=city_plan(plan, layout[c], prepared[c], c)) for c in ids}
+        results = {
+            c: solve_prepared(prepared[c], plan=city_plan(plan, layout[c], prepared[c], c)) for c in ids
+        }
         if plan.status == "error":
-            region_messages.append("the joint solve failed: " + "; ".join(plan.violations[:5] or plan.messages[:3]))
+            region_messages.append(
+                "the joint solve failed: " + "; ".join(plan.violations[:5] or plan.messages[:3])
+            )
     schedule = region_schedule(results)
     summary = region_summary(region, results, region_rows, region_messages, joint, solver)
     return RegionResult(region, results, schedule, summary, joint)
@@ -554,7 +567,11 @@ def region_summary(
         entry["air_quality"] = None
         entry["city_totals_daily"] = {p: float(summed[j]) for j, p in enumerate(POLLUTANTS)}
         entry["achieved_share_of_region_total"] = {
-            p: (entry["achieved"][p] / summed[j] if entry["achieved"][p] is not None and summed[j] > 0 else None)
+            p: (
+                entry["achieved"][p] / summed[j]
+                if entry["achieved"][p] is not None and summed[j] > 0
+                else None
+            )
             for j, p in enumerate(POLLUTANTS)
         }
         slots.append(entry)
@@ -625,10 +642,14 @@ def _workbook_view(result: RegionResult):
         slots += [f"{c}/{s}" for s in r.prepared.inputs["slot"].values]
         days += [float(d) for d in r.prepared.inputs["days"].values]
     inputs = xr.Dataset({"days": (("slot",), np.array(days))}, coords={"slot": slots})
-    return SimpleNamespace(summary=result.summary, schedule=sched.drop(columns="city"), prepared=SimpleNamespace(inputs=inputs))
+    return SimpleNamespace(
+        summary=result.summary, schedule=sched.drop(columns="city"), prepared=SimpleNamespace(inputs=inputs)
+    )
 
 
-def write_region_outputs(result: RegionResult, out_dir: str | Path, schedule_format: str = "csv") -> dict[str, Path]:
+def write_region_outputs(
+    result: RegionResult, out_dir: str | Path, schedule_format: str = "csv"
+) -> dict[str, Path]:
     """Write the region's ``schedule.csv`` (first column ``city``), ``summary.json`` and ``plan.xlsx``
     into ``out_dir``, and each city's own three files into ``out_dir/cities/<city>/``.
 
@@ -649,13 +670,17 @@ def write_region_outputs(result: RegionResult, out_dir: str | Path, schedule_for
         write_schedule(result.schedule, stage / "schedule.csv", "csv")
         if schedule_format == "parquet":
             write_schedule(result.schedule, stage / "schedule.parquet", "parquet")
-        (stage / "summary.json").write_text(json.dumps(result.summary, ensure_ascii=False, indent=2), encoding="utf-8")
+        (stage / "summary.json").write_text(
+            json.dumps(result.summary, ensure_ascii=False, indent=2), encoding="utf-8"
+        )
         plan_workbook(_workbook_view(result), stage / "plan.xlsx")
         for c, r in result.cities.items():
             folder = stage / "cities" / c
             folder.mkdir(parents=True)
             write_schedule(r.schedule, folder / "schedule.csv", "csv")
-            (folder / "summary.json").write_text(json.dumps(r.summary, ensure_ascii=False, indent=2), encoding="utf-8")
+            (folder / "summary.json").write_text(
+                json.dumps(r.summary, ensure_ascii=False, indent=2), encoding="utf-8"
+            )
             plan_workbook(r, folder / "plan.xlsx")
             names[f"city_{c}"] = Path("cities") / c
     return {k: out / v for k, v in names.items()}

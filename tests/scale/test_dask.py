@@ -58,9 +58,21 @@ def loopback_cluster(tmp_path_factory):
     env = {**os.environ, "DASK_DISTRIBUTED__WORKER__DAEMON": "False"}
     procs = [
         subprocess.Popen(
-            [str(BIN / "dask"), "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
-             "--scheduler-file", str(info)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, start_new_session=True,
+            [
+                str(BIN / "dask"),
+                "scheduler",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "0",
+                "--no-dashboard",
+                "--scheduler-file",
+                str(info),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=env,
+            start_new_session=True,
         )
     ]
     try:
@@ -71,9 +83,22 @@ def loopback_cluster(tmp_path_factory):
         for _ in range(2):
             procs.append(
                 subprocess.Popen(
-                    [str(BIN / "dask"), "worker", address, "--nthreads", "1", "--nworkers", "1",
-                     "--host", "127.0.0.1", "--no-dashboard"],
-                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, start_new_session=True,
+                    [
+                        str(BIN / "dask"),
+                        "worker",
+                        address,
+                        "--nthreads",
+                        "1",
+                        "--nworkers",
+                        "1",
+                        "--host",
+                        "127.0.0.1",
+                        "--no-dashboard",
+                    ],
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                    env=env,
+                    start_new_session=True,
                 )
             )
         from distributed import Client
@@ -93,8 +118,12 @@ def loopback_cluster(tmp_path_factory):
 
 
 @pytest.mark.slow
-def test_analyze_on_a_scheduler_prints_exactly_the_serial_json(small_scenario, serial_analysis, loopback_cluster):
-    out = _planner("analyze", str(small_scenario), "--format", "json", "--top", "4", "--scheduler", loopback_cluster)
+def test_analyze_on_a_scheduler_prints_exactly_the_serial_json(
+    small_scenario, serial_analysis, loopback_cluster
+):
+    out = _planner(
+        "analyze", str(small_scenario), "--format", "json", "--top", "4", "--scheduler", loopback_cluster
+    )
     assert out.returncode == 0, out.stderr
     assert out.stdout == serial_analysis
     doc = json.loads(out.stdout)
@@ -129,7 +158,9 @@ def test_workers_2_on_the_embedded_cluster(small_scenario, serial_analysis):
 
 def test_runner_results_keep_the_item_order():
     seen = []
-    got = SerialRunner().map(_square, [3, 1, 2], shared=10, label="x", progress=lambda d, t, lab: seen.append((d, t, lab)))
+    got = SerialRunner().map(
+        _square, [3, 1, 2], shared=10, label="x", progress=lambda d, t, lab: seen.append((d, t, lab))
+    )
     assert got == [19, 11, 14]
     assert seen == [(1, 3, "x"), (2, 3, "x"), (3, 3, "x")]
 
@@ -142,7 +173,9 @@ def _square(shared, item):
 def test_dask_runner_in_process_cluster_keeps_order_and_reports_progress():
     seen = []
     with runner(workers=2) as tasks:
-        got = tasks.map(_square, list(range(12)), shared=1, label="sq", progress=lambda d, t, lab: seen.append(d))
+        got = tasks.map(
+            _square, list(range(12)), shared=1, label="sq", progress=lambda d, t, lab: seen.append(d)
+        )
     assert got == [1 + i * i for i in range(12)]
     assert seen == list(range(1, 13))
 

@@ -98,7 +98,9 @@ def test_independent_region_equals_each_city_planned_alone(independent, tmp_path
     # the region's schedule: the cities' schedules with a first column `city`, every column kept
     sched = independent.schedule
     assert list(sched.columns) == ["city", *alone.schedule.columns]
-    assert sched["city"].tolist() == [c for c, r in independent.cities.items() for _ in range(len(r.schedule))]
+    assert sched["city"].tolist() == [
+        c for c, r in independent.cities.items() for _ in range(len(r.schedule))
+    ]
     objective = sum(r.summary["objective"] for r in independent.cities.values())
     assert independent.summary["objective"] == pytest.approx(objective)
     assert independent.summary["region"]["targets"] == []
@@ -138,12 +140,19 @@ def test_regional_targets_hold_by_recomputation_from_the_written_files(joint, tm
             assert rows[(level, p)]["achieved"] == pytest.approx(achieved, rel=1e-6)
             assert rows[(level, p)]["met"]
     # orange NOx binds: the region asks for more than the cities' own targets add up to
-    own = sum(s["targets"]["NOx"] for c in summary["region"]["cities"].values() for s in c["slots"] if s["level"] == "orange")
+    own = sum(
+        s["targets"]["NOx"]
+        for c in summary["region"]["cities"].values()
+        for s in c["slots"]
+        if s["level"] == "orange"
+    )
     assert rows[("orange", "NOx")]["required"] > own
     assert rows[("orange", "NOx")]["achieved"] == pytest.approx(rows[("orange", "NOx")]["required"], rel=1e-6)
     # each city's own files are written too, and every city still meets its own targets
     for cid in doc["cities"]:
-        city_summary = json.loads((tmp_path / "out" / "cities" / cid / "summary.json").read_text(encoding="utf-8"))
+        city_summary = json.loads(
+            (tmp_path / "out" / "cities" / cid / "summary.json").read_text(encoding="utf-8")
+        )
         assert city_summary["status"] == "optimal"
         assert all(v == 0 for s in city_summary["slots"] for v in s["shortfall"].values())
     assert (tmp_path / "out" / "plan.xlsx").is_file()
@@ -229,7 +238,9 @@ def test_schema_errors_name_the_key_path(tmp_path, capsys):
 
 
 def test_cities_must_share_one_mode_and_ids_are_checked(tmp_path):
-    path = _region_file(tmp_path, None, east={"mode": "episode", "forecast": str(DATA_DIR / "demo_city" / "forecast.nc")})
+    path = _region_file(
+        tmp_path, None, east={"mode": "episode", "forecast": str(DATA_DIR / "demo_city" / "forecast.nc")}
+    )
     with pytest.raises(InputError) as err:
         load_region(path)
     assert [p.column for p in err.value.problems.items] == ["cities.east.mode"]
@@ -267,4 +278,6 @@ def test_demo_region_data_is_regenerated_byte_for_byte(tmp_path):
     write_demo_region(tmp_path)
     for cid in DEMO_REGION_CITIES:
         for name in ("enterprises.csv", "lines.csv", "city.yaml"):
-            assert (tmp_path / cid / name).read_bytes() == (DATA_DIR / "demo_region" / cid / name).read_bytes()
+            assert (tmp_path / cid / name).read_bytes() == (
+                DATA_DIR / "demo_region" / cid / name
+            ).read_bytes()

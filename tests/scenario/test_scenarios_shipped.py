@@ -11,8 +11,8 @@ from planner.inventory.table import read_inventory
 from planner.policy.vocabulary import industries
 from planner.problems import InputError
 from planner.reports.analysis import next_grade
-from planner.scenario.region import is_region_file
 from planner.scenario.files import load_scenario
+from planner.scenario.region import is_region_file
 
 REPO = Path(__file__).resolve().parents[2]
 # region scenarios (several cities) are tested in tests/scenario/test_region.py
