@@ -127,8 +127,9 @@ def run(args) -> int:
 
 
 def _run_region(args) -> int:
+    from planner.reports.region import write_region_outputs
     from planner.scale.runner import ProgressBar, runner
-    from planner.scenario.region import load_region, solve_region, write_region_outputs
+    from planner.scenario.region import load_region, solve_region
 
     region = load_region(args.scenario)
     with runner(args.workers, args.scheduler) as tasks:

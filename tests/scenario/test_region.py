@@ -17,12 +17,12 @@ from planner.optimize import blocks as B
 from planner.optimize.verify import CHECKS, verify_plan
 from planner.policy.units import apply_basis, daily_basis
 from planner.problems import InputError
+from planner.reports.region import write_region_outputs
 from planner.scenario.region import (
     is_region_file,
     joint_inputs,
     load_region,
     solve_region,
-    write_region_outputs,
 )
 from planner.scenario.run import prepare, run
 from planner.targets.reductions import read_city
