@@ -413,7 +413,7 @@ def city_plan(plan, layout: dict[str, slice], prepared: Prepared, city: str):
         max_achievable_share=by_slot(plan.max_achievable_share),
         duals=by_slot(plan.duals),
         reason=plan.reason.isel(enterprise=es, slot=ss).assign_coords(enterprise=ent, slot=slot),
-        messages=[m for m in plan.messages if prefix in m],
+        messages=[m.replace(prefix, "") for m in plan.messages if prefix in m],
         violations=[],
         blocks=[b for b in plan.blocks if b not in (B.REGION_TARGET, B.REGION_SHORTFALL)],
         non_industrial=ni,
