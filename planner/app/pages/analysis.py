@@ -7,7 +7,10 @@ the page caches only the resulting tables.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
+import threading
+from collections import OrderedDict
 
 import numpy as np
 import pandas as pd
@@ -46,19 +49,47 @@ def _progress_bar():
     return bar, update
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
+#: Results of the sweeps that report progress (curve, upgrade values), newest last.  Not
+#: ``st.cache_data``: a cached function may not draw on a bar created outside it (the progress).
+_SWEEPS: OrderedDict = OrderedDict()
+_SWEEPS_MAX = 16
+_SWEEPS_LOCK = threading.Lock()
+
+
+def _sweep(key: tuple, compute):
+    """``compute()`` once per ``key`` (a small LRU shared by the sessions); a copy each time."""
+    with _SWEEPS_LOCK:
+        hit = _SWEEPS.get(key)
+        if hit is not None:
+            _SWEEPS.move_to_end(key)
+    if hit is None:
+        hit = compute()
+        with _SWEEPS_LOCK:
+            _SWEEPS[key] = hit
+            while len(_SWEEPS) > _SWEEPS_MAX:
+                _SWEEPS.popitem(last=False)
+    return copy.deepcopy(hit)
+
+
 def _curve(key: str, _scenario, slot: str, shares: tuple, _progress=None) -> tuple[pd.DataFrame, dict]:
     from planner.reports.analysis import least_cost_curve
 
-    df = least_cost_curve(scenario_result(_scenario).prepared, shares=shares, slot=slot, progress=_progress)
-    return pd.DataFrame(df), dict(df.attrs)
+    def compute():
+        df = least_cost_curve(
+            scenario_result(_scenario).prepared, shares=shares, slot=slot, progress=_progress
+        )
+        return pd.DataFrame(df), dict(df.attrs)
+
+    return _sweep(("curve", key, slot, shares), compute)
 
 
-@st.cache_data(max_entries=8, show_spinner=False)
 def _upgrades(key: str, _scenario, top: int, _progress=None) -> pd.DataFrame:
     from planner.reports.analysis import upgrade_values
 
-    return pd.DataFrame(upgrade_values(scenario_result(_scenario), top=top, progress=_progress))
+    return _sweep(
+        ("upgrades", key, top),
+        lambda: pd.DataFrame(upgrade_values(scenario_result(_scenario), top=top, progress=_progress)),
+    )
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
