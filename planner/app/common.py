@@ -98,8 +98,15 @@ def scenario_dir() -> Path:
 
 
 def scenario_files() -> list[Path]:
-    # hidden files are the portal's published copies (``.<stem>.published.yaml``), not scenarios
-    return sorted(p for p in scenario_dir().glob("*.yaml") if p.is_file() and not p.name.startswith("."))
+    # hidden files are the portal's published copies (``.<stem>.published.yaml``), not scenarios;
+    # region scenarios (several cities, planner.scenario.region) are planned with `planner plan`
+    from planner.scenario.region import is_region_file
+
+    return sorted(
+        p
+        for p in scenario_dir().glob("*.yaml")
+        if p.is_file() and not p.name.startswith(".") and not is_region_file(p)
+    )
 
 
 def portal_scenario_file() -> Path:

@@ -1,8 +1,13 @@
-"""``planner analyze SCENARIO [--format text|json] [--level L] [--top N]``.
+"""``planner analyze SCENARIO [--format text|json] [--level L] [--top N] [--workers N] [--scheduler ADDRESS]``.
 
 Solves the scenario and prints the expert report of :func:`planner.reports.analysis.report`: the
 least-cost curve with the uniform and greedy baselines, the share beyond which targets become
 infeasible, the value of grade upgrades and the effectiveness of measures.
+
+The sweeps (curve points, budgets, upgrade re-solves) run as tasks: serially by default, on an
+embedded local Dask cluster with ``--workers N`` (N > 1), or on an existing cluster with
+``--scheduler tcp://HOST:PORT`` (docs/SCALING.md).  The output is the same in every case.  A
+progress bar is drawn on standard error when it is a terminal (never on standard output).
 """
 
 from __future__ import annotations
@@ -10,7 +15,25 @@ from __future__ import annotations
 import json
 
 from planner.reports.analysis import report, report_text
+from planner.scale.runner import ProgressBar, runner
 from planner.scenario.run import run as run_scenario
+
+
+def add_scale_arguments(parser) -> None:
+    """``--workers N`` and ``--scheduler ADDRESS`` (shared by ``plan`` and ``analyze``)."""
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="run independent solves on an embedded local Dask cluster of N worker processes "
+        "(default 1: serially)",
+    )
+    parser.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run independent solves on an existing Dask cluster, e.g. tcp://10.0.0.5:8786",
+    )
 
 
 def add_arguments(parser):
@@ -22,9 +45,12 @@ def add_arguments(parser):
     parser.add_argument(
         "--top", type=int, default=5, help="firms whose upgrade is re-solved city-wide (default 5)"
     )
+    add_scale_arguments(parser)
 
 
 def run(args) -> int:
-    doc = report(run_scenario(args.scenario), level=args.level, top=args.top)
+    with runner(args.workers, args.scheduler) as tasks:
+        result = run_scenario(args.scenario)
+        doc = report(result, level=args.level, top=args.top, runner=tasks, progress=ProgressBar())
     print(json.dumps(doc, ensure_ascii=False, indent=2) if args.format == "json" else report_text(doc))
     return 0

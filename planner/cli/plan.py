@@ -1,4 +1,4 @@
-"""``planner plan SCENARIO --out DIR [--format text|json] [--schedule-format csv|parquet]``.
+"""``planner plan SCENARIO --out DIR [--format text|json] [--schedule-format csv|parquet] [--workers N] [--scheduler ADDRESS]``.
 
 Writes ``schedule.csv``, ``summary.json`` and ``plan.xlsx`` to DIR (plus ``schedule.parquet``
 with ``--schedule-format parquet``), all through a temporary folder beside DIR, moved into place
@@ -6,6 +6,11 @@ once every file is complete.  ``plan.xlsx`` holds the summary and per-firm total
 schedule exceeds an Excel sheet (1,048,575 rows).  Exit 0 when the plan is optimal, 1 when it is
 not (infeasible targets, time limit, solver error; files still written), 2 on bad input, 4 when
 the outputs cannot be written (DIR is then unchanged).
+
+A region scenario (top-level ``cities:``, :mod:`planner.scenario.region`) is planned per city and
+for the region: ``schedule.csv`` gets a first column ``city``, ``summary.json`` a ``region`` key,
+and each city's own files go to ``DIR/cities/<city>/``.  Independent cities run as tasks: serially,
+on an embedded local Dask cluster (``--workers N``) or on an existing one (``--scheduler``).
 """
 
 from __future__ import annotations
@@ -28,6 +33,9 @@ def add_arguments(parser):
         default="csv",
         help="schedule.csv is always written; parquet adds schedule.parquet (default csv)",
     )
+    from planner.cli.analyze import add_scale_arguments
+
+    add_scale_arguments(parser)  # region mode: the cities as tasks (no effect for one city)
 
 
 def _num(v, spec: str) -> str:
@@ -81,7 +89,26 @@ def format_summary(summary: dict) -> str:
     return "\n".join(lines)
 
 
+def format_region(summary: dict) -> str:
+    """The per-city and regional lines of a region plan's account."""
+    region = summary["region"]
+    lines = [f"region {summary['scenario']}: {len(region['cities'])} cities, {region['solve']} solve"]
+    for cid, s in region["cities"].items():
+        loss = "no plan" if s["objective"] is None else f"{s['objective']:,.1f} 万元"
+        lines.append(f"  city {cid:<12} {s['status']:<11} loss {loss}  ({s['enterprises']} enterprises)")
+    for row in region["targets"]:
+        lines.append(
+            f"  regional target {row['row']:<10} {row['pollutant']:<5} {row['share']:.0%} of the cities' "
+            f"totals: {row['achieved']:.3f}/{row['required']:.3f} t/d" + ("" if row["met"] else "  SHORT")
+        )
+    return "\n".join(lines)
+
+
 def run(args) -> int:
+    from planner.scenario.region import is_region_file
+
+    if is_region_file(args.scenario):
+        return _run_region(args)
     result = run_scenario(args.scenario)
     try:
         paths = write_outputs(result, args.out, args.schedule_format)
@@ -94,6 +121,31 @@ def run(args) -> int:
     if args.format == "json":
         print(json.dumps(result.summary, ensure_ascii=False, indent=2))
     else:
+        print(format_summary(result.summary))
+        print("wrote " + ", ".join(str(p) for p in paths.values()))
+    return 0 if result.status == "optimal" else 1
+
+
+def _run_region(args) -> int:
+    from planner.reports.region import write_region_outputs
+    from planner.scale.runner import ProgressBar, runner
+    from planner.scenario.region import load_region, solve_region
+
+    region = load_region(args.scenario)
+    with runner(args.workers, args.scheduler) as tasks:
+        result = solve_region(region, tasks, ProgressBar())
+    try:
+        paths = write_region_outputs(result, args.out, args.schedule_format)
+    except OSError as exc:
+        raise OSError(
+            exc.errno,
+            f"cannot write the outputs: {exc.strerror or exc}; nothing was changed there",
+            str(args.out),
+        ) from None
+    if args.format == "json":
+        print(json.dumps(result.summary, ensure_ascii=False, indent=2))
+    else:
+        print(format_region(result.summary))
         print(format_summary(result.summary))
         print("wrote " + ", ".join(str(p) for p in paths.values()))
     return 0 if result.status == "optimal" else 1

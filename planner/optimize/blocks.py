@@ -72,6 +72,9 @@ NON_INDUSTRIAL = "NonIndustrial-Slot-activation"
 FRACTION = "Target-fraction"
 FRACTION_ROWS = "Slot-Pollutant-fraction"
 BUDGET = "Loss-budget"
+#: Region mode (:mod:`planner.scenario.region`): regional targets on the sum of the cities.
+REGION_TARGET = "Region-Pollutant-target"
+REGION_SHORTFALL = "Region-Pollutant-shortfall"
 #: Rows added by the chain substitution (:func:`planner.optimize.transforms.substitute_chains`).
 BOUND_ROWS = "Enterprise-Slot-curtailment-bounds"
 
@@ -461,6 +464,78 @@ def define_budget(m: LinearModel, d: ModelData, budget: float, pollutant: int | 
     )
 
 
+def region_rows(inputs: xr.Dataset) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """``(required (R, P) t/d, member (R, S) bool, row names)`` of the regional targets of a
+    joint region inputs dataset (variables ``region_target``, ``region_member``); R = 0 without."""
+    S, P = inputs.sizes["slot"], inputs.sizes["pollutant"]
+    if "region_target" not in inputs:
+        return np.zeros((0, P)), np.zeros((0, S), bool), []
+    req = np.asarray(inputs["region_target"].transpose("region_row", "pollutant").values, float)
+    member = np.asarray(inputs["region_member"].transpose("region_row", "slot").values, bool)
+    return req, member, [str(r) for r in inputs["region_row"].values]
+
+
+def define_region_targets(m: LinearModel, d: ModelData, inputs: xr.Dataset) -> None:
+    """``Region-Pollutant-target`` rows (and ``Region-Pollutant-shortfall`` where needed).
+
+    A joint region solve concatenates the cities' PlanInputs along ``enterprise`` (each city's
+    slots its own, :func:`planner.scenario.region.joint_inputs`); a regional row sums, over the
+    slots of its group (``region_member``), the cities' reductions:
+    ``Σ_{s in r} (Σ_e reducible·x + Σ_m ni·a) + u >= required - Σ_{s in r} credited``.
+    As for the city rows, only a row the bounds cannot reach gets a (penalised) shortfall column.
+    """
+    req, member, names = region_rows(inputs)
+    r_i, p_i = np.nonzero(req > 0)
+    n = len(r_i)
+    if not n:
+        return
+    R, P = req.shape
+    row_of = -np.ones((R, P), np.int64)
+    row_of[r_i, p_i] = np.arange(n)
+    rhs = (req - member.astype(float) @ d.credited)[r_i, p_i]
+    x = _x(m)
+    coef = d.reducible * d.cols.scale[:, :, None]
+    e_j, s_j, p_j = np.nonzero(coef > 0)
+    rr, kk = np.nonzero(member[:, s_j])
+    rows = row_of[rr, p_j[kk]]
+    ok = rows >= 0
+    kk = kk[ok]
+    rows, cols, vals = rows[ok], x.columns(e_j[kk], s_j[kk]), coef[e_j[kk], s_j[kk], p_j[kk]]
+    if NON_INDUSTRIAL in m.variables:
+        a = m.variables[NON_INDUSTRIAL]
+        m_j, ms_j, mp_j = np.nonzero(d.ni_reduction > 0)
+        rr, kk = np.nonzero(member[:, ms_j])
+        nrow = row_of[rr, mp_j[kk]]
+        ok = nrow >= 0
+        kk = kk[ok]
+        rows = np.r_[rows, nrow[ok]]
+        cols = np.r_[cols, a.columns(m_j[kk], ms_j[kk])]
+        vals = np.r_[vals, d.ni_reduction[m_j[kk], ms_j[kk], mp_j[kk]]]
+    labels = [f"{names[r]}/{d.pollutant[p]}" for r, p in zip(r_i, p_i, strict=True)]
+    if d.options.allow_shortfall:
+        reach_sp = np.einsum("es,esp->sp", d.cols.col_hi * d.cols.scale, d.reducible) + d.ni_reduction.sum(
+            axis=0
+        )
+        reach = (member.astype(float) @ reach_sp)[r_i, p_i]
+        short = reach < rhs - 1e-9 * np.maximum(1.0, np.abs(rhs))
+        if d.short_rows.size and d.short_rows.all():  # the fallback: shortfall on every row
+            short[:] = True
+        k = np.flatnonzero(short)
+        if len(k):
+            u = m.add_variables(
+                REGION_SHORTFALL,
+                {"row": [labels[i] for i in k]},
+                0.0,
+                np.maximum(rhs[k], 0.0),
+                cost=d.penalty,
+            )
+            u.meta["rows"] = k
+            rows = np.r_[rows, k]
+            cols = np.r_[cols, u.columns()]
+            vals = np.r_[vals, np.ones(len(k))]
+    m.add_constraints(REGION_TARGET, {"row": labels}, rhs, INF, rows, cols, vals)
+
+
 def build_model(
     inputs: xr.Dataset,
     options: SolveOptions,
@@ -494,6 +569,7 @@ def build_model(
     if budget is None:
         define_non_industrial(m, d)
         define_targets(m, d)
+        define_region_targets(m, d, inputs)
     define_chain(m, d)
     if budget is None:
         define_grade_monotonicity(m, d)

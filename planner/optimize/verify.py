@@ -274,6 +274,29 @@ def check_reasons(c: _Ctx) -> None:
         c.first(above & (r != "optimizer"), "reason 'optimizer' (cut above the floor)")
 
 
+def check_region_targets(c: _Ctx) -> None:
+    """``Region-Pollutant-target`` and ``Region-Pollutant-shortfall``: every regional row the
+    bounds can reach is met (recomputed from the shares: credited + Σ reducible·x + non-industrial
+    over the row's slots); an unreachable row may fall short (the plan is then not optimal)."""
+    req, member, names = B.region_rows(c.inputs)
+    if not len(names):
+        return
+    red, credited = c.arr("reducible"), c.arr("credited")
+    a, ni_red, _ = _non_industrial(c)
+    achieved_sp = credited + (c.x[:, :, None] * red).sum(axis=0) + (a[:, :, None] * ni_red).sum(axis=0)
+    _, hi = _effective(c.inputs)
+    reach_sp = credited + (hi[:, :, None] * red).sum(axis=0) + ni_red.sum(axis=0)
+    mem = member.astype(float)
+    achieved, reach = mem @ achieved_sp, mem @ reach_sp
+    scale = np.maximum(1.0, np.abs(req))
+    for r, p in zip(*np.nonzero((req > 0) & (achieved < req - c.tol * scale)), strict=True):
+        if reach[r, p] >= req[r, p] - c.tol * scale[r, p]:
+            c.out.append(
+                f"regional target {names[r]} {c.pols[p]} missed by {req[r, p] - achieved[r, p]:.6g} t "
+                "although the bounds reach it"
+            )
+
+
 #: The check of every model block (:mod:`planner.optimize.blocks`), by block name.  A test
 #: makes sure each block the model can contain has one.
 CHECKS = {
@@ -292,6 +315,8 @@ CHECKS = {
     B.MAX_SHARE: check_objective,
     B.NON_INDUSTRIAL: check_non_industrial,
     B.EQUITY: check_objective,
+    B.REGION_TARGET: check_region_targets,
+    B.REGION_SHORTFALL: check_region_targets,
 }
 #: Checks run for every plan, whatever its blocks (a baseline's plan has none).
 ALWAYS = (

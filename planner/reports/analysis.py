@@ -101,6 +101,68 @@ def _baselines(inputs: xr.Dataset) -> dict:
         return {}
 
 
+def _run_tasks(runner, fn, items, shared, label, progress):
+    """``fn(shared, item)`` for every item, on ``runner`` (serially when None), in item order."""
+    if runner is None:
+        from planner.scale.runner import SerialRunner
+
+        runner = SerialRunner()
+    return runner.map(fn, items, shared=shared, label=label, progress=progress)
+
+
+def _curve_point(shared, share: float) -> dict:
+    """One point of the least-cost curve (a task: built and solved where it runs)."""
+    base, totals, opts, baselines = shared
+    one = base.copy()
+    one["target"] = xr.DataArray(
+        totals[None, :] * float(share),
+        dims=("slot", "pollutant"),
+        coords={"slot": one["slot"].values, "pollutant": list(POLLUTANTS)},
+    )
+    plan = _solve(one, opts)
+    ok = plan.status == "optimal"
+    row = {
+        "share": float(share),
+        "status": plan.status,
+        "loss": float(plan.objective) if ok else None,
+        "shortfall_max": float(np.nanmax(plan.shortfall.values)) if plan.shortfall is not None else None,
+    }
+    if baselines:
+        b = _baselines(one)
+        for k in ("uniform", "greedy", "rules_only"):
+            row[k] = b.get(k)
+    return row
+
+
+def _budget_point(inputs, budget: float) -> dict:
+    """One point of the budget curve (a task)."""
+    r = max_reduction_under_budget(inputs, float(budget))
+    return {"budget": float(budget), "status": r["status"], "fraction": r["fraction"], "loss": r["loss"]}
+
+
+def _upgrade_resolve(shared, e: int) -> tuple:
+    """Re-solve the city with firm ``e`` upgraded alone (a task): (status, objective, firm loss)."""
+    inputs, after, options = shared
+    one = inputs.copy(deep=True)
+    for var in ("floor", "ceiling"):
+        arr = one[var].transpose("enterprise", "slot").values.copy()
+        arr[e] = after[var][e]
+        one[var] = (("enterprise", "slot"), arr)
+    red = one["reducible"].transpose("enterprise", "slot", "pollutant").values.copy()
+    red[e] = after["reducible"][e]
+    one["reducible"] = (("enterprise", "slot", "pollutant"), red)
+    if "grade_rank" in after and "grade_rank" in one:  # grade monotonicity sees the new grade
+        rank = one["grade_rank"].values.copy()
+        rank[e] = after["grade_rank"][e]
+        one["grade_rank"] = (("enterprise",), rank)
+    plan = _solve(one, dict(options or {}))
+    if plan.status != "optimal":
+        return plan.status, None, None
+    xa = plan.curtailment.transpose("enterprise", "slot").values
+    loss = inputs["loss_at_full"].transpose("enterprise", "slot").values.astype(float)
+    return plan.status, float(plan.objective), float((xa[e] * loss[e]).sum())
+
+
 def daily_city_totals(prepared) -> np.ndarray:
     """The city's total emissions per pollutant in t/d (全社会排放总量 on the plan's daily basis,
     docs/UNITS.md), shape (P,)."""
@@ -196,6 +258,8 @@ def least_cost_curve(
     options: dict | None = None,
     daily_totals: np.ndarray | None = None,
     baselines: bool = True,
+    runner=None,
+    progress=None,
 ) -> pd.DataFrame:
     """Minimum output loss per alert day against the required share of the city's emissions.
 
@@ -217,6 +281,10 @@ def least_cost_curve(
         City totals in t/d per pollutant (default: from the scenario's city.yaml).
     baselines : bool, default True
         Also compute the uniform, greedy and rules-only baselines at each share.
+    runner : planner.scale.runner.SerialRunner or DaskRunner, optional
+        Runs one task per share (default: serially here); the rows are the same either way.
+    progress : callable, optional
+        ``progress(done, total, label)`` after each share.
 
     Returns
     -------
@@ -230,27 +298,8 @@ def least_cost_curve(
     totals = daily_city_totals(prepared) if daily_totals is None else np.asarray(daily_totals, dtype=float)
     base = single_slot_inputs(inputs, idx)
     opts = _options(prepared, options)
-    rows = []
-    for s in shares:
-        one = base.copy()
-        one["target"] = xr.DataArray(
-            np.asarray(totals, dtype=float)[None, :] * float(s),
-            dims=("slot", "pollutant"),
-            coords={"slot": one["slot"].values, "pollutant": list(POLLUTANTS)},
-        )
-        plan = _solve(one, opts)
-        ok = plan.status == "optimal"
-        row = {
-            "share": float(s),
-            "status": plan.status,
-            "loss": float(plan.objective) if ok else None,
-            "shortfall_max": float(np.nanmax(plan.shortfall.values)) if plan.shortfall is not None else None,
-        }
-        if baselines:
-            b = _baselines(one)
-            for k in ("uniform", "greedy", "rules_only"):
-                row[k] = b.get(k)
-        rows.append(row)
+    shared = (base, np.asarray(totals, dtype=float), opts, bool(baselines))
+    rows = _run_tasks(runner, _curve_point, [float(s) for s in shares], shared, "curve", progress)
     df = pd.DataFrame(rows)
     feas = max_feasible_share(base, totals, 0)
     bad = df.loc[df["status"] != "optimal", "share"]
@@ -359,13 +408,13 @@ def max_reduction_under_budget(inputs: xr.Dataset, budget: float, pollutant: str
     }
 
 
-def budget_curve(inputs: xr.Dataset, budgets: Sequence[float]) -> pd.DataFrame:
-    """:func:`max_reduction_under_budget` for several budgets: ``budget, status, fraction, loss``."""
-    rows = []
-    for b in budgets:
-        r = max_reduction_under_budget(inputs, float(b))
-        rows.append({"budget": float(b), "status": r["status"], "fraction": r["fraction"], "loss": r["loss"]})
-    return pd.DataFrame(rows)
+def budget_curve(inputs: xr.Dataset, budgets: Sequence[float], runner=None, progress=None) -> pd.DataFrame:
+    """:func:`max_reduction_under_budget` for several budgets: ``budget, status, fraction, loss``.
+
+    ``runner`` runs one task per budget (default serially); ``progress(done, total, label)``.
+    """
+    rows = _run_tasks(runner, _budget_point, [float(b) for b in budgets], inputs, "budget", progress)
+    return pd.DataFrame(rows, columns=["budget", "status", "fraction", "loss"])
 
 
 # --------------------------------------------------------------------------- upgrade value
@@ -377,6 +426,8 @@ def upgrade_value_arrays(
     candidates: np.ndarray,
     resolve: Iterable[int] = (),
     options: dict | None = None,
+    runner=None,
+    progress=None,
 ) -> pd.DataFrame:
     """Value of upgrading single enterprises, on arrays.
 
@@ -399,6 +450,8 @@ def upgrade_value_arrays(
         firm upgraded alone.
     options : dict, optional
         Model options for the re-solves.
+    runner, progress : optional
+        One task per re-solved firm (:mod:`planner.scale.runner`); default serially.
 
     Returns
     -------
@@ -432,27 +485,16 @@ def upgrade_value_arrays(
         index=pd.Index(candidates, name="position"),
     )
     df["status_after"] = df["status_after"].astype(object)
-    for e in resolve:
-        one = inputs.copy(deep=True)
-        for var in ("floor", "ceiling"):
-            arr = one[var].transpose("enterprise", "slot").values.copy()
-            arr[e] = after[var][e]
-            one[var] = (("enterprise", "slot"), arr)
-        red = one["reducible"].transpose("enterprise", "slot", "pollutant").values.copy()
-        red[e] = after["reducible"][e]
-        one["reducible"] = (("enterprise", "slot", "pollutant"), red)
-        if "grade_rank" in after and "grade_rank" in one:  # grade monotonicity sees the new grade
-            rank = one["grade_rank"].values.copy()
-            rank[e] = after["grade_rank"][e]
-            one["grade_rank"] = (("enterprise",), rank)
-        plan = _solve(one, dict(options or {}))
-        df.loc[e, "status_after"] = plan.status
-        if plan.status == "optimal":
-            xa = plan.curtailment.transpose("enterprise", "slot").values
-            df.loc[e, "city_loss_after"] = float(plan.objective)
-            df.loc[e, "firm_loss_after"] = float((xa[e] * loss[e]).sum())
+    resolve = [int(e) for e in resolve]
+    shared = (inputs, after, dict(options or {}))
+    results = _run_tasks(runner, _upgrade_resolve, resolve, shared, "upgrades", progress)
+    for e, (status, city_after, firm_after) in zip(resolve, results, strict=True):
+        df.loc[e, "status_after"] = status
+        if city_after is not None:
+            df.loc[e, "city_loss_after"] = city_after
+            df.loc[e, "firm_loss_after"] = firm_after
             if objective is not None:
-                df.loc[e, "city_saving"] = float(objective) - float(plan.objective)
+                df.loc[e, "city_saving"] = float(objective) - city_after
     return df
 
 
@@ -512,6 +554,8 @@ def upgrade_values(
     top: int = 5,
     resolve_ids: Sequence[str] | None = None,
     options: dict | None = None,
+    runner=None,
+    progress=None,
 ) -> pd.DataFrame:
     """Ranked value of a one-grade upgrade per enterprise (冲A增B消C).
 
@@ -527,6 +571,8 @@ def upgrade_values(
         Re-solve for exactly these firms instead of the top N.
     options : dict, optional
         Model options on top of the scenario's.
+    runner, progress : optional
+        One task per re-solved firm (:mod:`planner.scale.runner`); default serially.
 
     Returns
     -------
@@ -556,7 +602,9 @@ def upgrade_values(
         resolve = [int(e) for e in cand[np.argsort(-saving[cand], kind="stable")][: max(0, int(top))]]
     x = result.plan.curtailment.transpose("enterprise", "slot").values
     objective = result.summary.get("objective") if result.status == "optimal" else None
-    df = upgrade_value_arrays(inp, x, objective, after_arrays, cand, resolve, _options(prepared, options))
+    df = upgrade_value_arrays(
+        inp, x, objective, after_arrays, cand, resolve, _options(prepared, options), runner, progress
+    )
     table = prepared.table
     meta = pd.DataFrame(
         {
@@ -731,6 +779,8 @@ def report(
     level: str | None = None,
     top: int = 5,
     budgets: Sequence[float] | None = None,
+    runner=None,
+    progress=None,
 ) -> dict:
     """Every analysis of a solved scenario as one JSON-ready document.
 
@@ -739,13 +789,17 @@ def report(
     :func:`feasibility_by_slot`); ``budget`` (rows of
     :func:`budget_curve`, default budgets: 50 %…150 % of the plan's loss); ``upgrades`` (the top
     rows of :func:`upgrade_values`); ``effectiveness`` and ``sources`` (:func:`measure_effectiveness`).
+
+    ``runner`` (:func:`planner.scale.runner.runner`) runs the sweeps - curve points, budgets,
+    upgrade re-solves - as tasks; the document is the same as the serial one, byte for byte once
+    dumped.  ``progress(done, total, label)`` is called after each task.
     """
-    curve = least_cost_curve(result.prepared, shares=shares, level=level)
+    curve = least_cost_curve(result.prepared, shares=shares, level=level, runner=runner, progress=progress)
     objective = result.summary.get("objective")
     if budgets is None:
         ref = objective if objective else 1.0
         budgets = [ref * f for f in (0.5, 0.75, 0.9, 1.0, 1.1, 1.25, 1.5)]
-    ups = upgrade_values(result, top=top)
+    ups = upgrade_values(result, top=top, runner=runner, progress=progress)
     eff = measure_effectiveness(result)
     return {
         "scenario": result.summary.get("scenario"),
@@ -757,7 +811,7 @@ def report(
         "first_infeasible_share": curve.attrs["first_infeasible_share"],
         "feasibility": _records(feasibility_by_slot(result.prepared).reset_index()),
         "curve": _records(curve),
-        "budget": _records(budget_curve(result.prepared.inputs, budgets)),
+        "budget": _records(budget_curve(result.prepared.inputs, budgets, runner, progress)),
         "upgrades": _records(ups.head(max(top, 10)).reset_index()),
         "effectiveness": _records(eff["by_group"]),
         "sources": _records(eff["sources"]),

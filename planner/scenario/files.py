@@ -355,11 +355,26 @@ def load_scenario(path: str | Path) -> Scenario:
         file, key path and, where it is written, the line.
     """
     path = Path(path).resolve()
-    file = str(path)
     problems = Problems()
     data, chain = load_raw(path, problems)
     if not problems.ok:
         raise InputError(problems)
+    return scenario_from_data(data, chain, path)
+
+
+def scenario_from_data(data: dict, chain: list[Path], path: Path, name: str | None = None) -> Scenario:
+    """Build the :class:`Scenario` of a merged mapping whose paths are already absolute.
+
+    :func:`load_scenario` calls it on a file's merged ``base:`` chain; a region scenario
+    (:mod:`planner.scenario.region`) on each city's keys.
+
+    Raises
+    ------
+    InputError
+        Missing required paths, files that do not exist, bad shares or lock orders.
+    """
+    file = str(path)
+    problems = Problems()
     merged = validate(ScenarioFile, data, file)
 
     mode = merged.mode or "list"
@@ -392,7 +407,7 @@ def load_scenario(path: str | Path) -> Scenario:
         **(merged.timeline.model_dump(exclude_unset=True) if merged.timeline else {}),
     }
     return Scenario(
-        name=str(merged.name or path.stem),
+        name=str(name or merged.name or path.stem),
         file=path,
         inventory=inventory,
         city=city,
@@ -419,6 +434,7 @@ def load_scenario(path: str | Path) -> Scenario:
 __all__ = [
     "Scenario",
     "load_scenario",
+    "scenario_from_data",
     "load_raw",
     "read_text",
     "path_roots",

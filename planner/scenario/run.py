@@ -495,14 +495,21 @@ def solver_options(scenario: Scenario) -> dict:
     return opts
 
 
-def solve_prepared(prepared: Prepared) -> PlanResult:
-    """Solve prepared inputs, verify the plan independently, and run the baselines."""
+def solve_prepared(prepared: Prepared, plan=None) -> PlanResult:
+    """Solve prepared inputs, verify the plan independently, and run the baselines.
+
+    With ``plan`` (e.g. a city's part of a joint region solve, :mod:`planner.scenario.region`)
+    the given plan is used instead of solving; the rest (baselines, tables, verification against
+    the inventory) is the same.
+    """
     from planner.optimize.attribution import loss_attribution
     from planner.optimize.baselines import all_baselines, baseline_plan
     from planner.optimize.model import solve
 
     method = prepared.scenario.options.get("method") or "optimal"
-    if method == "optimal":
+    if plan is not None:
+        pass
+    elif method == "optimal":
         plan = solve(prepared.inputs, solver_options(prepared.scenario))
     else:
         plan = baseline_plan(prepared.inputs, method, prepared.scenario.name)

@@ -268,3 +268,71 @@ class ScenarioFile(Section):
 TOP_LEVEL_KEYS: tuple[str, ...] = tuple(ScenarioFile.model_fields)
 OPTION_DEFAULTS: dict[str, Any] = {k: f.default for k, f in Options.model_fields.items()}
 SOLVER_DEFAULTS: dict[str, Any] = {k: f.default for k, f in Solver.model_fields.items()}
+
+
+# --- region scenarios (several cities, optional regional targets) ------------------------------
+#: A city's id in a region scenario: letters, digits, ``_`` and ``-`` (it names a folder and the
+#: ``city`` column of schedule.csv).
+CityId = Annotated[
+    str,
+    BeforeValidator(number_as_text),
+    Field(
+        pattern=r"^[A-Za-z0-9_-]{1,40}$",
+        **field_message("a city id is 1-40 letters, digits, '_' or '-' (e.g. north, city_2)"),
+    ),
+]
+
+
+class CityEntry(ScenarioFile):
+    """One city of ``cities:`` - the keys of a scenario file for that city (its own ``inventory``,
+    ``city``, ``forecast``, ``shares``, ``enterprises`` …, or a ``base:`` scenario to start from).
+
+    Keys the region file gives at its top level (``mode``, ``alert_days``, ``options`` …) are the
+    defaults of every city; the city's own keys (and its base's) win.
+    """
+
+
+class RegionTargets(Section):
+    """``region:`` - targets on the sum of the cities (区域联防联控)."""
+
+    targets: dict[Level, dict[Pollutant, Share]] = Field(
+        ...,
+        **field_message(
+            "region.targets gives, per level and pollutant, the share of the cities' summed total "
+            "emissions to remove, e.g. {orange: {NOx: 0.25}}"
+        ),
+    )
+
+
+class RegionFile(Section):
+    """A region scenario: several cities planned together, with optional regional targets."""
+
+    name: Text | None = None
+    description: Text | None = None
+    mode: Literal[MODES] | None = Field(None, **field_message(f"mode must be one of {', '.join(MODES)}"))
+    alert_days: dict[Level, Annotated[float, Field(ge=0, le=366, allow_inf_nan=False)]] | None = Field(
+        None,
+        **field_message("alert_days gives the expected alert days per level, numbers from 0 to 366"),
+    )
+    rules: Annotated[str, BeforeValidator(number_as_text), AfterValidator(_path_text)] | None = Field(
+        None, **field_message("rules is a shipped rule set (2024, 2017) or the path of a rule file (.yaml)")
+    )
+    aqi_standard: Annotated[Literal[AQI_STANDARDS], BeforeValidator(number_as_text)] | None = None
+    percentile: Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)] | None = None
+    shares: ShareOverrides | None = None
+    measures: PathText | None = None
+    timeline: Timeline | None = None
+    options: Options | None = None
+    solver: Solver | None = None
+    cities: dict[CityId, CityEntry] = Field(
+        ...,
+        min_length=1,
+        **field_message("cities maps a city id to its scenario keys (inventory, city, ...)"),
+    )
+    region: RegionTargets | None = None
+
+
+#: Keys of a region file that are defaults of every city.
+REGION_COMMON_KEYS: tuple[str, ...] = tuple(
+    k for k in RegionFile.model_fields if k not in ("name", "description", "cities", "region")
+)

@@ -17,9 +17,12 @@ from planner.optimize.blocks import TARGET, build_model
 from planner.optimize.model import solve
 from planner.optimize.options import SolveOptions
 from planner.optimize.transforms import substitute_chains
+from planner.scenario.region import is_region_file
 from planner.scenario.run import prepare, solver_options
 
-SCENARIOS = sorted((Path(__file__).resolve().parents[2] / "scenarios").glob("*.yaml"))
+SCENARIOS = sorted(
+    p for p in (Path(__file__).resolve().parents[2] / "scenarios").glob("*.yaml") if not is_region_file(p)
+)
 
 
 def _objective(m, sol) -> float:

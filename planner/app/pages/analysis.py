@@ -7,7 +7,10 @@ the page caches only the resulting tables.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
+import threading
+from collections import OrderedDict
 
 import numpy as np
 import pandas as pd
@@ -36,19 +39,57 @@ from planner.reports.app_tables import scenario_key
 BASE_COLORS = {"uniform": "#d62728", "greedy": "#ff7f0e", "rules_only": "#7f7f7f"}
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
-def _curve(key: str, _scenario, slot: str, shares: tuple) -> tuple[pd.DataFrame, dict]:
+def _progress_bar():
+    """An ``st.progress`` bar and the ``progress(done, total, label)`` callback that moves it."""
+    bar = st.progress(0.0, text=tr("analysis.progress", done=0, total="…"))
+
+    def update(done: int, total: int, label: str) -> None:
+        bar.progress(min(1.0, done / max(total, 1)), text=tr("analysis.progress", done=done, total=total))
+
+    return bar, update
+
+
+#: Results of the sweeps that report progress (curve, upgrade values), newest last.  Not
+#: ``st.cache_data``: a cached function may not draw on a bar created outside it (the progress).
+_SWEEPS: OrderedDict = OrderedDict()
+_SWEEPS_MAX = 16
+_SWEEPS_LOCK = threading.Lock()
+
+
+def _sweep(key: tuple, compute):
+    """``compute()`` once per ``key`` (a small LRU shared by the sessions); a copy each time."""
+    with _SWEEPS_LOCK:
+        hit = _SWEEPS.get(key)
+        if hit is not None:
+            _SWEEPS.move_to_end(key)
+    if hit is None:
+        hit = compute()
+        with _SWEEPS_LOCK:
+            _SWEEPS[key] = hit
+            while len(_SWEEPS) > _SWEEPS_MAX:
+                _SWEEPS.popitem(last=False)
+    return copy.deepcopy(hit)
+
+
+def _curve(key: str, _scenario, slot: str, shares: tuple, _progress=None) -> tuple[pd.DataFrame, dict]:
     from planner.reports.analysis import least_cost_curve
 
-    df = least_cost_curve(scenario_result(_scenario).prepared, shares=shares, slot=slot)
-    return pd.DataFrame(df), dict(df.attrs)
+    def compute():
+        df = least_cost_curve(
+            scenario_result(_scenario).prepared, shares=shares, slot=slot, progress=_progress
+        )
+        return pd.DataFrame(df), dict(df.attrs)
+
+    return _sweep(("curve", key, slot, shares), compute)
 
 
-@st.cache_data(max_entries=8, show_spinner=False)
-def _upgrades(key: str, _scenario, top: int) -> pd.DataFrame:
+def _upgrades(key: str, _scenario, top: int, _progress=None) -> pd.DataFrame:
     from planner.reports.analysis import upgrade_values
 
-    return pd.DataFrame(upgrade_values(scenario_result(_scenario), top=top))
+    return _sweep(
+        ("upgrades", key, top),
+        lambda: pd.DataFrame(upgrade_values(scenario_result(_scenario), top=top, progress=_progress)),
+    )
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
@@ -109,8 +150,10 @@ def curve_tab(scenario, result: dict) -> None:
     )
     lo, hi = c2.slider(tr("analysis.share_range"), 0, 60, (5, 50), step=5, key="curve_range")
     shares = tuple(round(x / 100, 2) for x in range(max(lo, 1), hi + 1, 5)) or (0.05,)
+    bar, progress = _progress_bar()
     with st.spinner(tr("common.solving")):
-        df, attrs = _curve(scenario_key(scenario), scenario, slot, shares)
+        df, attrs = _curve(scenario_key(scenario), scenario, slot, shares, progress)
+    bar.empty()
     fig = go.Figure()
     ok = df["status"] == "optimal"
     fig.add_trace(
@@ -164,8 +207,10 @@ def curve_tab(scenario, result: dict) -> None:
 def upgrade_tab(scenario) -> None:
     st.caption(tr("analysis.upgrade_help"))
     top = st.number_input(tr("analysis.top"), 0, 20, 5, key="upgrade_top")
+    bar, progress = _progress_bar()
     with st.spinner(tr("common.solving")):
-        df = _upgrades(scenario_key(scenario), scenario, int(top))
+        df = _upgrades(scenario_key(scenario), scenario, int(top), progress)
+    bar.empty()
     if df.empty:
         st.info(tr("analysis.no_upgrades"))
         return

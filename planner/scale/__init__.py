@@ -1,0 +1,1 @@
+"""Scale-out: run independent solves (sweeps, region cities) serially or as Dask tasks."""
