@@ -481,3 +481,46 @@ def menu_outcome(inputs: xr.Dataset, z: np.ndarray, y: np.ndarray) -> tuple[np.n
     np.add.at(curt, pos, z * a.output[:, None] + y)
     tonnes = np.einsum("os,op->sp", z, a.reduction) + np.einsum("os,op->sp", y, a.load_reduction)
     return curt, tonnes
+
+
+def menu_cells(inputs: xr.Dataset, menu: xr.Dataset | None):
+    """Per cell of the menu firms: chosen option id, its load cut, its tonnes and its texts.
+
+    Parameters
+    ----------
+    inputs : xarray.Dataset
+    menu : xarray.Dataset or None
+        ``Plan.menu`` (``choice`` and ``load_cut`` over menu_option × slot).
+
+    Returns
+    -------
+    dict or None
+        ``option`` (E, S) str ('' outside menu firms), ``load_cut`` (E, S), ``tonnes``
+        (E, S, P), ``text_zh``/``text_en`` (E, S) str and ``mask`` (E,) of the menu firms;
+        None without a menu choice.
+    """
+    a = menu_arrays(inputs)
+    if a is None or menu is None:
+        return None
+    E, S, P = inputs.sizes["enterprise"], inputs.sizes["slot"], inputs.sizes["pollutant"]
+    z = np.asarray(menu["choice"].transpose("menu_option", "slot").values, float)
+    y = np.asarray(menu["load_cut"].transpose("menu_option", "slot").values, float)
+    o, s = np.nonzero(z > 0.5)
+    f = a.firm[o]
+    option = np.full((E, S), "", dtype=object)
+    tzh = np.full((E, S), "", dtype=object)
+    ten = np.full((E, S), "", dtype=object)
+    load = np.zeros((E, S))
+    tonnes = np.zeros((E, S, P))
+    option[f, s] = np.asarray(a.ids, dtype=object)[o]
+    load[f, s] = y[o, s]
+    tonnes[f, s] = a.reduction[o] + a.load_reduction[o] * y[o, s][:, None]
+    zh = np.asarray(inputs["menu_text_zh"].values, dtype=object)[o]
+    en = np.asarray(inputs["menu_text_en"].values, dtype=object)[o]
+    pct = np.char.mod("%.4g", y[o, s] * 100).astype(object)
+    extra = y[o, s] > 1e-9
+    tzh[f, s] = np.where(extra, zh + "，另限产" + pct + "%", zh)
+    ten[f, s] = np.where(extra, en + "; plus a load cut of " + pct + " %", en)
+    mask = np.zeros(E, bool)
+    mask[a.firms] = True
+    return {"option": option, "load_cut": load, "tonnes": tonnes, "text_zh": tzh, "text_en": ten, "mask": mask}

@@ -517,6 +517,37 @@ def _check_grades(inputs: xr.Dataset, x: np.ndarray, tol: float, ent, slots, exc
     return out
 
 
+def _menu_rows(schedule, is_menu, menus, emissions, x, levels, tol, problems) -> np.ndarray:
+    """Tonnes of the menu rows recomputed from the menus file; problems for rows it does not support."""
+    from planner import ALERT_LEVELS, POLLUTANTS
+    from planner.policy.menus import load_cut_factor
+
+    rows = np.flatnonzero(is_menu)
+    out = np.zeros((len(rows), len(POLLUTANTS)))
+    eids = schedule["enterprise_id"].astype(str).to_numpy()
+    opts = schedule["menu_option"].astype(str).to_numpy() if "menu_option" in schedule else None
+    bad = []
+    for k, i in enumerate(rows):  # a menu row per menu firm and slot (a few dozen firms)
+        menu = menus.firms.get(eids[i])
+        oid = None if opts is None else opts[i]
+        idx = None if menu is None else next((j for j, o in enumerate(menu.options) if o.id == oid), None)
+        if idx is None:
+            bad.append(f"{eids[i]}: option {oid!r} is not on its menu")
+            continue
+        lv = ALERT_LEVELS.index(levels[i]) if levels[i] in ALERT_LEVELS else 0
+        if not any(idx in menu.levels[h] for h in ALERT_LEVELS[lv:]):
+            bad.append(f"{eids[i]}: option {oid!r} is not on its menu at {levels[i]} or above")
+        opt = menu.options[idx]
+        y = x[i] - opt.output_share
+        if y < -tol or y > min(menu.extra_load_cut, 1 - opt.output_share) + tol:
+            bad.append(f"{eids[i]}: curtailment {x[i]:.6g} is not option {oid!r} plus an allowed load cut")
+        y = max(y, 0.0)
+        out[k] = emissions[i] * (np.asarray(opt.removal, float) + y * load_cut_factor(opt))
+    if bad:
+        problems.append(f"{len(bad)} menu rows are not supported by the menus file, e.g. {bad[0]}")
+    return out
+
+
 def verify_schedule(
     schedule,
     table,
@@ -525,6 +556,7 @@ def verify_schedule(
     shares: xr.DataArray,
     city_totals: dict,
     tol: float = 1e-6,
+    menus=None,
 ) -> list[str]:
     """Check a written plan against the inventory and the rules, bypassing the PlanInputs.
 
@@ -547,6 +579,11 @@ def verify_schedule(
         Required shares (level, pollutant).
     city_totals : dict
         City-wide totals in t/a per pollutant.
+    menus : planner.policy.menus.Menus, optional
+        The scenario's menus: rows with reason ``menu`` are checked against them instead of the
+        rule bounds (the option named in ``menu_option`` is on the firm's menu at the row's level
+        or a higher one, the load cut ``curtailment − output share`` within its bound, the tonnes
+        recomputed from the option's shares × the inventory's emissions).
 
     Returns
     -------
@@ -567,13 +604,23 @@ def verify_schedule(
     b_l = bounds.get_index("level").get_indexer(levels)
     floor = bounds["floor"].to_numpy()[b_e, b_l]
     ceiling = bounds["ceiling"].to_numpy()[b_e, b_l]
-    if (x < floor - tol).any():
-        problems.append(f"{int((x < floor - tol).sum())} rows cut less than the rule floor")
-    if (x > ceiling + tol).any():
-        problems.append(f"{int((x > ceiling + tol).sum())} rows cut more than the ceiling")
+    is_menu = (
+        schedule["reason"].astype(str).to_numpy() == "menu"
+        if "reason" in schedule
+        else np.zeros(len(x), bool)
+    )
+    if is_menu.any() and menus is None:
+        problems.append(f"{int(is_menu.sum())} rows are planned by a menu, but no menus file is given to check them")
+        return problems
+    if (~is_menu & (x < floor - tol)).any():
+        problems.append(f"{int((~is_menu & (x < floor - tol)).sum())} rows cut less than the rule floor")
+    if (~is_menu & (x > ceiling + tol)).any():
+        problems.append(f"{int((~is_menu & (x > ceiling + tol)).sum())} rows cut more than the ceiling")
     factor = bounds["factor"].transpose("enterprise", "level", "pollutant").to_numpy()[b_e, b_l, :]
     emissions = table[list(POLLUTANTS)].to_numpy(dtype=float)[e_idx]
     recomputed = x[:, None] * emissions * factor
+    if is_menu.any():
+        recomputed[is_menu] = _menu_rows(schedule, is_menu, menus, emissions, x, levels, tol, problems)
     for j, p in enumerate(POLLUTANTS):
         written = schedule[f"reduction_{p}"].to_numpy(dtype=float)
         bad = ~np.isclose(written, recomputed[:, j], rtol=1e-7, atol=1e-9)
