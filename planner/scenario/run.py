@@ -590,6 +590,10 @@ def schedule_table(prepared: Prepared, plan) -> pd.DataFrame:
     """One row per enterprise per slot, re-checkable from the file alone.
 
     ``output_loss = curtailment × loss_at_full`` and ``reduction_P = curtailment × reducible_P``.
+    A menu firm's rows (reason ``menu``) name the option chosen in ``menu_option`` ('' elsewhere),
+    their curtailment is its output share plus the load cut, ``reduction_P`` its tonnes and
+    ``reducible_P`` those tonnes per unit of curtailment (the firm's emissions for an option that
+    cuts no output), so that the identity holds for them too.
     """
     inp = prepared.inputs
     E, S = inp.sizes["enterprise"], inp.sizes["slot"]
@@ -627,6 +631,13 @@ def schedule_table(prepared: Prepared, plan) -> pd.DataFrame:
         text = np.where(mf[:, None], cells["text_zh"], text)
         text_en = np.where(mf[:, None], cells["text_en"], text_en)
         mtype = np.where(mf[:, None], "menu", mtype)
+        # reducible of a menu row: the chosen option's t/d per unit of curtailment, so that
+        # reduction = curtailment × reducible still holds in the file (emissions where it cuts no output)
+        cut = x[mf] > 1e-12
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rate = np.where(cut[:, :, None], removed[mf] / np.where(cut, x[mf], 1.0)[:, :, None], red[mf])
+        red = red.copy()
+        red[mf] = rate
     for j, p in enumerate(POLLUTANTS):
         df[f"reduction_{p}"] = removed[:, :, j].ravel()
     for j, p in enumerate(POLLUTANTS):
