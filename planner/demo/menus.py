@@ -40,14 +40,24 @@ VOC_MAJORITY = 0.5
 def _non_key_menu(row, n: int, may_skip_yellow: bool, voc: bool, extra: float) -> dict:
     half = max(1, math.ceil(n / 2))
     opts = [
-        {"id": "cut20", "text_zh": "限产20%（按正常产量计）", "text_en": "cut output by 20 %", "output_share": 0.2},
+        {
+            "id": "cut20",
+            "text_zh": "限产20%（按正常产量计）",
+            "text_en": "cut output by 20 %",
+            "output_share": 0.2,
+        },
         {
             "id": "stop1",
             "text_zh": f"停1条生产线（共{n}条）",
             "text_en": f"stop 1 of {n} lines",
             "output_share": round(1 / n, 6),
         },
-        {"id": "cut40", "text_zh": "限产40%（按正常产量计）", "text_en": "cut output by 40 %", "output_share": 0.4},
+        {
+            "id": "cut40",
+            "text_zh": "限产40%（按正常产量计）",
+            "text_en": "cut output by 40 %",
+            "output_share": 0.4,
+        },
         {
             "id": "stop_half",
             "text_zh": f"停{half}条生产线（共{n}条）",
@@ -157,12 +167,16 @@ def make_menus(inventory: pd.DataFrame, lines: pd.DataFrame | None) -> dict:
     order = np.lexsort((ids, -total))
     chosen = [i for i in order if cand[i]][:N_NON_KEY]
     chosen.sort(key=lambda i: ids[i])
-    yellow_cut = pd.to_numeric(inv.get("plant_cut_yellow"), errors="coerce") if "plant_cut_yellow" in inv else None
+    yellow_cut = (
+        pd.to_numeric(inv.get("plant_cut_yellow"), errors="coerce") if "plant_cut_yellow" in inv else None
+    )
     firms: dict[str, dict] = {}
     for k, i in enumerate(chosen):
         skip = yellow_cut is None or not np.isfinite(yellow_cut.iloc[i])
         voc = total[i] > 0 and emis[i, POLLUTANTS.index("VOCs")] >= VOC_MAJORITY * total[i]
-        firms[ids[i]] = _non_key_menu(inv.iloc[i], int(n_lines[i]), bool(skip), bool(voc), EXTRA_LOAD_CUT if k % 2 == 0 else 0.0)
+        firms[ids[i]] = _non_key_menu(
+            inv.iloc[i], int(n_lines[i]), bool(skip), bool(voc), EXTRA_LOAD_CUT if k % 2 == 0 else 0.0
+        )
     if lines is not None:
         grade = dict(zip(ids, inv["grade"].astype(str), strict=True))
         industry = dict(zip(ids, inv["industry"].astype(str), strict=True))

@@ -21,6 +21,9 @@ block                              meaning
 ``Enterprise-loss-cap``            ``Σ_s loss·x[e, s] <= cap · T``
 ``Slot-max-share``,                optional equity term: ``x[e, s] <= m_s``, cost ``w·Σ_e loss·m_s``
 ``Enterprise-Slot-equity``
+``Option-Slot-choice`` …            measure menus (:mod:`planner.optimize.menus`, :func:`define_menus`):
+                                   one option per menu firm and slot, its load cut, monotone by level;
+                                   the firm's own curtailment column is fixed at 0
 ``Target-fraction``,               budget analysis: ``max t`` with ``Σ reducible·x >= t·target -
 ``Slot-Pollutant-fraction``,       credited`` and ``Σ loss·x <= budget``
 ``Loss-budget``
@@ -513,7 +516,9 @@ def build_model(
         define_grade_monotonicity(m, d)
         define_loss_caps(m, d)
         define_equity(m, d)
-        define_menus(m, inputs, TARGET, {"total": LOSS_TOTAL, "county": COUNTY_CAP, "firm": FIRM_CAP}, d.county)
+        define_menus(
+            m, inputs, TARGET, {"total": LOSS_TOTAL, "county": COUNTY_CAP, "firm": FIRM_CAP}, d.county
+        )
     else:
         define_budget(m, d, budget, pollutant, inputs["days"].values)
     return m, d

@@ -311,7 +311,9 @@ def with_menus(ds: xr.Dataset, menus, table: pd.DataFrame) -> xr.Dataset:
 
 
 # --------------------------------------------------------------------------- the model block
-def define_menus(m: LinearModel, inputs: xr.Dataset, target: str, loss_blocks: dict, county: np.ndarray) -> None:
+def define_menus(
+    m: LinearModel, inputs: xr.Dataset, target: str, loss_blocks: dict, county: np.ndarray
+) -> None:
     """Add the menu blocks (see the module docstring) and their entries in existing rows.
 
     Parameters
@@ -330,7 +332,7 @@ def define_menus(m: LinearModel, inputs: xr.Dataset, target: str, loss_blocks: d
     a = menu_arrays(inputs)
     if a is None:
         return
-    O, S, P = a.n, inputs.sizes["slot"], inputs.sizes["pollutant"]
+    n_opt, S, P = a.n, inputs.sizes["slot"], inputs.sizes["pollutant"]
     enterprise = [str(e) for e in inputs["enterprise"].values]
     slots = [str(s) for s in inputs["slot"].values]
     loss = np.asarray(inputs["loss_at_full"].values, float)[a.firm]  # (O, S)
@@ -347,7 +349,7 @@ def define_menus(m: LinearModel, inputs: xr.Dataset, target: str, loss_blocks: d
     y = None
     if (y_upper > 0).any():
         y = m.add_variables(MENU_LOAD, {"option": labels, "slot": slots}, 0.0, y_upper, cost=loss)
-    o_i, s_i = np.meshgrid(np.arange(O), np.arange(S), indexing="ij")
+    o_i, s_i = np.meshgrid(np.arange(n_opt), np.arange(S), indexing="ij")
     o_i, s_i = o_i.ravel(), s_i.ravel()
     # one option per firm and slot
     F = len(a.firms)
@@ -376,10 +378,10 @@ def define_menus(m: LinearModel, inputs: xr.Dataset, target: str, loss_blocks: d
         )
     # values per option: curtailment then pollutants; rows only where the firm emits the pollutant
     zval = np.c_[a.output, a.reduction]  # (O, 1 + P)
-    yval = np.c_[np.ones(O), a.load_reduction]
+    yval = np.c_[np.ones(n_opt), a.load_reduction]
     emits = np.zeros((F, 1 + P), bool)
     emits[:, 0] = True
-    np.logical_or.at(emits, pos, np.c_[np.zeros(O, bool), (a.reduction > 0) | (a.load_reduction > 0)])
+    np.logical_or.at(emits, pos, np.c_[np.zeros(n_opt, bool), (a.reduction > 0) | (a.load_reduction > 0)])
     pf, pa_, pb_ = firm_pairs(inputs, a.firms)
     if len(pf):
         fpos = np.searchsorted(a.firms, pf)
@@ -460,9 +462,9 @@ def solution_arrays(m: LinearModel, values: dict, inputs: xr.Dataset) -> tuple[n
     """``(z, y)`` (O, S) of a solved model (z rounded to 0/1), or None without menus."""
     if MENU_CHOICE not in values:
         return None
-    O, S = inputs.sizes["menu_option"], inputs.sizes["slot"]
-    z = np.round(np.clip(values[MENU_CHOICE].reshape(O, S), 0.0, 1.0)) + 0.0
-    y = values[MENU_LOAD].reshape(O, S) if MENU_LOAD in values else np.zeros((O, S))
+    n_opt, S = inputs.sizes["menu_option"], inputs.sizes["slot"]
+    z = np.round(np.clip(values[MENU_CHOICE].reshape(n_opt, S), 0.0, 1.0)) + 0.0
+    y = values[MENU_LOAD].reshape(n_opt, S) if MENU_LOAD in values else np.zeros((n_opt, S))
     y = np.clip(y, 0.0, None) * z + 0.0
     return z, y
 
@@ -523,4 +525,11 @@ def menu_cells(inputs: xr.Dataset, menu: xr.Dataset | None):
     ten[f, s] = np.where(extra, en + "; plus a load cut of " + pct + " %", en)
     mask = np.zeros(E, bool)
     mask[a.firms] = True
-    return {"option": option, "load_cut": load, "tonnes": tonnes, "text_zh": tzh, "text_en": ten, "mask": mask}
+    return {
+        "option": option,
+        "load_cut": load,
+        "tonnes": tonnes,
+        "text_zh": tzh,
+        "text_en": ten,
+        "mask": mask,
+    }

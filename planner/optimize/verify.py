@@ -610,7 +610,9 @@ def verify_schedule(
         else np.zeros(len(x), bool)
     )
     if is_menu.any() and menus is None:
-        problems.append(f"{int(is_menu.sum())} rows are planned by a menu, but no menus file is given to check them")
+        problems.append(
+            f"{int(is_menu.sum())} rows are planned by a menu, but no menus file is given to check them"
+        )
         return problems
     if (~is_menu & (x < floor - tol)).any():
         problems.append(f"{int((~is_menu & (x < floor - tol)).sum())} rows cut less than the rule floor")

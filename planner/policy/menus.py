@@ -291,7 +291,9 @@ def monotone_choice(menu: FirmMenu) -> list[tuple[int, float]] | None:
 
 
 # --------------------------------------------------------------------------- reading
-def _resolve_lines_path(value: str, menus_path: Path, file: str, doc: YamlDoc, problems: Problems) -> Path | None:
+def _resolve_lines_path(
+    value: str, menus_path: Path, file: str, doc: YamlDoc, problems: Problems
+) -> Path | None:
     from planner.scenario.files import path_roots
 
     p = Path(value)
@@ -323,7 +325,13 @@ def _line_table(lines) -> pd.DataFrame | None:
 
 
 def _option_from_lines(
-    eid: str, om: OptionModel, lt: pd.DataFrame | None, loc: tuple, file: str, doc: YamlDoc, problems: Problems
+    eid: str,
+    om: OptionModel,
+    lt: pd.DataFrame | None,
+    loc: tuple,
+    file: str,
+    doc: YamlDoc,
+    problems: Problems,
 ) -> MenuOption | None:
     where = format_loc(loc)
     if lt is None:

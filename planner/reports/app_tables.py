@@ -524,7 +524,9 @@ def obligations(schedule: pd.DataFrame, table: pd.DataFrame, enterprise_id: str)
         out["measure_en"] = rows["measure_text_en"].fillna("").astype(str).to_numpy()
     out["extra"] = (out["cut"] - out["floor"]).clip(lower=0.0)
     # a menu firm: the option the optimizer chose from the bureau's menu ('' otherwise)
-    out["menu_option"] = rows["menu_option"].fillna("").astype(str).to_numpy() if "menu_option" in rows else ""
+    out["menu_option"] = (
+        rows["menu_option"].fillna("").astype(str).to_numpy() if "menu_option" in rows else ""
+    )
     out["lines_affected"] = out["cut"] * lines
     out["line_count"] = lines
     out["output_loss"] = rows["output_loss"].to_numpy(dtype=float)

@@ -90,7 +90,9 @@ def _instances(draw):
     n_menu = draw(st.integers(2, 3))
     n_locked = draw(st.integers(1, 2))
     E = n_menu + n_locked
-    em = np.array(draw(st.lists(st.lists(st.floats(0.1, 3.0), min_size=4, max_size=4), min_size=E, max_size=E)))
+    em = np.array(
+        draw(st.lists(st.lists(st.floats(0.1, 3.0), min_size=4, max_size=4), min_size=E, max_size=E))
+    )
     out = np.array(draw(st.lists(st.floats(1.0, 50.0), min_size=E, max_size=E)))
     firms = {}
     for f in range(n_menu):
@@ -100,12 +102,17 @@ def _instances(draw):
             c = draw(st.sampled_from([0.0, 0.1, 0.25, 0.4, 0.5, 0.75, 1.0]))
             r = [min(1.0, c * draw(st.sampled_from([0.5, 1.0, 1.5]))) for _ in range(4)]
             opts.append(_opt(i, c, r))
-        levels = {lv: tuple(sorted(draw(st.sets(st.integers(0, k - 1), min_size=1, max_size=k)))) for lv in ALERT_LEVELS}
+        levels = {
+            lv: tuple(sorted(draw(st.sets(st.integers(0, k - 1), min_size=1, max_size=k))))
+            for lv in ALERT_LEVELS
+        }
         menu = FirmMenu(f"e{f}", tuple(opts), levels, 0.0)
         if monotone_choice(menu) is None:
             # a menu the loader would refuse: make it admissible by allowing the heaviest everywhere
             heavy = int(np.argmax([o.output_share + sum(o.removal) for o in opts]))
-            menu = FirmMenu(f"e{f}", tuple(opts), {lv: tuple(sorted({*levels[lv], heavy})) for lv in ALERT_LEVELS}, 0.0)
+            menu = FirmMenu(
+                f"e{f}", tuple(opts), {lv: tuple(sorted({*levels[lv], heavy})) for lv in ALERT_LEVELS}, 0.0
+            )
         firms[f"e{f}"] = menu
     locked = np.zeros((E, 3))
     locked[n_menu:] = np.array(draw(st.lists(st.sampled_from([0.0, 0.2, 0.5]), min_size=3, max_size=3)))
@@ -154,7 +161,13 @@ def test_monotonicity_keeps_the_orange_choice_at_least_the_yellow_one():
     target = [[1.2] * 4, [0.5] * 4, [1.6] * 4]
     locked = [[0, 0, 0], [0.3, 0.3, 0.6]]  # e1 is locked at 0.3, 0.3, 0.6
     ds, table = _list_inputs(em, [10, 40], target, locked)
-    menus = Menus({"e0": FirmMenu("e0", (_opt(0, 0.3), _opt(1, 0.5, (1.0,) * 4)), {lv: (0, 1) for lv in ALERT_LEVELS}, 0.0)})
+    menus = Menus(
+        {
+            "e0": FirmMenu(
+                "e0", (_opt(0, 0.3), _opt(1, 0.5, (1.0,) * 4)), {lv: (0, 1) for lv in ALERT_LEVELS}, 0.0
+            )
+        }
+    )
     ds = MN.with_menus(ds, menus, table)
     plan = solve(ds, mip_gap=0.0)
     assert plan.status == "optimal" and plan.violations == []
@@ -173,7 +186,13 @@ def test_a_load_cut_combines_with_an_option_and_removes_in_proportion_to_the_run
     em = [[1, 1, 1, 1], [0, 0, 0, 0]]
     target = [[0.9, 0, 0, 0]] * 3
     ds, table = _list_inputs(em, [10, 1], target)
-    menus = Menus({"e0": FirmMenu("e0", (_opt(0, 0.5, (0.8,) * 4), _opt(1, 1.0)), {lv: (0, 1) for lv in ALERT_LEVELS}, 0.3)})
+    menus = Menus(
+        {
+            "e0": FirmMenu(
+                "e0", (_opt(0, 0.5, (0.8,) * 4), _opt(1, 1.0)), {lv: (0, 1) for lv in ALERT_LEVELS}, 0.3
+            )
+        }
+    )
     ds = MN.with_menus(ds, menus, table)
     plan = solve(ds, mip_gap=0.0)
     assert plan.status == "optimal" and plan.violations == []
@@ -261,7 +280,12 @@ def _episode(levels, toggle):
         mode="episode",
     )
     table = pd.DataFrame(em, columns=list(POLLUTANTS), index=["e0", "e1"])
-    menu = FirmMenu("e0", (_opt(0, 0.0, (0,) * 4), _opt(1, 0.3), _opt(2, 1.0)), {"yellow": (0,), "orange": (1,), "red": (2,)}, 0.0)
+    menu = FirmMenu(
+        "e0",
+        (_opt(0, 0.0, (0,) * 4), _opt(1, 0.3), _opt(2, 1.0)),
+        {"yellow": (0,), "orange": (1,), "red": (2,)},
+        0.0,
+    )
     return MN.with_menus(ds, Menus({"e0": menu}), table)
 
 
@@ -275,7 +299,12 @@ def test_episode_days_follow_their_level_and_a_firm_that_cannot_toggle_keeps_the
     np.testing.assert_allclose(plan.curtailment.values[0], [0.0, 0.3, 1.0, 1.0, 1.0])
     a, b, for_chained, eff = MN.slot_pairs(_episode(levels, True))
     assert eff.tolist() == [0, 1, 2, 2, 2]
-    assert {(int(x), int(y)) for x, y, c in zip(a, b, for_chained, strict=True) if not c} >= {(0, 2), (4, 2), (1, 2), (0, 3)}
+    assert {(int(x), int(y)) for x, y, c in zip(a, b, for_chained, strict=True) if not c} >= {
+        (0, 2),
+        (4, 2),
+        (1, 2),
+        (0, 3),
+    }
 
 
 def test_without_menus_the_model_has_no_menu_blocks():

@@ -69,11 +69,23 @@ def test_a_menu_reads_and_options_naming_lines_take_their_shares(tmp_path):
     [
         (GOOD.replace("extra_load_cut: 0.2", "extra_load_cut: 1.5"), "firms.F1.extra_load_cut", "0 to 1"),
         (GOOD.replace("output_share: 0.3", "output_share: 30"), "firms.F1.options[1].output_share", "0 to 1"),
-        (GOOD.replace("removal: 0}", "removal: {NOX: 0}}"), "firms.F1.options[0].removal.NOX", "did you mean 'NOx'"),
+        (
+            GOOD.replace("removal: 0}", "removal: {NOX: 0}}"),
+            "firms.F1.options[0].removal.NOX",
+            "did you mean 'NOx'",
+        ),
         (GOOD.replace("source: test", "source: test\nsorce: x"), "sorce", "unknown"),
         (GOOD.replace("      red: [voc, all]\n", ""), "firms.F1.levels", "missing: red"),
-        (GOOD.replace("{id: kiln2, lines: [2#窑]}", "{id: kiln2, lines: [2#窑], output_share: 0.2}"), "firms.F1.options[2]", "not both"),
-        (GOOD.replace("{id: cut30, output_share: 0.3}", "{id: cut30}"), "firms.F1.options[1]", "output_share"),
+        (
+            GOOD.replace("{id: kiln2, lines: [2#窑]}", "{id: kiln2, lines: [2#窑], output_share: 0.2}"),
+            "firms.F1.options[2]",
+            "not both",
+        ),
+        (
+            GOOD.replace("{id: cut30, output_share: 0.3}", "{id: cut30}"),
+            "firms.F1.options[1]",
+            "output_share",
+        ),
     ],
 )
 def test_schema_errors_name_the_key_path(tmp_path, bad, where, words):
@@ -83,7 +95,10 @@ def test_schema_errors_name_the_key_path(tmp_path, bad, where, words):
 
 
 def test_a_duplicate_key_is_an_error(tmp_path):
-    errs = _errors(tmp_path, GOOD.replace("    extra_load_cut: 0.2\n", "    extra_load_cut: 0.2\n    extra_load_cut: 0.1\n"))
+    errs = _errors(
+        tmp_path,
+        GOOD.replace("    extra_load_cut: 0.2\n", "    extra_load_cut: 0.2\n    extra_load_cut: 0.1\n"),
+    )
     assert any("extra_load_cut" in str(e) for e in errs)
 
 
@@ -132,7 +147,9 @@ def test_enterprises_are_checked_against_the_inventory(tmp_path):
         check_menus_against(menus, table)
     import xarray as xr
 
-    bounds = xr.Dataset({"control_class": (("enterprise",), np.array(["never_cut"]))}, coords={"enterprise": ["F1"]})
+    bounds = xr.Dataset(
+        {"control_class": (("enterprise",), np.array(["never_cut"]))}, coords={"enterprise": ["F1"]}
+    )
     with pytest.raises(InputError, match="never cut"):
         check_menus_against(menus, table.assign(self_directed=False), bounds)
     with pytest.raises(InputError, match="plants file"):

@@ -54,7 +54,9 @@ def test_menu_rows_of_the_schedule(result):
     # the file identities hold for menu rows too
     np.testing.assert_allclose(df["output_loss"], df["curtailment"] * df["loss_at_full"], rtol=1e-9)
     for p in POLLUTANTS:
-        np.testing.assert_allclose(df[f"reduction_{p}"], df["curtailment"] * df[f"reducible_{p}"], rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(
+            df[f"reduction_{p}"], df["curtailment"] * df[f"reducible_{p}"], rtol=1e-9, atol=1e-12
+        )
     # monotone by level
     wide = menu.pivot(index="enterprise_id", columns="level", values="curtailment")
     assert (wide["yellow"] <= wide["orange"] + 1e-9).all() and (wide["orange"] <= wide["red"] + 1e-9).all()
@@ -78,7 +80,9 @@ def _verify(result, schedule):
 
 def test_the_written_schedule_is_rechecked_against_the_menus_file(result, tmp_path):
     paths = write_outputs(result, tmp_path / "out")
-    sched = pd.read_csv(paths["schedule"], dtype={"menu_option": str, "enterprise_id": str}, keep_default_na=False)
+    sched = pd.read_csv(
+        paths["schedule"], dtype={"menu_option": str, "enterprise_id": str}, keep_default_na=False
+    )
     assert _verify(result, sched) == []
     summary = json.loads(paths["summary"].read_text(encoding="utf-8"))
     assert all("menu_firms" in s and "menu_options_chosen" in s for s in summary["slots"])
@@ -91,7 +95,9 @@ def test_the_written_schedule_is_rechecked_against_the_menus_file(result, tmp_pa
     assert any("NOx reductions" in v for v in _verify(result, bad))
     # without the menus file the menu rows cannot be checked
     pr = result.prepared
-    v = verify_schedule(sched, pr.table, pr.bounds, result.summary, pr.shares, pr.city["total_emissions_on_basis"])
+    v = verify_schedule(
+        sched, pr.table, pr.bounds, result.summary, pr.shares, pr.city["total_emissions_on_basis"]
+    )
     assert any("no menus file" in x for x in v)
 
 
