@@ -44,17 +44,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import AfterValidator, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 from planner import ALERT_LEVELS, POLLUTANTS
-from planner.io.schema_errors import field_message, validate
+from planner.io.schema_errors import Word, field_message, validate
 from planner.io.yamlio import YamlDoc, format_loc, read_yaml
 from planner.problems import InputError, Problems
-from planner.targets.schema import Level, Pollutant, Strict, Text
 
 __all__ = [
     "MenuOption",
@@ -71,6 +78,24 @@ __all__ = [
 MONO_TOL = 1e-9
 #: Control classes a menu may not be given to (exempt firms, residential heating boilers).
 NO_MENU_CLASSES = ("never_cut",)
+
+
+class Strict(BaseModel):
+    """Base of the menus-file models: unknown keys are errors, types are strict."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+def _number_as_text(value):
+    """An id written without quotes (``12345:``) is that text; booleans stay errors."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+Text = Annotated[str, BeforeValidator(_number_as_text)]
+Level = Annotated[Literal[ALERT_LEVELS], Word("level")]
+Pollutant = Annotated[Literal[POLLUTANTS], Word("pollutant")]
 
 
 def _not_blank(value: str) -> str:
@@ -294,19 +319,17 @@ def monotone_choice(menu: FirmMenu) -> list[tuple[int, float]] | None:
 def _resolve_lines_path(
     value: str, menus_path: Path, file: str, doc: YamlDoc, problems: Problems
 ) -> Path | None:
-    from planner.scenario.files import path_roots
-
+    """The lines table named by ``lines:``: a relative path stays inside the menus file's folder."""
     p = Path(value)
     if not p.is_absolute():
-        folder = menus_path.parent
+        folder = menus_path.parent.resolve()
         target = (folder / p).resolve()
-        roots = path_roots(folder)
-        if not any(target == r or r in target.parents for r in roots):
+        if folder not in target.parents:
             problems.error(
                 file,
                 doc.line(("lines",)),
                 "lines",
-                f"lines path {value!r} leads outside {' or '.join(str(r) for r in roots)}; "
+                f"lines path {value!r} leads outside the menus file's folder {folder}; "
                 "write it as an absolute path if you mean that file",
             )
             return None
