@@ -189,7 +189,8 @@ def solve(inputs: xr.Dataset, options: SolveOptions | dict | None = None, **kw) 
 def _greedy_fallback(inputs: xr.Dataset, options: SolveOptions, raw: RawResult) -> None:
     """After a time limit without any solution, hand back the greedy baseline's plan.
 
-    Only where that plan is feasible for the model: continuous shares and no fairness option.
+    Only where that plan is feasible for the model: continuous shares, no fairness option and no
+    measure menus.
     The status stays "time_limit"; a message says the plan is the greedy baseline.
     """
     if (
@@ -197,6 +198,7 @@ def _greedy_fallback(inputs: xr.Dataset, options: SolveOptions, raw: RawResult) 
         or options.grade_monotonicity
         or options.county_loss_cap is not None
         or options.firm_loss_cap is not None
+        or menu_firm_mask(inputs).any()  # a menu firm's cut must be one of its options
     ):
         return
     g = greedy(inputs)
