@@ -2202,7 +2202,7 @@ def _csv_bytes(frame: pd.DataFrame) -> bytes:
 
 
 def write_demo_city(city: DemoCity, out_dir: str | Path, xlsx: bool | None = None) -> dict[str, Path]:
-    """Write ``enterprises.csv``, ``enterprises.xlsx``, ``lines.csv`` and ``city.yaml`` into ``out_dir``.
+    """Write ``enterprises.csv``, ``enterprises.xlsx``, ``lines.csv``, ``city.yaml`` and ``menus.yaml`` into ``out_dir``.
 
     Parameters
     ----------
@@ -2218,7 +2218,7 @@ def write_demo_city(city: DemoCity, out_dir: str | Path, xlsx: bool | None = Non
     Returns
     -------
     dict of str to Path
-        ``{"csv": ..., "lines": ..., "xlsx": ..., "city": ...}`` (no ``"xlsx"`` when skipped).
+        ``{"csv": ..., "lines": ..., "xlsx": ..., "city": ..., "menus": ...}`` (no ``"xlsx"`` when skipped).
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -2241,6 +2241,9 @@ def write_demo_city(city: DemoCity, out_dir: str | Path, xlsx: bool | None = Non
     )
     body = yaml.safe_dump(city.city, allow_unicode=True, sort_keys=False, width=110)
     paths["city"].write_bytes((header + body).encode("utf-8"))
+    from planner.demo.menus import write_demo_menus
+
+    paths["menus"] = write_demo_menus(inv, city.lines, out)  # measure menus (planner.demo.menus)
     return paths
 
 

@@ -21,6 +21,9 @@ block                              meaning
 ``Enterprise-loss-cap``            ``Σ_s loss·x[e, s] <= cap · T``
 ``Slot-max-share``,                optional equity term: ``x[e, s] <= m_s``, cost ``w·Σ_e loss·m_s``
 ``Enterprise-Slot-equity``
+``Option-Slot-choice`` …            measure menus (:mod:`planner.optimize.menus`, :func:`define_menus`):
+                                   one option per menu firm and slot, its load cut, monotone by level;
+                                   the firm's own curtailment column is fixed at 0
 ``Target-fraction``,               budget analysis: ``max t`` with ``Σ reducible·x >= t·target -
 ``Slot-Pollutant-fraction``,       credited`` and ``Σ loss·x <= budget``
 ``Loss-budget``
@@ -52,6 +55,7 @@ from planner.optimize.inputs import (
     non_industrial_arrays,
 )
 from planner.optimize.linear import INF, LinearModel
+from planner.optimize.menus import define_menus, menu_firm_mask, menu_reach
 from planner.optimize.options import SolveOptions
 
 #: Block names (other modules refer to these constants, never to literal strings).
@@ -161,7 +165,9 @@ class ModelData:
         return np.nonzero(self.hi > self.lo + BOUND_TOL)
 
 
-def model_data(inputs: xr.Dataset, options: SolveOptions, shortfall_everywhere: bool = False) -> ModelData:
+def model_data(
+    inputs: xr.Dataset, options: SolveOptions, shortfall_everywhere: bool = False, menus: bool = True
+) -> ModelData:
     """Derive the arrays the blocks are built from.
 
     Parameters
@@ -171,12 +177,21 @@ def model_data(inputs: xr.Dataset, options: SolveOptions, shortfall_everywhere: 
     options : SolveOptions
     shortfall_everywhere : bool
         Give every target row a shortfall column (the fallback after an infeasible solve).
+    menus : bool
+        Plan the menu firms by their menus (:mod:`planner.optimize.menus`): their ordinary
+        columns are fixed at 0 (and take no part in chains, grades or equity).  False: they are
+        ordinary firms within the menu's range (the budget analysis).
 
     Returns
     -------
     ModelData
     """
     lo, hi = effective_bounds(inputs)
+    menu_firms = menu_firm_mask(inputs) if menus else np.zeros(len(lo), bool)
+    if menu_firms.any():
+        lo, hi = lo.copy(), hi.copy()
+        lo[menu_firms] = 0.0
+        hi[menu_firms] = 0.0
     cols = line_columns(inputs, lo, hi, options.discrete)
     loss = inputs["loss_at_full"].values.astype(float)
     red = inputs["reducible"].values.astype(float)
@@ -190,6 +205,8 @@ def model_data(inputs: xr.Dataset, options: SolveOptions, shortfall_everywhere: 
         short_rows = np.ones(rhs.shape, dtype=bool)
     else:
         reach = np.einsum("es,esp->sp", cols.col_hi * cols.scale, red) + ni_red.sum(axis=0)
+        if menu_firms.any():
+            reach = reach + menu_reach(inputs)
         short_rows = reach < rhs - 1e-9 * np.maximum(1.0, np.abs(rhs))
     return ModelData(
         lo,
@@ -563,7 +580,7 @@ def build_model(
     -------
     (LinearModel, ModelData)
     """
-    d = model_data(inputs, options, shortfall_everywhere)
+    d = model_data(inputs, options, shortfall_everywhere, menus=budget is None)
     m = LinearModel("curtailment" if budget is None else "max_reduction_under_budget")
     define_curtailment(m, d, cost=budget is None)
     if budget is None:
@@ -575,6 +592,9 @@ def build_model(
         define_grade_monotonicity(m, d)
         define_loss_caps(m, d)
         define_equity(m, d)
+        define_menus(
+            m, inputs, TARGET, {"total": LOSS_TOTAL, "county": COUNTY_CAP, "firm": FIRM_CAP}, d.county
+        )
     else:
         define_budget(m, d, budget, pollutant, inputs["days"].values)
     return m, d

@@ -30,6 +30,7 @@ from planner.optimize.inputs import (
     non_industrial_arrays,
 )
 from planner.optimize.linear import LinearModel, Solution
+from planner.optimize.menus import menu_arrays, menu_firm_mask, menu_outcome, menu_reach, solution_arrays
 from planner.optimize.options import STATUSES, SolveOptions
 from planner.optimize.result import Plan
 from planner.optimize.transforms import recover, substitute_chains
@@ -68,6 +69,7 @@ class RawResult:
     solve_seconds: float = 0.0
     blocks: list[str] = field(default_factory=list)
     ni: np.ndarray | None = None
+    menu: tuple[np.ndarray, np.ndarray] | None = None
 
 
 def use_presolve(options: SolveOptions, data: ModelData) -> bool:
@@ -118,8 +120,14 @@ def _run(
         x = recover(m, sol.values[CURTAILMENT]).reshape(E, S) * d.cols.scale
         if NON_INDUSTRIAL in sol.values:
             ni = np.clip(sol.values[NON_INDUSTRIAL].reshape(len(d.ni_names), S), 0.0, 1.0)
+    menu = None if sol.values is None else solution_arrays(m, sol.values, inputs)
+    if menu is not None:  # a menu firm's curtailment is its option's output share plus its load cut
+        curt, _ = menu_outcome(inputs, *menu)
+        x[menu_arrays(inputs).firms] = curt
     duals = np.abs(sol.duals[TARGET]).reshape(S, P)
-    raw = RawResult(x, sol.state, duals, sol.gap, sol.solver, list(sol.messages), sol.seconds, blocks, ni)
+    raw = RawResult(
+        x, sol.state, duals, sol.gap, sol.solver, list(sol.messages), sol.seconds, blocks, ni, menu
+    )
     return raw, t_build
 
 
@@ -181,7 +189,8 @@ def solve(inputs: xr.Dataset, options: SolveOptions | dict | None = None, **kw) 
 def _greedy_fallback(inputs: xr.Dataset, options: SolveOptions, raw: RawResult) -> None:
     """After a time limit without any solution, hand back the greedy baseline's plan.
 
-    Only where that plan is feasible for the model: continuous shares and no fairness option.
+    Only where that plan is feasible for the model: continuous shares, no fairness option and no
+    measure menus.
     The status stays "time_limit"; a message says the plan is the greedy baseline.
     """
     if (
@@ -189,6 +198,7 @@ def _greedy_fallback(inputs: xr.Dataset, options: SolveOptions, raw: RawResult) 
         or options.grade_monotonicity
         or options.county_loss_cap is not None
         or options.firm_loss_cap is not None
+        or menu_firm_mask(inputs).any()  # a menu firm's cut must be one of its options
     ):
         return
     g = greedy(inputs)
@@ -223,10 +233,14 @@ def finish_plan(inputs: xr.Dataset, options: SolveOptions, raw: RawResult, t_bui
         cols = line_columns(inputs, lo_e, hi, True)
         hi = np.where(cols.integer, cols.col_hi * cols.scale, hi)
         lo_e = np.where(cols.integer, cols.col_lo * cols.scale, lo_e)  # floors rounded up to lines
+    menu_firms = menu_firm_mask(inputs) if raw.menu is not None else np.zeros(E, bool)
+    if menu_firms.any():  # menu firms remove their menu's tonnes, not reducible · x
+        red = np.where(menu_firms[:, None, None], 0.0, red)
+    menu_best = menu_reach(inputs) if menu_firms.any() else 0.0
     with np.errstate(divide="ignore", invalid="ignore"):
         max_share = np.where(
             target > 0,
-            (credited + np.einsum("es,esp->sp", hi, red) + ni_red.sum(axis=0))
+            (credited + np.einsum("es,esp->sp", hi, red) + ni_red.sum(axis=0) + menu_best)
             / np.where(target > 0, target, 1.0),
             np.inf,
         )
@@ -240,6 +254,8 @@ def finish_plan(inputs: xr.Dataset, options: SolveOptions, raw: RawResult, t_bui
         ni = raw.ni if raw.ni is not None else np.zeros(ni_cost.shape)
         ni = np.where(ni > 1 - 1e-9, 1.0, np.where(ni < 1e-9, 0.0, ni))
         achieved = credited + np.einsum("es,esp->sp", x, red) + np.einsum("ms,msp->sp", ni, ni_red)
+        if menu_firms.any():
+            achieved = achieved + menu_outcome(inputs, *raw.menu)[1]
         tol = options.shortfall_tol * np.maximum(1.0, target)
         short = np.maximum(target - achieved, 0.0)
         short = np.where(short > tol, short, 0.0)
@@ -263,6 +279,7 @@ def finish_plan(inputs: xr.Dataset, options: SolveOptions, raw: RawResult, t_bui
         reason = np.where(
             ceiling <= BOUND_TOL, zero_reason(inputs), np.where(x <= lo_e + 1e-7, "floor", "optimizer")
         )
+        reason = np.where(menu_firms[:, None], "menu", reason)  # the firm's menu option was chosen
     else:
         x = np.full((E, S), np.nan)
         ni = np.full(ni_cost.shape, np.nan)
@@ -299,6 +316,15 @@ def finish_plan(inputs: xr.Dataset, options: SolveOptions, raw: RawResult, t_bui
         options=options,
     )
     plan.blocks = list(raw.blocks)
+    if raw.menu is not None:
+        opt = inputs["menu_option"]
+        plan.menu = xr.Dataset(
+            {
+                "choice": (("menu_option", "slot"), raw.menu[0]),
+                "load_cut": (("menu_option", "slot"), raw.menu[1]),
+            },
+            coords={"menu_option": opt, "slot": slot},
+        )
     if ni_names:
         plan.non_industrial = xr.DataArray(
             ni, coords={"measure": ni_names, "slot": slot}, dims=("measure", "slot")

@@ -53,6 +53,10 @@ class Plan:
         Names of the model's blocks (:mod:`planner.optimize.blocks`); the verifier checks each.
     non_industrial : xarray.DataArray (measure, slot) or None
         Activation (0–1) of each optional non-industrial measure the optimiser chose.
+    menu : xarray.Dataset or None
+        Menu firms (:mod:`planner.optimize.menus`): ``choice`` (menu_option, slot) 1 for the
+        option chosen, ``load_cut`` (menu_option, slot) its extra load cut; their curtailment is
+        ``output share + load cut`` and their reason ``"menu"``.
     """
 
     curtailment: xr.DataArray
@@ -72,6 +76,7 @@ class Plan:
     options: SolveOptions | None = None
     blocks: list[str] = field(default_factory=list)
     non_industrial: xr.DataArray | None = None
+    menu: xr.Dataset | None = None
 
     @property
     def ok(self) -> bool:

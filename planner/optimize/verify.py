@@ -17,6 +17,7 @@ import numpy as np
 import xarray as xr
 
 from planner.optimize import blocks as B
+from planner.optimize import menus as MN
 
 
 def _opt(plan, name, default=None):
@@ -84,15 +85,26 @@ class _Ctx:
     def arr(self, name) -> np.ndarray:
         return np.asarray(self.inputs[name].values, dtype=float)
 
+    @property
+    def menu(self) -> np.ndarray:
+        """(E,) firms planned by a menu in this plan (none for a plan without menu choices)."""
+        E = self.x.shape[0]
+        if getattr(self.plan, "menu", None) is None or "menu_enterprise" not in self.inputs:
+            return np.zeros(E, bool)
+        mask = np.zeros(E, bool)
+        mask[np.asarray(self.inputs["menu_enterprise"].values, dtype=int)] = True
+        return mask
+
 
 def check_bounds(c: _Ctx) -> None:
     """``Enterprise-Slot-curtailment`` (and the rewrite's bound rows): floor <= x <= ceiling;
     whole lines where the bounds admit a whole number of lines (discrete mode)."""
     floor, ceiling = c.arr("floor"), c.arr("ceiling")
-    if (c.x < floor - c.tol).any():
-        c.first(c.x < floor - c.tol, "floor")
-    if (c.x > ceiling + c.tol).any():
-        c.first(c.x > ceiling + c.tol, "ceiling")
+    menu = c.menu[:, None]  # a menu firm's bounds are its options (check_menus)
+    if (~menu & (c.x < floor - c.tol)).any():
+        c.first(~menu & (c.x < floor - c.tol), "floor")
+    if (~menu & (c.x > ceiling + c.tol)).any():
+        c.first(~menu & (c.x > ceiling + c.tol), "ceiling")
     if _opt(c.plan, "discrete", False):
         S = c.x.shape[1]
         lines = c.arr("lines")[:, None] * np.ones((1, S))
@@ -100,7 +112,7 @@ def check_bounds(c: _Ctx) -> None:
         whole_possible = (np.ceil(lo * lines - 1e-7) <= np.floor(hi * lines + 1e-7)) & (hi > lo + 1e-9)
         whole_possible &= _whole_line_cells(c.inputs)
         n = c.x * lines
-        bad = whole_possible & (np.abs(n - np.round(n)) > 1e-5)
+        bad = whole_possible & ~menu & (np.abs(n - np.round(n)) > 1e-5)
         if bad.any():
             c.first(bad, "whole production lines")
 
@@ -153,7 +165,8 @@ def check_targets(c: _Ctx) -> None:
     """``Slot-Pollutant-target`` and ``Slot-Pollutant-shortfall``: achieved = credited + Σ reducible·x;
     a plan marked optimal meets every target; reported shortfall and achieved are the recomputed ones."""
     red, target, credited = c.arr("reducible"), c.arr("target"), c.arr("credited")
-    achieved = credited + (c.x[:, :, None] * red).sum(axis=0)
+    red = np.where(c.menu[:, None, None], 0.0, red)  # menu firms remove their option's tonnes
+    achieved = credited + (c.x[:, :, None] * red).sum(axis=0) + _menu_recomputed(c)[1]
     a, ni_red, _ = _non_industrial(c)
     achieved = achieved + (a[:, :, None] * ni_red).sum(axis=0)
     short_true = np.maximum(target - achieved, 0.0)
@@ -243,7 +256,7 @@ def check_loss_caps(c: _Ctx) -> None:
 def check_grades(c: _Ctx) -> None:
     """``Grade-threshold``, ``Grade-below``, ``Grade-above``: worse grade ≥ better grade."""
     if _opt(c.plan, "grade_monotonicity", False):
-        c.out.extend(_check_grades(c.inputs, c.x, c.tol, c.ent, c.slots))
+        c.out.extend(_check_grades(c.inputs, c.x, c.tol, c.ent, c.slots, exclude=c.menu))
 
 
 def check_reasons(c: _Ctx) -> None:
@@ -261,6 +274,10 @@ def check_reasons(c: _Ctx) -> None:
         :, None
     ]
     want = np.where(sd, "self_directed", "exempt")
+    menu = c.menu[:, None]
+    if (menu & (r != "menu")).any():
+        c.first(menu & (r != "menu"), "reason 'menu' (a menu firm)")
+    exempt = exempt & ~menu
     if (exempt & (r != want)).any():
         c.first(exempt & (r != want), "reason 'exempt' / 'self_directed' (ceiling 0)")
     lo_eff, hi_eff = _effective(c.inputs)
@@ -269,7 +286,7 @@ def check_reasons(c: _Ctx) -> None:
         up, down = np.ceil(lo_eff * ln - 1e-7), np.floor(hi_eff * ln + 1e-7)
         whole = (up <= down) & (hi_eff > lo_eff + 1e-9) & _whole_line_cells(c.inputs)
         lo_eff = np.where(whole, up / ln, lo_eff)
-    above = ~exempt & (c.x > lo_eff + 1e-5)
+    above = ~exempt & ~menu & (c.x > lo_eff + 1e-5)
     if (above & (r != "optimizer")).any():
         c.first(above & (r != "optimizer"), "reason 'optimizer' (cut above the floor)")
 
@@ -297,6 +314,113 @@ def check_region_targets(c: _Ctx) -> None:
             )
 
 
+def _menu_recomputed(c: _Ctx) -> tuple[np.ndarray, np.ndarray]:
+    """(curtailment (E, S) of the menu firms, tonnes (S, P)) recomputed from the plan's choices."""
+    E, S = c.x.shape
+    P = len(c.pols)
+    if not c.menu.any():
+        return np.zeros((E, S)), np.zeros((S, P))
+    inp = c.inputs
+    z = np.asarray(c.plan.menu["choice"].transpose("menu_option", "slot").values, float)
+    y = np.asarray(c.plan.menu["load_cut"].transpose("menu_option", "slot").values, float)
+    firm = np.asarray(inp["menu_enterprise"].values, int)
+    out = np.asarray(inp["menu_output"].values, float)
+    red = np.asarray(inp["menu_reduction"].transpose("menu_option", "pollutant").values, float)
+    lred = np.asarray(inp["menu_load_reduction"].transpose("menu_option", "pollutant").values, float)
+    curt = np.zeros((E, S))
+    tonnes = np.zeros((E, S, P))
+    for o in range(len(firm)):  # options are few (a menu per plant-by-plant firm)
+        curt[firm[o]] += z[o] * out[o] + y[o]
+        tonnes[firm[o]] += z[o][:, None] * red[o][None, :] + y[o][:, None] * lred[o][None, :]
+    return curt, tonnes.sum(axis=0)
+
+
+def _menu_firm_tonnes(c: _Ctx) -> np.ndarray:
+    """(E, S, P) tonnes of each menu firm, recomputed."""
+    E, S = c.x.shape
+    inp = c.inputs
+    z = np.asarray(c.plan.menu["choice"].transpose("menu_option", "slot").values, float)
+    y = np.asarray(c.plan.menu["load_cut"].transpose("menu_option", "slot").values, float)
+    firm = np.asarray(inp["menu_enterprise"].values, int)
+    red = np.asarray(inp["menu_reduction"].transpose("menu_option", "pollutant").values, float)
+    lred = np.asarray(inp["menu_load_reduction"].transpose("menu_option", "pollutant").values, float)
+    tonnes = np.zeros((E, S, red.shape[1]))
+    for o in range(len(firm)):
+        tonnes[firm[o]] += z[o][:, None] * red[o][None, :] + y[o][:, None] * lred[o][None, :]
+    return tonnes
+
+
+def _menu_pairs(inputs: xr.Dataset, chained: bool) -> list[tuple[int, int]]:
+    """Slot pairs (a, b) a menu firm must not fall along, recomputed from the chains and levels.
+
+    Chained firms (list mode; episode firms that may not toggle): consecutive slots of a chain.
+    Episode firms that may toggle: any two slots of one chain whose levels differ (higher ≥ lower).
+    """
+    rank = {"yellow": 0, "orange": 1, "red": 2}
+    levels = [rank.get(str(v), -1) for v in inputs["level"].values]
+    out = []
+    for members in _chains(inputs):
+        if chained:
+            out.extend(zip(members[:-1], members[1:], strict=True))
+        else:
+            out.extend((a, b) for a in members for b in members if levels[a] < levels[b])
+    return out
+
+
+def check_menus(c: _Ctx) -> None:
+    """Menu blocks (``Option-Slot-choice`` …): exactly one allowed option per menu firm and slot,
+    load cuts within their bounds and only on the chosen option, the firm's curtailment = output
+    share + load cut, monotone along its slot pairs (curtailment and the tonnes of every
+    pollutant; recomputed here), and the plan's menu choice present."""
+    if not c.menu.any():
+        if set(getattr(c.plan, "blocks", None) or []) & set(MN.MENU_BLOCKS):
+            c.out.append("the model has menu blocks but the plan carries no menu choice")
+        return
+    inp = c.inputs
+    z = np.asarray(c.plan.menu["choice"].transpose("menu_option", "slot").values, float)
+    y = np.asarray(c.plan.menu["load_cut"].transpose("menu_option", "slot").values, float)
+    firm = np.asarray(inp["menu_enterprise"].values, int)
+    ids = [str(v) for v in inp["menu_option_id"].values]
+    allowed = np.asarray(inp["menu_allowed"].transpose("menu_option", "slot").values, bool)
+    lmax = np.asarray(inp["menu_load_max"].values, float)
+    if (np.abs(z - np.round(z)) > 1e-6).any():
+        c.out.append("a menu option is chosen partly (choices must be 0 or 1)")
+    if ((z > 0.5) & ~allowed).any():
+        o, s = np.argwhere((z > 0.5) & ~allowed)[0]
+        c.out.append(f"{c.ent[firm[o]]} at {c.slots[s]}: option {ids[o]!r} is not on the menu of that level")
+    for f in np.unique(firm):
+        n = z[firm == f].sum(axis=0)
+        if (np.abs(n - 1) > 1e-6).any():
+            s = int(np.flatnonzero(np.abs(n - 1) > 1e-6)[0])
+            c.out.append(f"{c.ent[f]} at {c.slots[s]}: {n[s]:g} menu options chosen, expected exactly one")
+    if ((y < -c.tol) | (y > lmax[:, None] * z + c.tol)).any():
+        o, s = np.argwhere((y < -c.tol) | (y > lmax[:, None] * z + c.tol))[0]
+        c.out.append(
+            f"{c.ent[firm[o]]} at {c.slots[s]}: load cut {y[o, s]:.6g} outside [0, {lmax[o]:g}] of the chosen option"
+        )
+    curt, _ = _menu_recomputed(c)
+    mf = c.menu
+    bad = mf[:, None] & (np.abs(curt - c.x) > c.tol)
+    if bad.any():
+        c.first(bad, "menu curtailment (output share + load cut)")
+    tonnes = _menu_firm_tonnes(c)
+    chained = _chained_firms(c.inputs)
+    values = np.concatenate([curt[:, :, None], tonnes], axis=2)  # (E, S, 1 + P)
+    for is_chained in (True, False):
+        firms = np.flatnonzero(mf & (chained == is_chained))
+        if not len(firms):
+            continue
+        for a, b in _menu_pairs(c.inputs, is_chained):
+            drop = values[firms, a, :] > values[firms, b, :] + c.tol * np.maximum(1.0, values[firms, a, :])
+            if drop.any():
+                i, k = np.argwhere(drop)[0]
+                what = ["curtailment", *c.pols][k]
+                c.out.append(
+                    f"menu monotonicity violated for {c.ent[firms[i]]}: {what} at {c.slots[b]} below "
+                    f"{c.slots[a]}"
+                )
+
+
 #: The check of every model block (:mod:`planner.optimize.blocks`), by block name.  A test
 #: makes sure each block the model can contain has one.
 CHECKS = {
@@ -317,6 +441,7 @@ CHECKS = {
     B.EQUITY: check_objective,
     B.REGION_TARGET: check_region_targets,
     B.REGION_SHORTFALL: check_region_targets,
+    **{name: check_menus for name in MN.MENU_BLOCKS},
 }
 #: Checks run for every plan, whatever its blocks (a baseline's plan has none).
 ALWAYS = (
@@ -327,6 +452,7 @@ ALWAYS = (
     check_loss_caps,
     check_grades,
     check_reasons,
+    check_menus,
 )
 
 
@@ -375,7 +501,7 @@ def verify_plan(inputs: xr.Dataset, plan, tol: float = 1e-6) -> list[str]:
     return c.out
 
 
-def _check_grades(inputs: xr.Dataset, x: np.ndarray, tol: float, ent, slots) -> list[str]:
+def _check_grades(inputs: xr.Dataset, x: np.ndarray, tol: float, ent, slots, exclude=None) -> list[str]:
     """Worse grade ≥ better grade inside each industry and slot, among participating firms.
 
     Participation (same rule as documented in the model, recomputed here): ceiling > 0 and
@@ -384,6 +510,10 @@ def _check_grades(inputs: xr.Dataset, x: np.ndarray, tol: float, ent, slots) -> 
     """
     out = []
     lo, hi = _effective(inputs)
+    if exclude is not None and exclude.any():  # menu firms take no part (they choose options)
+        lo, hi = lo.copy(), hi.copy()
+        lo[exclude] = 0.0
+        hi[exclude] = 0.0
     industry = np.asarray(inputs["industry"].values).astype(str)
     rank = np.asarray(inputs["grade_rank"].values, dtype=int)
     for ind in np.unique(industry):
@@ -412,6 +542,37 @@ def _check_grades(inputs: xr.Dataset, x: np.ndarray, tol: float, ent, slots) -> 
     return out
 
 
+def _menu_rows(schedule, is_menu, menus, emissions, x, levels, tol, problems) -> np.ndarray:
+    """Tonnes of the menu rows recomputed from the menus file; problems for rows it does not support."""
+    from planner import ALERT_LEVELS, POLLUTANTS
+    from planner.policy.menus import load_cut_factor
+
+    rows = np.flatnonzero(is_menu)
+    out = np.zeros((len(rows), len(POLLUTANTS)))
+    eids = schedule["enterprise_id"].astype(str).to_numpy()
+    opts = schedule["menu_option"].astype(str).to_numpy() if "menu_option" in schedule else None
+    bad = []
+    for k, i in enumerate(rows):  # a menu row per menu firm and slot (a few dozen firms)
+        menu = menus.firms.get(eids[i])
+        oid = None if opts is None else opts[i]
+        idx = None if menu is None else next((j for j, o in enumerate(menu.options) if o.id == oid), None)
+        if idx is None:
+            bad.append(f"{eids[i]}: option {oid!r} is not on its menu")
+            continue
+        lv = ALERT_LEVELS.index(levels[i]) if levels[i] in ALERT_LEVELS else 0
+        if not any(idx in menu.levels[h] for h in ALERT_LEVELS[lv:]):
+            bad.append(f"{eids[i]}: option {oid!r} is not on its menu at {levels[i]} or above")
+        opt = menu.options[idx]
+        y = x[i] - opt.output_share
+        if y < -tol or y > min(menu.extra_load_cut, 1 - opt.output_share) + tol:
+            bad.append(f"{eids[i]}: curtailment {x[i]:.6g} is not option {oid!r} plus an allowed load cut")
+        y = max(y, 0.0)
+        out[k] = emissions[i] * (np.asarray(opt.removal, float) + y * load_cut_factor(opt))
+    if bad:
+        problems.append(f"{len(bad)} menu rows are not supported by the menus file, e.g. {bad[0]}")
+    return out
+
+
 def verify_schedule(
     schedule,
     table,
@@ -420,6 +581,7 @@ def verify_schedule(
     shares: xr.DataArray,
     city_totals: dict,
     tol: float = 1e-6,
+    menus=None,
 ) -> list[str]:
     """Check a written plan against the inventory and the rules, bypassing the PlanInputs.
 
@@ -442,6 +604,11 @@ def verify_schedule(
         Required shares (level, pollutant).
     city_totals : dict
         City-wide totals in t/a per pollutant.
+    menus : planner.policy.menus.Menus, optional
+        The scenario's menus: rows with reason ``menu`` are checked against them instead of the
+        rule bounds (the option named in ``menu_option`` is on the firm's menu at the row's level
+        or a higher one, the load cut ``curtailment − output share`` within its bound, the tonnes
+        recomputed from the option's shares × the inventory's emissions).
 
     Returns
     -------
@@ -462,13 +629,25 @@ def verify_schedule(
     b_l = bounds.get_index("level").get_indexer(levels)
     floor = bounds["floor"].to_numpy()[b_e, b_l]
     ceiling = bounds["ceiling"].to_numpy()[b_e, b_l]
-    if (x < floor - tol).any():
-        problems.append(f"{int((x < floor - tol).sum())} rows cut less than the rule floor")
-    if (x > ceiling + tol).any():
-        problems.append(f"{int((x > ceiling + tol).sum())} rows cut more than the ceiling")
+    is_menu = (
+        schedule["reason"].astype(str).to_numpy() == "menu"
+        if "reason" in schedule
+        else np.zeros(len(x), bool)
+    )
+    if is_menu.any() and menus is None:
+        problems.append(
+            f"{int(is_menu.sum())} rows are planned by a menu, but no menus file is given to check them"
+        )
+        return problems
+    if (~is_menu & (x < floor - tol)).any():
+        problems.append(f"{int((~is_menu & (x < floor - tol)).sum())} rows cut less than the rule floor")
+    if (~is_menu & (x > ceiling + tol)).any():
+        problems.append(f"{int((~is_menu & (x > ceiling + tol)).sum())} rows cut more than the ceiling")
     factor = bounds["factor"].transpose("enterprise", "level", "pollutant").to_numpy()[b_e, b_l, :]
     emissions = table[list(POLLUTANTS)].to_numpy(dtype=float)[e_idx]
     recomputed = x[:, None] * emissions * factor
+    if is_menu.any():
+        recomputed[is_menu] = _menu_rows(schedule, is_menu, menus, emissions, x, levels, tol, problems)
     for j, p in enumerate(POLLUTANTS):
         written = schedule[f"reduction_{p}"].to_numpy(dtype=float)
         bad = ~np.isclose(written, recomputed[:, j], rtol=1e-7, atol=1e-9)

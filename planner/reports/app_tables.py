@@ -500,8 +500,8 @@ def obligations(schedule: pd.DataFrame, table: pd.DataFrame, enterprise_id: str)
     Returns
     -------
     DataFrame
-        ``slot, level, measure, floor, cut, extra, lines_affected, line_count, output_loss,
-        reduction_<P>`` — ``cut`` and ``floor`` are shares of normal output; ``extra`` is what the
+        ``slot, level, measure, floor, cut, extra, menu_option, lines_affected, line_count,
+        output_loss, reduction_<P>`` — ``cut`` and ``floor`` are shares of normal output; ``extra`` is what the
         plan asks beyond the rule's floor; ``lines_affected`` = cut × line count.
     """
     eid = str(enterprise_id)
@@ -523,6 +523,10 @@ def obligations(schedule: pd.DataFrame, table: pd.DataFrame, enterprise_id: str)
     if "measure_text_en" in rows:
         out["measure_en"] = rows["measure_text_en"].fillna("").astype(str).to_numpy()
     out["extra"] = (out["cut"] - out["floor"]).clip(lower=0.0)
+    # a menu firm: the option the optimizer chose from the bureau's menu ('' otherwise)
+    out["menu_option"] = (
+        rows["menu_option"].fillna("").astype(str).to_numpy() if "menu_option" in rows else ""
+    )
     out["lines_affected"] = out["cut"] * lines
     out["line_count"] = lines
     out["output_loss"] = rows["output_loss"].to_numpy(dtype=float)

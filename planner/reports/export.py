@@ -171,15 +171,19 @@ def level_obligations(result) -> pd.DataFrame:
     else:
         n_lines = np.ones(len(out))
     texts = []
-    for rule_text, level, extra, x, n_line in zip(
+    for rule_text, level, extra, x, n_line, mtype in zip(
         out["rule_text"].tolist(),
         out.index.get_level_values("level").tolist(),
         out["extra"].tolist(),
         out["curtailment"].tolist(),
         n_lines.tolist(),
+        out["measure_type"].tolist(),
         strict=True,
     ):
         t = rule_text or f"{LEVEL_ZH.get(level, level)}：无强制措施"
+        if mtype == "menu":  # the option the optimizer chose from the firm's menu (its lines, its load cut)
+            texts.append(f"措施菜单选定：{t}")
+            continue
         if extra > _TOL:
             t += f"；另追加减产{_pct(extra)}（按正常产量计，优化安排）"
             if n_line > 1:

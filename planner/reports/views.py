@@ -16,7 +16,13 @@ from planner.io.numbers import finite_or_none  # noqa: F401 - re-exported for th
 from planner.policy.vocabulary import ALERT_ZH, LEVEL_ZH, POLLUTANT_ZH  # noqa: F401 - re-exported
 
 STATUS_ZH = {"optimal": "最优", "infeasible": "无法达标", "time_limit": "超时", "error": "出错"}
-REASON_ZH = {"floor": "规则下限", "optimizer": "优化追加", "exempt": "豁免/不减", "self_directed": "自主减排"}
+REASON_ZH = {
+    "floor": "规则下限",
+    "optimizer": "优化追加",
+    "exempt": "豁免/不减",
+    "self_directed": "自主减排",
+    "menu": "措施菜单",
+}
 
 SCHEDULE_HEADERS_ZH = {
     "enterprise_id": "企业编号",
@@ -34,6 +40,7 @@ SCHEDULE_HEADERS_ZH = {
     "measure_text_zh": "措施",
     "measure_text_en": "措施（英文）",
     "delta_pm25_city": "全市PM2.5改善（微克/立方米）",
+    "menu_option": "菜单选项",
     **{f"reduction_{p}": f"{POLLUTANT_ZH[p]}减排量（吨/日）" for p in POLLUTANTS},
     **{f"reducible_{p}": f"{POLLUTANT_ZH[p]}可减量（吨/日）" for p in POLLUTANTS},
 }

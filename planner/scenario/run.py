@@ -45,6 +45,7 @@ class Prepared:
     timings: dict = field(default_factory=dict)
     shares: xr.DataArray | None = None  # required shares (level, pollutant)
     city: dict = field(default_factory=dict)  # city.yaml
+    menus: object = None  # planner.policy.menus.Menus of the scenario's ``menus:`` file
 
 
 @dataclass
@@ -426,6 +427,7 @@ def prepare(scenario: Scenario | str | Path) -> Prepared:
         table, book, allow_volunteer=bool(scenario.options["allow_volunteer"]), plant_measures=plants
     )
     bounds = apply_bound_overrides(bounds, scenario.enterprises)
+    menus = scenario_menus(scenario, table, bounds, plants)
     city = read_city(scenario.city)
     shares = load_shares(overrides=scenario.shares, overrides_label=str(scenario.file))
     # List emissions and targets on one daily basis (data/policy/daily_basis.yaml, docs/UNITS.md).
@@ -471,6 +473,10 @@ def prepare(scenario: Scenario | str | Path) -> Prepared:
         non_industrial=library_measures,
     )
     inputs.attrs["daily_basis"] = basis
+    if menus is not None and len(menus):
+        from planner.optimize.menus import with_menus
+
+        inputs = with_menus(inputs, menus, table)
     return Prepared(
         scenario,
         inventory,
@@ -482,7 +488,45 @@ def prepare(scenario: Scenario | str | Path) -> Prepared:
         {"prepare": time.perf_counter() - t0},
         shares,
         city,
+        menus,
     )
+
+
+def scenario_menus(scenario: Scenario, table: pd.DataFrame, bounds: xr.Dataset, plants=None):
+    """The scenario's measure menus (``menus: FILE``), checked against the inventory, or None.
+
+    Options naming lines are resolved against the menus file's own ``lines:`` table, else the
+    scenario's lines table (``lines:``, when the scenario has one).  A menu firm may not also have
+    a plants-file measure or a scenario override that fixes its cut (``exempt``, ``lock``).
+    """
+    path = getattr(scenario, "menus", None)
+    if not path:
+        return None
+    from planner.policy.menus import check_menus_against, load_menus
+
+    lines = None
+    lines_path = getattr(scenario, "lines", None)
+    if lines_path:
+        from planner.inventory.lines import read_lines
+
+        lines = read_lines(lines_path)
+    menus = load_menus(path, lines=lines)
+    check_menus_against(menus, table, bounds, plant_ids=(plants or {}).keys())
+    problems = Problems()
+    for eid in menus.firms:
+        ov = scenario.enterprises.get(eid) or {}
+        fixed = [k for k in ("exempt", "lock", "ceiling") if ov.get(k) not in (None, False)]
+        if fixed:
+            problems.error(
+                str(scenario.file),
+                None,
+                f"enterprises.{eid}.{fixed[0]}",
+                f"{eid} plans by its menu ({menus.file}); an override of its cut ({', '.join(fixed)}) "
+                "contradicts it: remove one of the two",
+            )
+    if not problems.ok:
+        raise InputError(problems)
+    return menus
 
 
 # --------------------------------------------------------------------------- solve
@@ -530,6 +574,7 @@ def solve_prepared(prepared: Prepared, plan=None) -> PlanResult:
         summary,
         prepared.shares,
         prepared.city.get("total_emissions_on_basis", prepared.city["total_emissions"]),
+        menus=prepared.menus,
     )
     summary["timings"]["verify"] += time.perf_counter() - t0
     if violations and summary["status"] in ("optimal", "infeasible"):
@@ -552,6 +597,10 @@ def schedule_table(prepared: Prepared, plan) -> pd.DataFrame:
     """One row per enterprise per slot, re-checkable from the file alone.
 
     ``output_loss = curtailment × loss_at_full`` and ``reduction_P = curtailment × reducible_P``.
+    A menu firm's rows (reason ``menu``) name the option chosen in ``menu_option`` ('' elsewhere),
+    their curtailment is its output share plus the load cut, ``reduction_P`` its tonnes and
+    ``reducible_P`` those tonnes per unit of curtailment (the firm's emissions for an option that
+    cuts no output), so that the identity holds for them too.
     """
     inp = prepared.inputs
     E, S = inp.sizes["enterprise"], inp.sizes["slot"]
@@ -577,14 +626,34 @@ def schedule_table(prepared: Prepared, plan) -> pd.DataFrame:
         }
     )
     red = inp["reducible"].transpose("enterprise", "slot", "pollutant").to_numpy()
+    from planner.optimize.menus import menu_cells
+
+    cells = menu_cells(inp, getattr(plan, "menu", None))
+    removed = x[:, :, None] * red
+    option = np.full((E, S), "", dtype=object)
+    if cells is not None:  # a menu firm removes its option's tonnes (+ load cut), not reducible · x
+        mf = cells["mask"]
+        removed[mf] = cells["tonnes"][mf]
+        option = cells["option"]
+        text = np.where(mf[:, None], cells["text_zh"], text)
+        text_en = np.where(mf[:, None], cells["text_en"], text_en)
+        mtype = np.where(mf[:, None], "menu", mtype)
+        # reducible of a menu row: the chosen option's t/d per unit of curtailment, so that
+        # reduction = curtailment × reducible still holds in the file (emissions where it cuts no output)
+        cut = x[mf] > 1e-12
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rate = np.where(cut[:, :, None], removed[mf] / np.where(cut, x[mf], 1.0)[:, :, None], red[mf])
+        red = red.copy()
+        red[mf] = rate
     for j, p in enumerate(POLLUTANTS):
-        df[f"reduction_{p}"] = (x * red[:, :, j]).ravel()
+        df[f"reduction_{p}"] = removed[:, :, j].ravel()
     for j, p in enumerate(POLLUTANTS):
         df[f"reducible_{p}"] = red[:, :, j].ravel()
     df["reason"] = plan.reason.transpose("enterprise", "slot").to_numpy().ravel()
     df["measure_type"] = mtype.ravel()
     df["measure_text_zh"] = text.ravel()
     df["measure_text_en"] = text_en.ravel()
+    df["menu_option"] = option.ravel().astype(str)
     # µg/m³ removed at the city mean by the firm's cut on the slot (all lag days; docs/AIR_QUALITY.md)
     from planner.airquality.effect import firm_delta_column
 
@@ -622,6 +691,10 @@ def summary_dict(prepared: Prepared, plan, baselines: dict, attribution: dict | 
     from planner.airquality.effect import slot_air_quality
 
     air = slot_air_quality(prepared, plan)  # city mean ΔPM2.5 and AQI per slot (docs/AIR_QUALITY.md)
+    from planner.optimize.menus import menu_cells
+
+    menu = menu_cells(inp, getattr(plan, "menu", None))  # menu firms: the option chosen per slot
+    ent = inp["enterprise"].to_numpy()
     # tonnes/day of the non-industrial measures the optimiser chose (use: optimize), per slot
     chosen = np.zeros(credited.shape)
     if getattr(plan, "non_industrial", None) is not None and "ni_reduction" in inp:
@@ -646,6 +719,11 @@ def summary_dict(prepared: Prepared, plan, baselines: dict, attribution: dict | 
         if attribution is not None:
             a = attribution["slots"][i]
             slots[-1].update({k: a[k] for k in _SPLIT_KEYS})
+        firms = np.flatnonzero(menu["mask"]) if menu is not None else np.zeros(0, int)
+        slots[-1]["menu_firms"] = int(len(firms))  # firms planned by a menu, and the option chosen
+        slots[-1]["menu_options_chosen"] = {
+            str(ent[e]): str(menu["option"][e, i]) for e in firms if menu["option"][e, i]
+        }
     timings = dict(prepared.timings)
     timings.update(plan.timings)
     return {

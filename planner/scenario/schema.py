@@ -257,6 +257,13 @@ class ScenarioFile(Section):
             "plants is the path of a plants file (一厂一策 measures per enterprise), relative to this file"
         ),
     )
+    menus: PathText | None = Field(
+        None,
+        **field_message(
+            "menus is the path of a menus file (measure options per level of plant-by-plant firms), "
+            "relative to this file"
+        ),
+    )
     non_industrial: list[NonIndustrial] | None = None
     enterprises: dict[Text, EnterpriseOverride] | None = None
     timeline: Timeline | None = None

@@ -134,6 +134,8 @@ def own_sheet(sc, eid: str) -> None:
     if result["mode"] == "list":
         view = view.drop(columns=[tr("col.slot")])
     st.dataframe(view, hide_index=True, key="own_obligations")
+    if (ob["menu_option"].astype(str) != "").any():  # the measure column holds the chosen option's text
+        st.caption(tr("portal.menu_note"))
     st.caption(tr("portal.loss_note"))
     upgrade_section(sc, eid, str(me["grade"]), ob)
     downloads(sc, eid, ob)
