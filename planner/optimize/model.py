@@ -28,6 +28,8 @@ from planner.optimize.inputs import (
     effective_bounds,
     line_columns,
     non_industrial_arrays,
+    reduction_terms,
+    rule_floor,
 )
 from planner.optimize.linear import LinearModel, Solution
 from planner.optimize.options import STATUSES, SolveOptions
@@ -214,15 +216,18 @@ def finish_plan(inputs: xr.Dataset, options: SolveOptions, raw: RawResult, t_bui
     ent, slot, pol = inputs["enterprise"], inputs["slot"], inputs["pollutant"]
     target = inputs["target"].values.astype(float)
     credited = inputs["credited"].values.astype(float)
-    red = inputs["reducible"].values.astype(float)
+    red, const = reduction_terms(inputs)  # reductions are Σ red·x + const (the floor offset)
+    credited = credited + const
     floor = inputs["floor"].values.astype(float)
     ceiling = inputs["ceiling"].values.astype(float)
     ni_red, ni_cost, _, ni_names = non_industrial_arrays(inputs)
     lo_e, hi = effective_bounds(inputs)
+    hi_e = hi
     if options.discrete:  # whole lines: the largest reachable share is the ceiling rounded down
         cols = line_columns(inputs, lo_e, hi, True)
         hi = np.where(cols.integer, cols.col_hi * cols.scale, hi)
         lo_e = np.where(cols.integer, cols.col_lo * cols.scale, lo_e)  # floors rounded up to lines
+    lo_e = rule_floor(inputs, lo_e, hi_e)  # line stops: the rule's cheapest lines count as the floor
     with np.errstate(divide="ignore", invalid="ignore"):
         max_share = np.where(
             target > 0,

@@ -149,11 +149,28 @@ def check_chain(c: _Ctx) -> None:
                 )
 
 
+def _removed(inputs: xr.Dataset, x: np.ndarray) -> np.ndarray:
+    """t/d removed per cell and pollutant (E, S, P), recomputed here: ``floor_reduction +
+    extra_reducible · (x − floor)`` with the offset variables, else ``reducible · x``."""
+    if "floor_reduction" in inputs and "extra_reducible" in inputs:
+        fr = np.asarray(inputs["floor_reduction"].values, dtype=float)
+        ex = np.asarray(inputs["extra_reducible"].values, dtype=float)
+        fl = np.asarray(inputs["floor"].values, dtype=float)
+        return fr + ex * (x - fl)[:, :, None]
+    return x[:, :, None] * np.asarray(inputs["reducible"].values, dtype=float)
+
+
+def _owners(inputs: xr.Dataset) -> np.ndarray:
+    """The firm of every row (the row itself without ``owner``)."""
+    return np.asarray((inputs["owner"] if "owner" in inputs else inputs["enterprise"]).values).astype(str)
+
+
 def check_targets(c: _Ctx) -> None:
-    """``Slot-Pollutant-target`` and ``Slot-Pollutant-shortfall``: achieved = credited + Σ reducible·x;
-    a plan marked optimal meets every target; reported shortfall and achieved are the recomputed ones."""
-    red, target, credited = c.arr("reducible"), c.arr("target"), c.arr("credited")
-    achieved = credited + (c.x[:, :, None] * red).sum(axis=0)
+    """``Slot-Pollutant-target`` and ``Slot-Pollutant-shortfall``: achieved = credited + Σ removed
+    (affine with the offset variables); a plan marked optimal meets every target; reported shortfall
+    and achieved are the recomputed ones."""
+    target, credited = c.arr("target"), c.arr("credited")
+    achieved = credited + _removed(c.inputs, c.x).sum(axis=0)
     a, ni_red, _ = _non_industrial(c)
     achieved = achieved + (a[:, :, None] * ni_red).sum(axis=0)
     short_true = np.maximum(target - achieved, 0.0)
@@ -201,9 +218,12 @@ def check_objective(c: _Ctx) -> None:
         c.out.append(f"objective {o!r} differs from the recomputed output loss {obj:.10g}")
 
 
-def _firm_loss(c: _Ctx) -> tuple[np.ndarray, float]:
-    firm_loss = (c.arr("loss_at_full") * c.x).sum(axis=1)
-    return firm_loss, float(firm_loss.sum())
+def _firm_loss(c: _Ctx) -> tuple[np.ndarray, float, np.ndarray]:
+    """Loss per firm (units summed by owner), the total, and the firm names."""
+    unit_loss = (c.arr("loss_at_full") * c.x).sum(axis=1)
+    names, inv = np.unique(_owners(c.inputs), return_inverse=True)
+    firm_loss = np.bincount(inv.ravel(), weights=unit_loss, minlength=len(names))
+    return firm_loss, float(firm_loss.sum()), names
 
 
 def check_firm_cap(c: _Ctx) -> None:
@@ -211,12 +231,12 @@ def check_firm_cap(c: _Ctx) -> None:
     cap = _opt(c.plan, "firm_loss_cap")
     if cap is None:
         return
-    firm_loss, total = _firm_loss(c)
+    firm_loss, total, names = _firm_loss(c)
     bad = firm_loss > cap * total + c.tol * max(1.0, total)
     if bad.any():
         e = int(np.flatnonzero(bad)[0])
         c.out.append(
-            f"firm loss cap {cap:g} violated by {int(bad.sum())} firm(s), e.g. {c.ent[e]}: "
+            f"firm loss cap {cap:g} violated by {int(bad.sum())} firm(s), e.g. {names[e]}: "
             f"{firm_loss[e]:.6g} of {total:.6g}"
         )
 
@@ -226,10 +246,11 @@ def check_county_cap(c: _Ctx) -> None:
     cap = _opt(c.plan, "county_loss_cap")
     if cap is None:
         return
-    firm_loss, total = _firm_loss(c)
+    unit_loss = (c.arr("loss_at_full") * c.x).sum(axis=1)
+    total = float(unit_loss.sum())
     county = np.asarray(c.inputs["county"].values).astype(str)
     for k in np.unique(county):
-        cl = firm_loss[county == k].sum()
+        cl = unit_loss[county == k].sum()
         if cl > cap * total + c.tol * max(1.0, total):
             c.out.append(f"county loss cap {cap:g} violated by {k}: {cl:.6g} of {total:.6g}")
 
@@ -242,8 +263,39 @@ def check_loss_caps(c: _Ctx) -> None:
 
 def check_grades(c: _Ctx) -> None:
     """``Grade-threshold``, ``Grade-below``, ``Grade-above``: worse grade ≥ better grade."""
-    if _opt(c.plan, "grade_monotonicity", False):
+    if not _opt(c.plan, "grade_monotonicity", False):
+        return
+    owners = _owners(c.inputs)
+    if len(set(owners.tolist())) == len(owners):
         c.out.extend(_check_grades(c.inputs, c.x, c.tol, c.ent, c.slots))
+        return
+    # units: a firm's share is the output-share-weighted sum of its units' (recomputed here)
+    names, first, inv = np.unique(owners, return_index=True, return_inverse=True)
+    inv = inv.ravel()
+    w = (
+        np.asarray(c.inputs["output_share"].values, float)
+        if "output_share" in c.inputs
+        else np.ones(len(owners))
+    )
+    lo, hi = _effective(c.inputs)
+
+    def agg(a):
+        return np.stack(
+            [np.bincount(inv, weights=w * a[:, s], minlength=len(names)) for s in range(a.shape[1])], 1
+        )
+
+    c.out.extend(
+        _check_grades_arrays(
+            agg(lo),
+            agg(hi),
+            np.asarray(c.inputs["industry"].values).astype(str)[first],
+            np.asarray(c.inputs["grade_rank"].values, dtype=int)[first],
+            agg(c.x),
+            c.tol,
+            list(names),
+            c.slots,
+        )
+    )
 
 
 def check_reasons(c: _Ctx) -> None:
@@ -264,6 +316,7 @@ def check_reasons(c: _Ctx) -> None:
     if (exempt & (r != want)).any():
         c.first(exempt & (r != want), "reason 'exempt' / 'self_directed' (ceiling 0)")
     lo_eff, hi_eff = _effective(c.inputs)
+    lo_eff = _with_line_stops(c.inputs, lo_eff, hi_eff)
     if _opt(c.plan, "discrete", False):  # the floor rounded up to whole lines is still the floor
         ln = c.arr("lines")[:, None]
         up, down = np.ceil(lo_eff * ln - 1e-7), np.floor(hi_eff * ln + 1e-7)
@@ -272,6 +325,49 @@ def check_reasons(c: _Ctx) -> None:
     above = ~exempt & (c.x > lo_eff + 1e-5)
     if (above & (r != "optimizer")).any():
         c.first(above & (r != "optimizer"), "reason 'optimizer' (cut above the floor)")
+
+
+def _stop_rows(inputs: xr.Dataset) -> list[tuple[str, int, np.ndarray, float]]:
+    """(label, slot, member units, count) of every line-stop row, recomputed from ``line_group``."""
+    if "line_group" not in inputs or "group_count" not in inputs:
+        return []
+    g = np.asarray(inputs["line_group"].transpose("enterprise", "slot").values, dtype=int)
+    count = np.asarray(inputs["group_count"].values, dtype=float)
+    out = []
+    for s in range(g.shape[1]):
+        for k in sorted(set(g[:, s].tolist()) - {-1}):
+            out.append((f"group {k}", s, np.flatnonzero(g[:, s] == k), float(count[k])))
+    return out
+
+
+def _with_line_stops(inputs: xr.Dataset, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """The rule floor with each line stop's lines of least loss stopped (the rule's cheapest lines)."""
+    rows = _stop_rows(inputs)
+    if not rows:
+        return lo
+    lo = lo.copy()
+    loss = np.asarray(inputs["loss_at_full"].values, dtype=float)
+    for _, s, members, count in rows:
+        ranked = sorted(members.tolist(), key=lambda u: (loss[u, s], u))
+        for u in ranked[: int(np.ceil(count - 1e-9))]:
+            lo[u, s] = max(lo[u, s], hi[u, s])
+    m = _chained_firms(inputs)
+    for members in _chains(inputs):
+        run = np.zeros(m.sum())
+        for s in members:
+            run = np.maximum(run, lo[m, s])
+            lo[m, s] = np.minimum(run, hi[m, s])
+    return lo
+
+
+def check_line_stops(c: _Ctx) -> None:
+    """``LineGroup-Slot-stops``: at least ``count`` whole lines of every line-stop group stop."""
+    for label, s, members, count in _stop_rows(c.inputs):
+        got = float(c.x[members, s].sum())
+        if got < count - c.tol * max(1.0, count):
+            c.out.append(
+                f"line stop {label} at {c.slots[s]}: {got:.6g} lines stopped, the rule asks {count:g}"
+            )
 
 
 #: The check of every model block (:mod:`planner.optimize.blocks`), by block name.  A test
@@ -292,6 +388,7 @@ CHECKS = {
     B.MAX_SHARE: check_objective,
     B.NON_INDUSTRIAL: check_non_industrial,
     B.EQUITY: check_objective,
+    B.LINE_STOPS: check_line_stops,
 }
 #: Checks run for every plan, whatever its blocks (a baseline's plan has none).
 ALWAYS = (
@@ -302,6 +399,7 @@ ALWAYS = (
     check_loss_caps,
     check_grades,
     check_reasons,
+    check_line_stops,
 )
 
 
@@ -357,10 +455,14 @@ def _check_grades(inputs: xr.Dataset, x: np.ndarray, tol: float, ent, slots) -> 
     ceiling ≥ the largest floor of participating firms of strictly better grade (ranks taken
     from best to worst), on chain-implied bounds.
     """
-    out = []
     lo, hi = _effective(inputs)
     industry = np.asarray(inputs["industry"].values).astype(str)
     rank = np.asarray(inputs["grade_rank"].values, dtype=int)
+    return _check_grades_arrays(lo, hi, industry, rank, x, tol, ent, slots)
+
+
+def _check_grades_arrays(lo, hi, industry, rank, x, tol, ent, slots) -> list[str]:
+    out = []
     for ind in np.unique(industry):
         members = np.flatnonzero(industry == ind)
         ranks = sorted(set(rank[members].tolist()))
