@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 import xarray as xr
 
 from planner.optimize import blocks as B
@@ -497,6 +498,9 @@ def verify_schedule(
     shares: xr.DataArray,
     city_totals: dict,
     tol: float = 1e-6,
+    lines=None,
+    units: xr.Dataset | None = None,
+    unit_table=None,
 ) -> list[str]:
     """Check a written plan against the inventory and the rules, bypassing the PlanInputs.
 
@@ -519,6 +523,11 @@ def verify_schedule(
         Required shares (level, pollutant).
     city_totals : dict
         City-wide totals in t/a per pollutant.
+    lines, units, unit_table : optional
+        ``schedule_lines.csv`` as a frame, :func:`planner.policy.measures.evaluate_units` and
+        :func:`planner.inventory.lines.units_table`: a firm with lines is checked line by line
+        (bounds, line stops, tonnes from the inventory × the line's pollutant shares) and its
+        ``schedule.csv`` row against the sum of its lines.
 
     Returns
     -------
@@ -539,13 +548,24 @@ def verify_schedule(
     b_l = bounds.get_index("level").get_indexer(levels)
     floor = bounds["floor"].to_numpy()[b_e, b_l]
     ceiling = bounds["ceiling"].to_numpy()[b_e, b_l]
-    if (x < floor - tol).any():
-        problems.append(f"{int((x < floor - tol).sum())} rows cut less than the rule floor")
-    if (x > ceiling + tol).any():
-        problems.append(f"{int((x > ceiling + tol).sum())} rows cut more than the ceiling")
-    factor = bounds["factor"].transpose("enterprise", "level", "pollutant").to_numpy()[b_e, b_l, :]
+    ffac = bounds["floor_factor" if "floor_factor" in bounds else "factor"]
+    ffac = ffac.transpose("enterprise", "level", "pollutant").to_numpy()[b_e, b_l, :]
+    efac = (
+        bounds["extra_factor"].transpose("enterprise", "level", "pollutant").to_numpy()[b_e, b_l, :]
+        if "extra_factor" in bounds
+        else ffac
+    )
     emissions = table[list(POLLUTANTS)].to_numpy(dtype=float)[e_idx]
-    recomputed = x[:, None] * emissions * factor
+    # the floor measures at their own factors, a cut above the floor as a load cut
+    recomputed = emissions * (floor[:, None] * ffac + (x - floor)[:, None] * efac)
+    lined = np.zeros(len(x), dtype=bool)
+    if lines is not None and units is not None and unit_table is not None and len(lines):
+        lined, from_lines = _verify_lines(schedule, lines, table, units, unit_table, tol, problems)
+        recomputed = np.where(lined[:, None], from_lines, recomputed)
+    if (x[~lined] < floor[~lined] - tol).any():
+        problems.append(f"{int((x[~lined] < floor[~lined] - tol).sum())} rows cut less than the rule floor")
+    if (x[~lined] > ceiling[~lined] + tol).any():
+        problems.append(f"{int((x[~lined] > ceiling[~lined] + tol).sum())} rows cut more than the ceiling")
     for j, p in enumerate(POLLUTANTS):
         written = schedule[f"reduction_{p}"].to_numpy(dtype=float)
         bad = ~np.isclose(written, recomputed[:, j], rtol=1e-7, atol=1e-9)
@@ -578,3 +598,79 @@ def verify_schedule(
                     f"{int((wide[lo] > wide[hi] + tol).sum())} enterprises cut less at {hi} than at {lo}"
                 )
     return problems
+
+
+def _verify_lines(schedule, lines, table, units: xr.Dataset, unit_table, tol: float, problems: list[str]):
+    """Check ``schedule_lines`` against the lines' own bounds and the inventory; return which
+    schedule rows belong to firms with lines and their tonnes recomputed from the lines."""
+    from planner import POLLUTANTS
+
+    uid = np.where(
+        units["line_id"].values.astype(str) != "",
+        units["owner"].values.astype(str) + "/" + units["line_id"].values.astype(str),
+        units["owner"].values.astype(str),
+    )
+    key = lines["enterprise_id"].astype(str).to_numpy() + "/" + lines["line_id"].astype(str).to_numpy()
+    u = pd.Index(uid).get_indexer(key)
+    if (u < 0).any():
+        problems.append(
+            f"{int((u < 0).sum())} schedule_lines rows name lines that are not in the lines table"
+        )
+        return np.zeros(len(schedule), bool), np.zeros((len(schedule), len(POLLUTANTS)))
+    lv = units.get_index("level").get_indexer(lines["level"].astype(str).to_numpy())
+    x = lines["curtailment"].to_numpy(dtype=float)
+    fl = units["floor"].values[u, lv]
+    ce = units["ceiling"].values[u, lv]
+    if (x < fl - tol).any():
+        problems.append(f"{int((x < fl - tol).sum())} line rows cut less than the line's rule floor")
+    if (x > ce + tol).any():
+        problems.append(f"{int((x > ce + tol).sum())} line rows cut more than the line's ceiling")
+    # line stops: at least `count` whole lines of each group stop on each slot
+    g = units["group"].values[u, lv]
+    if (g >= 0).any():
+        frame = pd.DataFrame({"g": g, "slot": lines["slot"].astype(str).to_numpy(), "x": x})[g >= 0]
+        got = frame.groupby(["g", "slot"])["x"].sum()
+        need = units["group_count"].values[got.index.get_level_values(0).to_numpy()]
+        short = got.to_numpy() < need - tol
+        if short.any():
+            problems.append(f"{int(short.sum())} line stops stop fewer whole lines than the rule asks")
+    t_idx = table.index.astype(str).get_indexer(lines["enterprise_id"].astype(str).to_numpy())
+    shares = unit_table[[f"{p}_share" for p in POLLUTANTS]].to_numpy(dtype=float)[u]
+    em = table[list(POLLUTANTS)].to_numpy(dtype=float)[t_idx] * shares
+    ff = units["floor_factor"].transpose("unit", "level", "pollutant").values[u, lv]
+    ef = units["extra_factor"].transpose("unit", "level", "pollutant").values[u, lv]
+    removed = em * (fl[:, None] * ff + (x - fl)[:, None] * ef)
+    for j, p in enumerate(POLLUTANTS):
+        bad = ~np.isclose(lines[f"reduction_{p}"].to_numpy(dtype=float), removed[:, j], rtol=1e-7, atol=1e-9)
+        if bad.any():
+            problems.append(
+                f"{int(bad.sum())} line rows give {p} reductions that the inventory does not support"
+            )
+    # the firm's schedule.csv row is the sum of its lines
+    w = unit_table["output_share"].to_numpy(dtype=float)[u]
+    agg = (
+        pd.DataFrame(
+            {
+                "enterprise_id": lines["enterprise_id"].astype(str).to_numpy(),
+                "slot": lines["slot"].astype(str).to_numpy(),
+                "wx": w * x,
+                **{p: removed[:, j] for j, p in enumerate(POLLUTANTS)},
+            }
+        )
+        .groupby(["enterprise_id", "slot"])
+        .sum()
+    )
+    pos = agg.index.get_indexer(
+        pd.MultiIndex.from_arrays(
+            [schedule["enterprise_id"].astype(str).to_numpy(), schedule["slot"].astype(str).to_numpy()]
+        )
+    )
+    lined = pos >= 0
+    xs = schedule["curtailment"].to_numpy(dtype=float)
+    if (np.abs(xs[lined] - agg["wx"].to_numpy()[pos[lined]]) > tol).any():
+        problems.append(
+            "the curtailment of a firm with lines is not the output-share-weighted sum of its lines'"
+        )
+    tonnes = np.zeros((len(schedule), len(POLLUTANTS)))
+    tonnes[lined] = agg[list(POLLUTANTS)].to_numpy()[pos[lined]]
+    return lined, tonnes

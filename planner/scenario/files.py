@@ -67,6 +67,7 @@ TOP_KEYS: dict[str, str] = {
     "shares": "reduction share overrides per level (and pollutant)",
     "measures": "path of a measures folder replacing data/policy/measures",
     "plants": "path of a plants file: the bureau's own measures per enterprise (一厂一策)",
+    "lines": "path of a lines table: one row per production line or process (CSV/XLSX)",
     "non_industrial": "fixed non-industrial reductions credited per level",
     "enterprises": "per-enterprise overrides",
     "options": "model options",
@@ -81,7 +82,7 @@ SOLVER_KEYS: dict[str, Any] = dict(SOLVER_DEFAULTS)
 ENTERPRISE_KEYS = set(EnterpriseOverride.model_fields)
 NON_INDUSTRIAL_KEYS = set(NonIndustrial.model_fields)
 #: Keys whose values are always paths, resolved relative to the scenario file.
-PATH_KEYS = ("inventory", "city", "forecast", "measures", "plants", "base")
+PATH_KEYS = ("inventory", "city", "forecast", "measures", "plants", "lines", "base")
 #: ``options.method``: the optimised plan, or one of the baselines planned on purpose.
 METHODS_ALLOWED = METHODS
 #: ``timeline``: hours from the forecast's issue time until an alert takes effect; days of early start.
@@ -115,6 +116,7 @@ class Scenario:
     shares: dict = field(default_factory=dict)
     measures: Path | None = None
     plants: Path | None = None
+    lines: Path | None = None
     non_industrial: list[dict] = field(default_factory=list)
     enterprises: dict[str, dict] = field(default_factory=dict)
     options: dict[str, Any] = field(default_factory=lambda: dict(OPTION_KEYS))
@@ -368,6 +370,7 @@ def load_scenario(path: str | Path) -> Scenario:
     forecast = _as_path(data.get("forecast"), "forecast", file, problems, mode == "episode")
     measures = _as_path(data.get("measures"), "measures", file, problems, False)
     plants = _as_path(data.get("plants"), "plants", file, problems, False)
+    lines = _as_path(data.get("lines"), "lines", file, problems, False)
     rules = merged.rules or "2024"
     if rules_is_path(rules):
         _as_path(rules, "rules", file, problems, True)
@@ -406,6 +409,7 @@ def load_scenario(path: str | Path) -> Scenario:
         shares=shares,
         measures=measures,
         plants=plants,
+        lines=lines,
         non_industrial=non_industrial,
         enterprises=enterprises,
         options=options,

@@ -257,6 +257,12 @@ class ScenarioFile(Section):
             "plants is the path of a plants file (一厂一策 measures per enterprise), relative to this file"
         ),
     )
+    lines: PathText | None = Field(
+        None,
+        **field_message(
+            "lines is the path of a lines table (one row per production line or process), relative to this file"
+        ),
+    )
     non_industrial: list[NonIndustrial] | None = None
     enterprises: dict[Text, EnterpriseOverride] | None = None
     timeline: Timeline | None = None
