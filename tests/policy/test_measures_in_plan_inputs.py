@@ -60,7 +60,9 @@ def test_new_arrays_keep_the_old_variables_meaning(demo):
     factor = b["factor"].transpose("enterprise", "level", "pollutant").to_numpy()[rows][:, idx, :]
     extra = b["extra_factor"].transpose("enterprise", "level", "pollutant").to_numpy()[rows][:, idx, :]
     floor = inp["floor"].values[whole]
-    np.testing.assert_allclose(inp["floor_reduction"].values[whole], emis[:, None, :] * floor[:, :, None] * factor)
+    np.testing.assert_allclose(
+        inp["floor_reduction"].values[whole], emis[:, None, :] * floor[:, :, None] * factor
+    )
     np.testing.assert_allclose(inp["extra_reducible"].values[whole], emis[:, None, :] * extra)
     # reducible: t/d removed at curtailment 1 (the floor measures, the rest as a load cut)
     np.testing.assert_allclose(
@@ -80,7 +82,9 @@ def test_line_rows_carry_their_shares_of_the_firm(demo):
     np.testing.assert_allclose(
         inp["loss_at_full"].values[:, 0], out * units["output_share"].to_numpy() * inp["days"].values[0]
     )
-    emis = demo.table[list(POLLUTANTS)].to_numpy()[rows] * units[[f"{p}_share" for p in POLLUTANTS]].to_numpy()
+    emis = (
+        demo.table[list(POLLUTANTS)].to_numpy()[rows] * units[[f"{p}_share" for p in POLLUTANTS]].to_numpy()
+    )
     np.testing.assert_allclose(
         inp["extra_reducible"].values[line][:, 0, :],
         emis[line] * demo.units["extra_factor"].transpose("unit", "level", "pollutant").values[line][:, 0, :],
