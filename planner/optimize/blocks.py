@@ -389,7 +389,8 @@ def define_grade_monotonicity(m: LinearModel, d: ModelData) -> None:
 
 
 def define_line_stops(m: LinearModel, d: ModelData) -> None:
-    """``LineGroup-Slot-stops``: ``Σ_{u in g} x[u, s] >= count`` for each line-stop group and slot.
+    """``LineGroup-Slot-stops``: ``Σ_{u in g} (x[u, s] − c_u) / (1 − c_u) >= count`` for each line-stop
+    group and slot (``c_u``: the line's own floor from other items; 0 usually, then ``Σ x >= count``).
 
     A line stop of share ``v`` over ``n`` lines of a firm (or of one process) stops ``ceil(v·n)``
     whole lines; which lines is the optimizer's choice (unequal lines cost unequally).
@@ -399,14 +400,15 @@ def define_line_stops(m: LinearModel, d: ModelData) -> None:
         return
     x = _x(m)
     sc = d.cols.scale
+    nz = g.coef > 0
     blk = m.add_constraints(
         LINE_STOPS,
         {"row": g.labels},
-        g.count,
+        g.rhs,
         INF,
-        g.row,
-        x.columns(g.row_unit, g.row_slot),
-        sc[g.row_unit, g.row_slot],
+        g.row[nz],
+        x.columns(g.row_unit[nz], g.row_slot[nz]),
+        (g.coef * sc[g.row_unit, g.row_slot])[nz],
     )
     blk.meta["groups"] = g
 

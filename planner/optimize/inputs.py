@@ -129,8 +129,14 @@ class LineGroups:
     ----------
     row_unit, row_slot, row : numpy.ndarray
         Member cells and the row each belongs to.
+    coef : numpy.ndarray
+        Coefficient of each member: ``1 / (1 − c)`` with ``c`` the line's own floor (other items on
+        it), so that a line counts 1 when stopped and 0 at its floor; a line whose floor is 1 counts
+        as stopped (coefficient 0, taken off the right-hand side).
     count : numpy.ndarray (R,)
         Lines that must stop in each row.
+    rhs : numpy.ndarray (R,)
+        ``count + Σ c / (1 − c)`` over the members (and − 1 per member already stopped).
     labels : list of str
         ``owner/process@slot`` of each row.
     """
@@ -138,7 +144,9 @@ class LineGroups:
     row_unit: np.ndarray
     row_slot: np.ndarray
     row: np.ndarray
+    coef: np.ndarray
     count: np.ndarray
+    rhs: np.ndarray
     labels: list[str]
 
 
@@ -146,7 +154,7 @@ def line_groups(ds: xr.Dataset) -> LineGroups:
     """The line-stop rows of the inputs (empty without ``line_group``)."""
     z = np.zeros(0, dtype=np.int64)
     if "line_group" not in ds or "group_count" not in ds:
-        return LineGroups(z, z, z, np.zeros(0), [])
+        return LineGroups(z, z, z, np.zeros(0), np.zeros(0), np.zeros(0), [])
     g = np.asarray(ds["line_group"].transpose("enterprise", "slot").values, dtype=np.int64)
     u, s = np.nonzero(g >= 0)
     S = g.shape[1]
@@ -156,20 +164,28 @@ def line_groups(ds: xr.Dataset) -> LineGroups:
     slots = [str(v) for v in ds["slot"].values]
     names = np.asarray(ds["group"].values).astype(str) if "group" in ds.coords else np.arange(len(count))
     labels = [f"{names[k // S]}@{slots[k % S]}" for k in uniq]
-    return LineGroups(u, s, row.astype(np.int64), count, labels)
+    c = np.clip(np.asarray(ds["floor"].transpose("enterprise", "slot").values, float)[u, s], 0.0, 1.0)
+    done = c >= 1.0 - 1e-12
+    coef = np.where(done, 0.0, 1.0 / np.where(done, 1.0, 1.0 - c))
+    # Σ coef·x − Σ c·coef >= count, a line already stopped counting 1
+    offset = np.where(done, -1.0, c * coef)
+    rhs = count + np.bincount(row.ravel(), weights=offset, minlength=len(count))
+    return LineGroups(u, s, row.astype(np.int64), coef, count, rhs, labels)
 
 
 def rule_floor(ds: xr.Dataset, lo: np.ndarray | None = None, hi: np.ndarray | None = None) -> np.ndarray:
     """The rule floor of every cell (E, S) as the baselines use it: the chain-propagated floor plus,
-    for each line-stop group, its ``count`` lines of least loss (ties: unit order) stopped (at their
-    ceiling), carried along the chain again.  The model itself lets the optimizer choose the lines."""
+    for each line-stop group, its ``count`` lines of least loss beyond their own floor (ties: unit
+    order) stopped (at their ceiling), carried along the chain again.  The model itself lets the optimizer choose the lines."""
     if lo is None or hi is None:
         lo, hi = effective_bounds(ds)
     lg = line_groups(ds)
     if not len(lg.row):
         return lo
     loss = np.asarray(ds["loss_at_full"].transpose("enterprise", "slot").values, float)
-    order = np.lexsort((lg.row_unit, loss[lg.row_unit, lg.row_slot], lg.row))
+    c = np.clip(np.asarray(ds["floor"].transpose("enterprise", "slot").values, float), 0.0, 1.0)
+    cost = (loss * (1.0 - c))[lg.row_unit, lg.row_slot]  # loss of stopping the line beyond its floor
+    order = np.lexsort((lg.row_unit, cost, lg.row))
     r = lg.row[order]
     first = np.r_[0, np.flatnonzero(r[1:] != r[:-1]) + 1]
     rank = np.arange(len(r)) - np.repeat(first, np.diff(np.r_[first, len(r)]))
@@ -587,6 +603,9 @@ def line_columns(ds: xr.Dataset, lo: np.ndarray, hi: np.ndarray, discrete: bool)
     integer = (n_lo <= n_hi) & (hi > lo + BOUND_TOL)
     if "whole_lines" in ds:
         integer &= np.asarray(ds["whole_lines"].values, dtype=bool)
+    if "line_id" in ds:  # a line of a firm is 0/1 only where nothing else cuts it (x in {0, 1})
+        is_line = (np.asarray(ds["line_id"].values).astype(str) != "")[:, None]
+        integer &= ~is_line | (lo <= BOUND_TOL)
     scale = np.where(integer, 1.0 / lines, 1.0)
     return LineColumns(integer, scale, np.where(integer, n_lo, lo), np.where(integer, n_hi, hi))
 

@@ -99,7 +99,7 @@ def check_bounds(c: _Ctx) -> None:
         lines = c.arr("lines")[:, None] * np.ones((1, S))
         lo, hi = _effective(c.inputs)
         whole_possible = (np.ceil(lo * lines - 1e-7) <= np.floor(hi * lines + 1e-7)) & (hi > lo + 1e-9)
-        whole_possible &= _whole_line_cells(c.inputs)
+        whole_possible &= _whole_line_cells(c.inputs) & _zero_one_lines(c.inputs, lo)
         n = c.x * lines
         bad = whole_possible & (np.abs(n - np.round(n)) > 1e-5)
         if bad.any():
@@ -109,6 +109,14 @@ def check_bounds(c: _Ctx) -> None:
 def _whole_line_cells(inputs: xr.Dataset) -> np.ndarray | bool:
     """Cells whose measure stops whole lines (every cell when the inputs do not say)."""
     return np.asarray(inputs["whole_lines"].values, dtype=bool) if "whole_lines" in inputs else True
+
+
+def _zero_one_lines(inputs: xr.Dataset, lo: np.ndarray) -> np.ndarray | bool:
+    """A line of a firm is whole (0/1) only where its floor is 0; a whole firm's lines as before."""
+    if "line_id" not in inputs:
+        return True
+    is_line = (np.asarray(inputs["line_id"].values).astype(str) != "")[:, None]
+    return ~is_line | (lo <= 1e-9)
 
 
 def _non_industrial(c: _Ctx) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -321,7 +329,12 @@ def check_reasons(c: _Ctx) -> None:
     if _opt(c.plan, "discrete", False):  # the floor rounded up to whole lines is still the floor
         ln = c.arr("lines")[:, None]
         up, down = np.ceil(lo_eff * ln - 1e-7), np.floor(hi_eff * ln + 1e-7)
-        whole = (up <= down) & (hi_eff > lo_eff + 1e-9) & _whole_line_cells(c.inputs)
+        whole = (
+            (up <= down)
+            & (hi_eff > lo_eff + 1e-9)
+            & _whole_line_cells(c.inputs)
+            & _zero_one_lines(c.inputs, lo_eff)
+        )
         lo_eff = np.where(whole, up / ln, lo_eff)
     above = ~exempt & (c.x > lo_eff + 1e-5)
     if (above & (r != "optimizer")).any():
@@ -334,7 +347,7 @@ def _stop_rows(inputs: xr.Dataset) -> list[tuple[str, int, np.ndarray, float]]:
         return []
     g = np.asarray(inputs["line_group"].transpose("enterprise", "slot").values, dtype=int)
     count = np.asarray(inputs["group_count"].values, dtype=float)
-    out = []
+    out: list = []
     for s in range(g.shape[1]):
         for k in sorted(set(g[:, s].tolist()) - {-1}):
             out.append((f"group {k}", s, np.flatnonzero(g[:, s] == k), float(count[k])))
@@ -348,8 +361,9 @@ def _with_line_stops(inputs: xr.Dataset, lo: np.ndarray, hi: np.ndarray) -> np.n
         return lo
     lo = lo.copy()
     loss = np.asarray(inputs["loss_at_full"].values, dtype=float)
+    c = np.clip(np.asarray(inputs["floor"].values, dtype=float), 0, 1)
     for _, s, members, count in rows:
-        ranked = sorted(members.tolist(), key=lambda u: (loss[u, s], u))
+        ranked = sorted(members.tolist(), key=lambda u: (loss[u, s] * (1 - c[u, s]), u))
         for u in ranked[: int(np.ceil(count - 1e-9))]:
             lo[u, s] = max(lo[u, s], hi[u, s])
     m = _chained_firms(inputs)
@@ -363,8 +377,16 @@ def _with_line_stops(inputs: xr.Dataset, lo: np.ndarray, hi: np.ndarray) -> np.n
 
 def check_line_stops(c: _Ctx) -> None:
     """``LineGroup-Slot-stops``: at least ``count`` whole lines of every line-stop group stop."""
+    floor = np.clip(c.arr("floor"), 0, 1)
     for label, s, members, count in _stop_rows(c.inputs):
-        got = float(c.x[members, s].sum())
+        f = floor[members, s]
+        # a line counts 1 when stopped, 0 at its own floor (other items on it), in between linearly
+        got = float(
+            sum(
+                1.0 if fu >= 1 - 1e-12 else (xu - fu) / (1 - fu)
+                for xu, fu in zip(c.x[members, s], f, strict=True)
+            )
+        )
         if got < count - c.tol * max(1.0, count):
             c.out.append(
                 f"line stop {label} at {c.slots[s]}: {got:.6g} lines stopped, the rule asks {count:g}"

@@ -208,3 +208,18 @@ def test_verifier_recomputes_the_offset():
     ach.values[0, 1] += 0.5
     plan.achieved = ach
     assert any("reported reduction" in v for v in verify_plan(ds, plan))
+
+
+def test_a_line_cut_by_another_item_counts_as_stopped_only_when_stopped():
+    # every kiln also has a 20 % cut (c = 0.2): the line stop counts (x − 0.2) / 0.8 per kiln
+    ds = lines_instance(0.0)
+    fl = ds["floor"].values.copy()
+    fl[:3, 0] = 0.2
+    ds["floor"] = (("enterprise", "slot"), fl)
+    plan = solve(ds)
+    x = plan.curtailment.values[:3, 0]
+    assert ((x - 0.2) / 0.8).sum() == pytest.approx(2.0)
+    # two whole kilns stopped (the cheapest: a big one and the small one), the third at its cut
+    assert sorted(np.round(x, 9).tolist()) == [0.2, 1.0, 1.0]
+    assert plan.objective == pytest.approx(FIRM_LOSS * (0.4 * 0.2 + 0.4 + 0.2))
+    assert verify_plan(ds, plan) == []

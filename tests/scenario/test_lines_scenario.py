@@ -122,12 +122,9 @@ def test_the_demo_plans_its_big_plants_line_by_line(demo, repo):
     assert demo.summary["loss_split"]["lines_stopped"] == sum(
         s["lines_stopped"] for s in demo.summary["slots"]
     )
-    sl = demo.schedule_lines
-    assert (
-        set(sl.groupby("slot")["stopped"].sum().to_dict().values())
-        == {s["lines_stopped"] for s in demo.summary["slots"]}
-        or sl.groupby("slot")["stopped"].sum().sum() == demo.summary["loss_split"]["lines_stopped"]
-    )
+    per_slot = demo.schedule_lines.groupby("slot")["stopped"].sum()
+    for s in demo.summary["slots"]:
+        assert per_slot[s["slot"]] == s["lines_stopped"]
 
 
 def test_cement_c_stops_half_of_its_clinker_kilns_not_its_mills(demo):
