@@ -109,8 +109,12 @@ def reduction_terms(ds: xr.Dataset) -> tuple[np.ndarray, np.ndarray]:
 def owner_codes(ds: xr.Dataset) -> tuple[np.ndarray, np.ndarray]:
     """``(codes (E,), owners)``: each unit's firm as a code 0..F-1 (first-appearance order) and the
     firm ids; every unit its own firm when the inputs carry no ``owner``."""
-    own = ds["owner"].values if "owner" in ds else ds["enterprise"].values
-    codes, uniq = pd.factorize(np.asarray(own).astype(str))
+    E = ds.sizes["enterprise"]
+    whole = "owner" not in ds or ("line_id" in ds and not (np.asarray(ds["line_id"].values) != "").any())
+    if whole:  # every row a whole firm (the common case): no hashing of 10^5 ids
+        own = ds["owner"].values if "owner" in ds else ds["enterprise"].values
+        return np.arange(E, dtype=np.int64), np.asarray(own, dtype=object)
+    codes, uniq = pd.factorize(np.asarray(ds["owner"].values, dtype=object))
     return codes.astype(np.int64), np.asarray(uniq, dtype=object)
 
 
@@ -275,6 +279,17 @@ def check_plan_inputs(ds: xr.Dataset) -> None:
     lines = ds["lines"].values.astype(float)
     if ((lines < 1) | (lines != np.round(lines))).any():
         p.error(_WHERE, None, "lines", "'lines' must be whole numbers >= 1")
+    if "line_group" in ds:
+        g = np.asarray(ds["line_group"].values)
+        n = ds.sizes.get("group", 0)
+        if "group_count" not in ds or ((g < -1) | (g >= n)).any():
+            p.error(_WHERE, None, "line_group", "'line_group' must be -1 or an index of 'group_count'")
+        elif (np.asarray(ds["group_count"].values, float) < 0).any():
+            p.error(_WHERE, None, "group_count", "'group_count' must not be negative")
+    if "output_share" in ds:
+        w = np.asarray(ds["output_share"].values, float)
+        if ((w < 0) | (w > 1 + BOUND_TOL)).any():
+            p.error(_WHERE, None, "output_share", "'output_share' must lie in [0, 1]")
     if p.ok:
         lo, hi = _propagate(floor, ceiling, chain_pairs(ds))
         bad = lo > hi + BOUND_TOL

@@ -223,3 +223,13 @@ def test_a_line_cut_by_another_item_counts_as_stopped_only_when_stopped():
     assert sorted(np.round(x, 9).tolist()) == [0.2, 1.0, 1.0]
     assert plan.objective == pytest.approx(FIRM_LOSS * (0.4 * 0.2 + 0.4 + 0.2))
     assert verify_plan(ds, plan) == []
+
+
+def test_inputs_check_rejects_a_bad_line_group():
+    from planner.optimize.inputs import check_plan_inputs
+    from planner.problems import InputError
+
+    ds = lines_instance(6.0)
+    ds["line_group"] = (("enterprise", "slot"), np.array([[0], [0], [3], [-1], [-1]]))
+    with pytest.raises(InputError, match="line_group"):
+        check_plan_inputs(ds)
