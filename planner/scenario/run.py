@@ -695,6 +695,21 @@ def _unit_arrays(prepared: Prepared, plan) -> dict[str, np.ndarray]:
     }
 
 
+def firm_values(inputs: xr.Dataset, values: np.ndarray, firms, weighted: bool) -> np.ndarray:
+    """Per-row (decision unit) values (E, S) summed to the firms ``firms`` (F, S): weighted by the
+    units' output shares for shares (curtailment, floor), plainly for losses and tonnes."""
+    values = np.asarray(values, dtype=float)
+    ids = pd.Index(pd.Index(firms).astype(str))
+    own = inputs["owner"].values if "owner" in inputs else inputs["enterprise"].values
+    codes = ids.get_indexer(np.asarray(own).astype(str))
+    w = inputs["output_share"].values.astype(float) if weighted and "output_share" in inputs else None
+    v = values if w is None else values * w.reshape(-1, *([1] * (values.ndim - 1)))
+    out = np.zeros((len(ids), *values.shape[1:]))
+    ok = codes >= 0
+    np.add.at(out, codes[ok], v[ok])
+    return out
+
+
 def _firm_reason(reason: np.ndarray, codes: np.ndarray, F: int) -> np.ndarray:
     """A firm's reason from its units': optimizer if any unit is, else floor if any is, else the
     (shared) zero reason."""
@@ -784,7 +799,8 @@ def schedule_table(prepared: Prepared, plan) -> pd.DataFrame:
     for j, p in enumerate(POLLUTANTS):
         df[f"extra_reducible_{p}"] = ex[:, :, j].ravel()
     df["lines"] = np.repeat(n_lines.astype(int), S)
-    return df
+    # delta_pm25_city stays the last column (README)
+    return df[[c for c in df.columns if c != "delta_pm25_city"] + ["delta_pm25_city"]]
 
 
 #: Columns of ``schedule_lines.csv`` (one row per line of a firm with lines, per slot).
