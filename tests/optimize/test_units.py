@@ -233,3 +233,33 @@ def test_inputs_check_rejects_a_bad_line_group():
     ds["line_group"] = (("enterprise", "slot"), np.array([[0], [0], [3], [-1], [-1]]))
     with pytest.raises(InputError, match="line_group"):
         check_plan_inputs(ds)
+
+
+def test_grade_monotonicity_compares_a_firms_share_not_its_lines():
+    # C1 (grade C, its kilns) and F2 (grade B) in one industry: C1's output-share-weighted cut must
+    # be at least F2's; F3 elsewhere.  A target only F2 can meet cheaply forces C1 above its floor.
+    ds = lines_instance(0.0)
+    ds["grade_rank"] = ("enterprise", np.array([6, 6, 6, 3, 3]))
+    ds["industry"] = ("enterprise", np.array(["cement"] * 4 + ["other"]))
+    ds["line_group"] = (("enterprise", "slot"), np.full((5, 1), -1))
+    ds["group_count"] = ("group", np.zeros(1))
+    red = ds["reducible"].values.copy()
+    red[3, 0, 1] = 20.0  # F2 is the cheap NOx source
+    ds["reducible"] = (("enterprise", "slot", "pollutant"), red)
+    tgt = ds["target"].values.copy()
+    tgt[0, 1] = 10.0  # half of F2
+    ds["target"] = (("slot", "pollutant"), tgt)
+    free = solve(ds)
+    assert free.curtailment.values[3, 0] == pytest.approx(0.5)
+    plan = solve(ds, grade_monotonicity=True)
+    x = plan.curtailment.values[:, 0]
+    assert plan.status == "optimal"
+    assert float((KILN_SHARE * x[:3]).sum()) >= x[3] - 1e-7
+    assert plan.objective > free.objective
+    assert verify_plan(ds, plan) == []
+    # the verifier sees a firm whose share falls below the better grade's
+    bad = plan.curtailment.copy()
+    bad.values[:3, 0] = 0.0
+    bad.values[3, 0] = 0.5
+    plan.curtailment = bad
+    assert any("grade monotonicity" in v for v in verify_plan(ds, plan))
