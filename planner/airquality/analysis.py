@@ -58,11 +58,16 @@ def firm_ranking(result, top: int | None = None) -> pd.DataFrame:
     plan = getattr(result, "plan", None)
     inp = prepared.inputs
     days = inp["days"].values
-    coef = _city_coefficients(prepared).reindex(enterprise=inp["enterprise"].values).values  # (E, S)
-    loss_full = inp["loss_at_full"].transpose("enterprise", "slot").values  # includes days
+    from planner.scenario.run import firm_values
+
+    t = prepared.table
+    firms = t.index.astype(str)
+    unit_coef = _city_coefficients(prepared).reindex(enterprise=inp["enterprise"].values).values  # (E, S)
+    unit_loss = inp["loss_at_full"].transpose("enterprise", "slot").values  # includes days
+    coef = firm_values(inp, unit_coef, firms, weighted=False)  # rows may be lines: per firm
+    loss_full = firm_values(inp, unit_loss, firms, weighted=False)
     with np.errstate(divide="ignore", invalid="ignore"):
         potential = (coef * days).sum(axis=1) / loss_full.sum(axis=1)
-    t = prepared.table
     out = pd.DataFrame(
         {
             "name": t["name"].astype(str).to_numpy(),
@@ -72,7 +77,7 @@ def firm_ranking(result, top: int | None = None) -> pd.DataFrame:
             "potential_ug_per_wanyuan": np.where(np.isfinite(potential), potential, np.nan),
             "potential_delta_pm25": coef.mean(axis=1),
         },
-        index=pd.Index(inp["enterprise"].values, name="enterprise_id"),
+        index=pd.Index(firms, name="enterprise_id"),
     )
     if plan is not None:
         x = (
@@ -80,8 +85,8 @@ def firm_ranking(result, top: int | None = None) -> pd.DataFrame:
             .reindex(enterprise=inp["enterprise"].values)
             .values
         )
-        delta = (coef * x * days).sum(axis=1)
-        loss = (x * loss_full).sum(axis=1)
+        delta = firm_values(inp, unit_coef * x * days, firms, weighted=False).sum(axis=1)
+        loss = firm_values(inp, x * unit_loss, firms, weighted=False).sum(axis=1)
         out["plan_delta_pm25"] = delta
         out["plan_loss"] = loss
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -190,7 +195,10 @@ def delta_shares(result, goal: float | None = None) -> dict[str, pd.DataFrame]:
     eff = _cached_effect(prepared, plan)
     inp = prepared.inputs
     days = inp["days"].values
-    fd = eff.firm_delta.reindex(enterprise=inp["enterprise"].values, slot=inp["slot"].values).values
+    table = prepared.table  # the effect is per firm (a firm's lines summed)
+    fd = (
+        eff.firm_delta.reindex(enterprise=table.index.astype(str), slot=inp["slot"].values).fillna(0.0).values
+    )
     firm = (fd * days).sum(axis=1)
     if prepared.scenario.mode == "episode":
         city = eff.days[eff.days["receptor"] == CITY]
@@ -201,7 +209,7 @@ def delta_shares(result, goal: float | None = None) -> dict[str, pd.DataFrame]:
     total_days = float(days.sum()) or 1.0
     out = {}
     for by in ("county", "industry"):
-        g = pd.Series(firm, index=inp[by].values).groupby(level=0).sum()
+        g = pd.Series(firm, index=table[by].astype(str).to_numpy()).groupby(level=0).sum()
         g.loc["non_industrial"] = non
         df = pd.DataFrame({"delta_pm25": g})
         df["delta_pm25_per_day"] = df["delta_pm25"] / total_days

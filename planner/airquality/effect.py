@@ -382,7 +382,7 @@ def curtailment_coefficients(prepared, response: xr.DataArray | None = None) -> 
     if response is None:
         c = _response(prepared)
         red = prepared.inputs["reducible"].transpose("enterprise", "slot", "pollutant").values
-        idx = pd.Index(c.enterprises).get_indexer(prepared.inputs["enterprise"].values)
+        idx = pd.Index(c.enterprises).get_indexer(_row_firms(prepared.inputs))
         out = np.stack(
             [
                 np.einsum("rlep,ep->rle", c.groups[g][:, :, idx], red[:, k, :])
@@ -409,7 +409,7 @@ def city_unit_coefficients(prepared) -> xr.DataArray:
     """µg/m³ at the city mean per unit curtailment, all lag days summed: (enterprise, slot)."""
     c = _response(prepared)
     red = prepared.inputs["reducible"].transpose("enterprise", "slot", "pollutant").values
-    idx = pd.Index(c.enterprises).get_indexer(prepared.inputs["enterprise"].values)
+    idx = pd.Index(c.enterprises).get_indexer(_row_firms(prepared.inputs))
     out = np.stack(
         [np.einsum("ep,ep->e", c.city(k).sum(axis=0)[idx], red[:, k, :]) for k in range(len(c.slots))], 1
     )
@@ -516,10 +516,12 @@ def plan_effect(
     notes = [n for n in resp.notes.split("; ") if n]
     inp = prepared.inputs
     slot_names = [str(s) for s in inp["slot"].values]
-    x = curtailment.transpose("enterprise", "slot").reindex(enterprise=resp.enterprises).fillna(0.0)
-    pos = pd.Index(inp["enterprise"].values).get_indexer(resp.enterprises)
-    red = inp["reducible"].transpose("enterprise", "slot", "pollutant").values[pos]
-    tonnes = x.values[:, :, None] * red  # (E, S, P) t/d removed
+    # t/d removed per firm of the response (a firm's lines summed: rows are decision units)
+    xu = curtailment.transpose("enterprise", "slot").reindex(enterprise=inp["enterprise"].values).fillna(0.0)
+    red = inp["reducible"].transpose("enterprise", "slot", "pollutant").values
+    pos = pd.Index(resp.enterprises).get_indexer(_row_firms(inp))
+    tonnes = np.zeros((len(resp.enterprises), *red.shape[1:]))
+    np.add.at(tonnes, pos[pos >= 0], (xu.values[:, :, None] * red)[pos >= 0])  # (E, S, P)
     city_i = resp.receptors.index(CITY)
     S = len(slot_names)
     firm = np.zeros((len(resp.receptors), len(resp.lags), S))
@@ -851,11 +853,18 @@ def slot_air_quality(prepared, plan) -> dict:
     return {} if eff is None else eff.slots
 
 
-def firm_delta_column(prepared, plan) -> np.ndarray:
-    """The schedule's ``delta_pm25_city`` column (enterprise-major, slot-minor order)."""
+def _row_firms(inp) -> np.ndarray:
+    """The enterprise of every PlanInputs row (rows are decision units: ``owner`` when present)."""
+    return np.asarray((inp["owner"] if "owner" in inp else inp["enterprise"]).values).astype(str)
+
+
+def firm_delta_column(prepared, plan, enterprises=None) -> np.ndarray:
+    """The schedule's ``delta_pm25_city`` column (enterprise-major, slot-minor order) for
+    ``enterprises`` (default the PlanInputs rows)."""
     eff = _cached_effect(prepared, plan)
     inp = prepared.inputs
+    ids = inp["enterprise"].values if enterprises is None else np.asarray(enterprises)
     if eff is None:
-        return np.full(inp.sizes["enterprise"] * inp.sizes["slot"], np.nan)
+        return np.full(len(ids) * inp.sizes["slot"], np.nan)
     fd = eff.firm_delta
-    return fd.reindex(enterprise=inp["enterprise"].values, slot=inp["slot"].values).fillna(0.0).values.ravel()
+    return fd.reindex(enterprise=ids, slot=inp["slot"].values).fillna(0.0).values.ravel()

@@ -235,6 +235,7 @@ def _solve_cached(key: str, _scenario) -> dict:
         "name": _scenario.name,
         "mode": _scenario.mode,
         "schedule": schedule,
+        "schedule_lines": None if result.schedule_lines is None else result.schedule_lines.copy(),
         "summary": dict(result.summary),
         "table": table,
         "slots": prepared.slots.copy(),

@@ -14,19 +14,20 @@ import xarray as xr
 
 from planner.io.numbers import finite_or_none
 from planner.optimize.baselines import Baseline
-from planner.optimize.inputs import effective_bounds, line_columns
+from planner.optimize.inputs import effective_bounds, line_columns, owner_codes, rule_floor
 
 #: Tolerance (share) above which a cell counts as moved above its floor.
 ABOVE_FLOOR_TOL = 1e-6
 
 
 def floor_shares(inputs: xr.Dataset, discrete: bool = False) -> np.ndarray:
-    """The rule floor of every cell (E, S): chain-carried and, with whole lines, rounded up to lines."""
+    """The rule floor of every cell (E, S): chain-carried and, with whole lines, rounded up to lines;
+    a line stop's lines of least loss count as its floor (:func:`planner.optimize.inputs.rule_floor`)."""
     lo, hi = effective_bounds(inputs)
     if discrete:
         cols = line_columns(inputs, lo, hi, True)
         lo = np.where(cols.integer, cols.col_lo * cols.scale, lo)
-    return lo
+    return rule_floor(inputs, lo, hi)
 
 
 def loss_attribution(
@@ -52,7 +53,8 @@ def loss_attribution(
     -------
     dict
         ``slots``: per slot ``{slot, level, loss, loss_floor, loss_optimizer, non_industrial_loss,
-        cells_above_floor, firms_above_floor, baseline_loss: {name: 万元 or None}}``;
+        cells_above_floor, firms_above_floor, units_above_floor, lines_stopped, baseline_loss:
+        {name: 万元 or None}}`` (a cell is a firm × slot; a unit a line or a whole firm);
         ``total``: the same summed (firms counted once); ``savings``: per baseline
         ``{loss, saving, saving_share}`` (None where the baseline cannot meet the targets).
         Losses in 万元; a cell is "above floor" when its cut exceeds the floor by more than
@@ -62,8 +64,22 @@ def loss_attribution(
     credited_loss = inputs["credited_loss"].values.astype(float)
     slots = [str(s) for s in inputs["slot"].values]
     levels = [str(v) for v in inputs["level"].values]
-    lo = np.minimum(floor_shares(inputs, discrete), x)
+    rule = floor_shares(inputs, discrete)
+    if "line_group" in inputs:  # a line stop's floor is the cost of its cheapest lines, whichever stop
+        grouped = np.asarray(inputs["line_group"].values) >= 0
+        lo = np.where(grouped, rule, np.minimum(rule, x))
+    else:
+        lo = np.minimum(rule, x)
     above = x > lo + ABOVE_FLOOR_TOL
+    codes, owners = owner_codes(inputs)
+    firm_above = np.zeros((len(owners), x.shape[1]), dtype=bool)
+    np.logical_or.at(firm_above, codes, above)
+    is_line = (
+        np.asarray(inputs["line_id"].values).astype(str) != ""
+        if "line_id" in inputs
+        else np.zeros(x.shape[0], bool)
+    )
+    stopped = is_line[:, None] & (x >= 1.0 - 1e-9)  # whole lines of firms with lines stopped
     slot_loss = (loss * x).sum(axis=0) + credited_loss
     slot_floor = (loss * lo).sum(axis=0)
     ok = {k: b for k, b in baselines.items() if b is not None and b.meets_targets}
@@ -78,8 +94,10 @@ def loss_attribution(
                 "loss_floor": float(slot_floor[s]),
                 "loss_optimizer": float(slot_loss[s] - slot_floor[s] - credited_loss[s]),
                 "non_industrial_loss": float(credited_loss[s]),
-                "cells_above_floor": int(above[:, s].sum()),
-                "firms_above_floor": int(above[:, s].sum()),
+                "cells_above_floor": int(firm_above[:, s].sum()),
+                "firms_above_floor": int(firm_above[:, s].sum()),
+                "units_above_floor": int(above[:, s].sum()),
+                "lines_stopped": int((stopped[:, s]).sum()),
                 "baseline_loss": {k: (float(base_slot[k][s]) if k in base_slot else None) for k in baselines},
             }
         )
@@ -100,9 +118,12 @@ def loss_attribution(
         "loss_floor": float(slot_floor.sum()),
         "loss_optimizer": float(slot_loss.sum() - slot_floor.sum() - credited_loss.sum()),
         "non_industrial_loss": float(credited_loss.sum()),
-        "cells": int(x.size),
-        "cells_above_floor": int(above.sum()),
-        "firms_above_floor": int(above.any(axis=1).sum()),
+        "cells": int(firm_above.size),
+        "cells_above_floor": int(firm_above.sum()),
+        "firms_above_floor": int(firm_above.any(axis=1).sum()),
+        "units": int(x.shape[0]),
+        "units_above_floor": int(above.sum()),
+        "lines_stopped": int(stopped.sum()),
     }
     return {"slots": rows, "total": total, "savings": savings}
 

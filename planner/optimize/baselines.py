@@ -22,7 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 import xarray as xr
 
-from planner.optimize.inputs import chain_pairs, effective_bounds
+from planner.optimize.inputs import chain_pairs, owner_codes, reduction_terms, rule_floor
+from planner.optimize.inputs import effective_bounds as _effective_bounds
 from planner.optimize.result import Plan
 
 
@@ -54,10 +55,18 @@ class Baseline:
     level_parameter: dict | None = None
 
 
+def effective_bounds(inputs: xr.Dataset) -> tuple[np.ndarray, np.ndarray]:
+    """The bounds every baseline starts from: the chain-propagated bounds, with each line stop's
+    lines of least loss stopped (:func:`planner.optimize.inputs.rule_floor`)."""
+    lo, hi = _effective_bounds(inputs)
+    return rule_floor(inputs, lo, hi), hi
+
+
 def _arrays(inputs: xr.Dataset):
-    red = inputs["reducible"].values.astype(float)
+    # reductions are affine (floor offset): Σ red·x + const; const is counted with the credited tonnes
+    red, const = reduction_terms(inputs)
     target = inputs["target"].values.astype(float)
-    credited = inputs["credited"].values.astype(float)
+    credited = inputs["credited"].values.astype(float) + const
     loss = inputs["loss_at_full"].values.astype(float)
     const = float(inputs["credited_loss"].values.sum())
     return red, target, credited, loss, const
@@ -206,8 +215,13 @@ def equal_tonnes(inputs: xr.Dataset, tol: float = 1e-9) -> Baseline | None:
         None when even the largest firm at its ceiling leaves a target unmet.
     """
     lo, hi = effective_bounds(inputs)
-    red = inputs["reducible"].values.astype(float)
+    red, _ = reduction_terms(inputs)
     tonnes = red.sum(axis=2)  # (E, S) tonnes per unit share
+    codes, owners = owner_codes(inputs)
+    if len(owners) < len(codes):  # lines: a firm's tonnes per unit of its share (all its units)
+        firm = np.zeros((len(owners), tonnes.shape[1]))
+        np.add.at(firm, codes, tonnes)
+        tonnes = firm[codes]
     inv = np.where(tonnes > 0, 1.0 / np.where(tonnes > 0, tonnes, 1.0), np.inf)
     top = float(tonnes.max()) if tonnes.size else 0.0
 

@@ -14,6 +14,8 @@ block                              meaning
 ``NonIndustrial-Slot-activation``  optional non-industrial measures ``a[m, s]`` in [0, 1] (on/off or a
                                    share), costed at their loss
 ``Enterprise-chain``               ``x[e, s] <= x[e, s']`` for consecutive slots of a chain
+``LineGroup-Slot-stops``           ``Σ_{u in g} x[u, s] >= count_g``: a line stop's whole lines (which
+                                   ones is the optimizer's choice; 0/1 lines in the discrete mode)
 ``Grade-threshold``,               one threshold per (industry, slot, grade boundary):
 ``Grade-below``, ``Grade-above``   ``x <= t`` on the better side, ``x >= t`` on the worse side
 ``Total-loss``, ``Loss-total``     ``T = Σ loss·x`` (only with a loss cap)
@@ -28,6 +30,11 @@ block                              meaning
 ``Slot-Pollutant-fraction``,       credited`` and ``Σ loss·x <= budget``
 ``Loss-budget``
 =================================  ===================================================================
+
+Rows are decision units (a line or process of a firm, or a whole firm; ``owner`` names the firm):
+the firm rules (grade monotonicity on the firm's share-weighted curtailment, the firm loss cap)
+group by owner.  Reductions are affine: ``floor_reduction + extra_reducible·(x − floor)``; the
+constant goes into the target's right-hand side (:func:`planner.optimize.inputs.reduction_terms`).
 
 The objective is the output loss ``Σ loss_at_full·x`` (+ penalties and optional terms) and is
 carried as the column costs of the blocks.  Each block has its check in
@@ -46,13 +53,20 @@ import xarray as xr
 from planner.optimize.inputs import (
     BOUND_TOL,
     ChainPairs,
+    FirmView,
     GradeBoundaries,
     LineColumns,
+    LineGroups,
     chain_pairs,
     effective_bounds,
+    expand_to_units,
+    firm_view,
     grade_boundaries,
     line_columns,
+    line_groups,
     non_industrial_arrays,
+    owner_codes,
+    reduction_terms,
 )
 from planner.optimize.linear import INF, LinearModel
 from planner.optimize.menus import define_menus, menu_firm_mask, menu_reach
@@ -79,6 +93,7 @@ BUDGET = "Loss-budget"
 #: Region mode (:mod:`planner.scenario.region`): regional targets on the sum of the cities.
 REGION_TARGET = "Region-Pollutant-target"
 REGION_SHORTFALL = "Region-Pollutant-shortfall"
+LINE_STOPS = "LineGroup-Slot-stops"
 #: Rows added by the chain substitution (:func:`planner.optimize.transforms.substitute_chains`).
 BOUND_ROWS = "Enterprise-Slot-curtailment-bounds"
 
@@ -96,8 +111,9 @@ class ModelData:
     loss : numpy.ndarray (E, S)
     reducible : numpy.ndarray (E, S, P)
     rhs : numpy.ndarray (S, P)
-        ``target - credited``.
+        ``target - credited - const`` (``const``: the constant of the affine reductions).
     credited : numpy.ndarray (S, P)
+        ``credited + const`` (so that ``rhs + credited`` is the target).
     chain : ChainPairs
     grades : GradeBoundaries or None
     county : numpy.ndarray (E,) of int codes; county_names list
@@ -136,6 +152,10 @@ class ModelData:
     ni_cost: np.ndarray
     ni_integer: np.ndarray
     ni_names: list[str]
+    groups: LineGroups | None = None
+    owner: np.ndarray | None = None
+    owner_names: list[str] | None = None
+    firms: FirmView | None = None
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -194,9 +214,18 @@ def model_data(
         hi[menu_firms] = 0.0
     cols = line_columns(inputs, lo, hi, options.discrete)
     loss = inputs["loss_at_full"].values.astype(float)
-    red = inputs["reducible"].values.astype(float)
-    rhs = inputs["target"].values.astype(float) - inputs["credited"].values.astype(float)
-    grades = grade_boundaries(inputs, lo, hi) if options.grade_monotonicity else None
+    red, const = reduction_terms(inputs, exclude=menu_firms)
+    credited = inputs["credited"].values.astype(float) + const
+    rhs = inputs["target"].values.astype(float) - credited
+    view = firm_view(inputs, lo, hi)
+    grades = None
+    if options.grade_monotonicity:
+        grades = (
+            grade_boundaries(inputs, lo, hi)
+            if view is None
+            else grade_boundaries(view.inputs, view.lo, view.hi)
+        )
+    owner, owner_names = owner_codes(inputs)
     names, county = np.unique(np.asarray(inputs["county"].values).astype(str), return_inverse=True)
     ni_red, ni_cost, ni_int, ni_names = non_industrial_arrays(inputs)
     if not options.allow_shortfall:
@@ -215,7 +244,7 @@ def model_data(
         loss,
         red,
         rhs,
-        inputs["credited"].values.astype(float),
+        credited,
         chain_pairs(inputs),
         grades,
         county.ravel().astype(int),
@@ -230,6 +259,10 @@ def model_data(
         ni_cost,
         ni_int,
         ni_names,
+        line_groups(inputs),
+        owner,
+        [str(o) for o in owner_names],
+        view,
     )
 
 
@@ -357,17 +390,47 @@ def define_grade_monotonicity(m: LinearModel, d: ModelData) -> None:
         (GRADE_ABOVE, g.above_firm, g.above_slot, g.above_t, 0.0, INF),
     ):
         n = len(fe)
-        if n:
-            r = np.arange(n)
-            m.add_constraints(
-                name,
-                {"cell": list(range(n))},
-                lo,
-                hi,
+        if not n:
+            continue
+        r = np.arange(n)
+        if d.firms is None:
+            rows, cols, vals = (
                 np.r_[r, r],
                 np.r_[x.columns(fe, fs), t.columns(ft)],
                 np.r_[sc[fe, fs], -np.ones(n)],
             )
+        else:  # a firm's share is the output-share-weighted sum of its units'
+            pos, unit = expand_to_units(d.firms.codes, fe)
+            us = fs[pos]
+            rows = np.r_[pos, r]
+            cols = np.r_[x.columns(unit, us), t.columns(ft)]
+            vals = np.r_[d.firms.weights[unit] * sc[unit, us], -np.ones(n)]
+        m.add_constraints(name, {"cell": list(range(n))}, lo, hi, rows, cols, vals)
+
+
+def define_line_stops(m: LinearModel, d: ModelData) -> None:
+    """``LineGroup-Slot-stops``: ``Σ_{u in g} (x[u, s] − c_u) / (1 − c_u) >= count`` for each line-stop
+    group and slot (``c_u``: the line's own floor from other items; 0 usually, then ``Σ x >= count``).
+
+    A line stop of share ``v`` over ``n`` lines of a firm (or of one process) stops ``ceil(v·n)``
+    whole lines; which lines is the optimizer's choice (unequal lines cost unequally).
+    """
+    g = d.groups
+    if g is None or not len(g.row):
+        return
+    x = _x(m)
+    sc = d.cols.scale
+    nz = g.coef > 0
+    blk = m.add_constraints(
+        LINE_STOPS,
+        {"row": g.labels},
+        g.rhs,
+        INF,
+        g.row[nz],
+        x.columns(g.row_unit[nz], g.row_slot[nz]),
+        (g.coef * sc[g.row_unit, g.row_slot])[nz],
+    )
+    blk.meta["groups"] = g
 
 
 def define_loss_caps(m: LinearModel, d: ModelData) -> None:
@@ -403,12 +466,14 @@ def define_loss_caps(m: LinearModel, d: ModelData) -> None:
         )
         blk.meta["same_unit_cells"] = True
     if o.firm_loss_cap is not None:
-        firms = np.unique(nz_e)
-        pos = np.searchsorted(firms, nz_e)
+        own = d.owner[nz_e] if d.owner is not None else nz_e  # a firm's units share its cap
+        firms = np.unique(own)
+        pos = np.searchsorted(firms, own)
         F = len(firms)
+        names = d.owner_names if d.owner is not None else d.enterprise
         blk = m.add_constraints(
             FIRM_CAP,
-            {"enterprise": [d.enterprise[e] for e in firms]},
+            {"enterprise": [names[e] for e in firms]},
             -INF,
             0.0,
             np.r_[pos, np.arange(F)],
@@ -588,6 +653,7 @@ def build_model(
         define_targets(m, d)
         define_region_targets(m, d, inputs)
     define_chain(m, d)
+    define_line_stops(m, d)
     if budget is None:
         define_grade_monotonicity(m, d)
         define_loss_caps(m, d)

@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 import xarray as xr
 
 from planner import POLLUTANTS
@@ -51,9 +52,25 @@ PLAN_INPUT_VARS: dict[str, tuple[str, ...]] = {
 #: Non-industrial measures the optimiser may choose (dim ``measure``): ``ni_reduction`` t/d removed
 #: per slot when fully on, ``ni_cost`` 万元 for the whole slot when fully on, ``ni_integer`` on/off
 #: (True) or a share (False).  Measures switched on for certain are in ``credited`` instead.
+#: Decision units (lines and processes, issue 10): the rows of a PlanInputs are units; ``owner`` (E)
+#: names the enterprise of each unit (everything per firm groups by it), ``line_id`` ('' for a whole
+#: enterprise), ``process`` and ``output_share`` (the unit's share of its firm's output: a firm's
+#: curtailment is the share-weighted sum of its units').  ``line_group`` (E, S) puts a line under a
+#: line stop into a group (−1 none) whose ``group_count`` (group) lines must stop in that slot.
+#: The reduction offset: ``floor_reduction`` (E, S, P) t/d removed at the floor and
+#: ``extra_reducible`` (E, S, P) t/d per unit of curtailment above it; with both, a cell removes
+#: ``floor_reduction + extra_reducible · (x − floor)`` (:func:`reduction_terms`), else ``reducible · x``.
 OPTIONAL_VARS: dict[str, tuple[str, ...]] = {
     "self_directed": ("enterprise",),
     "whole_lines": ("enterprise", "slot"),
+    "owner": ("enterprise",),
+    "line_id": ("enterprise",),
+    "process": ("enterprise",),
+    "output_share": ("enterprise",),
+    "line_group": ("enterprise", "slot"),
+    "group_count": ("group",),
+    "floor_reduction": ("enterprise", "slot", "pollutant"),
+    "extra_reducible": ("enterprise", "slot", "pollutant"),
     "ni_reduction": ("measure", "slot", "pollutant"),
     "ni_cost": ("measure", "slot"),
     "ni_integer": ("measure",),
@@ -70,6 +87,127 @@ def non_industrial_arrays(ds: xr.Dataset) -> tuple[np.ndarray, np.ndarray, np.nd
     cost = np.asarray(ds["ni_cost"].transpose("measure", "slot").values, float)
     integer = np.asarray(ds["ni_integer"].values, bool) if "ni_integer" in ds else np.zeros(len(red), bool)
     return red, cost, integer, [str(m) for m in ds["measure"].values]
+
+
+def reduction_terms(ds: xr.Dataset, exclude: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The reduction of a plan as ``Σ_e coef · x + const``: ``(coef (E, S, P), const (S, P))``.
+
+    Rows where ``exclude`` (E,) is True contribute nothing (menu firms: they remove their chosen
+    option's tonnes, :mod:`planner.optimize.menus`).
+
+    With ``floor_reduction`` and ``extra_reducible`` a cell removes ``floor_reduction +
+    extra_reducible · (x − floor)`` t/d (the floor measures at their own factors, a cut above the
+    floor as a general load cut): ``coef = extra_reducible`` and ``const = Σ_e (floor_reduction −
+    extra_reducible · floor)``.  Without them ``coef = reducible`` and ``const = 0`` (as before).
+    """
+    if "floor_reduction" in ds and "extra_reducible" in ds:
+        extra = np.asarray(ds["extra_reducible"].transpose("enterprise", "slot", "pollutant").values, float)
+        fr = np.asarray(ds["floor_reduction"].transpose("enterprise", "slot", "pollutant").values, float)
+        floor = np.asarray(ds["floor"].transpose("enterprise", "slot").values, float)
+        const = fr - extra * floor[:, :, None]
+        if exclude is not None and exclude.any():
+            extra = np.where(exclude[:, None, None], 0.0, extra)
+            const = np.where(exclude[:, None, None], 0.0, const)
+        return extra, const.sum(axis=0)
+    red = np.asarray(ds["reducible"].transpose("enterprise", "slot", "pollutant").values, float)
+    if exclude is not None and exclude.any():
+        red = np.where(exclude[:, None, None], 0.0, red)
+    return red, np.zeros((ds.sizes["slot"], ds.sizes["pollutant"]))
+
+
+def owner_codes(ds: xr.Dataset) -> tuple[np.ndarray, np.ndarray]:
+    """``(codes (E,), owners)``: each unit's firm as a code 0..F-1 (first-appearance order) and the
+    firm ids; every unit its own firm when the inputs carry no ``owner``."""
+    E = ds.sizes["enterprise"]
+    whole = "owner" not in ds or ("line_id" in ds and not (np.asarray(ds["line_id"].values) != "").any())
+    if whole:  # every row a whole firm (the common case): no hashing of 10^5 ids
+        own = ds["owner"].values if "owner" in ds else ds["enterprise"].values
+        return np.arange(E, dtype=np.int64), np.asarray(own, dtype=object)
+    codes, uniq = pd.factorize(np.asarray(ds["owner"].values, dtype=object))
+    return codes.astype(np.int64), np.asarray(uniq, dtype=object)
+
+
+def unit_weights(ds: xr.Dataset) -> np.ndarray:
+    """Each unit's share of its firm's output (1 without ``output_share``)."""
+    if "output_share" in ds:
+        return np.asarray(ds["output_share"].values, float)
+    return np.ones(ds.sizes["enterprise"])
+
+
+@dataclass(frozen=True)
+class LineGroups:
+    """Line-stop rows ``Σ_{u in group} x[u, s] >= count`` (one per group and slot).
+
+    Attributes
+    ----------
+    row_unit, row_slot, row : numpy.ndarray
+        Member cells and the row each belongs to.
+    coef : numpy.ndarray
+        Coefficient of each member: ``1 / (1 − c)`` with ``c`` the line's own floor (other items on
+        it), so that a line counts 1 when stopped and 0 at its floor; a line whose floor is 1 counts
+        as stopped (coefficient 0, taken off the right-hand side).
+    count : numpy.ndarray (R,)
+        Lines that must stop in each row.
+    rhs : numpy.ndarray (R,)
+        ``count + Σ c / (1 − c)`` over the members (and − 1 per member already stopped).
+    labels : list of str
+        ``owner/process@slot`` of each row.
+    """
+
+    row_unit: np.ndarray
+    row_slot: np.ndarray
+    row: np.ndarray
+    coef: np.ndarray
+    count: np.ndarray
+    rhs: np.ndarray
+    labels: list[str]
+
+
+def line_groups(ds: xr.Dataset) -> LineGroups:
+    """The line-stop rows of the inputs (empty without ``line_group``)."""
+    z = np.zeros(0, dtype=np.int64)
+    if "line_group" not in ds or "group_count" not in ds:
+        return LineGroups(z, z, z, np.zeros(0), np.zeros(0), np.zeros(0), [])
+    g = np.asarray(ds["line_group"].transpose("enterprise", "slot").values, dtype=np.int64)
+    u, s = np.nonzero(g >= 0)
+    S = g.shape[1]
+    key = g[u, s] * S + s
+    uniq, row = np.unique(key, return_inverse=True)
+    count = np.asarray(ds["group_count"].values, float)[uniq // S]
+    slots = [str(v) for v in ds["slot"].values]
+    names = np.asarray(ds["group"].values).astype(str) if "group" in ds.coords else np.arange(len(count))
+    labels = [f"{names[k // S]}@{slots[k % S]}" for k in uniq]
+    c = np.clip(np.asarray(ds["floor"].transpose("enterprise", "slot").values, float)[u, s], 0.0, 1.0)
+    done = c >= 1.0 - 1e-12
+    coef = np.where(done, 0.0, 1.0 / np.where(done, 1.0, 1.0 - c))
+    # Σ coef·x − Σ c·coef >= count, a line already stopped counting 1
+    offset = np.where(done, -1.0, c * coef)
+    rhs = count + np.bincount(row.ravel(), weights=offset, minlength=len(count))
+    return LineGroups(u, s, row.astype(np.int64), coef, count, rhs, labels)
+
+
+def rule_floor(ds: xr.Dataset, lo: np.ndarray | None = None, hi: np.ndarray | None = None) -> np.ndarray:
+    """The rule floor of every cell (E, S) as the baselines use it: the chain-propagated floor plus,
+    for each line-stop group, its ``count`` lines of least loss beyond their own floor (ties: unit
+    order) stopped (at their ceiling), carried along the chain again.  The model itself lets the optimizer choose the lines."""
+    if lo is None or hi is None:
+        lo, hi = effective_bounds(ds)
+    lg = line_groups(ds)
+    if not len(lg.row):
+        return lo
+    loss = np.asarray(ds["loss_at_full"].transpose("enterprise", "slot").values, float)
+    c = np.clip(np.asarray(ds["floor"].transpose("enterprise", "slot").values, float), 0.0, 1.0)
+    cost = (loss * (1.0 - c))[lg.row_unit, lg.row_slot]  # loss of stopping the line beyond its floor
+    order = np.lexsort((lg.row_unit, cost, lg.row))
+    r = lg.row[order]
+    first = np.r_[0, np.flatnonzero(r[1:] != r[:-1]) + 1]
+    rank = np.arange(len(r)) - np.repeat(first, np.diff(np.r_[first, len(r)]))
+    take = rank < np.ceil(lg.count[r] - 1e-9)
+    out = lo.copy()
+    uu, ss = lg.row_unit[order][take], lg.row_slot[order][take]
+    out[uu, ss] = np.maximum(out[uu, ss], hi[uu, ss])
+    f, _ = _propagate(out, hi, chain_pairs(ds))
+    return np.minimum(f, hi)
 
 
 _NUMERIC = (
@@ -150,6 +288,17 @@ def check_plan_inputs(ds: xr.Dataset) -> None:
     lines = ds["lines"].values.astype(float)
     if ((lines < 1) | (lines != np.round(lines))).any():
         p.error(_WHERE, None, "lines", "'lines' must be whole numbers >= 1")
+    if "line_group" in ds:
+        g = np.asarray(ds["line_group"].values)
+        n = ds.sizes.get("group", 0)
+        if "group_count" not in ds or ((g < -1) | (g >= n)).any():
+            p.error(_WHERE, None, "line_group", "'line_group' must be -1 or an index of 'group_count'")
+        elif (np.asarray(ds["group_count"].values, float) < 0).any():
+            p.error(_WHERE, None, "group_count", "'group_count' must not be negative")
+    if "output_share" in ds:
+        w = np.asarray(ds["output_share"].values, float)
+        if ((w < 0) | (w > 1 + BOUND_TOL)).any():
+            p.error(_WHERE, None, "output_share", "'output_share' must lie in [0, 1]")
     if p.ok:
         lo, hi = _propagate(floor, ceiling, chain_pairs(ds))
         bad = lo > hi + BOUND_TOL
@@ -371,6 +520,66 @@ def grade_boundaries(ds: xr.Dataset, lo: np.ndarray, hi: np.ndarray) -> GradeBou
 
 
 @dataclass(frozen=True)
+class FirmView:
+    """Units grouped by firm for the per-firm rules (grade monotonicity on a firm's share).
+
+    Attributes
+    ----------
+    codes : numpy.ndarray (E,)
+        Firm code of each unit.
+    weights : numpy.ndarray (E,)
+        Output share of each unit in its firm.
+    inputs : xarray.Dataset
+        ``industry`` and ``grade_rank`` per firm (dim ``enterprise`` = firms).
+    lo, hi : numpy.ndarray (F, S)
+        Firm bounds: share-weighted sums of the units'.
+    """
+
+    codes: np.ndarray
+    weights: np.ndarray
+    inputs: xr.Dataset
+    lo: np.ndarray
+    hi: np.ndarray
+
+
+def firm_view(ds: xr.Dataset, lo: np.ndarray, hi: np.ndarray) -> FirmView | None:
+    """The firm-level view of unit inputs, None when every unit is a whole firm."""
+    codes, owners = owner_codes(ds)
+    E, S = lo.shape
+    if len(owners) == E:
+        return None
+    w = unit_weights(ds)
+    F = len(owners)
+    lo_f = np.zeros((F, S))
+    hi_f = np.zeros((F, S))
+    np.add.at(lo_f, codes, w[:, None] * lo)
+    np.add.at(hi_f, codes, w[:, None] * hi)
+    first = np.full(F, E)
+    np.minimum.at(first, codes, np.arange(E))
+    view = xr.Dataset(
+        {
+            "industry": (("enterprise",), np.asarray(ds["industry"].values)[first]),
+            "grade_rank": (("enterprise",), np.asarray(ds["grade_rank"].values)[first]),
+        },
+        coords={"enterprise": owners.astype(str)},
+    )
+    return FirmView(codes, w, view, lo_f, hi_f)
+
+
+def expand_to_units(codes: np.ndarray, firm: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(pos, unit)``: for each entry ``i`` of ``firm`` (firm codes), its units, as flat arrays
+    (``pos`` indexes ``firm``)."""
+    order = np.argsort(codes, kind="stable")
+    F = int(codes.max()) + 1 if len(codes) else 0
+    counts = np.bincount(codes, minlength=F)
+    starts = np.r_[0, np.cumsum(counts)[:-1]]
+    n = counts[firm]
+    pos = np.repeat(np.arange(len(firm)), n)
+    within = np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)
+    return pos, order[starts[firm][pos] + within]
+
+
+@dataclass(frozen=True)
 class LineColumns:
     """Whole-line columns for the discrete mode.
 
@@ -418,6 +627,9 @@ def line_columns(ds: xr.Dataset, lo: np.ndarray, hi: np.ndarray, discrete: bool)
     integer = (n_lo <= n_hi) & (hi > lo + BOUND_TOL)
     if "whole_lines" in ds:
         integer &= np.asarray(ds["whole_lines"].values, dtype=bool)
+    if "line_id" in ds:  # a line of a firm is 0/1 only where nothing else cuts it (x in {0, 1})
+        is_line = (np.asarray(ds["line_id"].values).astype(str) != "")[:, None]
+        integer &= ~is_line | (lo <= BOUND_TOL)
     scale = np.where(integer, 1.0 / lines, 1.0)
     return LineColumns(integer, scale, np.where(integer, n_lo, lo), np.where(integer, n_hi, hi))
 

@@ -28,6 +28,8 @@ from planner.optimize.inputs import (
     effective_bounds,
     line_columns,
     non_industrial_arrays,
+    reduction_terms,
+    rule_floor,
 )
 from planner.optimize.linear import LinearModel, Solution
 from planner.optimize.menus import menu_arrays, menu_firm_mask, menu_outcome, menu_reach, solution_arrays
@@ -224,19 +226,21 @@ def finish_plan(inputs: xr.Dataset, options: SolveOptions, raw: RawResult, t_bui
     ent, slot, pol = inputs["enterprise"], inputs["slot"], inputs["pollutant"]
     target = inputs["target"].values.astype(float)
     credited = inputs["credited"].values.astype(float)
-    red = inputs["reducible"].values.astype(float)
+    menu_firms = menu_firm_mask(inputs) if raw.menu is not None else np.zeros(E, bool)
+    # reductions are Σ red·x + const (the floor offset); menu firms remove their menu's tonnes
+    red, const = reduction_terms(inputs, exclude=menu_firms)
+    credited = credited + const
     floor = inputs["floor"].values.astype(float)
     ceiling = inputs["ceiling"].values.astype(float)
     ni_red, ni_cost, _, ni_names = non_industrial_arrays(inputs)
     lo_e, hi = effective_bounds(inputs)
+    hi_e = hi
     if options.discrete:  # whole lines: the largest reachable share is the ceiling rounded down
         cols = line_columns(inputs, lo_e, hi, True)
         hi = np.where(cols.integer, cols.col_hi * cols.scale, hi)
         lo_e = np.where(cols.integer, cols.col_lo * cols.scale, lo_e)  # floors rounded up to lines
-    menu_firms = menu_firm_mask(inputs) if raw.menu is not None else np.zeros(E, bool)
-    if menu_firms.any():  # menu firms remove their menu's tonnes, not reducible · x
-        red = np.where(menu_firms[:, None, None], 0.0, red)
     menu_best = menu_reach(inputs) if menu_firms.any() else 0.0
+    lo_e = rule_floor(inputs, lo_e, hi_e)  # line stops: the rule's cheapest lines count as the floor
     with np.errstate(divide="ignore", invalid="ignore"):
         max_share = np.where(
             target > 0,

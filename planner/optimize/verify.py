@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 import xarray as xr
 
 from planner.optimize import blocks as B
@@ -110,7 +111,7 @@ def check_bounds(c: _Ctx) -> None:
         lines = c.arr("lines")[:, None] * np.ones((1, S))
         lo, hi = _effective(c.inputs)
         whole_possible = (np.ceil(lo * lines - 1e-7) <= np.floor(hi * lines + 1e-7)) & (hi > lo + 1e-9)
-        whole_possible &= _whole_line_cells(c.inputs)
+        whole_possible &= _whole_line_cells(c.inputs) & _zero_one_lines(c.inputs, lo)
         n = c.x * lines
         bad = whole_possible & ~menu & (np.abs(n - np.round(n)) > 1e-5)
         if bad.any():
@@ -120,6 +121,14 @@ def check_bounds(c: _Ctx) -> None:
 def _whole_line_cells(inputs: xr.Dataset) -> np.ndarray | bool:
     """Cells whose measure stops whole lines (every cell when the inputs do not say)."""
     return np.asarray(inputs["whole_lines"].values, dtype=bool) if "whole_lines" in inputs else True
+
+
+def _zero_one_lines(inputs: xr.Dataset, lo: np.ndarray) -> np.ndarray | bool:
+    """A line of a firm is whole (0/1) only where its floor is 0; a whole firm's lines as before."""
+    if "line_id" not in inputs:
+        return True
+    is_line = (np.asarray(inputs["line_id"].values).astype(str) != "")[:, None]
+    return ~is_line | (lo <= 1e-9)
 
 
 def _non_industrial(c: _Ctx) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -161,12 +170,29 @@ def check_chain(c: _Ctx) -> None:
                 )
 
 
+def _removed(inputs: xr.Dataset, x: np.ndarray) -> np.ndarray:
+    """t/d removed per cell and pollutant (E, S, P), recomputed here: ``floor_reduction +
+    extra_reducible · (x − floor)`` with the offset variables, else ``reducible · x``."""
+    if "floor_reduction" in inputs and "extra_reducible" in inputs:
+        fr = np.asarray(inputs["floor_reduction"].values, dtype=float)
+        ex = np.asarray(inputs["extra_reducible"].values, dtype=float)
+        fl = np.asarray(inputs["floor"].values, dtype=float)
+        return fr + ex * (x - fl)[:, :, None]
+    return x[:, :, None] * np.asarray(inputs["reducible"].values, dtype=float)
+
+
+def _owners(inputs: xr.Dataset) -> np.ndarray:
+    """The firm of every row (the row itself without ``owner``)."""
+    return np.asarray((inputs["owner"] if "owner" in inputs else inputs["enterprise"]).values).astype(str)
+
+
 def check_targets(c: _Ctx) -> None:
-    """``Slot-Pollutant-target`` and ``Slot-Pollutant-shortfall``: achieved = credited + Σ reducible·x;
-    a plan marked optimal meets every target; reported shortfall and achieved are the recomputed ones."""
-    red, target, credited = c.arr("reducible"), c.arr("target"), c.arr("credited")
-    red = np.where(c.menu[:, None, None], 0.0, red)  # menu firms remove their option's tonnes
-    achieved = credited + (c.x[:, :, None] * red).sum(axis=0) + _menu_recomputed(c)[1]
+    """``Slot-Pollutant-target`` and ``Slot-Pollutant-shortfall``: achieved = credited + Σ removed
+    (affine with the offset variables; menu firms remove their option's tonnes); a plan marked
+    optimal meets every target; reported shortfall and achieved are the recomputed ones."""
+    target, credited = c.arr("target"), c.arr("credited")
+    removed = np.where(c.menu[:, None, None], 0.0, _removed(c.inputs, c.x))
+    achieved = credited + removed.sum(axis=0) + _menu_recomputed(c)[1]
     a, ni_red, _ = _non_industrial(c)
     achieved = achieved + (a[:, :, None] * ni_red).sum(axis=0)
     short_true = np.maximum(target - achieved, 0.0)
@@ -214,9 +240,12 @@ def check_objective(c: _Ctx) -> None:
         c.out.append(f"objective {o!r} differs from the recomputed output loss {obj:.10g}")
 
 
-def _firm_loss(c: _Ctx) -> tuple[np.ndarray, float]:
-    firm_loss = (c.arr("loss_at_full") * c.x).sum(axis=1)
-    return firm_loss, float(firm_loss.sum())
+def _firm_loss(c: _Ctx) -> tuple[np.ndarray, float, np.ndarray]:
+    """Loss per firm (units summed by owner), the total, and the firm names."""
+    unit_loss = (c.arr("loss_at_full") * c.x).sum(axis=1)
+    names, inv = np.unique(_owners(c.inputs), return_inverse=True)
+    firm_loss = np.bincount(inv.ravel(), weights=unit_loss, minlength=len(names))
+    return firm_loss, float(firm_loss.sum()), names
 
 
 def check_firm_cap(c: _Ctx) -> None:
@@ -224,12 +253,12 @@ def check_firm_cap(c: _Ctx) -> None:
     cap = _opt(c.plan, "firm_loss_cap")
     if cap is None:
         return
-    firm_loss, total = _firm_loss(c)
+    firm_loss, total, names = _firm_loss(c)
     bad = firm_loss > cap * total + c.tol * max(1.0, total)
     if bad.any():
         e = int(np.flatnonzero(bad)[0])
         c.out.append(
-            f"firm loss cap {cap:g} violated by {int(bad.sum())} firm(s), e.g. {c.ent[e]}: "
+            f"firm loss cap {cap:g} violated by {int(bad.sum())} firm(s), e.g. {names[e]}: "
             f"{firm_loss[e]:.6g} of {total:.6g}"
         )
 
@@ -239,10 +268,11 @@ def check_county_cap(c: _Ctx) -> None:
     cap = _opt(c.plan, "county_loss_cap")
     if cap is None:
         return
-    firm_loss, total = _firm_loss(c)
+    unit_loss = (c.arr("loss_at_full") * c.x).sum(axis=1)
+    total = float(unit_loss.sum())
     county = np.asarray(c.inputs["county"].values).astype(str)
     for k in np.unique(county):
-        cl = firm_loss[county == k].sum()
+        cl = unit_loss[county == k].sum()
         if cl > cap * total + c.tol * max(1.0, total):
             c.out.append(f"county loss cap {cap:g} violated by {k}: {cl:.6g} of {total:.6g}")
 
@@ -255,8 +285,41 @@ def check_loss_caps(c: _Ctx) -> None:
 
 def check_grades(c: _Ctx) -> None:
     """``Grade-threshold``, ``Grade-below``, ``Grade-above``: worse grade ≥ better grade."""
-    if _opt(c.plan, "grade_monotonicity", False):
+    if not _opt(c.plan, "grade_monotonicity", False):
+        return
+    owners = _owners(c.inputs)
+    if len(set(owners.tolist())) == len(owners):
         c.out.extend(_check_grades(c.inputs, c.x, c.tol, c.ent, c.slots, exclude=c.menu))
+        return
+    # units: a firm's share is the output-share-weighted sum of its units' (recomputed here)
+    names, first, inv = np.unique(owners, return_index=True, return_inverse=True)
+    inv = inv.ravel()
+    w = (
+        np.asarray(c.inputs["output_share"].values, float)
+        if "output_share" in c.inputs
+        else np.ones(len(owners))
+    )
+    lo, hi = _effective(c.inputs)
+    if c.menu.any():  # menu firms take no part (they choose options)
+        lo, hi = np.where(c.menu[:, None], 0.0, lo), np.where(c.menu[:, None], 0.0, hi)
+
+    def agg(a):
+        return np.stack(
+            [np.bincount(inv, weights=w * a[:, s], minlength=len(names)) for s in range(a.shape[1])], 1
+        )
+
+    c.out.extend(
+        _check_grades_arrays(
+            agg(lo),
+            agg(hi),
+            np.asarray(c.inputs["industry"].values).astype(str)[first],
+            np.asarray(c.inputs["grade_rank"].values, dtype=int)[first],
+            agg(c.x),
+            c.tol,
+            list(names),
+            c.slots,
+        )
+    )
 
 
 def check_reasons(c: _Ctx) -> None:
@@ -281,10 +344,16 @@ def check_reasons(c: _Ctx) -> None:
     if (exempt & (r != want)).any():
         c.first(exempt & (r != want), "reason 'exempt' / 'self_directed' (ceiling 0)")
     lo_eff, hi_eff = _effective(c.inputs)
+    lo_eff = _with_line_stops(c.inputs, lo_eff, hi_eff)
     if _opt(c.plan, "discrete", False):  # the floor rounded up to whole lines is still the floor
         ln = c.arr("lines")[:, None]
         up, down = np.ceil(lo_eff * ln - 1e-7), np.floor(hi_eff * ln + 1e-7)
-        whole = (up <= down) & (hi_eff > lo_eff + 1e-9) & _whole_line_cells(c.inputs)
+        whole = (
+            (up <= down)
+            & (hi_eff > lo_eff + 1e-9)
+            & _whole_line_cells(c.inputs)
+            & _zero_one_lines(c.inputs, lo_eff)
+        )
         lo_eff = np.where(whole, up / ln, lo_eff)
     above = ~exempt & ~menu & (c.x > lo_eff + 1e-5)
     if (above & (r != "optimizer")).any():
@@ -298,11 +367,14 @@ def check_region_targets(c: _Ctx) -> None:
     req, member, names = B.region_rows(c.inputs)
     if not len(names):
         return
-    red, credited = c.arr("reducible"), c.arr("credited")
+    credited = c.arr("credited")
     a, ni_red, _ = _non_industrial(c)
-    achieved_sp = credited + (c.x[:, :, None] * red).sum(axis=0) + (a[:, :, None] * ni_red).sum(axis=0)
+    removed = (
+        np.where(c.menu[:, None, None], 0.0, _removed(c.inputs, c.x)).sum(axis=0) + _menu_recomputed(c)[1]
+    )
+    achieved_sp = credited + removed + (a[:, :, None] * ni_red).sum(axis=0)
     _, hi = _effective(c.inputs)
-    reach_sp = credited + (hi[:, :, None] * red).sum(axis=0) + ni_red.sum(axis=0)
+    reach_sp = credited + _removed(c.inputs, hi).sum(axis=0) + ni_red.sum(axis=0)
     mem = member.astype(float)
     achieved, reach = mem @ achieved_sp, mem @ reach_sp
     scale = np.maximum(1.0, np.abs(req))
@@ -421,6 +493,58 @@ def check_menus(c: _Ctx) -> None:
                 )
 
 
+def _stop_rows(inputs: xr.Dataset) -> list[tuple[str, int, np.ndarray, float]]:
+    """(label, slot, member units, count) of every line-stop row, recomputed from ``line_group``."""
+    if "line_group" not in inputs or "group_count" not in inputs:
+        return []
+    g = np.asarray(inputs["line_group"].transpose("enterprise", "slot").values, dtype=int)
+    count = np.asarray(inputs["group_count"].values, dtype=float)
+    out: list = []
+    for s in range(g.shape[1]):
+        for k in sorted(set(g[:, s].tolist()) - {-1}):
+            out.append((f"group {k}", s, np.flatnonzero(g[:, s] == k), float(count[k])))
+    return out
+
+
+def _with_line_stops(inputs: xr.Dataset, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """The rule floor with each line stop's lines of least loss stopped (the rule's cheapest lines)."""
+    rows = _stop_rows(inputs)
+    if not rows:
+        return lo
+    lo = lo.copy()
+    loss = np.asarray(inputs["loss_at_full"].values, dtype=float)
+    c = np.clip(np.asarray(inputs["floor"].values, dtype=float), 0, 1)
+    for _, s, members, count in rows:
+        ranked = sorted(members.tolist(), key=lambda u: (loss[u, s] * (1 - c[u, s]), u))
+        for u in ranked[: int(np.ceil(count - 1e-9))]:
+            lo[u, s] = max(lo[u, s], hi[u, s])
+    m = _chained_firms(inputs)
+    for members in _chains(inputs):
+        run = np.zeros(m.sum())
+        for s in members:
+            run = np.maximum(run, lo[m, s])
+            lo[m, s] = np.minimum(run, hi[m, s])
+    return lo
+
+
+def check_line_stops(c: _Ctx) -> None:
+    """``LineGroup-Slot-stops``: at least ``count`` whole lines of every line-stop group stop."""
+    floor = np.clip(c.arr("floor"), 0, 1)
+    for label, s, members, count in _stop_rows(c.inputs):
+        f = floor[members, s]
+        # a line counts 1 when stopped, 0 at its own floor (other items on it), in between linearly
+        got = float(
+            sum(
+                1.0 if fu >= 1 - 1e-12 else (xu - fu) / (1 - fu)
+                for xu, fu in zip(c.x[members, s], f, strict=True)
+            )
+        )
+        if got < count - c.tol * max(1.0, count):
+            c.out.append(
+                f"line stop {label} at {c.slots[s]}: {got:.6g} lines stopped, the rule asks {count:g}"
+            )
+
+
 #: The check of every model block (:mod:`planner.optimize.blocks`), by block name.  A test
 #: makes sure each block the model can contain has one.
 CHECKS = {
@@ -442,6 +566,7 @@ CHECKS = {
     B.REGION_TARGET: check_region_targets,
     B.REGION_SHORTFALL: check_region_targets,
     **{name: check_menus for name in MN.MENU_BLOCKS},
+    B.LINE_STOPS: check_line_stops,
 }
 #: Checks run for every plan, whatever its blocks (a baseline's plan has none).
 ALWAYS = (
@@ -453,6 +578,7 @@ ALWAYS = (
     check_grades,
     check_reasons,
     check_menus,
+    check_line_stops,
 )
 
 
@@ -508,7 +634,6 @@ def _check_grades(inputs: xr.Dataset, x: np.ndarray, tol: float, ent, slots, exc
     ceiling ≥ the largest floor of participating firms of strictly better grade (ranks taken
     from best to worst), on chain-implied bounds.
     """
-    out = []
     lo, hi = _effective(inputs)
     if exclude is not None and exclude.any():  # menu firms take no part (they choose options)
         lo, hi = lo.copy(), hi.copy()
@@ -516,6 +641,11 @@ def _check_grades(inputs: xr.Dataset, x: np.ndarray, tol: float, ent, slots, exc
         hi[exclude] = 0.0
     industry = np.asarray(inputs["industry"].values).astype(str)
     rank = np.asarray(inputs["grade_rank"].values, dtype=int)
+    return _check_grades_arrays(lo, hi, industry, rank, x, tol, ent, slots)
+
+
+def _check_grades_arrays(lo, hi, industry, rank, x, tol, ent, slots) -> list[str]:
+    out = []
     for ind in np.unique(industry):
         members = np.flatnonzero(industry == ind)
         ranks = sorted(set(rank[members].tolist()))
@@ -582,6 +712,9 @@ def verify_schedule(
     city_totals: dict,
     tol: float = 1e-6,
     menus=None,
+    lines=None,
+    units: xr.Dataset | None = None,
+    unit_table=None,
 ) -> list[str]:
     """Check a written plan against the inventory and the rules, bypassing the PlanInputs.
 
@@ -609,6 +742,11 @@ def verify_schedule(
         rule bounds (the option named in ``menu_option`` is on the firm's menu at the row's level
         or a higher one, the load cut ``curtailment − output share`` within its bound, the tonnes
         recomputed from the option's shares × the inventory's emissions).
+    lines, units, unit_table : optional
+        ``schedule_lines.csv`` as a frame, :func:`planner.policy.measures.evaluate_units` and
+        :func:`planner.inventory.lines.units_table`: a firm with lines is checked line by line
+        (bounds, line stops, tonnes from the inventory × the line's pollutant shares) and its
+        ``schedule.csv`` row against the sum of its lines.
 
     Returns
     -------
@@ -639,15 +777,28 @@ def verify_schedule(
             f"{int(is_menu.sum())} rows are planned by a menu, but no menus file is given to check them"
         )
         return problems
-    if (~is_menu & (x < floor - tol)).any():
-        problems.append(f"{int((~is_menu & (x < floor - tol)).sum())} rows cut less than the rule floor")
-    if (~is_menu & (x > ceiling + tol)).any():
-        problems.append(f"{int((~is_menu & (x > ceiling + tol)).sum())} rows cut more than the ceiling")
-    factor = bounds["factor"].transpose("enterprise", "level", "pollutant").to_numpy()[b_e, b_l, :]
+    ffac = bounds["floor_factor" if "floor_factor" in bounds else "factor"]
+    ffac = ffac.transpose("enterprise", "level", "pollutant").to_numpy()[b_e, b_l, :]
+    efac = (
+        bounds["extra_factor"].transpose("enterprise", "level", "pollutant").to_numpy()[b_e, b_l, :]
+        if "extra_factor" in bounds
+        else ffac
+    )
     emissions = table[list(POLLUTANTS)].to_numpy(dtype=float)[e_idx]
-    recomputed = x[:, None] * emissions * factor
+    # the floor measures at their own factors, a cut above the floor as a load cut
+    recomputed = emissions * (floor[:, None] * ffac + (x - floor)[:, None] * efac)
     if is_menu.any():
         recomputed[is_menu] = _menu_rows(schedule, is_menu, menus, emissions, x, levels, tol, problems)
+    lined = np.zeros(len(x), dtype=bool)
+    if lines is not None and units is not None and unit_table is not None and len(lines):
+        lined, from_lines = _verify_lines(schedule, lines, table, units, unit_table, tol, problems)
+        lined = lined & ~is_menu
+        recomputed = np.where(lined[:, None], from_lines, recomputed)
+    free = ~lined & ~is_menu  # rows checked against the firm's rule bounds
+    if (x[free] < floor[free] - tol).any():
+        problems.append(f"{int((x[free] < floor[free] - tol).sum())} rows cut less than the rule floor")
+    if (x[free] > ceiling[free] + tol).any():
+        problems.append(f"{int((x[free] > ceiling[free] + tol).sum())} rows cut more than the ceiling")
     for j, p in enumerate(POLLUTANTS):
         written = schedule[f"reduction_{p}"].to_numpy(dtype=float)
         bad = ~np.isclose(written, recomputed[:, j], rtol=1e-7, atol=1e-9)
@@ -685,3 +836,79 @@ def verify_schedule(
                     f"{int((wide[lo] > wide[hi] + tol).sum())} enterprises cut less at {hi} than at {lo}"
                 )
     return problems
+
+
+def _verify_lines(schedule, lines, table, units: xr.Dataset, unit_table, tol: float, problems: list[str]):
+    """Check ``schedule_lines`` against the lines' own bounds and the inventory; return which
+    schedule rows belong to firms with lines and their tonnes recomputed from the lines."""
+    from planner import POLLUTANTS
+
+    uid = np.where(
+        units["line_id"].values.astype(str) != "",
+        units["owner"].values.astype(str) + "/" + units["line_id"].values.astype(str),
+        units["owner"].values.astype(str),
+    )
+    key = lines["enterprise_id"].astype(str).to_numpy() + "/" + lines["line_id"].astype(str).to_numpy()
+    u = pd.Index(uid).get_indexer(key)
+    if (u < 0).any():
+        problems.append(
+            f"{int((u < 0).sum())} schedule_lines rows name lines that are not in the lines table"
+        )
+        return np.zeros(len(schedule), bool), np.zeros((len(schedule), len(POLLUTANTS)))
+    lv = units.get_index("level").get_indexer(lines["level"].astype(str).to_numpy())
+    x = lines["curtailment"].to_numpy(dtype=float)
+    fl = units["floor"].values[u, lv]
+    ce = units["ceiling"].values[u, lv]
+    if (x < fl - tol).any():
+        problems.append(f"{int((x < fl - tol).sum())} line rows cut less than the line's rule floor")
+    if (x > ce + tol).any():
+        problems.append(f"{int((x > ce + tol).sum())} line rows cut more than the line's ceiling")
+    # line stops: at least `count` whole lines of each group stop on each slot
+    g = units["group"].values[u, lv]
+    if (g >= 0).any():
+        frame = pd.DataFrame({"g": g, "slot": lines["slot"].astype(str).to_numpy(), "x": x})[g >= 0]
+        got = frame.groupby(["g", "slot"])["x"].sum()
+        need = units["group_count"].values[got.index.get_level_values(0).to_numpy()]
+        short = got.to_numpy() < need - tol
+        if short.any():
+            problems.append(f"{int(short.sum())} line stops stop fewer whole lines than the rule asks")
+    t_idx = table.index.astype(str).get_indexer(lines["enterprise_id"].astype(str).to_numpy())
+    shares = unit_table[[f"{p}_share" for p in POLLUTANTS]].to_numpy(dtype=float)[u]
+    em = table[list(POLLUTANTS)].to_numpy(dtype=float)[t_idx] * shares
+    ff = units["floor_factor"].transpose("unit", "level", "pollutant").values[u, lv]
+    ef = units["extra_factor"].transpose("unit", "level", "pollutant").values[u, lv]
+    removed = em * (fl[:, None] * ff + (x - fl)[:, None] * ef)
+    for j, p in enumerate(POLLUTANTS):
+        bad = ~np.isclose(lines[f"reduction_{p}"].to_numpy(dtype=float), removed[:, j], rtol=1e-7, atol=1e-9)
+        if bad.any():
+            problems.append(
+                f"{int(bad.sum())} line rows give {p} reductions that the inventory does not support"
+            )
+    # the firm's schedule.csv row is the sum of its lines
+    w = unit_table["output_share"].to_numpy(dtype=float)[u]
+    agg = (
+        pd.DataFrame(
+            {
+                "enterprise_id": lines["enterprise_id"].astype(str).to_numpy(),
+                "slot": lines["slot"].astype(str).to_numpy(),
+                "wx": w * x,
+                **{p: removed[:, j] for j, p in enumerate(POLLUTANTS)},
+            }
+        )
+        .groupby(["enterprise_id", "slot"])
+        .sum()
+    )
+    pos = agg.index.get_indexer(
+        pd.MultiIndex.from_arrays(
+            [schedule["enterprise_id"].astype(str).to_numpy(), schedule["slot"].astype(str).to_numpy()]
+        )
+    )
+    lined = pos >= 0
+    xs = schedule["curtailment"].to_numpy(dtype=float)
+    if (np.abs(xs[lined] - agg["wx"].to_numpy()[pos[lined]]) > tol).any():
+        problems.append(
+            "the curtailment of a firm with lines is not the output-share-weighted sum of its lines'"
+        )
+    tonnes = np.zeros((len(schedule), len(POLLUTANTS)))
+    tonnes[lined] = agg[list(POLLUTANTS)].to_numpy()[pos[lined]]
+    return lined, tonnes

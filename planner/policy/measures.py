@@ -97,6 +97,7 @@ __all__ = [
     "load_measures",
     "load_plant_measures",
     "evaluate_measures",
+    "evaluate_units",
 ]
 
 DEFAULT_MEASURES_DIR: Path = DATA_DIR / "policy" / "measures"
@@ -1110,6 +1111,8 @@ def evaluate_measures(
     integ = np.zeros((n, nl))
     keep = np.zeros((n, nl))
     plant = np.zeros((n, nl), dtype=bool)
+    itemized = np.zeros((n, nl), dtype=bool)  # the floor comes from measure items (book or plants file)
+    rule_grade = np.array(gr_lab, dtype=object)[gr_code]
     mtype = np.zeros((n, nl), dtype=np.int64)
     text_zh = np.zeros((n, nl), dtype=np.int64)
     text_en = np.zeros((n, nl), dtype=np.int64)
@@ -1124,6 +1127,8 @@ def evaluate_measures(
     for j, k in enumerate(ukeys):
         idx = order[edges[j] : edges[j + 1]]
         rule, g = book.resolve(ind_lab[k // len(glab)], glab[k % len(glab)])
+        rule_grade[idx] = glab[k % len(glab)]
+        itemized[idx, :] = True
         cap = tmc[idx] if rule.technical_max_cut is None else np.minimum(tmc[idx], rule.technical_max_cut)
         ceiling[idx, :] = cap[:, None]
         extra[idx, :, :] = np.asarray(rule.extra_factors)
@@ -1147,6 +1152,7 @@ def evaluate_measures(
         extra[r, li] = 1.0
         integ[r, li] = 0.0
         keep[r, li] = 0.0
+        itemized[r, li] = False
 
     # Non-key firms (其他行业): city minimum as floor; the optimizer chooses up to the technical maximum.
     if non_key.any():
@@ -1193,6 +1199,7 @@ def evaluate_measures(
                 extra[r, li, :] = 1.0
                 integ[r, li] = agg.integer[0]
                 keep[r, li] = agg.keep[0]
+                itemized[r, li] = True
                 plant[r, li] = True
                 mtype[r, li] = types.code(items[int(agg.binding[0])].type)
                 text_zh[r, li] = zh.code(
@@ -1213,6 +1220,7 @@ def evaluate_measures(
             floor[cells] *= s
             keep[cells] *= s
             integ[cells] = 0.0
+            itemized[cells] = False
             for texts, codes, note in (
                 (zh, text_zh, f"（低排放小微企业：按{_pct(s)}执行）"),
                 (en, text_en, f" (small low-emission firm: {_pct(s)} of the measure)"),
@@ -1290,6 +1298,7 @@ def evaluate_measures(
 
     # A floor above the technical maximum is lowered to it and the text says so — except the part
     # from process-time extensions, which is kept (the ceiling is raised) and reported as a conflict.
+    technical = ceiling.copy()  # before a kept process-time extension raises it
     over = floor > ceiling + 1e-12
     conflict = over & (keep > ceiling + 1e-12)
     clipped = over & ~conflict
@@ -1380,6 +1389,17 @@ def evaluate_measures(
                 {"units": "1", "long_name": "part of the floor that is whole-line stops"},
             ),
             "plant_specific": (dims2, plant, {"long_name": "floor is the bureau's own measure (一厂一策)"}),
+            "itemized": (
+                dims2,
+                itemized,
+                {"long_name": "floor from measure items (evaluated per line with lines)"},
+            ),
+            "ceiling_technical": (
+                dims2,
+                technical,
+                {"units": "1", "long_name": "ceiling before a kept process-time extension raised it"},
+            ),
+            "rule_grade": xr.Variable(("enterprise",), rule_grade, fastpath=True),
             "factor": (dims3, factor, factor_attrs),
             "floor_factor": (dims3, factor.copy(), factor_attrs),
             "extra_factor": (
@@ -1397,4 +1417,226 @@ def evaluate_measures(
         },
         coords=coords,
         attrs={"allow_volunteer": int(allow_volunteer)},
+    )
+
+
+# --------------------------------------------------------------------------- lines and processes
+
+
+def _unit_item_curtailment(it: MeasureItem, n: int, base_share: np.ndarray) -> np.ndarray:
+    """An item's curtailment of one *line* (a unit of the lines table), vectorised over units.
+
+    A line is one process of its firm, so the parameters that stand for a process's share of the
+    firm in a firm-level list (``process_share``; the ``value`` of a fixed stop naming a process,
+    e.g. ``process_stop`` on ``sinter`` with value 0.4 ≈ the sinter's share) are replaced by what the
+    lines table says: the item stops the line (1).  Line stops (``whole_lines`` kinds) are not a
+    per-line share: they are counted over the line group (:func:`evaluate_units`), so 0 here.
+    """
+    kind = it.spec.curtailment
+    if kind == "whole_lines":
+        return np.zeros(n)
+    if kind == "fixed" and it.process != "general":
+        return np.ones(n)
+    c = _curtailment(it.spec, it.value, it.t0, it.t1, np.ones(n), base_share)
+    if it.process == "general" and it.process_share != 1.0:
+        c = c * it.process_share
+    return np.minimum(c, 1.0)
+
+
+def evaluate_units(
+    table: pd.DataFrame,
+    units: pd.DataFrame,
+    bounds: xr.Dataset,
+    book: MeasureBook | None = None,
+    plant_measures: Mapping[str, Mapping[str, tuple[MeasureItem, ...]]] | None = None,
+) -> xr.Dataset:
+    """Bounds per decision unit (a line or process of an enterprise, or a whole enterprise).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        The inventory table the ``bounds`` were evaluated from (index = enterprise id).
+    units : pandas.DataFrame
+        :func:`planner.inventory.lines.units_table` (``line_id`` ``''`` = a whole enterprise).
+    bounds : xarray.Dataset
+        :func:`evaluate_measures` of ``table`` (after the scenario's bound overrides).
+    book, plant_measures
+        As given to :func:`evaluate_measures`.
+
+    Returns
+    -------
+    xarray.Dataset
+        Dims ``unit``, ``level``, ``pollutant`` and ``group``:
+
+        - ``owner``, ``line_id``, ``process`` (unit);
+        - ``floor``, ``ceiling`` (unit, level): the unit's own bounds (share of the unit's output);
+        - ``floor_factor``, ``extra_factor`` (unit, level, pollutant);
+        - ``whole_lines`` (unit, level): the unit is a whole line under a line stop (0/1 in the
+          discrete mode); ``group`` (unit, level): its line-stop group (−1 none);
+        - ``floor_conflict``, ``floor_clipped`` (unit, level);
+        - ``group_count`` (group): lines of the group that must stop; ``group_owner``,
+          ``group_process``, ``group_level`` (group).
+
+    Notes
+    -----
+    A whole enterprise (no lines) takes its firm's bounds unchanged.  A line takes its firm's bounds
+    unchanged where the firm's floor does not come from measure items (control classes: 其他行业
+    plant by plant, plant cuts, 保障类, self-directed, exempt; small firms; overrides).  Where it
+    does, the items of the level act on the lines of the process they name (``general``: every line
+    of the firm); on one line the items of its process and the general items **add up** (the largest
+    of each, clipped to 1), with the curtailment-weighted factors.  A line stop (``stop_lines_share``,
+    ``hot_idle``) of share ``v`` over a group of ``n`` lines stops ``ceil(v · n)`` whole lines of the
+    group — which ones is the optimizer's choice (rows ``Σ x ≥ count``), so stopping the 2,500 t/d kiln
+    of a 2 × 5,000 + 1 × 2,500 t/d plant is not a third of the plant.  A process-time extension keeps
+    its T0/T1 floor above the technical maximum (the ceiling is raised, ``floor_conflict``); other
+    floors above it are lowered to it (``floor_clipped``).
+    """
+    book = book or load_measures()
+    nl, npol = len(ALERT_LEVELS), len(POLLUTANTS)
+    owner = units["enterprise_id"].astype(str).to_numpy(dtype=object)
+    line_id = units["line_id"].astype(str).to_numpy(dtype=object)
+    process = units["process"].astype(str).to_numpy(dtype=object)
+    nu = len(units)
+    f = bounds.get_index("enterprise").astype(str).get_indexer(owner)
+    if (f < 0).any():
+        raise ValueError("units name enterprises that are not in the evaluated bounds")
+    t_rows = table.index.astype(str).get_indexer(owner)
+
+    def firm(name):
+        v = bounds[name]
+        dims = ("enterprise", "level", "pollutant")[: v.ndim]
+        return np.array(v.transpose(*dims).to_numpy()[f], copy=True)
+
+    floor = firm("floor").astype(float)
+    ceiling = firm("ceiling").astype(float)
+    ffac = firm("floor_factor").astype(float)
+    efac = firm("extra_factor").astype(float)
+    conflict = firm("floor_conflict").astype(bool)
+    clipped = firm("floor_clipped").astype(bool)
+    whole = firm("floor_integer_share") > 0
+    group = np.full((nu, nl), -1, dtype=np.int64)
+    groups: list[tuple[str, str, str, float]] = []
+    is_line = line_id != ""
+    if is_line.any() and "itemized" in bounds:
+        itemized = firm("itemized").astype(bool)
+        technical = firm("ceiling_technical").astype(float)
+        base_share = np.clip(_float_column(table, "base_share", 1.0), 0.0, 1.0)[t_rows]
+        industry = (
+            table["industry"].astype(str).to_numpy(dtype=object)[t_rows]
+            if "industry" in table
+            else np.full(nu, "other", dtype=object)
+        )
+        grade = np.asarray(bounds["rule_grade"].to_numpy(), dtype=object)[f]
+        plant_ids = set(plant_measures or {})
+        # one key per rule (industry × grade, or a plants-file firm)
+        key = np.where(np.isin(owner, list(plant_ids)), "plant:" + owner, industry + "|" + grade)
+        for li, level in enumerate(ALERT_LEVELS):
+            cells = is_line & itemized[:, li]
+            if not cells.any():
+                continue
+            new_floor = np.zeros(nu)
+            keep = np.zeros(nu)
+            weighted = np.zeros((nu, npol))
+            for k in np.unique(key[cells]):
+                idx = np.flatnonzero(cells & (key == k))
+                if k.startswith("plant:"):
+                    items = plant_measures[k[len("plant:") :]][level]
+                else:
+                    ind, g = k.split("|", 1)
+                    rule, g2 = book.resolve(ind, g)
+                    items = rule.grades[g2][level]
+                part = {"own": (np.zeros(len(idx)), np.zeros((len(idx), npol)), np.zeros(len(idx)))}
+                part["general"] = (np.zeros(len(idx)), np.zeros((len(idx), npol)), np.zeros(len(idx)))
+                stops: dict[str, tuple[float, tuple[float, ...]]] = {}
+                for it in items:
+                    if it.spec.curtailment == "whole_lines":
+                        share = 1.0 if it.value is None else float(it.value)
+                        best = stops.get(it.process)
+                        if best is None or share > best[0]:
+                            stops[it.process] = (share, it.factors)
+                        continue
+                    acts = np.ones(len(idx), bool) if it.process == "general" else process[idx] == it.process
+                    if not acts.any():
+                        continue
+                    c = np.where(acts, _unit_item_curtailment(it, len(idx), base_share[idx]), 0.0)
+                    slot = "general" if it.process == "general" else "own"
+                    cur, fac, kp = part[slot]
+                    better = c > cur
+                    part[slot] = (
+                        np.where(better, c, cur),
+                        np.where(better[:, None], np.asarray(it.factors, float)[None, :], fac),
+                        np.where(better, 0.0 if it.clip_to_technical_max else c, kp),
+                    )
+                tot = part["own"][0] + part["general"][0]
+                scale = np.where(tot > 1.0, 1.0 / np.maximum(tot, 1e-300), 1.0)
+                new_floor[idx] = tot * scale
+                keep[idx] = (part["own"][2] + part["general"][2]) * scale
+                weighted[idx] = (
+                    part["own"][0][:, None] * part["own"][1]
+                    + part["general"][0][:, None] * part["general"][1]
+                ) * scale[:, None]
+                # line stops: count whole lines over the group (own process, else every line of the firm)
+                for proc in sorted(stops, key=lambda p: p == "general"):  # named processes first
+                    share, factors = stops[proc]
+                    members = idx[group[idx, li] < 0] if proc == "general" else idx[process[idx] == proc]
+                    if not len(members):
+                        continue
+                    codes, firms = pd.factorize(owner[members])
+                    n_g = np.bincount(codes, minlength=len(firms))
+                    room = np.bincount(
+                        codes, weights=technical[members, li] >= 1.0 - 1e-9, minlength=len(firms)
+                    )
+                    count = np.minimum(np.ceil(share * n_g - 1e-9), room)
+                    ok = count[codes] > 0
+                    gid = len(groups) + np.cumsum(count > 0) - 1  # group id of each firm with a count
+                    group[members[ok], li] = gid[codes[ok]]
+                    whole[members[ok], li] = True
+                    efac[members[ok], li, :] = np.asarray(factors, float)[None, :]
+                    groups.extend(
+                        (str(o), str(proc), level, float(c))
+                        for o, c in zip(firms, count, strict=True)
+                        if c > 0
+                    )
+            with np.errstate(invalid="ignore", divide="ignore"):
+                mix = weighted[cells] / new_floor[cells][:, None]
+            ffac[cells, li, :] = np.where(new_floor[cells][:, None] > 0, mix, efac[cells, li, :])
+            cap = technical[cells, li]
+            over = new_floor[cells] > cap + 1e-12
+            keep_c = keep[cells]
+            conf = over & (keep_c > cap + 1e-12)
+            clip = over & ~conf
+            fl = np.where(clip, cap, np.where(conf, keep_c, new_floor[cells]))
+            floor[cells, li] = fl
+            ceiling[cells, li] = np.where(conf, keep_c, cap)
+            conflict[cells, li] = conf
+            clipped[cells, li] = clip
+            whole[cells, li] &= group[cells, li] >= 0  # a line is integral only under a line stop
+            whole[cells, li] |= (fl >= 1.0 - 1e-12) & (ceiling[cells, li] >= 1.0 - 1e-12)
+        # a line's floor never falls from one level to the next
+        mono = np.maximum.accumulate(floor, axis=1)
+        raised = mono > floor + 1e-12
+        floor = mono
+        ceiling = np.maximum(ceiling, floor)
+        conflict |= raised & is_line[:, None]
+    unit_ids = np.where(is_line, owner + "/" + line_id, owner).astype(str)
+    g_owner = np.array([g[0] for g in groups], dtype=object)
+    return xr.Dataset(
+        {
+            "owner": xr.Variable(("unit",), owner.astype(str)),
+            "line_id": xr.Variable(("unit",), line_id.astype(str)),
+            "process": xr.Variable(("unit",), process.astype(str)),
+            "floor": (("unit", "level"), floor),
+            "ceiling": (("unit", "level"), np.maximum(ceiling, floor)),
+            "floor_factor": (("unit", "level", "pollutant"), ffac),
+            "extra_factor": (("unit", "level", "pollutant"), efac),
+            "whole_lines": (("unit", "level"), whole),
+            "group": (("unit", "level"), group),
+            "floor_conflict": (("unit", "level"), conflict),
+            "floor_clipped": (("unit", "level"), clipped),
+            "group_count": (("group",), np.array([g[3] for g in groups], dtype=float)),
+            "group_owner": (("group",), g_owner.astype(str)),
+            "group_process": (("group",), np.array([g[1] for g in groups], dtype=object).astype(str)),
+            "group_level": (("group",), np.array([g[2] for g in groups], dtype=object).astype(str)),
+        },
+        coords={"unit": unit_ids, "level": list(ALERT_LEVELS), "pollutant": list(POLLUTANTS)},
     )

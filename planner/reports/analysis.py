@@ -532,6 +532,11 @@ def _upgraded_inputs(prepared, ids: Sequence[str] | None):
     bounds = evaluate_measures(new, book, allow_volunteer=bool(scen.options.get("allow_volunteer")))
     bounds = apply_bound_overrides(bounds, scen.enterprises)
     inp = prepared.inputs
+    units = None
+    if getattr(prepared, "unit_table", None) is not None:  # firms with lines: the same decision units
+        from planner.policy.measures import evaluate_units
+
+        units = evaluate_units(new, prepared.unit_table, bounds, book)
     after = build_inputs(
         new,
         bounds,
@@ -540,6 +545,8 @@ def _upgraded_inputs(prepared, ids: Sequence[str] | None):
         inp["credited"].values,
         inp["credited_loss"].values,
         toggle_allowed=bool(scen.options.get("toggle_allowed")),
+        units=units,
+        unit_table=prepared.unit_table if units is not None else None,
     )
     return new, bounds, after, up, eligible
 

@@ -170,6 +170,8 @@ def level_obligations(result) -> pd.DataFrame:
         n_lines = lines.reindex(eids).to_numpy(dtype=float)
     else:
         n_lines = np.ones(len(out))
+    if "lines" in top:  # a firm with a lines table: its stopped lines are in its own table (一厂一策)
+        n_lines = np.where(top["lines"].to_numpy(dtype=float) > 0, 1.0, n_lines)
     texts = []
     for rule_text, level, extra, x, n_line, mtype in zip(
         out["rule_text"].tolist(),
@@ -542,11 +544,18 @@ def _sheet_context(result, upgrade: bool, ids=None) -> dict:
             def per_level(ds, name):
                 return ds[name].sel(level=levels).transpose("enterprise", "level").values
 
+            from planner.scenario.run import firm_values
+
+            def firm(ds, name, weighted):  # rows may be lines: per firm, in table order
+                v = ds[name].transpose("enterprise", "slot").values.astype(float)
+                return firm_values(ds, v, table.index, weighted)
+
+            loss = firm(inp, "loss_at_full", False)
             ctx["upgrade"] = {
                 "levels": levels,
-                "loss": inp["loss_at_full"].transpose("enterprise", "slot").values.astype(float),
-                "floor": inp["floor"].transpose("enterprise", "slot").values.astype(float),
-                "after_floor": after["floor"].transpose("enterprise", "slot").values.astype(float),
+                "loss": loss,
+                "floor": firm(inp, "floor", True),
+                "after_floor": firm(after, "floor", True),
                 "old_text": per_level(old, "measure_text_zh"),
                 "old_floor": per_level(old, "floor").astype(float),
                 "new_text": per_level(bounds, "measure_text_zh"),
@@ -666,6 +675,7 @@ def enterprise_sheet_data(
         "产值损失（万元/日）",
         f"{mode_days}预计损失（万元）",
     ]
+    line_header, line_rows = enterprise_lines(result, eid)
     levels, total = [], 0.0
     for lv in ALERT_LEVELS:
         if lv not in ob:
@@ -675,6 +685,9 @@ def enterprise_sheet_data(
         stop_txt = (
             f"{stop_lines:.0f}" if abs(stop_lines - round(stop_lines)) < 1e-6 else f"约{stop_lines:.1f}"
         )
+        if line_rows:  # the firm's own lines: count those the plan stops (heaviest slot of the level)
+            k = line_header.index(f"{LEVEL_ZH[lv]}措施") if f"{LEVEL_ZH[lv]}措施" in line_header else None
+            stop_txt = str(sum(row[k] == "停产" for row in line_rows)) if k is not None else stop_txt
         total += 0.0 if math.isnan(r["loss_season"]) else float(r["loss_season"])
         levels.append(
             (
@@ -717,6 +730,8 @@ def enterprise_sheet_data(
     stamp = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     status = {"optimal": "全部达标", "infeasible": "未能全部达标"}.get(result.status, result.status)
     return {
+        "line_header": line_header,
+        "lines": line_rows,
         "enterprise_id": eid,
         "title": f"重污染天气应急减排“一厂一策”：{text(t.get('name'))}",
         "subtitle": scen.description or scen.name,
@@ -729,6 +744,43 @@ def enterprise_sheet_data(
         "upgrade": up_doc,
         "footer": f"情景：{scen.name}（{status}）；生成时间：{stamp}。",
     }
+
+
+def enterprise_lines(result, enterprise_id: str) -> tuple[list[str], list[list[str]]]:
+    """The firm's lines and processes in its 一厂一策 sheet: one row per line with its process (Chinese
+    name of ``data/policy/processes.csv``), share of output and, per alert level, what the plan asks
+    of it (停产 / 减产 x % / 正常生产).  Empty without lines."""
+    sl = getattr(result, "schedule_lines", None)
+    if sl is None or not len(sl):
+        return [], []
+    mine = sl[sl["enterprise_id"].astype(str) == str(enterprise_id)]
+    if not len(mine):
+        return [], []
+    from planner.inventory.lines import process_table
+
+    names = process_table()["name_zh"].to_dict()
+    # one column per level (list mode) or per level's heaviest day (episode mode)
+    top = mine.sort_values(["level", "curtailment"], ascending=[True, False]).drop_duplicates(
+        ["line_id", "level"]
+    )
+    levels = [lv for lv in ALERT_LEVELS if lv in set(top["level"])]
+    header = ["生产线/工序编号", "工序", "产值占比", *[f"{LEVEL_ZH[lv]}措施" for lv in levels]]
+    rows = []
+    for lid, g in mine.groupby("line_id", sort=False):
+        proc = str(g["process"].iloc[0])
+        cells = [str(lid), str(names.get(proc) or proc), _pct(float(g["output_share"].iloc[0]))]
+        by = top[top["line_id"] == lid].set_index("level")
+        for lv in levels:
+            x = float(by.loc[lv, "curtailment"]) if lv in by.index else 0.0
+            whole = bool(by.loc[lv, "whole_line"]) if lv in by.index else False
+            if x >= 1 - 1e-9:
+                cells.append("停产")
+            elif x > _TOL:
+                cells.append(f"减产{_pct(x)}")
+            else:
+                cells.append("正常生产（本级别未安排停产）" if whole else "正常生产")
+        rows.append(cells)
+    return header, rows
 
 
 def _override_notes(ov: dict) -> list[str]:

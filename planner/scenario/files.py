@@ -68,6 +68,7 @@ TOP_KEYS: dict[str, str] = {
     "measures": "path of a measures folder replacing data/policy/measures",
     "plants": "path of a plants file: the bureau's own measures per enterprise (一厂一策)",
     "menus": "path of a menus file: measure options per level of plant-by-plant firms (措施菜单)",
+    "lines": "path of a lines table: one row per production line or process (CSV/XLSX)",
     "non_industrial": "fixed non-industrial reductions credited per level",
     "enterprises": "per-enterprise overrides",
     "options": "model options",
@@ -82,7 +83,7 @@ SOLVER_KEYS: dict[str, Any] = dict(SOLVER_DEFAULTS)
 ENTERPRISE_KEYS = set(EnterpriseOverride.model_fields)
 NON_INDUSTRIAL_KEYS = set(NonIndustrial.model_fields)
 #: Keys whose values are always paths, resolved relative to the scenario file.
-PATH_KEYS = ("inventory", "city", "forecast", "measures", "plants", "menus", "base")
+PATH_KEYS = ("inventory", "city", "forecast", "measures", "plants", "menus", "lines", "base")
 #: ``options.method``: the optimised plan, or one of the baselines planned on purpose.
 METHODS_ALLOWED = METHODS
 #: ``timeline``: hours from the forecast's issue time until an alert takes effect; days of early start.
@@ -117,6 +118,7 @@ class Scenario:
     measures: Path | None = None
     plants: Path | None = None
     menus: Path | None = None
+    lines: Path | None = None
     non_industrial: list[dict] = field(default_factory=list)
     enterprises: dict[str, dict] = field(default_factory=dict)
     options: dict[str, Any] = field(default_factory=lambda: dict(OPTION_KEYS))
@@ -386,6 +388,7 @@ def scenario_from_data(data: dict, chain: list[Path], path: Path, name: str | No
     measures = _as_path(data.get("measures"), "measures", file, problems, False)
     plants = _as_path(data.get("plants"), "plants", file, problems, False)
     menus = _as_path(data.get("menus"), "menus", file, problems, False)
+    lines = _as_path(data.get("lines"), "lines", file, problems, False)
     rules = merged.rules or "2024"
     if rules_is_path(rules):
         _as_path(rules, "rules", file, problems, True)
@@ -425,6 +428,7 @@ def scenario_from_data(data: dict, chain: list[Path], path: Path, name: str | No
         measures=measures,
         plants=plants,
         menus=menus,
+        lines=lines,
         non_industrial=non_industrial,
         enterprises=enterprises,
         options=options,

@@ -121,7 +121,7 @@ _USE_FLOCK = True
 HISTORY_DIR = ".history"
 PUBLISH_DIR = "published"
 #: Scenario keys holding paths (resolved relative to the scenario file).
-PATH_KEYS = ("inventory", "city", "forecast", "measures", "base")
+PATH_KEYS = ("inventory", "city", "forecast", "measures", "plants", "lines", "base")
 _BASE_RE = re.compile(r"^#\s*base-revision:\s*([0-9a-fA-F]{6,64})\s*$", re.MULTILINE)
 
 

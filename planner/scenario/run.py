@@ -46,6 +46,14 @@ class Prepared:
     shares: xr.DataArray | None = None  # required shares (level, pollutant)
     city: dict = field(default_factory=dict)  # city.yaml
     menus: object = None  # planner.policy.menus.Menus of the scenario's ``menus:`` file
+    lines: object | None = None  # planner.inventory.lines.Lines (None: no firm has lines)
+    units: xr.Dataset | None = None  # evaluate_units: bounds per line (dim unit); rows of the inputs
+    unit_table: pd.DataFrame | None = None  # units_table: shares of each unit
+
+    @property
+    def has_lines(self) -> bool:
+        """True when some firm is split into lines (the inputs' rows are then units)."""
+        return self.units is not None and bool((self.units["line_id"].values != "").any())
 
 
 @dataclass
@@ -57,6 +65,7 @@ class PlanResult:
     baselines: dict
     schedule: pd.DataFrame
     summary: dict
+    schedule_lines: pd.DataFrame | None = None  # one row per line of firms with lines per slot
 
     @property
     def scenario(self) -> Scenario:
@@ -138,6 +147,14 @@ def apply_bound_overrides(bounds: xr.Dataset, overrides: dict[str, dict]) -> xr.
     out = bounds.copy()
     out["floor"] = floor
     out["ceiling"] = ceiling
+    if "itemized" in out:  # an overridden firm's lines all take its overridden bounds
+        itemized = out["itemized"].copy()
+        for eid, ov in overrides.items():
+            if eid in itemized.indexes["enterprise"] and (
+                ov.get("exempt") or ov.get("ceiling") is not None or ov.get("lock") is not None
+            ):
+                itemized.loc[eid, :] = False
+        out["itemized"] = itemized
     return out
 
 
@@ -310,6 +327,8 @@ def build_inputs(
     mode: str = "list",
     loss_basis: str = "output_value",
     non_industrial=None,
+    units: xr.Dataset | None = None,
+    unit_table: pd.DataFrame | None = None,
 ) -> xr.Dataset:
     """Assemble the model's PlanInputs from inventory, measures, slots and targets.
 
@@ -333,41 +352,87 @@ def build_inputs(
         What ``loss_at_full`` measures (:func:`planner.policy.loss.loss_per_day`); kept in ``attrs``.
     non_industrial : NonIndustrialArrays, optional
         From :func:`planner.policy.non_industrial.non_industrial_arrays`; only ``optimize`` ones are used.
+    units, unit_table : optional
+        :func:`planner.policy.measures.evaluate_units` and :func:`planner.inventory.lines.units_table`
+        (same row order).  With them the rows are decision units — each line of a firm with lines,
+        each other firm whole — with ``owner``, ``line_id``, ``process``, ``output_share``: a unit's
+        loss is its output share × its firm's, its emissions its pollutant shares × its firm's, its
+        bounds and factors its own; ``line_group`` (E, S) and ``group_count`` (group) carry the line
+        stops.  Without them the rows are the firms (``owner`` = the firm).
     """
     from planner.policy.loss import loss_per_day
 
     levels = slots["level"].to_numpy()
-    level_index = bounds.get_index("level")
-    idx = level_index.get_indexer(levels)
-    floor = bounds["floor"].to_numpy()[:, idx]
-    ceiling = bounds["ceiling"].to_numpy()[:, idx]
-    factor = bounds["factor"].transpose("enterprise", "level", "pollutant").to_numpy()[:, idx, :]
+    days = slots["days"].to_numpy(dtype=float)
+    firm_emissions = table[list(POLLUTANTS)].to_numpy(dtype=float)
+    firm_loss = loss_per_day(table, loss_basis)
+    if units is None:
+        src = bounds
+        idx = bounds.get_index("level").get_indexer(levels)
+        own = np.arange(len(table))
+        emissions = firm_emissions
+        loss_day = firm_loss
+        line_count = table["line_count"].to_numpy(dtype=int)
+        enterprise = table.index.astype(str).to_numpy()
+        line_id = np.full(len(table), "", dtype=object)
+        process = np.full(len(table), "general", dtype=object)
+        output_share = np.ones(len(table))
+        whole = whole_line_cells(bounds, idx)
+        group = np.full(floor_shape := (len(table), len(levels)), -1, dtype=np.int64)
+        group_count, group_names = np.zeros(0), []
+    else:
+        src = units
+        idx = units.get_index("level").get_indexer(levels)
+        owner = units["owner"].to_numpy().astype(str)
+        own = table.index.astype(str).get_indexer(owner)
+        shares = unit_table
+        output_share = shares["output_share"].to_numpy(dtype=float)
+        emissions = firm_emissions[own] * shares[[f"{p}_share" for p in POLLUTANTS]].to_numpy(dtype=float)
+        loss_day = firm_loss[own] * output_share
+        line_id = units["line_id"].to_numpy().astype(str)
+        process = units["process"].to_numpy().astype(str)
+        line_count = np.where(line_id != "", 1, table["line_count"].to_numpy(dtype=int)[own])
+        enterprise = units["unit"].to_numpy().astype(str)
+        whole = units["whole_lines"].to_numpy()[:, idx].astype(bool)
+        group = units["group"].to_numpy()[:, idx].astype(np.int64)
+        floor_shape = group.shape
+        group_count = units["group_count"].to_numpy().astype(float)
+        group_names = [
+            f"{o}:{p}@{lv}"
+            for o, p, lv in zip(
+                units["group_owner"].values,
+                units["group_process"].values,
+                units["group_level"].values,
+                strict=True,
+            )
+        ]
+    floor = src["floor"].to_numpy()[:, idx]
+    ceiling = src["ceiling"].to_numpy()[:, idx]
     floor_factor = (
-        bounds["floor_factor"].transpose("enterprise", "level", "pollutant").to_numpy()[:, idx, :]
-        if "floor_factor" in bounds
-        else factor
+        src["floor_factor"].transpose(src["floor"].dims[0], "level", "pollutant").to_numpy()[:, idx, :]
     )
     extra_factor = (
-        bounds["extra_factor"].transpose("enterprise", "level", "pollutant").to_numpy()[:, idx, :]
-        if "extra_factor" in bounds
-        else np.ones_like(factor)
+        src["extra_factor"].transpose(src["floor"].dims[0], "level", "pollutant").to_numpy()[:, idx, :]
+        if "extra_factor" in src
+        else np.ones_like(floor_factor)
     )
-    integer = (
-        np.minimum(bounds["floor_integer_share"].to_numpy()[:, idx], floor)
-        if "floor_integer_share" in bounds
-        else np.zeros_like(floor)
-    )
-    emissions = table[list(POLLUTANTS)].to_numpy(dtype=float)
-    reducible = emissions[:, None, :] * factor
-    days = slots["days"].to_numpy(dtype=float)
-    loss_at_full = loss_per_day(table, loss_basis)[:, None] * days[None, :]
-    enterprise = table.index.astype(str).to_numpy()
+    if units is None and "floor_integer_share" in bounds:
+        integer = np.minimum(bounds["floor_integer_share"].to_numpy()[:, idx], floor)
+    else:
+        integer = np.where(whole, floor, 0.0)
+    assert floor.shape == floor_shape
+    floor_reduction = emissions[:, None, :] * floor[:, :, None] * floor_factor
+    extra_reducible = emissions[:, None, :] * extra_factor
+    # t/d removed at curtailment 1: the floor measures plus the rest as a load cut
+    reducible = floor_reduction + extra_reducible * (1.0 - floor)[:, :, None]
+    loss_at_full = loss_day[:, None] * days[None, :]
     slot = slots["slot"].astype(str).to_numpy()
     if non_industrial is not None:
         opt = non_industrial.select("optimize")
         ni_ids, ni_red, ni_cost = opt.ids, opt.reduction, opt.cost * days[None, :]
     else:
         ni_ids, ni_red, ni_cost = [], np.zeros((0, len(slot), len(POLLUTANTS))), np.zeros((0, len(slot)))
+    firm = table.iloc[own]
     ds = xr.Dataset(
         {
             "floor": (("enterprise", "slot"), floor),
@@ -377,22 +442,25 @@ def build_inputs(
             "target": (("slot", "pollutant"), np.asarray(targets, dtype=float)),
             "credited": (("slot", "pollutant"), credited),
             "credited_loss": (("slot",), credited_loss),
-            "lines": (("enterprise",), table["line_count"].to_numpy(dtype=int)),
-            "county": (("enterprise",), table["county"].astype(str).to_numpy()),
-            "industry": (("enterprise",), table["industry"].astype(str).to_numpy()),
-            "grade_rank": (("enterprise",), table["grade_rank"].to_numpy(dtype=int)),
+            "lines": (("enterprise",), np.asarray(line_count, dtype=int)),
+            "county": (("enterprise",), firm["county"].astype(str).to_numpy()),
+            "industry": (("enterprise",), firm["industry"].astype(str).to_numpy()),
+            "grade_rank": (("enterprise",), firm["grade_rank"].to_numpy(dtype=int)),
             "level": (("slot",), levels.astype(str)),
             "days": (("slot",), days),
             "order": (("slot",), slots["order"].to_numpy(dtype=int)),
             "chain": (("slot",), slots["chain"].to_numpy(dtype=int)),
-            "toggle_allowed": (("enterprise",), np.full(len(table), bool(toggle_allowed))),
-            "self_directed": (("enterprise",), _self_directed(table)),
-            "whole_lines": (("enterprise", "slot"), whole_line_cells(bounds, idx)),
-            "floor_reduction": (
-                ("enterprise", "slot", "pollutant"),
-                emissions[:, None, :] * floor[:, :, None] * floor_factor,
-            ),
-            "extra_reducible": (("enterprise", "slot", "pollutant"), emissions[:, None, :] * extra_factor),
+            "toggle_allowed": (("enterprise",), np.full(len(own), bool(toggle_allowed))),
+            "self_directed": (("enterprise",), _self_directed(table)[own]),
+            "whole_lines": (("enterprise", "slot"), whole),
+            "owner": (("enterprise",), table.index.astype(str).to_numpy()[own]),
+            "line_id": (("enterprise",), np.asarray(line_id).astype(str)),
+            "process": (("enterprise",), np.asarray(process).astype(str)),
+            "output_share": (("enterprise",), output_share),
+            "line_group": (("enterprise", "slot"), group),
+            "group_count": (("group",), group_count),
+            "floor_reduction": (("enterprise", "slot", "pollutant"), floor_reduction),
+            "extra_reducible": (("enterprise", "slot", "pollutant"), extra_reducible),
             "floor_integer": (("enterprise", "slot"), integer),
             "ni_reduction": (("measure", "slot", "pollutant"), ni_red),
             "ni_cost": (("measure", "slot"), ni_cost),
@@ -403,6 +471,7 @@ def build_inputs(
             "slot": slot,
             "pollutant": list(POLLUTANTS),
             "measure": np.asarray(ni_ids, dtype=object),
+            "group": np.asarray(group_names, dtype=object).astype(str),
         },
         attrs={"mode": mode, "loss_basis": loss_basis},
     )
@@ -419,7 +488,7 @@ def prepare(scenario: Scenario | str | Path) -> Prepared:
     t0 = time.perf_counter()
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
-    inventory = read_inventory(scenario.inventory)
+    inventory, lines = read_inventory_and_lines(scenario)
     table = apply_enterprise_overrides(inventory.table, scenario.enterprises, str(scenario.file))
     book = load_measures(scenario.measures or DATA_DIR / "policy" / "measures")
     plants = load_plant_measures(scenario.plants) if getattr(scenario, "plants", None) else None
@@ -428,6 +497,16 @@ def prepare(scenario: Scenario | str | Path) -> Prepared:
     )
     bounds = apply_bound_overrides(bounds, scenario.enterprises)
     menus = scenario_menus(scenario, table, bounds, plants)
+    units = unit_table = None
+    if lines is not None and len(lines.table) and menus is not None:
+        # a menu firm plans by its menu's options (which name its lines): it stays one decision unit
+        lines = _without_firms(lines, menus.firms)
+    if lines is not None and len(lines.table):
+        from planner.inventory.lines import units_table
+        from planner.policy.measures import evaluate_units
+
+        unit_table = units_table(table, lines)
+        units = evaluate_units(table, unit_table, bounds, book, plants)
     city = read_city(scenario.city)
     shares = load_shares(overrides=scenario.shares, overrides_label=str(scenario.file))
     # List emissions and targets on one daily basis (data/policy/daily_basis.yaml, docs/UNITS.md).
@@ -471,6 +550,8 @@ def prepare(scenario: Scenario | str | Path) -> Prepared:
         mode=scenario.mode,
         loss_basis=str(scenario.options.get("loss_basis") or "output_value"),
         non_industrial=library_measures,
+        units=units,
+        unit_table=unit_table,
     )
     inputs.attrs["daily_basis"] = basis
     if menus is not None and len(menus):
@@ -489,6 +570,9 @@ def prepare(scenario: Scenario | str | Path) -> Prepared:
         shares,
         city,
         menus,
+        lines,
+        units,
+        unit_table,
     )
 
 
@@ -529,6 +613,55 @@ def scenario_menus(scenario: Scenario, table: pd.DataFrame, bounds: xr.Dataset, 
     return menus
 
 
+def _without_firms(lines, firms):
+    """The lines table without the lines of ``firms`` (a copy; the same object when none is named)."""
+    drop = lines.table["enterprise_id"].astype(str).isin([str(f) for f in firms])
+    if not drop.any():
+        return lines
+    import dataclasses
+
+    return dataclasses.replace(lines, table=lines.table.loc[~drop].reset_index(drop=True))
+
+
+#: Sheet names of an inventory workbook that hold its lines table (a second sheet).
+LINE_SHEET_WORDS = ("生产线", "工序", "line")
+
+
+def read_inventory_and_lines(scenario: Scenario):
+    """The scenario's inventory and its lines table (``(Inventory, Lines or None)``).
+
+    The lines come from the scenario's ``lines:`` file (CSV, or XLSX: the sheet whose header names
+    line fields), else from a sheet of the inventory workbook named like 生产线/工序/lines, else from
+    the one-row-per-line layout of the inventory itself (an enterprise over several rows, one line
+    per row); an inventory with none of these has no lines (every firm is one decision unit).
+    """
+    from planner.inventory.lines import read_inventory_with_lines, read_lines
+
+    if getattr(scenario, "lines", None) is not None:
+        return read_inventory(scenario.inventory), read_lines(scenario.lines)
+    path = Path(scenario.inventory)
+    try:
+        inventory = read_inventory(path)
+    except InputError as exc:
+        try:  # the one-row-per-line layout: an enterprise repeated over its line rows
+            inventory, lines = read_inventory_with_lines(path)
+        except InputError:
+            raise exc from None
+        if not len(lines.table):
+            raise
+        return inventory, lines
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        try:
+            from openpyxl import load_workbook
+
+            names = load_workbook(path, read_only=True).sheetnames
+        except Exception:  # noqa: BLE001 - read_inventory has read it; a failure here means no sheets
+            names = []
+        if len(names) > 1 and any(w in n.lower() for n in names[1:] for w in LINE_SHEET_WORDS):
+            return inventory, read_lines(path)
+    return inventory, None
+
+
 # --------------------------------------------------------------------------- solve
 def solver_options(scenario: Scenario) -> dict:
     """The model's options from a scenario's ``options`` and ``solver`` sections."""
@@ -565,6 +698,7 @@ def solve_prepared(prepared: Prepared, plan=None) -> PlanResult:
         discrete = bool(getattr(plan.options, "discrete", False))
         attribution = loss_attribution(prepared.inputs, x, every, discrete)
     schedule = schedule_table(prepared, plan)
+    lines = schedule_lines(prepared, plan) if prepared.has_lines and not np.isnan(x).any() else None
     summary = summary_dict(prepared, plan, baselines, attribution)
     t0 = time.perf_counter()
     violations = verify_schedule(
@@ -575,6 +709,9 @@ def solve_prepared(prepared: Prepared, plan=None) -> PlanResult:
         prepared.shares,
         prepared.city.get("total_emissions_on_basis", prepared.city["total_emissions"]),
         menus=prepared.menus,
+        lines=lines,
+        units=prepared.units,
+        unit_table=prepared.unit_table,
     )
     summary["timings"]["verify"] += time.perf_counter() - t0
     if violations and summary["status"] in ("optimal", "infeasible"):
@@ -584,7 +721,7 @@ def solve_prepared(prepared: Prepared, plan=None) -> PlanResult:
             "verification against the inventory failed:",
             *violations,
         ]
-    return PlanResult(prepared, plan, baselines, schedule, summary)
+    return PlanResult(prepared, plan, baselines, schedule, summary, lines)
 
 
 def run(scenario: Scenario | str | Path) -> PlanResult:
@@ -593,63 +730,153 @@ def run(scenario: Scenario | str | Path) -> PlanResult:
 
 
 # --------------------------------------------------------------------------- tables
+def _unit_arrays(prepared: Prepared, plan) -> dict[str, np.ndarray]:
+    """Per-row (decision unit) arrays of a plan: shares, bounds, losses and t/d removed (E, S[, P])."""
+    from planner.optimize.inputs import rule_floor
+
+    inp = prepared.inputs
+    x = plan.curtailment.transpose("enterprise", "slot").to_numpy()
+    floor = inp["floor"].to_numpy().astype(float)
+    if "extra_reducible" in inp and "floor_reduction" in inp:
+        fr = inp["floor_reduction"].transpose("enterprise", "slot", "pollutant").to_numpy()
+        ex = inp["extra_reducible"].transpose("enterprise", "slot", "pollutant").to_numpy()
+        removed = fr + ex * (x - floor)[:, :, None]
+    else:
+        fr = np.zeros(inp["reducible"].shape)
+        ex = inp["reducible"].transpose("enterprise", "slot", "pollutant").to_numpy()
+        removed = x[:, :, None] * ex
+    return {
+        "x": x,
+        "floor": floor,
+        "rule_floor": np.where(np.asarray(inp["line_group"].values) >= 0, rule_floor(inp), floor)
+        if "line_group" in inp
+        else floor,
+        "ceiling": inp["ceiling"].to_numpy().astype(float),
+        "loss": inp["loss_at_full"].to_numpy().astype(float),
+        "removed": removed,
+        "reducible": inp["reducible"].transpose("enterprise", "slot", "pollutant").to_numpy(),
+        "floor_reduction": fr,
+        "extra_reducible": ex,
+    }
+
+
+def firm_values(inputs: xr.Dataset, values: np.ndarray, firms, weighted: bool) -> np.ndarray:
+    """Per-row (decision unit) values (E, S) summed to the firms ``firms`` (F, S): weighted by the
+    units' output shares for shares (curtailment, floor), plainly for losses and tonnes."""
+    values = np.asarray(values, dtype=float)
+    ids = pd.Index(pd.Index(firms).astype(str))
+    own = inputs["owner"].values if "owner" in inputs else inputs["enterprise"].values
+    codes = ids.get_indexer(np.asarray(own).astype(str))
+    w = inputs["output_share"].values.astype(float) if weighted and "output_share" in inputs else None
+    v = values if w is None else values * w.reshape(-1, *([1] * (values.ndim - 1)))
+    out = np.zeros((len(ids), *values.shape[1:]))
+    ok = codes >= 0
+    np.add.at(out, codes[ok], v[ok])
+    return out
+
+
+def _firm_reason(reason: np.ndarray, codes: np.ndarray, F: int) -> np.ndarray:
+    """A firm's reason from its units': optimizer if any unit is, else floor if any is, else the
+    (shared) zero reason."""
+    S = reason.shape[1]
+    out = np.empty((F, S), dtype=object)
+    first = np.full(F, len(codes))
+    np.minimum.at(first, codes, np.arange(len(codes)))
+    out[:] = reason[first]
+    for r in ("floor", "optimizer"):  # later wins
+        hit = np.zeros((F, S), dtype=bool)
+        np.logical_or.at(hit, codes, reason == r)
+        out[hit] = r
+    return out
+
+
 def schedule_table(prepared: Prepared, plan) -> pd.DataFrame:
     """One row per enterprise per slot, re-checkable from the file alone.
 
-    ``output_loss = curtailment × loss_at_full`` and ``reduction_P = curtailment × reducible_P``.
-    A menu firm's rows (reason ``menu``) name the option chosen in ``menu_option`` ('' elsewhere),
-    their curtailment is its output share plus the load cut, ``reduction_P`` its tonnes and
-    ``reducible_P`` those tonnes per unit of curtailment (the firm's emissions for an option that
-    cuts no output), so that the identity holds for them too.
+    ``output_loss = curtailment × loss_at_full``; ``reduction_P = floor_reduction_P + (curtailment −
+    floor) × extra_reducible_P`` for a firm without lines (the floor measures at their own factors,
+    a cut above the floor as a load cut); ``reducible_P`` is the t/d removed at curtailment 1.  A firm
+    with lines gets the output-share-weighted sums of its lines (``curtailment``, ``floor``,
+    ``ceiling``) and the sums of their tonnes and losses; its lines are in :func:`schedule_lines`.
+    A menu firm's rows (reason ``menu``; a menu firm is never split into lines) name the option
+    chosen in ``menu_option`` ('' elsewhere); their curtailment is its output share plus the load
+    cut, ``reduction_P`` its tonnes and ``reducible_P`` those tonnes per unit of curtailment (the
+    firm's emissions for an option that cuts no output), so that ``reduction = curtailment ×
+    reducible`` holds for them.
     """
     inp = prepared.inputs
-    E, S = inp.sizes["enterprise"], inp.sizes["slot"]
-    x = plan.curtailment.transpose("enterprise", "slot").to_numpy()
+    table = prepared.table
+    S = inp.sizes["slot"]
+    E = len(table)
+    a = _unit_arrays(prepared, plan)
+    reason_u = plan.reason.transpose("enterprise", "slot").to_numpy()
+    if "owner" in inp:
+        codes = table.index.astype(str).get_indexer(inp["owner"].to_numpy().astype(str))
+        w = inp["output_share"].to_numpy().astype(float) if "output_share" in inp else np.ones(len(codes))
+    else:
+        codes, w = np.arange(E), np.ones(E)
+
+    def firm_sum(v, weight=None):
+        v = v if weight is None else v * (weight[:, None] if v.ndim == 2 else weight[:, None, None])
+        out = np.zeros((E, *v.shape[1:]))
+        np.add.at(out, codes, v)
+        return out
+
+    x = firm_sum(a["x"], w)
+    loss = firm_sum(a["loss"])
+    removed = firm_sum(a["removed"])
     level_of_slot = inp["level"].to_numpy()
     bounds = prepared.bounds
     lvl_idx = bounds.get_index("level").get_indexer(level_of_slot)
     text = bounds["measure_text_zh"].to_numpy()[:, lvl_idx]
     text_en = bounds["measure_text_en"].to_numpy()[:, lvl_idx]
     mtype = bounds["measure_type"].to_numpy()[:, lvl_idx]
+    n_lines = (
+        np.bincount(codes, weights=inp["line_id"].to_numpy().astype(str) != "", minlength=E)
+        if "line_id" in inp
+        else np.zeros(E)
+    )
     df = pd.DataFrame(
         {
-            "enterprise_id": np.repeat(inp["enterprise"].to_numpy(), S),
-            "name": np.repeat(prepared.table["name"].astype(str).to_numpy(), S),
-            "line_id": "all",
+            "enterprise_id": np.repeat(table.index.astype(str).to_numpy(), S),
+            "name": np.repeat(table["name"].astype(str).to_numpy(), S),
+            "line_id": np.repeat(np.where(n_lines > 0, "lines", "all"), S),
             "slot": np.tile(inp["slot"].to_numpy(), E),
             "level": np.tile(level_of_slot, E),
-            "floor": inp["floor"].to_numpy().ravel(),
-            "ceiling": inp["ceiling"].to_numpy().ravel(),
+            "floor": firm_sum(a["rule_floor"], w).ravel(),
+            "ceiling": firm_sum(a["ceiling"], w).ravel(),
             "curtailment": x.ravel(),
-            "output_loss": (x * inp["loss_at_full"].to_numpy()).ravel(),
-            "loss_at_full": inp["loss_at_full"].to_numpy().ravel(),
+            "output_loss": firm_sum(a["x"] * a["loss"]).ravel(),
+            "loss_at_full": loss.ravel(),
         }
     )
-    red = inp["reducible"].transpose("enterprise", "slot", "pollutant").to_numpy()
+    reducible = firm_sum(a["reducible"])
     from planner.optimize.menus import menu_cells
 
     cells = menu_cells(inp, getattr(plan, "menu", None))
-    removed = x[:, :, None] * red
     option = np.full((E, S), "", dtype=object)
-    if cells is not None:  # a menu firm removes its option's tonnes (+ load cut), not reducible · x
-        mf = cells["mask"]
-        removed[mf] = cells["tonnes"][mf]
-        option = cells["option"]
-        text = np.where(mf[:, None], cells["text_zh"], text)
-        text_en = np.where(mf[:, None], cells["text_en"], text_en)
-        mtype = np.where(mf[:, None], "menu", mtype)
+    if cells is not None:  # a menu firm removes its option's tonnes (+ load cut), not the offset formula
+        rows = np.flatnonzero(cells["mask"])
+        mf = codes[rows]  # menu firms are one decision unit each
+        removed[mf] = cells["tonnes"][rows]
+        option[mf] = cells["option"][rows]
+        text, text_en, mtype = text.astype(object), text_en.astype(object), mtype.astype(object)
+        text[mf] = cells["text_zh"][rows]
+        text_en[mf] = cells["text_en"][rows]
+        mtype[mf] = "menu"
         # reducible of a menu row: the chosen option's t/d per unit of curtailment, so that
         # reduction = curtailment × reducible still holds in the file (emissions where it cuts no output)
-        cut = x[mf] > 1e-12
+        xm = x[mf]
+        cut = xm > 1e-12
         with np.errstate(divide="ignore", invalid="ignore"):
-            rate = np.where(cut[:, :, None], removed[mf] / np.where(cut, x[mf], 1.0)[:, :, None], red[mf])
-        red = red.copy()
-        red[mf] = rate
+            reducible[mf] = np.where(
+                cut[:, :, None], removed[mf] / np.where(cut, xm, 1.0)[:, :, None], reducible[mf]
+            )
     for j, p in enumerate(POLLUTANTS):
         df[f"reduction_{p}"] = removed[:, :, j].ravel()
     for j, p in enumerate(POLLUTANTS):
-        df[f"reducible_{p}"] = red[:, :, j].ravel()
-    df["reason"] = plan.reason.transpose("enterprise", "slot").to_numpy().ravel()
+        df[f"reducible_{p}"] = reducible[:, :, j].ravel()
+    df["reason"] = _firm_reason(reason_u.astype(object), codes, E).ravel()
     df["measure_type"] = mtype.ravel()
     df["measure_text_zh"] = text.ravel()
     df["measure_text_en"] = text_en.ravel()
@@ -657,8 +884,88 @@ def schedule_table(prepared: Prepared, plan) -> pd.DataFrame:
     # µg/m³ removed at the city mean by the firm's cut on the slot (all lag days; docs/AIR_QUALITY.md)
     from planner.airquality.effect import firm_delta_column
 
-    df["delta_pm25_city"] = firm_delta_column(prepared, plan)
-    return df
+    df["delta_pm25_city"] = firm_delta_column(prepared, plan, table.index.astype(str).to_numpy())
+    fr, ex = firm_sum(a["floor_reduction"]), firm_sum(a["extra_reducible"])
+    for j, p in enumerate(POLLUTANTS):
+        df[f"floor_reduction_{p}"] = fr[:, :, j].ravel()
+    for j, p in enumerate(POLLUTANTS):
+        df[f"extra_reducible_{p}"] = ex[:, :, j].ravel()
+    df["lines"] = np.repeat(n_lines.astype(int), S)
+    # delta_pm25_city stays the last column (README)
+    return df[[c for c in df.columns if c != "delta_pm25_city"] + ["delta_pm25_city"]]
+
+
+#: Columns of ``schedule_lines.csv`` (one row per line of a firm with lines, per slot).
+LINE_SCHEDULE_COLUMNS = (
+    "enterprise_id",
+    "line_id",
+    "process",
+    "slot",
+    "level",
+    "output_share",
+    "floor",
+    "ceiling",
+    "curtailment",
+    "stopped",
+    "whole_line",
+    "line_group",
+    "output_loss",
+    "loss_at_full",
+    *(f"reduction_{p}" for p in POLLUTANTS),
+    *(f"floor_reduction_{p}" for p in POLLUTANTS),
+    *(f"extra_reducible_{p}" for p in POLLUTANTS),
+    "reason",
+)
+
+
+def schedule_lines(prepared: Prepared, plan) -> pd.DataFrame:
+    """One row per line of each firm with lines per slot (``schedule_lines.csv``).
+
+    ``curtailment`` is the share of the line's own output removed; ``stopped`` is 1 for a line
+    stopped whole; ``whole_line`` says the line is under a line stop (0/1 in the discrete mode) and
+    ``line_group`` names it; ``reduction_P = floor_reduction_P + (curtailment − floor) ×
+    extra_reducible_P``.  The firm's row of ``schedule.csv`` is the output-share-weighted sum of its
+    lines' curtailments and the sum of their tonnes and losses.  Empty without lines.
+    """
+    inp = prepared.inputs
+    if "line_id" not in inp:
+        return pd.DataFrame(columns=list(LINE_SCHEDULE_COLUMNS))
+    keep = np.flatnonzero(inp["line_id"].to_numpy().astype(str) != "")
+    S = inp.sizes["slot"]
+    a = _unit_arrays(prepared, plan)
+    n = len(keep)
+
+    def cells(v):
+        return v[keep].reshape(n * S, *v.shape[2:])
+
+    groups = np.asarray(inp["group"].values).astype(str) if "group" in inp.coords else np.array([], str)
+    g = inp["line_group"].to_numpy()[keep] if "line_group" in inp else np.full((n, S), -1)
+    gname = np.where(g >= 0, groups[np.maximum(g, 0)] if len(groups) else "", "")
+    x = cells(a["x"])
+    df = pd.DataFrame(
+        {
+            "enterprise_id": np.repeat(inp["owner"].to_numpy().astype(str)[keep], S),
+            "line_id": np.repeat(inp["line_id"].to_numpy().astype(str)[keep], S),
+            "process": np.repeat(inp["process"].to_numpy().astype(str)[keep], S),
+            "slot": np.tile(inp["slot"].to_numpy().astype(str), n),
+            "level": np.tile(inp["level"].to_numpy().astype(str), n),
+            "output_share": np.repeat(inp["output_share"].to_numpy()[keep], S),
+            "floor": cells(a["floor"]),
+            "ceiling": cells(a["ceiling"]),
+            "curtailment": x,
+            "stopped": (x >= 1.0 - 1e-9).astype(int),
+            "whole_line": cells(inp["whole_lines"].to_numpy()).astype(int) if "whole_lines" in inp else 0,
+            "line_group": gname.ravel(),
+            "output_loss": x * cells(a["loss"]),
+            "loss_at_full": cells(a["loss"]),
+        }
+    )
+    for key in ("removed", "floor_reduction", "extra_reducible"):
+        v = cells(a[key])
+        for j, p in enumerate(POLLUTANTS):
+            df[f"{'reduction' if key == 'removed' else key}_{p}"] = v[:, j]
+    df["reason"] = cells(plan.reason.transpose("enterprise", "slot").to_numpy())
+    return df[list(LINE_SCHEDULE_COLUMNS)]
 
 
 #: Per-slot keys of the loss split in summary.json.
@@ -668,12 +975,21 @@ _SPLIT_KEYS = (
     "loss_optimizer",
     "cells_above_floor",
     "firms_above_floor",
+    "units_above_floor",
+    "lines_stopped",
     "baseline_loss",
 )
 
 
 def _by_pollutant(row) -> dict:
     return {p: finite_or_none(v) for p, v in zip(POLLUTANTS, np.asarray(row, dtype=float), strict=True)}
+
+
+def _curtailed_firms(inp: xr.Dataset, plan) -> int:
+    """Firms with some unit curtailed on some slot."""
+    cut = (plan.curtailment.transpose("enterprise", "slot") > 1e-9).any("slot").to_numpy()
+    owners = inp["owner"].to_numpy().astype(str) if "owner" in inp else inp["enterprise"].to_numpy()
+    return int(len(set(np.asarray(owners)[cut].tolist())))
 
 
 def summary_dict(prepared: Prepared, plan, baselines: dict, attribution: dict | None = None) -> dict:
@@ -739,8 +1055,10 @@ def summary_dict(prepared: Prepared, plan, baselines: dict, attribution: dict | 
         "solver": plan.solver,
         "gap": finite_or_none(plan.gap),
         "timings": {k: float(v) for k, v in timings.items()},
-        "enterprises": int(inp.sizes["enterprise"]),
-        "curtailed_enterprises": int((plan.curtailment > 1e-9).any("slot").sum()),
+        "enterprises": int(len(prepared.table)),
+        "curtailed_enterprises": _curtailed_firms(inp, plan),
+        "units": int(inp.sizes["enterprise"]),
+        "lines": int((inp["line_id"].values.astype(str) != "").sum()) if "line_id" in inp else 0,
         "messages": list(plan.messages),
         "loss_split": None if attribution is None else attribution["total"],
         "savings": None if attribution is None else attribution["savings"],
@@ -781,12 +1099,17 @@ def write_outputs(result: PlanResult, out_dir: str | Path, schedule_format: str 
     names = {"schedule": "schedule.csv"}
     if schedule_format == "parquet":
         names["schedule_parquet"] = "schedule.parquet"
+    lines = result.schedule_lines
+    if lines is not None:
+        names["schedule_lines"] = "schedule_lines.csv"
     names.update({"summary": "summary.json", "workbook": "plan.xlsx"})
     out = Path(out_dir)
     with staged_output(out) as stage:
         write_schedule(result.schedule, stage / names["schedule"], "csv")
         if schedule_format == "parquet":
             write_schedule(result.schedule, stage / names["schedule_parquet"], "parquet")
+        if lines is not None:
+            write_schedule(lines, stage / names["schedule_lines"], "csv")
         (stage / names["summary"]).write_text(
             json.dumps(result.summary, ensure_ascii=False, indent=2), encoding="utf-8"
         )

@@ -264,6 +264,12 @@ class ScenarioFile(Section):
             "relative to this file"
         ),
     )
+    lines: PathText | None = Field(
+        None,
+        **field_message(
+            "lines is the path of a lines table (one row per production line or process), relative to this file"
+        ),
+    )
     non_industrial: list[NonIndustrial] | None = None
     enterprises: dict[Text, EnterpriseOverride] | None = None
     timeline: Timeline | None = None

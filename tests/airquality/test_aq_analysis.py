@@ -17,15 +17,23 @@ def listed(repo):
 
 def test_firm_ranking(listed):
     rank = firm_ranking(listed)
-    assert len(rank) == listed.prepared.inputs.sizes["enterprise"]
+    assert len(rank) == len(listed.prepared.table)  # one row per firm (a firm's lines summed)
     pot = rank["potential_ug_per_wanyuan"].dropna().to_numpy()
     assert (np.diff(pot) <= 1e-15).all()  # best first
     # the ratio is ΔPM2.5 at full cut ÷ loss at full cut, day-weighted, checked for the top firm
     eid = rank.index[0]
     prep = listed.prepared
-    A = curtailment_coefficients(prep).sel(receptor=CITY).sum("lag").sel(enterprise=eid).values
+    rows = prep.inputs["enterprise"].values[prep.inputs["owner"].values == eid]
+    A = (
+        curtailment_coefficients(prep)
+        .sel(receptor=CITY)
+        .sum("lag")
+        .sel(enterprise=rows)
+        .sum("enterprise")
+        .values
+    )
     days = prep.inputs["days"].values
-    loss = prep.inputs["loss_at_full"].sel(enterprise=eid).values
+    loss = prep.inputs["loss_at_full"].sel(enterprise=rows).sum("enterprise").values
     assert rank.loc[eid, "potential_ug_per_wanyuan"] == pytest.approx((A * days).sum() / loss.sum())
     # the plan's columns agree with the schedule
     sched = listed.schedule.set_index(["enterprise_id", "slot"])

@@ -207,7 +207,10 @@ def test_sr_with_city_receptor_only_and_three_lags(episode, tmp_path):
     eff = plan_effect(prep, x, sr=path)
     city = eff.days[eff.days["receptor"] == CITY].reset_index(drop=True)
     assert set(eff.days["receptor"]) == {CITY}
-    A = (sr.rename(source="enterprise") * prep.inputs["reducible"].isel(slot=0)).sum("pollutant")
+    inp = prep.inputs  # rows are decision units (a firm's lines): each takes its firm's response
+    per_unit = sr.sel(source=inp["owner"].values).rename(source="enterprise")
+    per_unit = per_unit.assign_coords(enterprise=inp["enterprise"].values)
+    A = (per_unit * inp["reducible"].isel(slot=0)).sum("pollutant")
     x0 = x.isel(slot=0)
     for day in (0, 1, 2):
         assert city.loc[day, "delta_pm25_industry"] == pytest.approx(

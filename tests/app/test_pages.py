@@ -155,6 +155,12 @@ def test_portal_shows_own_firm_only(demo_table, published, portal_codes):
     assert not leaked
     for code in others["credit_code"].head(200):
         assert code not in text
+    # a firm with a lines table sees its lines, with Chinese process names (E0001: a foundry)
+    lines = pd.read_csv(REPO / "data" / "demo_city" / "lines.csv", dtype=str)
+    if str(firm.name) in set(lines["enterprise_id"]):
+        assert t("portal.lines", "zh") in text
+        assert "涉VOCs工序" in text or "铸造涉气工序" in text
+        assert "voc_process" not in text and "casting" not in text
     # the upgrade view still shows only this firm
     if at.toggle:
         at.toggle(key="portal_upgrade").set_value(True).run()

@@ -23,7 +23,10 @@ def check(result, schedule=None, summary=None, table=None):
         p.bounds,
         result.summary if summary is None else summary,
         p.shares,
-        p.city["total_emissions"],
+        p.city.get("total_emissions_on_basis", p.city["total_emissions"]),
+        lines=result.schedule_lines,
+        units=p.units,
+        unit_table=p.unit_table,
     )
 
 
@@ -81,3 +84,22 @@ def test_list_monotonicity_is_checked(result):
         wide.loc[eid, "orange"] + 0.3
     )
     assert any("cut less at orange than at yellow" in m for m in check(result, schedule=df))
+
+
+def test_a_doctored_line_is_caught(result):
+    lines = result.schedule_lines.copy()
+    i = lines.index[lines["reduction_NOx"] > 0][0]
+    lines.loc[i, "reduction_NOx"] *= 2
+    p = result.prepared
+    got = verify_schedule(
+        result.schedule,
+        p.table,
+        p.bounds,
+        result.summary,
+        p.shares,
+        p.city.get("total_emissions_on_basis", p.city["total_emissions"]),
+        lines=lines,
+        units=p.units,
+        unit_table=p.unit_table,
+    )
+    assert any("line rows give NOx reductions" in m for m in got)

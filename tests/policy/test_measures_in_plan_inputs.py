@@ -52,18 +52,45 @@ def custom(repo, tmp_path_factory):
 
 def test_new_arrays_keep_the_old_variables_meaning(demo):
     inp, b = demo.inputs, demo.bounds
-    emis = demo.table[list(POLLUTANTS)].to_numpy()
+    whole = inp["line_id"].values == ""  # firms without lines are one row each, as before
+    assert whole.sum() + (~whole).sum() == inp.sizes["enterprise"] and (~whole).any()
+    rows = demo.table.index.get_indexer(inp["owner"].values[whole])
+    emis = demo.table[list(POLLUTANTS)].to_numpy()[rows]
     idx = b.get_index("level").get_indexer(inp["level"].values)
-    factor = b["factor"].transpose("enterprise", "level", "pollutant").to_numpy()[:, idx, :]
-    np.testing.assert_allclose(inp["reducible"].values, emis[:, None, :] * factor)
+    factor = b["factor"].transpose("enterprise", "level", "pollutant").to_numpy()[rows][:, idx, :]
+    extra = b["extra_factor"].transpose("enterprise", "level", "pollutant").to_numpy()[rows][:, idx, :]
+    floor = inp["floor"].values[whole]
     np.testing.assert_allclose(
-        inp["floor_reduction"].values, emis[:, None, :] * inp["floor"].values[:, :, None] * factor
+        inp["floor_reduction"].values[whole], emis[:, None, :] * floor[:, :, None] * factor
     )
-    extra = b["extra_factor"].transpose("enterprise", "level", "pollutant").to_numpy()[:, idx, :]
-    np.testing.assert_allclose(inp["extra_reducible"].values, emis[:, None, :] * extra)
+    np.testing.assert_allclose(inp["extra_reducible"].values[whole], emis[:, None, :] * extra)
+    # reducible: t/d removed at curtailment 1 (the floor measures, the rest as a load cut)
+    np.testing.assert_allclose(
+        inp["reducible"].values[whole],
+        emis[:, None, :] * (floor[:, :, None] * factor + (1 - floor)[:, :, None] * extra),
+    )
     assert (inp["floor_integer"].values <= inp["floor"].values + 1e-12).all()
     assert inp.attrs["loss_basis"] == "output_value"
     assert inp.sizes["measure"] == 0
+
+
+def test_line_rows_carry_their_shares_of_the_firm(demo):
+    inp, units = demo.inputs, demo.unit_table
+    line = inp["line_id"].values != ""
+    rows = demo.table.index.get_indexer(inp["owner"].values)
+    out = demo.table["output_value_daily"].to_numpy()[rows]
+    np.testing.assert_allclose(
+        inp["loss_at_full"].values[:, 0], out * units["output_share"].to_numpy() * inp["days"].values[0]
+    )
+    emis = (
+        demo.table[list(POLLUTANTS)].to_numpy()[rows] * units[[f"{p}_share" for p in POLLUTANTS]].to_numpy()
+    )
+    np.testing.assert_allclose(
+        inp["extra_reducible"].values[line][:, 0, :],
+        emis[line] * demo.units["extra_factor"].transpose("unit", "level", "pollutant").values[line][:, 0, :],
+    )
+    # a firm's rows add up to the firm
+    assert np.bincount(rows, weights=inp["output_share"].values) == pytest.approx(np.ones(len(demo.table)))
 
 
 def test_targets_and_list_on_one_daily_basis(demo):
@@ -91,7 +118,7 @@ def test_scenario_plants_value_added_and_library_measures(custom, demo):
     prepared, eid = custom
     inp = prepared.inputs
     assert inp.attrs["loss_basis"] == "value_added"
-    rates = value_added_rates().reindex(prepared.table["industry"].astype(str)).to_numpy()
+    rates = value_added_rates().reindex(inp["industry"].values.astype(str)).to_numpy()
     np.testing.assert_allclose(
         inp["loss_at_full"].values, demo.inputs["loss_at_full"].values * rates[:, None]
     )

@@ -51,9 +51,31 @@ def test_list_plan_is_optimal_and_meets_every_target(list_result):
 def test_schedule_rechecks_from_the_file_alone(list_result):
     df = list_result.schedule
     assert set(SCHEDULE_COLUMNS) <= set(df.columns)
-    np.testing.assert_allclose(df["output_loss"], df["curtailment"] * df["loss_at_full"], rtol=1e-9)
+    whole = df["lines"] == 0  # firms without lines: one decision unit each
+    np.testing.assert_allclose(
+        df["output_loss"][whole], (df["curtailment"] * df["loss_at_full"])[whole], rtol=1e-9
+    )
+    for p in POLLUTANTS:  # the floor measures at their factors, the rest as a load cut
+        np.testing.assert_allclose(
+            df[f"reduction_{p}"][whole],
+            (df[f"floor_reduction_{p}"] + (df["curtailment"] - df["floor"]) * df[f"extra_reducible_{p}"])[
+                whole
+            ],
+            rtol=1e-9,
+            atol=1e-12,
+        )
+    # firms with lines: their row is the sum of their lines (schedule_lines.csv)
+    lines = list_result.schedule_lines
+    assert (~whole).any() and len(lines)
+    lines = lines.assign(w=lines["output_share"] * lines["curtailment"])
+    agg = lines.groupby(["enterprise_id", "slot"])[
+        ["w", "output_loss", *[f"reduction_{p}" for p in POLLUTANTS]]
+    ].sum()
+    firm = df[~whole].set_index(["enterprise_id", "slot"]).loc[agg.index]
+    np.testing.assert_allclose(firm["curtailment"], agg["w"], atol=1e-9)
+    np.testing.assert_allclose(firm["output_loss"], agg["output_loss"], rtol=1e-9)
     for p in POLLUTANTS:
-        np.testing.assert_allclose(df[f"reduction_{p}"], df["curtailment"] * df[f"reducible_{p}"], rtol=1e-9)
+        np.testing.assert_allclose(firm[f"reduction_{p}"], agg[f"reduction_{p}"], rtol=1e-9, atol=1e-12)
     assert (df["curtailment"] >= df["floor"] - 1e-7).all()
     assert (df["curtailment"] <= df["ceiling"] + 1e-7).all()
     total = df["output_loss"].sum() + list_result.summary["non_industrial_loss"]
@@ -102,7 +124,7 @@ def test_cli_plan_writes_files_and_json(repo, tmp_path, capsys):
     assert summary["status"] == "optimal"
     assert set(summary["baselines"]) == {"rules_only", "uniform", "same_share", "equal_tonnes", "greedy"}
     assert set(summary["timings"]) >= {"build", "solve", "verify"}
-    for name in ("schedule.csv", "summary.json", "plan.xlsx"):
+    for name in ("schedule.csv", "schedule_lines.csv", "summary.json", "plan.xlsx"):
         assert (tmp_path / name).stat().st_size > 0
     df = pd.read_csv(tmp_path / "schedule.csv")
     assert set(SCHEDULE_COLUMNS) <= set(df.columns)

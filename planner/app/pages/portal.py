@@ -17,6 +17,7 @@ import importlib.util
 import pandas as pd
 import streamlit as st
 
+from planner import ALERT_LEVELS
 from planner.app.access import CodeFileError, codes_path, load_codes, portal_login
 from planner.app.common import (
     fmt_money,
@@ -137,8 +138,55 @@ def own_sheet(sc, eid: str) -> None:
     if (ob["menu_option"].astype(str) != "").any():  # the measure column holds the chosen option's text
         st.caption(tr("portal.menu_note"))
     st.caption(tr("portal.loss_note"))
+    own_lines(result, eid)
     upgrade_section(sc, eid, str(me["grade"]), ob)
     downloads(sc, eid, ob)
+
+
+def _process_names() -> dict[str, str]:
+    """Process code → name in the UI language (data/policy/processes.csv)."""
+    from planner.inventory.lines import PROCESSES_FILE
+
+    df = pd.read_csv(PROCESSES_FILE, dtype=str, keep_default_na=False, comment="#")
+    col = "name_en" if lang() == "en" and "name_en" in df else "name_zh"
+    return dict(zip(df["code"], df[col], strict=True))
+
+
+def own_lines(result: dict, eid: str) -> None:
+    """The firm's lines and what the plan asks of each per level (only for firms with a lines table)."""
+    sl = result.get("schedule_lines")
+    if sl is None or not len(sl):
+        return
+    mine = sl[sl["enterprise_id"].astype(str) == eid]
+    if not len(mine):
+        return
+    names = _process_names()
+    top = mine.sort_values(["level", "curtailment"], ascending=[True, False]).drop_duplicates(
+        ["line_id", "level"]
+    )
+
+    def what(x: float) -> str:
+        if x >= 1 - 1e-9:
+            return tr("line.stopped")
+        return tr("line.cut", share=pct(x)) if x > 1e-6 else tr("line.running")
+
+    wide = top.pivot(index="line_id", columns="level", values="curtailment")
+    first = mine.drop_duplicates("line_id").set_index("line_id")
+    view = pd.DataFrame(
+        {
+            tr("col.line_id"): first.index.astype(str),
+            tr("col.process"): [names.get(p, p) for p in first["process"].astype(str)],
+            tr("col.output_share"): first["output_share"].map(pct).to_numpy(),
+            **{
+                lvl(lv): [what(float(wide.loc[i, lv])) for i in first.index]
+                for lv in ALERT_LEVELS
+                if lv in wide.columns
+            },
+        }
+    )
+    st.markdown(f"#### {tr('portal.lines')}")
+    st.dataframe(view, hide_index=True, key="own_lines")
+    st.caption(tr("portal.lines_note"))
 
 
 def upgrade_section(sc, eid: str, grade: str, ob: pd.DataFrame) -> None:
