@@ -242,7 +242,9 @@ def with_menus(ds: xr.Dataset, menus, table: pd.DataFrame) -> xr.Dataset:
     _, _, _, eff = slot_pairs(ds)
     rank = level_rank(ds["level"].values)
     chained = _chained(ds)
-    emissions = table.loc[list(ent), list(POLLUTANTS)].to_numpy(dtype=float)
+    # rows are decision units when firms have lines (``owner`` names the firm); a menu firm is one unit
+    owner = ds["owner"].values.astype(str) if "owner" in ds else np.asarray(ent)
+    emissions = table.loc[list(owner), list(POLLUTANTS)].to_numpy(dtype=float)
     firm, ids, out, red, lmax, lred, allowed, tzh, ten, labels = ([] for _ in range(10))
     for eid, menu in menus.firms.items():
         e = int(ent.get_loc(eid))
