@@ -21,6 +21,9 @@ block                              meaning
 ``Enterprise-loss-cap``            ``Σ_s loss·x[e, s] <= cap · T``
 ``Slot-max-share``,                optional equity term: ``x[e, s] <= m_s``, cost ``w·Σ_e loss·m_s``
 ``Enterprise-Slot-equity``
+``Enterprise-Slot-stop``,          episode restarts (:mod:`planner.optimize.restarts`): share newly
+``Enterprise-Slot-stop-start``,    stopped ``u >= x[s] - x[s-1]``, costed at the restart cost;
+``Enterprise-Slot-min-down``       ``x[t] >= Σ u`` over the stop's minimum down time
 ``Target-fraction``,               budget analysis: ``max t`` with ``Σ reducible·x >= t·target -
 ``Slot-Pollutant-fraction``,       credited`` and ``Σ loss·x <= budget``
 ``Loss-budget``
@@ -53,6 +56,7 @@ from planner.optimize.inputs import (
 )
 from planner.optimize.linear import INF, LinearModel
 from planner.optimize.options import SolveOptions
+from planner.optimize.restarts import RestartStructure, restart_structure
 
 #: Block names (other modules refer to these constants, never to literal strings).
 CURTAILMENT = "Enterprise-Slot-curtailment"
@@ -72,6 +76,9 @@ NON_INDUSTRIAL = "NonIndustrial-Slot-activation"
 FRACTION = "Target-fraction"
 FRACTION_ROWS = "Slot-Pollutant-fraction"
 BUDGET = "Loss-budget"
+STOP = "Enterprise-Slot-stop"
+STOP_START = "Enterprise-Slot-stop-start"
+MIN_DOWN = "Enterprise-Slot-min-down"
 #: Rows added by the chain substitution (:func:`planner.optimize.transforms.substitute_chains`).
 BOUND_ROWS = "Enterprise-Slot-curtailment-bounds"
 
@@ -129,6 +136,7 @@ class ModelData:
     ni_cost: np.ndarray
     ni_integer: np.ndarray
     ni_names: list[str]
+    restarts: RestartStructure | None = None
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -210,6 +218,7 @@ def model_data(inputs: xr.Dataset, options: SolveOptions, shortfall_everywhere: 
         ni_cost,
         ni_int,
         ni_names,
+        restart_structure(inputs, hi),
     )
 
 
@@ -318,6 +327,50 @@ def define_chain(m: LinearModel, d: ModelData) -> None:
         np.r_[sc[f, a], -sc[f, b]],
     )
     block.meta["pairs"] = (f, a, b)
+
+
+def define_restarts(m: LinearModel, d: ModelData, cost: bool = True) -> None:
+    """``Enterprise-Slot-stop`` columns, ``Enterprise-Slot-stop-start`` and
+    ``Enterprise-Slot-min-down`` rows (episode restarts; see :mod:`planner.optimize.restarts`).
+
+    ``u[e, s] - x[e, s] + x[e, s-1] >= 0`` for every cell whose measure has a restart limit,
+    ``x[e, t] - Σ u[e, k] >= 0`` over the stops still inside their minimum down time on day t;
+    ``u`` costs ``restart_cost × lines`` (万元).  No rows for firms without restart limits.
+    """
+    r = d.restarts
+    if r is None or r.n == 0:
+        return
+    x = _x(m)
+    sc = d.cols.scale
+    n = r.n
+    u = m.add_variables(
+        STOP,
+        {"cell": [f"{d.enterprise[e]}:{d.slot[s]}" for e, s in zip(r.firm, r.slot, strict=True)]},
+        0.0,
+        1.0,
+        cost=r.cost if cost else 0.0,
+    )
+    ucol = u.columns()
+    has_prev = r.prev >= 0
+    rows = np.r_[np.arange(n), np.arange(n), np.flatnonzero(has_prev)]
+    cols = np.r_[ucol, x.columns(r.firm, r.slot), x.columns(r.firm[has_prev], r.prev[has_prev])]
+    vals = np.r_[np.ones(n), -sc[r.firm, r.slot], sc[r.firm[has_prev], r.prev[has_prev]]]
+    blk = m.add_constraints(STOP_START, {"cell": list(range(n))}, 0.0, INF, rows, cols, vals)
+    blk.meta["cells"] = (r.firm, r.slot, r.prev)
+    R = len(r.down_firm)
+    if R:
+        rows = np.r_[np.arange(R), r.down_row]
+        cols = np.r_[x.columns(r.down_firm, r.down_slot), ucol[r.down_cell]]
+        vals = np.r_[sc[r.down_firm, r.down_slot], -np.ones(len(r.down_row))]
+        m.add_constraints(
+            MIN_DOWN,
+            {"cell": [f"{d.enterprise[e]}:{d.slot[s]}" for e, s in zip(r.down_firm, r.down_slot, strict=True)]},
+            0.0,
+            INF,
+            rows,
+            cols,
+            vals,
+        )
 
 
 def define_grade_monotonicity(m: LinearModel, d: ModelData) -> None:
@@ -495,6 +548,7 @@ def build_model(
         define_non_industrial(m, d)
         define_targets(m, d)
     define_chain(m, d)
+    define_restarts(m, d, cost=budget is None)
     if budget is None:
         define_grade_monotonicity(m, d)
         define_loss_caps(m, d)

@@ -299,6 +299,10 @@ def finish_plan(inputs: xr.Dataset, options: SolveOptions, raw: RawResult, t_bui
         options=options,
     )
     plan.blocks = list(raw.blocks)
+    if raw.x is not None:
+        from planner.optimize.restarts import restart_cost_of
+
+        plan.restart_cost = restart_cost_of(inputs, x)
     if ni_names:
         plan.non_industrial = xr.DataArray(
             ni, coords={"measure": ni_names, "slot": slot}, dims=("measure", "slot")
