@@ -494,6 +494,8 @@ def verify_schedule(
     factor = bounds["factor"].transpose("enterprise", "level", "pollutant").to_numpy()[b_e, b_l, :]
     emissions = table[list(POLLUTANTS)].to_numpy(dtype=float)[e_idx]
     recomputed = x[:, None] * emissions * factor
+    if "effect_share" in schedule:  # response delay: the share of the day the measure is in force
+        recomputed = recomputed * schedule["effect_share"].to_numpy(dtype=float)[:, None]
     for j, p in enumerate(POLLUTANTS):
         written = schedule[f"reduction_{p}"].to_numpy(dtype=float)
         bad = ~np.isclose(written, recomputed[:, j], rtol=1e-7, atol=1e-9)
