@@ -90,9 +90,10 @@ def day_tonnes(summary: dict) -> pd.DataFrame:
 
 
 def gantt_frame(schedule: pd.DataFrame, top: int | None = 60) -> pd.DataFrame:
-    """Bars for a Gantt chart: one per firm (× line) and run of consecutive days in one state.
+    """Bars for a Gantt chart: one per firm (× line) and run of consecutive days in one state at
+    one level.
 
-    ``state`` is ``stop`` (cut 1) or ``cut``; ``level`` the alert level of the run's first day;
+    ``state`` is ``stop`` (cut 1) or ``cut``; ``level`` the alert level of the run;
     ``start``/``finish`` are dates (finish = the day after the last).  ``top`` keeps the firms
     with the most days stopped/cut (None: all).
     """
@@ -105,18 +106,19 @@ def gantt_frame(schedule: pd.DataFrame, top: int | None = 60) -> pd.DataFrame:
     x = tl[slots].to_numpy(dtype=float)
     state = np.where(x > 1 - CUT_TOL, 2, np.where(x > CUT_TOL, 1, 0))
     dates = pd.to_datetime(pd.Series(slots))
+    lev = [levels[s] for s in slots]
     label = tl["name"].astype(str) + (" " + tl["line_id"].astype(str) if "line_id" in keys else "")
     bars = []
     for j in range(len(slots)):  # loop over days only; the firms are columns of arrays
-        new = (state[:, j] > 0) & (
-            (j == 0) | (state[:, j] != state[:, max(j - 1, 0)]) | (dates[j] - dates[max(j - 1, 0)]).days != 1
-        )
+        gap = j == 0 or (dates[j] - dates[j - 1]).days != 1 or lev[j] != lev[j - 1]
+        new = (state[:, j] > 0) & (gap | (state[:, j] != state[:, max(j - 1, 0)]))
         idx = np.flatnonzero(new)
         if not len(idx):
             continue
         end = np.full(len(idx), j)
         for k in range(j + 1, len(slots)):
-            go = (state[idx, k] == state[idx, j]) & (end == k - 1) & ((dates[k] - dates[k - 1]).days == 1)
+            same_day_run = (dates[k] - dates[k - 1]).days == 1 and lev[k] == lev[j]
+            go = (state[idx, k] == state[idx, j]) & (end == k - 1) & same_day_run
             end = np.where(go, k, end)
         bars.append(
             pd.DataFrame(
