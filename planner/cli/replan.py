@@ -46,7 +46,9 @@ def add_arguments(parser):
     parser.add_argument(
         "--schedule-format", choices=SCHEDULE_FORMATS, default="csv", help="as for planner plan"
     )
-    parser.add_argument("--limit", type=int, default=40, help="changes printed in the text table (default 40)")
+    parser.add_argument(
+        "--limit", type=int, default=40, help="changes printed in the text table (default 40)"
+    )
 
 
 def format_changes(doc: dict, limit: int = 40) -> str:
@@ -61,7 +63,10 @@ def format_changes(doc: dict, limit: int = 40) -> str:
         lines.append(
             f"total output loss {doc['objective']:,.1f} 万元, restart cost {doc.get('restart_cost') or 0:,.1f} 万元"
         )
-    lines.append("levels from tomorrow:  " + "  ".join(f"{d} {v['before']}→{v['after']}" for d, v in doc["levels"].items()))
+    lines.append(
+        "levels from tomorrow:  "
+        + "  ".join(f"{d} {v['before']}→{v['after']}" for d, v in doc["levels"].items())
+    )
     ch = doc["changes"]
     lines.append(f"{len(ch)} change(s) for {doc['firms_changed']} enterprise(s):")
     if ch:
@@ -89,7 +94,9 @@ def run(args) -> int:
             paths = write_outputs(rp.result, args.out, args.schedule_format)
             write_schedule(rp.changes, paths["schedule"].parent / "changes.csv", "csv")
         except OSError as exc:
-            raise OSError(exc.errno, f"cannot write the outputs: {exc.strerror or exc}", str(args.out)) from None
+            raise OSError(
+                exc.errno, f"cannot write the outputs: {exc.strerror or exc}", str(args.out)
+            ) from None
     doc = rp.to_json()
     if args.format == "json":
         print(json.dumps(doc, ensure_ascii=False, indent=2))

@@ -364,7 +364,11 @@ def define_restarts(m: LinearModel, d: ModelData, cost: bool = True) -> None:
         vals = np.r_[sc[r.down_firm, r.down_slot], -np.ones(len(r.down_row))]
         m.add_constraints(
             MIN_DOWN,
-            {"cell": [f"{d.enterprise[e]}:{d.slot[s]}" for e, s in zip(r.down_firm, r.down_slot, strict=True)]},
+            {
+                "cell": [
+                    f"{d.enterprise[e]}:{d.slot[s]}" for e, s in zip(r.down_firm, r.down_slot, strict=True)
+                ]
+            },
             0.0,
             INF,
             rows,

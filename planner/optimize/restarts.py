@@ -134,7 +134,6 @@ def restart_structure(ds: xr.Dataset, hi: np.ndarray | None = None) -> RestartSt
     down = np.floor(np.asarray(ds["min_down_days"].values, dtype=float) + 1e-9).astype(int)
     cost_line = np.asarray(ds["restart_cost"].values, dtype=float)
     lines = np.asarray(ds["lines"].values, dtype=float)
-    day = np.asarray(ds["day"].values, dtype=int)
     chain = np.asarray(ds["chain"].values, dtype=int)
     E, S = down.shape
     top = np.clip(np.asarray(ds["ceiling"].values, dtype=float), 0, 1) if hi is None else hi

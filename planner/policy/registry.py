@@ -367,7 +367,9 @@ def _timing_defaults(raw, problems: Problems, label: str) -> dict[str, float]:
     if raw is None:
         return dict(TIMING_KEYS)
     if not isinstance(raw, Mapping):
-        problems.error(label, None, "timing_defaults", "expected {response_hours, min_down_days, restart_cost_wan}")
+        problems.error(
+            label, None, "timing_defaults", "expected {response_hours, min_down_days, restart_cost_wan}"
+        )
         return dict(TIMING_KEYS)
     check_keys(raw, tuple(TIMING_KEYS), problems, label, "timing_defaults")
     _check_timing(raw, problems, label, "timing_defaults")

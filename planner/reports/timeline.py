@@ -169,12 +169,28 @@ def write_timeline_sheets(wb, schedule: pd.DataFrame, summary: dict, head_format
             c = tl.columns.get_loc(s)
             colour = LEVEL_COLOURS.get(levels[s], LEVEL_COLOURS["none"])
             ws.conditional_format(
-                1, c, n, c, {"type": "cell", "criteria": ">=", "value": 1 - CUT_TOL,
-                             "format": w.format(bg_color=colour, bold=True, num_format="0%", align="center")}
+                1,
+                c,
+                n,
+                c,
+                {
+                    "type": "cell",
+                    "criteria": ">=",
+                    "value": 1 - CUT_TOL,
+                    "format": w.format(bg_color=colour, bold=True, num_format="0%", align="center"),
+                },
             )
             ws.conditional_format(
-                1, c, n, c, {"type": "cell", "criteria": ">", "value": CUT_TOL,
-                             "format": w.format(bg_color=colour, num_format="0%", align="center")}
+                1,
+                c,
+                n,
+                c,
+                {
+                    "type": "cell",
+                    "criteria": ">",
+                    "value": CUT_TOL,
+                    "format": w.format(bg_color=colour, num_format="0%", align="center"),
+                },
             )
     dt = day_tonnes(summary)
     dt["level"] = dt["level"].map(LEVEL_ZH).fillna(dt["level"])
@@ -191,7 +207,11 @@ def write_timeline_sheets(wb, schedule: pd.DataFrame, summary: dict, head_format
     )
     ws = wb.add_worksheet("逐日减排")
     w = SheetWriter(wb, ws)
-    w.frame(dt, 0, formats=[None, None, None] + [w.format(num_format="0.000")] * 3,
-            header_format=w.format(**head_format))
+    w.frame(
+        dt,
+        0,
+        formats=[None, None, None] + [w.format(num_format="0.000")] * 3,
+        header_format=w.format(**head_format),
+    )
     ws.set_column(0, 2, 12)
     ws.set_column(3, 5, 18)

@@ -102,7 +102,9 @@ def previous_plan(scenario: Scenario, previous: str | Path | None) -> tuple[pd.D
     sched, summ = folder / "schedule.csv", folder / "summary.json"
     for f in (sched, summ):
         if not f.is_file():
-            raise InputError.single(str(f), "not found: --previous must be a folder written by planner plan/replan")
+            raise InputError.single(
+                str(f), "not found: --previous must be a folder written by planner plan/replan"
+            )
     schedule = pd.read_csv(sched, dtype={"enterprise_id": str, "slot": str}, keep_default_na=False)
     missing = [c for c in ("enterprise_id", "slot", "level", "curtailment") if c not in schedule.columns]
     if missing:
@@ -194,13 +196,17 @@ def _zh(level: str) -> str:
     return LEVEL_ZH.get(level, level)
 
 
-def change_list(before: pd.DataFrame, after: pd.DataFrame, today: pd.Timestamp, tol: float = 1e-6) -> pd.DataFrame:
+def change_list(
+    before: pd.DataFrame, after: pd.DataFrame, today: pd.Timestamp, tol: float = 1e-6
+) -> pd.DataFrame:
     """Every firm × day after ``today`` whose cut differs between two schedules (see module notes)."""
     t = today.strftime("%Y-%m-%d")
 
     def wide(s):
         s = s[s["slot"].astype(str) > t]
-        return s[["enterprise_id", "slot", "level", "curtailment"]].astype({"enterprise_id": str, "slot": str})
+        return s[["enterprise_id", "slot", "level", "curtailment"]].astype(
+            {"enterprise_id": str, "slot": str}
+        )
 
     b, a = wide(before), wide(after)
     m = b.merge(a, on=["enterprise_id", "slot"], how="outer", suffixes=("_before", "_after"))
@@ -249,7 +255,9 @@ def replan(
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
     if scenario.mode != "episode":
-        raise InputError.single(str(scenario.file), "replan needs an episode scenario (mode: episode)", column="mode")
+        raise InputError.single(
+            str(scenario.file), "replan needs an episode scenario (mode: episode)", column="mode"
+        )
     try:
         day = pd.Timestamp(str(today)).normalize()
     except (ValueError, TypeError):
@@ -265,7 +273,9 @@ def replan(
     slots = [str(s) for s in inp["slot"].values]
     fixed = [s for s in slots if pd.Timestamp(s) <= day]
     if fixed:
-        x_old = schedule.pivot_table(index="enterprise_id", columns="slot", values="curtailment", aggfunc="first")
+        x_old = schedule.pivot_table(
+            index="enterprise_id", columns="slot", values="curtailment", aggfunc="first"
+        )
         x_old = x_old.reindex(index=[str(e) for e in inp["enterprise"].values], columns=fixed).fillna(0.0)
         idx = [slots.index(s) for s in fixed]
         executed = x_old.to_numpy(dtype=float)
@@ -277,8 +287,12 @@ def replan(
         inp["floor"] = (("enterprise", "slot"), floor)
         inp["ceiling"] = (("enterprise", "slot"), ceiling)
         if "effect_share" in schedule and "effect_share" in inp:
-            old_eff = schedule.pivot_table(index="enterprise_id", columns="slot", values="effect_share", aggfunc="first")
-            old_eff = old_eff.reindex(index=[str(e) for e in inp["enterprise"].values], columns=fixed).fillna(1.0)
+            old_eff = schedule.pivot_table(
+                index="enterprise_id", columns="slot", values="effect_share", aggfunc="first"
+            )
+            old_eff = old_eff.reindex(index=[str(e) for e in inp["enterprise"].values], columns=fixed).fillna(
+                1.0
+            )
             eff = inp["effect_share"].values.copy()
             new_eff = old_eff.to_numpy(dtype=float)
             with np.errstate(divide="ignore", invalid="ignore"):

@@ -52,7 +52,9 @@ def test_day_tonnes_and_workbook_sheets(tmp_path):
         ]
     }
     dt = day_tonnes(summary)
-    assert dt.loc[dt["pollutant"] == "PM", ["required", "achieved", "shortfall"]].values.tolist() == [[3, 2.5, 0.5]]
+    assert dt.loc[dt["pollutant"] == "PM", ["required", "achieved", "shortfall"]].values.tolist() == [
+        [3, 2.5, 0.5]
+    ]
     path = tmp_path / "t.xlsx"
     wb = new_workbook(path)
     write_timeline_sheets(wb, _schedule(), summary, {"bold": True})

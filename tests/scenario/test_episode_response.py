@@ -104,7 +104,8 @@ def test_slow_measures_deliver_part_of_the_first_day(late_alert, tmp_path):
 
 def test_response_delay_off_and_old_chain(late_alert, tmp_path):
     text = late_alert.read_text(encoding="utf-8").replace(
-        "timeline: {lead_hours: 6}", "timeline: {lead_hours: 6, response_delay: false}\noptions: {restarts: false}"
+        "timeline: {lead_hours: 6}",
+        "timeline: {lead_hours: 6, response_delay: false}\noptions: {restarts: false}",
     )
     p = tmp_path / "off.yaml"
     p.write_text(text, encoding="utf-8")

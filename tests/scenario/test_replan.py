@@ -147,18 +147,39 @@ def test_cli_replan_json_and_text(city, chain, capsys):
     assert doc["changes"] and set(CHANGE_COLUMNS) <= set(doc["changes"][0])
     assert len(doc["changes"]) == len(chain[1].changes)
     assert (folder / "cli1" / "changes.csv").is_file()
-    assert json.loads((folder / "cli1" / "summary.json").read_text(encoding="utf-8"))["replan"]["changes"] == len(
-        doc["changes"]
-    )
+    assert json.loads((folder / "cli1" / "summary.json").read_text(encoding="utf-8"))["replan"][
+        "changes"
+    ] == len(doc["changes"])
 
 
 def test_cli_replan_bad_input(city, capsys):
     folder, forecasts = city
-    assert main(["replan", str(folder / "episode.yaml"), "--forecast", str(forecasts[0]), "--today", "soon", "--format", "json"]) == 2
+    assert (
+        main(
+            [
+                "replan",
+                str(folder / "episode.yaml"),
+                "--forecast",
+                str(forecasts[0]),
+                "--today",
+                "soon",
+                "--format",
+                "json",
+            ]
+        )
+        == 2
+    )
     doc = json.loads(capsys.readouterr().out)
     assert doc["exit_code"] == 2 and "not a date" in doc["errors"][0]["message"]
     code = main(
-        ["replan", str(folder / "episode.yaml"), "--forecast", str(folder / "nope.nc"), "--today", "2026-12-11"]
+        [
+            "replan",
+            str(folder / "episode.yaml"),
+            "--forecast",
+            str(folder / "nope.nc"),
+            "--today",
+            "2026-12-11",
+        ]
     )
     assert code == 2
     with pytest.raises(SystemExit) as exc:

@@ -87,7 +87,9 @@ def gantt_section(schedule: pd.DataFrame) -> None:
                 marker_color=LEVEL_COLOURS.get(level, LEVEL_COLOURS["none"]),
                 marker_pattern_shape="" if state == "stop" else "/",
                 customdata=(g["share"] * 100).round(0),
-                hovertemplate="%{y}<br>%{base|%m-%d} … <br>" + tr("episode.share") + " %{customdata}%<extra></extra>",
+                hovertemplate="%{y}<br>%{base|%m-%d} … <br>"
+                + tr("episode.share")
+                + " %{customdata}%<extra></extra>",
             )
         )
     fig.update_layout(
@@ -120,7 +122,10 @@ def tonnes_section(summary: dict) -> None:
         ]
     )
     fig.update_layout(
-        barmode="group", height=300, margin={"l": 10, "r": 10, "t": 30, "b": 10}, yaxis_title=tr("episode.tpd")
+        barmode="group",
+        height=300,
+        margin={"l": 10, "r": 10, "t": 30, "b": 10},
+        yaxis_title=tr("episode.tpd"),
     )
     st.plotly_chart(fig, key="episode_tonnes")
 
@@ -136,11 +141,15 @@ def replan_section(path, scenario) -> None:
     choices = _forecast_choices(scenario)
     c1, c2, c3 = st.columns(3)
     upload = c1.file_uploader(tr("episode.upload_forecast"), type=["nc", "csv"], key="replan_upload")
-    pick = c2.selectbox(
-        tr("episode.new_forecast"), choices, format_func=lambda p: p.name, key="replan_pick"
-    ) if choices else None
+    pick = (
+        c2.selectbox(tr("episode.new_forecast"), choices, format_func=lambda p: p.name, key="replan_pick")
+        if choices
+        else None
+    )
     first = pd.Timestamp(scenario_result(scenario).schedule["slot"].min())
-    today = c3.date_input(tr("episode.today"), value=(first + pd.Timedelta(days=1)).date(), key="replan_today")
+    today = c3.date_input(
+        tr("episode.today"), value=(first + pd.Timedelta(days=1)).date(), key="replan_today"
+    )
     if not st.button(tr("episode.run_replan"), key="replan_run"):
         return
     forecast = save_upload("replan_forecast", upload) if upload is not None else pick
@@ -207,7 +216,9 @@ def main() -> None:
     with st.spinner(tr("common.solving")):
         result = scenario_result(scenario)
     summary = result.summary
-    st.caption(tr("episode.status", status=status_text(summary["status"]), loss=fmt_money(summary["objective"])))
+    st.caption(
+        tr("episode.status", status=status_text(summary["status"]), loss=fmt_money(summary["objective"]))
+    )
     coverage_section(summary)
     gantt_section(result.schedule)
     tonnes_section(summary)
