@@ -612,7 +612,6 @@ def schedule_table(prepared: Prepared, plan) -> pd.DataFrame:
     # µg/m³ removed at the city mean by the firm's cut on the slot (all lag days; docs/AIR_QUALITY.md)
     from planner.airquality.effect import firm_delta_column
 
-    df["delta_pm25_city"] = firm_delta_column(prepared, plan)
     if "effect_share" in inp:  # episode timing (planner.scenario.episode, planner.optimize.restarts)
         from planner.optimize.restarts import stop_runs
 
@@ -621,6 +620,7 @@ def schedule_table(prepared: Prepared, plan) -> pd.DataFrame:
         df["stopped_new"] = runs["started"].ravel()
         df["restarted_next"] = runs["restarted"].ravel()
         df["held_min_down"] = runs["held"].ravel()
+    df["delta_pm25_city"] = firm_delta_column(prepared, plan)
     return df
 
 
