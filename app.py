@@ -45,6 +45,8 @@ if st.session_state.get("official"):
         bureau.append(_page("compare.py", "compare", ":material/compare:"))
     if _has("planner.reports.analysis", "analysis.py"):
         bureau.append(_page("analysis.py", "analysis", ":material/query_stats:"))
+    if _has("planner.scenario.replan", "episode.py"):
+        bureau.append(_page("episode.py", "episode", ":material/timeline:"))
     bureau.append(_page("map.py", "map", ":material/map:"))
     bureau.append(_page("codes.py", "codes", ":material/key:"))
     with st.sidebar:

@@ -22,7 +22,7 @@ from planner.demo.city import (
     write_demo_city,
 )
 from planner.demo.forecast import DEFAULT_SEED as FORECAST_SEED
-from planner.demo.forecast import write_demo_forecast
+from planner.demo.forecast import write_demo_forecast, write_successive_forecasts
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -67,6 +67,8 @@ def run(args: argparse.Namespace) -> int:
     city = make_demo_city(args.enterprises, args.seed)
     paths = write_demo_city(city, args.out)
     paths["forecast"] = write_demo_forecast(city.city, args.out, args.forecast_seed)
+    for k, path in enumerate(write_successive_forecasts(city.city, args.out), start=1):
+        paths[f"forecast_update_{k}"] = path  # later forecasts of the episode (planner replan)
     elapsed = time.perf_counter() - start
     totals = city.city["total_emissions"]
     inv = city.inventory

@@ -48,6 +48,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "demo-data": ("demo_data", "generate the synthetic demo city (inventory, city totals, forecast)"),
     "alerts": ("alerts", "daily city AQI, primary pollutant and alert level per day and per process"),
     "plan": ("plan", "solve a scenario and write schedule.csv, summary.json and plan.xlsx"),
+    "replan": ("replan", "re-plan an episode for a new forecast: past days fixed, what changes for whom"),
     "compare": ("compare", "compare scenarios side by side (loss, reductions, changed obligations)"),
     "save": ("save", "save a revised scenario as a new revision, with history and conflict check"),
     "publish": ("publish", "approve a saved revision: the enterprise portal shows it from now on"),

@@ -50,6 +50,8 @@ def format_summary(summary: dict) -> str:
         if summary["objective"] is not None
         else "no plan",
     ]
+    if summary.get("restart_cost"):
+        lines.append(f"restart cost (besides the output loss): {summary['restart_cost']:,.1f} 万元")
     split = split_lines(summary)
     if split:
         lines.extend(split)

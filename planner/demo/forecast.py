@@ -36,6 +36,9 @@ __all__ = [
     "FALLBACK_STATIONS",
     "make_demo_forecast",
     "write_demo_forecast",
+    "SUCCESSIVE",
+    "successive_forecasts",
+    "write_successive_forecasts",
 ]
 
 START = pd.Timestamp("2026-12-10 00:00")
@@ -72,7 +75,12 @@ DEFAULT_SEED = 20261210
 
 
 def make_demo_forecast(
-    city: dict | None = None, seed: int = DEFAULT_SEED, members: int = MEMBERS
+    city: dict | None = None,
+    seed: int = DEFAULT_SEED,
+    members: int = MEMBERS,
+    daily_pm25=None,
+    start: pd.Timestamp | str | None = None,
+    issue_time: str | None = None,
 ) -> xr.Dataset:
     """Build the demo forecast dataset.
 
@@ -83,6 +91,12 @@ def make_demo_forecast(
         gives the stations (first five); :data:`FALLBACK_STATIONS` otherwise.
     seed : int
     members : int, default 20
+    daily_pm25 : sequence of float, optional
+        Ensemble-mean daily city PM2.5 (µg/m³), one per day; default :data:`DAILY_PM25`.
+    start : Timestamp or str, optional
+        First day (00:00 local); default :data:`START`.
+    issue_time : str, optional
+        Written as the ``issue_time`` attribute (local time), e.g. ``"2026-12-11 08:00"``.
 
     Returns
     -------
@@ -92,8 +106,10 @@ def make_demo_forecast(
     """
     rng = np.random.default_rng(seed)
     stations = _stations(city)
-    ns, nm, nh = len(stations), members, DAYS * 24
-    time = pd.date_range(START, periods=nh, freq="h")
+    target = DAILY_PM25 if daily_pm25 is None else np.asarray(daily_pm25, dtype=float)
+    n_days = len(target)
+    ns, nm, nh = len(stations), members, n_days * 24
+    time = pd.date_range(START if start is None else pd.Timestamp(start), periods=nh, freq="h")
     hour = np.arange(nh) % 24
     day = np.arange(nh) // 24
     # diurnal cycle of primary pollutants: low in the afternoon, high at night (mean 1)
@@ -101,17 +117,17 @@ def make_demo_forecast(
     diurnal /= diurnal[:24].mean()
     station_f = np.exp(rng.normal(0, 0.08, ns))
     # member factor per day: AR(1) in log space
-    eps = rng.normal(0, 0.14, (DAYS, nm))
-    logf = np.zeros((DAYS, nm))
-    for d in range(DAYS):
+    eps = rng.normal(0, 0.14, (n_days, nm))
+    logf = np.zeros((n_days, nm))
+    for d in range(n_days):
         logf[d] = (0.6 * logf[d - 1] if d else 0) + eps[d]
     member_f = np.exp(logf)[day]  # (time, member)
     noise = np.exp(rng.normal(0, 0.05, (nh, ns, nm)))
     shape = diurnal[:, None, None] * station_f[None, :, None] * member_f[:, None, :] * noise
     # rescale each day so the mean over hours, stations and members is exactly 1
-    daymean = shape.reshape(DAYS, 24, ns, nm).mean(axis=(1, 2, 3))
+    daymean = shape.reshape(n_days, 24, ns, nm).mean(axis=(1, 2, 3))
     shape = shape / daymean[day][:, None, None]
-    pm25 = DAILY_PM25[day][:, None, None] * shape
+    pm25 = target[day][:, None, None] * shape
     data = {
         "PM2.5": pm25,
         "PM10": pm25 * 1.35 + 15,
@@ -143,7 +159,43 @@ def make_demo_forecast(
             "frequency": "hourly",
         }
     )
+    if issue_time is not None:
+        ds.attrs["issue_time"] = str(issue_time)
     return ds
+
+
+#: Successive forecasts of the demo episode, one issued each morning (issue time, first day,
+#: ensemble-mean daily city PM2.5).  HJ 633-2026 city AQI ≈
+#:   12-11: 185, 140, 230, 260, 240, 80   → the peak weakens: orange (AQI > 200 for 72 h, no day > 300)
+#:   12-12: 140, 205, 170, 120, 70, 60    → yellow from 12-13 (AQI > 200 on a day, > 150 for 48 h)
+#:   12-13: 200, 145, 90, 70, 60, 60      → no alert (nothing above 200, > 150 for 24 h only): lifted
+#: Used to test and demonstrate ``planner replan`` (rolling re-planning, docs/SCENARIOS.md).
+SUCCESSIVE: tuple[tuple[str, str, tuple[float, ...]], ...] = (
+    ("2026-12-11 08:00", "2026-12-11", (139.5, 104.0, 180.0, 210.0, 190.0, 50.0)),
+    ("2026-12-12 08:00", "2026-12-12", (104.0, 155.0, 129.0, 91.5, 45.0, 40.0)),
+    ("2026-12-13 08:00", "2026-12-13", (150.0, 108.0, 65.0, 45.0, 40.0, 40.0)),
+)
+
+
+def successive_forecasts(city: dict | None = None, seed: int = DEFAULT_SEED) -> list[xr.Dataset]:
+    """The demo episode's later forecasts (:data:`SUCCESSIVE`), each with its ``issue_time``."""
+    return [
+        make_demo_forecast(city, seed + k + 1, daily_pm25=pm, start=first, issue_time=issue)
+        for k, (issue, first, pm) in enumerate(SUCCESSIVE)
+    ]
+
+
+def write_successive_forecasts(city: dict | None = None, out_dir: str | Path | None = None) -> list[Path]:
+    """Write ``forecast_<first day>.nc`` for each of :data:`SUCCESSIVE` to ``out_dir``
+    (default ``data/demo_city``); returns the paths."""
+    out_dir = Path(out_dir) if out_dir is not None else DATA_DIR / "demo_city"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for (_, first, _), ds in zip(SUCCESSIVE, successive_forecasts(city), strict=True):
+        path = out_dir / f"forecast_{first}.nc"
+        ds.to_netcdf(path, engine="h5netcdf")
+        paths.append(path)
+    return paths
 
 
 def write_demo_forecast(

@@ -26,6 +26,9 @@ block                              meaning
 ``Option-Slot-choice`` …            measure menus (:mod:`planner.optimize.menus`, :func:`define_menus`):
                                    one option per menu firm and slot, its load cut, monotone by level;
                                    the firm's own curtailment column is fixed at 0
+``Enterprise-Slot-stop``,          episode restarts (:mod:`planner.optimize.restarts`): share newly
+``Enterprise-Slot-stop-start``,    stopped ``u >= x[s] - x[s-1]``, costed at the restart cost;
+``Enterprise-Slot-min-down``       ``x[t] >= Σ u`` over the stop's minimum down time
 ``Target-fraction``,               budget analysis: ``max t`` with ``Σ reducible·x >= t·target -
 ``Slot-Pollutant-fraction``,       credited`` and ``Σ loss·x <= budget``
 ``Loss-budget``
@@ -71,6 +74,7 @@ from planner.optimize.inputs import (
 from planner.optimize.linear import INF, LinearModel
 from planner.optimize.menus import define_menus, menu_firm_mask, menu_reach
 from planner.optimize.options import SolveOptions
+from planner.optimize.restarts import RestartStructure, restart_structure
 
 #: Block names (other modules refer to these constants, never to literal strings).
 CURTAILMENT = "Enterprise-Slot-curtailment"
@@ -94,6 +98,9 @@ BUDGET = "Loss-budget"
 REGION_TARGET = "Region-Pollutant-target"
 REGION_SHORTFALL = "Region-Pollutant-shortfall"
 LINE_STOPS = "LineGroup-Slot-stops"
+STOP = "Enterprise-Slot-stop"
+STOP_START = "Enterprise-Slot-stop-start"
+MIN_DOWN = "Enterprise-Slot-min-down"
 #: Rows added by the chain substitution (:func:`planner.optimize.transforms.substitute_chains`).
 BOUND_ROWS = "Enterprise-Slot-curtailment-bounds"
 
@@ -156,6 +163,7 @@ class ModelData:
     owner: np.ndarray | None = None
     owner_names: list[str] | None = None
     firms: FirmView | None = None
+    restarts: RestartStructure | None = None
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -263,6 +271,7 @@ def model_data(
         owner,
         [str(o) for o in owner_names],
         view,
+        restart_structure(inputs, hi),
     )
 
 
@@ -371,6 +380,54 @@ def define_chain(m: LinearModel, d: ModelData) -> None:
         np.r_[sc[f, a], -sc[f, b]],
     )
     block.meta["pairs"] = (f, a, b)
+
+
+def define_restarts(m: LinearModel, d: ModelData, cost: bool = True) -> None:
+    """``Enterprise-Slot-stop`` columns, ``Enterprise-Slot-stop-start`` and
+    ``Enterprise-Slot-min-down`` rows (episode restarts; see :mod:`planner.optimize.restarts`).
+
+    ``u[e, s] - x[e, s] + x[e, s-1] >= 0`` for every cell whose measure has a restart limit,
+    ``x[e, t] - Σ u[e, k] >= 0`` over the stops still inside their minimum down time on day t;
+    ``u`` costs ``restart_cost × lines`` (万元).  No rows for firms without restart limits.
+    """
+    r = d.restarts
+    if r is None or r.n == 0:
+        return
+    x = _x(m)
+    sc = d.cols.scale
+    n = r.n
+    u = m.add_variables(
+        STOP,
+        {"cell": [f"{d.enterprise[e]}:{d.slot[s]}" for e, s in zip(r.firm, r.slot, strict=True)]},
+        0.0,
+        1.0,
+        cost=r.cost if cost else 0.0,
+    )
+    ucol = u.columns()
+    has_prev = r.prev >= 0
+    rows = np.r_[np.arange(n), np.arange(n), np.flatnonzero(has_prev)]
+    cols = np.r_[ucol, x.columns(r.firm, r.slot), x.columns(r.firm[has_prev], r.prev[has_prev])]
+    vals = np.r_[np.ones(n), -sc[r.firm, r.slot], sc[r.firm[has_prev], r.prev[has_prev]]]
+    blk = m.add_constraints(STOP_START, {"cell": list(range(n))}, 0.0, INF, rows, cols, vals)
+    blk.meta["cells"] = (r.firm, r.slot, r.prev)
+    R = len(r.down_firm)
+    if R:
+        rows = np.r_[np.arange(R), r.down_row]
+        cols = np.r_[x.columns(r.down_firm, r.down_slot), ucol[r.down_cell]]
+        vals = np.r_[sc[r.down_firm, r.down_slot], -np.ones(len(r.down_row))]
+        m.add_constraints(
+            MIN_DOWN,
+            {
+                "cell": [
+                    f"{d.enterprise[e]}:{d.slot[s]}" for e, s in zip(r.down_firm, r.down_slot, strict=True)
+                ]
+            },
+            0.0,
+            INF,
+            rows,
+            cols,
+            vals,
+        )
 
 
 def define_grade_monotonicity(m: LinearModel, d: ModelData) -> None:
@@ -654,6 +711,7 @@ def build_model(
         define_region_targets(m, d, inputs)
     define_chain(m, d)
     define_line_stops(m, d)
+    define_restarts(m, d, cost=budget is None)
     if budget is None:
         define_grade_monotonicity(m, d)
         define_loss_caps(m, d)

@@ -74,6 +74,11 @@ OPTIONAL_VARS: dict[str, tuple[str, ...]] = {
     "ni_reduction": ("measure", "slot", "pollutant"),
     "ni_cost": ("measure", "slot"),
     "ni_integer": ("measure",),
+    # episode restarts (planner.optimize.restarts) and response delays (planner.scenario.episode)
+    "min_down_days": ("enterprise", "slot"),
+    "restart_cost": ("enterprise", "slot"),
+    "day": ("slot",),
+    "effect_share": ("enterprise", "slot"),
 }
 
 

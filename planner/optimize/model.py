@@ -329,6 +329,10 @@ def finish_plan(inputs: xr.Dataset, options: SolveOptions, raw: RawResult, t_bui
             },
             coords={"menu_option": opt, "slot": slot},
         )
+    if raw.x is not None:
+        from planner.optimize.restarts import restart_cost_of
+
+        plan.restart_cost = restart_cost_of(inputs, x)
     if ni_names:
         plan.non_industrial = xr.DataArray(
             ni, coords={"measure": ni_names, "slot": slot}, dims=("measure", "slot")

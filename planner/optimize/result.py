@@ -77,6 +77,8 @@ class Plan:
     blocks: list[str] = field(default_factory=list)
     non_industrial: xr.DataArray | None = None
     menu: xr.Dataset | None = None
+    #: 万元 of restarts (episode restarts, :mod:`planner.optimize.restarts`); not in ``objective``.
+    restart_cost: float = 0.0
 
     @property
     def ok(self) -> bool:

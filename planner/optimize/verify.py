@@ -545,6 +545,53 @@ def check_line_stops(c: _Ctx) -> None:
             )
 
 
+def check_restarts(c: _Ctx) -> None:
+    """``Enterprise-Slot-stop``, ``-stop-start``, ``-min-down``: recomputed from the plan's shares
+    alone — a line stopped on day k with ``min_down_days`` D is still stopped on days k+1 … k+D−1
+    of its run (where that day's ceiling allows), and the reported restart cost is Σ restart cost ×
+    lines × share newly stopped."""
+    inp = c.inputs
+    if not all(v in inp for v in ("min_down_days", "restart_cost", "day")):
+        return
+    chain = np.asarray(inp["chain"].values, dtype=int)
+    day = np.asarray(inp["day"].values, dtype=int)
+    S = len(day)
+    prev = [-1] * S
+    for t in range(S):
+        for k in range(S):
+            if chain[t] >= 0 and chain[k] == chain[t] and day[k] == day[t] - 1:
+                prev[t] = k
+    x = c.x
+    newly = np.zeros_like(x)
+    for s in range(S):
+        before = x[:, prev[s]] if prev[s] >= 0 else 0.0
+        newly[:, s] = np.maximum(x[:, s] - before, 0.0) if chain[s] >= 0 else 0.0
+    down = np.asarray(inp["min_down_days"].values, dtype=float)
+    cap = np.clip(c.arr("ceiling"), 0, 1)
+    for t in range(S):
+        # walk back along the run from t, summing the stops still within their down time
+        need = np.zeros(x.shape[0])
+        k, j = prev[t], 1
+        lowest = cap[:, t].copy()  # lowest ceiling of the days after k up to t
+        while k >= 0:
+            holds = (down[:, k] > j + 1e-9) & (lowest >= cap[:, k] - 1e-9)
+            need += np.where(holds, newly[:, k], 0.0)
+            lowest = np.minimum(lowest, cap[:, k])
+            k, j = prev[k], j + 1
+        bad = x[:, t] < need - c.tol
+        if bad.any():
+            e = int(np.flatnonzero(bad)[0])
+            c.out.append(
+                f"minimum down time violated for {int(bad.sum())} enterprise(s) on {c.slots[t]}, "
+                f"e.g. {c.ent[e]}: {x[e, t]:.6g} < {need[e]:.6g} stopped within its minimum down time"
+            )
+    per_line = np.asarray(inp["restart_cost"].values, dtype=float) * c.arr("lines")[:, None]
+    cost = float((np.where(newly > 1e-9, newly, 0.0) * per_line).sum())
+    rep = float(getattr(c.plan, "restart_cost", 0.0) or 0.0)
+    if abs(rep - cost) > c.tol * max(1.0, cost) + 1e-6:
+        c.out.append(f"restart cost reported as {rep:.6g} 万元, recomputed {cost:.6g}")
+
+
 #: The check of every model block (:mod:`planner.optimize.blocks`), by block name.  A test
 #: makes sure each block the model can contain has one.
 CHECKS = {
@@ -567,6 +614,9 @@ CHECKS = {
     B.REGION_SHORTFALL: check_region_targets,
     **{name: check_menus for name in MN.MENU_BLOCKS},
     B.LINE_STOPS: check_line_stops,
+    B.STOP: check_restarts,
+    B.STOP_START: check_restarts,
+    B.MIN_DOWN: check_restarts,
 }
 #: Checks run for every plan, whatever its blocks (a baseline's plan has none).
 ALWAYS = (
@@ -794,6 +844,9 @@ def verify_schedule(
         lined, from_lines = _verify_lines(schedule, lines, table, units, unit_table, tol, problems)
         lined = lined & ~is_menu
         recomputed = np.where(lined[:, None], from_lines, recomputed)
+    if "effect_share" in schedule:  # response delay: the share of the day the measure is in force
+        eff = schedule["effect_share"].to_numpy(dtype=float)
+        recomputed = np.where(is_menu[:, None], recomputed, recomputed * eff[:, None])
     free = ~lined & ~is_menu  # rows checked against the firm's rule bounds
     if (x[free] < floor[free] - tol).any():
         problems.append(f"{int((x[free] < floor[free] - tol).sum())} rows cut less than the rule floor")

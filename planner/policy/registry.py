@@ -35,6 +35,8 @@ __all__ = [
     "format_text",
     "pct",
     "measure_type_label",
+    "TIMING_KEYS",
+    "timing_defaults",
 ]
 
 MEASURE_TYPES_FILE: Path = DATA_DIR / "policy" / "measure_types.yaml"
@@ -65,7 +67,12 @@ _TYPE_KEYS = (
     "text_full_zh",
     "text_full_en",
     "note",
+    "response_hours",
+    "min_down_days",
+    "restart_cost_wan",
 )
+#: Episode timing keys of a type (and of the file's ``timing_defaults``), with their defaults.
+TIMING_KEYS: dict[str, float] = {"response_hours": 2.0, "min_down_days": 0.0, "restart_cost_wan": 0.0}
 _PARAM_KEYS = ("kind", "required", "default")
 _PARAM_KINDS = ("share", "hours")
 _FACTORS_REQUIRED = ("none", "some", "all")
@@ -117,14 +124,23 @@ class MeasureType:
     text_full_en: str = ""
     name_zh: str = ""
     name_en: str = ""
+    #: Hours from the order (the alert's issue) until the measure is fully in force.
+    response_hours: float = TIMING_KEYS["response_hours"]
+    #: Days a line stopped by this measure stays stopped (whole days, ≥ 0; 0 or 1 = no limit).
+    min_down_days: float = TIMING_KEYS["min_down_days"]
+    #: 万元 per production line restarted after this measure stopped it.
+    restart_cost_wan: float = TIMING_KEYS["restart_cost_wan"]
 
 
 def _is_num(v) -> bool:
     return isinstance(v, int | float) and not isinstance(v, bool) and np.isfinite(v)
 
 
-def _parse_type(code: str, raw, problems: Problems, label: str, known_processes) -> MeasureType | None:
+def _parse_type(
+    code: str, raw, problems: Problems, label: str, known_processes, defaults: Mapping | None = None
+) -> MeasureType | None:
     path = key_path("types", code)
+    defaults = defaults or {}
     if not isinstance(raw, Mapping):
         problems.error(label, None, path, "expected a mapping (params, curtailment, integer, text_zh, …)")
         return None
@@ -198,6 +214,7 @@ def _parse_type(code: str, raw, problems: Problems, label: str, known_processes)
             key_path(path, "process"),
             f"unknown process {process!r}{suggest(process, known_processes)} (codes of processes.csv)",
         )
+    _check_timing(raw, problems, label, path)
     for k in ("integer", "clip_to_technical_max"):
         if k in raw and not isinstance(raw[k], bool):
             problems.error(label, None, key_path(path, k), "expected true or false")
@@ -230,7 +247,23 @@ def _parse_type(code: str, raw, problems: Problems, label: str, known_processes)
         text_full_en=raw.get("text_full_en", ""),
         name_zh=raw.get("name_zh", code),
         name_en=raw.get("name_en", code),
+        **{k: float(raw.get(k, defaults.get(k, v))) for k, v in TIMING_KEYS.items()},
     )
+
+
+def _check_timing(raw: Mapping, problems: Problems, label: str, path: str) -> None:
+    """``response_hours`` (0–240), ``min_down_days`` (whole days 0–30), ``restart_cost_wan`` (≥ 0)."""
+    for k in TIMING_KEYS:
+        if k not in raw:
+            continue
+        v = raw[k]
+        kp = key_path(path, k)
+        if not _is_num(v) or v < 0:
+            problems.error(label, None, kp, f"{k} must be a number ≥ 0, got {v!r}")
+        elif k == "response_hours" and v > 240:
+            problems.error(label, None, kp, f"response_hours must be at most 240 hours, got {v!r}")
+        elif k == "min_down_days" and (float(v) % 1 != 0 or v > 30):
+            problems.error(label, None, kp, f"min_down_days must be whole days from 0 to 30, got {v!r}")
 
 
 def read_processes(path: str | Path = PROCESSES_FILE) -> pd.DataFrame:
@@ -312,11 +345,45 @@ def read_measure_types(
         if not isinstance(doc, Mapping) or not isinstance(doc.get("types"), Mapping):
             problems.error(label, None, "types", "expected a top-level 'types:' mapping code → definition")
         else:
-            check_keys(doc, ("source", "types", "notes"), problems, label, required=("source", "types"))
+            check_keys(
+                doc,
+                ("source", "types", "notes", "timing_defaults"),
+                problems,
+                label,
+                required=("source", "types"),
+            )
+            defaults = _timing_defaults(doc.get("timing_defaults"), problems, label)
             for code, raw in doc["types"].items():
-                t = _parse_type(str(code), raw, problems, label, known)
+                t = _parse_type(str(code), raw, problems, label, known, defaults)
                 if t is not None:
                     out[str(code)] = t
+    if not problems.ok:
+        raise InputError(problems)
+    return out
+
+
+def _timing_defaults(raw, problems: Problems, label: str) -> dict[str, float]:
+    """The file's ``timing_defaults`` (response hours, min down days, restart cost), checked."""
+    if raw is None:
+        return dict(TIMING_KEYS)
+    if not isinstance(raw, Mapping):
+        problems.error(
+            label, None, "timing_defaults", "expected {response_hours, min_down_days, restart_cost_wan}"
+        )
+        return dict(TIMING_KEYS)
+    check_keys(raw, tuple(TIMING_KEYS), problems, label, "timing_defaults")
+    _check_timing(raw, problems, label, "timing_defaults")
+    return {k: float(raw[k]) if _is_num(raw.get(k)) else v for k, v in TIMING_KEYS.items()}
+
+
+def timing_defaults(path: str | Path = MEASURE_TYPES_FILE) -> dict[str, float]:
+    """Timing of measures that are not registry types (一厂一策 cuts, the optimiser's own cuts):
+    the file's ``timing_defaults``, else :data:`TIMING_KEYS`."""
+    problems = Problems()
+    doc = load_yaml(path, problems, file_label(path))
+    if not problems.ok:
+        raise InputError(problems)
+    out = _timing_defaults((doc or {}).get("timing_defaults"), problems, file_label(path))
     if not problems.ok:
         raise InputError(problems)
     return out

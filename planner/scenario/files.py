@@ -73,7 +73,7 @@ TOP_KEYS: dict[str, str] = {
     "enterprises": "per-enterprise overrides",
     "options": "model options",
     "solver": "solver options",
-    "timeline": "episode mode: {lead_hours: 24, early_start_days: 0}",
+    "timeline": "episode mode: {lead_hours: 24, early_start_days: 0, response_delay: true}",
 }
 assert set(TOP_KEYS) == set(ScenarioFile.model_fields), "TOP_KEYS and ScenarioFile must list the same keys"
 #: ``options`` keys and their defaults.
@@ -86,8 +86,9 @@ NON_INDUSTRIAL_KEYS = set(NonIndustrial.model_fields)
 PATH_KEYS = ("inventory", "city", "forecast", "measures", "plants", "menus", "lines", "base")
 #: ``options.method``: the optimised plan, or one of the baselines planned on purpose.
 METHODS_ALLOWED = METHODS
-#: ``timeline``: hours from the forecast's issue time until an alert takes effect; days of early start.
-TIMELINE_KEYS: dict[str, Any] = {"lead_hours": 24.0, "early_start_days": 0}
+#: ``timeline``: hours from the forecast's issue time until an alert takes effect; days of early start;
+#: whether measures are credited only once in force (response delays of the measure types).
+TIMELINE_KEYS: dict[str, Any] = {"lead_hours": 24.0, "early_start_days": 0, "response_delay": True}
 #: Suffixes of the YAML files a scenario may name (``base``, ``city``, ``rules``).
 YAML_SUFFIXES = (".yaml", ".yml")
 #: Default alert days of a list scenario that gives none.

@@ -196,7 +196,7 @@ def episode_slots(alerts: pd.DataFrame) -> pd.DataFrame:
         }
     )
     slots["order"] = np.arange(len(slots))
-    for col in ("aqi", "primary_pollutant", "process_level", "coverage", "coverage_zh"):
+    for col in ("aqi", "primary_pollutant", "process_level", "coverage", "coverage_zh", "issue_time"):
         if col in days:
             slots[col] = days[col].to_numpy()
     return slots
@@ -478,8 +478,11 @@ def build_inputs(
     return ds
 
 
-def prepare(scenario: Scenario | str | Path) -> Prepared:
-    """Load every input of a scenario and assemble the PlanInputs (see module docstring)."""
+def prepare(scenario: Scenario | str | Path, alerts: pd.DataFrame | None = None) -> Prepared:
+    """Load every input of a scenario and assemble the PlanInputs (see module docstring).
+
+    ``alerts`` (episode mode) replaces the days read from the scenario's forecast (a re-plan
+    joins executed days and a new forecast, :mod:`planner.scenario.replan`)."""
     from planner.policy.measures import evaluate_measures, load_measures, load_plant_measures
     from planner.policy.non_industrial import non_industrial_arrays
     from planner.policy.units import apply_basis, daily_basis
@@ -514,14 +517,14 @@ def prepare(scenario: Scenario | str | Path) -> Prepared:
     table, totals = apply_basis(table, city["total_emissions"], basis)
     city = {**city, "daily_basis": basis, "total_emissions_on_basis": totals}
 
-    alerts = None
+    given_alerts, alerts = alerts, None
     if scenario.mode == "list":
         slots = list_slots(scenario.alert_days)
         targets = (
             level_targets(shares, totals).sel(level=slots["level"].to_list()).transpose("level", "pollutant")
         )
     else:
-        alerts = forecast_alerts(scenario)
+        alerts = forecast_alerts(scenario) if given_alerts is None else given_alerts
         slots = episode_slots(alerts)
         if slots.empty:
             alert_days = alerts[alerts["level"] != "none"]
@@ -558,6 +561,8 @@ def prepare(scenario: Scenario | str | Path) -> Prepared:
         from planner.optimize.menus import with_menus
 
         inputs = with_menus(inputs, menus, table)
+    if scenario.mode == "episode":
+        inputs = episode_inputs(inputs, bounds, slots, alerts, scenario)
     return Prepared(
         scenario,
         inventory,
@@ -660,6 +665,35 @@ def read_inventory_and_lines(scenario: Scenario):
         if len(names) > 1 and any(w in n.lower() for n in names[1:] for w in LINE_SHEET_WORDS):
             return inventory, read_lines(path)
     return inventory, None
+
+
+def episode_inputs(
+    inputs: xr.Dataset, bounds: xr.Dataset, slots: pd.DataFrame, alerts: pd.DataFrame | None, scenario
+) -> xr.Dataset:
+    """Episode PlanInputs with response delays (``effect_share`` scales the tonnes of each firm ×
+    day) and restart limits (:mod:`planner.scenario.episode`, :mod:`planner.optimize.restarts`)."""
+    from planner.scenario.episode import add_restart_inputs, effect_shares, measure_timing
+
+    timing = measure_timing(bounds, inputs["level"].values)
+    if "owner" in inputs:  # rows are decision units (lines): each takes its firm's timing
+        rows = bounds.get_index("enterprise").astype(str).get_indexer(inputs["owner"].values.astype(str))
+        timing = {k: v[rows] for k, v in timing.items()}
+    timeline = getattr(scenario, "timeline", None) or {}
+    issue = ((alerts.attrs.get("timeline") or {}).get("issue_time")) if alerts is not None else None
+    if "issue_time" in slots:  # a re-plan: each day ordered when its forecast was issued
+        issue = slots["issue_time"].to_numpy()
+    if timeline.get("response_delay", True) and issue is not None:
+        eff = effect_shares(slots, timing["response_hours"], issue)
+    else:
+        eff = np.ones(inputs["floor"].shape)
+    out = inputs.copy()
+    for name in ("reducible", "floor_reduction", "extra_reducible"):
+        if name in out:
+            out[name] = out[name] * xr.DataArray(eff, dims=("enterprise", "slot"))
+    out["effect_share"] = (("enterprise", "slot"), eff)
+    if scenario.options.get("restarts", True):
+        out = add_restart_inputs(out, bounds, slots, timing)
+    return out
 
 
 # --------------------------------------------------------------------------- solve
@@ -891,6 +925,19 @@ def schedule_table(prepared: Prepared, plan) -> pd.DataFrame:
     for j, p in enumerate(POLLUTANTS):
         df[f"extra_reducible_{p}"] = ex[:, :, j].ravel()
     df["lines"] = np.repeat(n_lines.astype(int), S)
+    if "effect_share" in inp:  # episode timing (planner.scenario.episode, planner.optimize.restarts)
+        from planner.optimize.restarts import stop_runs
+
+        def firm_max(v):  # a firm's lines share its timing; held when any line is held
+            out = np.zeros((E, S))
+            np.maximum.at(out, codes, np.asarray(v, dtype=float))
+            return out
+
+        runs = stop_runs(inp, a["x"])
+        df["effect_share"] = firm_max(inp["effect_share"].transpose("enterprise", "slot").to_numpy()).ravel()
+        df["stopped_new"] = firm_sum(runs["started"], w).ravel()  # shares of the firm's output
+        df["restarted_next"] = firm_sum(runs["restarted"], w).ravel()
+        df["held_min_down"] = firm_max(runs["held"]).ravel()
     # delta_pm25_city stays the last column (README)
     return df[[c for c in df.columns if c != "delta_pm25_city"] + ["delta_pm25_city"]]
 
@@ -993,6 +1040,20 @@ def _curtailed_firms(inp: xr.Dataset, plan) -> int:
 
 
 def summary_dict(prepared: Prepared, plan, baselines: dict, attribution: dict | None = None) -> dict:
+    """The ``summary.json`` document (see :func:`_summary_dict`), with the episode's per-day
+    measures merged into ``timeline.days`` (keys ``planned`` and ``measures``)."""
+    doc = _summary_dict(prepared, plan, baselines, attribution)
+    details = doc.pop("_day_details", None)
+    if details is not None and "timeline" in doc:
+        for day in doc["timeline"]["days"]:
+            info = details.get(day["date"])
+            day["planned"] = info is not None
+            if info is not None:
+                day["measures"] = info
+    return doc
+
+
+def _summary_dict(prepared: Prepared, plan, baselines: dict, attribution: dict | None = None) -> dict:
     """The ``summary.json`` document (see the README for the contract).
 
     With ``attribution`` (:func:`planner.optimize.attribution.loss_attribution`) every slot also
@@ -1063,6 +1124,26 @@ def summary_dict(prepared: Prepared, plan, baselines: dict, attribution: dict | 
         "loss_split": None if attribution is None else attribution["total"],
         "savings": None if attribution is None else attribution["savings"],
         **({"timeline": tl} if (tl := timeline_summary(prepared.alerts)) is not None else {}),
+        **_episode_keys(prepared, plan),
+    }
+
+
+def _episode_keys(prepared: Prepared, plan) -> dict:
+    """Episode keys of ``summary.json`` (added by issue 11): ``restart_cost`` (万元, beside the
+    output loss), ``restarts`` (on/off) and per timeline day the plan's measures that day
+    (:func:`planner.scenario.episode.day_details`)."""
+    inp = prepared.inputs
+    if "effect_share" not in inp:
+        return {}
+    from planner.scenario.episode import day_details
+
+    x = plan.curtailment.transpose("enterprise", "slot").to_numpy()
+    from planner.optimize.restarts import has_restarts, restart_cost_of
+
+    return {
+        "restart_cost": float(restart_cost_of(inp, x)) if not np.isnan(x).any() else None,
+        "restarts": bool(has_restarts(inp)),
+        "_day_details": day_details(inp, x),
     }
 
 

@@ -98,6 +98,11 @@ class Options(Section):
         ),
     )
     toggle_allowed: bool = False
+    #: Episode mode: cuts follow the level day by day, except that a line stopped by a measure
+    #: with a minimum down time stays stopped and restarts cost their restart cost (measure
+    #: types' data; planner.optimize.restarts).  false: the non-decreasing chain of
+    #: ``toggle_allowed`` over each process (the behaviour before 2026-12).
+    restarts: bool = True
     loss_basis: Literal["output_value", "value_added"] = Field(
         "output_value",
         **field_message(
@@ -210,6 +215,9 @@ class Timeline(Section):
     early_start_days: Annotated[int, Field(ge=0, le=30)] = Field(
         0, **field_message("early_start_days must be a whole number >= 0 (at most 30 days)")
     )
+    #: Credit each measure on a covered day only for the hours it is in force after the alert's
+    #: issue time plus its measure type's ``response_hours`` (planner.scenario.episode).
+    response_delay: bool = True
 
 
 class ScenarioFile(Section):

@@ -20,6 +20,7 @@ PAGES = {
     "portal": "planner/app/pages/portal.py",
     "login": "planner/app/pages/login.py",
     "codes": "planner/app/pages/codes.py",
+    "episode": "planner/app/pages/episode.py",
 }
 
 

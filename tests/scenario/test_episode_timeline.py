@@ -35,7 +35,7 @@ def scenario(tmp_path, repo, forecast, timeline=None, extra=""):
 
 def test_timeline_defaults_and_validation(tmp_path, repo, issued_forecast):
     s = load_scenario(scenario(tmp_path, repo, issued_forecast))
-    assert s.timeline == {"lead_hours": 24.0, "early_start_days": 0}
+    assert s.timeline == {"lead_hours": 24.0, "early_start_days": 0, "response_delay": True}
     bad = scenario(tmp_path, repo, issued_forecast, "{lead_hour: 12, early_start_days: -1}")
     with pytest.raises(InputError) as exc:
         load_scenario(bad)

@@ -1,0 +1,149 @@
+"""Episode timing of measures: response delays, restart limits and day numbers of the slots.
+
+The measure types (``data/policy/measure_types.yaml``) say how long a measure takes to be in
+force after it is ordered (``response_hours``), how long a line it stops stays stopped
+(``min_down_days``) and what a restart costs (``restart_cost_wan``, per line).  Measures that are
+not registry types (plant-by-plant cuts, the optimiser's own cuts of ungraded firms, exempt
+firms) take the file's ``timing_defaults``.  Each firm × slot takes the values of its binding
+measure at the slot's level (``measure_type`` of the evaluated measures).
+
+Response delay (documented choice)
+----------------------------------
+Firms are told when the alert is issued (the forecast's issue time; assumed when the forecast
+does not give one, see :func:`planner.policy.alerts.alert_timeline`).  A measure with response
+time *r* is in force from ``issue + r``; on a covered day it is credited with the share of the
+day during which it is in force::
+
+    effect_share = clip((day_end − max(day_start, issue + r)) / 24 h, 0, 1)
+
+so a sinter line (12 h) ordered 6 h before its first day delivers half of that day's tonnes,
+and a day that ends before the measure can be in force gets nothing from it.  The firm's output
+loss is counted in full (it starts ramping down when ordered).  With the default lead of 24 h and
+no response time above 24 h every covered day is credited in full.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from planner.policy.registry import TIMING_KEYS, measure_types, timing_defaults
+
+__all__ = ["measure_timing", "slot_day_numbers", "effect_shares", "add_restart_inputs"]
+
+
+def measure_timing(bounds: xr.Dataset, levels: np.ndarray) -> dict[str, np.ndarray]:
+    """``response_hours``, ``min_down_days``, ``restart_cost`` (万元 per line) per (enterprise, slot).
+
+    Parameters
+    ----------
+    bounds : xarray.Dataset
+        Evaluated measures (``measure_type`` per enterprise × level).
+    levels : array of str
+        The level of each slot.
+    """
+    idx = bounds.get_index("level").get_indexer(np.asarray(levels).astype(str))
+    mtype = np.asarray(bounds["measure_type"].values).astype(str)[:, idx]
+    types = measure_types()
+    defaults = timing_defaults()
+    codes, inv = np.unique(mtype, return_inverse=True)
+    inv = inv.reshape(mtype.shape)
+    out = {}
+    for key, name in (
+        ("response_hours", "response_hours"),
+        ("min_down_days", "min_down_days"),
+        ("restart_cost_wan", "restart_cost"),
+    ):
+        table = np.array(
+            [getattr(types[c], key) if c in types else defaults.get(key, TIMING_KEYS[key]) for c in codes],
+            dtype=float,
+        )
+        out[name] = table[inv] if len(codes) else np.zeros(mtype.shape)
+    return out
+
+
+def slot_day_numbers(slots: pd.DataFrame) -> np.ndarray:
+    """Calendar day number of each slot (days since 1970-01-01; the slot order when not dates)."""
+    try:
+        d = pd.to_datetime(slots["slot"].astype(str), format="%Y-%m-%d")
+    except (ValueError, TypeError):
+        return np.asarray(slots["order"], dtype=int)
+    return ((d - pd.Timestamp("1970-01-01")) // pd.Timedelta(days=1)).to_numpy(dtype=int)
+
+
+def effect_shares(slots: pd.DataFrame, response_hours: np.ndarray, issue_time) -> np.ndarray:
+    """Share of each covered day during which each firm's measure is in force (module notes).
+
+    Parameters
+    ----------
+    slots : DataFrame
+        Episode slots (``slot`` = YYYY-MM-DD).
+    response_hours : numpy.ndarray (E, S)
+    issue_time : Timestamp, str, None or sequence of them (one per slot)
+        When the alert was ordered; None: every day counts in full.
+    """
+    E, S = response_hours.shape
+    if np.ndim(issue_time) == 0:
+        if issue_time is None or pd.isna(pd.Timestamp(issue_time)):
+            return np.ones((E, S))
+        issue = pd.Series([pd.Timestamp(issue_time)] * S)
+    else:  # one issue time per slot (a re-plan); a missing one counts the day in full
+        issue = pd.Series(pd.to_datetime(pd.Series(issue_time), errors="coerce").to_numpy())
+    start = pd.Series(pd.to_datetime(slots["slot"].astype(str)).to_numpy())
+    hours = ((start - issue) / pd.Timedelta(hours=1)).to_numpy(dtype=float)  # (S,)
+    hours = np.where(np.isnan(hours), 1e6, hours)
+    in_force_from = np.maximum(hours[None, :], response_hours)  # hours after issue
+    return np.clip((hours[None, :] + 24.0 - in_force_from) / 24.0, 0.0, 1.0)
+
+
+def add_restart_inputs(
+    inputs: xr.Dataset, bounds: xr.Dataset, slots: pd.DataFrame, timing: dict | None = None
+) -> xr.Dataset:
+    """Add ``min_down_days``, ``restart_cost`` (E, S) and ``day`` (S) to episode PlanInputs and
+    let every firm's cut fall with the level (``toggle_allowed`` True: no chain)."""
+    timing = timing or measure_timing(bounds, inputs["level"].values)
+    out = inputs.copy()
+    out["min_down_days"] = (("enterprise", "slot"), timing["min_down_days"])
+    out["restart_cost"] = (("enterprise", "slot"), timing["restart_cost"])
+    out["day"] = (("slot",), slot_day_numbers(slots))
+    out["toggle_allowed"] = (("enterprise",), np.ones(inputs.sizes["enterprise"], dtype=bool))
+    return out
+
+
+def day_details(inputs: xr.Dataset, x: np.ndarray) -> dict[str, dict]:
+    """Per slot (date): how the plan's measures stand that day, for ``summary.json``'s timeline.
+
+    Keys: ``firms_cut`` (firms with a cut), ``firms_stopped`` (cut 1), ``firms_delayed`` (a cut
+    credited for less than the whole day: response delay), ``delay_tonnes`` (t/d per pollutant the
+    cuts of partly credited cells would remove in a whole day but do not, by the delay), ``firms_held_min_down`` (a line
+    kept stopped by its minimum down time), ``firms_restarting`` (lines restarting after the day).
+    """
+    from planner import POLLUTANTS
+    from planner.optimize.restarts import stop_runs
+
+    x = np.nan_to_num(np.asarray(x, dtype=float))
+    eff = (
+        np.asarray(inputs["effect_share"].transpose("enterprise", "slot").values, float)
+        if "effect_share" in inputs
+        else np.ones(x.shape)
+    )
+    red = np.asarray(inputs["reducible"].transpose("enterprise", "slot", "pollutant").values, float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        full = np.where(eff[:, :, None] > 0, red / eff[:, :, None], 0.0)
+    # tonnes a whole day would give minus what the day gives (partly credited cells; a cell with
+    # effect 0 carries no tonnes to scale back and is counted in firms_delayed only)
+    lost = np.einsum("es,esp->sp", x, full - red)
+    runs = stop_runs(inputs, x)
+    cut = x > 1e-9
+    out = {}
+    for s, slot in enumerate(np.asarray(inputs["slot"].values).astype(str)):
+        out[slot] = {
+            "firms_cut": int(cut[:, s].sum()),
+            "firms_stopped": int((x[:, s] > 1 - 1e-9).sum()),
+            "firms_delayed": int((cut[:, s] & (eff[:, s] < 1 - 1e-9)).sum()),
+            "delay_tonnes": {p: float(lost[s, j]) for j, p in enumerate(POLLUTANTS)},
+            "firms_held_min_down": int(runs["held"][:, s].sum()),
+            "firms_restarting": int((runs["restarted"][:, s] > 0).sum()),
+        }
+    return out
