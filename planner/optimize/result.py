@@ -53,6 +53,14 @@ class Plan:
         Names of the model's blocks (:mod:`planner.optimize.blocks`); the verifier checks each.
     non_industrial : xarray.DataArray (measure, slot) or None
         Activation (0–1) of each optional non-industrial measure the optimiser chose.
+    solver_path : dict
+        Which path solved the model and why: ``method`` (``"direct"`` or ``"decomposition"``),
+        ``reason``, and for the decomposition its certificate (``certificate_gap``,
+        ``dual_bound``, ``rounds``, ``restricted_decisions`` …); see
+        :mod:`planner.optimize.decomposition`.
+    multipliers : numpy.ndarray (slot, pollutant) or None
+        Target-row duals ``∂ objective / ∂ (target - credited)`` as the solver gave them (not
+        divided by ``days``): the warm start of a re-solve (``solve(..., warm_start=plan)``).
     """
 
     curtailment: xr.DataArray
@@ -72,6 +80,8 @@ class Plan:
     options: SolveOptions | None = None
     blocks: list[str] = field(default_factory=list)
     non_industrial: xr.DataArray | None = None
+    solver_path: dict = field(default_factory=dict)
+    multipliers: object = None
 
     @property
     def ok(self) -> bool:

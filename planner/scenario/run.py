@@ -600,6 +600,21 @@ def _by_pollutant(row) -> dict:
     return {p: finite_or_none(v) for p, v in zip(POLLUTANTS, np.asarray(row, dtype=float), strict=True)}
 
 
+def _json_safe(v):
+    """Plain JSON values (non-finite numbers as null) of a nested dict/list."""
+    if isinstance(v, dict):
+        return {str(k): _json_safe(x) for k, x in v.items()}
+    if isinstance(v, list | tuple):
+        return [_json_safe(x) for x in v]
+    if isinstance(v, bool | str) or v is None:
+        return v
+    if isinstance(v, int | np.integer):
+        return int(v)
+    if isinstance(v, float | np.floating):
+        return finite_or_none(v)
+    return str(v)
+
+
 def summary_dict(prepared: Prepared, plan, baselines: dict, attribution: dict | None = None) -> dict:
     """The ``summary.json`` document (see the README for the contract).
 
@@ -652,6 +667,7 @@ def summary_dict(prepared: Prepared, plan, baselines: dict, attribution: dict | 
         "slots": slots,
         "baselines": {k: finite_or_none(v) for k, v in baselines.items()},
         "solver": plan.solver,
+        "solver_path": _json_safe(getattr(plan, "solver_path", None) or {}),
         "gap": finite_or_none(plan.gap),
         "timings": {k: float(v) for k, v in timings.items()},
         "enterprises": int(inp.sizes["enterprise"]),
