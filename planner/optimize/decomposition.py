@@ -265,7 +265,9 @@ class Oracle:
 
     def empty_mask(self) -> _Choice:
         """A boolean flag per decision, all False (same layout as a :class:`_Choice`)."""
-        return _Choice(np.zeros_like(self.indep), [[np.zeros(len(r.pos), bool) for r in g.ranges] for g in self.groups])
+        return _Choice(
+            np.zeros_like(self.indep), [[np.zeros(len(r.pos), bool) for r in g.ranges] for g in self.groups]
+        )
 
     def price(self, c: np.ndarray, current: _Choice | None = None, rho: np.ndarray | None = None):
         """Lagrangian argmin under reduced costs ``c`` and what comes with it.
@@ -438,7 +440,9 @@ class _Restricted:
     added (HiGHS warm-starts) and a good fixed choice needs few iterations.
     """
 
-    def __init__(self, pb: _Problem, fixed: _Choice, rhs: np.ndarray, msg: bool, threads, elastic_cost: float):
+    def __init__(
+        self, pb: _Problem, fixed: _Choice, rhs: np.ndarray, msg: bool, threads, elastic_cost: float
+    ):
         self.pb = pb
         self.fixed = fixed
         E, S, P = pb.shape
@@ -463,10 +467,21 @@ class _Restricted:
         start = np.zeros(n + 1, np.int32)
         np.cumsum(np.bincount(cols.astype(np.int64), minlength=n), out=start[1:])
         h.passModel(
-            int(n), int(K), int(len(vals)), 1, 1, 0.0,
-            cost, np.zeros(n), upper,
-            np.asarray(rhs, float), np.full(K, np.inf),
-            start[:-1], rows[order].astype(np.int32), vals[order], np.zeros(n, np.int32),
+            int(n),
+            int(K),
+            int(len(vals)),
+            1,
+            1,
+            0.0,
+            cost,
+            np.zeros(n),
+            upper,
+            np.asarray(rhs, float),
+            np.full(K, np.inf),
+            start[:-1],
+            rows[order].astype(np.int32),
+            vals[order],
+            np.zeros(n, np.int32),
         )
         self.n_short, self.n_hard = len(short), len(hard)
         self.short_rows = short
@@ -489,8 +504,14 @@ class _Restricted:
         i, p = np.nonzero(nz)
         col0 = self.h.getNumCol()
         self.h.addCols(
-            n, pb.loss[e, s] * sign, np.zeros(n), np.ones(n), len(i), start[:-1],
-            (s[i] * P + p).astype(np.int32), red[i, p],
+            n,
+            pb.loss[e, s] * sign,
+            np.zeros(n),
+            np.ones(n),
+            len(i),
+            start[:-1],
+            (s[i] * P + p).astype(np.int32),
+            red[i, p],
         )
         self.batches.append(("a", e, s, col0))
         self.n_added += n
@@ -528,13 +549,24 @@ class _Restricted:
         j, q = np.nonzero(nz)
         col0 = self.h.getNumCol()
         self.h.addCols(
-            m, cost, np.zeros(m), np.ones(m), len(j), start[:-1],
-            (g.slots[q // P] * P + q % P).astype(np.int32), cc[j, q],
+            m,
+            cost,
+            np.zeros(m),
+            np.ones(m),
+            len(j),
+            start[:-1],
+            (g.slots[q // P] * P + q % P).astype(np.int32),
+            cc[j, q],
         )
         per = W - 1  # columns per interval, in interval order
         self.h.addRows(
-            n, np.full(n, -np.inf), np.ones(n), m, np.arange(0, m, per, dtype=np.int32),
-            (col0 + np.arange(m)).astype(np.int32), np.ones(m),
+            n,
+            np.full(n, -np.inf),
+            np.ones(n),
+            m,
+            np.arange(0, m, per, dtype=np.int32),
+            (col0 + np.arange(m)).astype(np.int32),
+            np.ones(m),
         )
         self.batches.append(("b", gi, ri, idx, col0, kopt.reshape(n, per)))
         self.n_added += n
@@ -636,14 +668,19 @@ def _sift(
         t = time.perf_counter()
         st, lam, col = lp.run()
         t_lp += time.perf_counter() - t
-        trace.append((lp.n_added, int(lp.h.getInfo().simplex_iteration_count), round(time.perf_counter() - t, 3)))
+        trace.append(
+            (lp.n_added, int(lp.h.getInfo().simplex_iteration_count), round(time.perf_counter() - t, 3))
+        )
         if lam is None:
             return _Sifted("error", None, None, None, lp, float("nan"), {}, [f"restricted LP: {st}"])
         t = time.perf_counter()
         c = pb.loss - pb.rho(lam)
         _, value, viol, _ = o.price(c, fixed)
         va = np.where(inlp.a, 0.0, viol.a)
-        vb = [[np.where(m, 0.0, v) for m, v in zip(ms, vs, strict=True)] for ms, vs in zip(inlp.b, viol.b, strict=True)]
+        vb = [
+            [np.where(m, 0.0, v) for m, v in zip(ms, vs, strict=True)]
+            for ms, vs in zip(inlp.b, viol.b, strict=True)
+        ]
         total_v = float(va.sum() + sum(v.sum() for vs in vb for v in vs))
         elastic_used = lp.elastic_used(col)
         t_price += time.perf_counter() - t
@@ -665,8 +702,15 @@ def _sift(
         if not add(va > thr, [[v > thr for v in vs] for vs in vb]):
             break  # nothing left to add: only round-off remains
     x = lp.shares(col)
-    stats = {"rounds": rounds, "initial_decisions": int(first), "restricted_decisions": int(lp.n_added),
-             "decisions": o.n_decisions, "restricted_lp_seconds": t_lp, "pricing_seconds": t_price, "trace": trace}
+    stats = {
+        "rounds": rounds,
+        "initial_decisions": int(first),
+        "restricted_decisions": int(lp.n_added),
+        "decisions": o.n_decisions,
+        "restricted_lp_seconds": t_lp,
+        "pricing_seconds": t_price,
+        "trace": trace,
+    }
     return _Sifted(state, lam, x, col, lp, value, stats, messages)
 
 
@@ -766,7 +810,11 @@ def solve_decomposed(
     reach = pb.tonnes(pb.hi) + pb.ni_red.sum(axis=0).ravel()
     if (~pb.short & (reach < pb.rhs - 1e-9 * np.maximum(1.0, np.abs(pb.rhs)))).any():
         return Decomposed(
-            "infeasible", None, None, np.full((S, P), np.nan), {"timings": timings, "blocks": blocks},
+            "infeasible",
+            None,
+            None,
+            np.full((S, P), np.nan),
+            {"timings": timings, "blocks": blocks},
             ["the constraints cannot all hold (solver: infeasible)"],
         )
     t1 = time.perf_counter()
@@ -789,14 +837,18 @@ def solve_decomposed(
                 break
             lam = r.lam
             levels.append({"firms": n, **{k: r.stats[k] for k in ("rounds", "restricted_decisions")}})
-        source = "cold start" + (f" (sample LPs of {', '.join(str(v['firms']) for v in levels)} firms)" if levels else "")
+        source = "cold start" + (
+            f" (sample LPs of {', '.join(str(v['firms']) for v in levels)} firms)" if levels else ""
+        )
         band = 0.01 if band is None else band
     timings["multipliers"] = time.perf_counter() - t1
     t1 = time.perf_counter()
     r = _sift(pb, options, lam, band, elastic, deadline)
     timings["sifting"] = time.perf_counter() - t1
     if r.lam is None:
-        return Decomposed("error", None, None, np.full((S, P), np.nan), {"timings": timings, "blocks": blocks}, r.messages)
+        return Decomposed(
+            "error", None, None, np.full((S, P), np.nan), {"timings": timings, "blocks": blocks}, r.messages
+        )
     lp, col, lam, x = r.lp, r.col, r.lam, r.x
     ni = np.clip(col[lp.n_short + lp.n_hard : lp.n_static].reshape(M, S), 0.0, 1.0) if M else None
     u = np.zeros(K)
@@ -806,13 +858,17 @@ def solve_decomposed(
     primal += pb.penalty * float(u.sum())
     bound = float(lam @ pb.rhs) + r.value
     if M:
-        bound += float(np.minimum(0.0, pb.ni_cost - np.einsum("msp,sp->ms", pb.ni_red, lam.reshape(S, P))).sum())
+        bound += float(
+            np.minimum(0.0, pb.ni_cost - np.einsum("msp,sp->ms", pb.ni_red, lam.reshape(S, P))).sum()
+        )
     bound += float((np.minimum(0.0, pb.penalty - lam) * np.maximum(pb.rhs, 0.0))[pb.short].sum())
     gap = (primal - bound) / max(1.0, abs(primal))
     state, messages = r.state, list(r.messages)
     if state == "optimal" and abs(gap) > 1e-7:
         state = "error"
-        messages.append(f"decomposition certificate failed: relative gap {gap:.3g} between the plan and its dual bound")
+        messages.append(
+            f"decomposition certificate failed: relative gap {gap:.3g} between the plan and its dual bound"
+        )
     timings["total"] = time.perf_counter() - t0
     stats = {
         "blocks": blocks,
@@ -843,8 +899,35 @@ def warm_multipliers(warm) -> np.ndarray | None:
 def path_stats(r: Decomposed) -> dict:
     """The JSON-safe part of a decomposition's statistics for ``Plan.solver_path``."""
     s = r.stats
-    keys = ("rounds", "decisions", "initial_decisions", "restricted_decisions", "primal", "dual_bound",
-            "certificate_gap", "multipliers_from")
+    keys = (
+        "rounds",
+        "decisions",
+        "initial_decisions",
+        "restricted_decisions",
+        "primal",
+        "dual_bound",
+        "certificate_gap",
+        "multipliers_from",
+    )
     out = {k: s[k] for k in keys if k in s}
     out["timings"] = {k: float(v) for k, v in s.get("timings", {}).items()}
     return out
+
+
+def dual_bound(inputs: xr.Dataset, options: SolveOptions, lam, shortfall_everywhere: bool = False) -> float:
+    """The Lagrangian bound ``L(λ)`` of the plain LP for multipliers ``lam`` (S, P) >= 0.
+
+    Every ``λ >= 0`` gives a lower bound on the LP's optimum (without ``credited_loss``); it equals
+    the optimum exactly when ``λ`` is an optimal dual, which is how a plan's duals are certified.
+    """
+    pb = problem(inputs, options, shortfall_everywhere)
+    E, S, P = pb.shape
+    lam = np.clip(np.nan_to_num(np.asarray(lam, float).reshape(S * P), nan=0.0), 0.0, None)
+    _, value, _, _ = pb.oracle.price(pb.loss - pb.rho(lam))
+    bound = float(lam @ pb.rhs) + value
+    if pb.ni_cost.shape[0]:
+        bound += float(
+            np.minimum(0.0, pb.ni_cost - np.einsum("msp,sp->ms", pb.ni_red, lam.reshape(S, P))).sum()
+        )
+    bound += float((np.minimum(0.0, pb.penalty - lam) * np.maximum(pb.rhs, 0.0))[pb.short].sum())
+    return bound

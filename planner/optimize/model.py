@@ -152,7 +152,7 @@ def _run_decomposed(
         0.0 if r.x is not None else float("nan"),
         "highs-decomposition",
         list(r.messages),
-        t["total"] - t["setup"],
+        t.get("total", t["setup"]) - t["setup"],
         list(r.stats["blocks"]),
         r.ni,
     )
