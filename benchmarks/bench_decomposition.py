@@ -125,6 +125,7 @@ def main(argv=None) -> int:
             ref = {k: statistics.median(r[k] for r in refs) for k in ("seconds", "peak_mb")}
             ref["objective"] = refs[0]["objective"]
         ratio = ref["seconds"] / p["seconds"] if ref else float("nan")
+        times = ", ".join(f"{r['seconds']:.2f}" for r in runs)
         diff = (r0["objective"] - ref["objective"]) / abs(ref["objective"]) if ref else float("nan")
         print(
             f"{E:>7} {args.slots:>2} {p['seconds']:>10.2f} {p['solver_seconds']:>9.2f} "
@@ -132,7 +133,7 @@ def main(argv=None) -> int:
             f"{(r0['gap'] if r0['gap'] is not None else float('nan')):>9.1e} {r0['restricted'] or 0:>8} "
             f"{p['peak_mb']:>8.0f} {(ref['peak_mb'] if ref else float('nan')):>7.0f} "
             f"{r0['status']} ({r0['method']}, {r0['violations']} violations; runs "
-            f"{', '.join(f'{r['seconds']:.2f}' for r in runs)} s)",
+            f"{times} s)",
             flush=True,
         )
     print(f"load average after: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")

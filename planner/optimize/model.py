@@ -159,9 +159,7 @@ def _run_decomposed(
     return raw, t["setup"]
 
 
-def solve(
-    inputs: xr.Dataset, options: SolveOptions | dict | None = None, warm_start=None, **kw
-) -> Plan:
+def solve(inputs: xr.Dataset, options: SolveOptions | dict | None = None, warm_start=None, **kw) -> Plan:
     """Optimise curtailment at minimum output loss and return a verified :class:`Plan`.
 
     Parameters
