@@ -11,16 +11,19 @@ rows the Lagrangian splits into one small problem per enterprise,
 which :class:`Oracle` solves exactly for every enterprise at once (vectorised numpy, see below).
 The solve (:func:`solve_decomposed`) is *sifting with a Lagrangian oracle*:
 
-1. **Multipliers.** ``λ`` comes from a warm start (a previous plan, a sweep) or from the LP of a
-   stratified sample of the enterprises (the largest ones by weight, the rest drawn at random and
-   weighted up).
-2. **Restricted LP.** Enterprises whose Lagrangian choice is a near tie under ``λ`` (every
-   decision is within a relative band ``δ`` of switching) become columns of a HiGHS LP, with the
-   shortfall and non-industrial columns of the model; every other enterprise is fixed at its
-   Lagrangian argmin, its tonnes moved to the right-hand side.
-3. **Pricing.** With the restricted LP's duals ``λ'`` every fixed enterprise is priced: its
-   violation ``v_e = c_e(λ')·x̄_e - min_{X_e} c_e(λ')·x >= 0``.  Violators join the restricted LP
-   (warm-started: HiGHS keeps its basis); repeat until ``Σ v_e`` vanishes.
+1. **Multipliers.** ``λ`` comes from a warm start (a previous plan, a sweep) or, cold, from
+   the same sifting on stratified samples of 2,000, 20,000 … enterprises (the heaviest as they
+   are, the rest drawn at random and weighted up).  The cold estimate is still rough: the first
+   full restricted LP then holds thousands of decisions and the direct model is faster
+   (``benchmarks/bench_decomposition.py``); with a warm start it holds a few hundred.
+2. **Restricted LP.** Every decision (a free cell outside a chain, an interval of a chain, see
+   below) starts at its Lagrangian argmin under ``λ``; the decisions within a relative band ``δ``
+   of a tie become columns of a HiGHS LP written as deviations from that fixed choice (a cell
+   moves to its other bound, an interval to another first position, ``Σ w <= 1``), with the
+   shortfall, non-industrial and elastic columns of the model.
+3. **Pricing.** With the restricted LP's duals ``λ'`` every fixed decision is priced: its
+   violation ``v = c(λ')·x̄ - min c(λ')·x >= 0``.  Violators join the restricted LP (HiGHS keeps
+   its basis: every new column starts at 0, the fixed choice); repeat until ``Σ v`` vanishes.
 4. **Certificate.** Then ``λ'`` prices every column of the full LP correctly, so it is an optimal
    dual: the Lagrangian bound ``L(λ') = λ'·rhs + Σ_e min c_e(λ')·x + (shortfall and
    non-industrial terms)`` is computed over every enterprise and must equal the primal objective
@@ -85,9 +88,8 @@ NEUTRAL_OPTIONS = frozenset(
         "decomposition",
     }
 )
-#: ``decomposition: auto`` uses the decomposition from this many enterprise × slot cells on
-#: (``benchmarks/bench_decomposition.py``: at 20,000 × 7 it is several times faster than the direct
-#: model; below ~5,000 firms the direct model's few milliseconds win).
+#: ``decomposition: auto`` uses the decomposition (with a warm start) from this many enterprise ×
+#: slot cells on; below ~5,000 firms the direct model takes a few hundredths of a second.
 AUTO_MIN_CELLS = 35_000
 #: Relative gap between the primal objective and the Lagrangian bound accepted as a certificate.
 CERTIFICATE_TOL = 1e-9
@@ -130,8 +132,21 @@ def unsupported_blocks(inputs: xr.Dataset, options: SolveOptions) -> list[str]:
     return out
 
 
-def choose(inputs: xr.Dataset, options: SolveOptions) -> dict:
+def choose(inputs: xr.Dataset, options: SolveOptions, warm: bool = False) -> dict:
     """Pick the solver path for ``inputs`` under ``options``.
+
+    ``decomposition: auto`` takes the decomposition for a supported model of at least
+    :data:`AUTO_MIN_CELLS` cells **with a warm start** (re-solves after an edit, sweeps): there it
+    needs a restricted LP of a few hundred decisions.  A cold start stays with the direct model,
+    which ``benchmarks/bench_decomposition.py`` still measures as faster without good multipliers
+    (the cold multiplier estimate is the open part of issue 13).
+
+    Parameters
+    ----------
+    inputs : xarray.Dataset
+    options : SolveOptions
+    warm : bool
+        A warm start (multipliers of a previous plan) is available.
 
     Returns
     -------
@@ -148,6 +163,11 @@ def choose(inputs: xr.Dataset, options: SolveOptions) -> dict:
             "method": "direct",
             "reason": f"{E} × {S} cells below the decomposition's size ({AUTO_MIN_CELLS:,} cells)",
         }
+    if mode == "auto" and not warm:
+        return {
+            "method": "direct",
+            "reason": "decomposition: auto without a warm start (the direct model is faster from a cold start)",
+        }
     why = []
     if options.backend != "highs":
         why.append(f"backend {options.backend!r} (the decomposition runs HiGHS)")
@@ -156,7 +176,10 @@ def choose(inputs: xr.Dataset, options: SolveOptions) -> dict:
         why += [f"block {b}" for b in unsupported_blocks(inputs, options)]
     if why:
         return {"method": "direct", "reason": "not supported by the decomposition: " + "; ".join(why)}
-    return {"method": "decomposition", "reason": f"decomposition: {mode}, {E} × {S} cells"}
+    return {
+        "method": "decomposition",
+        "reason": f"decomposition: {mode}, {E} × {S} cells" + (", warm start" if warm else ""),
+    }
 
 
 # ----------------------------------------------------------------------------------------------

@@ -184,7 +184,7 @@ def solve(inputs: xr.Dataset, options: SolveOptions | dict | None = None, warm_s
     t0 = time.perf_counter()
     from planner.optimize import decomposition
 
-    path = decomposition.choose(inputs, options)
+    path = decomposition.choose(inputs, options, decomposition.warm_multipliers(warm_start) is not None)
     run = _run
     if path["method"] == "decomposition":
         run = partial(_run_decomposed, warm_start=warm_start, path=path)

@@ -57,8 +57,9 @@ class SolveOptions:
         Solver log to stdout.
     decomposition : {"auto", "on", "off"}
         The exact decomposition solver (:mod:`planner.optimize.decomposition`) for plain LPs:
-        ``"auto"`` (default) uses it from ``AUTO_MIN_CELLS`` enterprise × slot cells on, ``"on"``
-        whenever the model is supported, ``"off"`` never.  An unsupported model (fairness, whole
+        ``"auto"`` (default) uses it from ``AUTO_MIN_CELLS`` enterprise × slot cells on when a
+        warm start is given (:func:`planner.optimize.decomposition.choose`), ``"on"`` whenever
+        the model is supported, ``"off"`` never.  An unsupported model (fairness, whole
         lines, other blocks) is solved directly and ``Plan.solver_path`` says why.
     """
 

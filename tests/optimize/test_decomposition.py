@@ -208,7 +208,11 @@ def test_pulp_backend_and_off_and_small_auto_are_direct():
     assert solve(ds, decomposition="off").solver_path == {"method": "direct", "reason": "decomposition: off"}
     auto = solve(ds).solver_path
     assert auto["method"] == "direct" and "below" in auto["reason"]
-    assert dec.choose(random_plan_inputs(6000, 7, seed=1), SolveOptions())["method"] == "decomposition"
+    big = random_plan_inputs(6000, 7, seed=1)
+    assert dec.choose(big, SolveOptions())["method"] == "direct"  # auto: cold start
+    assert dec.choose(big, SolveOptions(), warm=True)["method"] == "decomposition"
+    warm = solve(ds, decomposition="on")
+    assert solve(ds, warm_start=warm).solver_path["method"] == "direct"  # auto: below the size
 
 
 def test_a_new_block_falls_back_until_it_is_declared_supported(monkeypatch):
