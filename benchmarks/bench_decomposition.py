@@ -2,11 +2,12 @@
 
 For each size, on the same random episode LP (:func:`planner.optimize.inputs.random_plan_inputs`):
 
-- ``project``: :func:`planner.optimize.model.solve` with ``decomposition="on"`` (end to end:
-  setup, solve, plan, independent verifier) and the decomposition's own seconds;
+- ``project``: :func:`planner.optimize.model.solve` with ``decomposition="on"`` from a cold start
+  (end to end: setup, solve, plan, independent verifier) and the decomposition's own seconds;
+  ``warm``: the re-solve after an edit of two firms' losses, warm-started from that plan;
 - ``highspy``: the same model (:func:`planner.optimize.blocks.build_model`, no chain rewrite)
   passed to a plain ``highspy.Highs`` with presolve on; only ``run()`` is timed;
-- the ratio ``highspy / project``, both objectives (relative difference) and the peak memory
+- the ratios ``highspy / project`` and ``highspy / warm``, both objectives (relative difference) and the peak memory
   (``ru_maxrss``) of each case, each case in its own subprocess.
 
 Medians over ``--repeat`` runs are printed, with the machine's load average before and after.
@@ -41,7 +42,17 @@ def run_project(E: int, S: int, seed: int) -> dict:
     plan = solve(ds, decomposition="on", time_limit=600)
     total = time.perf_counter() - t0
     path = plan.solver_path
+    # a re-solve after an edit (two firms' losses changed), warm-started from the plan
+    edited = ds.copy(deep=True)
+    edited["loss_at_full"].values[17] *= 0.5
+    edited["loss_at_full"].values[E // 2] *= 2.0
+    t1 = time.perf_counter()
+    again = solve(edited, decomposition="on", time_limit=600, warm_start=plan)
+    warm = time.perf_counter() - t1
     return {
+        "warm_seconds": warm,
+        "warm_status": again.status,
+        "warm_decisions": again.solver_path.get("restricted_decisions"),
         "seconds": total,
         "solver_seconds": path.get("timings", {}).get("total", float("nan")),
         "objective": plan.objective - float(ds["credited_loss"].sum()),
@@ -110,14 +121,15 @@ def main(argv=None) -> int:
         return 0
     print(f"load average before: {' '.join(f'{v:.2f}' for v in os.getloadavg())} on {os.cpu_count()} CPUs")
     head = (
-        f"{'E':>7} {'S':>2} {'project s':>10} {'solver s':>9} {'highspy s':>10} {'ratio':>7} "
+        f"{'E':>7} {'S':>2} {'project s':>10} {'solver s':>9} {'warm s':>7} {'highspy s':>10} {'ratio':>7} {'warm ratio':>10} "
         f"{'rel obj diff':>12} {'cert gap':>9} {'LP dec.':>8} {'peak MB':>8} {'hs MB':>7} status"
     )
     print(head)
     print("-" * len(head))
     for E in (int(float(s)) for s in args.sizes.split(",")):
         runs = [_sub("project", E, args.slots, args.seed) for _ in range(args.repeat)]
-        p = {k: statistics.median(r[k] for r in runs) for k in ("seconds", "solver_seconds", "peak_mb")}
+        keys = ("seconds", "solver_seconds", "warm_seconds", "peak_mb")
+        p = {k: statistics.median(r[k] for r in runs) for k in keys}
         r0 = runs[0]
         ref = None
         if not args.no_reference:
@@ -125,11 +137,12 @@ def main(argv=None) -> int:
             ref = {k: statistics.median(r[k] for r in refs) for k in ("seconds", "peak_mb")}
             ref["objective"] = refs[0]["objective"]
         ratio = ref["seconds"] / p["seconds"] if ref else float("nan")
+        wratio = ref["seconds"] / p["warm_seconds"] if ref else float("nan")
         times = ", ".join(f"{r['seconds']:.2f}" for r in runs)
         diff = (r0["objective"] - ref["objective"]) / abs(ref["objective"]) if ref else float("nan")
         print(
-            f"{E:>7} {args.slots:>2} {p['seconds']:>10.2f} {p['solver_seconds']:>9.2f} "
-            f"{(ref['seconds'] if ref else float('nan')):>10.2f} {ratio:>7.1f} {diff:>12.1e} "
+            f"{E:>7} {args.slots:>2} {p['seconds']:>10.2f} {p['solver_seconds']:>9.2f} {p['warm_seconds']:>7.2f} "
+            f"{(ref['seconds'] if ref else float('nan')):>10.2f} {ratio:>7.1f} {wratio:>10.1f} {diff:>12.1e} "
             f"{(r0['gap'] if r0['gap'] is not None else float('nan')):>9.1e} {r0['restricted'] or 0:>8} "
             f"{p['peak_mb']:>8.0f} {(ref['peak_mb'] if ref else float('nan')):>7.0f} "
             f"{r0['status']} ({r0['method']}, {r0['violations']} violations; runs "
