@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 import xarray as xr
@@ -133,7 +134,42 @@ def _run(
     return raw, t_build
 
 
-def solve(inputs: xr.Dataset, options: SolveOptions | dict | None = None, **kw) -> Plan:
+def _run_decomposed(
+    inputs: xr.Dataset, options: SolveOptions, shortfall_everywhere: bool = False, *, warm_start, path: dict
+) -> tuple[RawResult, float]:
+    """:func:`planner.optimize.decomposition.solve_decomposed` as a :class:`RawResult`; the direct
+    model when the decomposition fails (``path`` records why)."""
+    from planner.optimize import decomposition
+
+    try:
+        r = decomposition.solve_decomposed(
+            inputs, options, decomposition.warm_multipliers(warm_start), shortfall_everywhere
+        )
+    except Exception as exc:  # noqa: BLE001 - the direct model is the reference
+        r = None
+        why = f"{type(exc).__name__}: {exc}"
+    else:
+        why = "; ".join(r.messages)
+    if r is None or r.state == "error":
+        path.update(method="direct", reason=f"the decomposition failed ({why}); solved directly")
+        return _run(inputs, options, shortfall_everywhere)
+    path.update(decomposition.path_stats(r))
+    t = r.stats["timings"]
+    raw = RawResult(
+        r.x,
+        r.state,
+        np.abs(r.lam),
+        0.0 if r.x is not None else float("nan"),
+        "highs-decomposition",
+        list(r.messages),
+        t.get("total", t["setup"]) - t["setup"],
+        list(r.stats["blocks"]),
+        r.ni,
+    )
+    return raw, t["setup"]
+
+
+def solve(inputs: xr.Dataset, options: SolveOptions | dict | None = None, warm_start=None, **kw) -> Plan:
     """Optimise curtailment at minimum output loss and return a verified :class:`Plan`.
 
     Parameters
@@ -142,6 +178,9 @@ def solve(inputs: xr.Dataset, options: SolveOptions | dict | None = None, **kw) 
         PlanInputs.
     options : SolveOptions or dict, optional
         See :class:`SolveOptions`; keywords override.
+    warm_start : Plan or array_like (slot, pollutant), optional
+        A previous plan (or its ``multipliers``) of a similar model: the decomposition starts from
+        its target duals (re-solves after an edit, sweeps).  The direct model ignores it.
 
     Returns
     -------
@@ -153,7 +192,12 @@ def solve(inputs: xr.Dataset, options: SolveOptions | dict | None = None, **kw) 
     options = SolveOptions.from_any(options, **kw)
     check_plan_inputs(inputs)
     t0 = time.perf_counter()
+    from planner.optimize import decomposition
+
+    path = decomposition.choose(inputs, options, decomposition.warm_multipliers(warm_start) is not None)
     run = _run
+    if path["method"] == "decomposition":
+        run = partial(_run_decomposed, warm_start=warm_start, path=path)
     try:
         raw, t_build = run(inputs, options)
         if raw.state == "infeasible" and options.allow_shortfall:
@@ -185,7 +229,9 @@ def solve(inputs: xr.Dataset, options: SolveOptions | dict | None = None, **kw) 
             time.perf_counter() - t0,
         )
         t_build = 0.0
-    return finish_plan(inputs, options, raw, t_build)
+    plan = finish_plan(inputs, options, raw, t_build)
+    plan.solver_path = path
+    return plan
 
 
 def _greedy_fallback(inputs: xr.Dataset, options: SolveOptions, raw: RawResult) -> None:
@@ -333,6 +379,7 @@ def finish_plan(inputs: xr.Dataset, options: SolveOptions, raw: RawResult, t_bui
         from planner.optimize.restarts import restart_cost_of
 
         plan.restart_cost = restart_cost_of(inputs, x)
+    plan.multipliers = raw.duals.copy()
     if ni_names:
         plan.non_industrial = xr.DataArray(
             ni, coords={"measure": ni_names, "slot": slot}, dims=("measure", "slot")

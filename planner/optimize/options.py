@@ -55,6 +55,12 @@ class SolveOptions:
         Run the independent verifier after the solve (default True).
     msg : bool
         Solver log to stdout.
+    decomposition : {"auto", "on", "off"}
+        The exact decomposition solver (:mod:`planner.optimize.decomposition`) for plain LPs:
+        ``"auto"`` (default) uses it from ``AUTO_MIN_CELLS`` enterprise × slot cells on when a
+        warm start is given (:func:`planner.optimize.decomposition.choose`), ``"on"`` whenever
+        the model is supported, ``"off"`` never.  An unsupported model (fairness, whole
+        lines, other blocks) is solved directly and ``Plan.solver_path`` says why.
     """
 
     backend: str = "highs"
@@ -73,6 +79,7 @@ class SolveOptions:
     threads: int | None = None
     verify: bool = True
     msg: bool = False
+    decomposition: str = "auto"
 
     @classmethod
     def from_any(cls, options: SolveOptions | dict | None = None, **kw) -> SolveOptions:
@@ -93,6 +100,10 @@ class SolveOptions:
             raise ValueError("backend must be 'highs' (direct arrays) or 'pulp'")
         if opts.presolve not in (True, False, "auto"):
             raise ValueError("presolve must be true, false or 'auto'")
+        if opts.decomposition is True or opts.decomposition is False:
+            opts = replace(opts, decomposition="on" if opts.decomposition else "off")
+        if opts.decomposition not in ("auto", "on", "off"):
+            raise ValueError("decomposition must be 'auto', 'on' or 'off'")
         if opts.solver not in ("highs", "cbc"):
             raise ValueError("solver must be 'highs' or 'cbc'")
         for name in ("county_loss_cap", "firm_loss_cap"):

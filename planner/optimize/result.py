@@ -57,6 +57,14 @@ class Plan:
         Menu firms (:mod:`planner.optimize.menus`): ``choice`` (menu_option, slot) 1 for the
         option chosen, ``load_cut`` (menu_option, slot) its extra load cut; their curtailment is
         ``output share + load cut`` and their reason ``"menu"``.
+    solver_path : dict
+        Which path solved the model and why: ``method`` (``"direct"`` or ``"decomposition"``),
+        ``reason``, and for the decomposition its certificate (``certificate_gap``,
+        ``dual_bound``, ``rounds``, ``restricted_decisions`` …); see
+        :mod:`planner.optimize.decomposition`.
+    multipliers : numpy.ndarray (slot, pollutant) or None
+        Target-row duals ``∂ objective / ∂ (target - credited)`` as the solver gave them (not
+        divided by ``days``): the warm start of a re-solve (``solve(..., warm_start=plan)``).
     """
 
     curtailment: xr.DataArray
@@ -79,6 +87,8 @@ class Plan:
     menu: xr.Dataset | None = None
     #: 万元 of restarts (episode restarts, :mod:`planner.optimize.restarts`); not in ``objective``.
     restart_cost: float = 0.0
+    solver_path: dict = field(default_factory=dict)
+    multipliers: object = None
 
     @property
     def ok(self) -> bool:

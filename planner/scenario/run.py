@@ -1039,6 +1039,21 @@ def _curtailed_firms(inp: xr.Dataset, plan) -> int:
     return int(len(set(np.asarray(owners)[cut].tolist())))
 
 
+def _json_safe(v):
+    """Plain JSON values (non-finite numbers as null) of a nested dict/list."""
+    if isinstance(v, dict):
+        return {str(k): _json_safe(x) for k, x in v.items()}
+    if isinstance(v, list | tuple):
+        return [_json_safe(x) for x in v]
+    if isinstance(v, bool | str) or v is None:
+        return v
+    if isinstance(v, int | np.integer):
+        return int(v)
+    if isinstance(v, float | np.floating):
+        return finite_or_none(v)
+    return str(v)
+
+
 def summary_dict(prepared: Prepared, plan, baselines: dict, attribution: dict | None = None) -> dict:
     """The ``summary.json`` document (see :func:`_summary_dict`), with the episode's per-day
     measures merged into ``timeline.days`` (keys ``planned`` and ``measures``)."""
@@ -1114,6 +1129,7 @@ def _summary_dict(prepared: Prepared, plan, baselines: dict, attribution: dict |
         "slots": slots,
         "baselines": {k: finite_or_none(v) for k, v in baselines.items()},
         "solver": plan.solver,
+        "solver_path": _json_safe(getattr(plan, "solver_path", None) or {}),
         "gap": finite_or_none(plan.gap),
         "timings": {k: float(v) for k, v in timings.items()},
         "enterprises": int(len(prepared.table)),

@@ -134,6 +134,13 @@ class Solver(Section):
     presolve: bool | Literal["auto"] = Field(
         "auto", **field_message("presolve must be true, false or auto (without quotes for true/false)")
     )
+    decomposition: bool | Literal["auto", "on", "off"] = Field(
+        "auto",
+        **field_message(
+            "decomposition must be auto (by size), on or off (the exact decomposition solver of "
+            "large plain LPs; see planner.optimize.decomposition)"
+        ),
+    )
 
 
 class EnterpriseOverride(Section):

@@ -1,0 +1,157 @@
+"""Benchmark of the exact decomposition solver against a plain highspy reference (issue 13).
+
+For each size, on the same random episode LP (:func:`planner.optimize.inputs.random_plan_inputs`):
+
+- ``project``: :func:`planner.optimize.model.solve` with ``decomposition="on"`` from a cold start
+  (end to end: setup, solve, plan, independent verifier) and the decomposition's own seconds;
+  ``warm``: the re-solve after an edit of two firms' losses, warm-started from that plan;
+- ``highspy``: the same model (:func:`planner.optimize.blocks.build_model`, no chain rewrite)
+  passed to a plain ``highspy.Highs`` with presolve on; only ``run()`` is timed;
+- the ratios ``highspy / project`` and ``highspy / warm``, both objectives (relative difference) and the peak memory
+  (``ru_maxrss``) of each case, each case in its own subprocess.
+
+Medians over ``--repeat`` runs are printed, with the machine's load average before and after.
+
+Examples
+--------
+::
+
+    .venv/bin/python benchmarks/bench_decomposition.py --sizes 20000,300000 --repeat 3
+    .venv/bin/python benchmarks/bench_decomposition.py --sizes 20000 --no-reference
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+
+def run_project(E: int, S: int, seed: int) -> dict:
+    from planner.optimize.inputs import random_plan_inputs
+    from planner.optimize.model import solve
+
+    ds = random_plan_inputs(E, S, seed=seed)
+    rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    t0 = time.perf_counter()
+    plan = solve(ds, decomposition="on", time_limit=600)
+    total = time.perf_counter() - t0
+    path = plan.solver_path
+    # a re-solve after an edit (two firms' losses changed), warm-started from the plan
+    edited = ds.copy(deep=True)
+    edited["loss_at_full"].values[17] *= 0.5
+    edited["loss_at_full"].values[E // 2] *= 2.0
+    t1 = time.perf_counter()
+    again = solve(edited, decomposition="on", time_limit=600, warm_start=plan)
+    warm = time.perf_counter() - t1
+    return {
+        "warm_seconds": warm,
+        "warm_status": again.status,
+        "warm_decisions": again.solver_path.get("restricted_decisions"),
+        "seconds": total,
+        "solver_seconds": path.get("timings", {}).get("total", float("nan")),
+        "objective": plan.objective - float(ds["credited_loss"].sum()),
+        "status": plan.status,
+        "method": path.get("method"),
+        "gap": path.get("certificate_gap"),
+        "restricted": path.get("restricted_decisions"),
+        "rounds": path.get("rounds"),
+        "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "data_mb": rss0,
+        "violations": len(plan.violations),
+    }
+
+
+def run_highspy(E: int, S: int, seed: int) -> dict:
+    import highspy
+    import numpy as np
+
+    from planner.optimize.blocks import build_model
+    from planner.optimize.highs_backend import compile_model
+    from planner.optimize.inputs import random_plan_inputs
+    from planner.optimize.options import SolveOptions
+
+    ds = random_plan_inputs(E, S, seed=seed)
+    m, _ = build_model(ds, SolveOptions())
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("presolve", "on")
+    h.setOptionValue("time_limit", 1800.0)
+    compile_model(m, h)
+    t0 = time.perf_counter()
+    h.run()
+    sec = time.perf_counter() - t0
+    cost, _, _, _ = m.column_arrays()
+    col = np.asarray(h.getSolution().col_value)
+    return {
+        "seconds": sec,
+        "objective": float(cost @ col),
+        "status": h.modelStatusToString(h.getModelStatus()),
+        "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def _sub(kind: str, E: int, S: int, seed: int) -> dict:
+    spec = json.dumps({"kind": kind, "E": E, "S": S, "seed": seed})
+    out = subprocess.run([sys.executable, __file__, "--one", spec], capture_output=True, text=True)
+    if out.returncode != 0:
+        raise RuntimeError(out.stderr[-2000:])
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--sizes", default="20000,300000", help="enterprise counts, comma-separated")
+    ap.add_argument("--slots", type=int, default=7)
+    ap.add_argument("--seed", type=int, default=3)
+    ap.add_argument("--repeat", type=int, default=3, help="runs of the project per size (median)")
+    ap.add_argument("--reference-repeat", type=int, default=1, help="runs of the highspy reference")
+    ap.add_argument("--no-reference", action="store_true", help="skip the highspy reference")
+    ap.add_argument("--one", help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.one:
+        spec = json.loads(args.one)
+        fn = run_project if spec["kind"] == "project" else run_highspy
+        print(json.dumps(fn(spec["E"], spec["S"], spec["seed"])))
+        return 0
+    print(f"load average before: {' '.join(f'{v:.2f}' for v in os.getloadavg())} on {os.cpu_count()} CPUs")
+    head = (
+        f"{'E':>7} {'S':>2} {'project s':>10} {'solver s':>9} {'warm s':>7} {'highspy s':>10} {'ratio':>7} {'warm ratio':>10} "
+        f"{'rel obj diff':>12} {'cert gap':>9} {'LP dec.':>8} {'peak MB':>8} {'hs MB':>7} status"
+    )
+    print(head)
+    print("-" * len(head))
+    for E in (int(float(s)) for s in args.sizes.split(",")):
+        runs = [_sub("project", E, args.slots, args.seed) for _ in range(args.repeat)]
+        keys = ("seconds", "solver_seconds", "warm_seconds", "peak_mb")
+        p = {k: statistics.median(r[k] for r in runs) for k in keys}
+        r0 = runs[0]
+        ref = None
+        if not args.no_reference:
+            refs = [_sub("highspy", E, args.slots, args.seed) for _ in range(args.reference_repeat)]
+            ref = {k: statistics.median(r[k] for r in refs) for k in ("seconds", "peak_mb")}
+            ref["objective"] = refs[0]["objective"]
+        ratio = ref["seconds"] / p["seconds"] if ref else float("nan")
+        wratio = ref["seconds"] / p["warm_seconds"] if ref else float("nan")
+        times = ", ".join(f"{r['seconds']:.2f}" for r in runs)
+        diff = (r0["objective"] - ref["objective"]) / abs(ref["objective"]) if ref else float("nan")
+        print(
+            f"{E:>7} {args.slots:>2} {p['seconds']:>10.2f} {p['solver_seconds']:>9.2f} {p['warm_seconds']:>7.2f} "
+            f"{(ref['seconds'] if ref else float('nan')):>10.2f} {ratio:>7.1f} {wratio:>10.1f} {diff:>12.1e} "
+            f"{(r0['gap'] if r0['gap'] is not None else float('nan')):>9.1e} {r0['restricted'] or 0:>8} "
+            f"{p['peak_mb']:>8.0f} {(ref['peak_mb'] if ref else float('nan')):>7.0f} "
+            f"{r0['status']} ({r0['method']}, {r0['violations']} violations; runs "
+            f"{times} s)",
+            flush=True,
+        )
+    print(f"load average after: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

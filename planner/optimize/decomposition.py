@@ -1,0 +1,956 @@
+"""An exact decomposition solver for the plain curtailment LP (issue 13).
+
+The model of :mod:`planner.optimize.blocks` couples the enterprises only through the ``S·P``
+target rows ``Σ_e reducible[e, s, p]·x[e, s] + u[s, p] >= rhs[s, p]``; everything else (bounds,
+the non-decreasing chain) belongs to one enterprise.  For multipliers ``λ >= 0`` on the target
+rows the Lagrangian splits into one small problem per enterprise,
+
+    min  Σ_s (loss[e, s] - Σ_p λ[s, p]·reducible[e, s, p]) · x[e, s]
+    s.t. lo <= x <= hi,  x[e, s] <= x[e, s'] along a chain,
+
+which :class:`Oracle` solves exactly for every enterprise at once (vectorised numpy, see below).
+The solve (:func:`solve_decomposed`) is *sifting with a Lagrangian oracle*:
+
+1. **Multipliers.** ``λ`` comes from a warm start (a previous plan, a sweep) or, cold, from
+   the same sifting on stratified samples of 2,000, 20,000 … enterprises (the heaviest as they
+   are, the rest drawn at random and weighted up).  The cold estimate is still rough: the first
+   full restricted LP then holds thousands of decisions and the direct model is faster
+   (``benchmarks/bench_decomposition.py``); with a warm start it holds a few hundred.
+2. **Restricted LP.** Every decision (a free cell outside a chain, an interval of a chain, see
+   below) starts at its Lagrangian argmin under ``λ``; the decisions within a relative band ``δ``
+   of a tie become columns of a HiGHS LP written as deviations from that fixed choice (a cell
+   moves to its other bound, an interval to another first position, ``Σ w <= 1``), with the
+   shortfall, non-industrial and elastic columns of the model.
+3. **Pricing.** With the restricted LP's duals ``λ'`` every fixed decision is priced: its
+   violation ``v = c(λ')·x̄ - min c(λ')·x >= 0``.  Violators join the restricted LP (HiGHS keeps
+   its basis: every new column starts at 0, the fixed choice); repeat until ``Σ v`` vanishes.
+4. **Certificate.** Then ``λ'`` prices every column of the full LP correctly, so it is an optimal
+   dual: the Lagrangian bound ``L(λ') = λ'·rhs + Σ_e min c_e(λ')·x + (shortfall and
+   non-industrial terms)`` is computed over every enterprise and must equal the primal objective
+   of the assembled plan (relative gap reported, ``<= 1e-9`` by construction; a larger gap is an
+   error and the caller falls back to the direct model).
+
+The per-enterprise oracle.  Without a chain each cell sits at ``lo`` or ``hi`` by the sign of its
+reduced cost.  Along a chain (``lo``, ``hi`` non-decreasing after propagation) write
+``x[t] = ∫_0^1 [k(v) <= t] dv`` where ``k(v)`` is the first chain position whose share is at
+least ``v``: the bounds allow ``k(v)`` in ``[#{hi < v}, #{lo < v}]`` and the cost is
+``∫ C_{k(v)} dv`` with ``C_k = Σ_{t >= k} c_t`` (suffix sums).  Between consecutive breakpoints
+(the sorted values of ``lo`` and ``hi``) the allowed range is constant, so each such *interval*
+picks the argmin of ``C`` over its range: an exact solution of the chain problem in ``O(S²)``
+vectorised operations per call, with the breakpoints computed once.
+
+What it supports: the curtailment columns, targets and shortfall, the chain, continuous
+non-industrial measures (:data:`SUPPORTED_BLOCKS`).  Any other block of the model built by
+:func:`planner.optimize.blocks.build_model` (grade monotonicity, loss caps, equity, whole lines,
+and whatever block is added later), an option it does not know at a non-default value, or the
+PuLP backend makes :func:`choose` pick the direct model and say why
+(``Plan.solver_path``).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field, fields
+
+import highspy
+import numpy as np
+import xarray as xr
+
+from planner.optimize.blocks import (
+    CHAIN,
+    CURTAILMENT,
+    NON_INDUSTRIAL,
+    SHORTFALL,
+    TARGET,
+    build_model,
+    shortfall_penalty,
+)
+from planner.optimize.highs_backend import new_highs
+from planner.optimize.inputs import BOUND_TOL, chain_pairs, effective_bounds, non_industrial_arrays
+from planner.optimize.options import SolveOptions
+
+#: Blocks the decomposition solves exactly; a model with any other block goes to the direct solver.
+SUPPORTED_BLOCKS = frozenset({CURTAILMENT, SHORTFALL, TARGET, CHAIN, NON_INDUSTRIAL})
+#: Options that do not change the model (or that the decomposition honours itself).
+NEUTRAL_OPTIONS = frozenset(
+    {
+        "backend",
+        "solver",
+        "mip_gap",
+        "time_limit",
+        "presolve",
+        "allow_shortfall",
+        "shortfall_penalty",
+        "shortfall_tol",
+        "threads",
+        "verify",
+        "msg",
+        "decomposition",
+    }
+)
+#: ``decomposition: auto`` uses the decomposition (with a warm start) from this many enterprise ×
+#: slot cells on; below ~5,000 firms the direct model takes a few hundredths of a second.
+AUTO_MIN_CELLS = 35_000
+#: Relative gap between the primal objective and the Lagrangian bound accepted as a certificate.
+CERTIFICATE_TOL = 1e-9
+#: Enterprises in the probe model used to read the block names (see :func:`unsupported_blocks`).
+PROBE_FIRMS = 400
+
+
+# ----------------------------------------------------------------------------------------------
+# choice of the solver path
+# ----------------------------------------------------------------------------------------------
+def unsupported_options(options: SolveOptions) -> list[str]:
+    """Options at a non-default value that change the model in a way the decomposition does not solve."""
+    default = SolveOptions()
+    out = []
+    for f in fields(SolveOptions):
+        if f.name in NEUTRAL_OPTIONS:
+            continue
+        v = getattr(options, f.name)
+        if v != getattr(default, f.name):
+            out.append(f"{f.name}={v!r}")
+    return out
+
+
+def probe_inputs(inputs: xr.Dataset, n: int = PROBE_FIRMS) -> xr.Dataset:
+    """A few hundred enterprises spread over the list (every one when the list is short)."""
+    E = inputs.sizes["enterprise"]
+    if E <= n:
+        return inputs
+    return inputs.isel(enterprise=np.unique(np.linspace(0, E - 1, n).astype(int)))
+
+
+def unsupported_blocks(inputs: xr.Dataset, options: SolveOptions) -> list[str]:
+    """Blocks of the model (built on a probe of the enterprises) outside :data:`SUPPORTED_BLOCKS`,
+    and integer columns (whole lines or on/off non-industrial measures make a MILP)."""
+    m, _ = build_model(probe_inputs(inputs), options)
+    out = [b for b in m.blocks if b not in SUPPORTED_BLOCKS]
+    for b in m.variables.values():
+        if b.integer.any():
+            out.append(f"{b.name} (integer columns: a MILP)")
+    return out
+
+
+def choose(inputs: xr.Dataset, options: SolveOptions, warm: bool = False) -> dict:
+    """Pick the solver path for ``inputs`` under ``options``.
+
+    ``decomposition: auto`` takes the decomposition for a supported model of at least
+    :data:`AUTO_MIN_CELLS` cells **with a warm start** (re-solves after an edit, sweeps): there it
+    needs a restricted LP of a few hundred decisions.  A cold start stays with the direct model,
+    which ``benchmarks/bench_decomposition.py`` still measures as faster without good multipliers
+    (the cold multiplier estimate is the open part of issue 13).
+
+    Parameters
+    ----------
+    inputs : xarray.Dataset
+    options : SolveOptions
+    warm : bool
+        A warm start (multipliers of a previous plan) is available.
+
+    Returns
+    -------
+    dict
+        ``{"method": "decomposition" | "direct", "reason": str}``; with ``decomposition: on`` and
+        an unsupported model the reason says what is not supported (the direct model is used).
+    """
+    mode = getattr(options, "decomposition", "auto")
+    E, S = inputs.sizes["enterprise"], inputs.sizes["slot"]
+    if mode == "off":
+        return {"method": "direct", "reason": "decomposition: off"}
+    if mode == "auto" and E * S < AUTO_MIN_CELLS:
+        return {
+            "method": "direct",
+            "reason": f"{E} × {S} cells below the decomposition's size ({AUTO_MIN_CELLS:,} cells)",
+        }
+    if mode == "auto" and not warm:
+        return {
+            "method": "direct",
+            "reason": "decomposition: auto without a warm start (the direct model is faster from a cold start)",
+        }
+    why = []
+    if options.backend != "highs":
+        why.append(f"backend {options.backend!r} (the decomposition runs HiGHS)")
+    why += [f"option {o}" for o in unsupported_options(options)]
+    if not why:
+        why += [f"block {b}" for b in unsupported_blocks(inputs, options)]
+    if why:
+        return {"method": "direct", "reason": "not supported by the decomposition: " + "; ".join(why)}
+    return {
+        "method": "decomposition",
+        "reason": f"decomposition: {mode}, {E} × {S} cells" + (", warm start" if warm else ""),
+    }
+
+
+# ----------------------------------------------------------------------------------------------
+# the per-enterprise oracle
+# ----------------------------------------------------------------------------------------------
+@dataclass
+class _Range:
+    """Chain intervals whose allowed first position is ``nb … na`` (one per enterprise at most)."""
+
+    nb: int
+    na: int
+    pos: np.ndarray  # positions of the enterprises in the group
+    ln: np.ndarray  # interval lengths (share)
+
+    @property
+    def width(self) -> int:
+        return self.na - self.nb + 1
+
+
+@dataclass
+class _Group:
+    """One chain and the chained enterprises that can move along it."""
+
+    slots: np.ndarray  # (L,) slot numbers in chain order
+    firms: np.ndarray  # (n,) enterprise numbers
+    base: np.ndarray  # (n, L) share given by the intervals without a choice
+    ranges: list[_Range] = field(default_factory=list)
+
+
+@dataclass
+class _Choice:
+    """One option per decision: ``a`` (E, S) cell at its ceiling; ``b[g][r]`` first position of each
+    chain interval (the interval's length is added from that position on)."""
+
+    a: np.ndarray
+    b: list[list[np.ndarray]]
+
+
+class Oracle:
+    """Exact minimiser of ``Σ c·x`` over every enterprise's bounds and chain, for any ``c`` (E, S).
+
+    The enterprises' problems are written as independent *decisions*: a cell outside any chain
+    (share ``lo`` or ``hi``), or one interval of a chain (its first position, module docstring).
+
+    Parameters
+    ----------
+    lo, hi : numpy.ndarray (E, S)
+        Chain-propagated bounds (:func:`planner.optimize.inputs.effective_bounds`).
+    chains : list of numpy.ndarray
+        Slot numbers of each chain, in chain order.
+    chained : numpy.ndarray of bool (E,)
+        Enterprises the chains bind.
+    """
+
+    def __init__(self, lo: np.ndarray, hi: np.ndarray, chains: list[np.ndarray], chained: np.ndarray):
+        self.lo, self.hi = lo, hi
+        self.span = hi - lo
+        free = self.span > BOUND_TOL
+        self.free_firm = free.any(axis=1)
+        self.indep = free.copy()
+        self.base = lo.copy()
+        self.groups: list[_Group] = []
+        rows = np.flatnonzero(chained)
+        for slots in chains:
+            if len(slots) < 2:
+                continue
+            firms = np.flatnonzero(chained & free[:, slots].any(axis=1))
+            self.indep[np.ix_(rows, slots)] = False
+            if len(firms):
+                g = self._group(slots, firms)
+                self.groups.append(g)
+                self.base[np.ix_(firms, slots)] = g.base
+
+    def _group(self, slots: np.ndarray, firms: np.ndarray) -> _Group:
+        L = len(slots)
+        lo = self.lo[np.ix_(firms, slots)]
+        hi = self.hi[np.ix_(firms, slots)]
+        b = np.sort(np.concatenate([lo, hi], axis=1), axis=1)
+        base = np.repeat(b[:, :1], L, axis=1)
+        buckets: dict[tuple[int, int], list[tuple[np.ndarray, np.ndarray]]] = {}
+        for i in range(2 * L - 1):
+            length = b[:, i + 1] - b[:, i]
+            na = (lo <= b[:, i : i + 1]).sum(axis=1)
+            nb = (hi <= b[:, i : i + 1]).sum(axis=1)
+            live = length > 0
+            fpos = np.flatnonzero(live & (na == nb))  # no choice: the length from position nb on
+            if len(fpos):
+                base[fpos] += length[fpos, None] * (np.arange(L)[None, :] >= nb[fpos, None])
+            pick = np.flatnonzero(live & (na > nb))
+            if not len(pick):
+                continue
+            key = nb[pick] * (L + 1) + na[pick]
+            for k in np.unique(key):
+                sel = pick[key == k]
+                buckets.setdefault((int(k // (L + 1)), int(k % (L + 1))), []).append((sel, length[sel]))
+        g = _Group(slots, firms, base)
+        for (nb_, na_), parts in sorted(buckets.items()):
+            g.ranges.append(
+                _Range(nb_, na_, np.concatenate([p for p, _ in parts]), np.concatenate([v for _, v in parts]))
+            )
+        return g
+
+    @property
+    def n_decisions(self) -> int:
+        return int(self.indep.sum()) + sum(len(r.pos) for g in self.groups for r in g.ranges)
+
+    def empty_mask(self) -> _Choice:
+        """A boolean flag per decision, all False (same layout as a :class:`_Choice`)."""
+        return _Choice(
+            np.zeros_like(self.indep), [[np.zeros(len(r.pos), bool) for r in g.ranges] for g in self.groups]
+        )
+
+    def price(self, c: np.ndarray, current: _Choice | None = None, rho: np.ndarray | None = None):
+        """Lagrangian argmin under reduced costs ``c`` and what comes with it.
+
+        Returns
+        -------
+        best : _Choice
+            Argmin of every decision (ties: the smaller share).
+        value : float
+            ``Σ_e min c_e·x`` over every enterprise.
+        viol : _Choice of float arrays or None
+            ``c·x(current) - min`` per decision (>= 0), with ``current``.
+        margin : _Choice of float arrays or None
+            With ``rho`` (λ-value of each cell): the relative margin of each decision, (second
+            best − best) / λ-value of the cells it moves.
+        """
+        span = self.span
+        a = self.indep & (c < 0)
+        neg = np.where(self.indep, np.minimum(c, 0.0), 0.0)
+        value = float(np.einsum("es,es->", c, self.base) + (span * neg).sum())
+        viol = margin = None
+        if current is not None:
+            viol = _Choice(np.where(self.indep, span * (c * current.a - neg), 0.0), [])
+        if rho is not None:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                margin = _Choice(np.where(self.indep, np.abs(c) / np.maximum(rho, 1e-300), np.inf), [])
+        b = []
+        for gi, g in enumerate(self.groups):
+            suf = _suffix(c[np.ix_(g.firms, g.slots)])
+            scale = np.maximum(rho[np.ix_(g.firms, g.slots)].sum(axis=1), 1e-300) if rho is not None else None
+            ks, vs, ms = [], [], []
+            for ri, r in enumerate(g.ranges):
+                sub = suf[r.pos, r.nb : r.na + 1]
+                j = r.width - 1 - np.argmin(sub[:, ::-1], axis=1)  # the last minimum: smaller share
+                best = sub[np.arange(len(j)), j]
+                value += float(r.ln @ best)
+                ks.append((r.nb + j).astype(np.int8))
+                if current is not None:
+                    vs.append(r.ln * (suf[r.pos, current.b[gi][ri]] - best))
+                if scale is not None:
+                    two = np.partition(sub, 1, axis=1)[:, :2]
+                    ms.append((two[:, 1] - two[:, 0]) / scale[r.pos])
+            b.append(ks)
+            if viol is not None:
+                viol.b.append(vs)
+            if margin is not None:
+                margin.b.append(ms)
+        return _Choice(a, b), value, viol, margin
+
+    def x_of(self, ch: _Choice) -> np.ndarray:
+        """Shares (E, S) of a choice."""
+        x = self.base + np.where(ch.a, self.span, 0.0)
+        for g, ks in zip(self.groups, ch.b, strict=True):
+            L = len(g.slots)
+            d = np.zeros((len(g.firms), L + 1))
+            for r, k in zip(g.ranges, ks, strict=True):
+                d[r.pos, k] += r.ln  # an enterprise meets a (nb, na) range in one interval at most
+            x[np.ix_(g.firms, g.slots)] += np.cumsum(d, axis=1)[:, :L]
+        return x
+
+
+def _suffix(c: np.ndarray) -> np.ndarray:
+    """Suffix sums ``C_k = Σ_{t >= k} c_t`` with ``C_L = 0`` (n, L + 1)."""
+    n, L = c.shape
+    suf = np.zeros((n, L + 1))
+    suf[:, :L] = np.cumsum(c[:, ::-1], axis=1)[:, ::-1]
+    return suf
+
+
+# ----------------------------------------------------------------------------------------------
+# the problem's arrays
+# ----------------------------------------------------------------------------------------------
+@dataclass
+class _Problem:
+    """The LP's arrays: bounds, losses and tonnes (possibly of a weighted sample), target rows."""
+
+    lo: np.ndarray
+    hi: np.ndarray
+    loss: np.ndarray
+    red: np.ndarray  # (E, S, P)
+    rhs: np.ndarray  # (K,)
+    short: np.ndarray  # (K,) bool: the row has a shortfall column
+    penalty: float
+    ni_red: np.ndarray  # (M, S, P)
+    ni_cost: np.ndarray  # (M, S)
+    chains: list[np.ndarray]
+    chained: np.ndarray
+    oracle: Oracle | None = None
+
+    def __post_init__(self):
+        if self.oracle is None:
+            self.oracle = Oracle(self.lo, self.hi, self.chains, self.chained)
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        return self.red.shape
+
+    def rho(self, lam: np.ndarray) -> np.ndarray:
+        """``Σ_p λ[s, p]·reducible[e, s, p]`` (E, S)."""
+        E, S, P = self.red.shape
+        return np.einsum("esp,sp->es", self.red, lam.reshape(S, P))
+
+    def tonnes(self, x: np.ndarray) -> np.ndarray:
+        """``Σ_e reducible·x`` per target row (K,)."""
+        return np.einsum("esp,es->sp", self.red, x).ravel()
+
+    def subset(self, firms: np.ndarray, weight: np.ndarray) -> _Problem:
+        """The enterprises ``firms`` with losses and tonnes multiplied by ``weight``; every other
+        enterprise is left out (the caller adjusts ``rhs``)."""
+        w = weight[:, None]
+        return _Problem(
+            self.lo[firms],
+            self.hi[firms],
+            self.loss[firms] * w,
+            self.red[firms] * w[:, :, None],
+            self.rhs.copy(),
+            self.short,
+            self.penalty,
+            self.ni_red,
+            self.ni_cost,
+            self.chains,
+            self.chained[firms],
+        )
+
+
+def _chains(inputs: xr.Dataset) -> tuple[list[np.ndarray], np.ndarray]:
+    """Slots of each chain in order, and the enterprises the chains bind."""
+    cp = chain_pairs(inputs)
+    nxt = dict(cp.pairs)
+    later = {b for _, b in cp.pairs}
+    chains = []
+    for h in dict.fromkeys(a for a, _ in cp.pairs if a not in later):
+        run = [h]
+        while run[-1] in nxt:
+            run.append(nxt[run[-1]])
+        chains.append(np.array(run, dtype=int))
+    return chains, np.asarray(cp.firms, bool)
+
+
+def problem(inputs: xr.Dataset, options: SolveOptions, shortfall_everywhere: bool = False) -> _Problem:
+    """The arrays of the model :func:`planner.optimize.blocks.build_model` would build (same
+    bounds, shortfall rows and penalty), without building it."""
+    lo, hi = effective_bounds(inputs)
+    loss = np.asarray(inputs["loss_at_full"].values, float)
+    red = np.ascontiguousarray(inputs["reducible"].transpose("enterprise", "slot", "pollutant").values, float)
+    rhs = (inputs["target"].values.astype(float) - inputs["credited"].values.astype(float)).ravel()
+    ni_red, ni_cost, _, _ = non_industrial_arrays(inputs)
+    chains, chained = _chains(inputs)
+    if not options.allow_shortfall:
+        short = np.zeros(rhs.shape, bool)
+    elif shortfall_everywhere:
+        short = np.ones(rhs.shape, bool)
+    else:
+        reach = np.einsum("es,esp->sp", hi, red).ravel() + ni_red.sum(axis=0).ravel()
+        short = reach < rhs - 1e-9 * np.maximum(1.0, np.abs(rhs))
+    penalty = shortfall_penalty(options, loss, red, lo, hi)
+    return _Problem(lo, hi, loss, red, rhs, short, penalty, ni_red, ni_cost, chains, chained)
+
+
+# ----------------------------------------------------------------------------------------------
+# the restricted LP
+# ----------------------------------------------------------------------------------------------
+class _Restricted:
+    """A HiGHS LP over the target rows, written as *deviations* from a fixed Lagrangian choice.
+
+    It holds the shortfall, non-industrial and elastic columns, and the decisions added so far:
+    a free cell is a column in [0, 1] moving it from its fixed bound to the other one; a chain
+    interval one column per other first position with ``Σ w <= 1``.  Every column at 0 is the
+    fixed choice, so the basis of the previous solve stays primal feasible when decisions are
+    added (HiGHS warm-starts) and a good fixed choice needs few iterations.
+    """
+
+    def __init__(
+        self, pb: _Problem, fixed: _Choice, rhs: np.ndarray, msg: bool, threads, elastic_cost: float
+    ):
+        self.pb = pb
+        self.fixed = fixed
+        E, S, P = pb.shape
+        self.K = K = S * P
+        h = new_highs(msg)
+        h.setOptionValue("presolve", "off")
+        if threads is not None:
+            h.setOptionValue("threads", int(threads))
+        self.h = h
+        M = pb.ni_cost.shape[0]
+        short = np.flatnonzero(pb.short)
+        hard = np.flatnonzero(~pb.short)
+        cost = np.r_[np.full(len(short), pb.penalty), np.full(len(hard), elastic_cost), pb.ni_cost.ravel()]
+        upper = np.r_[np.maximum(pb.rhs[short], 0.0), np.full(len(hard), np.inf), np.ones(M * S)]
+        nired = pb.ni_red.reshape(M, K)
+        m_i, k_i = np.nonzero(nired > 0)
+        cols = np.r_[np.arange(len(short) + len(hard)), len(short) + len(hard) + m_i * S + k_i // P]
+        rows = np.r_[short, hard, k_i]
+        vals = np.r_[np.ones(len(short) + len(hard)), nired[m_i, k_i]]
+        order = np.lexsort((rows, cols))
+        n = len(cost)
+        start = np.zeros(n + 1, np.int32)
+        np.cumsum(np.bincount(cols.astype(np.int64), minlength=n), out=start[1:])
+        h.passModel(
+            int(n),
+            int(K),
+            int(len(vals)),
+            1,
+            1,
+            0.0,
+            cost,
+            np.zeros(n),
+            upper,
+            np.asarray(rhs, float),
+            np.full(K, np.inf),
+            start[:-1],
+            rows[order].astype(np.int32),
+            vals[order],
+            np.zeros(n, np.int32),
+        )
+        self.n_short, self.n_hard = len(short), len(hard)
+        self.short_rows = short
+        self.n_static = n
+        self.batches: list[tuple] = []  # ("a", e, s, col0) or ("b", gi, ri, idx, col0, options)
+        self.n_added = 0
+
+    def add_cells(self, e: np.ndarray, s: np.ndarray) -> None:
+        """Columns for free cells outside a chain (from the fixed bound towards the other)."""
+        pb = self.pb
+        n = len(e)
+        if not n:
+            return
+        S, P = pb.shape[1:]
+        sign = np.where(self.fixed.a[e, s], -1.0, 1.0) * pb.oracle.span[e, s]
+        red = pb.red[e, s] * sign[:, None]  # (n, P)
+        nz = red != 0
+        start = np.zeros(n + 1, np.int32)
+        np.cumsum(nz.sum(axis=1), out=start[1:])
+        i, p = np.nonzero(nz)
+        col0 = self.h.getNumCol()
+        self.h.addCols(
+            n,
+            pb.loss[e, s] * sign,
+            np.zeros(n),
+            np.ones(n),
+            len(i),
+            start[:-1],
+            (s[i] * P + p).astype(np.int32),
+            red[i, p],
+        )
+        self.batches.append(("a", e, s, col0))
+        self.n_added += n
+
+    def add_intervals(self, gi: int, ri: int, idx: np.ndarray) -> None:
+        """Columns for chain intervals ``idx`` of range ``ri`` of group ``gi``: one per first
+        position other than the fixed one, and a row ``Σ w <= 1`` per interval."""
+        pb = self.pb
+        n = len(idx)
+        if not n:
+            return
+        S, P = pb.shape[1:]
+        g = pb.oracle.groups[gi]
+        r = g.ranges[ri]
+        L, W = len(g.slots), r.width
+        firms = g.firms[r.pos[idx]]
+        ln = r.ln[idx]
+        kf = self.fixed.b[gi][ri][idx].astype(int)
+        ks = np.arange(r.nb, r.na + 1)
+        other = ks[None, :] != kf[:, None]  # (n, W): the fixed option has no column
+        ii, kk = np.nonzero(other)
+        m = len(ii)
+        kopt, kfix = ks[kk], kf[ii]
+        lsuf = _suffix(pb.loss[np.ix_(firms, g.slots)])
+        cost = (lsuf[ii, kopt] - lsuf[ii, kfix]) * ln[ii]
+        t = np.arange(L)[None, :]
+        # option minus the fixed option: +1 on positions kopt..kfix-1, -1 on kfix..kopt-1
+        sgn = ((t >= kopt[:, None]) & (t < kfix[:, None])).astype(float)
+        sgn -= (t >= kfix[:, None]) & (t < kopt[:, None])
+        red = pb.red[firms][:, g.slots, :]  # (n, L, P)
+        cc = (sgn[:, :, None] * red[ii] * ln[ii, None, None]).reshape(m, L * P)
+        nz = cc != 0
+        start = np.zeros(m + 1, np.int32)
+        np.cumsum(nz.sum(axis=1), out=start[1:])
+        j, q = np.nonzero(nz)
+        col0 = self.h.getNumCol()
+        self.h.addCols(
+            m,
+            cost,
+            np.zeros(m),
+            np.ones(m),
+            len(j),
+            start[:-1],
+            (g.slots[q // P] * P + q % P).astype(np.int32),
+            cc[j, q],
+        )
+        per = W - 1  # columns per interval, in interval order
+        self.h.addRows(
+            n,
+            np.full(n, -np.inf),
+            np.ones(n),
+            m,
+            np.arange(0, m, per, dtype=np.int32),
+            (col0 + np.arange(m)).astype(np.int32),
+            np.ones(m),
+        )
+        self.batches.append(("b", gi, ri, idx, col0, kopt.reshape(n, per)))
+        self.n_added += n
+
+    def run(self) -> tuple[str, np.ndarray | None, np.ndarray | None]:
+        """Solve; ``(status text, λ (K,), column values)``."""
+        self.h.run()
+        if self.h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            return self.h.modelStatusToString(self.h.getModelStatus()), None, None
+        sol = self.h.getSolution()
+        lam = np.maximum(np.asarray(sol.row_dual, float)[: self.K], 0.0)
+        return "optimal", lam, np.asarray(sol.col_value, float)
+
+    def elastic_used(self, col: np.ndarray) -> bool:
+        return bool(col[self.n_short : self.n_short + self.n_hard].max(initial=0.0) > 1e-9)
+
+    def shares(self, col: np.ndarray) -> np.ndarray:
+        """Shares (E, S): the fixed choice moved by the LP's columns."""
+        o = self.pb.oracle
+        x = o.x_of(self.fixed)
+        for bt in self.batches:
+            if bt[0] == "a":
+                _, e, s, c0 = bt
+                z = np.clip(col[c0 : c0 + len(e)], 0.0, 1.0)
+                x[e, s] += np.where(self.fixed.a[e, s], -1.0, 1.0) * o.span[e, s] * z
+            else:
+                _, gi, ri, idx, c0, opts = bt
+                g = o.groups[gi]
+                r = g.ranges[ri]
+                L, n = len(g.slots), len(idx)
+                w = np.clip(col[c0 : c0 + opts.size].reshape(opts.shape), 0.0, 1.0)
+                d = np.zeros((n, L + 1))
+                np.add.at(d, (np.repeat(np.arange(n), opts.shape[1]), opts.ravel()), w.ravel())
+                d[np.arange(n), self.fixed.b[gi][ri][idx]] -= w.sum(axis=1)
+                delta = np.cumsum(d, axis=1)[:, :L] * r.ln[idx, None]
+                np.add.at(x, (g.firms[r.pos[idx]][:, None], g.slots[None, :]), delta)
+        return np.clip(x, o.lo, o.hi)
+
+
+@dataclass
+class _Sifted:
+    state: str
+    lam: np.ndarray | None
+    x: np.ndarray | None
+    col: np.ndarray | None
+    lp: _Restricted | None
+    value: float  # Σ min c·x at λ
+    stats: dict
+    messages: list[str] = field(default_factory=list)
+
+
+def _sift(
+    pb: _Problem,
+    options: SolveOptions,
+    lam0: np.ndarray | None,
+    band: float,
+    elastic: float,
+    deadline: float | None,
+    cap: int = 4000,
+) -> _Sifted:
+    """Restricted LP over the decisions within ``band`` of a tie under ``lam0`` (all of them
+    without ``lam0``), the others fixed at their Lagrangian argmin; price, add violators, repeat."""
+    o = pb.oracle
+    E, S, P = pb.shape
+    K = S * P
+    lam_start = np.zeros(K) if lam0 is None else lam0
+    c = pb.loss - pb.rho(lam_start)
+    fixed, _, _, margin = o.price(c, None, pb.rho(lam_start) if lam0 is not None else None)
+    inlp = o.empty_mask()
+    x_fixed = o.x_of(fixed)
+    lp = _Restricted(pb, fixed, pb.rhs - pb.tonnes(x_fixed), options.msg, options.threads, elastic)
+
+    def add(pick_a: np.ndarray, pick_b: list[list[np.ndarray]]) -> int:
+        n = 0
+        e, s = np.nonzero(pick_a & o.indep & ~inlp.a)
+        if len(e):
+            inlp.a[e, s] = True
+            lp.add_cells(e, s)
+            n += len(e)
+        for gi, rows in enumerate(pick_b):
+            for ri, sel in enumerate(rows):
+                idx = np.flatnonzero(sel & ~inlp.b[gi][ri])
+                if len(idx):
+                    inlp.b[gi][ri][idx] = True
+                    lp.add_intervals(gi, ri, idx)
+                    n += len(idx)
+        return n
+
+    if lam0 is None:
+        first = add(o.indep, [[np.ones(len(r.pos), bool) for r in g.ranges] for g in o.groups])
+    else:
+        first = add(margin.a < band, [[m < band for m in ms] for ms in margin.b])
+    rounds, t_lp, t_price = 0, 0.0, 0.0
+    trace: list[tuple[int, int, float]] = []  # (decisions in the LP, simplex iterations, seconds)
+    state, messages = "optimal", []
+    scale = max(1.0, abs(float((pb.loss * x_fixed).sum())))
+    while True:
+        rounds += 1
+        t = time.perf_counter()
+        st, lam, col = lp.run()
+        t_lp += time.perf_counter() - t
+        trace.append(
+            (lp.n_added, int(lp.h.getInfo().simplex_iteration_count), round(time.perf_counter() - t, 3))
+        )
+        if lam is None:
+            return _Sifted("error", None, None, None, lp, float("nan"), {}, [f"restricted LP: {st}"])
+        t = time.perf_counter()
+        c = pb.loss - pb.rho(lam)
+        _, value, viol, _ = o.price(c, fixed)
+        va = np.where(inlp.a, 0.0, viol.a)
+        vb = [
+            [np.where(m, 0.0, v) for m, v in zip(ms, vs, strict=True)]
+            for ms, vs in zip(inlp.b, viol.b, strict=True)
+        ]
+        total_v = float(va.sum() + sum(v.sum() for vs in vb for v in vs))
+        elastic_used = lp.elastic_used(col)
+        t_price += time.perf_counter() - t
+        if total_v <= 0.1 * CERTIFICATE_TOL * scale and not elastic_used:
+            break
+        if deadline is not None and time.perf_counter() > deadline:
+            state = "time_limit"
+            messages.append("the decomposition stopped at the time limit before its certificate")
+            break
+        allv = np.concatenate([va.ravel(), *[v for vs in vb for v in vs]])
+        thr = max(1e-14 * scale, 0.0)
+        n_bad = int((allv > thr).sum())
+        if n_bad == 0:
+            thr = 0.0
+            n_bad = int((allv > 0).sum())
+        limit = max(cap, lp.n_added)
+        if n_bad > limit:
+            thr = max(thr, float(np.partition(allv, len(allv) - limit)[len(allv) - limit]))
+        if not add(va > thr, [[v > thr for v in vs] for vs in vb]):
+            break  # nothing left to add: only round-off remains
+    x = lp.shares(col)
+    stats = {
+        "rounds": rounds,
+        "initial_decisions": int(first),
+        "restricted_decisions": int(lp.n_added),
+        "decisions": o.n_decisions,
+        "restricted_lp_seconds": t_lp,
+        "pricing_seconds": t_price,
+        "trace": trace,
+    }
+    return _Sifted(state, lam, x, col, lp, value, stats, messages)
+
+
+# ----------------------------------------------------------------------------------------------
+# the solve
+# ----------------------------------------------------------------------------------------------
+@dataclass
+class Decomposed:
+    """What :func:`solve_decomposed` hands back.
+
+    Attributes
+    ----------
+    state : {"optimal", "infeasible", "time_limit", "error"}
+    x : numpy.ndarray (E, S) or None
+    ni : numpy.ndarray (M, S) or None
+    lam : numpy.ndarray (S, P)
+        Target-row duals ``∂ objective / ∂ (target - credited)`` (the restricted LP's, certified).
+    stats : dict
+        ``rounds``, ``restricted_decisions``, ``primal``, ``dual_bound``, ``certificate_gap``
+        (relative), ``multipliers_from``, ``levels`` and ``timings``.
+    messages : list of str
+    """
+
+    state: str
+    x: np.ndarray | None
+    ni: np.ndarray | None
+    lam: np.ndarray
+    stats: dict
+    messages: list[str] = field(default_factory=list)
+
+
+def _levels(n_movable: int, first: int = 2000, factor: int = 10) -> list[int]:
+    """Sample sizes of the coarse levels: 2,000, 20,000, … while below a third of the movable firms."""
+    out = []
+    n = first
+    while n * 3 <= n_movable:
+        out.append(n)
+        n *= factor
+    return out
+
+
+def _sample(pb: _Problem, n: int, rng) -> tuple[np.ndarray, np.ndarray]:
+    """A stratified sample of ``n`` movable enterprises: the ``n/4`` heaviest (by tonnes they can
+    move relative to the targets) as they are, the rest drawn at random and weighted up."""
+    E, S, P = pb.shape
+    movable = np.flatnonzero(pb.oracle.free_firm)
+    scale = np.maximum(np.abs(pb.rhs), 1e-12).reshape(S, P)
+    heavy = np.einsum("es,esp->e", pb.oracle.span[movable], pb.red[movable] / scale[None])
+    top_n = n // 4
+    order = np.argsort(-heavy, kind="stable")
+    top, rest = movable[order[:top_n]], movable[order[top_n:]]
+    drawn = np.sort(rng.choice(rest, size=n - top_n, replace=False))
+    firms = np.r_[top, drawn]
+    weight = np.r_[np.ones(len(top)), np.full(len(drawn), len(rest) / len(drawn))]
+    return firms, weight
+
+
+def solve_decomposed(
+    inputs: xr.Dataset,
+    options: SolveOptions,
+    warm_start=None,
+    shortfall_everywhere: bool = False,
+    *,
+    band: float | None = None,
+) -> Decomposed:
+    """Solve the plain curtailment LP exactly by Lagrangian sifting (module docstring).
+
+    Parameters
+    ----------
+    inputs : xarray.Dataset
+        PlanInputs of a model :func:`choose` accepts.
+    options : SolveOptions
+    warm_start : numpy.ndarray (S, P), optional
+        Multipliers to start from (:func:`warm_multipliers` of a previous plan).
+    shortfall_everywhere : bool
+        As in :func:`planner.optimize.blocks.model_data`.
+    band : float, optional
+        Relative near-tie band of the first restricted LP (default 0.01 after the coarse
+        levels, 1e-3 after a warm start).
+
+    Returns
+    -------
+    Decomposed
+    """
+    t0 = time.perf_counter()
+    pb = problem(inputs, options, shortfall_everywhere)
+    E, S, P = pb.shape
+    K = S * P
+    timings = {"setup": time.perf_counter() - t0}
+    M = pb.ni_cost.shape[0]
+    # the blocks the direct model would have (the verifier checks each)
+    blocks = [CURTAILMENT] + ([NON_INDUSTRIAL] if M else [])
+    blocks += ([SHORTFALL] if pb.short.any() else []) + [TARGET]
+    blocks += [CHAIN] if any(len(g.ranges) for g in pb.oracle.groups) else []
+    deadline = None if options.time_limit is None else t0 + float(options.time_limit)
+    elastic = max(pb.penalty, 1e3)  # 100 × the dearest tonne: never paid when the rows can be met
+    reach = pb.tonnes(pb.hi) + pb.ni_red.sum(axis=0).ravel()
+    if (~pb.short & (reach < pb.rhs - 1e-9 * np.maximum(1.0, np.abs(pb.rhs)))).any():
+        return Decomposed(
+            "infeasible",
+            None,
+            None,
+            np.full((S, P), np.nan),
+            {"timings": timings, "blocks": blocks},
+            ["the constraints cannot all hold (solver: infeasible)"],
+        )
+    t1 = time.perf_counter()
+    levels = []
+    if warm_start is not None:
+        lam = np.nan_to_num(np.asarray(warm_start, float).reshape(K), nan=0.0).clip(0.0, None)
+        source = "warm start"
+        band = 1e-3 if band is None else band
+    else:
+        lam = None
+        rng = np.random.default_rng(0)
+        still = ~pb.oracle.free_firm
+        fixed_t = np.einsum("esp,es->sp", pb.red[still], pb.lo[still]).ravel()
+        for n in _levels(int(pb.oracle.free_firm.sum())):
+            firms, weight = _sample(pb, n, rng)
+            sub = pb.subset(firms, weight)
+            sub.rhs = pb.rhs - fixed_t
+            r = _sift(sub, options, lam, 0.05, elastic, deadline)
+            if r.lam is None:
+                break
+            lam = r.lam
+            levels.append({"firms": n, **{k: r.stats[k] for k in ("rounds", "restricted_decisions")}})
+        source = "cold start" + (
+            f" (sample LPs of {', '.join(str(v['firms']) for v in levels)} firms)" if levels else ""
+        )
+        band = 0.01 if band is None else band
+    timings["multipliers"] = time.perf_counter() - t1
+    t1 = time.perf_counter()
+    r = _sift(pb, options, lam, band, elastic, deadline)
+    timings["sifting"] = time.perf_counter() - t1
+    if r.lam is None:
+        return Decomposed(
+            "error", None, None, np.full((S, P), np.nan), {"timings": timings, "blocks": blocks}, r.messages
+        )
+    lp, col, lam, x = r.lp, r.col, r.lam, r.x
+    ni = np.clip(col[lp.n_short + lp.n_hard : lp.n_static].reshape(M, S), 0.0, 1.0) if M else None
+    u = np.zeros(K)
+    u[lp.short_rows] = col[: lp.n_short]
+    # the certificate: the plan's objective against the Lagrangian bound at the LP's duals
+    primal = float((pb.loss * x).sum() + (pb.ni_cost * ni).sum() if M else (pb.loss * x).sum())
+    primal += pb.penalty * float(u.sum())
+    bound = float(lam @ pb.rhs) + r.value
+    if M:
+        bound += float(
+            np.minimum(0.0, pb.ni_cost - np.einsum("msp,sp->ms", pb.ni_red, lam.reshape(S, P))).sum()
+        )
+    bound += float((np.minimum(0.0, pb.penalty - lam) * np.maximum(pb.rhs, 0.0))[pb.short].sum())
+    gap = (primal - bound) / max(1.0, abs(primal))
+    state, messages = r.state, list(r.messages)
+    if state == "optimal" and abs(gap) > 1e-7:
+        state = "error"
+        messages.append(
+            f"decomposition certificate failed: relative gap {gap:.3g} between the plan and its dual bound"
+        )
+    timings["total"] = time.perf_counter() - t0
+    stats = {
+        "blocks": blocks,
+        **r.stats,
+        "primal": primal,
+        "dual_bound": bound,
+        "certificate_gap": gap,
+        "multipliers_from": source,
+        "levels": levels,
+        "band": band,
+        "timings": timings,
+    }
+    return Decomposed(state, x, ni, lam.reshape(S, P), stats, messages)
+
+
+def warm_multipliers(warm) -> np.ndarray | None:
+    """Multipliers (S, P) from a warm start: a :class:`planner.optimize.result.Plan` (its
+    ``multipliers``), an array or DataArray, or None."""
+    if warm is None:
+        return None
+    lam = getattr(warm, "multipliers", warm)
+    if lam is None:
+        return None
+    lam = np.asarray(getattr(lam, "values", lam), float)
+    return None if not np.isfinite(lam).any() else np.nan_to_num(lam, nan=0.0)
+
+
+def path_stats(r: Decomposed) -> dict:
+    """The JSON-safe part of a decomposition's statistics for ``Plan.solver_path``."""
+    s = r.stats
+    keys = (
+        "rounds",
+        "decisions",
+        "initial_decisions",
+        "restricted_decisions",
+        "primal",
+        "dual_bound",
+        "certificate_gap",
+        "multipliers_from",
+    )
+    out = {k: s[k] for k in keys if k in s}
+    out["timings"] = {k: float(v) for k, v in s.get("timings", {}).items()}
+    return out
+
+
+def dual_bound(inputs: xr.Dataset, options: SolveOptions, lam, shortfall_everywhere: bool = False) -> float:
+    """The Lagrangian bound ``L(λ)`` of the plain LP for multipliers ``lam`` (S, P) >= 0.
+
+    Every ``λ >= 0`` gives a lower bound on the LP's optimum (without ``credited_loss``); it equals
+    the optimum exactly when ``λ`` is an optimal dual, which is how a plan's duals are certified.
+    """
+    pb = problem(inputs, options, shortfall_everywhere)
+    E, S, P = pb.shape
+    lam = np.clip(np.nan_to_num(np.asarray(lam, float).reshape(S * P), nan=0.0), 0.0, None)
+    _, value, _, _ = pb.oracle.price(pb.loss - pb.rho(lam))
+    bound = float(lam @ pb.rhs) + value
+    if pb.ni_cost.shape[0]:
+        bound += float(
+            np.minimum(0.0, pb.ni_cost - np.einsum("msp,sp->ms", pb.ni_red, lam.reshape(S, P))).sum()
+        )
+    bound += float((np.minimum(0.0, pb.penalty - lam) * np.maximum(pb.rhs, 0.0))[pb.short].sum())
+    return bound

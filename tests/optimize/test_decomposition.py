@@ -1,0 +1,259 @@
+"""The decomposition solver (planner.optimize.decomposition) against the direct HiGHS model.
+
+Small random instances only (the sizes live in benchmarks/bench_decomposition.py): the objective
+agrees to 1e-6, the plan passes the verifier, the certificate (primal = Lagrangian bound at the
+plan's duals) holds, both solvers' duals are optimal duals (their Lagrangian bounds equal the
+optimum), duals agree where the LP pins them down, unsupported models fall back with a reason,
+and a warm start gives the same answer.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from planner.optimize import decomposition as dec
+from planner.optimize.blocks import build_model
+from planner.optimize.inputs import effective_bounds, random_plan_inputs
+from planner.optimize.linear import LinearModel
+from planner.optimize.model import solve
+from planner.optimize.options import SolveOptions
+from planner.optimize.verify import verify_plan
+
+SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+# ------------------------------------------------------------------------------ the oracle
+def _brute_chain(c, lo, hi):
+    """min Σ c·x over lo <= x <= hi, x non-decreasing: DP over the bound values (LP vertices)."""
+    vals = np.unique(np.r_[lo, hi])
+    f = np.where((vals >= lo[0] - 1e-12) & (vals <= hi[0] + 1e-12), c[0] * vals, np.inf)
+    for t in range(1, len(c)):
+        best = np.minimum.accumulate(f)
+        ok = (vals >= lo[t] - 1e-12) & (vals <= hi[t] + 1e-12)
+        f = np.where(ok, best + c[t] * vals, np.inf)
+    return float(f.min())
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    n=st.integers(1, 6),
+    L=st.integers(2, 6),
+    seed=st.integers(0, 100_000),
+    grid=st.booleans(),
+)
+def test_oracle_is_exact_on_chains(n, L, seed, grid):
+    rng = np.random.default_rng(seed)
+    # values on a coarse grid make equal breakpoints (ties) frequent
+    draw = (lambda size: rng.integers(0, 5, size) / 4) if grid else (lambda size: rng.random(size))
+    a, b = draw((n, L)), draw((n, L))
+    lo = np.maximum.accumulate(np.minimum(a, b), axis=1)
+    hi = np.maximum(np.maximum.accumulate(np.maximum(a, b)[:, ::-1], axis=1)[:, ::-1], lo)
+    hi = np.maximum.accumulate(hi, axis=1)
+    c = rng.normal(size=(n, L)) * (rng.random((n, L)) > 0.2)
+    o = dec.Oracle(lo, hi, [np.arange(L)], np.ones(n, bool))
+    best, value, _, _ = o.price(c)
+    x = o.x_of(best)
+    assert (x >= lo - 1e-12).all() and (x <= hi + 1e-12).all()
+    assert (np.diff(x, axis=1) >= -1e-12).all()
+    assert float((c * x).sum()) == pytest.approx(value, abs=1e-9)
+    assert value == pytest.approx(sum(_brute_chain(c[i], lo[i], hi[i]) for i in range(n)), abs=1e-9)
+
+
+# ------------------------------------------------------------------------------ against HiGHS
+@st.composite
+def instances(draw):
+    mode = draw(st.sampled_from(["episode", "list"]))
+    S = draw(st.integers(1, 3 if mode == "list" else 5))
+    E = draw(st.integers(3, 40))
+    seed = draw(st.integers(0, 10_000))
+    scale = draw(st.sampled_from([0.5, 1.0, 1.5, 3.0]))  # 3.0 is mostly out of reach (shortfall)
+    ds = random_plan_inputs(E, S, seed=seed, mode=mode, target_scale=scale)
+    kind = draw(st.sampled_from(["plain", "identical_firms", "identical_days"]))
+    if kind == "identical_firms":  # every firm a copy of a few: ties everywhere
+        src = np.arange(E) % draw(st.integers(1, 3))
+        for v in ("floor", "ceiling", "loss_at_full", "reducible", "toggle_allowed"):
+            ds[v].values[...] = ds[v].values[src]
+    elif kind == "identical_days" and S > 1:  # every slot alike: a degenerate dual along the chain
+        for v in ("floor", "ceiling", "loss_at_full", "reducible"):
+            ds[v].values[...] = ds[v].values[:, :1]
+        for v in ("target", "credited"):
+            ds[v].values[...] = ds[v].values[:1]
+    return ds, kind
+
+
+def _chain_groups(ds):
+    chain = np.asarray(ds["chain"].values, int)
+    groups = [np.flatnonzero(chain == c) for c in np.unique(chain[chain >= 0])]
+    return groups + [np.array([s]) for s in np.flatnonzero(chain < 0)]
+
+
+@SETTINGS
+@given(case=instances())
+def test_decomposition_matches_the_direct_model(case):
+    ds, kind = case
+    a = solve(ds, decomposition="off")
+    b = solve(ds, decomposition="on")
+    assert a.solver_path["method"] == "direct"
+    assert b.solver_path["method"] == "decomposition", b.solver_path
+    assert b.solver == "highs-decomposition"
+    assert a.status == b.status
+    assert b.objective == pytest.approx(a.objective, rel=1e-6, abs=1e-6)
+    assert verify_plan(ds, b) == [] and b.violations == []
+    # the certificate: the plan's objective equals the Lagrangian bound at its duals
+    cert = b.solver_path
+    assert abs(cert["certificate_gap"]) <= 1e-7
+    assert cert["dual_bound"] == pytest.approx(cert["primal"], rel=1e-7, abs=1e-6)
+    opts = SolveOptions()
+    credited_loss = float(ds["credited_loss"].sum())
+    # (with shortfall the LP's objective also holds the penalty, which the plan's does not)
+    assert dec.dual_bound(ds, opts, b.multipliers) == pytest.approx(cert["primal"], rel=1e-6, abs=1e-5)
+    if a.status == "optimal":
+        assert cert["primal"] + credited_loss == pytest.approx(b.objective, rel=1e-9, abs=1e-6)
+        # the direct model's duals are optimal duals too: the same dual bound
+        assert dec.dual_bound(ds, opts, a.multipliers) + credited_loss == pytest.approx(
+            a.objective, rel=1e-6, abs=1e-5
+        )
+        if kind == "plain":
+            # per chain (a price may move between the days of a chain) and per unchained slot
+            for g in _chain_groups(ds):
+                np.testing.assert_allclose(
+                    a.multipliers[g].sum(axis=0), b.multipliers[g].sum(axis=0), rtol=1e-5, atol=1e-6
+                )
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10_000), mode=st.sampled_from(["episode", "list"]))
+def test_warm_start_gives_the_same_answer(seed, mode):
+    S = 3 if mode == "list" else 5
+    ds = random_plan_inputs(60, S, seed=seed, mode=mode)
+    first = solve(ds, decomposition="on")
+    again = solve(ds, decomposition="on", warm_start=first)
+    assert again.solver_path["multipliers_from"] == "warm start"
+    assert again.objective == pytest.approx(first.objective, rel=1e-9)
+    # an edit (one firm's loss halved) re-solved from the old plan
+    edited = ds.copy(deep=True)
+    edited["loss_at_full"].values[seed % 60] *= 0.5
+    warm = solve(edited, decomposition="on", warm_start=first)
+    direct = solve(edited, decomposition="off")
+    assert warm.status == direct.status
+    assert warm.objective == pytest.approx(direct.objective, rel=1e-6)
+    # a warm start far off (all zero) still ends at the optimum
+    zero = solve(edited, decomposition="on", warm_start=np.zeros((S, 4)))
+    assert zero.objective == pytest.approx(direct.objective, rel=1e-6)
+
+
+def test_hard_targets_out_of_reach_are_infeasible_like_the_direct_model():
+    ds = random_plan_inputs(30, 3, seed=4, target_scale=5.0)
+    a = solve(ds, decomposition="off", allow_shortfall=False)
+    b = solve(ds, decomposition="on", allow_shortfall=False)
+    assert a.status == b.status == "infeasible"
+    assert math.isnan(b.objective)
+
+
+def test_non_industrial_measures_are_solved_by_the_decomposition():
+    ds = random_plan_inputs(40, 3, seed=2)
+    S = ds.sizes["slot"]
+    rng = np.random.default_rng(0)
+    ds = ds.assign_coords(measure=["m0", "m1"])
+    ds["ni_reduction"] = (
+        ("measure", "slot", "pollutant"),
+        rng.random((2, S, 4)) * float(ds["target"].max()) * 0.2,
+    )
+    ds["ni_cost"] = (("measure", "slot"), rng.random((2, S)) * 50)
+    ds["ni_integer"] = (("measure",), np.array([False, False]))
+    a = solve(ds, decomposition="off")
+    b = solve(ds, decomposition="on")
+    assert b.solver_path["method"] == "decomposition"
+    assert b.objective == pytest.approx(a.objective, rel=1e-6)
+    np.testing.assert_allclose(
+        (b.non_industrial.values * ds["ni_cost"].values).sum(),
+        (a.non_industrial.values * ds["ni_cost"].values).sum(),
+        rtol=1e-5,
+        atol=1e-6,
+    )
+    # an on/off measure makes a MILP: the direct model, with the reason
+    ds["ni_integer"].values[0] = True
+    c = solve(ds, decomposition="on")
+    assert c.solver_path["method"] == "direct"
+    assert "integer" in c.solver_path["reason"]
+
+
+# ------------------------------------------------------------------------------ fallbacks
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [
+        ("grade_monotonicity", True),
+        ("county_loss_cap", 0.5),
+        ("firm_loss_cap", 0.5),
+        ("equity_weight", 0.1),
+        ("discrete", True),
+    ],
+)
+def test_unsupported_options_fall_back_with_their_name(option, value):
+    ds = random_plan_inputs(30, 3, seed=1)
+    plan = solve(ds, decomposition="on", **{option: value})
+    assert plan.solver_path["method"] == "direct"
+    assert option in plan.solver_path["reason"]
+    assert plan.solver != "highs-decomposition"
+
+
+def test_pulp_backend_and_off_and_small_auto_are_direct():
+    ds = random_plan_inputs(30, 3, seed=1)
+    assert "backend" in solve(ds, decomposition="on", backend="pulp").solver_path["reason"]
+    assert solve(ds, decomposition="off").solver_path == {"method": "direct", "reason": "decomposition: off"}
+    auto = solve(ds).solver_path
+    assert auto["method"] == "direct" and "below" in auto["reason"]
+    big = random_plan_inputs(6000, 7, seed=1)
+    assert dec.choose(big, SolveOptions())["method"] == "direct"  # auto: cold start
+    assert dec.choose(big, SolveOptions(), warm=True)["method"] == "decomposition"
+    warm = solve(ds, decomposition="on")
+    assert solve(ds, warm_start=warm).solver_path["method"] == "direct"  # auto: below the size
+
+
+def test_a_new_block_falls_back_until_it_is_declared_supported(monkeypatch):
+    def with_new_block(inputs, options, **kw):
+        m, d = build_model(inputs, options, **kw)
+        m.add_constraints("Some-new-block", {}, 0.0, 1.0, [0], [0], [1.0])
+        return m, d
+
+    monkeypatch.setattr(dec, "build_model", with_new_block)
+    ds = random_plan_inputs(30, 3, seed=1)
+    path = dec.choose(ds, SolveOptions(decomposition="on"))
+    assert path["method"] == "direct"
+    assert "Some-new-block" in path["reason"]
+    monkeypatch.setattr(dec, "SUPPORTED_BLOCKS", dec.SUPPORTED_BLOCKS | {"Some-new-block"})
+    assert dec.choose(ds, SolveOptions(decomposition="on"))["method"] == "decomposition"
+
+
+def test_a_failing_decomposition_falls_back_to_the_direct_model(monkeypatch):
+    def broken(*a, **k):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(dec, "solve_decomposed", broken)
+    ds = random_plan_inputs(30, 3, seed=1)
+    plan = solve(ds, decomposition="on")
+    assert plan.status == "optimal"
+    assert plan.solver_path["method"] == "direct"
+    assert "boom" in plan.solver_path["reason"]
+
+
+def test_option_values_are_checked():
+    with pytest.raises(ValueError, match="decomposition"):
+        SolveOptions.from_any(decomposition="sometimes")
+    assert SolveOptions.from_any(decomposition=True).decomposition == "on"
+    assert SolveOptions.from_any(decomposition=False).decomposition == "off"
+
+
+def test_probe_sees_every_block_of_a_small_model():
+    ds = random_plan_inputs(50, 3, seed=1, mode="list")
+    m, _ = build_model(ds, SolveOptions())
+    assert isinstance(m, LinearModel)
+    assert dec.probe_inputs(ds) is ds
+    lo, hi = effective_bounds(ds)
+    assert dec.unsupported_blocks(ds, SolveOptions()) == []
+    assert (hi >= lo).all()
