@@ -66,7 +66,13 @@ from planner.optimize.blocks import (
     shortfall_penalty,
 )
 from planner.optimize.highs_backend import new_highs
-from planner.optimize.inputs import BOUND_TOL, chain_pairs, effective_bounds, non_industrial_arrays
+from planner.optimize.inputs import (
+    BOUND_TOL,
+    chain_pairs,
+    effective_bounds,
+    non_industrial_arrays,
+    reduction_terms,
+)
 from planner.optimize.options import SolveOptions
 
 #: Blocks the decomposition solves exactly; a model with any other block goes to the direct solver.
@@ -435,8 +441,9 @@ def problem(inputs: xr.Dataset, options: SolveOptions, shortfall_everywhere: boo
     bounds, shortfall rows and penalty), without building it."""
     lo, hi = effective_bounds(inputs)
     loss = np.asarray(inputs["loss_at_full"].values, float)
-    red = np.ascontiguousarray(inputs["reducible"].transpose("enterprise", "slot", "pollutant").values, float)
-    rhs = (inputs["target"].values.astype(float) - inputs["credited"].values.astype(float)).ravel()
+    coef, const = reduction_terms(inputs)  # the floor offset of lines/process items, as model_data
+    red = np.ascontiguousarray(coef, float)
+    rhs = (inputs["target"].values.astype(float) - inputs["credited"].values.astype(float) - const).ravel()
     ni_red, ni_cost, _, _ = non_industrial_arrays(inputs)
     chains, chained = _chains(inputs)
     if not options.allow_shortfall:
