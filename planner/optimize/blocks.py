@@ -26,6 +26,10 @@ block                              meaning
 ``Option-Slot-choice`` …            measure menus (:mod:`planner.optimize.menus`, :func:`define_menus`):
                                    one option per menu firm and slot, its load cut, monotone by level;
                                    the firm's own curtailment column is fixed at 0
+``Slot-Pollutant-chance``,         ensemble chance constraint (:mod:`planner.optimize.chance`):
+``Slot-Member-indicator``,         the plan meets each day's targets in at least ⌈q·K⌉ members
+``Slot-Member-Pollutant-target``,  (sorted n-th member rows, or member indicators ``z`` with
+``Slot-chance-count``              big-M rows and a count row)
 ``Target-fraction``,               budget analysis: ``max t`` with ``Σ reducible·x >= t·target -
 ``Slot-Pollutant-fraction``,       credited`` and ``Σ loss·x <= budget``
 ``Loss-budget``
@@ -68,6 +72,7 @@ from planner.optimize.inputs import (
     owner_codes,
     reduction_terms,
 )
+from planner.optimize.chance import define_chance
 from planner.optimize.linear import INF, LinearModel
 from planner.optimize.menus import define_menus, menu_firm_mask, menu_reach
 from planner.optimize.options import SolveOptions
@@ -652,6 +657,8 @@ def build_model(
         define_non_industrial(m, d)
         define_targets(m, d)
         define_region_targets(m, d, inputs)
+        if not shortfall_everywhere:  # the fallback re-solve leaves the ensemble share out
+            define_chance(m, d, inputs)
     define_chain(m, d)
     define_line_stops(m, d)
     if budget is None:

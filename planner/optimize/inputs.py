@@ -74,6 +74,9 @@ OPTIONAL_VARS: dict[str, tuple[str, ...]] = {
     "ni_reduction": ("measure", "slot", "pollutant"),
     "ni_cost": ("measure", "slot"),
     "ni_integer": ("measure",),
+    # ensemble chance constraint (planner.optimize.chance)
+    "member_target": ("slot", "member", "pollutant"),
+    "chance_required": ("slot",),
 }
 
 
