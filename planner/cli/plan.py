@@ -115,7 +115,10 @@ def ensemble_lines(summary: dict) -> list[str]:
     if ens.get("chance") is not None:
         head += f"; chance constraint {ens['chance']:g} = at least {ens['members_required']} members per day"
         head += f" ({ens['formulation']} formulation)"
-    out = [head, f"{'day':<12}{'plan level':<12}{'members (none/yellow/orange/red)':<34}{'met':>8}{'share':>8}"]
+    out = [
+        head,
+        f"{'day':<12}{'plan level':<12}{'members (none/yellow/orange/red)':<34}{'met':>8}{'share':>8}",
+    ]
     for d in ens["days"]:
         ml = d["member_levels"]
         mix = "/".join(str(ml[lv]) for lv in ("none", "yellow", "orange", "red"))

@@ -54,6 +54,7 @@ from dataclasses import dataclass
 import numpy as np
 import xarray as xr
 
+from planner.optimize.chance import define_chance
 from planner.optimize.inputs import (
     BOUND_TOL,
     ChainPairs,
@@ -72,7 +73,6 @@ from planner.optimize.inputs import (
     owner_codes,
     reduction_terms,
 )
-from planner.optimize.chance import define_chance
 from planner.optimize.linear import INF, LinearModel
 from planner.optimize.menus import define_menus, menu_firm_mask, menu_reach
 from planner.optimize.options import SolveOptions

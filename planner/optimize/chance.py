@@ -220,7 +220,11 @@ def define_chance(m: LinearModel, d, inputs: xr.Dataset) -> ChanceData | None:
     n = len(s_i)
     blk = m.add_constraints(
         MEMBER_ROWS,
-        {"row": [f"{d.slot[s]}/{c.members[k]}/{d.pollutant[p]}" for s, k, p in zip(s_i, k_i, p_i, strict=True)]},
+        {
+            "row": [
+                f"{d.slot[s]}/{c.members[k]}/{d.pollutant[p]}" for s, k, p in zip(s_i, k_i, p_i, strict=True)
+            ]
+        },
         c.rhs[s_i, k_i, p_i] - big,
         INF,
         np.r_[r, np.arange(n)],

@@ -665,7 +665,9 @@ def ensemble_frame(summary: dict) -> pd.DataFrame:
         {
             "date": d["date"],
             "level": d["level"],
-            "member_levels": "/".join(str(d["member_levels"][lv]) for lv in ("none", "yellow", "orange", "red")),
+            "member_levels": "/".join(
+                str(d["member_levels"][lv]) for lv in ("none", "yellow", "orange", "red")
+            ),
             "members_met": d["members_met"],
             "members_total": d["members_total"],
             "members_met_share": d["members_met_share"],

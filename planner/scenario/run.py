@@ -615,7 +615,11 @@ def prepare_ensemble(scenario: Scenario, shares, totals, slots: pd.DataFrame, in
     else:  # list mode: each forecast day is planned with the list's slot of its issued level
         issued = forecast_alerts(scenario)
         level_of = dict(
-            zip(pd.to_datetime(issued["date"]).dt.strftime("%Y-%m-%d"), issued["level"].astype(str), strict=True)
+            zip(
+                pd.to_datetime(issued["date"]).dt.strftime("%Y-%m-%d"),
+                issued["level"].astype(str),
+                strict=True,
+            )
         )
         day_slot = pd.Index(slot_names).get_indexer([level_of.get(d, "none") for d in ens.dates])
     if chance is not None:

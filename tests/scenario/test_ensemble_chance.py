@@ -9,11 +9,11 @@ from __future__ import annotations
 import itertools
 import json
 
+import ensemble_toy as T
 import numpy as np
 import pandas as pd
 import pytest
 
-import ensemble_toy as T
 from planner import POLLUTANTS
 from planner.cli.main import main
 from planner.optimize.model import solve
@@ -168,3 +168,30 @@ def test_chance_needs_episode_mode_and_members(tmp_path, repo, capsys):
     assert err.value.problems.items[0].column == "ensemble.chance"
     assert "member" in err.value.problems.items[0].message
     assert main(["plan", str(single), "--out", str(tmp_path / "o")]) == 2
+
+
+def test_list_mode_checks_each_forecast_day_with_the_slot_of_its_issued_level(tmp_path, repo):
+    result = run(scenario(tmp_path, repo, mode="list"))
+    ens = result.summary["ensemble"]
+    issued = {d["date"]: d["level"] for d in ens["days"]}
+    slots = {s["slot"]: s for s in result.summary["slots"]}
+    for level, slot in slots.items():
+        n_days = sum(1 for lv in issued.values() if lv == level)
+        assert slot["members_total"] == 5 * n_days
+        met = sum(d["members_met"] for d in ens["days"] if d["level"] == level)
+        assert slot["members_met"] == met
+    assert any(d["slot"] == d["level"] == "orange" for d in ens["days"])
+    # the orange list slot meets the members at or below orange, not the red ones
+    day = next(d for d in ens["days"] if d["level"] == "orange")
+    ml = day["member_levels"]
+    assert day["members_met"] == ml["none"] + ml["yellow"] + ml["orange"]
+
+
+def test_shipped_chance_scenario_meets_the_share_on_the_demo(repo):
+    result = run(repo / "scenarios" / "demo_episode_chance_2017.yaml")
+    ens = result.summary["ensemble"]
+    assert result.status == "optimal" and ens["chance"] == 0.9 and ens["members_required"] == 18
+    assert all(d["members_met"] >= 18 and d["chance_met"] for d in ens["days"])
+    assert ens["formulation"] == "sorted"
+    red = [d for d in ens["days"] if d["level"] == "orange" and d["member_levels"]["red"]]
+    assert red and all(d["members_met"] == 20 for d in red if 20 - d["member_levels"]["red"] < 18)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import ensemble_toy as T
 import numpy as np
 import pandas as pd
 import pytest
 
-import ensemble_toy as T
 from planner import ALERT_LEVELS, POLLUTANTS
 from planner.policy.alerts import evaluate_alerts
 from planner.targets.ensemble import ensemble_report, member_ensemble, met_members, required_members
@@ -32,7 +32,11 @@ def test_each_member_is_planned_exactly_as_a_single_forecast(forecast):
         days = evaluate_alerts(city_daily_aqi(single, "2026"), "2024").days
         assert ens.levels[:, k].tolist() == days["level"].tolist()
         for d, level in enumerate(days["level"]):
-            want = [0.0] * 4 if level == "none" else [shares.sel(level=level, pollutant=p).item() * TOTALS[p] / 365 for p in POLLUTANTS]
+            want = (
+                [0.0] * 4
+                if level == "none"
+                else [shares.sel(level=level, pollutant=p).item() * TOTALS[p] / 365 for p in POLLUTANTS]
+            )
             np.testing.assert_allclose(ens.targets[d, k], want)
     # the toy spans several levels on one day (member factors 0.55 … 1.6)
     assert len(set(ens.levels[1])) >= 3

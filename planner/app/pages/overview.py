@@ -361,7 +361,9 @@ def ensemble_section(summary: dict) -> None:
     if ens.get("chance") is None:
         df = df.drop(columns=["chance_met"])
     else:
-        df["chance_met"] = df["chance_met"].map(lambda v: tr("overview.ensemble_yes" if v else "overview.ensemble_no"))
+        df["chance_met"] = df["chance_met"].map(
+            lambda v: tr("overview.ensemble_yes" if v else "overview.ensemble_no")
+        )
     st.dataframe(localise_columns(df, "ensemble_col"), hide_index=True)
 
 
