@@ -658,7 +658,7 @@ def build_model(
         define_targets(m, d)
         define_region_targets(m, d, inputs)
         if not shortfall_everywhere:  # the fallback re-solve leaves the ensemble share out
-            define_chance(m, d, inputs)
+            define_chance(m, d, inputs, _x(m), m.variables.get(NON_INDUSTRIAL))
     define_chain(m, d)
     define_line_stops(m, d)
     if budget is None:

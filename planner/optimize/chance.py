@@ -144,20 +144,17 @@ def chance_data(inputs: xr.Dataset, d) -> ChanceData:
     )
 
 
-def _activity(m: LinearModel, d) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(slot·P + pollutant, column, coefficient)`` of every term of ``A[s, p]``, sorted by row."""
-    from planner.optimize.blocks import CURTAILMENT, NON_INDUSTRIAL
-
+def _activity(d, x, ni) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(slot·P + pollutant, column, coefficient)`` of every term of ``A[s, p]``, sorted by row
+    (``x`` the curtailment block, ``ni`` the non-industrial block or None)."""
     P = d.rhs.shape[1]
-    x = m.variables[CURTAILMENT]
     coef = d.reducible * d.cols.scale[:, :, None]
     e_i, s_i, p_i = np.nonzero(coef > 0)
     sp, cols, vals = s_i * P + p_i, x.columns(e_i, s_i), coef[e_i, s_i, p_i]
-    if NON_INDUSTRIAL in m.variables:
-        a = m.variables[NON_INDUSTRIAL]
+    if ni is not None:
         m_i, ms_i, mp_i = np.nonzero(d.ni_reduction > 0)
         sp = np.r_[sp, ms_i * P + mp_i]
-        cols = np.r_[cols, a.columns(m_i, ms_i)]
+        cols = np.r_[cols, ni.columns(m_i, ms_i)]
         vals = np.r_[vals, d.ni_reduction[m_i, ms_i, mp_i]]
     o = np.argsort(sp, kind="stable")
     return sp[o], cols[o], vals[o]
@@ -174,13 +171,17 @@ def _rows_of(sp: np.ndarray, cols: np.ndarray, vals: np.ndarray, row_sp: np.ndar
     return rows, cols[pick], vals[pick]
 
 
-def define_chance(m: LinearModel, d, inputs: xr.Dataset) -> ChanceData | None:
-    """The chance-constraint blocks (see the module docstring); nothing without ``member_target``."""
+def define_chance(m: LinearModel, d, inputs: xr.Dataset, x, ni=None) -> ChanceData | None:
+    """The chance-constraint blocks (see the module docstring); nothing without ``member_target``.
+
+    ``x`` is the model's curtailment block and ``ni`` its non-industrial block (None without one),
+    handed over by :func:`planner.optimize.blocks.build_model`.
+    """
     if not has_chance(inputs):
         return None
     c = chance_data(inputs, d)
     S, P = d.rhs.shape
-    sp, cols, vals = _activity(m, d)
+    sp, cols, vals = _activity(d, x, ni)
     if c.formulation == "sorted":
         n = c.required
         ranked = np.take_along_axis(c.rhs, c.order[:, :, None], axis=1)
