@@ -657,8 +657,6 @@ def build_model(
         define_non_industrial(m, d)
         define_targets(m, d)
         define_region_targets(m, d, inputs)
-        if not shortfall_everywhere:  # the fallback re-solve leaves the ensemble share out
-            define_chance(m, d, inputs, _x(m), m.variables.get(NON_INDUSTRIAL))
     define_chain(m, d)
     define_line_stops(m, d)
     if budget is None:
@@ -668,6 +666,9 @@ def build_model(
         define_menus(
             m, inputs, TARGET, {"total": LOSS_TOTAL, "county": COUNTY_CAP, "firm": FIRM_CAP}, d.county
         )
+        if not shortfall_everywhere:  # the fallback re-solve leaves the ensemble share out
+            reach = menu_reach(inputs) if menu_firm_mask(inputs).any() else 0.0
+            define_chance(m, d, inputs, m.constraints[TARGET], m.variables.get(SHORTFALL), reach)
     else:
         define_budget(m, d, budget, pollutant, inputs["days"].values)
     return m, d

@@ -105,14 +105,16 @@ class ChanceData:
     members: list[str]
 
 
-def chance_data(inputs: xr.Dataset, d) -> ChanceData:
-    """Derive :class:`ChanceData` from PlanInputs and the model's :class:`ModelData` ``d``."""
+def chance_data(inputs: xr.Dataset, d, extra_reach=0.0) -> ChanceData:
+    """Derive :class:`ChanceData` from PlanInputs and the model's :class:`ModelData` ``d``
+    (``extra_reach`` (S, P): what blocks outside the curtailment columns add at most, e.g. the
+    measure menus)."""
     target = inputs["member_target"].transpose("slot", "member", "pollutant").values.astype(float)
     rhs = target - d.credited[:, None, :]
     tol = _TOL * np.maximum(1.0, target)
     sc = d.cols.scale
     least = np.einsum("es,esp->sp", d.cols.col_lo * sc, d.reducible)
-    most = np.einsum("es,esp->sp", d.cols.col_hi * sc, d.reducible) + d.ni_reduction.sum(axis=0)
+    most = np.einsum("es,esp->sp", d.cols.col_hi * sc, d.reducible) + d.ni_reduction.sum(axis=0) + extra_reach
     can = (rhs <= most[:, None, :] + tol).all(axis=2)
     asked = np.asarray(inputs["chance_required"].values, dtype=int)
     reachable = can.sum(axis=1)
@@ -144,18 +146,14 @@ def chance_data(inputs: xr.Dataset, d) -> ChanceData:
     )
 
 
-def _activity(d, x, ni) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(slot·P + pollutant, column, coefficient)`` of every term of ``A[s, p]``, sorted by row
-    (``x`` the curtailment block, ``ni`` the non-industrial block or None)."""
-    P = d.rhs.shape[1]
-    coef = d.reducible * d.cols.scale[:, :, None]
-    e_i, s_i, p_i = np.nonzero(coef > 0)
-    sp, cols, vals = s_i * P + p_i, x.columns(e_i, s_i), coef[e_i, s_i, p_i]
-    if ni is not None:
-        m_i, ms_i, mp_i = np.nonzero(d.ni_reduction > 0)
-        sp = np.r_[sp, ms_i * P + mp_i]
-        cols = np.r_[cols, ni.columns(m_i, ms_i)]
-        vals = np.r_[vals, d.ni_reduction[m_i, ms_i, mp_i]]
+def _activity(target, shortfall) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(slot·P + pollutant, column, coefficient)`` of every term of ``A[s, p]``, sorted by row:
+    the entries of the complete target rows (firms, non-industrial measures, menu options …)
+    without the shortfall columns, so that a chance row counts exactly what a target row counts."""
+    keep = np.ones(len(target.cols), bool)
+    if shortfall is not None:
+        keep &= (target.cols < shortfall.start) | (target.cols >= shortfall.start + shortfall.size)
+    sp, cols, vals = target.rows[keep], target.cols[keep], target.vals[keep]
     o = np.argsort(sp, kind="stable")
     return sp[o], cols[o], vals[o]
 
@@ -171,17 +169,21 @@ def _rows_of(sp: np.ndarray, cols: np.ndarray, vals: np.ndarray, row_sp: np.ndar
     return rows, cols[pick], vals[pick]
 
 
-def define_chance(m: LinearModel, d, inputs: xr.Dataset, x, ni=None) -> ChanceData | None:
+def define_chance(
+    m: LinearModel, d, inputs: xr.Dataset, target, shortfall=None, extra_reach=0.0
+) -> ChanceData | None:
     """The chance-constraint blocks (see the module docstring); nothing without ``member_target``.
 
-    ``x`` is the model's curtailment block and ``ni`` its non-industrial block (None without one),
-    handed over by :func:`planner.optimize.blocks.build_model`.
+    ``target`` is the model's complete target block (rows ``slot · P + pollutant``, every term
+    written), ``shortfall`` its shortfall block (None without one) and ``extra_reach`` (S, P) what
+    blocks outside the curtailment columns can add at most (measure menus); handed over by
+    :func:`planner.optimize.blocks.build_model` once every block has written its target entries.
     """
     if not has_chance(inputs):
         return None
-    c = chance_data(inputs, d)
+    c = chance_data(inputs, d, extra_reach)
     S, P = d.rhs.shape
-    sp, cols, vals = _activity(d, x, ni)
+    sp, cols, vals = _activity(target, shortfall)
     if c.formulation == "sorted":
         n = c.required
         ranked = np.take_along_axis(c.rhs, c.order[:, :, None], axis=1)

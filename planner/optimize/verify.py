@@ -544,6 +544,8 @@ def check_line_stops(c: _Ctx) -> None:
             c.out.append(
                 f"line stop {label} at {c.slots[s]}: {got:.6g} lines stopped, the rule asks {count:g}"
             )
+
+
 def check_chance(c: _Ctx) -> None:
     """Ensemble chance blocks (:mod:`planner.optimize.chance`): on every slot the plan meets at least
     ``min(chance_required, members the bounds can meet)`` members, each member's targets

@@ -638,6 +638,7 @@ def ensemble_summary(prepared: Prepared, plan, summary: dict) -> None:
     constraint is out of reach, the days and the reachable share (status ``infeasible``)."""
     from planner.optimize.blocks import model_data
     from planner.optimize.chance import chance_data, has_chance
+    from planner.optimize.menus import menu_firm_mask, menu_reach
     from planner.optimize.options import SolveOptions
     from planner.targets.ensemble import ensemble_report
 
@@ -646,10 +647,11 @@ def ensemble_summary(prepared: Prepared, plan, summary: dict) -> None:
         return
     inp = prepared.inputs
     d = model_data(inp, SolveOptions.from_any(solver_options(prepared.scenario)))
+    menus = menu_reach(inp) if menu_firm_mask(inp).any() else 0.0
     reach = d.credited + np.einsum("es,esp->sp", d.cols.col_hi * d.cols.scale, d.reducible)
-    reach = reach + d.ni_reduction.sum(axis=0)
+    reach = reach + d.ni_reduction.sum(axis=0) + menus
     chance = inp.attrs.get("chance") if has_chance(inp) else None
-    formulation = chance_data(inp, d).formulation if chance is not None else None
+    formulation = chance_data(inp, d, menus).formulation if chance is not None else None
     notes = ensemble_report(
         ens, summary, day_slot=prepared.ensemble_day_slot, reach=reach, chance=chance, formulation=formulation
     )
