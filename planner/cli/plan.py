@@ -73,6 +73,7 @@ def format_summary(summary: dict) -> str:
         short = {p: v for p, v in s["shortfall"].items() if v > 1e-6}
         if short:
             lines.append("    SHORT: " + ", ".join(f"{p} {v:.3f} t/d" for p, v in short.items()))
+    lines.extend(ensemble_lines(summary))
     air = [(s["slot"], s.get("air_quality")) for s in summary["slots"] if s.get("air_quality")]
     if air:
         lines.append(f"air quality (city mean, method: {air[0][1]['method']}):")
@@ -104,6 +105,33 @@ def format_region(summary: dict) -> str:
             f"totals: {row['achieved']:.3f}/{row['required']:.3f} t/d" + ("" if row["met"] else "  SHORT")
         )
     return "\n".join(lines)
+
+
+def ensemble_lines(summary: dict) -> list[str]:
+    """Members met per day and overall (``summary["ensemble"]``), empty without an ensemble."""
+    ens = summary.get("ensemble")
+    if not ens:
+        return []
+    k = ens["members"]
+    head = f"ensemble ({k} members): targets met on every day in {ens['members_met_all_days']} of {k} members"
+    if ens.get("chance") is not None:
+        head += f"; chance constraint {ens['chance']:g} = at least {ens['members_required']} members per day"
+        head += f" ({ens['formulation']} formulation)"
+    out = [
+        head,
+        f"{'day':<12}{'plan level':<12}{'members (none/yellow/orange/red)':<34}{'met':>8}{'share':>8}",
+    ]
+    for d in ens["days"]:
+        ml = d["member_levels"]
+        mix = "/".join(str(ml[lv]) for lv in ("none", "yellow", "orange", "red"))
+        flag = ""
+        if d.get("chance_met") is False:
+            flag = f"  below {ens['chance']:.0%} (reachable {d['reachable_share']:.0%})"
+        out.append(
+            f"{d['date']:<12}{d['level']:<12}{mix:<34}{d['members_met']:>5}/{d['members_total']:<2}"
+            f"{d['members_met_share']:>8.0%}{flag}"
+        )
+    return out
 
 
 def run(args) -> int:

@@ -29,6 +29,10 @@ block                              meaning
 ``Enterprise-Slot-stop``,          episode restarts (:mod:`planner.optimize.restarts`): share newly
 ``Enterprise-Slot-stop-start``,    stopped ``u >= x[s] - x[s-1]``, costed at the restart cost;
 ``Enterprise-Slot-min-down``       ``x[t] >= Σ u`` over the stop's minimum down time
+``Slot-Pollutant-chance``,         ensemble chance constraint (:mod:`planner.optimize.chance`):
+``Slot-Member-indicator``,         the plan meets each day's targets in at least ⌈q·K⌉ members
+``Slot-Member-Pollutant-target``,  (sorted n-th member rows, or member indicators ``z`` with
+``Slot-chance-count``              big-M rows and a count row)
 ``Target-fraction``,               budget analysis: ``max t`` with ``Σ reducible·x >= t·target -
 ``Slot-Pollutant-fraction``,       credited`` and ``Σ loss·x <= budget``
 ``Loss-budget``
@@ -53,6 +57,7 @@ from dataclasses import dataclass
 import numpy as np
 import xarray as xr
 
+from planner.optimize.chance import define_chance
 from planner.optimize.inputs import (
     BOUND_TOL,
     ChainPairs,
@@ -719,6 +724,9 @@ def build_model(
         define_menus(
             m, inputs, TARGET, {"total": LOSS_TOTAL, "county": COUNTY_CAP, "firm": FIRM_CAP}, d.county
         )
+        if not shortfall_everywhere:  # the fallback re-solve leaves the ensemble share out
+            reach = menu_reach(inputs) if menu_firm_mask(inputs).any() else 0.0
+            define_chance(m, d, inputs, m.constraints[TARGET], m.variables.get(SHORTFALL), reach)
     else:
         define_budget(m, d, budget, pollutant, inputs["days"].values)
     return m, d

@@ -79,6 +79,9 @@ OPTIONAL_VARS: dict[str, tuple[str, ...]] = {
     "restart_cost": ("enterprise", "slot"),
     "day": ("slot",),
     "effect_share": ("enterprise", "slot"),
+    # ensemble chance constraint (planner.optimize.chance)
+    "member_target": ("slot", "member", "pollutant"),
+    "chance_required": ("slot",),
 }
 
 

@@ -238,7 +238,7 @@ def _greedy_fallback(inputs: xr.Dataset, options: SolveOptions, raw: RawResult) 
     """After a time limit without any solution, hand back the greedy baseline's plan.
 
     Only where that plan is feasible for the model: continuous shares, no fairness option and no
-    measure menus.
+    measure menus nor ensemble chance constraint.
     The status stays "time_limit"; a message says the plan is the greedy baseline.
     """
     if (
@@ -247,6 +247,7 @@ def _greedy_fallback(inputs: xr.Dataset, options: SolveOptions, raw: RawResult) 
         or options.county_loss_cap is not None
         or options.firm_loss_cap is not None
         or menu_firm_mask(inputs).any()  # a menu firm's cut must be one of its options
+        or "member_target" in inputs  # the greedy plan knows nothing of the ensemble chance rows
     ):
         return
     g = greedy(inputs)

@@ -19,6 +19,7 @@ import xarray as xr
 
 from planner.optimize import blocks as B
 from planner.optimize import menus as MN
+from planner.optimize.chance import BLOCKS
 
 
 def _opt(plan, name, default=None):
@@ -592,6 +593,38 @@ def check_restarts(c: _Ctx) -> None:
         c.out.append(f"restart cost reported as {rep:.6g} 万元, recomputed {cost:.6g}")
 
 
+def check_chance(c: _Ctx) -> None:
+    """Ensemble chance blocks (:mod:`planner.optimize.chance`): on every slot the plan meets at least
+    ``min(chance_required, members the bounds can meet)`` members, each member's targets
+    (``member_target``) met for every pollutant; recomputed from the plan's shares."""
+    inp = c.inputs
+    if "member_target" not in inp or "chance_required" not in inp:
+        c.out.append("chance blocks in the model but no member_target/chance_required in the inputs")
+        return
+    mt = np.asarray(inp["member_target"].transpose("slot", "member", "pollutant").values, float)
+    credited = c.arr("credited")
+    a, ni_red, _ = _non_industrial(c)
+    removed = np.where(c.menu[:, None, None], 0.0, _removed(inp, c.x))
+    achieved = credited + removed.sum(axis=0) + _menu_recomputed(c)[1] + (a[:, :, None] * ni_red).sum(axis=0)
+    lo, hi = _effective(inp)
+    if _opt(c.plan, "discrete", False):  # whole lines: the largest share is the ceiling rounded down
+        ln = c.arr("lines")[:, None] * np.ones((1, hi.shape[1]))
+        down, up = np.floor(hi * ln + 1e-7), np.ceil(lo * ln - 1e-7)
+        whole = (up <= down) & (hi > lo + 1e-9) & _whole_line_cells(inp)
+        hi = np.where(whole, down / np.where(ln > 0, ln, 1.0), hi)
+    at_top = np.where(c.menu[:, None, None], 0.0, _removed(inp, np.where(c.menu[:, None], 0.0, hi)))
+    most = credited + at_top.sum(axis=0) + ni_red.sum(axis=0) + MN.menu_reach(inp)
+    slack = c.tol * np.maximum(1.0, mt)
+    met = (achieved[:, None, :] >= mt - slack).all(axis=2).sum(axis=1)
+    can = (most[:, None, :] >= mt - slack).all(axis=2).sum(axis=1)
+    need = np.minimum(np.asarray(inp["chance_required"].values, int), can)
+    for s in np.flatnonzero(met < need):
+        c.out.append(
+            f"ensemble chance: slot {c.slots[s]} meets {int(met[s])} members' targets, "
+            f"{int(need[s])} required"
+        )
+
+
 #: The check of every model block (:mod:`planner.optimize.blocks`), by block name.  A test
 #: makes sure each block the model can contain has one.
 CHECKS = {
@@ -617,6 +650,7 @@ CHECKS = {
     B.STOP: check_restarts,
     B.STOP_START: check_restarts,
     B.MIN_DOWN: check_restarts,
+    **{name: check_chance for name in BLOCKS},
 }
 #: Checks run for every plan, whatever its blocks (a baseline's plan has none).
 ALWAYS = (

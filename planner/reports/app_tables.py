@@ -639,3 +639,41 @@ def scenario_as_dict(scenario) -> dict:
     for k in ("raw", "chain"):
         d.pop(k, None)
     return _jsonable(d)
+
+
+def ensemble_frame(summary: dict) -> pd.DataFrame:
+    """One row per forecast day of ``summary["ensemble"]``: the plan's level, how many members put
+    the day at each level, how many members the plan meets and the share, and what share the
+    bounds could reach (empty without an ensemble).
+
+    Columns ``date, level, member_levels`` (``"none/yellow/orange/red"`` counts), ``members_met``,
+    ``members_total``, ``members_met_share``, ``reachable_share`` and ``chance_met`` (None
+    without a chance constraint).
+    """
+    ens = summary.get("ensemble") or {}
+    cols = [
+        "date",
+        "level",
+        "member_levels",
+        "members_met",
+        "members_total",
+        "members_met_share",
+        "reachable_share",
+        "chance_met",
+    ]
+    rows = [
+        {
+            "date": d["date"],
+            "level": d["level"],
+            "member_levels": "/".join(
+                str(d["member_levels"][lv]) for lv in ("none", "yellow", "orange", "red")
+            ),
+            "members_met": d["members_met"],
+            "members_total": d["members_total"],
+            "members_met_share": d["members_met_share"],
+            "reachable_share": d["reachable_share"],
+            "chance_met": d.get("chance_met"),
+        }
+        for d in ens.get("days", [])
+    ]
+    return pd.DataFrame(rows, columns=cols)

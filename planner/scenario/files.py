@@ -74,6 +74,7 @@ TOP_KEYS: dict[str, str] = {
     "options": "model options",
     "solver": "solver options",
     "timeline": "episode mode: {lead_hours: 24, early_start_days: 0, response_delay: true}",
+    "ensemble": "episode mode, ensemble forecast: {chance: 0.8} = meet the targets in >= 80 % of members",
 }
 assert set(TOP_KEYS) == set(ScenarioFile.model_fields), "TOP_KEYS and ScenarioFile must list the same keys"
 #: ``options`` keys and their defaults.
@@ -89,6 +90,8 @@ METHODS_ALLOWED = METHODS
 #: ``timeline``: hours from the forecast's issue time until an alert takes effect; days of early start;
 #: whether measures are credited only once in force (response delays of the measure types).
 TIMELINE_KEYS: dict[str, Any] = {"lead_hours": 24.0, "early_start_days": 0, "response_delay": True}
+#: ``ensemble``: chance share (None: no chance constraint) and its formulation.
+ENSEMBLE_KEYS: dict[str, Any] = {"chance": None, "formulation": "auto"}
 #: Suffixes of the YAML files a scenario may name (``base``, ``city``, ``rules``).
 YAML_SUFFIXES = (".yaml", ".yml")
 #: Default alert days of a list scenario that gives none.
@@ -125,6 +128,7 @@ class Scenario:
     options: dict[str, Any] = field(default_factory=lambda: dict(OPTION_KEYS))
     solver: dict[str, Any] = field(default_factory=lambda: dict(SOLVER_KEYS))
     timeline: dict[str, Any] = field(default_factory=lambda: dict(TIMELINE_KEYS))
+    ensemble: dict[str, Any] = field(default_factory=lambda: dict(ENSEMBLE_KEYS))
     raw: dict = field(default_factory=dict)
     chain: list[Path] = field(default_factory=list)
 
@@ -397,6 +401,13 @@ def scenario_from_data(data: dict, chain: list[Path], path: Path, name: str | No
     _check_shares(shares, file, problems)
     if mode == "list":
         _check_lock_order(merged.enterprises or {}, file, problems)
+    if merged.ensemble is not None and merged.ensemble.chance is not None and mode != "episode":
+        problems.error(
+            file,
+            None,
+            "ensemble.chance",
+            "ensemble.chance needs mode: episode (a chance constraint is over the forecast's members per day)",
+        )
     if not problems.ok:
         raise InputError(problems)
 
@@ -435,6 +446,10 @@ def scenario_from_data(data: dict, chain: list[Path], path: Path, name: str | No
         options=options,
         solver=solver,
         timeline=timeline,
+        ensemble={
+            **ENSEMBLE_KEYS,
+            **(merged.ensemble.model_dump(exclude_unset=True) if merged.ensemble else {}),
+        },
         raw=data,
         chain=chain,
     )

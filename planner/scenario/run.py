@@ -49,6 +49,8 @@ class Prepared:
     lines: object | None = None  # planner.inventory.lines.Lines (None: no firm has lines)
     units: xr.Dataset | None = None  # evaluate_units: bounds per line (dim unit); rows of the inputs
     unit_table: pd.DataFrame | None = None  # units_table: shares of each unit
+    ensemble: object = None  # planner.targets.ensemble.Ensemble of the forecast's members, if any
+    ensemble_day_slot: np.ndarray | None = None  # slot each forecast day is planned with (-1: none)
 
     @property
     def has_lines(self) -> bool:
@@ -563,6 +565,7 @@ def prepare(scenario: Scenario | str | Path, alerts: pd.DataFrame | None = None)
         inputs = with_menus(inputs, menus, table)
     if scenario.mode == "episode":
         inputs = episode_inputs(inputs, bounds, slots, alerts, scenario)
+    ensemble, day_slot, inputs = prepare_ensemble(scenario, shares, totals, slots, inputs)
     return Prepared(
         scenario,
         inventory,
@@ -578,7 +581,90 @@ def prepare(scenario: Scenario | str | Path, alerts: pd.DataFrame | None = None)
         lines,
         units,
         unit_table,
+        ensemble,
+        day_slot,
     )
+
+
+def prepare_ensemble(scenario: Scenario, shares, totals, slots: pd.DataFrame, inputs: xr.Dataset):
+    """The forecast's members (their levels and targets), the slot of every forecast day and, with
+    ``ensemble: {chance: q}``, the PlanInputs with ``member_target`` and ``chance_required``.
+
+    Returns
+    -------
+    (Ensemble or None, numpy.ndarray or None, xarray.Dataset)
+
+    Raises
+    ------
+    InputError
+        A chance constraint on a forecast without members.
+    """
+    from planner.targets.ensemble import required_members, scenario_ensemble, slot_member_targets
+
+    chance = (getattr(scenario, "ensemble", None) or {}).get("chance")
+    if scenario.forecast is None:
+        return None, None, inputs
+    ens = scenario_ensemble(scenario, shares, totals)
+    if ens is None:
+        if chance is not None:
+            raise InputError.single(
+                str(scenario.file),
+                f"ensemble.chance needs an ensemble forecast, but {scenario.forecast.name} has no "
+                "'member' dimension (one forecast only); remove ensemble.chance or use an ensemble",
+                column="ensemble.chance",
+            )
+        return None, None, inputs
+    slot_names = slots["slot"].astype(str).tolist()
+    if scenario.mode == "episode":
+        day_slot = pd.Index(slot_names).get_indexer(ens.dates)
+    else:  # list mode: each forecast day is planned with the list's slot of its issued level
+        issued = forecast_alerts(scenario)
+        level_of = dict(
+            zip(
+                pd.to_datetime(issued["date"]).dt.strftime("%Y-%m-%d"),
+                issued["level"].astype(str),
+                strict=True,
+            )
+        )
+        day_slot = pd.Index(slot_names).get_indexer([level_of.get(d, "none") for d in ens.dates])
+    if chance is not None:
+        mt = slot_member_targets(ens, slot_names)
+        inputs = inputs.assign_coords(member=np.asarray(ens.members, dtype=object)).assign(
+            member_target=(("slot", "member", "pollutant"), mt),
+            chance_required=(("slot",), np.full(len(slot_names), required_members(chance, ens.size))),
+        )
+        inputs.attrs["chance"] = float(chance)
+        inputs.attrs["chance_formulation"] = str(scenario.ensemble.get("formulation") or "auto")
+    return ens, np.asarray(day_slot, int), inputs
+
+
+def ensemble_summary(prepared: Prepared, plan, summary: dict) -> None:
+    """Add the members met (per slot, per day, overall) to ``summary`` and, where a chance
+    constraint is out of reach, the days and the reachable share (status ``infeasible``)."""
+    from planner.optimize.blocks import model_data
+    from planner.optimize.chance import chance_data, has_chance
+    from planner.optimize.menus import menu_firm_mask, menu_reach
+    from planner.optimize.options import SolveOptions
+    from planner.targets.ensemble import ensemble_report
+
+    ens = prepared.ensemble
+    if ens is None:
+        return
+    inp = prepared.inputs
+    d = model_data(inp, SolveOptions.from_any(solver_options(prepared.scenario)))
+    menus = menu_reach(inp) if menu_firm_mask(inp).any() else 0.0
+    reach = d.credited + np.einsum("es,esp->sp", d.cols.col_hi * d.cols.scale, d.reducible)
+    reach = reach + d.ni_reduction.sum(axis=0) + menus
+    chance = inp.attrs.get("chance") if has_chance(inp) else None
+    formulation = chance_data(inp, d, menus).formulation if chance is not None else None
+    notes = ensemble_report(
+        ens, summary, day_slot=prepared.ensemble_day_slot, reach=reach, chance=chance, formulation=formulation
+    )
+    if notes:
+        summary["messages"] = [*summary["messages"], *notes]
+        if summary["status"] == "optimal":
+            summary["status"] = "infeasible"
+            plan.status = "infeasible"
 
 
 def scenario_menus(scenario: Scenario, table: pd.DataFrame, bounds: xr.Dataset, plants=None):
@@ -734,6 +820,7 @@ def solve_prepared(prepared: Prepared, plan=None) -> PlanResult:
     schedule = schedule_table(prepared, plan)
     lines = schedule_lines(prepared, plan) if prepared.has_lines and not np.isnan(x).any() else None
     summary = summary_dict(prepared, plan, baselines, attribution)
+    ensemble_summary(prepared, plan, summary)
     t0 = time.perf_counter()
     violations = verify_schedule(
         schedule,

@@ -33,6 +33,7 @@ __all__ = [
     "Solver",
     "EnterpriseOverride",
     "NonIndustrial",
+    "Ensemble",
     "ScenarioFile",
 ]
 
@@ -227,6 +228,30 @@ class Timeline(Section):
     response_delay: bool = True
 
 
+#: ``ensemble.formulation``: how the chance constraint is written (planner.optimize.chance).
+CHANCE_FORMULATIONS: tuple[str, ...] = ("auto", "sorted", "indicators")
+
+
+class Ensemble(Section):
+    """``ensemble:`` - episode mode with an ensemble forecast: risk over the members.
+
+    ``chance: q`` asks for a plan that meets each day's targets in at least ``⌈q·K⌉`` of the K
+    members (each member's targets from its own alert levels); ``formulation`` picks the exact
+    model (:mod:`planner.optimize.chance`; ``auto`` is right for every shipped case).
+    """
+
+    chance: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)] | None = Field(
+        None,
+        **field_message(
+            "chance is the share of ensemble members whose targets the plan must meet on each day, "
+            "a number in (0, 1] (0.8 = 80 %), or null for no chance constraint"
+        ),
+    )
+    formulation: Literal[CHANCE_FORMULATIONS] = Field(
+        "auto", **field_message(f"formulation must be one of {', '.join(CHANCE_FORMULATIONS)}")
+    )
+
+
 class ScenarioFile(Section):
     """One scenario file as written (every key optional: a ``base:`` may give the rest)."""
 
@@ -288,6 +313,7 @@ class ScenarioFile(Section):
     non_industrial: list[NonIndustrial] | None = None
     enterprises: dict[Text, EnterpriseOverride] | None = None
     timeline: Timeline | None = None
+    ensemble: Ensemble | None = None
     options: Options | None = None
     solver: Solver | None = None
 

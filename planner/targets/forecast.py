@@ -66,6 +66,7 @@ __all__ = [
     "station_daily_aqi",
     "levels_at_percentile",
     "forecast_issue_time",
+    "member_daily_aqi",
 ]
 
 #: Forecast variables, in file order.
@@ -679,3 +680,40 @@ def levels_at_percentile(ds: xr.Dataset, rules, standard: str = "2026", q: float
     out = alert_levels(daily, rules)
     out["percentile"] = float(q)
     return out
+
+
+def member_daily_aqi(ds: xr.Dataset, standard: str = "2026") -> pd.DataFrame:
+    """Each ensemble member's own daily city AQI (from its mean concentrations over stations).
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        A forecast with a ``member`` dimension (:func:`read_forecast`).
+    standard : {"2012", "2026"}
+        HJ 633 edition.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (date, member), dates first then members in the forecast's order:
+        ``date`` (datetime64), ``member`` (str), ``aqi`` (float, NaN where a day has too few
+        hours) and ``primary_pollutant``.
+
+    Raises
+    ------
+    ValueError
+        When the forecast has no ``member`` dimension.
+    """
+    if "member" not in ds.dims:
+        raise ValueError("the forecast has no ensemble members (no 'member' dimension)")
+    city = _city_daily(ds).transpose("date", "member")
+    per = _aqi_frame(city, normalise_edition(standard))
+    nd, nm = city.sizes["date"], city.sizes["member"]
+    return pd.DataFrame(
+        {
+            "date": np.repeat(pd.DatetimeIndex(city["date"].values), nm),
+            "member": np.tile(np.asarray(city["member"].values).astype(str), nd),
+            "aqi": per["aqi"].to_numpy(dtype=float, na_value=np.nan),
+            "primary_pollutant": per["primary_pollutant"].to_numpy(dtype=object),
+        }
+    )

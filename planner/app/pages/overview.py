@@ -31,6 +31,7 @@ from planner.app.common import (
 from planner.problems import InputError
 from planner.reports.app_tables import (
     effective_shares,
+    ensemble_frame,
     forecast_frame,
     loss_metrics,
     problems_frame,
@@ -341,6 +342,31 @@ def diagnosis(summary: dict) -> None:
         st.dataframe(view.rename(columns=lambda c: tr(f"col.{c}")), hide_index=True)
 
 
+def ensemble_section(summary: dict) -> None:
+    """Ensemble risk: per day, the share of forecast members whose targets the plan meets."""
+    ens = summary.get("ensemble")
+    if not ens:
+        return
+    st.subheader(tr("overview.ensemble_title"))
+    text = tr("overview.ensemble_help", met=ens["members_met_all_days"], total=ens["members"])
+    if ens.get("chance") is not None:
+        text += tr("overview.ensemble_chance", share=pct(ens["chance"]), n=ens["members_required"])
+    st.caption(text)
+    df = ensemble_frame(summary)
+    if df.empty:
+        return
+    df["level"] = df["level"].map(lvl)
+    for c in ("members_met_share", "reachable_share"):
+        df[c] = df[c].map(lambda v: tr("common.dash") if v is None else pct(v))
+    if ens.get("chance") is None:
+        df = df.drop(columns=["chance_met"])
+    else:
+        df["chance_met"] = df["chance_met"].map(
+            lambda v: tr("overview.ensemble_yes" if v else "overview.ensemble_no")
+        )
+    st.dataframe(localise_columns(df, "ensemble_col"), hide_index=True)
+
+
 def main() -> None:
     require_official()
     st.title(tr("overview.title"))
@@ -355,6 +381,7 @@ def main() -> None:
     st.session_state["last_result_key"] = result["key"]
     metrics_row(summary)
     diagnosis(summary)
+    ensemble_section(summary)
     split_section(summary)
     left, right = st.columns(2)
     with left:
