@@ -57,6 +57,9 @@ class Plan:
         Menu firms (:mod:`planner.optimize.menus`): ``choice`` (menu_option, slot) 1 for the
         option chosen, ``load_cut`` (menu_option, slot) its extra load cut; their curtailment is
         ``output share + load cut`` and their reason ``"menu"``.
+    air_goal : xarray.Dataset (aq_receptor, slot) or None
+        With a concentration goal (:mod:`planner.optimize.airgoal`): ``goal``, ``achieved``,
+        ``shortfall``, ``reachable`` (µg/m³) and ``marginal_loss_per_ugm3`` (万元 per µg/m³).
     """
 
     curtailment: xr.DataArray
@@ -77,6 +80,7 @@ class Plan:
     blocks: list[str] = field(default_factory=list)
     non_industrial: xr.DataArray | None = None
     menu: xr.Dataset | None = None
+    air_goal: xr.Dataset | None = None
 
     @property
     def ok(self) -> bool:
