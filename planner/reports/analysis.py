@@ -186,8 +186,11 @@ def _slot_index(inputs: xr.Dataset, level: str | None, slot: str | None) -> int:
 
 
 def single_slot_inputs(inputs: xr.Dataset, index: int) -> xr.Dataset:
-    """One slot of a PlanInputs, re-weighted to one day (loss per alert day), unchained."""
-    one = inputs.isel(slot=[index]).copy(deep=True)
+    """One slot of a PlanInputs, re-weighted to one day (loss per alert day), unchained; a
+    concentration goal is left out (its rows link days) and tonne targets it replaced come back."""
+    from planner.optimize.airgoal import without_goal
+
+    one = without_goal(inputs).isel(slot=[index]).copy(deep=True)
     days = float(one["days"].values[0]) or 1.0
     one["loss_at_full"] = one["loss_at_full"] / days
     one["credited_loss"] = one["credited_loss"] / days
@@ -811,11 +814,26 @@ def report(
         "first_infeasible_share": curve.attrs["first_infeasible_share"],
         "feasibility": _records(feasibility_by_slot(result.prepared).reset_index()),
         "curve": _records(curve),
-        "budget": _records(budget_curve(result.prepared.inputs, budgets, runner, progress)),
+        "budget": _records(budget_curve(_tonne_inputs(result.prepared.inputs), budgets, runner, progress)),
         "upgrades": _records(ups.head(max(top, 10)).reset_index()),
         "effectiveness": _records(eff["by_group"]),
         "sources": _records(eff["sources"]),
+        "air_quality": _air_report(result, shares, level, budgets),
     }
+
+
+def _tonne_inputs(inputs):
+    """The PlanInputs of the shares' tonne targets (a concentration goal left out)."""
+    from planner.optimize.airgoal import without_goal
+
+    return without_goal(inputs)
+
+
+def _air_report(result, shares, level, budgets):
+    """The µg/m³ analyses (planner.airquality.analysis.air_report), None without stations."""
+    from planner.airquality.analysis import air_report
+
+    return air_report(result, budgets=budgets, shares=shares, level=level)
 
 
 def report_text(doc: dict) -> str:
@@ -874,4 +892,7 @@ def report_text(doc: dict) -> str:
                 f"  {r['slot']:<12} {r['pollutant']:<5} {100 * r['credited_share']:6.1f} % "
                 f"{100 * r['floor_share']:6.1f} % {100 * r['optimizer_share']:6.1f} %"
             )
+    from planner.airquality.analysis import air_report_text
+
+    lines.extend(air_report_text(doc.get("air_quality")))
     return "\n".join(lines)
