@@ -11,10 +11,9 @@ import numpy as np
 import pytest
 
 from planner.airquality.effect import CITY, curtailment_coefficients
-from planner.airquality.sr import write_sr
 from planner.problems import InputError
 from planner.scenario.files import load_scenario
-from planner.scenario.run import prepare, run, solve_prepared
+from planner.scenario.run import prepare, run
 
 
 @pytest.fixture
