@@ -129,8 +129,13 @@ def format_goal(summary: dict) -> list[str]:
             else " (with the emission shares)"
         )
         + ("" if aq["met"] else " — NOT MET"),
-        f"  loss with the goal {_num(aq['loss_with_goal'], ',.1f')} 万元, without "
-        f"{_num(aq['loss_without_goal'], ',.1f')} 万元 (the goal costs {_num(aq['goal_cost'], ',.1f')} 万元)",
+        (
+            f"  loss with the goal alone {_num(aq['loss_with_goal'], ',.1f')} 万元, with the shares alone "
+            f"{_num(aq['loss_without_goal'], ',.1f')} 万元 (difference {_num(aq['goal_cost'], ',.1f')} 万元)"
+            if g.get("instead_of_shares")
+            else f"  loss with the goal {_num(aq['loss_with_goal'], ',.1f')} 万元, without "
+            f"{_num(aq['loss_without_goal'], ',.1f')} 万元 (the goal costs {_num(aq['goal_cost'], ',.1f')} 万元)"
+        ),
         f"  {'slot':<12}{'receptor':<10}{'goal':>8}{'achieved':>10}{'reachable':>11}{'万元 per µg/m³':>16}",
     ]
     for r in aq["rows"]:

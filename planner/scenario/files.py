@@ -397,6 +397,14 @@ def scenario_from_data(data: dict, chain: list[Path], path: Path, name: str | No
     plants = _as_path(data.get("plants"), "plants", file, problems, False)
     menus = _as_path(data.get("menus"), "menus", file, problems, False)
     air_quality = merged.air_quality.model_dump(exclude_none=True) if merged.air_quality else {}
+    goal = air_quality.get("goal")
+    if goal is not None and goal.get("delta_pm25_city") is None and goal.get("delta_pm25_station") is None:
+        problems.error(
+            file,
+            None,
+            "air_quality.goal",
+            "a goal needs delta_pm25_city and/or delta_pm25_station (µg/m³ on each alert day)",
+        )
     if air_quality.get("source_receptor"):
         air_quality["source_receptor"] = _as_path(
             air_quality["source_receptor"], "air_quality.source_receptor", file, problems, False

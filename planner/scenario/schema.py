@@ -241,14 +241,8 @@ class AirGoal(Section):
         ),
     )
     instead_of_shares: bool = False
-
-    @model_validator(mode="after")
-    def _some_goal(self):
-        if self.delta_pm25_city is None and self.delta_pm25_station is None:
-            raise ValueError(
-                "a goal needs delta_pm25_city and/or delta_pm25_station (µg/m³ on each alert day)"
-            )
-        return self
+    # "at least one of the two" is checked on the merged scenario (planner.scenario.files): a
+    # file may inherit the goal from its base and change only instead_of_shares
 
 
 class AirQuality(Section):

@@ -369,8 +369,14 @@ def air_section(summary: dict) -> None:
             parts.append(tr("air.goal_station", x=f"{goal['station']:g}"))
         c[0].metric(tr("air.goal"), "；".join(parts))
         c[1].metric(tr("air.goal_met"), tr("air.yes") if goal["met"] else tr("air.no"))
-        c[2].metric(tr("air.loss_without_goal"), fmt_money(goal["loss_without_goal"]))
-        c[3].metric(tr("air.goal_cost"), fmt_money(goal["goal_cost"]))
+        instead = goal["instead_of_shares"]
+        c[2].metric(
+            tr("air.loss_shares_only") if instead else tr("air.loss_without_goal"),
+            fmt_money(goal["loss_without_goal"]),
+        )
+        c[3].metric(
+            tr("air.loss_difference") if instead else tr("air.goal_cost"), fmt_money(goal["goal_cost"])
+        )
         st.caption(tr("air.instead_of_shares") if goal["instead_of_shares"] else tr("air.with_shares"))
         if goal["met"] is False:
             st.warning(tr("air.goal_not_met"))
