@@ -563,6 +563,8 @@ def define_region_targets(m: LinearModel, d: ModelData, inputs: xr.Dataset) -> N
             cols = np.r_[cols, u.columns()]
             vals = np.r_[vals, np.ones(len(k))]
     m.add_constraints(REGION_TARGET, {"row": labels}, rhs, INF, rows, cols, vals)
+
+
 def _goal_rows(m: LinearModel, d: ModelData, inputs: xr.Dataset):
     from planner.optimize.airgoal import goal_rows
 

@@ -796,6 +796,7 @@ def report(
     ``runner`` (:func:`planner.scale.runner.runner`) runs the sweeps - curve points, budgets,
     upgrade re-solves - as tasks; the document is the same as the serial one, byte for byte once
     dumped.  ``progress(done, total, label)`` is called after each task.
+    ``planner analyze`` adds ``air_quality`` (:func:`planner.airquality.analysis.air_report`).
     """
     curve = least_cost_curve(result.prepared, shares=shares, level=level, runner=runner, progress=progress)
     objective = result.summary.get("objective")
@@ -818,7 +819,6 @@ def report(
         "upgrades": _records(ups.head(max(top, 10)).reset_index()),
         "effectiveness": _records(eff["by_group"]),
         "sources": _records(eff["sources"]),
-        "air_quality": _air_report(result, shares, level, budgets),
     }
 
 
@@ -827,13 +827,6 @@ def _tonne_inputs(inputs):
     from planner.optimize.airgoal import without_goal
 
     return without_goal(inputs)
-
-
-def _air_report(result, shares, level, budgets):
-    """The µg/m³ analyses (planner.airquality.analysis.air_report), None without stations."""
-    from planner.airquality.analysis import air_report
-
-    return air_report(result, budgets=budgets, shares=shares, level=level)
 
 
 def report_text(doc: dict) -> str:
@@ -892,7 +885,4 @@ def report_text(doc: dict) -> str:
                 f"  {r['slot']:<12} {r['pollutant']:<5} {100 * r['credited_share']:6.1f} % "
                 f"{100 * r['floor_share']:6.1f} % {100 * r['optimizer_share']:6.1f} %"
             )
-    from planner.airquality.analysis import air_report_text
-
-    lines.extend(air_report_text(doc.get("air_quality")))
     return "\n".join(lines)

@@ -14,7 +14,6 @@ from planner.airquality.analysis import (
     budget_delta_curve,
     max_pm25_under_budget,
 )
-from planner.reports.analysis import report_text
 from planner.scenario.run import run
 
 
@@ -67,19 +66,24 @@ def test_air_report_and_its_text(goal_run):
     assert sum(r["share_of_goal"] for r in doc["by_county"]) == pytest.approx(per_day / 2.3)
     text = "\n".join(air_report_text(doc))
     assert "µg/m³ removed per 万元 lost" in text and "share of the goal" in text
-    assert "air quality" in report_text(
-        {
-            "scenario": "x",
-            "status": "optimal",
-            "objective": 1.0,
-            "curve_level": "red",
-            "max_feasible_share": 0.5,
-            "curve": [],
-            "feasibility": [],
-            "budget": [],
-            "upgrades": [],
-            "effectiveness": [],
-            "sources": [],
-            "air_quality": doc,
-        }
+
+
+def test_planner_analyze_json_has_the_air_quality_section(repo, capsys, monkeypatch):
+    from planner.cli import analyze
+
+    monkeypatch.setattr(analyze, "report", lambda result, **kw: {"scenario": result.summary["scenario"]})
+    monkeypatch.setattr(
+        analyze, "air_report", lambda result, **kw: air_report(result, top=3, budgets=[], shares=[0.1])
     )
+
+    class Args:
+        scenario = str(repo / "scenarios" / "demo_episode_air_goal.yaml")
+        format = "json"
+        level = None
+        top = 1
+        workers = 1
+        scheduler = None
+
+    assert analyze.run(Args()) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["air_quality"]["goal"] == 2.3 and len(doc["air_quality"]["firms"]) == 3
