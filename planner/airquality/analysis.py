@@ -7,7 +7,12 @@
   tonnes removed per pollutant *and* the ΔPM2.5 of that least-cost plan: the loss–tonnes and the
   loss–ΔPM2.5 curves side by side;
 - :func:`delta_shares` – the share of a plan's ΔPM2.5 (and of a concentration goal, when given)
-  delivered by each county and each industry, the non-industrial measures as their own row.
+  delivered by each county and each industry, the non-industrial measures as their own row;
+- :func:`max_pm25_under_budget` – under a loss budget, the plan that removes the most µg/m³ (the
+  model's ``define_pm25_budget``), and :func:`budget_delta_curve` – a budget sweep giving, for each
+  budget, the largest share of the tonne targets it buys *and* the most ΔPM2.5 it buys (the
+  loss–ΔPM2.5 curve beside the loss–tonnes curve), each with the other's measure of its plan;
+- :func:`air_report` – all of it as one JSON-ready document (``planner analyze``).
 
 ΔPM2.5 is the city mean, µg/m³, summed over the lag days of a cut (a firm's whole effect), and
 weighted by the days each slot stands for (list mode: expected alert days per season).
@@ -24,7 +29,14 @@ import xarray as xr
 from planner import POLLUTANTS
 from planner.airquality.effect import CITY, _cached_effect, city_unit_coefficients, plan_effect
 
-__all__ = ["firm_ranking", "loss_delta_curve", "delta_shares"]
+__all__ = [
+    "firm_ranking",
+    "loss_delta_curve",
+    "delta_shares",
+    "max_pm25_under_budget",
+    "budget_delta_curve",
+    "air_report",
+]
 
 _DEFAULT_SHARES = tuple(round(s, 2) for s in np.arange(0.05, 0.5001, 0.05))
 
@@ -220,3 +232,242 @@ def delta_shares(result, goal: float | None = None) -> dict[str, pd.DataFrame]:
         df.index.name = by
         out[by] = df.sort_values("delta_pm25", ascending=False)
     return out
+
+
+# --------------------------------------------------------------------------- µg/m³ under a budget
+def _city_goal_inputs(prepared) -> xr.Dataset:
+    """PlanInputs with the city-mean goal arrays (the goal value is not imposed) and the tonne
+    targets of the shares (a goal that replaced them is undone)."""
+    from dataclasses import replace
+
+    from planner.optimize.airgoal import attach_goal, without_goal
+
+    cache = prepared.__dict__.setdefault("_air_quality_cache", {})
+    if "city_goal_inputs" not in cache:
+        plain = replace(prepared, inputs=without_goal(prepared.inputs))
+        plain.__dict__["_air_quality_cache"] = cache
+        cache["city_goal_inputs"] = attach_goal(plain, {"delta_pm25_city": 1.0})
+    return cache["city_goal_inputs"]
+
+
+def max_pm25_under_budget(prepared, budget: float, objective: str = "total") -> dict:
+    """The plan that removes the most PM2.5 at the city mean within a loss budget.
+
+    Parameters
+    ----------
+    prepared : planner.scenario.run.Prepared
+    budget : float
+        Total loss allowed (万元, the plan's objective: enterprises, credited and optional
+        non-industrial measures), as :func:`planner.reports.analysis.max_reduction_under_budget`.
+    objective : {"total", "each_day"}
+        Maximise ΔPM2.5 summed over the alert days (µg/m³·days), or the smallest day's ΔPM2.5
+        (the largest goal on every alert day the budget can buy).
+
+    Returns
+    -------
+    dict
+        ``status`` ("optimal"; "infeasible" when the budget is below the rule floors' loss),
+        ``delta_pm25`` (DataFrame slot → city ΔPM2.5, µg/m³), ``delta_pm25_mean`` (per alert day,
+        day-weighted), ``delta_pm25_min``, ``loss`` (万元), ``tonnes`` (DataFrame slot × pollutant,
+        t/d removed incl. credited), ``curtailment``, ``message``.
+    """
+    from planner.optimize.airgoal import achieved_delta
+    from planner.optimize.blocks import CURTAILMENT, NON_INDUSTRIAL, build_pm25_budget_model
+    from planner.optimize.inputs import effective_bounds, non_industrial_arrays
+    from planner.optimize.model import compile_and_solve
+    from planner.optimize.options import SolveOptions
+    from planner.optimize.transforms import recover, substitute_chains
+
+    inputs = _city_goal_inputs(prepared)
+    lo, hi = effective_bounds(inputs)
+    E, S = lo.shape
+    loss = inputs["loss_at_full"].transpose("enterprise", "slot").values.astype(float)
+    fixed = float(inputs["credited_loss"].values.sum())
+    rules_only = float((lo * loss).sum()) + fixed
+    empty = {"delta_pm25": None, "delta_pm25_mean": None, "delta_pm25_min": None, "loss": None}
+    empty.update({"tonnes": None, "curtailment": None, "rules_only_loss": rules_only})
+    if budget < rules_only - 1e-9:
+        return {
+            "status": "infeasible",
+            **empty,
+            "message": f"budget {budget:,.1f} is below the loss of the rule floors alone ({rules_only:,.1f})",
+        }
+    options = SolveOptions(allow_shortfall=False)
+    m, d = build_pm25_budget_model(inputs, options, float(budget) - fixed, objective)
+    substitute_chains(m)
+    sol = compile_and_solve(m, options, presolve=False)
+    if sol.state != "optimal" or sol.values is None:
+        return {
+            "status": "error",
+            **empty,
+            "message": f"solver status {sol.state}: " + "; ".join(sol.messages),
+        }
+    x = np.clip(recover(m, sol.values[CURTAILMENT]).reshape(E, S) * d.cols.scale, lo, hi)
+    ni_red, ni_cost, _, names = non_industrial_arrays(inputs)
+    a = np.clip(sol.values[NON_INDUSTRIAL].reshape(len(names), S), 0, 1) if names else np.zeros((0, S))
+    got = achieved_delta(inputs, x, a)[0]
+    days = inputs["days"].values.astype(float)
+    red = inputs["reducible"].transpose("enterprise", "slot", "pollutant").values
+    tonnes = inputs["credited"].values + np.einsum("es,esp->sp", x, red) + np.einsum("ms,msp->sp", a, ni_red)
+    slots = pd.Index([str(v) for v in inputs["slot"].values], name="slot")
+    return {
+        "status": "optimal",
+        "delta_pm25": pd.Series(got, index=slots),
+        "delta_pm25_mean": float((got * days).sum() / max(days.sum(), 1e-12)),
+        "delta_pm25_min": float(got.min()),
+        "loss": float((x * loss).sum() + (a * ni_cost).sum()) + fixed,
+        "tonnes": pd.DataFrame(tonnes, index=slots, columns=list(POLLUTANTS)),
+        "curtailment": xr.DataArray(
+            x,
+            dims=("enterprise", "slot"),
+            coords={"enterprise": inputs["enterprise"].values, "slot": inputs["slot"].values},
+        ),
+        "rules_only_loss": rules_only,
+        "message": "",
+    }
+
+
+def budget_delta_curve(prepared, budgets) -> pd.DataFrame:
+    """A budget sweep: the loss–tonnes and the loss–ΔPM2.5 curves side by side.
+
+    For each budget (万元, as the plan's objective) two plans: the one buying the largest common
+    share of the tonne targets (:func:`planner.reports.analysis.max_reduction_under_budget`) and
+    the one removing the most µg/m³ at the city mean (:func:`max_pm25_under_budget`), each with
+    the other's measure, so the price of aiming at tonnes rather than air (and back) is read off.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``budget``, ``status``; ``fraction`` (share of every tonne target), ``fraction_delta_pm25``
+        (city ΔPM2.5 per alert day of that plan), ``max_delta_pm25`` (µg/m³ per alert day of the
+        µg/m³ plan), ``max_delta_pm25_min_day`` (its smallest day), ``pm25_plan_tonnes_total``
+        (t/d, mean over slots, of the µg/m³ plan) and ``fraction_tonnes_total`` (of the tonnes plan).
+    """
+    from planner.optimize.airgoal import achieved_delta, without_goal
+    from planner.reports.analysis import max_reduction_under_budget
+
+    inputs = _city_goal_inputs(prepared)
+    plain = without_goal(prepared.inputs)
+    days = inputs["days"].values.astype(float)
+    rows = []
+    for b in budgets:
+        t = max_reduction_under_budget(plain, float(b))
+        p = max_pm25_under_budget(prepared, float(b))
+        row = {"budget": float(b), "status": p["status"], "fraction": t["fraction"]}
+        if t["curtailment"] is not None:
+            got = achieved_delta(inputs, t["curtailment"].transpose("enterprise", "slot").values)[0]
+            row["fraction_delta_pm25"] = float((got * days).sum() / max(days.sum(), 1e-12))
+            row["fraction_tonnes_total"] = float(t["achieved"].sum(axis=1).mean())
+        else:
+            row["fraction_delta_pm25"] = row["fraction_tonnes_total"] = None
+        row["max_delta_pm25"] = p["delta_pm25_mean"]
+        row["max_delta_pm25_min_day"] = p["delta_pm25_min"]
+        row["pm25_plan_tonnes_total"] = None if p["tonnes"] is None else float(p["tonnes"].sum(axis=1).mean())
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _records(df: pd.DataFrame) -> list[dict]:
+    out = []
+    for rec in df.to_dict(orient="records"):
+        out.append(
+            {
+                str(k): (
+                    None
+                    if isinstance(v, float) and not np.isfinite(v)
+                    else (v.item() if isinstance(v, np.generic) else v)
+                )
+                for k, v in rec.items()
+            }
+        )
+    return out
+
+
+def air_report(
+    result, top: int = 15, budgets=None, shares: Iterable[float] = _DEFAULT_SHARES, level=None
+) -> dict | None:
+    """The air-quality analyses of a solved scenario as one JSON-ready document (None when the
+    city has no stations and no SR file is named).
+
+    Keys: ``method``; ``firms`` (the ``top`` rows of :func:`firm_ranking`, best µg/m³ per 万元
+    first); ``curve`` (:func:`loss_delta_curve`, with ``curve_level``); ``budget``
+    (:func:`budget_delta_curve`, default 50 %…150 % of the plan's loss); ``goal`` (µg/m³ on each
+    alert day, when the scenario sets one); ``by_county``, ``by_industry`` (:func:`delta_shares`).
+    """
+    from planner.airquality.effect import _scenario_sr, _stations
+
+    prepared = result.prepared
+    if not _stations(prepared.city) and _scenario_sr(prepared) is None:
+        return None
+    from planner.optimize.airgoal import scenario_goal
+
+    goal = scenario_goal(prepared.scenario) or {}
+    g = goal.get("delta_pm25_city")
+    objective = result.summary.get("objective")
+    if budgets is None:
+        ref = objective if objective else 1.0
+        budgets = [ref * f for f in (0.5, 0.75, 0.9, 1.0, 1.1, 1.25, 1.5)]
+    rank = firm_ranking(result, top=top).reset_index()
+    curve = loss_delta_curve(prepared, shares=shares, level=level)
+    parts = delta_shares(result, goal=g)
+    return {
+        "method": curve.attrs["method"],
+        "goal": g,
+        "firms": _records(rank),
+        "curve_level": curve.attrs["level"],
+        "curve": _records(curve),
+        "budget": _records(budget_delta_curve(prepared, budgets)),
+        "by_county": _records(parts["county"].reset_index()),
+        "by_industry": _records(parts["industry"].reset_index()),
+    }
+
+
+def air_report_text(doc: dict | None, names=None) -> list[str]:
+    """Text lines of :func:`air_report` for ``planner analyze``."""
+    if not doc:
+        return []
+
+    def f(v, spec=",.2f"):
+        return "—" if v is None else format(v, spec)
+
+    lines = [f"air quality (city-mean PM2.5, method: {doc['method']})"]
+    lines.append("firms by µg/m³ removed per 万元 lost (potential: at full cut; plan: what its cut gives)")
+    lines.append(
+        f"  {'firm':<10} {'industry':<16} {'county':<10} {'µg/m³ per 万元':>15} {'plan µg/m³·d':>13}"
+    )
+    for r in doc["firms"]:
+        lines.append(
+            f"  {r['enterprise_id']:<10} {r['industry']:<16} {r['county']:<10} "
+            f"{f(r['potential_ug_per_wanyuan'], '.3e'):>15} {f(r.get('plan_delta_pm25'), '.3f'):>13}"
+        )
+    lines.append(f"least-cost curve at {doc['curve_level']}: loss, tonnes and ΔPM2.5 of each least-cost plan")
+    lines.append(f"  {'share':>6} {'loss 万元':>12} {'t/d':>10} {'ΔPM2.5':>8}")
+    for r in doc["curve"]:
+        lines.append(
+            f"  {100 * r['share']:>5.0f}% {f(r['loss'], ',.1f'):>12} {f(r['tonnes_total']):>10} {f(r['delta_pm25']):>8}"
+        )
+    lines.append("loss budget: share of the tonne targets vs µg/m³ bought (per alert day, city mean)")
+    lines.append(
+        f"  {'budget 万元':>14} {'share':>8} {'its ΔPM2.5':>11} {'max ΔPM2.5':>11} {'min day':>8} {'its t/d':>9}"
+    )
+    for r in doc["budget"]:
+        share = "—" if r["fraction"] is None else f"{100 * r['fraction']:.1f}%"
+        lines.append(
+            f"  {f(r['budget'], ',.1f'):>14} {share:>8} {f(r['fraction_delta_pm25']):>11} "
+            f"{f(r['max_delta_pm25']):>11} {f(r['max_delta_pm25_min_day']):>8} {f(r['pm25_plan_tonnes_total']):>9}"
+        )
+    for by in ("county", "industry"):
+        head = f"ΔPM2.5 delivered by {by} (µg/m³ per alert day, share" + (
+            ", share of the goal)" if doc["goal"] else ")"
+        )
+        lines.append(head)
+        for r in doc[f"by_{by}"]:
+            tail = (
+                f"  {100 * r['share_of_goal']:5.1f}% of goal"
+                if doc["goal"] and r.get("share_of_goal") is not None
+                else ""
+            )
+            lines.append(
+                f"  {r[by]:<18} {f(r['delta_pm25_per_day'], '.3f'):>8} {100 * (r['share'] or 0):5.1f}%{tail}"
+            )
+    return lines

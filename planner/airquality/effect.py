@@ -490,9 +490,31 @@ def _non_industrial_tonnes(prepared, params: ScreeningParams) -> np.ndarray:
     return out
 
 
+def optional_ni_tonnes(prepared, params) -> np.ndarray:
+    """(M, S, P) t/d per unit activation of the optional measures, PM as PM2.5-equivalent of the
+    industrial share (so the screening kernel, written for industrial PM, applies)."""
+    from planner.optimize.inputs import non_industrial_arrays
+    from planner.policy.non_industrial import non_industrial_library
+
+    red, _, _, names = non_industrial_arrays(prepared.inputs)
+    if not names:
+        return red
+    lib = non_industrial_library()
+    j = POLLUTANTS.index("PM")
+    out = red.copy()
+    for i, mid in enumerate(names):
+        sector = lib[mid].sector if mid in lib else None
+        out[i, :, j] *= params.pm25_sectors.get(str(sector), params.pm25_default) / params.pm25_industry
+    return out
+
+
 # --------------------------------------------------------------------------- effect
 def plan_effect(
-    prepared, curtailment: xr.DataArray, sr=None, params: ScreeningParams | None = None
+    prepared,
+    curtailment: xr.DataArray,
+    sr=None,
+    params: ScreeningParams | None = None,
+    non_industrial: xr.DataArray | None = None,
 ) -> PlanEffect:
     """ΔPM2.5 per day and receptor, AQI without and with the measures, alert levels with them.
 
@@ -504,6 +526,9 @@ def plan_effect(
     sr : path or DataArray, optional
         SR file; default the scenario's, else the screening default.
     params : ScreeningParams, optional
+    non_industrial : xarray.DataArray, optional
+        (measure, slot) activation of the optional non-industrial measures (``Plan.non_industrial``);
+        their tonnes join the credited ones as area sources.
 
     Returns
     -------
@@ -537,6 +562,9 @@ def plan_effect(
     if stations:
         area = _area_response(prepared, params, slot_names, stations)  # (Rs+1, lag, P, S)
         ni = _non_industrial_tonnes(prepared, params)  # (S, P)
+        if non_industrial is not None and inp.sizes.get("measure", 0):
+            a = non_industrial.transpose("measure", "slot").reindex(measure=inp["measure"].values).fillna(0.0)
+            ni = ni + np.einsum("ms,msp->sp", a.values, optional_ni_tonnes(prepared, params))
         area_delta = np.einsum("rlpS,Sp->rlS", area, ni)
         if len(stations) + 1 != len(receptors):  # SR file with only the city receptor
             area_delta = area_delta[[-1]]
@@ -840,7 +868,7 @@ def _cached_effect(prepared, plan) -> PlanEffect | None:
     ):
         eff = None
     else:
-        eff = plan_effect(prepared, plan.curtailment)
+        eff = plan_effect(prepared, plan.curtailment, non_industrial=getattr(plan, "non_industrial", None))
     cache["effect"] = (plan.curtailment, eff)
     prepared.timings["air_quality"] = time.perf_counter() - t0
     return eff

@@ -241,6 +241,19 @@ def _solve_cached(key: str, _scenario) -> dict:
         "slots": prepared.slots.copy(),
         "alerts": None if prepared.alerts is None else prepared.alerts.copy(),
         "inventory_grades": {str(k): str(v) for k, v in inv["grade"].items()},
+        **_air_tables(result),
+    }
+
+
+def _air_tables(result) -> dict:
+    """The plan's effect per day and station (``air_days``) and the city's stations, for the
+    overview and the map (docs/AIR_QUALITY.md); empty frames when the city has no stations."""
+    from planner.airquality.effect import _cached_effect
+
+    eff = _cached_effect(result.prepared, result.plan)
+    return {
+        "air_days": None if eff is None else eff.days.copy(),
+        "stations": list((result.prepared.city or {}).get("stations") or []),
     }
 
 

@@ -88,6 +88,7 @@ def format_summary(summary: dict) -> str:
         lines.append(
             "  (ΔPM2.5 in µg/m³ removed by the measures; 'screening' = screening plume, docs/AIR_QUALITY.md)"
         )
+    lines.extend(format_goal(summary))
     lines.extend(summary.get("messages") or [])
     return "\n".join(lines)
 
@@ -132,6 +133,47 @@ def ensemble_lines(summary: dict) -> list[str]:
             f"{d['members_met_share']:>8.0%}{flag}"
         )
     return out
+
+
+def format_goal(summary: dict) -> list[str]:
+    """The concentration goal's lines: goal per day and receptor, achieved, marginal loss per µg/m³."""
+    aq = summary.get("air_quality")
+    if not aq:
+        return []
+    g = aq["goal"]
+    what = ", ".join(
+        t
+        for t in (
+            f"city mean ≥ {g['delta_pm25_city']:g} µg/m³" if g.get("delta_pm25_city") is not None else "",
+            f"every station ≥ {g['delta_pm25_station']:g} µg/m³"
+            if g.get("delta_pm25_station") is not None
+            else "",
+        )
+        if t
+    )
+    lines = [
+        f"PM2.5 goal on each alert day: {what}"
+        + (
+            " (instead of the emission shares)"
+            if g.get("instead_of_shares")
+            else " (with the emission shares)"
+        )
+        + ("" if aq["met"] else " — NOT MET"),
+        (
+            f"  loss with the goal alone {_num(aq['loss_with_goal'], ',.1f')} 万元, with the shares alone "
+            f"{_num(aq['loss_without_goal'], ',.1f')} 万元 (difference {_num(aq['goal_cost'], ',.1f')} 万元)"
+            if g.get("instead_of_shares")
+            else f"  loss with the goal {_num(aq['loss_with_goal'], ',.1f')} 万元, without "
+            f"{_num(aq['loss_without_goal'], ',.1f')} 万元 (the goal costs {_num(aq['goal_cost'], ',.1f')} 万元)"
+        ),
+        f"  {'slot':<12}{'receptor':<10}{'goal':>8}{'achieved':>10}{'reachable':>11}{'万元 per µg/m³':>16}",
+    ]
+    for r in aq["rows"]:
+        lines.append(
+            f"  {r['slot']:<12}{r['receptor']:<10}{_num(r['goal'], '.2f'):>8}{_num(r['achieved'], '.2f'):>10}"
+            f"{_num(r['reachable'], '.2f'):>11}{_num(r['marginal_loss_per_ugm3'], ',.0f'):>16}"
+        )
+    return lines
 
 
 def run(args) -> int:

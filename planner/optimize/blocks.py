@@ -36,6 +36,12 @@ block                              meaning
 ``Target-fraction``,               budget analysis: ``max t`` with ``Σ reducible·x >= t·target -
 ``Slot-Pollutant-fraction``,       credited`` and ``Σ loss·x <= budget``
 ``Loss-budget``
+``Slot-Receptor-pm25-goal``,       concentration goal (:mod:`planner.optimize.airgoal`):
+``Slot-Receptor-pm25-shortfall``   ``Σ_{e,s',lag} A·x[e, s'] + Σ N·a + v >= goal - credited`` µg/m³ on
+                                   each alert day and receptor (today's cut acts today and tomorrow);
+                                   ``v >= 0`` penalised, only on rows the bounds cannot reach
+``Pm25-removed``,                  budget analysis in µg/m³: ``max Σ ΔPM2.5`` (or the smallest day's
+``Slot-Receptor-pm25-level``       ``z``) under ``Loss-budget``
 =================================  ===================================================================
 
 Rows are decision units (a line or process of a firm, or a whole firm; ``owner`` names the firm):
@@ -106,6 +112,12 @@ LINE_STOPS = "LineGroup-Slot-stops"
 STOP = "Enterprise-Slot-stop"
 STOP_START = "Enterprise-Slot-stop-start"
 MIN_DOWN = "Enterprise-Slot-min-down"
+#: Concentration goal rows and their shortfall columns (planner.optimize.airgoal).
+AIR_GOAL = "Slot-Receptor-pm25-goal"
+AIR_SHORTFALL = "Slot-Receptor-pm25-shortfall"
+#: Budget analysis in µg/m³: the smallest day's ΔPM2.5 column and its rows.
+PM25_LEVEL = "Pm25-removed"
+PM25_LEVEL_ROWS = "Slot-Receptor-pm25-level"
 #: Rows added by the chain substitution (:func:`planner.optimize.transforms.substitute_chains`).
 BOUND_ROWS = "Enterprise-Slot-curtailment-bounds"
 
@@ -680,6 +692,120 @@ def define_region_targets(m: LinearModel, d: ModelData, inputs: xr.Dataset) -> N
     m.add_constraints(REGION_TARGET, {"row": labels}, rhs, INF, rows, cols, vals)
 
 
+def _goal_rows(m: LinearModel, d: ModelData, inputs: xr.Dataset):
+    from planner.optimize.airgoal import goal_rows
+
+    sc = d.cols.scale
+    return goal_rows(inputs, d.cols.col_lo * sc, d.cols.col_hi * sc)
+
+
+def _goal_entries(m: LinearModel, d: ModelData, g) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(local row, global column, value) of the goal rows' curtailment and measure entries."""
+    x = _x(m)
+    sc = d.cols.scale
+    rows, cols, vals = g.row, x.columns(g.ent, g.slot), g.val * sc[g.ent, g.slot]
+    if NON_INDUSTRIAL in m.variables and len(g.ni_row):
+        a = m.variables[NON_INDUSTRIAL]
+        rows = np.r_[rows, g.ni_row]
+        cols = np.r_[cols, a.columns(g.ni_measure, g.ni_slot)]
+        vals = np.r_[vals, g.ni_val]
+    return rows, cols, vals
+
+
+def define_air_goal(
+    m: LinearModel, d: ModelData, inputs: xr.Dataset, shortfall_everywhere: bool = False
+) -> None:
+    """``Slot-Receptor-pm25-goal``: ΔPM2.5 ≥ the goal on every alert day and goal receptor.
+
+    Rows over (aq_receptor, slot): ``Σ_{e, s', lag: day(s', lag) = s} A[r, lag, e, s']·x[e, s']
+    (+ Σ N·a for optional non-industrial measures) ≥ goal[r, s] - credited[r, s]``, the arrays of
+    :func:`planner.optimize.airgoal.attach_goal`.  A row holds several slots of one firm (a cut
+    acts today and tomorrow), hence ``same_unit_cells``.  Rows the bounds cannot reach get a
+    penalised ``Slot-Receptor-pm25-shortfall`` column (every row after an infeasible solve), so an
+    unreachable goal gives a plan pushed to the most the bounds allow and a diagnosis.
+    """
+    if "aq_goal" not in inputs:
+        return
+    from planner.optimize.airgoal import goal_penalty
+
+    g = _goal_rows(m, d, inputs)
+    rows, cols, vals = _goal_entries(m, d, g)
+    need = g.reach < g.goal - 1e-9 * np.maximum(1.0, np.abs(g.goal))
+    if d.options.allow_shortfall and shortfall_everywhere:
+        need = np.ones(g.size, bool)
+    elif not d.options.allow_shortfall:
+        need = np.zeros(g.size, bool)
+    short = np.flatnonzero(need)
+    if len(short):
+        sc = d.cols.scale
+        pen = goal_penalty(g, d.loss * sc, d.cols.col_lo * sc, d.cols.col_hi * sc)
+        labels = g.labels
+        v = m.add_variables(
+            AIR_SHORTFALL, {"row": [labels[k] for k in short]}, 0.0, np.maximum(g.rhs[short], 0.0), cost=pen
+        )
+        v.meta["rows"] = short
+        rows = np.r_[rows, short]
+        cols = np.r_[cols, v.columns()]
+        vals = np.r_[vals, np.ones(len(short))]
+    blk = m.add_constraints(
+        AIR_GOAL, {"aq_receptor": g.receptors, "slot": g.slots}, g.rhs, INF, rows, cols, vals
+    )
+    blk.meta["same_unit_cells"] = True
+    blk.meta["reach"] = g.reach
+
+
+def define_pm25_budget(
+    m: LinearModel, d: ModelData, inputs: xr.Dataset, budget: float, objective: str = "total"
+) -> None:
+    """Budget analysis in µg/m³: ``Loss-budget`` and the most PM2.5 removed.
+
+    ``objective="total"``: maximise ``Σ_{r, s} days[s]·ΔPM2.5[r, s]`` over the goal receptors
+    (µg/m³·days; credited measures are a constant).  ``"each_day"``: maximise ``z`` with
+    ``ΔPM2.5[r, s] >= z`` on every row (``Slot-Receptor-pm25-level``): the largest goal the budget
+    can buy on every alert day.  Define the curtailment block with ``cost=False`` (and the
+    optional measures: their cost counts against the budget).
+    """
+    x = _x(m)
+    sc = d.cols.scale
+    w = d.loss * sc
+    nz_e, nz_s = np.nonzero(w != 0)
+    rows_b, cols_b, vals_b = np.zeros(len(nz_e), int), x.columns(nz_e, nz_s), w[nz_e, nz_s]
+    if NON_INDUSTRIAL in m.variables:
+        a = m.variables[NON_INDUSTRIAL]
+        mi, ms = np.nonzero(d.ni_cost != 0)
+        rows_b = np.r_[rows_b, np.zeros(len(mi), int)]
+        cols_b = np.r_[cols_b, a.columns(mi, ms)]
+        vals_b = np.r_[vals_b, d.ni_cost[mi, ms]]
+        a.cost = np.zeros(a.size)
+    blk = m.add_constraints(BUDGET, {}, -INF, float(budget), rows_b, cols_b, vals_b)
+    blk.meta["same_unit_cells"] = True
+    g = _goal_rows(m, d, inputs)
+    rows, cols, vals = _goal_entries(m, d, g)
+    if objective == "total":
+        days = np.asarray(inputs["days"].values, float)
+        S = len(d.slot)
+        weight = days[np.arange(g.size) % S]
+        cost = np.zeros(m.n_col)
+        np.add.at(cost, cols, -vals * weight[rows])
+        for b in m.variables.values():
+            b.cost = b.cost + cost[b.start : b.start + b.size]
+        return
+    if objective != "each_day":
+        raise ValueError("objective must be 'total' or 'each_day'")
+    z = m.add_variables(PM25_LEVEL, {}, -INF, INF, cost=-1.0)
+    zc = int(z.columns()[0])
+    lv = m.add_constraints(
+        PM25_LEVEL_ROWS,
+        {"aq_receptor": g.receptors, "slot": g.slots},
+        -g.credited,
+        INF,
+        np.r_[rows, np.arange(g.size)],
+        np.r_[cols, np.full(g.size, zc)],
+        np.r_[vals, -np.ones(g.size)],
+    )
+    lv.meta["same_unit_cells"] = True
+
+
 def build_model(
     inputs: xr.Dataset,
     options: SolveOptions,
@@ -727,6 +853,21 @@ def build_model(
         if not shortfall_everywhere:  # the fallback re-solve leaves the ensemble share out
             reach = menu_reach(inputs) if menu_firm_mask(inputs).any() else 0.0
             define_chance(m, d, inputs, m.constraints[TARGET], m.variables.get(SHORTFALL), reach)
+        define_air_goal(m, d, inputs, shortfall_everywhere)
     else:
         define_budget(m, d, budget, pollutant, inputs["days"].values)
+    return m, d
+
+
+def build_pm25_budget_model(
+    inputs: xr.Dataset, options: SolveOptions, budget: float, objective: str = "total"
+) -> tuple[LinearModel, ModelData]:
+    """The budget analysis in µg/m³ (:func:`define_pm25_budget`) for PlanInputs with goal arrays
+    (:func:`planner.optimize.airgoal.attach_goal`; the goal values themselves are not imposed)."""
+    d = model_data(inputs, options)
+    m = LinearModel("max_pm25_under_budget")
+    define_curtailment(m, d, cost=False)
+    define_non_industrial(m, d, cost=False)
+    define_chain(m, d)
+    define_pm25_budget(m, d, inputs, budget, objective)
     return m, d

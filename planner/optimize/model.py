@@ -22,7 +22,7 @@ import xarray as xr
 from planner import POLLUTANTS
 from planner.optimize import highs_backend, pulp_backend, verify
 from planner.optimize.baselines import greedy
-from planner.optimize.blocks import CURTAILMENT, NON_INDUSTRIAL, TARGET, ModelData, build_model
+from planner.optimize.blocks import AIR_GOAL, CURTAILMENT, NON_INDUSTRIAL, TARGET, ModelData, build_model
 from planner.optimize.inputs import (
     BOUND_TOL,
     check_plan_inputs,
@@ -73,6 +73,8 @@ class RawResult:
     blocks: list[str] = field(default_factory=list)
     ni: np.ndarray | None = None
     menu: tuple[np.ndarray, np.ndarray] | None = None
+    goal_duals: np.ndarray | None = None  # Slot-Receptor-pm25-goal row duals (planner.optimize.airgoal)
+    goal_reach: np.ndarray | None = None
 
 
 def use_presolve(options: SolveOptions, data: ModelData) -> bool:
@@ -131,6 +133,9 @@ def _run(
     raw = RawResult(
         x, sol.state, duals, sol.gap, sol.solver, list(sol.messages), sol.seconds, blocks, ni, menu
     )
+    if AIR_GOAL in m.constraints:
+        raw.goal_duals = np.abs(sol.duals[AIR_GOAL])
+        raw.goal_reach = m.constraints[AIR_GOAL].meta.get("reach")
     return raw, t_build
 
 
@@ -259,6 +264,22 @@ def _greedy_fallback(inputs: xr.Dataset, options: SolveOptions, raw: RawResult) 
         )
 
 
+def _air_goal_outcome(inputs: xr.Dataset, plan: Plan, raw: RawResult) -> None:
+    """``plan.air_goal`` (achieved ΔPM2.5, shortfall, marginal loss per µg/m³); an unmet goal makes
+    an optimal plan infeasible, with one message per day and receptor (required, reachable)."""
+    from planner.optimize.airgoal import diagnosis, goal_outcome
+
+    x = plan.curtailment.transpose("enterprise", "slot").values
+    ni = None if plan.non_industrial is None else plan.non_industrial.transpose("measure", "slot").values
+    out = goal_outcome(inputs, x, ni, raw.goal_duals, raw.goal_reach, plan.options.shortfall_tol)
+    plan.air_goal = out
+    found = diagnosis(out)
+    if found:
+        if plan.status == "optimal":
+            plan.status = "infeasible"
+        plan.messages.extend(found)
+
+
 def zero_reason(inputs: xr.Dataset) -> np.ndarray:
     """Reason of a cell whose ceiling is 0, per enterprise (E, 1): "self_directed" for A/A+/引领性
     firms (自主减排, never called exempt), "exempt" otherwise (exempt, heating boilers, no room)."""
@@ -385,6 +406,8 @@ def finish_plan(inputs: xr.Dataset, options: SolveOptions, raw: RawResult, t_bui
         plan.non_industrial = xr.DataArray(
             ni, coords={"measure": ni_names, "slot": slot}, dims=("measure", "slot")
         )
+    if raw.x is not None and "aq_goal" in inputs:
+        _air_goal_outcome(inputs, plan, raw)
     if options.verify and raw.x is not None:
         t2 = time.perf_counter()
         try:

@@ -65,6 +65,9 @@ class Plan:
     multipliers : numpy.ndarray (slot, pollutant) or None
         Target-row duals ``∂ objective / ∂ (target - credited)`` as the solver gave them (not
         divided by ``days``): the warm start of a re-solve (``solve(..., warm_start=plan)``).
+    air_goal : xarray.Dataset (aq_receptor, slot) or None
+        With a concentration goal (:mod:`planner.optimize.airgoal`): ``goal``, ``achieved``,
+        ``shortfall``, ``reachable`` (µg/m³) and ``marginal_loss_per_ugm3`` (万元 per µg/m³).
     """
 
     curtailment: xr.DataArray
@@ -89,6 +92,7 @@ class Plan:
     restart_cost: float = 0.0
     solver_path: dict = field(default_factory=dict)
     multipliers: object = None
+    air_goal: xr.Dataset | None = None
 
     @property
     def ok(self) -> bool:

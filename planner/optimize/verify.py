@@ -625,6 +625,53 @@ def check_chance(c: _Ctx) -> None:
         )
 
 
+def check_air_goal(c: _Ctx) -> None:
+    """``Slot-Receptor-pm25-goal`` / ``-shortfall``: ΔPM2.5 recomputed here from ``aq_coef``,
+    ``aq_ni_coef``, ``aq_day`` and ``aq_credited`` (lag by lag); a plan marked optimal meets the
+    goal on every alert day and receptor; the reported achieved ΔPM2.5 is the recomputed one."""
+    inp = c.inputs
+    if "aq_goal" not in inp:
+        return
+    A = np.asarray(inp["aq_coef"].transpose("aq_receptor", "lag", "enterprise", "slot").values, float)
+    day = np.asarray(inp["aq_day"].transpose("lag", "slot").values, int)
+    goal = np.asarray(inp["aq_goal"].transpose("aq_receptor", "slot").values, float)
+    got = np.asarray(inp["aq_credited"].transpose("aq_receptor", "slot").values, float).copy()
+    a, _, _ = _non_industrial(c)
+    N = (
+        np.asarray(inp["aq_ni_coef"].transpose("aq_receptor", "lag", "measure", "slot").values, float)
+        if "aq_ni_coef" in inp and len(a)
+        else None
+    )
+    R, L, _, S = A.shape
+    for lag in range(L):
+        for s in range(S):
+            t = day[lag, s]
+            if t < 0:
+                continue
+            got[:, t] += A[:, lag, :, s] @ c.x[:, s]
+            if N is not None:
+                got[:, t] += N[:, lag, :, s] @ a[:, s]
+    rec = [str(r) for r in inp["aq_receptor"].values]
+    scale = np.maximum(1.0, np.abs(goal))
+    miss = goal - got > c.tol * scale
+    if c.plan.status == "optimal" and miss.any():
+        r, s = np.argwhere(miss)[0]
+        c.out.append(
+            f"PM2.5 goal {c.slots[s]} at {rec[r]} missed by {goal[r, s] - got[r, s]:.6g} µg/m³ in a plan "
+            "marked optimal"
+        )
+    rep = getattr(c.plan, "air_goal", None)
+    if rep is not None:
+        achieved = np.asarray(rep["achieved"].transpose("aq_receptor", "slot").values, float)
+        bad = np.abs(achieved - got) > c.tol * np.maximum(1.0, np.abs(got))
+        if bad.any():
+            r, s = np.argwhere(bad)[0]
+            c.out.append(
+                f"reported ΔPM2.5 {c.slots[s]} at {rec[r]} {achieved[r, s]:.6g} µg/m³ differs from the "
+                f"recomputed {got[r, s]:.6g}"
+            )
+
+
 #: The check of every model block (:mod:`planner.optimize.blocks`), by block name.  A test
 #: makes sure each block the model can contain has one.
 CHECKS = {
@@ -651,6 +698,8 @@ CHECKS = {
     B.STOP_START: check_restarts,
     B.MIN_DOWN: check_restarts,
     **{name: check_chance for name in BLOCKS},
+    B.AIR_GOAL: check_air_goal,
+    B.AIR_SHORTFALL: check_air_goal,
 }
 #: Checks run for every plan, whatever its blocks (a baseline's plan has none).
 ALWAYS = (

@@ -186,8 +186,11 @@ def _slot_index(inputs: xr.Dataset, level: str | None, slot: str | None) -> int:
 
 
 def single_slot_inputs(inputs: xr.Dataset, index: int) -> xr.Dataset:
-    """One slot of a PlanInputs, re-weighted to one day (loss per alert day), unchained."""
-    one = inputs.isel(slot=[index]).copy(deep=True)
+    """One slot of a PlanInputs, re-weighted to one day (loss per alert day), unchained; a
+    concentration goal is left out (its rows link days) and tonne targets it replaced come back."""
+    from planner.optimize.airgoal import without_goal
+
+    one = without_goal(inputs).isel(slot=[index]).copy(deep=True)
     days = float(one["days"].values[0]) or 1.0
     one["loss_at_full"] = one["loss_at_full"] / days
     one["credited_loss"] = one["credited_loss"] / days
@@ -800,6 +803,7 @@ def report(
     ``runner`` (:func:`planner.scale.runner.runner`) runs the sweeps - curve points, budgets,
     upgrade re-solves - as tasks; the document is the same as the serial one, byte for byte once
     dumped.  ``progress(done, total, label)`` is called after each task.
+    ``planner analyze`` adds ``air_quality`` (:func:`planner.airquality.analysis.air_report`).
     """
     curve = least_cost_curve(result.prepared, shares=shares, level=level, runner=runner, progress=progress)
     objective = result.summary.get("objective")
@@ -818,11 +822,18 @@ def report(
         "first_infeasible_share": curve.attrs["first_infeasible_share"],
         "feasibility": _records(feasibility_by_slot(result.prepared).reset_index()),
         "curve": _records(curve),
-        "budget": _records(budget_curve(result.prepared.inputs, budgets, runner, progress)),
+        "budget": _records(budget_curve(_tonne_inputs(result.prepared.inputs), budgets, runner, progress)),
         "upgrades": _records(ups.head(max(top, 10)).reset_index()),
         "effectiveness": _records(eff["by_group"]),
         "sources": _records(eff["sources"]),
     }
+
+
+def _tonne_inputs(inputs):
+    """The PlanInputs of the shares' tonne targets (a concentration goal left out)."""
+    from planner.optimize.airgoal import without_goal
+
+    return without_goal(inputs)
 
 
 def report_text(doc: dict) -> str:

@@ -80,7 +80,7 @@ def scenario_key(scenario) -> str:
     doc = _jsonable(scenario)
     doc["_files"] = [
         _file_stamp(getattr(scenario, a, None)) for a in ("inventory", "city", "forecast", "measures")
-    ]
+    ] + [_file_stamp((getattr(scenario, "air_quality", None) or {}).get("source_receptor"))]
     raw = json.dumps(doc, sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:32]
 

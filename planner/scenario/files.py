@@ -75,6 +75,7 @@ TOP_KEYS: dict[str, str] = {
     "solver": "solver options",
     "timeline": "episode mode: {lead_hours: 24, early_start_days: 0, response_delay: true}",
     "ensemble": "episode mode, ensemble forecast: {chance: 0.8} = meet the targets in >= 80 % of members",
+    "air_quality": "air quality: {source_receptor: FILE, goal: {delta_pm25_city: X}}",
 }
 assert set(TOP_KEYS) == set(ScenarioFile.model_fields), "TOP_KEYS and ScenarioFile must list the same keys"
 #: ``options`` keys and their defaults.
@@ -131,6 +132,8 @@ class Scenario:
     ensemble: dict[str, Any] = field(default_factory=lambda: dict(ENSEMBLE_KEYS))
     raw: dict = field(default_factory=dict)
     chain: list[Path] = field(default_factory=list)
+    #: ``air_quality``: ``source_receptor`` (absolute path) and ``goal`` (docs/AIR_QUALITY.md).
+    air_quality: dict[str, Any] = field(default_factory=dict)
 
 
 def read_text(path: Path, what: str = "scenario file") -> str:
@@ -267,6 +270,13 @@ def load_raw(
                 data.pop(key)
             else:
                 data[key] = resolved
+    aq = data.get("air_quality")
+    if isinstance(aq, dict) and isinstance(aq.get("source_receptor"), str):
+        key = "air_quality.source_receptor"
+        resolved = _resolve_path(key, aq["source_receptor"], path.parent, file, doc, problems)
+        data["air_quality"] = {k: v for k, v in aq.items() if k != "source_receptor"}
+        if resolved is not None:
+            data["air_quality"]["source_receptor"] = resolved
     base = data.pop("base", None)
     if base is None:
         merged, chain = data, [path]
@@ -394,6 +404,19 @@ def scenario_from_data(data: dict, chain: list[Path], path: Path, name: str | No
     plants = _as_path(data.get("plants"), "plants", file, problems, False)
     menus = _as_path(data.get("menus"), "menus", file, problems, False)
     lines = _as_path(data.get("lines"), "lines", file, problems, False)
+    air_quality = merged.air_quality.model_dump(exclude_none=True) if merged.air_quality else {}
+    goal = air_quality.get("goal")
+    if goal is not None and goal.get("delta_pm25_city") is None and goal.get("delta_pm25_station") is None:
+        problems.error(
+            file,
+            None,
+            "air_quality.goal",
+            "a goal needs delta_pm25_city and/or delta_pm25_station (µg/m³ on each alert day)",
+        )
+    if air_quality.get("source_receptor"):
+        air_quality["source_receptor"] = _as_path(
+            air_quality["source_receptor"], "air_quality.source_receptor", file, problems, False
+        )
     rules = merged.rules or "2024"
     if rules_is_path(rules):
         _as_path(rules, "rules", file, problems, True)
@@ -452,6 +475,7 @@ def scenario_from_data(data: dict, chain: list[Path], path: Path, name: str | No
         },
         raw=data,
         chain=chain,
+        air_quality=air_quality,
     )
 
 

@@ -566,7 +566,7 @@ def prepare(scenario: Scenario | str | Path, alerts: pd.DataFrame | None = None)
     if scenario.mode == "episode":
         inputs = episode_inputs(inputs, bounds, slots, alerts, scenario)
     ensemble, day_slot, inputs = prepare_ensemble(scenario, shares, totals, slots, inputs)
-    return Prepared(
+    prepared = Prepared(
         scenario,
         inventory,
         table,
@@ -584,6 +584,14 @@ def prepare(scenario: Scenario | str | Path, alerts: pd.DataFrame | None = None)
         ensemble,
         day_slot,
     )
+    from planner.optimize.airgoal import attach_goal, scenario_goal
+
+    goal = scenario_goal(scenario)
+    if goal:  # a concentration goal: its rows' arrays join the PlanInputs (docs/AIR_QUALITY.md)
+        t1 = time.perf_counter()
+        prepared.inputs = attach_goal(prepared, goal)
+        prepared.timings["air_goal"] = time.perf_counter() - t1
+    return prepared
 
 
 def prepare_ensemble(scenario: Scenario, shares, totals, slots: pd.DataFrame, inputs: xr.Dataset):
@@ -821,13 +829,32 @@ def solve_prepared(prepared: Prepared, plan=None) -> PlanResult:
     lines = schedule_lines(prepared, plan) if prepared.has_lines and not np.isnan(x).any() else None
     summary = summary_dict(prepared, plan, baselines, attribution)
     ensemble_summary(prepared, plan, summary)
+    from planner.optimize.airgoal import goal_summary, has_goal, without_goal
+
+    if has_goal(prepared.inputs):  # the goal's price: the same plan without it (docs/AIR_QUALITY.md)
+        free = (
+            solve(without_goal(prepared.inputs), solver_options(prepared.scenario))
+            if method == "optimal"
+            else None
+        )
+        goal_doc = goal_summary(prepared, plan, free.objective if free is not None and free.ok else None)
+        by_slot = goal_doc.pop("by_slot")
+        summary["air_quality"] = goal_doc
+        share_target = prepared.inputs.get("share_target")
+        for i, slot in enumerate(summary["slots"]):
+            if slot.get("air_quality") is not None:
+                slot["air_quality"].update(by_slot.get(slot["slot"]) or {})
+            if share_target is not None:  # goal instead of shares: the shares' tonnes, reported
+                slot["share_targets"] = _by_pollutant(share_target.transpose("slot", "pollutant").values[i])
     t0 = time.perf_counter()
+    # goal instead of shares: the shares' tonnes are reported, not required
+    shares = prepared.shares * 0.0 if prepared.inputs.attrs.get("aq_instead_of_shares") else prepared.shares
     violations = verify_schedule(
         schedule,
         prepared.table,
         prepared.bounds,
         summary,
-        prepared.shares,
+        shares,
         prepared.city.get("total_emissions_on_basis", prepared.city["total_emissions"]),
         menus=prepared.menus,
         lines=lines,

@@ -34,6 +34,8 @@ __all__ = [
     "EnterpriseOverride",
     "NonIndustrial",
     "Ensemble",
+    "AirGoal",
+    "AirQuality",
     "ScenarioFile",
 ]
 
@@ -252,6 +254,50 @@ class Ensemble(Section):
     )
 
 
+#: A concentration goal, µg/m³ of daily-mean PM2.5 (at most the whole forecast: 1,000 µg/m³).
+Pm25Goal = Annotated[float, Field(gt=0, le=1000, allow_inf_nan=False)]
+
+
+class AirGoal(Section):
+    """``air_quality.goal:`` - lower PM2.5 by at least X µg/m³ on each alert day (docs/AIR_QUALITY.md).
+
+    ``delta_pm25_city`` at the city mean (mean over the stations), ``delta_pm25_station`` at every
+    station; both may be given.  ``instead_of_shares: true`` plans to the goal alone (the
+    emission shares are reported, not required).
+    """
+
+    delta_pm25_city: Pm25Goal | None = Field(
+        None,
+        **field_message(
+            "delta_pm25_city is the µg/m³ by which the measures must lower the city-mean PM2.5 on each "
+            "alert day, a number above 0 (at most 1000)"
+        ),
+    )
+    delta_pm25_station: Pm25Goal | None = Field(
+        None,
+        **field_message(
+            "delta_pm25_station is the µg/m³ by which the measures must lower PM2.5 at every station on "
+            "each alert day, a number above 0 (at most 1000)"
+        ),
+    )
+    instead_of_shares: bool = False
+    # "at least one of the two" is checked on the merged scenario (planner.scenario.files): a
+    # file may inherit the goal from its base and change only instead_of_shares
+
+
+class AirQuality(Section):
+    """``air_quality:`` - the source-receptor data and an optional concentration goal."""
+
+    source_receptor: PathText | None = Field(
+        None,
+        **field_message(
+            "source_receptor is the path of a source-receptor file (netCDF or long CSV, docs/AIR_QUALITY.md), "
+            "relative to this file"
+        ),
+    )
+    goal: AirGoal | None = None
+
+
 class ScenarioFile(Section):
     """One scenario file as written (every key optional: a ``base:`` may give the rest)."""
 
@@ -316,6 +362,7 @@ class ScenarioFile(Section):
     ensemble: Ensemble | None = None
     options: Options | None = None
     solver: Solver | None = None
+    air_quality: AirQuality | None = None
 
 
 #: Keys of the top level, of ``options``, ``solver``, one enterprise and one non-industrial item.

@@ -33,9 +33,16 @@ def main() -> None:
         return
     result = solve_scenario(working_scenario(path))
     levels = [lv for lv in ALERT_LEVELS if lv in set(result["schedule"]["level"])] or list(ALERT_LEVELS)
-    c1, c2 = st.columns(2)
+    has_air = "delta_pm25_city" in result["schedule"] and result["schedule"]["delta_pm25_city"].notna().any()
+    c1, c2, c3 = st.columns(3)
     level = c1.selectbox(
         tr("map.level"), levels, index=len(levels) - 1, format_func=bound(lvl), key="map_level"
+    )
+    colour = c3.selectbox(
+        tr("map.color_by"),
+        ["cut", "impact"] if has_air else ["cut"],
+        format_func=bound(lambda k: tr(f"map.color_{k}")),
+        key="map_colour",
     )
     pol = c2.selectbox(
         tr("map.size_by"),
@@ -48,6 +55,13 @@ def main() -> None:
         st.info(tr("map.no_coordinates"))
         return
     size = 6 + 30 * np.sqrt(pts["emissions"] / max(pts["emissions"].max(), 1e-12))
+    from planner.reports.air_tables import firm_impact
+
+    impact = pts["enterprise_id"].map(firm_impact(result["schedule"], level)).fillna(0.0).to_numpy()
+    if colour == "impact":
+        marker_colour, cmax, bar = impact, max(float(impact.max()), 1e-9), tr("map.impact")
+    else:
+        marker_colour, cmax, bar = 100 * pts["cut"], 100, tr("map.cut_pct")
     fig = go.Figure()
     fig.add_trace(
         go.Scatter(
@@ -56,23 +70,26 @@ def main() -> None:
             mode="markers",
             marker={
                 "size": size,
-                "color": 100 * pts["cut"],
+                "color": marker_colour,
                 "colorscale": "YlOrRd",
                 "cmin": 0,
-                "cmax": 100,
+                "cmax": cmax,
                 "line": {"width": 0.5, "color": "#444"},
-                "colorbar": {"title": tr("map.cut_pct")},
+                "colorbar": {"title": bar, "x": 1.0},
                 "opacity": 0.8,
             },
             customdata=np.stack(
-                [pts["name"], pts["county"], pts["grade"], 100 * pts["cut"], pts["emissions"]], axis=1
+                [pts["name"], pts["county"], pts["grade"], 100 * pts["cut"], pts["emissions"], impact], axis=1
             ),
             hovertemplate="%{customdata[0]}<br>%{customdata[1]} · %{customdata[2]}<br>"
             + tr("map.cut_pct")
-            + ": %{customdata[3]:.0f}%<br>%{customdata[4]:.3f} t/d<extra></extra>",
+            + ": %{customdata[3]:.0f}%<br>%{customdata[4]:.3f} t/d"
+            + ("<br>" + tr("map.impact") + ": %{customdata[5]:.4f}" if has_air else "")
+            + "<extra></extra>",
             name="",
         )
     )
+    _stations_trace(fig, result, level)
     labels = county_labels(pts)
     fig.add_trace(
         go.Scatter(
@@ -96,6 +113,65 @@ def main() -> None:
     fig.update_yaxes(scaleanchor="x", scaleratio=1 / max(np.cos(np.radians(pts["lat"].mean())), 0.1))
     st.plotly_chart(fig, key="map_chart")
     st.caption(tr("map.caption", n=len(pts), cut=int((pts["cut"] > 1e-6).sum())))
+
+
+def _stations_trace(fig, result: dict, level: str) -> None:
+    """Monitoring stations as triangles coloured by their PM2.5 reduction on one slot of ``level``."""
+    from planner.app.common import lang
+    from planner.reports.air_tables import station_points
+
+    stations = result.get("stations") or []
+    if not stations or result.get("air_days") is None:
+        return
+    slots = [
+        str(s) for s, lv in zip(result["slots"]["slot"], result["slots"]["level"], strict=True) if lv == level
+    ]
+    if not slots:
+        return
+    slot = (
+        slots[0] if len(slots) == 1 else st.selectbox(tr("map.station_slot"), slots, key="map_station_slot")
+    )
+    pts = station_points(result["air_days"], stations, slot)
+    if pts.empty:
+        return
+
+    def num(v, spec):
+        return "–" if v is None or v != v else format(v, spec)
+
+    names = pts["name"] if lang() == "zh" else pts["name_en"]
+    hover = [
+        f"{n}<br>"
+        + tr(
+            "map.station_hover",
+            pm=num(r.pm25_forecast, ".1f"),
+            d=num(r.delta_pm25, ".2f"),
+            a0=num(r.aqi_forecast, ".0f"),
+            a1=num(r.aqi_with_measures, ".0f"),
+        )
+        for n, r in zip(names, pts.itertuples(index=False), strict=True)
+    ]
+    fig.add_trace(
+        go.Scatter(
+            x=pts["lon"],
+            y=pts["lat"],
+            mode="markers+text",
+            marker={
+                "symbol": "triangle-up",
+                "size": 16,
+                "color": pts["delta_pm25"].fillna(0.0),
+                "colorscale": "Greens",
+                "cmin": 0,
+                "line": {"width": 1, "color": "#000"},
+                "colorbar": {"title": tr("air.delta_pm25"), "x": 1.12},
+            },
+            text=names,
+            textposition="top center",
+            hovertext=hover,
+            hoverinfo="text",
+            name=tr("map.stations"),
+        )
+    )
+    st.caption(tr("map.station_caption"))
 
 
 with guarded():

@@ -367,6 +367,106 @@ def ensemble_section(summary: dict) -> None:
     st.dataframe(localise_columns(df, "ensemble_col"), hide_index=True)
 
 
+def _slot_label(slot: str, level: str) -> str:
+    return (
+        lvl(level)
+        if slot == level
+        else f"{slot[5:] if len(slot) == 10 else slot} {tr(f'level_short.{level}')}"
+    )
+
+
+def air_section(summary: dict) -> None:
+    """ΔPM2.5 and the AQI with and without the measures per day, and the concentration goal."""
+    from planner.reports.air_tables import air_slots_frame, goal_info
+
+    df = air_slots_frame(summary)
+    if df.empty:
+        return
+    st.subheader(tr("air.title"))
+    method = next((s["air_quality"]["method"] for s in summary["slots"] if s.get("air_quality")), "")
+    st.caption(tr("air.method_screening") if method == "screening" else tr("air.method_sr", file=method))
+    goal = goal_info(summary)
+    if goal is not None:
+        c = st.columns(4)
+        parts = []
+        if goal["city"] is not None:
+            parts.append(tr("air.goal_city", x=f"{goal['city']:g}"))
+        if goal["station"] is not None:
+            parts.append(tr("air.goal_station", x=f"{goal['station']:g}"))
+        c[0].metric(tr("air.goal"), "；".join(parts))
+        c[1].metric(tr("air.goal_met"), tr("air.yes") if goal["met"] else tr("air.no"))
+        instead = goal["instead_of_shares"]
+        c[2].metric(
+            tr("air.loss_shares_only") if instead else tr("air.loss_without_goal"),
+            fmt_money(goal["loss_without_goal"]),
+        )
+        c[3].metric(
+            tr("air.loss_difference") if instead else tr("air.goal_cost"), fmt_money(goal["goal_cost"])
+        )
+        st.caption(tr("air.instead_of_shares") if goal["instead_of_shares"] else tr("air.with_shares"))
+        if goal["met"] is False:
+            st.warning(tr("air.goal_not_met"))
+    labels = [_slot_label(s, lv) for s, lv in zip(df["slot"], df["level"], strict=True)]
+    fig = go.Figure()
+    if df["aqi_forecast"].notna().any():
+        fig.add_trace(
+            go.Bar(x=labels, y=df["aqi_forecast"], name=tr("air.aqi_forecast"), marker_color="#9e9e9e")
+        )
+        fig.add_trace(
+            go.Bar(
+                x=labels, y=df["aqi_with_measures"], name=tr("air.aqi_with_measures"), marker_color="#1f77b4"
+            )
+        )
+    fig.add_trace(
+        go.Scatter(
+            x=labels,
+            y=df["delta_pm25"],
+            name=tr("air.delta_pm25"),
+            mode="lines+markers",
+            yaxis="y2",
+            line={"color": "#2ca02c"},
+        )
+    )
+    if df["goal_delta_pm25"].notna().any():
+        fig.add_trace(
+            go.Scatter(
+                x=labels,
+                y=df["goal_delta_pm25"],
+                name=tr("air.goal_line"),
+                mode="lines",
+                yaxis="y2",
+                line={"color": "#d62728", "dash": "dash"},
+            )
+        )
+    fig.update_layout(
+        barmode="group",
+        height=340,
+        margin={"l": 10, "r": 10, "t": 30, "b": 10},
+        yaxis={"title": "AQI"},
+        yaxis2={"title": tr("air.delta_axis"), "overlaying": "y", "side": "right", "rangemode": "tozero"},
+        title=tr("air.chart_title"),
+        legend={"orientation": "h"},
+    )
+    st.plotly_chart(fig, key="air_chart")
+    view = df.assign(slot=labels).drop(columns=["level"])
+    if view["goal_delta_pm25"].isna().all():
+        view = view.drop(columns=["goal_delta_pm25", "goal_met", "marginal_loss_per_ugm3"])
+    else:
+        view["goal_met"] = view["goal_met"].map(lambda v: tr("air.yes") if v else tr("air.no"))
+    if view["pm25_forecast"].isna().all():  # list mode: no forecast, only ΔPM2.5 on a typical alert day
+        view = view.drop(columns=["pm25_forecast", "pm25_with_measures", "aqi_forecast", "aqi_with_measures"])
+        st.caption(tr("air.list_mode"))
+    st.dataframe(
+        view.rename(columns=lambda c: tr(f"air.col.{c}")),
+        hide_index=True,
+        column_config={
+            tr(f"air.col.{c}"): st.column_config.NumberColumn(format="%.2f")
+            for c in ("pm25_forecast", "delta_pm25", "pm25_with_measures", "goal_delta_pm25")
+        }
+        | {tr("air.col.marginal_loss_per_ugm3"): st.column_config.NumberColumn(format="%,.0f")},
+    )
+
+
 def main() -> None:
     require_official()
     st.title(tr("overview.title"))
@@ -383,6 +483,7 @@ def main() -> None:
     diagnosis(summary)
     ensemble_section(summary)
     split_section(summary)
+    air_section(summary)
     left, right = st.columns(2)
     with left:
         targets_chart(summary)
