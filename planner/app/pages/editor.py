@@ -18,10 +18,14 @@ from planner.app.common import (
     fmt_money,
     guarded,
     industry_name,
+    local_time,
     lvl,
+    override_key_name,
+    override_value,
     require_official,
     set_overrides,
     show_problems,
+    slot_name,
     solve_scenario,
     status_text,
     tr,
@@ -299,7 +303,11 @@ def changes_section(before: dict, result: dict, overrides: dict) -> None:
     st.subheader(tr("editor.what_changed"))
     od = overrides_diff(before["overrides"], overrides)
     if not od.empty:
-        od = od.map(lambda v: "–" if v is None else str(v))
+        od = od.assign(
+            before=[override_value(k, v) for k, v in zip(od["key"], od["before"], strict=True)],
+            after=[override_value(k, v) for k, v in zip(od["key"], od["after"], strict=True)],
+            key=od["key"].map(override_key_name),
+        )
         st.dataframe(od.rename(columns=lambda c: tr(f"col.{c}")), hide_index=True, key="override_diff")
     ch = what_changed(before["schedule"], result["schedule"])
     if ch.empty:
@@ -307,6 +315,8 @@ def changes_section(before: dict, result: dict, overrides: dict) -> None:
         return
     if (ch["slot"] == ch["level"]).all():  # list mode: the slot is the level
         ch = ch.drop(columns=["slot"])
+    else:
+        ch["slot"] = [slot_name(s) for s in ch["slot"]]
     ch["level"] = ch["level"].map(lvl)
     st.caption(tr("editor.changed_rows", n=len(ch)))
     st.dataframe(
@@ -314,8 +324,14 @@ def changes_section(before: dict, result: dict, overrides: dict) -> None:
         hide_index=True,
         key="changes_table",
         column_config={
-            tr(f"col.{c}"): st.column_config.NumberColumn(format="%.3f")
-            for c in ("cut_before", "cut_after", "loss_before", "loss_after", "loss_change")
+            **{
+                tr(f"col.{c}"): st.column_config.NumberColumn(format="percent")
+                for c in ("cut_before", "cut_after")
+            },
+            **{
+                tr(f"col.{c}"): st.column_config.NumberColumn(format="%,.1f")
+                for c in ("loss_before", "loss_after", "loss_change")
+            },
         },
     )
 
@@ -375,7 +391,7 @@ def save_section(path: Path, overrides: dict) -> None:
     loaded = st.session_state.setdefault("loaded_rev", {})
     if str(path) not in loaded:
         loaded[str(path)] = revisions.current_revision(path)
-    with st.expander(tr("editor.save")):
+    with st.expander(tr("editor.save"), key="save_form"):
         if uploads():
             st.info(tr("editor.save_uploads"))
             return
@@ -444,7 +460,7 @@ def save_section(path: Path, overrides: dict) -> None:
                             tr("editor.h_number"): e.get("number"),
                             tr("editor.h_revision"): e.get("revision"),
                             tr("editor.author"): e.get("author") or "–",
-                            tr("editor.h_time"): _local_time(e.get("time")),
+                            tr("editor.h_time"): local_time(e.get("time")),
                             tr("editor.message"): (
                                 tr("editor.h_found_on_disk")
                                 if e.get("kind") == "found_on_disk"
@@ -473,14 +489,14 @@ def publish_section(path: Path, revisions) -> None:
     """Approvers publish a saved draft: from then on the enterprise portal shows it."""
     entries = revisions.history(path)
     pub = revisions.published(path)
-    with st.expander(tr("editor.publish")):
+    with st.expander(tr("editor.publish"), key="publish_form"):
         if pub:
             st.caption(
                 tr(
                     "editor.published_now",
                     revision=pub["revision"],
                     author=pub.get("author") or "–",
-                    time=_local_time(pub.get("time")),
+                    time=local_time(pub.get("time")),
                 )
             )
         else:
@@ -494,7 +510,7 @@ def publish_section(path: Path, revisions) -> None:
                         {
                             tr("editor.h_revision"): p.get("revision"),
                             tr("editor.p_author"): p.get("author") or "–",
-                            tr("editor.h_time"): _local_time(p.get("time")),
+                            tr("editor.h_time"): local_time(p.get("time")),
                             tr("editor.message"): p.get("message") or "",
                             tr("editor.h_changes"): len(p.get("changes") or []),
                         }
@@ -520,7 +536,7 @@ def publish_section(path: Path, revisions) -> None:
             format_func=bound(
                 lambda r: (
                     f"{r} · {state_name(states.get(r, 'draft'))} · "
-                    f"{meta[r].get('author') or tr('editor.h_on_disk_author')} · {_local_time(meta[r].get('time'))}"
+                    f"{meta[r].get('author') or tr('editor.h_on_disk_author')} · {local_time(meta[r].get('time'))}"
                 )
             ),
         )
@@ -544,19 +560,6 @@ def publish_section(path: Path, revisions) -> None:
                 st.error(tr("editor.write_failed", reason=str(err)))
                 return
             st.success(tr("editor.published", revision=out["revision"], n=len(out["changes"])))
-
-
-def _local_time(iso) -> str:
-    """A history time (UTC, ISO) in Beijing time."""
-    import datetime as dt
-
-    if not iso:
-        return "–"
-    try:
-        t = dt.datetime.fromisoformat(str(iso).replace("Z", "+00:00"))
-    except ValueError:
-        return str(iso)
-    return t.astimezone(dt.timezone(dt.timedelta(hours=8))).strftime("%Y-%m-%d %H:%M")
 
 
 def main() -> None:
