@@ -555,3 +555,29 @@ def plan_messages(summary: dict) -> list[str]:
         log.info("plan messages not shown in Chinese: %s", msgs)
         out.append(tr("msg.details", n=details))
     return out
+
+
+def localise_widgets() -> None:
+    """Streamlit's own texts that have no parameter — the file uploader's button and size line,
+    the "Stop" button of a running script —
+    replaced in the Chinese UI by style rules (the English text is hidden, the Chinese drawn in
+    its place).  Called once per run by ``app.py``."""
+    if lang() != "zh":
+        return
+    limit = st.get_option("server.maxUploadSize")
+    button = tr("common.upload_button").replace('"', "")
+    note = tr("common.upload_limit", mb=limit).replace('"', "")
+    stop = tr("common.stop").replace('"', "")
+    st.html(
+        "<style>"
+        '[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p'
+        "{display:none}"
+        '[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"]::after'
+        f'{{content:"{button}"}}'
+        '[data-testid="stFileUploaderDropzoneInstructions"] span{display:none}'
+        '[data-testid="stFileUploaderDropzoneInstructions"] > div::after'
+        f'{{content:"{note}";font-size:14px;opacity:.7}}'
+        '[data-testid="stStatusWidget"] button{font-size:0}'
+        f'[data-testid="stStatusWidget"] button::after{{content:"{stop}";font-size:14px}}'
+        "</style>"
+    )

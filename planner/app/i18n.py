@@ -65,6 +65,7 @@ ASCII_ALLOWED: frozenset[str] = frozenset(
         *("nc", "yaml", "YAML", "toml", "HiGHS", "CBC", "MB", "KB", "GB", "µg", "m³", "mg"),
         # the language switch names itself in both languages, so that a reader of either finds it
         *("Language", "English"),
+        "README",
     }
 )
 #: Raw values a page must never show in either language.

@@ -104,10 +104,12 @@ def grid(result: dict, path: Path, overrides: dict):
     st.caption(tr("editor.rows", n=len(shown), total=len(table)))
     # Editable columns first, fixed widths (the browser test clicks cells by position).
     cfg = {
-        "_index": st.column_config.TextColumn(tr("col.enterprise_id"), width="small"),
+        "_index": st.column_config.TextColumn(
+            tr("col.enterprise_id_short"), help=tr("col.enterprise_id"), width="small"
+        ),
         "name": st.column_config.TextColumn(tr("col.name"), disabled=True, width="medium"),
         "county": st.column_config.TextColumn(tr("col.county"), disabled=True),
-        "industry": st.column_config.TextColumn(tr("col.industry"), disabled=True),
+        "industry": st.column_config.TextColumn(tr("col.industry"), disabled=True, width="medium"),
         "control_type": st.column_config.TextColumn(tr("col.control_type"), disabled=True),
         "emissions": st.column_config.NumberColumn(tr("col.emissions"), format="%.3f", disabled=True),
         "grade": st.column_config.SelectboxColumn(
@@ -383,6 +385,36 @@ def official_roles() -> set[str]:
     return set(roles)
 
 
+#: Folder beside the scenario files where uploaded lists and forecasts are kept when a scenario
+#: using them is saved.
+INPUTS_DIR = "inputs"
+
+
+def kept_uploads(path: Path, up: dict) -> dict:
+    """Copy the session's uploaded files next to the scenario (``inputs/<kind>-<sha8>.<ext>``,
+    the same content always the same name) and return the scenario keys naming them
+    (``inventory``, ``forecast`` and, when the official chose an episode plan, ``mode``)."""
+    import os
+    import shutil
+
+    out: dict = {}
+    folder = path.parent / INPUTS_DIR
+    for kind, src in up.items():
+        src = Path(src)
+        digest = hashlib.sha256(src.read_bytes()).hexdigest()[:8]
+        name = src.name.split("-", 1)[-1] if "-" in src.name else src.name
+        dest = folder / f"{Path(name).stem}-{digest}{src.suffix.lower()}"
+        if not dest.is_file():
+            folder.mkdir(exist_ok=True)
+            tmp = dest.with_name(f".{dest.name}.tmp")
+            shutil.copyfile(src, tmp)
+            os.replace(tmp, dest)
+        out[kind] = Path(os.path.relpath(dest, path.parent)).as_posix()
+    if "forecast" in up and uploads().get("forecast_mode") == "episode":
+        out["mode"] = "episode"
+    return out
+
+
 def save_section(path: Path, overrides: dict) -> None:
     try:
         from planner.scenario import revisions
@@ -392,9 +424,9 @@ def save_section(path: Path, overrides: dict) -> None:
     if str(path) not in loaded:
         loaded[str(path)] = revisions.current_revision(path)
     with st.expander(tr("editor.save"), key="save_form"):
-        if uploads():
-            st.info(tr("editor.save_uploads"))
-            return
+        up = {k: v for k, v in uploads().items() if k in ("inventory", "forecast") and v}
+        if up:
+            st.info(tr("editor.save_uploads_kept", folder=f"{INPUTS_DIR}/"))
         fixed = official_author()
         if fixed:
             st.caption(tr("editor.author_fixed", name=fixed))
@@ -422,6 +454,11 @@ def save_section(path: Path, overrides: dict) -> None:
                     merged[lv] = cur
                 data["shares"] = merged
             target, expected = path, loaded[str(path)]
+            try:
+                data.update(kept_uploads(path, up))
+            except OSError as err:
+                st.error(tr("editor.write_failed", reason=getattr(err, "strerror", None) or str(err)))
+                return
             if as_new.strip():
                 stem = Path(as_new.strip()).stem
                 target, expected = path.parent / f"{stem}.yaml", None
@@ -448,6 +485,11 @@ def save_section(path: Path, overrides: dict) -> None:
                 return
             if target == path:
                 loaded[str(path)] = rev.revision
+                # the approver's choice below starts on the draft just saved, not on the one
+                # picked before the save
+                st.session_state["publish_rev"] = rev.revision
+            for k in (*up, "forecast_mode"):  # the scenario itself now names the uploaded files
+                uploads().pop(k, None)
             st.success(tr("editor.saved", file=target.name, revision=rev.revision, n=len(rev.changes)))
         entries = revisions.history(path)
         states = revisions.revision_states(path)
