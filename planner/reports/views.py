@@ -61,7 +61,9 @@ def slot_table(summary: dict) -> pd.DataFrame:
                     "credited": s["credited"][p],
                     "achieved": s["achieved"][p],
                     "shortfall": s["shortfall"][p],
-                    "achieved_share_of_target": (s["achieved"][p] / target) if target > 0 else None,
+                    "achieved_share_of_target": (
+                        s["achieved"][p] / target if target > 0 and s["achieved"][p] is not None else None
+                    ),
                     "dual": (s["duals"] or {}).get(p) if s.get("duals") else None,
                 }
             )

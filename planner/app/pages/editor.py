@@ -12,6 +12,7 @@ import streamlit as st
 
 from planner import ALERT_LEVELS
 from planner.app.common import (
+    DASH,
     base_scenario,
     bound,
     current_file,
@@ -501,7 +502,8 @@ def save_section(path: Path, overrides: dict) -> None:
                         {
                             tr("editor.h_number"): e.get("number"),
                             tr("editor.h_revision"): e.get("revision"),
-                            tr("editor.author"): e.get("author") or "–",
+                            tr("editor.author"): e.get("author")
+                            or (tr("editor.h_on_disk_author") if e.get("kind") == "found_on_disk" else DASH),
                             tr("editor.h_time"): local_time(e.get("time")),
                             tr("editor.message"): (
                                 tr("editor.h_found_on_disk")
@@ -601,7 +603,14 @@ def publish_section(path: Path, revisions) -> None:
             except (OSError, KeyError, ValueError) as err:
                 st.error(tr("editor.write_failed", reason=str(err)))
                 return
-            st.success(tr("editor.published", revision=out["revision"], n=len(out["changes"])))
+            # run again so that "shown now", the states and the record above include it
+            st.session_state["publish_done"] = tr(
+                "editor.published", revision=out["revision"], n=len(out["changes"])
+            )
+            st.rerun()
+        done = st.session_state.pop("publish_done", None)
+        if done:
+            st.success(done)
 
 
 def main() -> None:
