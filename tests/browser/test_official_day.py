@@ -20,11 +20,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from playwright.sync_api import Page, expect
+from test_app_browser import MEDIUM, ROW, SMALL, charts, wait_idle
 
 from planner.app.access import DEMO_PASSWORD
 from planner.app.i18n import raw_terms, t
-
-from test_app_browser import MEDIUM, ROW, SMALL, charts, wait_idle
 
 pytestmark = pytest.mark.browser
 # the shared 2-core machine: a first solve of the demo city can take half a minute
