@@ -261,6 +261,7 @@ def targets_chart(summary: dict) -> None:
     table = df[["label", "pollutant", "target", "credited", "achieved", "shortfall"]].rename(
         columns={"label": "slot"}
     )
+    table["pollutant"] = table["pollutant"].map(lambda p: tr(f"pollutant.{p}"))
     st.dataframe(
         table.rename(columns=lambda c: tr(f"col.{c}")),
         hide_index=True,
