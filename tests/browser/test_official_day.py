@@ -137,7 +137,7 @@ def test_an_officials_day(page: Page, artifacts, scenario_dir, walk_lists, lang)
     shot(page, artifacts, lang, n, "login")
     check_text(page, lang, "login", allow)
     page.get_by_label(t("login.password", lang), exact=True).fill(DEMO_PASSWORD)
-    page.get_by_role("button", name=t("login.submit", lang)).click()
+    page.get_by_role("button", name=t("login.submit", lang), exact=True).click()
     expect(page.get_by_role("heading", name=t("overview.title", lang))).to_be_visible()
     charts(page)
 
@@ -182,7 +182,7 @@ def test_an_officials_day(page: Page, artifacts, scenario_dir, walk_lists, lang)
             continue
     expect(warning).to_be_visible(timeout=30_000)
     assert "5%" in warning.inner_text()
-    resolve = page.get_by_role("button", name=t("editor.resolve", lang))
+    resolve = page.get_by_role("button", name=t("editor.resolve", lang), exact=True)
     expect(resolve).to_be_disabled()  # a reason is needed first
     n += 1
     shot(page, artifacts, lang, n, "editor-below-floor")
@@ -213,7 +213,7 @@ def test_an_officials_day(page: Page, artifacts, scenario_dir, walk_lists, lang)
     check_text(page, lang, "editor after the re-solve", allow | {own["name"]})
 
     # --- save a draft ----------------------------------------------------------------------------
-    save.get_by_role("button", name=t("editor.save_button", lang)).click()
+    save.get_by_role("button", name=t("editor.save_button", lang), exact=True).click()
     success(page, prefix("editor.saved", lang, file="demo_list.yaml"))
     n += 1
     shot(page, artifacts, lang, n, "saved-draft")
@@ -226,7 +226,7 @@ def test_an_officials_day(page: Page, artifacts, scenario_dir, walk_lists, lang)
     pub.get_by_role("textbox", name=t("editor.publish_message", lang)).fill(
         "审批通过" if lang == "zh" else "approved"
     )
-    pub.get_by_role("button", name=t("editor.publish_button", lang)).click()
+    pub.get_by_role("button", name=t("editor.publish_button", lang), exact=True).click()
     success(page, prefix("editor.published", lang))
     n += 1
     shot(page, artifacts, lang, n, "published")
@@ -243,10 +243,10 @@ def test_an_officials_day(page: Page, artifacts, scenario_dir, walk_lists, lang)
         page.get_by_role("textbox", name=t("codes.author", lang)).fill(author)
         page.get_by_role("textbox", name=t("codes.author", lang)).press("Enter")
         wait_idle(page)
-    page.get_by_role("button", name=t("codes.issue", lang)).click()
+    page.get_by_role("button", name=t("codes.issue", lang), exact=True).click()
     wait_idle(page)
     with page.expect_download() as dl:
-        page.get_by_role("button", name=t("codes.letters", lang)).click()
+        page.get_by_role("button", name=t("codes.letters", lang), exact=True).click()
     letter = Path(dl.value.path()).read_text(encoding="utf-8")
     codes = re.findall(r"\b[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}\b", letter)
     assert len(set(codes)) == 1, "the letter shows the firm's one code"
@@ -258,27 +258,31 @@ def test_an_officials_day(page: Page, artifacts, scenario_dir, walk_lists, lang)
     nav(page, "portal", lang)
     page.get_by_label(t("portal.credit_code", lang), exact=True).fill(own["credit_code"])
     page.get_by_label(t("portal.access_code", lang), exact=True).fill(codes[0])
-    page.get_by_role("button", name=t("portal.submit", lang)).click()
+    page.get_by_role("button", name=t("portal.submit", lang), exact=True).click()
     expect(page.get_by_role("heading", name=own["name"])).to_be_visible(timeout=120_000)
     charts(page)
     n += 1
     shot(page, artifacts, lang, n, "portal")
     check_text(page, lang, "portal", allow | {own["name"]})
     with page.expect_download() as dl:
-        page.get_by_role("button", name=t("portal.download_sheet", lang)).click()
+        page.get_by_role("button", name=t("portal.download_sheet", lang), exact=True).click()
     sheet = Path(dl.value.path()).read_text(encoding="utf-8")
     assert own["name"] in sheet and reason in sheet  # the published plan, with the override stated
 
     # --- export: the emergency list and all 一厂一策 sheets --------------------------------------
     nav(page, "overview", lang)
-    page.get_by_role("button", name=t("overview.make_workbook", lang)).click()
+    page.get_by_role("button", name=t("overview.make_workbook", lang), exact=True).click()
     with page.expect_download(timeout=180_000) as dl:
-        page.get_by_role("button", name=t("overview.download_workbook", lang)).click(timeout=180_000)
+        page.get_by_role("button", name=t("overview.download_workbook", lang), exact=True).click(
+            timeout=180_000
+        )
     assert dl.value.suggested_filename.endswith("应急减排清单.xlsx")
     assert Path(dl.value.path()).read_bytes()[:2] == b"PK"
-    page.get_by_role("button", name=t("overview.make_sheets", lang)).click()
+    page.get_by_role("button", name=t("overview.make_sheets", lang), exact=True).click()
     with page.expect_download(timeout=300_000) as dl:
-        page.get_by_role("button", name=t("overview.download_sheets", lang)).click(timeout=300_000)
+        page.get_by_role("button", name=t("overview.download_sheets", lang), exact=True).click(
+            timeout=300_000
+        )
     with zipfile.ZipFile(io.BytesIO(Path(dl.value.path()).read_bytes())) as z:
         names = z.namelist()
         mine = z.read(f"一厂一策/{own['id']}.html").decode("utf-8")
