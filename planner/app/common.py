@@ -338,9 +338,10 @@ def pct(v) -> str:
 
 
 def industry_name(code: str) -> str:
-    """Chinese industry name in the Chinese UI (the code in English)."""
+    """Chinese industry name in the Chinese UI (the code spelt as words in English:
+    ``secondary metals``; the industry table has no English names)."""
     if lang() != "zh":
-        return str(code)
+        return str(code).replace("_", " ")
     try:
         from planner.policy.vocabulary import industries
 
