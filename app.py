@@ -13,7 +13,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from planner.app.common import tr
+from planner.app.common import localise_widgets, tr
 from planner.app.i18n import LANGUAGES
 
 st.set_page_config(page_title="重污染天气应急减排 · Emergency planner", page_icon="🌫️", layout="wide")
@@ -22,6 +22,7 @@ PAGES = Path(__file__).resolve().parent / "planner" / "app" / "pages"
 LANG_NAMES = {"zh": "中文", "en": "English"}
 with st.sidebar:
     st.radio("语言 / Language", LANGUAGES, format_func=LANG_NAMES.get, key="lang", horizontal=True)
+localise_widgets()
 
 
 def _page(file: str, key: str, icon: str, default: bool = False):

@@ -7,8 +7,10 @@ caches *plain* results (DataFrames and dicts, never solver objects) by the scena
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import logging
 import os
+import re
 import tempfile
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -199,7 +201,10 @@ def working_scenario(path: Path | None = None):
         changes["inventory"] = Path(up["inventory"])
     if up.get("forecast"):
         changes["forecast"] = Path(up["forecast"])
-        changes["mode"] = "episode"
+        # a forecast turns a list scenario into an episode plan only when the official says so
+        # (overview page); an episode scenario simply plans on the uploaded forecast
+        if base.mode == "episode" or up.get("forecast_mode") == "episode":
+            changes["mode"] = "episode"
     return dataclasses.replace(base, **changes)
 
 
@@ -273,11 +278,22 @@ def default_shares() -> dict[str, dict[str, float]]:
 
 
 # --------------------------------------------------------------------------- errors
+def problems_table(problems, key: str | None = None) -> None:
+    """A problem list as a table: severity by name, file, row (``—`` for a whole-file problem),
+    column or key path, message."""
+    df = problems_frame(problems)
+    df["severity"] = df["severity"].map(lambda v: tr(f"problems.severity.{v}"))
+    df["row"] = df["row"].map(lambda v: DASH if missing(v) else f"{int(v):,}")
+    df["column"] = df["column"].map(lambda v: DASH if missing(v) or v == "" else str(v))
+    if lang() == "zh":
+        st.caption(tr("problems.english_note"))
+    st.dataframe(df.rename(columns=lambda c: tr(f"problems.{c}")), hide_index=True, key=key)
+
+
 def show_problems(err: InputError) -> None:
     """Show an InputError's problems as a table with file, row and column."""
     st.error(tr("common.input_error", n=len(err.problems.errors)))
-    df = problems_frame(err.problems)
-    st.dataframe(df.rename(columns=lambda c: tr(f"problems.{c}")), hide_index=True, key=None)
+    problems_table(err.problems)
 
 
 @contextmanager
@@ -335,9 +351,10 @@ def pct(v) -> str:
 
 
 def industry_name(code: str) -> str:
-    """Chinese industry name in the Chinese UI (the code in English)."""
+    """Chinese industry name in the Chinese UI (the code spelt as words in English:
+    ``secondary metals``; the industry table has no English names)."""
     if lang() != "zh":
-        return str(code)
+        return str(code).replace("_", " ")
     try:
         from planner.policy.vocabulary import industries
 
@@ -353,3 +370,228 @@ def status_text(status: str | None) -> str:
 def localise_columns(df: pd.DataFrame, prefix: str = "col") -> pd.DataFrame:
     """Rename columns to the session language's headers (``col.<name>`` keys)."""
     return df.rename(columns=lambda c: tr(f"{prefix}.{c}"))
+
+
+# --------------------------------------------------------------------------- display helpers
+#: Beijing time (UTC+8, no daylight saving): every time the app shows.
+BEIJING = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")
+DASH = "—"
+
+
+def missing(v) -> bool:
+    """None, NaN, NaT or pandas' NA."""
+    if v is None:
+        return True
+    try:
+        return bool(pd.isna(v))
+    except (TypeError, ValueError):
+        return False
+
+
+def local_time(iso) -> str:
+    """A stored time (ISO text or datetime; naive = UTC) in Beijing time:
+    ``2026年12月9日 16:00`` in Chinese, ``2026-12-09 16:00`` in English; ``—`` when absent."""
+
+    if missing(iso) or iso == "":
+        return DASH
+    try:
+        t = (
+            iso
+            if isinstance(iso, dt.datetime)
+            else dt.datetime.fromisoformat(str(iso).replace("Z", "+00:00"))
+        )
+    except ValueError:
+        return str(iso)
+    if t.tzinfo is None:
+        t = t.replace(tzinfo=dt.UTC)
+    t = t.astimezone(BEIJING)
+    if lang() == "zh":
+        return f"{t.year}年{t.month}月{t.day}日 {t:%H:%M}"
+    return t.strftime("%Y-%m-%d %H:%M")
+
+
+def fmt_date(d, year: bool = False) -> str:
+    """A calendar day: ``12月11日`` (``2026年12月11日`` with ``year``) in Chinese, ``2026-12-11``
+    in English; a text that is not a date is returned as it is."""
+    if missing(d):
+        return DASH
+    try:
+        ts = pd.Timestamp(d)
+    except (TypeError, ValueError):
+        return str(d)
+    if lang() != "zh":
+        return ts.strftime("%Y-%m-%d")
+    return (f"{ts.year}年" if year else "") + f"{ts.month}月{ts.day}日"
+
+
+def slot_name(slot, level: str | None = None) -> str:
+    """A plan slot for people: the level's name in list mode (the slot is the level), the date
+    (with the level) in episode mode."""
+    s = str(slot)
+    if s in ("none", *ALERT_LEVELS):
+        return lvl(s)
+    name = fmt_date(s) if len(s) == 10 and s[4] == "-" else s
+    return f"{name} {tr(f'level_short.{level}')}" if level in ALERT_LEVELS else name
+
+
+def measure_type_name(code) -> str:
+    """The name of a ``measure_type`` code (:func:`planner.policy.registry.measure_type_label`)."""
+    if missing(code) or code == "":
+        return DASH
+    if code == "optimizer_extra":  # the analysis' name for the cuts the optimizer adds
+        return tr("analysis.optimizer_extra")
+    try:
+        from planner.policy.registry import measure_type_label
+
+        return measure_type_label(str(code), lang())
+    except Exception:  # noqa: BLE001 - a label must never break a page
+        return str(code)
+
+
+def fmt_num(v, digits: int = 1, unit: str = "", none: str | None = None) -> str:
+    """A number with thousands separators and ``digits`` decimals, then the unit; ``none`` (default
+    ``—``) when absent."""
+    if missing(v):
+        return DASH if none is None else none
+    try:
+        text = f"{float(v):,.{digits}f}"
+    except (TypeError, ValueError):
+        return str(v)
+    return f"{text} {unit}".rstrip() if unit else text
+
+
+def yes_no(v) -> str:
+    """是/否 (Yes/No) for a boolean, ``—`` when absent."""
+    if missing(v):
+        return DASH
+    return tr("common.yes") if bool(v) else tr("common.no")
+
+
+#: Keys of a scenario's per-enterprise overrides (``enterprises.<id>.<key>``) the pages show.
+OVERRIDE_KEYS = ("grade", "lock", "exempt", "ceiling", "load_cap", "control_type", "reason")
+
+
+def override_key_name(key: str) -> str:
+    """锁定 / 豁免 … for an override key."""
+    return tr(f"override.{key}") if key in OVERRIDE_KEYS else str(key)
+
+
+def override_value(key: str, v) -> str:
+    """An override's value for people: grade and control type by name, shares in %, a lock per
+    level, 是/否; ``—（按清单）`` when the override is absent (the list's own value applies)."""
+    if missing(v) if not isinstance(v, dict) else False:
+        return tr("common.dash_list")
+    if key == "grade":
+        return tr(f"grade.{v}")
+    if key == "control_type":
+        return tr(f"control.{v}")
+    if key == "exempt":
+        return yes_no(v)
+    if key == "lock" and isinstance(v, dict):
+        return "，".join(f"{tr(f'level_short.{lv}')} {pct(x)}" for lv, x in v.items())
+    if key in ("lock", "ceiling", "load_cap"):
+        return pct(v)
+    return str(v)
+
+
+def show_chart(fig, key: str, money_axis: str | None = None) -> None:
+    """Draw a plotly figure the same way on every page: full numbers with thousands separators
+    on a 万元 axis (``money_axis`` = ``"y"`` or ``"x"``; never ``600k``), dates as 12月11日 in
+    Chinese, margins that make room for the tick labels and the legend, and no English toolbar
+    tooltips in the Chinese UI."""
+    zh = lang() == "zh"
+    fig.update_layout(
+        separators=".,",
+        font={"family": "WenQuanYi Micro Hei, Noto Sans CJK SC, Microsoft YaHei, sans-serif"},
+        hoverlabel={"namelength": -1},
+    )
+    fig.update_xaxes(automargin=True)
+    fig.update_yaxes(automargin=True)
+    if money_axis == "y":
+        fig.update_yaxes(tickformat=",.0f", exponentformat="none")
+    elif money_axis == "x":
+        fig.update_xaxes(tickformat=",.0f", exponentformat="none")
+    if zh:
+        for ax in ("xaxis", "yaxis"):
+            if getattr(fig.layout, ax).type == "date":
+                getattr(fig.layout, ax).update(tickformat="%m月%d日")
+    if fig.layout.legend.orientation == "h":
+        # a horizontal legend below the plot area, so it never covers the title or the bars
+        fig.update_layout(legend={"y": -0.18, "yanchor": "top", "x": 0, "xanchor": "left"})
+        m = fig.layout.margin
+        fig.update_layout(margin={"b": max(m.b or 0, 40), "t": max(m.t or 0, 40)})
+    st.plotly_chart(fig, key=key, config={"displayModeBar": not zh, "displaylogo": False})
+
+
+_SHORT = re.compile(
+    r"^(target not reachable|target not met \(solver stopped early\)): slot (\S+) (\S+): "
+    r"short by (\S+) t \(max achievable share (\S+) of the target\)$"
+)
+_FIXED_MESSAGES = {
+    "targets reachable by the bounds alone": "msg.reshortfall",
+    "even with shortfall on every target": "msg.contradict",
+    "no solver solution within the time limit": "msg.greedy_fallback",
+    "verification failed (": "msg.verify_failed",
+    "verification against the inventory failed": "msg.verify_inventory",
+}
+
+
+def plan_messages(summary: dict) -> list[str]:
+    """The plan's messages (``summary.json`` ``messages``, written in English for the log and the
+    command line) in the session's language: a shortfall with the slot's and pollutant's names,
+    tonnes per day and the share reachable; the other known messages by their translation; the
+    verifier's details only as a count (they are in the server log)."""
+    msgs = [str(m) for m in summary.get("messages") or []]
+    if lang() != "zh":
+        return msgs
+    out: list[str] = []
+    details = 0
+    for m in msgs:
+        hit = _SHORT.match(m)
+        if hit:
+            what, slot, pol, tonnes, share = hit.groups()
+            out.append(
+                tr(
+                    "msg.short" if what == "target not reachable" else "msg.short_early",
+                    slot=slot_name(slot),
+                    pollutant=tr(f"pollutant.{pol}"),
+                    tonnes=fmt_num(float(tonnes), 2),
+                    share=pct(float(share)),
+                )
+            )
+            continue
+        key = next((k for start, k in _FIXED_MESSAGES.items() if m.startswith(start)), None)
+        if key:
+            out.append(tr(key))
+        else:
+            details += 1
+    if details:
+        log.info("plan messages not shown in Chinese: %s", msgs)
+        out.append(tr("msg.details", n=details))
+    return out
+
+
+def localise_widgets() -> None:
+    """Streamlit's own texts that have no parameter — the file uploader's button and size line,
+    the "Stop" button of a running script —
+    replaced in the Chinese UI by style rules (the English text is hidden, the Chinese drawn in
+    its place).  Called once per run by ``app.py``."""
+    if lang() != "zh":
+        return
+    limit = st.get_option("server.maxUploadSize")
+    button = tr("common.upload_button").replace('"', "")
+    note = tr("common.upload_limit", mb=limit).replace('"', "")
+    stop = tr("common.stop").replace('"', "")
+    st.html(
+        "<style>"
+        '[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p'
+        "{display:none}"
+        '[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"]::after'
+        f'{{content:"{button}"}}'
+        '[data-testid="stFileUploaderDropzoneInstructions"] span{display:none}'
+        '[data-testid="stFileUploaderDropzoneInstructions"] > div::after'
+        f'{{content:"{note}";font-size:14px;opacity:.7}}'
+        '[data-testid="stStatusWidget"] button{font-size:0}'
+        f'[data-testid="stStatusWidget"] button::after{{content:"{stop}";font-size:14px}}'
+        "</style>"
+    )

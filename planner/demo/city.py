@@ -60,6 +60,9 @@ __all__ = [
 
 DEFAULT_N_ENTERPRISES: int = CHIFENG_2024["enterprises"]
 DEFAULT_SEED: int = 20261123
+#: Inventory fields the demo list leaves out: portal access codes are issued by the bureau
+#: (``planner access issue``) and kept as salted hashes outside the list.
+NOT_GENERATED: tuple[str, ...] = ("access_code",)
 
 SCHEMA_PATH: Path = DATA_DIR / "schema" / "inventory_fields.csv"
 
@@ -1874,8 +1877,10 @@ def make_demo_city(n_enterprises: int = DEFAULT_N_ENTERPRISES, seed: int = DEFAU
     credit = _credit_codes(county_codes[county], _org_code_values(rng, n)).astype(object)
     big_firm = ((control != general_c) & (control != exempt_c)) | (size > 2.0)
     permit_no = credit + "001" + np.where(big_firm, "P", "W")
-    access = rng.integers(0, 1_000_000, n)
-    access_code = pd.Series(access).map("{:06d}".format).to_numpy(dtype=object)
+    # This draw once made a 6-digit ``access_code`` column; portal codes are now issued by the
+    # bureau (``planner access issue``) and never stored in the list.  The draw is kept so that
+    # every other column of the city stays the same.
+    rng.integers(0, 1_000_000, n)
     width = max(4, len(str(n)))
 
     cols = {
@@ -1914,9 +1919,9 @@ def make_demo_city(n_enterprises: int = DEFAULT_N_ENTERPRISES, seed: int = DEFAU
         "power_submetering": submetering,
         "lat": lat,
         "lon": lon,
-        "access_code": access_code,
     }
-    schema_fields = list(_schema()["field"])
+    # fields of the schema a bureau's list may carry but the demo never writes
+    schema_fields = [f for f in _schema()["field"] if f not in NOT_GENERATED]
     missing = [f for f in schema_fields if f not in cols]
     extra = [f for f in cols if f not in schema_fields]
     if missing or extra:  # pragma: no cover - guards against schema drift
@@ -2051,7 +2056,6 @@ XLSX_GROUPS: list[tuple[str, list[tuple[str | None, str]]]] = [
         ],
     ),
     ("位置", [("lon", "经度"), ("lat", "纬度")]),
-    ("企业端", [("access_code", "查询码")]),
 ]
 
 

@@ -889,6 +889,10 @@ def verify_schedule(
     from planner import POLLUTANTS
 
     problems: list[str] = []
+    if len(schedule) and schedule["curtailment"].isna().all():
+        # no solver values (e.g. whole lines and time_limit 0, issue 14): nothing to re-check;
+        # the plan's status (time_limit / error) already says it is not usable
+        return problems
     eids = schedule["enterprise_id"].astype(str).to_numpy()
     levels = schedule["level"].astype(str).to_numpy()
     x = schedule["curtailment"].to_numpy(dtype=float)

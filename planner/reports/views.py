@@ -61,7 +61,9 @@ def slot_table(summary: dict) -> pd.DataFrame:
                     "credited": s["credited"][p],
                     "achieved": s["achieved"][p],
                     "shortfall": s["shortfall"][p],
-                    "achieved_share_of_target": (s["achieved"][p] / target) if target > 0 else None,
+                    "achieved_share_of_target": (
+                        s["achieved"][p] / target if target > 0 and s["achieved"][p] is not None else None
+                    ),
                     "dual": (s["duals"] or {}).get(p) if s.get("duals") else None,
                 }
             )
@@ -103,28 +105,43 @@ def firm_totals(result) -> pd.DataFrame:
     return out
 
 
+#: Names of the baselines in the workbooks.
+BASELINE_ZH = {
+    "rules_only": "仅按规则",
+    "uniform": "一刀切",
+    "greedy": "贪心排序",
+    "same_share": "各企业同比例",
+    "equal_tonnes": "各企业等量减排",
+}
+MODE_ZH = {"list": "清单编制（按预警级别）", "episode": "应急响应（按预报逐日）"}
+
+
 def _overview(summary: dict, schedule_rows: int, max_rows: int) -> pd.DataFrame:
+    """Sheet 概要: Chinese labels and values (an absent baseline or gap says why)."""
+    gap = summary.get("gap")
     rows = [
-        ("情景 scenario", summary["scenario"]),
-        ("模式 mode", summary["mode"]),
-        ("状态 status", f"{STATUS_ZH.get(summary['status'], summary['status'])} ({summary['status']})"),
-        ("产值损失（万元） output loss", summary["objective"]),
-        *[(f"基准 baseline: {k}", v) for k, v in summary["baselines"].items()],
-        ("求解器 solver", summary["solver"]),
-        ("MIP gap", summary["gap"]),
-        ("企业数 enterprises", summary["enterprises"]),
-        ("需减产企业数 curtailed", summary["curtailed_enterprises"]),
+        ("情景", summary["scenario"]),
+        ("模式", MODE_ZH.get(summary["mode"], summary["mode"])),
+        ("求解状态", STATUS_ZH.get(summary["status"], summary["status"])),
+        ("产值损失合计（万元）", summary["objective"]),
+        *[
+            (f"对照方案损失（万元）：{BASELINE_ZH.get(k, k)}", "—（该方案无法达标）" if v is None else v)
+            for k, v in summary["baselines"].items()
+        ],
+        ("求解器", summary["solver"]),
+        ("相对最优间隙", "—（求解器未报告）" if gap is None or gap != gap else gap),
+        ("清单企业数", summary["enterprises"]),
+        ("需减产企业数", summary["curtailed_enterprises"]),
     ]
     if schedule_rows > max_rows:
         rows.append(
             (
-                "企业措施 schedule",
+                "企业措施",
                 f"共 {schedule_rows:,} 行，超过 Excel 单表上限 {max_rows:,} 行，本工作簿只含概要、目标和企业汇总；"
-                "逐企业逐时段措施见 schedule.csv（或 schedule.parquet）。"
-                f" {schedule_rows:,} rows exceed one Excel sheet: see schedule.csv.",
+                "逐企业逐时段措施见 schedule.csv（或 schedule.parquet）。",
             )
         )
-    return pd.DataFrame(rows, columns=["项目 item", "值 value"])
+    return pd.DataFrame(rows, columns=["项目", "内容"])
 
 
 def _targets(summary: dict) -> pd.DataFrame:

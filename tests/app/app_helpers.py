@@ -37,8 +37,10 @@ def goto(at: AppTest, page: str) -> AppTest:
     return at.switch_page(PAGES[page]).run()
 
 
-def page_text(at: AppTest) -> str:
-    """Everything visible on the page as one string (titles, texts, metrics, tables)."""
+def page_text(at: AppTest, editable: bool = False) -> str:
+    """Everything visible on the page as one string (titles, texts, metrics, tables; with
+    ``editable`` the raw values of data editors are left out: their cells are shown through the
+    column's labels and formats)."""
     parts: list[str] = []
     for kind in (
         "title",
@@ -56,6 +58,8 @@ def page_text(at: AppTest) -> str:
     for m in at.metric:
         parts += [str(m.label), str(m.value)]
     for d in at.dataframe:
+        if editable and d.editing_mode != "read_only":  # a data editor's cells show through its column labels
+            continue
         parts.append(d.value.to_csv())
     for w in (*at.selectbox, *at.multiselect, *at.radio):
         parts.append(str(w.label))

@@ -94,7 +94,7 @@ def test_committed_files_equal_fresh_generation(written):
 
 def test_columns_are_the_schema_fields(inv):
     fields = pd.read_csv(DATA_DIR / "schema" / "inventory_fields.csv", dtype=str)["field"].tolist()
-    assert inv.columns.tolist() == fields
+    assert inv.columns.tolist() == [f for f in fields if f != "access_code"]
     assert inv["enterprise_id"].is_unique
     assert (inv["emission_unit"] == "t/a").all()
     assert (inv["output_value_unit"] == "万元/年").all()
@@ -236,7 +236,8 @@ def test_credit_codes_valid_unique_and_in_county(inv):
     county_code = {c["name"]: c["code"] for c in COUNTIES}
     assert (inv["credit_code"].str[2:8] == inv["county"].map(county_code)).all()
     assert (inv["permit_no"].str[:18] == inv["credit_code"]).all()
-    assert inv["access_code"].str.fullmatch(r"\d{6}").all()
+    # portal codes are issued by the bureau (planner access issue), never in the list
+    assert "access_code" not in inv.columns
 
 
 def test_capacity_fields_consistent(inv):
@@ -355,14 +356,14 @@ def test_cli_writes_a_small_city(tmp_path, capsys):
         assert (tmp_path / name).is_file(), name
     out = capsys.readouterr().out
     assert "60 enterprises" in out and "wrote" in out and "lines.csv" in out
-    small = pd.read_csv(tmp_path / "enterprises.csv", dtype={"access_code": str, "credit_code": str})
+    small = pd.read_csv(tmp_path / "enterprises.csv", dtype={"credit_code": str})
     assert len(small) == 60
     assert main(["demo-data", "--enterprises", "0", "--out", str(tmp_path)]) == 2
 
 
 def test_300k_enterprises():
     big = make_demo_city(300_000, seed=11).inventory
-    assert big.shape == (300_000, 36)
+    assert big.shape == (300_000, 35)
     assert big["credit_code"].is_unique
     assert big["enterprise_id"].is_unique
     assert big["lat"].between(EXTENT["lat_min"], EXTENT["lat_max"]).all()

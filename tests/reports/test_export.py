@@ -447,7 +447,7 @@ def test_plan_workbook_too_many_rows_keeps_summary_and_totals(tiny, tmp_path):
         plan_workbook(tiny, tmp_path / "cut.xlsx", max_rows=len(tiny.schedule) - 1)
     )
     assert small.sheetnames == ["概要", "目标", "企业汇总"]
-    notes = [r for r in small["概要"].iter_rows(values_only=True) if r[0] == "企业措施 schedule"]
+    notes = [r for r in small["概要"].iter_rows(values_only=True) if r[0] == "企业措施"]
     assert notes and "schedule.csv" in notes[0][1] and f"{len(tiny.schedule):,}" in notes[0][1]
     rows = list(small["企业汇总"].iter_rows(values_only=True))
     head, body = rows[0], rows[1:]
@@ -458,5 +458,11 @@ def test_plan_workbook_too_many_rows_keeps_summary_and_totals(tiny, tmp_path):
     nox = (tiny.schedule["reduction_NOx"] * tiny.schedule["slot"].map(days)).sum()
     assert sum(r[head.index("氮氧化物减排量合计（吨）")] for r in body) == pytest.approx(nox)
     overview = dict(r for r in full["概要"].iter_rows(min_row=2, values_only=True))
-    assert overview["企业数 enterprises"] == len(tiny.prepared.table)  # numbers stay numbers
-    assert isinstance(overview["产值损失（万元） output loss"], float)
+    assert overview["清单企业数"] == len(tiny.prepared.table)  # numbers stay numbers
+    assert isinstance(overview["产值损失合计（万元）"], float)
+    # issue 14: the summary sheet is in Chinese (labels and values), no English headers
+    from planner.app.i18n import raw_terms
+
+    text = " ".join(f"{k} {v}" for k, v in overview.items() if not isinstance(v, float))
+    assert [c.value for c in full["概要"][1]] == ["项目", "内容"]
+    assert raw_terms(text, "zh", allow={tiny.summary["scenario"], tiny.summary["solver"]}) == []

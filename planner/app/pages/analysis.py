@@ -17,18 +17,22 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from planner import ALERT_LEVELS, POLLUTANTS
+from planner import POLLUTANTS
 from planner.app.common import (
     base_scenario,
     bound,
     current_file,
     fmt_money,
+    fmt_num,
     guarded,
     industry_name,
     lvl,
+    measure_type_name,
     require_official,
     scenario_files,
     scenario_result,
+    show_chart,
+    slot_name,
     solve_scenario,
     status_text,
     tr,
@@ -146,7 +150,7 @@ def curve_tab(scenario, result: dict) -> None:
         names,
         index=default,
         key="curve_slot",
-        format_func=bound(lambda s: lvl(s) if s in ALERT_LEVELS else f"{s} ({lvl(levels[s])})"),
+        format_func=bound(lambda s: slot_name(s, levels[s])),
     )
     lo, hi = c2.slider(tr("analysis.share_range"), 0, 60, (5, 50), step=5, key="curve_range")
     shares = tuple(round(x / 100, 2) for x in range(max(lo, 1), hi + 1, 5)) or (0.05,)
@@ -191,7 +195,7 @@ def curve_tab(scenario, result: dict) -> None:
         yaxis_title=tr("analysis.loss_axis"),
         legend={"orientation": "h"},
     )
-    st.plotly_chart(fig, key="curve_chart")
+    show_chart(fig, key="curve_chart", money_axis="y")
     by_p = attrs.get("max_feasible_share_by_pollutant") or {}
     if by_p:
         st.caption(
@@ -234,6 +238,9 @@ def upgrade_tab(scenario) -> None:
         if c in view
     ]
     view = view[cols]
+    for c in ("firm_saving", "city_saving"):
+        if c in view:  # absent when the upgrade was not re-solved (below the top N): say so
+            view[c] = view[c].map(lambda v: fmt_num(v, 1, none=tr("analysis.not_evaluated")))
     if "status_after" in view:
         view["status_after"] = view["status_after"].map(
             lambda s: status_text(s) if isinstance(s, str) else "–"
@@ -242,10 +249,6 @@ def upgrade_tab(scenario) -> None:
         view.rename(columns=lambda c: tr(f"col.{c}")),
         hide_index=True,
         key="upgrade_table",
-        column_config={
-            tr(f"col.{c}"): st.column_config.NumberColumn(format="%.1f")
-            for c in ("firm_saving", "city_saving")
-        },
     )
 
 
@@ -279,11 +282,13 @@ def effectiveness_tab(scenario) -> None:
             title=tr("analysis.sources_title"),
             legend={"orientation": "h"},
         )
-        st.plotly_chart(fig, key="sources_chart")
+        show_chart(fig, key="sources_chart")
     grp = eff.get("by_group", pd.DataFrame())
     if not grp.empty:
         view = grp.copy()
         view["industry"] = view["industry"].map(industry_name)
+        if "measure_type" in view:
+            view["measure_type"] = view["measure_type"].map(measure_type_name)
         view = view.sort_values("target_share_per_10k", ascending=False)
         cols = [
             "industry",
@@ -297,6 +302,13 @@ def effectiveness_tab(scenario) -> None:
             view[[c for c in cols if c in view]].rename(columns=lambda c: tr(f"col.{c}")),
             hide_index=True,
             key="effect_table",
+            column_config={
+                tr("col.loss"): st.column_config.NumberColumn(format="%,.1f"),
+                **{
+                    tr(f"col.t_per_10k_{p}"): st.column_config.NumberColumn(format="%.4f") for p in POLLUTANTS
+                },
+                tr("col.target_share_per_10k"): st.column_config.NumberColumn(format="%.4g"),
+            },
         )
 
 
@@ -339,7 +351,7 @@ def percentile_tab(scenario) -> None:
         yaxis_title=tr("analysis.loss_total"),
         title=tr("analysis.pct_title"),
     )
-    st.plotly_chart(fig, key="pct_chart")
+    show_chart(fig, key="pct_chart", money_axis="y")
     view = pd.DataFrame(
         {
             tr("analysis.percentile"): df["label"],

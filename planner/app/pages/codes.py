@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from planner.app import access
-from planner.app.common import guarded, portal_scenario_file, require_official, tr
+from planner.app.common import DASH, guarded, local_time, portal_scenario_file, require_official, tr
 
 
 def _table():
@@ -81,7 +81,12 @@ def main() -> None:
         if st.button(tr("codes.done"), key="codes_done"):
             st.session_state.pop("codes_issued", None)
             st.rerun()
-    view = status.assign(status=status["status"].map(lambda s: tr(f"codes.{s}")))
+    view = status.assign(
+        status=status["status"].map(lambda s: tr(f"codes.{s}")),
+        issued=status["issued"].map(local_time),
+        issued_by=status["issued_by"].map(lambda v: v if v and not missing(v) else DASH),
+        revoked_by=status["revoked_by"].map(lambda v: v if v and not missing(v) else DASH),
+    )
     st.dataframe(
         view[["enterprise_id", "name", "credit_code", "status", "issued", "issued_by", "revoked_by"]].rename(
             columns=lambda k: tr(f"codes.col_{k}")

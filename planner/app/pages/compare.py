@@ -26,6 +26,8 @@ from planner.app.common import (
     require_official,
     scenario_files,
     scenario_result,
+    show_chart,
+    slot_name,
     status_text,
     tr,
     working_scenario,
@@ -100,7 +102,7 @@ def side_by_side(doc: dict) -> None:
     fig.update_layout(
         height=300, margin={"l": 10, "r": 10, "t": 30, "b": 10}, title=tr("overview.total_loss")
     )
-    st.plotly_chart(fig, key="cmp_loss")
+    show_chart(fig, key="cmp_loss", money_axis="y")
 
 
 def loss_breakdown(doc: dict) -> None:
@@ -122,11 +124,7 @@ def loss_breakdown(doc: dict) -> None:
         return (
             industry_name(k)
             if by == "industry"
-            else (
-                tr(f"grade.{k}")
-                if by == "grade"
-                else (lvl(k) if by == "slot" and k in ("yellow", "orange", "red") else k)
-            )
+            else (tr(f"grade.{k}") if by == "grade" else (slot_name(k) if by == "slot" else k))
         )
 
     for s in doc["scenarios"]:
@@ -139,7 +137,7 @@ def loss_breakdown(doc: dict) -> None:
         yaxis_title=tr("compare.loss_axis"),
         legend={"orientation": "h"},
     )
-    st.plotly_chart(fig, key="cmp_breakdown")
+    show_chart(fig, key="cmp_breakdown", money_axis="y")
 
 
 def targets(doc: dict) -> None:
@@ -148,7 +146,7 @@ def targets(doc: dict) -> None:
         for sl in s.get("slots", []):
             row = {
                 tr("compare.scenario"): s["name"],
-                tr("col.slot"): sl["slot"],
+                tr("col.slot"): slot_name(sl["slot"]),
                 tr("col.level"): lvl(sl["level"]),
             }
             for p in POLLUTANTS:
@@ -180,7 +178,7 @@ def changes(doc: dict) -> None:
                 "to": c["to"],
                 "enterprise_id": c["enterprise_id"],
                 "name": c["name"],
-                "slot": c["slot"],
+                "slot": slot_name(c["slot"]),
                 "level": lvl(c["level"]),
                 "cut_before": (c.get("before") or {}).get("curtailment"),
                 "cut_after": (c.get("after") or {}).get("curtailment"),
@@ -202,8 +200,9 @@ def changes(doc: dict) -> None:
         hide_index=True,
         key="cmp_changes",
         column_config={
-            tr(f"col.{c}"): st.column_config.NumberColumn(format="%.3f")
-            for c in ("cut_before", "cut_after", "loss_change")
+            tr("col.cut_before"): st.column_config.NumberColumn(format="percent"),
+            tr("col.cut_after"): st.column_config.NumberColumn(format="percent"),
+            tr("col.loss_change"): st.column_config.NumberColumn(format="%,.1f"),
         },
     )
 

@@ -12,16 +12,21 @@ import streamlit as st
 
 from planner import ALERT_LEVELS
 from planner.app.common import (
+    DASH,
     base_scenario,
     bound,
     current_file,
     fmt_money,
     guarded,
     industry_name,
+    local_time,
     lvl,
+    override_key_name,
+    override_value,
     require_official,
     set_overrides,
     show_problems,
+    slot_name,
     solve_scenario,
     status_text,
     tr,
@@ -100,10 +105,12 @@ def grid(result: dict, path: Path, overrides: dict):
     st.caption(tr("editor.rows", n=len(shown), total=len(table)))
     # Editable columns first, fixed widths (the browser test clicks cells by position).
     cfg = {
-        "_index": st.column_config.TextColumn(tr("col.enterprise_id"), width="small"),
+        "_index": st.column_config.TextColumn(
+            tr("col.enterprise_id_short"), help=tr("col.enterprise_id"), width="small"
+        ),
         "name": st.column_config.TextColumn(tr("col.name"), disabled=True, width="medium"),
         "county": st.column_config.TextColumn(tr("col.county"), disabled=True),
-        "industry": st.column_config.TextColumn(tr("col.industry"), disabled=True),
+        "industry": st.column_config.TextColumn(tr("col.industry"), disabled=True, width="medium"),
         "control_type": st.column_config.TextColumn(tr("col.control_type"), disabled=True),
         "emissions": st.column_config.NumberColumn(tr("col.emissions"), format="%.3f", disabled=True),
         "grade": st.column_config.SelectboxColumn(
@@ -299,7 +306,11 @@ def changes_section(before: dict, result: dict, overrides: dict) -> None:
     st.subheader(tr("editor.what_changed"))
     od = overrides_diff(before["overrides"], overrides)
     if not od.empty:
-        od = od.map(lambda v: "–" if v is None else str(v))
+        od = od.assign(
+            before=[override_value(k, v) for k, v in zip(od["key"], od["before"], strict=True)],
+            after=[override_value(k, v) for k, v in zip(od["key"], od["after"], strict=True)],
+            key=od["key"].map(override_key_name),
+        )
         st.dataframe(od.rename(columns=lambda c: tr(f"col.{c}")), hide_index=True, key="override_diff")
     ch = what_changed(before["schedule"], result["schedule"])
     if ch.empty:
@@ -307,6 +318,8 @@ def changes_section(before: dict, result: dict, overrides: dict) -> None:
         return
     if (ch["slot"] == ch["level"]).all():  # list mode: the slot is the level
         ch = ch.drop(columns=["slot"])
+    else:
+        ch["slot"] = [slot_name(s) for s in ch["slot"]]
     ch["level"] = ch["level"].map(lvl)
     st.caption(tr("editor.changed_rows", n=len(ch)))
     st.dataframe(
@@ -314,8 +327,14 @@ def changes_section(before: dict, result: dict, overrides: dict) -> None:
         hide_index=True,
         key="changes_table",
         column_config={
-            tr(f"col.{c}"): st.column_config.NumberColumn(format="%.3f")
-            for c in ("cut_before", "cut_after", "loss_before", "loss_after", "loss_change")
+            **{
+                tr(f"col.{c}"): st.column_config.NumberColumn(format="percent")
+                for c in ("cut_before", "cut_after")
+            },
+            **{
+                tr(f"col.{c}"): st.column_config.NumberColumn(format="%,.1f")
+                for c in ("loss_before", "loss_after", "loss_change")
+            },
         },
     )
 
@@ -367,6 +386,36 @@ def official_roles() -> set[str]:
     return set(roles)
 
 
+#: Folder beside the scenario files where uploaded lists and forecasts are kept when a scenario
+#: using them is saved.
+INPUTS_DIR = "inputs"
+
+
+def kept_uploads(path: Path, up: dict) -> dict:
+    """Copy the session's uploaded files next to the scenario (``inputs/<kind>-<sha8>.<ext>``,
+    the same content always the same name) and return the scenario keys naming them
+    (``inventory``, ``forecast`` and, when the official chose an episode plan, ``mode``)."""
+    import os
+    import shutil
+
+    out: dict = {}
+    folder = path.parent / INPUTS_DIR
+    for kind, src in up.items():
+        src = Path(src)
+        digest = hashlib.sha256(src.read_bytes()).hexdigest()[:8]
+        name = src.name.split("-", 1)[-1] if "-" in src.name else src.name
+        dest = folder / f"{Path(name).stem}-{digest}{src.suffix.lower()}"
+        if not dest.is_file():
+            folder.mkdir(exist_ok=True)
+            tmp = dest.with_name(f".{dest.name}.tmp")
+            shutil.copyfile(src, tmp)
+            os.replace(tmp, dest)
+        out[kind] = Path(os.path.relpath(dest, path.parent)).as_posix()
+    if "forecast" in up and uploads().get("forecast_mode") == "episode":
+        out["mode"] = "episode"
+    return out
+
+
 def save_section(path: Path, overrides: dict) -> None:
     try:
         from planner.scenario import revisions
@@ -375,10 +424,10 @@ def save_section(path: Path, overrides: dict) -> None:
     loaded = st.session_state.setdefault("loaded_rev", {})
     if str(path) not in loaded:
         loaded[str(path)] = revisions.current_revision(path)
-    with st.expander(tr("editor.save")):
-        if uploads():
-            st.info(tr("editor.save_uploads"))
-            return
+    with st.expander(tr("editor.save"), key="save_form"):
+        up = {k: v for k, v in uploads().items() if k in ("inventory", "forecast") and v}
+        if up:
+            st.info(tr("editor.save_uploads_kept", folder=f"{INPUTS_DIR}/"))
         fixed = official_author()
         if fixed:
             st.caption(tr("editor.author_fixed", name=fixed))
@@ -406,6 +455,11 @@ def save_section(path: Path, overrides: dict) -> None:
                     merged[lv] = cur
                 data["shares"] = merged
             target, expected = path, loaded[str(path)]
+            try:
+                data.update(kept_uploads(path, up))
+            except OSError as err:
+                st.error(tr("editor.write_failed", reason=getattr(err, "strerror", None) or str(err)))
+                return
             if as_new.strip():
                 stem = Path(as_new.strip()).stem
                 target, expected = path.parent / f"{stem}.yaml", None
@@ -432,6 +486,11 @@ def save_section(path: Path, overrides: dict) -> None:
                 return
             if target == path:
                 loaded[str(path)] = rev.revision
+                # the approver's choice below starts on the draft just saved, not on the one
+                # picked before the save
+                st.session_state["publish_rev"] = rev.revision
+            for k in (*up, "forecast_mode"):  # the scenario itself now names the uploaded files
+                uploads().pop(k, None)
             st.success(tr("editor.saved", file=target.name, revision=rev.revision, n=len(rev.changes)))
         entries = revisions.history(path)
         states = revisions.revision_states(path)
@@ -443,8 +502,9 @@ def save_section(path: Path, overrides: dict) -> None:
                         {
                             tr("editor.h_number"): e.get("number"),
                             tr("editor.h_revision"): e.get("revision"),
-                            tr("editor.author"): e.get("author") or "–",
-                            tr("editor.h_time"): _local_time(e.get("time")),
+                            tr("editor.author"): e.get("author")
+                            or (tr("editor.h_on_disk_author") if e.get("kind") == "found_on_disk" else DASH),
+                            tr("editor.h_time"): local_time(e.get("time")),
                             tr("editor.message"): (
                                 tr("editor.h_found_on_disk")
                                 if e.get("kind") == "found_on_disk"
@@ -473,14 +533,14 @@ def publish_section(path: Path, revisions) -> None:
     """Approvers publish a saved draft: from then on the enterprise portal shows it."""
     entries = revisions.history(path)
     pub = revisions.published(path)
-    with st.expander(tr("editor.publish")):
+    with st.expander(tr("editor.publish"), key="publish_form"):
         if pub:
             st.caption(
                 tr(
                     "editor.published_now",
                     revision=pub["revision"],
                     author=pub.get("author") or "–",
-                    time=_local_time(pub.get("time")),
+                    time=local_time(pub.get("time")),
                 )
             )
         else:
@@ -494,7 +554,7 @@ def publish_section(path: Path, revisions) -> None:
                         {
                             tr("editor.h_revision"): p.get("revision"),
                             tr("editor.p_author"): p.get("author") or "–",
-                            tr("editor.h_time"): _local_time(p.get("time")),
+                            tr("editor.h_time"): local_time(p.get("time")),
                             tr("editor.message"): p.get("message") or "",
                             tr("editor.h_changes"): len(p.get("changes") or []),
                         }
@@ -520,7 +580,7 @@ def publish_section(path: Path, revisions) -> None:
             format_func=bound(
                 lambda r: (
                     f"{r} · {state_name(states.get(r, 'draft'))} · "
-                    f"{meta[r].get('author') or tr('editor.h_on_disk_author')} · {_local_time(meta[r].get('time'))}"
+                    f"{meta[r].get('author') or tr('editor.h_on_disk_author')} · {local_time(meta[r].get('time'))}"
                 )
             ),
         )
@@ -543,20 +603,14 @@ def publish_section(path: Path, revisions) -> None:
             except (OSError, KeyError, ValueError) as err:
                 st.error(tr("editor.write_failed", reason=str(err)))
                 return
-            st.success(tr("editor.published", revision=out["revision"], n=len(out["changes"])))
-
-
-def _local_time(iso) -> str:
-    """A history time (UTC, ISO) in Beijing time."""
-    import datetime as dt
-
-    if not iso:
-        return "–"
-    try:
-        t = dt.datetime.fromisoformat(str(iso).replace("Z", "+00:00"))
-    except ValueError:
-        return str(iso)
-    return t.astimezone(dt.timezone(dt.timedelta(hours=8))).strftime("%Y-%m-%d %H:%M")
+            # run again so that "shown now", the states and the record above include it
+            st.session_state["publish_done"] = tr(
+                "editor.published", revision=out["revision"], n=len(out["changes"])
+            )
+            st.rerun()
+        done = st.session_state.pop("publish_done", None)
+        if done:
+            st.success(done)
 
 
 def main() -> None:

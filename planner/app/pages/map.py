@@ -17,6 +17,7 @@ from planner.app.common import (
     guarded,
     lvl,
     require_official,
+    show_chart,
     solve_scenario,
     tr,
     working_scenario,
@@ -111,7 +112,7 @@ def main() -> None:
         title=tr("map.chart_title", level=lvl(level)),
     )
     fig.update_yaxes(scaleanchor="x", scaleratio=1 / max(np.cos(np.radians(pts["lat"].mean())), 0.1))
-    st.plotly_chart(fig, key="map_chart")
+    show_chart(fig, key="map_chart")
     st.caption(tr("map.caption", n=len(pts), cut=int((pts["cut"] > 1e-6).sum())))
 
 

@@ -9,32 +9,38 @@ from planner import ALERT_LEVELS, POLLUTANTS
 from planner.app.common import (
     LEVEL_COLORS,
     base_scenario,
+    bound,
     current_file,
     default_shares,
     fmt_money,
+    fmt_num,
     guarded,
     localise_columns,
     lvl,
     pct,
+    plan_messages,
+    problems_table,
     require_official,
     save_upload,
     scenario_files,
     scenario_result,
     set_shares,
+    show_chart,
     show_problems,
+    slot_name,
     solve_scenario,
     status_text,
     tr,
     uploads,
     working_scenario,
 )
+from planner.io.writing import safe_filename
 from planner.problems import InputError
 from planner.reports.app_tables import (
     effective_shares,
     ensemble_frame,
     forecast_frame,
     loss_metrics,
-    problems_frame,
     savings_frame,
     scenario_key,
     share_overrides,
@@ -77,15 +83,11 @@ def upload_section() -> None:
             if not problems.ok:
                 up.pop("inventory", None)
                 st.error(tr("overview.inventory_invalid", name=inv.name, n=len(problems.errors)))
-                st.dataframe(
-                    problems_frame(problems).rename(columns=lambda c: tr(f"problems.{c}")), hide_index=True
-                )
+                problems_table(problems)
                 st.stop()
             if problems.warnings:
                 st.warning(tr("overview.inventory_warnings", n=len(problems.warnings)))
-                st.dataframe(
-                    problems_frame(problems).rename(columns=lambda c: tr(f"problems.{c}")), hide_index=True
-                )
+                problems_table(problems)
         elif up.get("inventory"):
             keep_upload(c1, "inventory")
         if fc is not None:
@@ -100,6 +102,16 @@ def upload_section() -> None:
                 st.stop()
         elif up.get("forecast"):
             keep_upload(c2, "forecast")
+        if up.get("forecast") and base_scenario(current_file()).mode == "list":
+            choice = c2.radio(
+                tr("overview.forecast_use"),
+                ["list", "episode"],
+                index=1 if up.get("forecast_mode") == "episode" else 0,
+                format_func=bound(lambda m: tr(f"overview.forecast_use.{m}")),
+                key="forecast_mode_pick",
+            )
+            up["forecast_mode"] = choice
+            c2.caption(tr(f"overview.forecast_use_help.{choice}"))
 
 
 def keep_upload(col, kind: str) -> None:
@@ -202,7 +214,7 @@ def forecast_chart(scenario) -> None:
         yaxis_title="AQI",
         legend={"orientation": "h"},
     )
-    st.plotly_chart(fig, key="forecast_chart")
+    show_chart(fig, key="forecast_chart")
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -222,10 +234,7 @@ def targets_chart(summary: dict) -> None:
         return
     fig = go.Figure()
     colors = {"SO2": "#4c78a8", "NOx": "#f58518", "PM": "#54a24b", "VOCs": "#b279a2"}
-    labels = [
-        lvl(lv) if s == lv else f"{s[5:] if len(s) == 10 else s} {tr(f'level_short.{lv}')}"
-        for s, lv in zip(df["slot"], df["level"], strict=True)
-    ]
+    labels = [slot_name(s, lv) for s, lv in zip(df["slot"], df["level"], strict=True)]
     df = df.assign(label=labels)
     for p in POLLUTANTS:
         d = df[df["pollutant"] == p]
@@ -236,7 +245,8 @@ def targets_chart(summary: dict) -> None:
                 name=tr(f"pollutant.{p}"),
                 marker_color=colors[p],
                 customdata=d[["achieved", "target"]].to_numpy(),
-                hovertemplate="%{y:.0f}%<br>%{customdata[0]:.2f} / %{customdata[1]:.2f} t/d",
+                hovertemplate="%{y:.0f}%<br>%{customdata[0]:,.2f} / %{customdata[1]:,.2f} "
+                + tr("unit.t_per_day"),
             )
         )
     fig.add_hline(y=100, line_color="#d62728", line_dash="dash", annotation_text=tr("overview.target_line"))
@@ -248,10 +258,11 @@ def targets_chart(summary: dict) -> None:
         title=tr("overview.targets_title"),
         legend={"orientation": "h"},
     )
-    st.plotly_chart(fig, key="targets_chart")
+    show_chart(fig, key="targets_chart")
     table = df[["label", "pollutant", "target", "credited", "achieved", "shortfall"]].rename(
         columns={"label": "slot"}
     )
+    table["pollutant"] = table["pollutant"].map(lambda p: tr(f"pollutant.{p}"))
     st.dataframe(
         table.rename(columns=lambda c: tr(f"col.{c}")),
         hide_index=True,
@@ -331,15 +342,28 @@ def diagnosis(summary: dict) -> None:
         st.success(tr("overview.all_met", status=status_text(status)))
         return
     st.error(tr("overview.not_met", status=status_text(status)))
-    if summary.get("messages"):
-        st.caption(" ".join(summary["messages"]))
+    msgs = plan_messages(summary)
+    if msgs:
+        st.caption("\n\n".join(msgs))
     if not short.empty:
         st.write(tr("overview.shortfall_help"))
         view = short[["slot", "level", "pollutant", "target", "achieved", "shortfall", "dual"]].copy()
         if (view["slot"] == view["level"]).all():  # list mode: the slot is the level
             view = view.drop(columns=["slot"])
+        else:
+            view["slot"] = [slot_name(x) for x in view["slot"]]
         view["level"] = view["level"].map(lvl)
-        st.dataframe(view.rename(columns=lambda c: tr(f"col.{c}")), hide_index=True)
+        view["pollutant"] = view["pollutant"].map(lambda p: tr(f"pollutant.{p}"))
+        # a dual is absent when the solver gives none (time limit, infeasible MILP): say so
+        view["dual"] = view["dual"].map(lambda v: fmt_num(v, 2, none=tr("common.dash_no_dual")))
+        st.dataframe(
+            view.rename(columns=lambda c: tr(f"col.{c}")),
+            hide_index=True,
+            column_config={
+                tr(f"col.{c}"): st.column_config.NumberColumn(format="%,.3f")
+                for c in ("target", "achieved", "shortfall")
+            },
+        )
 
 
 def ensemble_section(summary: dict) -> None:
@@ -490,6 +514,11 @@ def main() -> None:
     with right:
         forecast_chart(scenario)
     downloads(scenario, result)
+    try:
+        import planner.reports.export  # noqa: F401
+    except ImportError:
+        return
+    sheets_section(scenario, result)
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
@@ -502,6 +531,75 @@ def _workbook(key: str, _scenario) -> bytes:
 
     with tempfile.TemporaryDirectory() as folder:
         return emergency_list_workbook(scenario_result(_scenario), Path(folder) / "list.xlsx").read_bytes()
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _sheet(key: str, _scenario, eid: str) -> str:
+    """One firm's 一厂一策 sheet (HTML), as the firm sees it in the portal."""
+    from planner.reports.export import enterprise_sheet_html
+
+    return enterprise_sheet_html(scenario_result(_scenario), eid)
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def _sheets_zip(key: str, _scenario) -> bytes:
+    """Every firm's 一厂一策 sheet and the index page in one ZIP archive."""
+    import io
+    import tempfile
+    import zipfile
+    from pathlib import Path
+
+    from planner.reports.export import enterprise_sheets
+
+    buf = io.BytesIO()
+    with tempfile.TemporaryDirectory() as folder:
+        paths = enterprise_sheets(scenario_result(_scenario), Path(folder) / "sheets")
+        with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as z:
+            for p in paths:
+                z.write(p, arcname=f"一厂一策/{p.name}")
+    return buf.getvalue()
+
+
+def sheets_section(scenario, result: dict) -> None:
+    """Officials download any firm's 一厂一策 sheet, or all of them as one archive."""
+    table = result["table"]
+    st.subheader(tr("overview.sheets_title"))
+    c1, c2 = st.columns(2)
+    names = table["name"].astype(str) if "name" in table else None
+    ids = list(table.index.astype(str))
+    eid = c1.selectbox(
+        tr("overview.sheet_pick"),
+        ids,
+        index=None,
+        placeholder=tr("overview.sheet_pick_placeholder"),
+        format_func=bound(lambda i: f"{i} · {names[i]}" if names is not None else i),
+        key="sheet_pick",
+    )
+    if eid:
+        html = _sheet(result["key"], scenario, eid)
+        c1.download_button(
+            tr("overview.download_sheet"),
+            html.encode("utf-8"),
+            file_name=f"{safe_filename(eid)}-一厂一策.html",
+            mime="text/html",
+            key="dl_sheet",
+        )
+    ready = st.session_state.setdefault("sheets_ready", set())
+    if result["key"] not in ready:
+        c2.caption(tr("overview.sheets_all_help", n=f"{len(ids):,}"))
+        if c2.button(tr("overview.make_sheets"), key="make_sheets"):
+            ready.add(result["key"])
+            st.rerun()
+        return
+    with st.spinner(tr("overview.making_sheets")):
+        data = _sheets_zip(result["key"], scenario)
+    c2.download_button(
+        tr("overview.download_sheets"),
+        data,
+        file_name=f"{scenario.name}-一厂一策.zip",
+        mime="application/zip",
+        key="dl_sheets",
+    )
 
 
 def downloads(scenario, result: dict) -> None:
