@@ -233,7 +233,7 @@ def _daily_totals(prepared: Prepared) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- joint model
-_STACKED = ("enterprise", "slot", "measure")
+_STACKED = ("enterprise", "slot", "measure", "group")
 
 
 def joint_inputs(
@@ -284,10 +284,14 @@ def joint_inputs(
         dtype = np.result_type(*[v.dtype for v in values])
         shape = tuple(total[d] if d in _STACKED else inputs[0].sizes[d] for d in dims)
         arr = np.full(shape, "", dtype=object) if dtype.kind == "O" else np.zeros(shape, dtype=dtype)
+        if name == "line_group":  # a city's units belong to no line stop in another city's slots
+            arr[...] = -1
         for k, c in enumerate(ids):
             v = values[k]
-            if name == "county":
+            if name in ("county", "owner"):
                 v = np.array([f"{c}/{x}" for x in v], dtype=object)
+            elif name == "line_group":  # group indices shifted to the city's block of groups
+                v = np.where(v >= 0, v + int(off["group"][k]), -1)
             idx = tuple(layout[c][d] if d in _STACKED else slice(None) for d in dims)
             arr[idx] = v
         data[name] = (dims, arr)
@@ -300,8 +304,9 @@ def joint_inputs(
         chain[sl] = np.where(part >= 0, part + shift, -1)
         shift = int(max(shift, chain[sl].max(initial=-1) + 1))
     data["chain"] = (("slot",), chain)
-    if "county" in data:
-        data["county"] = (("enterprise",), np.asarray(data["county"][1]).astype(str))
+    for name in ("county", "owner"):
+        if name in data:
+            data[name] = (("enterprise",), np.asarray(data[name][1]).astype(str))
     if "level" in data:
         data["level"] = (("slot",), np.asarray(data["level"][1]).astype(str))
     coords = {
