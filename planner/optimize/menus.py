@@ -299,8 +299,10 @@ def with_menus(ds: xr.Dataset, menus, table: pd.DataFrame) -> xr.Dataset:
         wl = new["whole_lines"].values.copy()
         wl[mf] = False
         new["whole_lines"] = (("enterprise", "slot"), wl)
-    if "floor_reduction" in new:
-        new["floor_reduction"] = (("enterprise", "slot", "pollutant"), red_full * floor[:, :, None])
+    if "floor_reduction" in new:  # only the menu firms' rows: the others keep their floor measures
+        fr = new["floor_reduction"].values.copy()
+        fr[mf] = red_full[mf] * floor[mf][:, :, None]
+        new["floor_reduction"] = (("enterprise", "slot", "pollutant"), fr)
     if "extra_reducible" in new:
         er = new["extra_reducible"].values.copy()
         er[mf] = emissions[mf][:, None, :]

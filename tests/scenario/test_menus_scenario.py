@@ -51,11 +51,19 @@ def test_menu_rows_of_the_schedule(result):
         assert r.curtailment >= opt.output_share - 1e-9
         assert r.curtailment <= opt.output_share + m.extra_load_cut + 1e-9
         assert opt.text_zh in r.measure_text_zh
-    # the file identities hold for menu rows too
-    np.testing.assert_allclose(df["output_loss"], df["curtailment"] * df["loss_at_full"], rtol=1e-9)
+    # the file identities hold for menu rows too (a menu firm stays one unit: no lines)
+    assert (menu["lines"] == 0).all()
+    whole = df["lines"] == 0
+    np.testing.assert_allclose(
+        df["output_loss"][whole], (df["curtailment"] * df["loss_at_full"])[whole], rtol=1e-9
+    )
+    plain = whole & (df["reason"] != "menu")  # floor measures at their factors, the rest a load cut
     for p in POLLUTANTS:
         np.testing.assert_allclose(
-            df[f"reduction_{p}"], df["curtailment"] * df[f"reducible_{p}"], rtol=1e-9, atol=1e-12
+            df[f"reduction_{p}"][plain],
+            (df[f"floor_reduction_{p}"] + (df["curtailment"] - df["floor"]) * df[f"extra_reducible_{p}"])[plain],
+            rtol=1e-9,
+            atol=1e-12,
         )
     # monotone by level
     wide = menu.pivot(index="enterprise_id", columns="level", values="curtailment")
@@ -65,7 +73,7 @@ def test_menu_rows_of_the_schedule(result):
         assert (w["yellow"] <= w["orange"] + 1e-9).all() and (w["orange"] <= w["red"] + 1e-9).all()
 
 
-def _verify(result, schedule):
+def _verify(result, schedule, lines=None):
     pr = result.prepared
     return verify_schedule(
         schedule,
@@ -75,6 +83,9 @@ def _verify(result, schedule):
         pr.shares,
         pr.city.get("total_emissions_on_basis", pr.city["total_emissions"]),
         menus=pr.menus,
+        lines=result.schedule_lines if lines is None else lines,
+        units=pr.units,
+        unit_table=pr.unit_table,
     )
 
 
@@ -83,7 +94,8 @@ def test_the_written_schedule_is_rechecked_against_the_menus_file(result, tmp_pa
     sched = pd.read_csv(
         paths["schedule"], dtype={"menu_option": str, "enterprise_id": str}, keep_default_na=False
     )
-    assert _verify(result, sched) == []
+    lines = pd.read_csv(paths["schedule_lines"], dtype={"enterprise_id": str, "line_id": str}, keep_default_na=False)
+    assert _verify(result, sched, lines) == []
     summary = json.loads(paths["summary"].read_text(encoding="utf-8"))
     assert all("menu_firms" in s and "menu_options_chosen" in s for s in summary["slots"])
     bad = sched.copy()
