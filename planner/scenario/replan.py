@@ -41,7 +41,15 @@ import pandas as pd
 from planner.problems import InputError
 from planner.scenario.files import Scenario, load_scenario
 
-__all__ = ["Replan", "replan", "previous_plan", "merged_alerts", "change_list", "CHANGE_COLUMNS"]
+__all__ = [
+    "Replan",
+    "replan",
+    "previous_plan",
+    "executed_shares",
+    "merged_alerts",
+    "change_list",
+    "CHANGE_COLUMNS",
+]
 
 #: Columns of ``changes.csv`` (and keys of the JSON change records).
 CHANGE_COLUMNS = ("enterprise_id", "name", "slot", "level_before", "level_after", "before", "after")
@@ -87,17 +95,21 @@ class Replan:
         }
 
 
-def previous_plan(scenario: Scenario, previous: str | Path | None) -> tuple[pd.DataFrame, dict, str]:
-    """The plan in force: ``(schedule, summary, source)``.
+def previous_plan(
+    scenario: Scenario, previous: str | Path | None
+) -> tuple[pd.DataFrame, dict, str, pd.DataFrame | None]:
+    """The plan in force: ``(schedule, summary, source, lines)``.
 
     ``previous`` is a folder written by ``planner plan`` / ``planner replan`` (``schedule.csv``,
-    ``summary.json``); None plans the scenario as it stands.
+    ``summary.json`` and, for a city with lines, ``schedule_lines.csv``); None plans the scenario
+    as it stands.  ``lines`` is None when the plan has no line rows.
     """
     from planner.scenario.run import run
 
     if previous is None:
         result = run(scenario)
-        return result.schedule, result.summary, f"planned from {scenario.file.name} (its own forecast)"
+        lines = result.schedule_lines if len(result.schedule_lines) else None
+        return result.schedule, result.summary, f"planned from {scenario.file.name} (its own forecast)", lines
     folder = Path(previous)
     sched, summ = folder / "schedule.csv", folder / "summary.json"
     for f in (sched, summ):
@@ -119,7 +131,46 @@ def previous_plan(scenario: Scenario, previous: str | Path | None) -> tuple[pd.D
     if schedule["curtailment"].isna().any():
         r = int(np.flatnonzero(schedule["curtailment"].isna())[0]) + 2
         raise InputError.single(str(sched), "curtailment is not a number", row=r, column="curtailment")
-    return schedule, summary, str(folder)
+    lines = None
+    if (folder / "schedule_lines.csv").is_file():
+        lpath = folder / "schedule_lines.csv"
+        lines = pd.read_csv(
+            lpath, dtype={"enterprise_id": str, "line_id": str, "slot": str}, keep_default_na=False
+        )
+        missing = [c for c in ("enterprise_id", "line_id", "slot", "curtailment") if c not in lines.columns]
+        if missing:
+            raise InputError.single(str(lpath), f"missing column(s) {', '.join(missing)}", column=missing[0])
+        lines["curtailment"] = pd.to_numeric(lines["curtailment"], errors="coerce")
+        if lines["curtailment"].isna().any():
+            r = int(np.flatnonzero(lines["curtailment"].isna())[0]) + 2
+            raise InputError.single(str(lpath), "curtailment is not a number", row=r, column="curtailment")
+    return schedule, summary, str(folder), lines
+
+
+def executed_shares(
+    inp, schedule: pd.DataFrame, lines: pd.DataFrame | None, days: list[str], column: str, fill: float
+) -> np.ndarray:
+    """(E, D) values of ``column`` on ``days`` for each row of the PlanInputs ``inp``.
+
+    A row that is a line (``line_id`` not empty) takes its line's row of ``schedule_lines.csv``
+    (``curtailment``) or, for a column the line file lacks, its firm's row of ``schedule.csv``;
+    any other row takes its enterprise's row.  Missing cells are ``fill``.
+    """
+    ids = [str(e) for e in inp["enterprise"].values]
+    owner = inp["owner"].values.astype(str) if "owner" in inp else np.asarray(ids)
+    line_id = inp["line_id"].values.astype(str) if "line_id" in inp else np.full(len(ids), "")
+    firm = schedule.pivot_table(index="enterprise_id", columns="slot", values=column, aggfunc="first")
+    out = firm.reindex(index=list(owner), columns=days).to_numpy(dtype=float)
+    is_line = line_id != ""
+    if is_line.any() and lines is not None and column in lines.columns and len(lines):
+        key = lines["enterprise_id"].astype(str) + "/" + lines["line_id"].astype(str)
+        per_line = lines.assign(unit=key).pivot_table(
+            index="unit", columns="slot", values=column, aggfunc="first"
+        )
+        units = np.where(is_line, np.char.add(np.char.add(owner, "/"), line_id), owner)
+        got = per_line.reindex(index=list(units), columns=days).to_numpy(dtype=float)
+        out = np.where(is_line[:, None], got, out)
+    return np.where(np.isnan(out), fill, out)
 
 
 def merged_alerts(
@@ -265,7 +316,7 @@ def replan(
     fpath = Path(forecast)
     if not fpath.is_file():
         raise InputError.single(str(fpath), "forecast file not found", column="--forecast")
-    schedule, summary, source = previous_plan(scenario, previous)
+    schedule, summary, source, old_lines = previous_plan(scenario, previous)
     new = dataclasses.replace(scenario, forecast=fpath.resolve())
     alerts = merged_alerts(scenario, new, schedule, summary, day)
     prepared = prepare(new, alerts=alerts)
@@ -273,35 +324,31 @@ def replan(
     slots = [str(s) for s in inp["slot"].values]
     fixed = [s for s in slots if pd.Timestamp(s) <= day]
     if fixed:
-        x_old = schedule.pivot_table(
-            index="enterprise_id", columns="slot", values="curtailment", aggfunc="first"
-        )
-        x_old = x_old.reindex(index=[str(e) for e in inp["enterprise"].values], columns=fixed).fillna(0.0)
         idx = [slots.index(s) for s in fixed]
-        executed = x_old.to_numpy(dtype=float)
+        executed = executed_shares(inp, schedule, old_lines, fixed, "curtailment", 0.0)
         floor = inp["floor"].values.copy()
         ceiling = inp["ceiling"].values.copy()
+        inp = inp.copy()
+        if "floor_reduction" in inp and "extra_reducible" in inp:
+            # the offset stays exact: a fixed day removes floor_reduction + extra·(executed − rule floor)
+            fr = inp["floor_reduction"].transpose("enterprise", "slot", "pollutant").values.copy()
+            ex = inp["extra_reducible"].transpose("enterprise", "slot", "pollutant").values
+            fr[:, idx, :] += ex[:, idx, :] * (executed - floor[:, idx])[:, :, None]
+            inp["floor_reduction"] = (("enterprise", "slot", "pollutant"), fr)
         floor[:, idx] = executed
         ceiling[:, idx] = executed
-        inp = inp.copy()
         inp["floor"] = (("enterprise", "slot"), floor)
         inp["ceiling"] = (("enterprise", "slot"), ceiling)
         if "effect_share" in schedule and "effect_share" in inp:
-            old_eff = schedule.pivot_table(
-                index="enterprise_id", columns="slot", values="effect_share", aggfunc="first"
-            )
-            old_eff = old_eff.reindex(index=[str(e) for e in inp["enterprise"].values], columns=fixed).fillna(
-                1.0
-            )
+            new_eff = executed_shares(inp, schedule, None, fixed, "effect_share", 1.0)
             eff = inp["effect_share"].values.copy()
-            new_eff = old_eff.to_numpy(dtype=float)
             with np.errstate(divide="ignore", invalid="ignore"):
                 ratio = np.where(eff[:, idx] > 0, new_eff / eff[:, idx], 0.0)
             for name in ("reducible", "floor_reduction", "extra_reducible"):
                 if name in inp:
-                    v = inp[name].values.copy()
+                    v = inp[name].transpose("enterprise", "slot", "pollutant").values.copy()
                     v[:, idx, :] = v[:, idx, :] * ratio[:, :, None]
-                    inp[name] = (inp[name].dims, v)
+                    inp[name] = (("enterprise", "slot", "pollutant"), v)
             eff[:, idx] = new_eff
             inp["effect_share"] = (("enterprise", "slot"), eff)
         prepared.inputs = inp

@@ -1051,7 +1051,7 @@ def schedule_table(prepared: Prepared, plan) -> pd.DataFrame:
         df["effect_share"] = firm_max(inp["effect_share"].transpose("enterprise", "slot").to_numpy()).ravel()
         df["stopped_new"] = firm_sum(runs["started"], w).ravel()  # shares of the firm's output
         df["restarted_next"] = firm_sum(runs["restarted"], w).ravel()
-        df["held_min_down"] = firm_max(runs["held"]).ravel()
+        df["held_min_down"] = firm_max(runs["held"]).ravel() > 0
     # delta_pm25_city stays the last column (README)
     return df[[c for c in df.columns if c != "delta_pm25_city"] + ["delta_pm25_city"]]
 

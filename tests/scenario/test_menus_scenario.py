@@ -61,7 +61,9 @@ def test_menu_rows_of_the_schedule(result):
     for p in POLLUTANTS:
         np.testing.assert_allclose(
             df[f"reduction_{p}"][plain],
-            (df[f"floor_reduction_{p}"] + (df["curtailment"] - df["floor"]) * df[f"extra_reducible_{p}"])[plain],
+            (df[f"floor_reduction_{p}"] + (df["curtailment"] - df["floor"]) * df[f"extra_reducible_{p}"])[
+                plain
+            ],
             rtol=1e-9,
             atol=1e-12,
         )
@@ -94,7 +96,9 @@ def test_the_written_schedule_is_rechecked_against_the_menus_file(result, tmp_pa
     sched = pd.read_csv(
         paths["schedule"], dtype={"menu_option": str, "enterprise_id": str}, keep_default_na=False
     )
-    lines = pd.read_csv(paths["schedule_lines"], dtype={"enterprise_id": str, "line_id": str}, keep_default_na=False)
+    lines = pd.read_csv(
+        paths["schedule_lines"], dtype={"enterprise_id": str, "line_id": str}, keep_default_na=False
+    )
     assert _verify(result, sched, lines) == []
     summary = json.loads(paths["summary"].read_text(encoding="utf-8"))
     assert all("menu_firms" in s and "menu_options_chosen" in s for s in summary["slots"])

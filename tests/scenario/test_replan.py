@@ -186,3 +186,26 @@ def test_cli_replan_bad_input(city, capsys):
         main(["replan", "--help"])
     assert exc.value.code == 0
     assert "--today" in capsys.readouterr().out
+
+
+def test_a_city_with_lines_keeps_each_lines_executed_cut(city, repo):
+    """Lines are decision units: the fixed days keep every line's own cut (schedule_lines.csv),
+    and the fixed floor moves the reduction offset with it (the re-plan verifies)."""
+    folder, forecasts = city
+    lines = pd.read_csv(repo / "data" / "demo_city" / "lines.csv", dtype=str, keep_default_na=False)
+    firms = set(pd.read_csv(folder / "enterprises.csv", dtype=str)["enterprise_id"])
+    lines[lines["enterprise_id"].isin(firms)].to_csv(folder / "lines.csv", index=False)
+    scen = yaml.safe_load((folder / "episode.yaml").read_text(encoding="utf-8"))
+    scen.update(name="sub_episode_lines", lines="lines.csv")
+    (folder / "episode_lines.yaml").write_text(yaml.safe_dump(scen, allow_unicode=True), encoding="utf-8")
+    first = run(folder / "episode_lines.yaml")
+    assert first.status == "optimal" and len(first.schedule_lines)
+    write_outputs(first, folder / "l0")
+    rp = replan(folder / "episode_lines.yaml", forecasts[0], SUCCESSIVE[0][1], previous=folder / "l0")
+    assert rp.result.status == "optimal", rp.result.summary["messages"]
+    key = ["enterprise_id", "line_id", "slot"]
+    before = first.schedule_lines.set_index(key)["curtailment"]
+    after = rp.result.schedule_lines.set_index(key)["curtailment"]
+    fixed = after[after.index.get_level_values("slot").isin(rp.fixed_days)]
+    assert len(fixed) and (before.loc[fixed.index] > 0).any()
+    np.testing.assert_allclose(fixed.to_numpy(), before.loc[fixed.index].to_numpy(), atol=1e-9)
