@@ -1443,6 +1443,15 @@ def _unit_item_curtailment(it: MeasureItem, n: int, base_share: np.ndarray) -> n
     return np.minimum(c, 1.0)
 
 
+def _process_caps(process: np.ndarray) -> np.ndarray:
+    """(U,) largest cut of each unit's process (``max_cut`` of ``processes.csv``; 1 for a process
+    that can stop or a code the table does not list)."""
+    from planner.policy.registry import processes
+
+    caps = processes()["max_cut"]
+    return caps.reindex(pd.Index(process.astype(str))).fillna(1.0).to_numpy(dtype=float)
+
+
 def evaluate_units(
     table: pd.DataFrame,
     units: pd.DataFrame,
@@ -1517,9 +1526,11 @@ def evaluate_units(
     group = np.full((nu, nl), -1, dtype=np.int64)
     groups: list[tuple[str, str, str, float]] = []
     is_line = line_id != ""
+    # a line of a process that cannot stop (coke oven, glass furnace) is cut at most by its max_cut
+    max_cut = np.where(is_line, _process_caps(process), 1.0)
     if is_line.any() and "itemized" in bounds:
         itemized = firm("itemized").astype(bool)
-        technical = firm("ceiling_technical").astype(float)
+        technical = np.minimum(firm("ceiling_technical").astype(float), max_cut[:, None])
         base_share = np.clip(_float_column(table, "base_share", 1.0), 0.0, 1.0)[t_rows]
         industry = (
             table["industry"].astype(str).to_numpy(dtype=object)[t_rows]
@@ -1587,7 +1598,8 @@ def evaluate_units(
                         codes, weights=technical[members, li] >= 1.0 - 1e-9, minlength=len(firms)
                     )
                     count = np.minimum(np.ceil(share * n_g - 1e-9), room)
-                    ok = count[codes] > 0
+                    # only lines that can stop whole are in the stop group
+                    ok = (count[codes] > 0) & (technical[members, li] >= 1.0 - 1e-9)
                     gid = len(groups) + np.cumsum(count > 0) - 1  # group id of each firm with a count
                     group[members[ok], li] = gid[codes[ok]]
                     whole[members[ok], li] = True
@@ -1618,6 +1630,12 @@ def evaluate_units(
         floor = mono
         ceiling = np.maximum(ceiling, floor)
         conflict |= raised & is_line[:, None]
+    # the optimizer never cuts a line that cannot stop beyond its process's max_cut (a floor above
+    # it — the bureau's own measure or a process-time extension — stays, and is the ceiling then)
+    capped = max_cut < 1.0
+    if capped.any():
+        ceiling[capped] = np.maximum(np.minimum(ceiling[capped], max_cut[capped, None]), floor[capped])
+        whole[capped] &= floor[capped] >= 1.0 - 1e-12
     unit_ids = np.where(is_line, owner + "/" + line_id, owner).astype(str)
     g_owner = np.array([g[0] for g in groups], dtype=object)
     return xr.Dataset(

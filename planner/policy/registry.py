@@ -85,6 +85,7 @@ _PROCESS_COLUMNS = (
     "response_hours",
     "min_down_hours",
     "restart_cost_wan",
+    "max_cut",
     "source",
 )
 #: Parameters an item may carry; the registry says which a type takes.
@@ -273,7 +274,14 @@ def read_processes(path: str | Path = PROCESSES_FILE) -> pd.DataFrame:
     ------
     InputError
         Missing columns, duplicate codes, ``can_stop``/``hot_idle_only`` not yes/no, negative hours
-        or costs, or a row without a source.
+        or costs, a process that cannot stop without a ``max_cut`` share (or one that can stop
+        with one), or a row without a source.
+
+    Notes
+    -----
+    ``max_cut`` is the largest share of a line's output the optimizer may cut on a process that
+    cannot stop (coke ovens: coking-time extension; glass furnaces: load limit); it is left
+    empty for processes that can stop (their technical maximum applies).
     """
     label = file_label(path)
     problems = Problems()
@@ -303,6 +311,22 @@ def read_processes(path: str | Path = PROCESSES_FILE) -> pd.DataFrame:
         for r in np.flatnonzero(~(num >= 0)):
             problems.error(label, int(r) + 2, c, f"expected a number ≥ 0, got {df[c].iloc[r]!r}")
         out[c] = num
+    cap = pd.to_numeric(df["max_cut"].where(df["max_cut"].str.strip() != ""), errors="coerce")
+    stated = df["can_stop"].str.lower().isin(["yes", "no"]).to_numpy()
+    for r in np.flatnonzero(stated):  # a can_stop that is not yes/no is reported above
+        given, stops = df["max_cut"].iloc[r].strip(), out["can_stop"].iloc[r]
+        if not stops and not (0.0 <= cap.iloc[r] <= 1.0):
+            problems.error(
+                label,
+                r + 2,
+                "max_cut",
+                f"a process that cannot stop needs a share from 0 to 1, got {given!r}",
+            )
+        elif stops and given:
+            problems.error(
+                label, r + 2, "max_cut", "only a process that cannot stop (can_stop: no) takes max_cut"
+            )
+    out["max_cut"] = cap.fillna(1.0)
     for r in np.flatnonzero(df["source"].str.strip() == ""):
         problems.error(label, int(r) + 2, "source", "every process needs a source")
     if not problems.ok:

@@ -64,6 +64,41 @@ def test_processes_table_errors_name_row_and_column(tmp_path):
     assert (prob.row, prob.column) == (2, "can_stop")
 
 
+@pytest.mark.parametrize(
+    "old, new, row, words",
+    [
+        (
+            "coke_oven,焦炉,coke oven,no,yes,12,48,0,0.5,",
+            "coke_oven,焦炉,coke oven,no,yes,12,48,0,,",
+            7,
+            "cannot stop",
+        ),
+        (
+            "glass_furnace,玻璃熔窑,glass furnace,no,no,24,0,0,0.2,",
+            "glass_furnace,玻璃熔窑,glass furnace,no,no,24,0,0,1.5,",
+            10,
+            "from 0 to 1",
+        ),
+        (
+            "sinter,烧结,sintering,yes,no,4,24,5,,",
+            "sinter,烧结,sintering,yes,no,4,24,5,0.3,",
+            2,
+            "can_stop: no",
+        ),
+    ],
+)
+def test_max_cut_belongs_to_processes_that_cannot_stop(tmp_path, old, new, row, words):
+    text = (DATA_DIR / "policy" / "processes.csv").read_text(encoding="utf-8")
+    assert old in text
+    p = tmp_path / "processes.csv"
+    p.write_text(text.replace(old, new), encoding="utf-8")
+    with pytest.raises(InputError) as exc:
+        read_processes(p)
+    (prob,) = exc.value.problems.errors
+    assert (prob.row, prob.column) == (row, "max_cut") and words in prob.message
+    assert read_processes()["max_cut"].to_dict()["coke_oven"] == 0.5
+
+
 def _write_types(tmp_path, mutate):
     doc = yaml.safe_load(TYPES_FILE.read_text(encoding="utf-8"))
     mutate(doc["types"])

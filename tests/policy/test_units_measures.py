@@ -139,3 +139,44 @@ def test_a_time_extension_is_never_clipped_by_the_technical_maximum(units):
 def test_floors_never_fall_from_one_level_to_the_next(units):
     f = units["floor"].values
     assert (np.diff(f, axis=1) >= -1e-12).all()
+
+
+def test_a_line_that_cannot_stop_is_cut_at_most_its_max_cut(units):
+    # coke ovens cannot stop (processes.csv can_stop: no, max_cut 0.5 = coking time 24 h → 48 h)
+    for level in ("yellow", "orange", "red"):
+        assert cell(units, "ceiling", "S1/1#焦炉", level) == pytest.approx(0.5)
+        assert cell(units, "ceiling", "S1/1#烧结机", level) == pytest.approx(1.0)
+        assert not bool(units["whole_lines"].sel(unit="S1/1#焦炉", level=level))
+
+
+GENERAL_STOP = """source: 一厂一策（测试）
+plants:
+  S1: &all
+    yellow: [{type: cut_pct, value: 0.1}]
+    orange: [{type: cut_pct, value: 0.2}]
+    red:
+      - {type: stop_lines_share, value: 1.0}
+      - {type: time_extension, t0: 24, t1: 72, process: coke_oven, process_share: 0.2}
+  S2: *all
+"""
+
+
+def test_a_line_stop_leaves_out_lines_that_cannot_stop(tmp_path):
+    """ "Stop every line" stops the four lines that can stop; the coke oven keeps its time extension
+    (1 − 24/72, above its max_cut: the floor stays and is the ceiling) and is in no stop group."""
+    (tmp_path / "plants.yaml").write_text(GENERAL_STOP, encoding="utf-8")
+    plants = load_plant_measures(tmp_path / "plants.yaml")
+    book = load_measures()
+    t = table()
+    u = evaluate_units(
+        t, units_table(t, lines()), evaluate_measures(t, book, plant_measures=plants), book, plants
+    )
+    g = u["group"].sel(level="red")
+    assert g.sel(unit="S1/1#焦炉").item() == -1
+    stoppable = [f"S1/{lid}" for lid in ("1#烧结机", "1#高炉", "2#高炉", "1#转炉")]
+    gid = g.sel(unit=stoppable).values
+    assert (gid == gid[0]).all() and gid[0] >= 0
+    assert u["group_count"].values[gid[0]] == 4.0
+    assert cell(u, "floor", "S1/1#焦炉", "red") == pytest.approx(2 / 3)
+    assert cell(u, "ceiling", "S1/1#焦炉", "red") == pytest.approx(2 / 3)
+    assert cell(u, "ceiling", "S1/1#焦炉", "orange") == pytest.approx(0.5)
