@@ -30,7 +30,7 @@ import xarray as xr
 
 from planner.policy.registry import TIMING_KEYS, measure_types, timing_defaults
 
-__all__ = ["measure_timing", "slot_day_numbers", "effect_shares", "add_restart_inputs"]
+__all__ = ["measure_timing", "line_timing", "slot_day_numbers", "effect_shares", "add_restart_inputs"]
 
 
 def measure_timing(bounds: xr.Dataset, levels: np.ndarray) -> dict[str, np.ndarray]:
@@ -61,6 +61,50 @@ def measure_timing(bounds: xr.Dataset, levels: np.ndarray) -> dict[str, np.ndarr
         )
         out[name] = table[inv] if len(codes) else np.zeros(mtype.shape)
     return out
+
+
+def line_timing(
+    timing: dict[str, np.ndarray], process: np.ndarray, is_line: np.ndarray
+) -> dict[str, np.ndarray]:
+    """The timing of each row with the limits of its line's process (``data/policy/processes.csv``).
+
+    A line is a physical unit: its measure takes effect no sooner than the process can respond
+    (``response_hours``: the larger of the measure type's and the process's), it stays down at
+    least as long as the process needs (``min_down_days``: the larger, the process's
+    ``min_down_hours`` in whole days) and a restart costs what restarting that process costs
+    (``restart_cost``: the process's ``restart_cost_wan`` per line).  Rows that are whole firms keep
+    their measure type's timing.
+
+    Parameters
+    ----------
+    timing : dict
+        :func:`measure_timing` per row (E, S).
+    process : array of str (E,)
+        Process code of each row ('' or ``general`` for a whole firm).
+    is_line : array of bool (E,)
+        Rows that are lines.
+    """
+    from planner.policy.registry import processes
+
+    table = processes()
+    codes = pd.Index(np.asarray(process).astype(str))
+    known = codes.isin(table.index) & np.asarray(is_line, bool) & (codes != "general")
+    if not known.any():
+        return timing
+    rows = table.reindex(codes)
+    hours = rows["response_hours"].to_numpy(dtype=float)
+    down = np.ceil(rows["min_down_hours"].to_numpy(dtype=float) / 24.0 - 1e-9)
+    cost = rows["restart_cost_wan"].to_numpy(dtype=float)
+    k = known[:, None]
+    return {
+        "response_hours": np.where(
+            k, np.maximum(timing["response_hours"], hours[:, None]), timing["response_hours"]
+        ),
+        "min_down_days": np.where(
+            k, np.maximum(timing["min_down_days"], down[:, None]), timing["min_down_days"]
+        ),
+        "restart_cost": np.where(k, np.broadcast_to(cost[:, None], k.shape), timing["restart_cost"]),
+    }
 
 
 def slot_day_numbers(slots: pd.DataFrame) -> np.ndarray:

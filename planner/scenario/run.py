@@ -766,12 +766,15 @@ def episode_inputs(
 ) -> xr.Dataset:
     """Episode PlanInputs with response delays (``effect_share`` scales the tonnes of each firm ×
     day) and restart limits (:mod:`planner.scenario.episode`, :mod:`planner.optimize.restarts`)."""
-    from planner.scenario.episode import add_restart_inputs, effect_shares, measure_timing
+    from planner.scenario.episode import add_restart_inputs, effect_shares, line_timing, measure_timing
 
     timing = measure_timing(bounds, inputs["level"].values)
-    if "owner" in inputs:  # rows are decision units (lines): each takes its firm's timing
+    if "owner" in inputs:  # rows are decision units (lines): each takes its firm's measure timing
         rows = bounds.get_index("enterprise").astype(str).get_indexer(inputs["owner"].values.astype(str))
         timing = {k: v[rows] for k, v in timing.items()}
+        if "line_id" in inputs and "process" in inputs:  # ... within the limits of its process
+            is_line = inputs["line_id"].values.astype(str) != ""
+            timing = line_timing(timing, inputs["process"].values, is_line)
     timeline = getattr(scenario, "timeline", None) or {}
     issue = ((alerts.attrs.get("timeline") or {}).get("issue_time")) if alerts is not None else None
     if "issue_time" in slots:  # a re-plan: each day ordered when its forecast was issued
