@@ -463,13 +463,26 @@ def _non_industrial_tonnes(prepared, params: ScreeningParams) -> np.ndarray:
 
     The tonnes are the PlanInputs' ``credited`` (what the plan counts); the scenario's
     ``non_industrial`` items only split them by sector (share of a sector's emissions per alert
-    day, or tonnes per day without a sector).
+    day, or tonnes per day without a sector; a library measure named by ``id`` with ``use: on``
+    by its library sector and tonnes).
     """
+    from planner.policy.non_industrial import non_industrial_arrays, non_industrial_library
+
     levels = prepared.slots["level"].to_list()
     sectors = prepared.city.get("emission_sectors") or {}
     credited = prepared.inputs["credited"].transpose("slot", "pollutant").values
     items = []
-    for item in prepared.scenario.non_industrial:
+    scenario_items = list(prepared.scenario.non_industrial or [])
+    if any("id" in item for item in scenario_items):
+        on = non_industrial_arrays(scenario_items, levels, prepared.city, file=str(prepared.scenario.file))
+        on = on.select("on")
+        library = non_industrial_library()
+        for mid, tonnes in zip(on.ids, on.reduction, strict=True):
+            sector = library[mid].sector
+            items.append((tonnes, params.pm25_sectors.get(str(sector), params.pm25_default)))
+    for item in scenario_items:
+        if "id" in item:  # a library measure: above
+            continue
         red = item.get("reductions") or {}
         sector = item.get("sector")
         t = np.zeros((len(levels), len(POLLUTANTS)))
