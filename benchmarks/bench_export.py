@@ -7,7 +7,7 @@ times, each ``--repeat`` times (median printed):
 - ``plan.xlsx`` — the plan workbook (:func:`planner.reports.views.plan_workbook`);
 - ``schedule.csv`` — the schedule as written by ``planner plan``;
 - ``sheets`` — the 一厂一策 HTML sheets of every firm with a measure (``planner export`` default);
-- ``plan outputs`` — everything ``planner plan`` writes (:func:`planner.scenario.run.write_outputs`).
+- ``plan outputs`` — everything ``planner plan`` writes (:func:`planner.reports.outputs.write_outputs`).
 
 Run::
 
@@ -75,8 +75,8 @@ def main(argv=None) -> int:
 
     from planner.cli.export import sheet_ids
     from planner.reports.export import emergency_list_workbook, enterprise_sheets
+    from planner.reports.outputs import write_outputs
     from planner.reports.views import plan_workbook
-    from planner.scenario.run import write_outputs
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)

@@ -19,8 +19,8 @@ import json
 
 from planner.io.writing import SCHEDULE_FORMATS
 from planner.optimize.attribution import split_lines
+from planner.reports.outputs import write_outputs
 from planner.scenario.run import run as run_scenario
-from planner.scenario.run import write_outputs
 
 
 def add_arguments(parser):

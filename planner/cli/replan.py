@@ -85,8 +85,8 @@ def format_changes(doc: dict, limit: int = 40) -> str:
 
 def run(args) -> int:
     from planner.io.writing import write_schedule
+    from planner.reports.outputs import write_outputs
     from planner.scenario.replan import replan
-    from planner.scenario.run import write_outputs
 
     rp = replan(args.scenario, args.forecast, args.today, args.previous)
     if args.out:

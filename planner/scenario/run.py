@@ -8,13 +8,12 @@ function so that the app can re-run only what an edit touches:
    (alert levels in list mode, forecast days in episode mode) and their targets, and assembles
    the model's :doc:`PlanInputs <ARCHITECTURE>` dataset;
 2. :func:`solve_prepared` solves it, runs the independent verifier and the baselines;
-3. :func:`schedule_table` and :func:`summary_dict` turn the plan into the files of
-   ``planner plan`` (written by :func:`write_outputs`).
+3. :func:`schedule_table` and :func:`summary_dict` turn the plan into the tables of
+   ``planner plan`` (written by :func:`planner.reports.outputs.write_outputs`).
 """
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -1278,54 +1277,3 @@ def _episode_keys(prepared: Prepared, plan) -> dict:
         "restarts": bool(has_restarts(inp)),
         "_day_details": day_details(inp, x),
     }
-
-
-def write_outputs(result: PlanResult, out_dir: str | Path, schedule_format: str = "csv") -> dict[str, Path]:
-    """Write ``schedule.csv``, ``summary.json`` and ``plan.xlsx`` (and ``schedule.parquet``) into ``out_dir``.
-
-    Parameters
-    ----------
-    result : PlanResult
-    out_dir : str or Path
-        Created when missing; files of the same names are replaced, others left alone.
-    schedule_format : {"csv", "parquet"}
-        ``schedule.csv`` is always written; ``"parquet"`` adds ``schedule.parquet`` (typed columns,
-        compact, for schedules of millions of rows).
-
-    Returns
-    -------
-    dict of str to Path
-        ``schedule``, (``schedule_parquet``,) ``summary``, ``workbook``.
-
-    Notes
-    -----
-    Everything is written into a temporary folder beside ``out_dir`` and moved into place only
-    when every file is complete (:func:`planner.io.writing.staged_output`): a failure leaves
-    ``out_dir`` as it was.  Texts that a spreadsheet would run as formulas are neutralised in the
-    CSV and the workbook; ``plan.xlsx`` holds the summary and per-firm totals only when the
-    schedule has more rows than an Excel sheet.
-    """
-    from planner.io.writing import SCHEDULE_FORMATS, staged_output, write_schedule
-    from planner.reports.views import plan_workbook
-
-    if schedule_format not in SCHEDULE_FORMATS:
-        raise ValueError(f"unknown schedule format {schedule_format!r}; one of {', '.join(SCHEDULE_FORMATS)}")
-    names = {"schedule": "schedule.csv"}
-    if schedule_format == "parquet":
-        names["schedule_parquet"] = "schedule.parquet"
-    lines = result.schedule_lines
-    if lines is not None:
-        names["schedule_lines"] = "schedule_lines.csv"
-    names.update({"summary": "summary.json", "workbook": "plan.xlsx"})
-    out = Path(out_dir)
-    with staged_output(out) as stage:
-        write_schedule(result.schedule, stage / names["schedule"], "csv")
-        if schedule_format == "parquet":
-            write_schedule(result.schedule, stage / names["schedule_parquet"], "parquet")
-        if lines is not None:
-            write_schedule(lines, stage / names["schedule_lines"], "csv")
-        (stage / names["summary"]).write_text(
-            json.dumps(result.summary, ensure_ascii=False, indent=2), encoding="utf-8"
-        )
-        plan_workbook(result, stage / names["workbook"])
-    return {key: out / name for key, name in names.items()}

@@ -16,7 +16,8 @@ from planner.airquality.meteorology import day_states
 from planner.airquality.params import load_params
 from planner.airquality.sr import write_sr
 from planner.problems import InputError
-from planner.scenario.run import run, write_outputs
+from planner.reports.outputs import write_outputs
+from planner.scenario.run import run
 from planner.targets.forecast import read_forecast
 
 KEYS = {"pm25_forecast", "delta_pm25", "aqi_forecast", "aqi_with_measures", "method"}

@@ -289,7 +289,7 @@ def test_list_workbook_keeps_formula_like_names_as_text(evil, tmp_path):
 def test_plan_outputs_neutralise_formulas(evil, tmp_path):
     import csv
 
-    from planner.scenario.run import write_outputs
+    from planner.reports.outputs import write_outputs
 
     paths = write_outputs(evil, tmp_path / "plan")
     rows = list(csv.DictReader(paths["schedule"].open(encoding="utf-8")))

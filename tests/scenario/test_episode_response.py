@@ -12,8 +12,9 @@ import yaml
 
 from planner.policy.registry import TIMING_KEYS, measure_types, read_measure_types, timing_defaults
 from planner.problems import InputError
+from planner.reports.outputs import write_outputs
 from planner.scenario.episode import effect_shares, measure_timing, slot_day_numbers
-from planner.scenario.run import prepare, run, write_outputs
+from planner.scenario.run import prepare, run
 
 
 def test_effect_share_by_hand():

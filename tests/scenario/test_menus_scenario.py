@@ -14,7 +14,8 @@ from planner import POLLUTANTS
 from planner.demo.menus import make_menus
 from planner.optimize.verify import verify_schedule
 from planner.problems import InputError
-from planner.scenario.run import prepare, run, write_outputs
+from planner.reports.outputs import write_outputs
+from planner.scenario.run import prepare, run
 
 
 @pytest.fixture(scope="module")

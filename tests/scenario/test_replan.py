@@ -13,8 +13,9 @@ from planner import POLLUTANTS
 from planner.cli.main import main
 from planner.demo.forecast import SUCCESSIVE, successive_forecasts
 from planner.optimize.blocks import STOP
+from planner.reports.outputs import write_outputs
 from planner.scenario.replan import CHANGE_COLUMNS, replan
-from planner.scenario.run import run, write_outputs
+from planner.scenario.run import run
 
 
 @pytest.fixture(scope="module")
