@@ -31,22 +31,17 @@ def with_measures(cost_dust: float, cost_roads: float, integer=(True, False)):
 
 
 def brute_force(ds) -> float:
-    """Enumerate the binary measure and solve the rest exactly (tiny LP by hand-free search)."""
+    """Enumerate the binary measure and grid the rest (x0, road share); x1 from the SO2 row."""
+    c_dust, c_road = float(ds["ni_cost"].values[0, 0]), float(ds["ni_cost"].values[1, 0])
+    road, x0 = np.meshgrid(np.linspace(0, 1, 401), np.linspace(0, 1, 201), indexing="ij")
+    x1 = np.maximum((0.6 - x0 * 1.0) / 0.5, 0.0)
     best = np.inf
     for on in (0.0, 1.0):
-        for road in np.linspace(0, 1, 401):
-            for x0 in np.linspace(0, 1, 201):
-                need_so2 = 0.6 - x0 * 1.0
-                x1 = max(need_so2 / 0.5, 0.0)
-                pm = 2 * x0 + 1.0 * x1 + on * 1.0 + road * 0.4
-                if x1 <= 1 + 1e-12 and pm >= 1.5 - 1e-9:
-                    cost = (
-                        100 * x0
-                        + 60 * x1
-                        + on * float(ds["ni_cost"][0, 0])
-                        + road * float(ds["ni_cost"][1, 0])
-                    )
-                    best = min(best, cost)
+        pm = 2 * x0 + 1.0 * x1 + on * 1.0 + road * 0.4
+        ok = (x1 <= 1 + 1e-12) & (pm >= 1.5 - 1e-9)
+        cost = 100 * x0 + 60 * x1 + on * c_dust + road * c_road
+        if ok.any():
+            best = min(best, float(cost[ok].min()))
     return best
 
 
