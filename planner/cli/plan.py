@@ -182,8 +182,13 @@ def run(args) -> int:
     if is_region_file(args.scenario):
         return _run_region(args)
     result = run_scenario(args.scenario)
+    return _report(args, result, write_outputs, [format_summary])
+
+
+def _report(args, result, write, formats) -> int:
+    """Write the outputs, print the summary (JSON or text) and return the exit code."""
     try:
-        paths = write_outputs(result, args.out, args.schedule_format)
+        paths = write(result, args.out, args.schedule_format)
     except OSError as exc:  # exit 4 (planner.cli.main), naming --out rather than the staged folder
         raise OSError(
             exc.errno,
@@ -193,7 +198,8 @@ def run(args) -> int:
     if args.format == "json":
         print(json.dumps(result.summary, ensure_ascii=False, indent=2))
     else:
-        print(format_summary(result.summary))
+        for fmt in formats:
+            print(fmt(result.summary))
         print("wrote " + ", ".join(str(p) for p in paths.values()))
     return 0 if result.status == "optimal" else 1
 
@@ -206,18 +212,4 @@ def _run_region(args) -> int:
     region = load_region(args.scenario)
     with runner(args.workers, args.scheduler) as tasks:
         result = solve_region(region, tasks, ProgressBar())
-    try:
-        paths = write_region_outputs(result, args.out, args.schedule_format)
-    except OSError as exc:
-        raise OSError(
-            exc.errno,
-            f"cannot write the outputs: {exc.strerror or exc}; nothing was changed there",
-            str(args.out),
-        ) from None
-    if args.format == "json":
-        print(json.dumps(result.summary, ensure_ascii=False, indent=2))
-    else:
-        print(format_region(result.summary))
-        print(format_summary(result.summary))
-        print("wrote " + ", ".join(str(p) for p in paths.values()))
-    return 0 if result.status == "optimal" else 1
+    return _report(args, result, write_region_outputs, [format_region, format_summary])
