@@ -878,8 +878,9 @@ def verify_schedule(
     lines, units, unit_table : optional
         ``schedule_lines.csv`` as a frame, :func:`planner.policy.measures.evaluate_units` and
         :func:`planner.inventory.lines.units_table`: a firm with lines is checked line by line
-        (bounds, line stops, tonnes from the inventory × the line's pollutant shares) and its
-        ``schedule.csv`` row against the sum of its lines.
+        (bounds, line stops, tonnes from the inventory × the line's pollutant shares × its own
+        ``effect_share`` in episode plans) and its ``schedule.csv`` row against the sum of its
+        lines (the firm row's ``effect_share`` is not applied again).
 
     Returns
     -------
@@ -932,8 +933,9 @@ def verify_schedule(
         lined = lined & ~is_menu
         recomputed = np.where(lined[:, None], from_lines, recomputed)
     if "effect_share" in schedule:  # response delay: the share of the day the measure is in force
+        # (a firm with lines: each line's own share, applied in _verify_lines; its row is their sum)
         eff = schedule["effect_share"].to_numpy(dtype=float)
-        recomputed = np.where(is_menu[:, None], recomputed, recomputed * eff[:, None])
+        recomputed = np.where((is_menu | lined)[:, None], recomputed, recomputed * eff[:, None])
     free = ~lined & ~is_menu  # rows checked against the firm's rule bounds
     if (x[free] < floor[free] - tol).any():
         problems.append(f"{int((x[free] < floor[free] - tol).sum())} rows cut less than the rule floor")
@@ -978,6 +980,25 @@ def verify_schedule(
     return problems
 
 
+def _line_effect(lines, schedule) -> np.ndarray:
+    """Each ``schedule_lines`` row's share of the day its measure is in force (response delay):
+    its own ``effect_share``, else its firm row's (a firm's lines share its timing), else 1."""
+    if "effect_share" in lines:
+        return lines["effect_share"].to_numpy(dtype=float)
+    if "effect_share" not in schedule:
+        return np.ones(len(lines))
+    firm = pd.MultiIndex.from_arrays(
+        [schedule["enterprise_id"].astype(str).to_numpy(), schedule["slot"].astype(str).to_numpy()]
+    )
+    pos = firm.get_indexer(
+        pd.MultiIndex.from_arrays(
+            [lines["enterprise_id"].astype(str).to_numpy(), lines["slot"].astype(str).to_numpy()]
+        )
+    )
+    eff = schedule["effect_share"].to_numpy(dtype=float)
+    return np.where(pos >= 0, eff[np.maximum(pos, 0)], 1.0)
+
+
 def _verify_lines(schedule, lines, table, units: xr.Dataset, unit_table, tol: float, problems: list[str]):
     """Check ``schedule_lines`` against the lines' own bounds and the inventory; return which
     schedule rows belong to firms with lines and their tonnes recomputed from the lines."""
@@ -1017,7 +1038,7 @@ def _verify_lines(schedule, lines, table, units: xr.Dataset, unit_table, tol: fl
     em = table[list(POLLUTANTS)].to_numpy(dtype=float)[t_idx] * shares
     ff = units["floor_factor"].transpose("unit", "level", "pollutant").values[u, lv]
     ef = units["extra_factor"].transpose("unit", "level", "pollutant").values[u, lv]
-    removed = em * (fl[:, None] * ff + (x - fl)[:, None] * ef)
+    removed = em * (fl[:, None] * ff + (x - fl)[:, None] * ef) * _line_effect(lines, schedule)[:, None]
     for j, p in enumerate(POLLUTANTS):
         bad = ~np.isclose(lines[f"reduction_{p}"].to_numpy(dtype=float), removed[:, j], rtol=1e-7, atol=1e-9)
         if bad.any():

@@ -158,12 +158,16 @@ def add_restart_inputs(
 def day_details(inputs: xr.Dataset, x: np.ndarray) -> dict[str, dict]:
     """Per slot (date): how the plan's measures stand that day, for ``summary.json``'s timeline.
 
-    Keys: ``firms_cut`` (firms with a cut), ``firms_stopped`` (cut 1), ``firms_delayed`` (a cut
-    credited for less than the whole day: response delay), ``delay_tonnes`` (t/d per pollutant the
-    cuts of partly credited cells would remove in a whole day but do not, by the delay), ``firms_held_min_down`` (a line
-    kept stopped by its minimum down time), ``firms_restarting`` (lines restarting after the day).
+    Keys: ``firms_cut`` (firms with a cut), ``firms_stopped`` (cut 1: every line of the firm
+    stopped), ``firms_delayed`` (a cut credited for less than the whole day: response delay),
+    ``delay_tonnes`` (t/d per pollutant the cuts of partly credited cells would remove in a whole
+    day but do not, by the delay), ``firms_held_min_down`` (a line kept stopped by its minimum
+    down time), ``firms_restarting`` (lines restarting after the day).  The rows of ``inputs`` are
+    decision units (a firm's lines, each with its own ``effect_share``): the ``firms_*`` keys count
+    firms (``owner``), a firm once when any of its lines is cut, delayed, held or restarting.
     """
     from planner import POLLUTANTS
+    from planner.optimize.inputs import owner_codes, unit_weights
     from planner.optimize.restarts import stop_runs
 
     x = np.nan_to_num(np.asarray(x, dtype=float))
@@ -179,15 +183,30 @@ def day_details(inputs: xr.Dataset, x: np.ndarray) -> dict[str, dict]:
     # effect 0 carries no tonnes to scale back and is counted in firms_delayed only)
     lost = np.einsum("es,esp->sp", x, full - red)
     runs = stop_runs(inputs, x)
+    codes, owners = owner_codes(inputs)
+
+    def per_firm(v):  # (E, S) unit values summed to the firms (F, S)
+        out = np.zeros((len(owners), x.shape[1]))
+        np.add.at(out, codes, np.asarray(v, dtype=float))
+        return out
+
     cut = x > 1e-9
+    firms = {
+        "firms_cut": per_firm(cut) > 0,
+        "firms_stopped": per_firm(x * unit_weights(inputs)[:, None]) > 1 - 1e-9,
+        "firms_delayed": per_firm(cut & (eff < 1 - 1e-9)) > 0,
+        "firms_held_min_down": per_firm(runs["held"]) > 0,
+        "firms_restarting": per_firm(runs["restarted"] > 0) > 0,
+    }
+    counts = {k: v.sum(axis=0) for k, v in firms.items()}
     out = {}
     for s, slot in enumerate(np.asarray(inputs["slot"].values).astype(str)):
         out[slot] = {
-            "firms_cut": int(cut[:, s].sum()),
-            "firms_stopped": int((x[:, s] > 1 - 1e-9).sum()),
-            "firms_delayed": int((cut[:, s] & (eff[:, s] < 1 - 1e-9)).sum()),
+            "firms_cut": int(counts["firms_cut"][s]),
+            "firms_stopped": int(counts["firms_stopped"][s]),
+            "firms_delayed": int(counts["firms_delayed"][s]),
             "delay_tonnes": {p: float(lost[s, j]) for j, p in enumerate(POLLUTANTS)},
-            "firms_held_min_down": int(runs["held"][:, s].sum()),
-            "firms_restarting": int((runs["restarted"][:, s] > 0).sum()),
+            "firms_held_min_down": int(counts["firms_held_min_down"][s]),
+            "firms_restarting": int(counts["firms_restarting"][s]),
         }
     return out

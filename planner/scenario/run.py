@@ -1044,7 +1044,10 @@ def schedule_table(prepared: Prepared, plan) -> pd.DataFrame:
     if "effect_share" in inp:  # episode timing (planner.scenario.episode, planner.optimize.restarts)
         from planner.optimize.restarts import stop_runs
 
-        def firm_max(v):  # a firm's lines share its timing; held when any line is held
+        # a firm's row: the share of the day its first measure is in force (the largest of its
+        # lines'; each line's own, which scales its tonnes, is in schedule_lines.csv); held when
+        # any line is held
+        def firm_max(v):
             out = np.zeros((E, S))
             np.maximum.at(out, codes, np.asarray(v, dtype=float))
             return out
@@ -1088,7 +1091,10 @@ def schedule_lines(prepared: Prepared, plan) -> pd.DataFrame:
     stopped whole; ``whole_line`` says the line is under a line stop (0/1 in the discrete mode) and
     ``line_group`` names it; ``reduction_P = floor_reduction_P + (curtailment − floor) ×
     extra_reducible_P``.  The firm's row of ``schedule.csv`` is the output-share-weighted sum of its
-    lines' curtailments and the sum of their tonnes and losses.  Empty without lines.
+    lines' curtailments and the sum of their tonnes and losses.  Episode plans add ``effect_share``
+    (last column): the share of the day the line's measure is in force; the line's tonnes
+    (``reduction_P``, ``floor_reduction_P``, ``extra_reducible_P``) are already scaled by it.  Empty
+    without lines.
     """
     inp = prepared.inputs
     if "line_id" not in inp:
@@ -1128,7 +1134,11 @@ def schedule_lines(prepared: Prepared, plan) -> pd.DataFrame:
         for j, p in enumerate(POLLUTANTS):
             df[f"{'reduction' if key == 'removed' else key}_{p}"] = v[:, j]
     df["reason"] = cells(plan.reason.transpose("enterprise", "slot").to_numpy())
-    return df[list(LINE_SCHEDULE_COLUMNS)]
+    cols = list(LINE_SCHEDULE_COLUMNS)
+    if "effect_share" in inp:  # episode: each line's own share of the day (its tonnes are scaled by it)
+        df["effect_share"] = cells(inp["effect_share"].transpose("enterprise", "slot").to_numpy())
+        cols.append("effect_share")
+    return df[cols]
 
 
 #: Per-slot keys of the loss split in summary.json.
