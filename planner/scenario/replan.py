@@ -4,12 +4,15 @@
 :func:`replan`:
 
 1. **The plan in force.**  From ``--previous DIR`` (the ``schedule.csv`` and ``summary.json`` a
-   ``planner plan`` or ``planner replan`` wrote), or, without it, re-derived by planning the
-   scenario as it stands (its own forecast) — the same plan ``planner plan SCENARIO`` writes.
+   ``planner plan`` or ``planner replan`` wrote, and its ``schedule_lines.csv`` when the scenario
+   plans firms line by line), or, without it, re-derived by planning the scenario as it stands
+   (its own forecast) — the same plan ``planner plan SCENARIO`` writes.
 2. **Fixed days.**  Every day of that plan up to and including ``--today`` is fixed as executed:
    ``--today`` is the day the new forecast arrives, and its orders were given the day before.
-   Each fixed day keeps its level, its cuts (floor = ceiling = the executed share), its credit
-   for the response delay and its issue time.
+   Each fixed day keeps its level, its cuts (floor = ceiling = the executed share; a line's own
+   from ``schedule_lines.csv``), its credit for the response delay (a line's own
+   ``effect_share``) and its issue time.  A line the plan in force has no row for (a plan made
+   without the lines table) is an input error: what it executed is unknown.
 3. **New days.**  The new forecast's alert levels (per process, the scenario's rules) for the days
    after ``--today``; a day is covered when the new forecast's timeline covers it (issue time +
    lead) **or** it continues the alert in force on ``--today`` (a process of the new forecast that
@@ -140,10 +143,13 @@ def previous_plan(
         missing = [c for c in ("enterprise_id", "line_id", "slot", "curtailment") if c not in lines.columns]
         if missing:
             raise InputError.single(str(lpath), f"missing column(s) {', '.join(missing)}", column=missing[0])
-        lines["curtailment"] = pd.to_numeric(lines["curtailment"], errors="coerce")
-        if lines["curtailment"].isna().any():
-            r = int(np.flatnonzero(lines["curtailment"].isna())[0]) + 2
-            raise InputError.single(str(lpath), "curtailment is not a number", row=r, column="curtailment")
+        for col in ("curtailment", "effect_share"):
+            if col not in lines.columns:
+                continue
+            lines[col] = pd.to_numeric(lines[col], errors="coerce")
+            if lines[col].isna().any():
+                r = int(np.flatnonzero(lines[col].isna())[0]) + 2
+                raise InputError.single(str(lpath), f"{col} is not a number", row=r, column=col)
     return schedule, summary, str(folder), lines
 
 
@@ -171,6 +177,31 @@ def executed_shares(
         got = per_line.reindex(index=list(units), columns=days).to_numpy(dtype=float)
         out = np.where(is_line[:, None], got, out)
     return np.where(np.isnan(out), fill, out)
+
+
+def _check_line_rows(inp, lines: pd.DataFrame | None, source: str) -> None:
+    """Every line of the PlanInputs has rows in the plan in force's ``schedule_lines.csv``: what a
+    line executed is not in ``schedule.csv`` (a plan made without the scenario's lines table)."""
+    if "line_id" not in inp:
+        return
+    is_line = inp["line_id"].values.astype(str) != ""
+    if not is_line.any():
+        return
+    have = (
+        set()
+        if lines is None
+        else set((lines["enterprise_id"].astype(str) + "/" + lines["line_id"].astype(str)).tolist())
+    )
+    units = np.asarray(inp["enterprise"].values).astype(str)
+    lacking = units[is_line & ~np.isin(units, list(have))]
+    if len(lacking):
+        where = str(Path(source) / "schedule_lines.csv") if Path(source).is_dir() else source
+        raise InputError.single(
+            where,
+            f"the plan in force gives no executed cut for {len(lacking)} lines of firms planned line "
+            f"by line (e.g. {', '.join(lacking[:3])}): re-plan from a plan written with the "
+            "scenario's lines table (its schedule_lines.csv)",
+        )
 
 
 def merged_alerts(
@@ -326,6 +357,7 @@ def replan(
     if fixed:
         idx = [slots.index(s) for s in fixed]
         executed = executed_shares(inp, schedule, old_lines, fixed, "curtailment", 0.0)
+        _check_line_rows(inp, old_lines, source)
         floor = inp["floor"].values.copy()
         ceiling = inp["ceiling"].values.copy()
         inp = inp.copy()
@@ -340,7 +372,8 @@ def replan(
         inp["floor"] = (("enterprise", "slot"), floor)
         inp["ceiling"] = (("enterprise", "slot"), ceiling)
         if "effect_share" in schedule and "effect_share" in inp:
-            new_eff = executed_shares(inp, schedule, None, fixed, "effect_share", 1.0)
+            # each line its own credit (schedule_lines.csv): a firm's lines differ by their processes
+            new_eff = executed_shares(inp, schedule, old_lines, fixed, "effect_share", 1.0)
             eff = inp["effect_share"].values.copy()
             with np.errstate(divide="ignore", invalid="ignore"):
                 ratio = np.where(eff[:, idx] > 0, new_eff / eff[:, idx], 0.0)

@@ -15,7 +15,7 @@ from planner.optimize.verify import verify_schedule
 from planner.policy.registry import TIMING_KEYS, measure_types, read_measure_types, timing_defaults
 from planner.problems import InputError
 from planner.reports.outputs import write_outputs
-from planner.scenario.episode import effect_shares, measure_timing, slot_day_numbers
+from planner.scenario.episode import effect_shares, line_timing, measure_timing, slot_day_numbers
 from planner.scenario.run import prepare, run, solve_prepared
 
 
@@ -90,17 +90,24 @@ def test_slow_measures_deliver_part_of_the_first_day(late_alert, tmp_path):
     inp = prep.inputs
     eff = inp["effect_share"].to_numpy()
     assert list(inp["slot"].values)[0] == "2026-12-10"
-    # the rows are decision units (a firm's lines, whole firms); each takes its firm's measure timing
+    # the rows are decision units (a firm's lines, whole firms); each takes its firm's measure timing,
+    # a line within the limits of its process (a slower process responds later)
     assert inp.sizes["enterprise"] > prep.bounds.sizes["enterprise"]
     rows = prep.bounds.get_index("enterprise").get_indexer(inp["owner"].values.astype(str))
-    timing = measure_timing(prep.bounds, inp["level"].values)
-    # a 12-h measure ordered 6 h before midnight is in force from 06:00: 3/4 of the first day
-    slow = timing["response_hours"][rows, 0] == 12.0
     line = inp["line_id"].values.astype(str) != ""
-    assert slow.any() and (slow & line).any()
+    firm_timing = {k: v[rows] for k, v in measure_timing(prep.bounds, inp["level"].values).items()}
+    r = line_timing(firm_timing, inp["process"].values, line)["response_hours"][:, 0]
+    assert (r >= firm_timing["response_hours"][:, 0]).all()
+    # ordered 6 h before midnight, a measure of r hours is in force from r − 6 h into the first day:
+    # a 12-h measure 3/4 of the day
+    np.testing.assert_allclose(eff[:, 0], np.clip((30.0 - np.maximum(6.0, r)) / 24.0, 0.0, 1.0))
+    slow = r == 12.0
+    assert (slow & line).any()
     np.testing.assert_allclose(eff[slow, 0], 0.75)
-    np.testing.assert_allclose(eff[~slow & (timing["response_hours"][rows, 0] <= 6.0), 0], 1.0)
     np.testing.assert_allclose(eff[:, 1:], 1.0)
+    # some firm's lines are in force for different shares of the first day
+    owner = inp["owner"].values.astype(str)
+    assert (pd.Series(eff[line, 0]).groupby(owner[line]).nunique() > 1).any()
     # every unit's tonnes (whole firms and lines alike) are its undelayed tonnes × its effect share
     off = prepare(_delay_off(late_alert, tmp_path)).inputs
     for name in ("reducible", "floor_reduction", "extra_reducible"):
@@ -140,9 +147,13 @@ def test_slow_measures_deliver_part_of_the_first_day(late_alert, tmp_path):
     assert "effect_share" in lines.columns
     delayed = lines[(lines["effect_share"] < 1) & (lines["curtailment"] > 0)]
     assert len(delayed) and set(delayed["slot"]) == {"2026-12-10"}
-    summed = lines.groupby(["enterprise_id", "slot"])[[f"reduction_{p}" for p in POLLUTANTS]].sum()
+    by_firm = lines.groupby(["enterprise_id", "slot"])
+    summed = by_firm[[f"reduction_{p}" for p in POLLUTANTS]].sum()
     rows_f = sched.set_index(["enterprise_id", "slot"]).loc[summed.index]
     np.testing.assert_allclose(rows_f[summed.columns].to_numpy(), summed.to_numpy(), rtol=1e-9, atol=1e-12)
+    # a firm's effect_share: its first line in force (its lines differ)
+    np.testing.assert_allclose(rows_f["effect_share"].to_numpy(), by_firm["effect_share"].max().to_numpy())
+    assert (by_firm["effect_share"].nunique() > 1).any()
     # firms_delayed counts firms (a firm once however many of its lines are delayed), not lines
     day1 = sched[(sched["slot"] == "2026-12-10") & (sched["lines"] == 0)]
     whole = set(day1.loc[(day1["curtailment"] > 1e-9) & (day1["effect_share"] < 1), "enterprise_id"])

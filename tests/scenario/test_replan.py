@@ -210,3 +210,40 @@ def test_a_city_with_lines_keeps_each_lines_executed_cut(city, repo):
     fixed = after[after.index.get_level_values("slot").isin(rp.fixed_days)]
     assert len(fixed) and (before.loc[fixed.index] > 0).any()
     np.testing.assert_allclose(fixed.to_numpy(), before.loc[fixed.index].to_numpy(), atol=1e-9)
+
+
+def test_a_plan_by_lines_keeps_each_lines_executed_cut_and_delay(repo, tmp_path):
+    """Firms planned line by line: every fixed day keeps each line's own executed cut, response-delay
+    credit and tonnes (schedule_lines.csv of the plan in force); without that file it is an error."""
+    import xarray as xr
+
+    from planner.problems import InputError
+
+    ds = xr.open_dataset(repo / "data" / "demo_city" / "forecast.nc", engine="h5netcdf").load()
+    ds.attrs["issue_time"] = "2026-12-09 18:00"  # 6 h before the first day: slow measures 3/4 in force
+    ds.to_netcdf(tmp_path / "late.nc", engine="h5netcdf")
+    scen = tmp_path / "late.yaml"
+    scen.write_text(
+        f"base: {repo / 'scenarios' / 'demo_episode.yaml'}\nname: late\nforecast: {tmp_path / 'late.nc'}\n"
+        "timeline: {lead_hours: 6}\n",
+        encoding="utf-8",
+    )
+    first = run(scen)
+    assert first.summary["status"] in ("optimal", "infeasible") and first.schedule_lines is not None
+    write_outputs(first, tmp_path / "p0")
+    (_, today, _), new = SUCCESSIVE[0], successive_forecasts()[0]
+    new.to_netcdf(tmp_path / "f1.nc", engine="h5netcdf")
+    rp = replan(scen, tmp_path / "f1.nc", today, previous=tmp_path / "p0")
+    assert rp.result.summary["status"] in ("optimal", "infeasible"), rp.result.summary["messages"]
+    assert rp.result.plan.violations == []
+    key = ["enterprise_id", "line_id", "slot"]
+    old = first.schedule_lines.set_index(key)
+    got = rp.result.schedule_lines.set_index(key)
+    fixed = old.index[old.index.get_level_values("slot").isin(rp.fixed_days)]
+    assert len(fixed) and (old.loc[fixed, "curtailment"] > 0).any()
+    assert (old.loc[fixed, "effect_share"] < 1).any()  # the first day's delayed lines
+    for col in ("curtailment", "effect_share", "reduction_NOx", "reduction_SO2"):
+        np.testing.assert_allclose(got.loc[fixed, col].to_numpy(), old.loc[fixed, col].to_numpy(), atol=1e-9)
+    (tmp_path / "p0" / "schedule_lines.csv").unlink()
+    with pytest.raises(InputError, match="schedule_lines.csv"):
+        replan(scen, tmp_path / "f1.nc", today, previous=tmp_path / "p0")
