@@ -111,7 +111,8 @@ def previous_plan(
 
     if previous is None:
         result = run(scenario)
-        lines = result.schedule_lines if len(result.schedule_lines) else None
+        sl = result.schedule_lines  # None without lines (or without solver values)
+        lines = sl if sl is not None and len(sl) else None
         return result.schedule, result.summary, f"planned from {scenario.file.name} (its own forecast)", lines
     folder = Path(previous)
     sched, summ = folder / "schedule.csv", folder / "summary.json"

@@ -247,3 +247,12 @@ def test_a_plan_by_lines_keeps_each_lines_executed_cut_and_delay(repo, tmp_path)
     (tmp_path / "p0" / "schedule_lines.csv").unlink()
     with pytest.raises(InputError, match="schedule_lines.csv"):
         replan(scen, tmp_path / "f1.nc", today, previous=tmp_path / "p0")
+
+
+def test_without_previous_the_scenario_is_planned_first(city):
+    """No ``--previous`` (the app's episode page): the plan in force is the scenario's own plan,
+    also for a city without lines (no schedule_lines)."""
+    folder, forecasts = city
+    rp = replan(folder / "episode.yaml", forecasts[0], SUCCESSIVE[0][1])
+    assert rp.result.status == "optimal", rp.result.summary["messages"]
+    assert rp.previous_source.startswith("planned from episode.yaml") and rp.fixed_days
