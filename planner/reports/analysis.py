@@ -705,8 +705,9 @@ def measure_effectiveness(result) -> dict[str, pd.DataFrame]:
         (tonnes removed per 万元 of output lost) and ``target_share_per_10k`` (share of the
         targets met per 万元, summed over pollutants);
         ``"sources"``: one row per slot × pollutant with ``target``, ``credited``, ``floor``
-        (reductions from the rule floors), ``optimizer`` (reductions the optimizer added above the
-        floors) in t/d and the shares of the target each covers.
+        (reductions from the rule floors: the floor measures' own tonnes, ``floor_reduction_P`` of
+        the schedule), ``optimizer`` (the rest of what the cells remove: the cuts the optimizer
+        added above the floors) in t/d and the shares of the target each covers.
     """
     sched = result.schedule
     inp = result.prepared.inputs
@@ -721,7 +722,19 @@ def measure_effectiveness(result) -> dict[str, pd.DataFrame]:
     fl = np.minimum(sched["floor"].astype(float).to_numpy(), x)
     extra = np.maximum(x - fl, 0.0)
     # split each firm × slot into its rule-floor part (credited to the measure type) and the part the
-    # optimizer added above the floor (type "optimizer_extra"); loss and reductions are linear in x
+    # optimizer added above the floor (type "optimizer_extra"): the loss is linear in x; the tonnes
+    # are the floor measures' own (floor_reduction_P) and the rest of what the cell removes (the
+    # offset of the model); a menu firm's option tonnes (or inputs without the offset) split by x
+    tonnes = {p: sched[f"reduction_{p}"].astype(float).to_numpy() for p in POLLUTANTS}
+    at_floor = {}
+    menu_row = (sched["measure_type"].astype(str) == "menu").to_numpy()
+    for p in POLLUTANTS:
+        prop = tonnes[p] * np.divide(fl, x, out=np.zeros_like(x), where=x > 0)
+        if f"floor_reduction_{p}" in sched:
+            own = np.minimum(sched[f"floor_reduction_{p}"].astype(float).to_numpy(), tonnes[p])
+            at_floor[p] = np.where(menu_row, prop, np.where(x > 0, own, 0.0))
+        else:
+            at_floor[p] = prop
     parts = []
     for part, share in (("floor", fl), ("extra", extra)):
         frac = np.divide(share, x, out=np.zeros_like(x), where=x > 0)
@@ -740,7 +753,7 @@ def measure_effectiveness(result) -> dict[str, pd.DataFrame]:
         )
         share_sum = np.zeros(len(sched))
         for p in POLLUTANTS:
-            red = sched[f"reduction_{p}"].astype(float).to_numpy() * frac
+            red = at_floor[p] if part == "floor" else tonnes[p] - at_floor[p]
             g[f"reduction_{p}"] = red * d
             t = sched["slot"].astype(str).map(target[p]).to_numpy()
             share_sum += np.where(t > 0, red / np.where(t > 0, t, 1.0), 0.0) * d
@@ -767,9 +780,8 @@ def measure_effectiveness(result) -> dict[str, pd.DataFrame]:
     for i, slot in enumerate(days.index):
         m = (sched["slot"].astype(str) == slot).to_numpy()
         for j, p in enumerate(POLLUTANTS):
-            reducible = sched.loc[m, f"reducible_{p}"].astype(float).to_numpy()
-            f_part = float((fl[m] * reducible).sum())
-            o_part = float((extra[m] * reducible).sum())
+            f_part = float(at_floor[p][m].sum())
+            o_part = float((tonnes[p][m] - at_floor[p][m]).sum())
             t = float(target.loc[slot, p])
             rows.append(
                 {

@@ -102,3 +102,44 @@ def test_budget_lp_reports_the_tonnes_its_plan_removes():
     assert r["status"] == "optimal"
     assert r["achieved"].loc["orange", "NOx"] == pytest.approx(6.3, rel=1e-9)
     assert r["fraction"] == pytest.approx(6.3 / 6.0, rel=1e-9)
+
+
+def test_effectiveness_credits_the_floor_measures_their_own_tonnes():
+    """Where the reductions come from: F1 at 0.8 removes 1.8 t/d by its floor measures (0.6 at
+    factor 0.3) and 9·0.2 = 1.8 t/d above them (``reducible · floor`` would say 3.24 and 1.08);
+    F2 (no floor) at 0.5 removes 2 t/d, all the optimizer's."""
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from planner.reports.analysis import measure_effectiveness
+
+    ds = _inputs()
+    x = np.array([0.8, 0.5])
+    fr = ds["floor_reduction"].values[:, 0, NOX]
+    ex = ds["extra_reducible"].values[:, 0, NOX]
+    floor = ds["floor"].values[:, 0]
+    sched = pd.DataFrame(
+        {
+            "enterprise_id": ["F1", "F2"],
+            "slot": "orange",
+            "curtailment": x,
+            "floor": floor,
+            "measure_type": ["stop", "optimizer"],
+            "output_loss": x * ds["loss_at_full"].values[:, 0],
+        }
+    )
+    for j, p in enumerate(POLLUTANTS):
+        on = j == NOX
+        sched[f"reduction_{p}"] = fr + ex * (x - floor) if on else 0.0
+        sched[f"floor_reduction_{p}"] = fr if on else 0.0
+        sched[f"reducible_{p}"] = ds["reducible"].values[:, 0, j]
+    table = pd.DataFrame({"industry": ["i0", "i0"]}, index=pd.Index(["F1", "F2"], name="enterprise_id"))
+    result = SimpleNamespace(schedule=sched, prepared=SimpleNamespace(inputs=ds, table=table))
+    out = measure_effectiveness(result)
+    src = out["sources"].set_index("pollutant").loc["NOx"]
+    assert src["floor"] == pytest.approx(1.8)
+    assert src["optimizer"] == pytest.approx(1.8 + 2.0)
+    g = out["by_group"].set_index("measure_type")
+    assert g.loc["stop", "reduction_NOx"] == pytest.approx(1.8)  # tonne-days (1 day)
+    assert g.loc["optimizer_extra", "reduction_NOx"] == pytest.approx(3.8)
