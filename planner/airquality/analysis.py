@@ -27,7 +27,7 @@ import pandas as pd
 import xarray as xr
 
 from planner import POLLUTANTS
-from planner.airquality.effect import CITY, _cached_effect, city_unit_coefficients, plan_effect
+from planner.airquality.effect import CITY, _cached_effect, city_tonne_coefficients, plan_effect
 
 __all__ = [
     "firm_ranking",
@@ -39,11 +39,6 @@ __all__ = [
 ]
 
 _DEFAULT_SHARES = tuple(round(s, 2) for s in np.arange(0.05, 0.5001, 0.05))
-
-
-def _city_coefficients(prepared) -> xr.DataArray:
-    """µg/m³ at the city mean per unit curtailment, all lags: (enterprise, slot)."""
-    return city_unit_coefficients(prepared)
 
 
 def firm_ranking(result, top: int | None = None) -> pd.DataFrame:
@@ -74,7 +69,11 @@ def firm_ranking(result, top: int | None = None) -> pd.DataFrame:
 
     t = prepared.table
     firms = t.index.astype(str)
-    unit_coef = _city_coefficients(prepared).reindex(enterprise=inp["enterprise"].values).values  # (E, S)
+    from planner.optimize.inputs import removed_tonnes
+
+    per_tonne = city_tonne_coefficients(prepared)  # (E, S, P) µg/m³ per t/d, rows of the inputs
+    red = inp["reducible"].transpose("enterprise", "slot", "pollutant").values  # t/d at a full stop
+    unit_coef = np.einsum("esp,esp->es", per_tonne, red)  # µg/m³ of a full stop
     unit_loss = inp["loss_at_full"].transpose("enterprise", "slot").values  # includes days
     coef = firm_values(inp, unit_coef, firms, weighted=False)  # rows may be lines: per firm
     loss_full = firm_values(inp, unit_loss, firms, weighted=False)
@@ -97,7 +96,9 @@ def firm_ranking(result, top: int | None = None) -> pd.DataFrame:
             .reindex(enterprise=inp["enterprise"].values)
             .values
         )
-        delta = firm_values(inp, unit_coef * x * days, firms, weighted=False).sum(axis=1)
+        # what the plan's cut removes (the tonnes the model counts; menu firms their option's)
+        plan_delta = np.einsum("esp,esp->es", per_tonne, removed_tonnes(inp, x, getattr(plan, "menu", None)))
+        delta = firm_values(inp, plan_delta * days, firms, weighted=False).sum(axis=1)
         loss = firm_values(inp, x * unit_loss, firms, weighted=False).sum(axis=1)
         out["plan_delta_pm25"] = delta
         out["plan_loss"] = loss
@@ -136,7 +137,9 @@ def loss_delta_curve(
     base = single_slot_inputs(inputs, idx)
     totals = daily_city_totals(prepared)
     opts = _options(prepared, options)
-    coef = _city_coefficients(prepared).isel(slot=[idx]).values[:, 0]  # (E,)
+    from planner.optimize.inputs import removed_tonnes
+
+    per_tonne = city_tonne_coefficients(prepared)[:, idx, :]  # (E, P) µg/m³ per t/d
     slot_name = str(inputs["slot"].values[idx])
     zero = xr.zeros_like(inputs["floor"])
     eff0 = plan_effect(prepared, zero)
@@ -147,7 +150,6 @@ def loss_delta_curve(
     else:
         credited = float(eff0.slots[slot_name]["delta_pm25"])
     cred_t = base["credited"].values[0]
-    red = base["reducible"].transpose("enterprise", "slot", "pollutant").values[:, 0, :]
     out = []
     for s in shares:
         one = base.copy()
@@ -161,8 +163,9 @@ def loss_delta_curve(
         row = {"share": float(s), "status": plan.status, "loss": float(plan.objective) if ok else None}
         if ok:
             x = plan.curtailment.transpose("enterprise", "slot").values[:, 0]
-            tonnes = x @ red + cred_t
-            firms = float(coef @ x)
+            cells = removed_tonnes(one, x[:, None], getattr(plan, "menu", None))[:, 0, :]  # (E, P)
+            tonnes = cells.sum(axis=0) + cred_t
+            firms = float((per_tonne * cells).sum())
             for j, p in enumerate(POLLUTANTS):
                 row[f"tonnes_{p}"] = float(tonnes[j])
             row["tonnes_total"] = float(tonnes.sum())
@@ -273,7 +276,7 @@ def max_pm25_under_budget(prepared, budget: float, objective: str = "total") -> 
     """
     from planner.optimize.airgoal import achieved_delta
     from planner.optimize.blocks import CURTAILMENT, NON_INDUSTRIAL, build_pm25_budget_model
-    from planner.optimize.inputs import effective_bounds, non_industrial_arrays
+    from planner.optimize.inputs import effective_bounds, non_industrial_arrays, removed_tonnes
     from planner.optimize.model import compile_and_solve
     from planner.optimize.options import SolveOptions
     from planner.optimize.transforms import recover, substitute_chains
@@ -307,8 +310,8 @@ def max_pm25_under_budget(prepared, budget: float, objective: str = "total") -> 
     a = np.clip(sol.values[NON_INDUSTRIAL].reshape(len(names), S), 0, 1) if names else np.zeros((0, S))
     got = achieved_delta(inputs, x, a)[0]
     days = inputs["days"].values.astype(float)
-    red = inputs["reducible"].transpose("enterprise", "slot", "pollutant").values
-    tonnes = inputs["credited"].values + np.einsum("es,esp->sp", x, red) + np.einsum("ms,msp->sp", a, ni_red)
+    removed = removed_tonnes(inputs, x).sum(axis=0)  # the tonnes the model counts (offset included)
+    tonnes = inputs["credited"].values + removed + np.einsum("ms,msp->sp", a, ni_red)
     slots = pd.Index([str(v) for v in inputs["slot"].values], name="slot")
     return {
         "status": "optimal",

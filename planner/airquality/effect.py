@@ -5,8 +5,11 @@ source–receptor file (:mod:`planner.airquality.sr`) or the screening plume
 (:mod:`planner.airquality.screening`) — and :func:`plan_effect` applies a plan's curtailment to
 them:
 
-- the tonnes a firm removes on a slot are ``curtailment × reducible`` (the PlanInputs), the
-  credited non-industrial measures add their tonnes as ground-level area sources over the city;
+- the tonnes a decision unit removes on a slot are those the model counts
+  (:func:`planner.optimize.inputs.removed_tonnes`: ``floor_reduction + extra_reducible · (x −
+  floor)``, the floor measures at their own factors; a menu firm its chosen option's tonnes), a
+  firm's lines summed; the credited non-industrial measures add their tonnes as ground-level area
+  sources over the city;
 - one day's cut acts on that day and the following day(s) with the lag weights of
   ``screening.yaml`` (or the lags of the SR file);
 - the forecast with measures is the forecast with PM2.5 and PM10 lowered by ΔPM2.5 at each
@@ -41,7 +44,10 @@ __all__ = [
     "PlanEffect",
     "response_matrix",
     "curtailment_coefficients",
+    "curtailment_terms",
+    "city_tonne_coefficients",
     "city_unit_coefficients",
+    "city_removed_delta",
     "plan_effect",
     "slot_air_quality",
     "firm_delta_column",
@@ -371,53 +377,105 @@ def _sr_response(da: xr.DataArray, table, stations, slot_names) -> xr.DataArray:
     )
 
 
-def curtailment_coefficients(prepared, response: xr.DataArray | None = None) -> xr.DataArray:
-    """µg/m³ at each receptor per unit curtailment of each firm on each slot, by lag.
+def _row_index(prepared, c: _Compact) -> tuple[np.ndarray, np.ndarray]:
+    """``(idx, ok)``: the response's enterprise position of every PlanInputs row (rows are decision
+    units: their firm), and which rows the response covers."""
+    idx = pd.Index(c.enterprises).get_indexer(_row_firms(prepared.inputs))
+    return np.where(idx >= 0, idx, 0), idx >= 0
 
-    ``A[receptor, lag, enterprise, slot] = Σ_p dC[receptor, lag, enterprise, p, slot] ·
-    reducible[enterprise, slot, p]``: the concentration drop on day ``slot + lag`` when the firm's
-    curtailment on ``slot`` rises by 1 — the coefficients of a concentration constraint
-    ``Σ A · x ≥ goal`` in the model.
+
+def curtailment_terms(prepared, response: xr.DataArray | None = None) -> tuple[xr.DataArray, xr.DataArray]:
+    """ΔPM2.5 at each receptor of the rows' cuts as ``Σ_e A · x + B``, by lag.
+
+    The tonnes a row removes are affine in its curtailment (``coef · x + const``,
+    :func:`planner.optimize.inputs.reduction_cells`), so is the concentration drop:
+
+    - ``A[receptor, lag, enterprise, slot] = Σ_p dC[receptor, lag, firm(e), p, slot] ·
+      coef[e, slot, p]`` – µg/m³ on day ``slot + lag`` per unit curtailment on ``slot`` (the
+      coefficients of a concentration constraint ``Σ A · x ≥ goal − B``);
+    - ``B[receptor, lag, slot] = Σ_e Σ_p dC · const[e, slot, p]`` – the constant part (the floor
+      measures' tonnes beyond what ``coef · floor`` counts), µg/m³ on day ``slot + lag``.
+
+    Returns
+    -------
+    tuple of xarray.DataArray
+        ``A`` (receptor, lag, enterprise, slot) and ``B`` (receptor, lag, slot).
     """
-    if response is None:
-        c = _response(prepared)
-        red = prepared.inputs["reducible"].transpose("enterprise", "slot", "pollutant").values
-        idx = pd.Index(c.enterprises).get_indexer(_row_firms(prepared.inputs))
-        out = np.stack(
-            [
-                np.einsum("rlep,ep->rle", c.groups[g][:, :, idx], red[:, k, :])
-                for k, g in enumerate(c.slot_group)
-            ],
-            axis=-1,
-        )
-        return xr.DataArray(
-            out,
-            dims=("receptor", "lag", "enterprise", "slot"),
-            coords={
-                "receptor": c.receptors,
-                "lag": c.lags,
-                "enterprise": prepared.inputs["enterprise"].values,
-                "slot": c.slots,
-            },
-            attrs={"units": "ug m-3 per unit curtailment", "method": c.method},
-        )
-    red = prepared.inputs["reducible"].transpose("enterprise", "slot", "pollutant")
-    return (response * red).sum("pollutant").transpose("receptor", "lag", "enterprise", "slot")
+    from planner.optimize.inputs import reduction_cells
+
+    inp = prepared.inputs
+    coef, const = reduction_cells(inp)
+    if response is not None:
+        dims = ("enterprise", "slot", "pollutant")
+        co = {d: inp[d].values for d in dims}
+        cf = xr.DataArray(coef, dims=dims, coords=co)
+        cs = xr.DataArray(const, dims=dims, coords=co)
+        A = (response * cf).sum("pollutant").transpose("receptor", "lag", "enterprise", "slot")
+        B = (response * cs).sum(("pollutant", "enterprise")).transpose("receptor", "lag", "slot")
+        return A, B
+    c = _response(prepared)
+    idx, ok = _row_index(prepared, c)
+    R, L, E, S = len(c.receptors), len(c.lags), len(idx), len(c.slots)
+    out = np.zeros((R, L, E, S))
+    cst = np.zeros((R, L, S))
+    for k, g in enumerate(c.slot_group):
+        G = c.groups[g][:, :, idx] * ok[None, None, :, None]  # (R, L, E, P) per row
+        out[..., k] = np.einsum("rlep,ep->rle", G, coef[:, k, :])
+        cst[..., k] = np.einsum("rlep,ep->rl", G, const[:, k, :])
+    coords = {"receptor": c.receptors, "lag": c.lags, "slot": c.slots}
+    attrs = {"units": "ug m-3 per unit curtailment", "method": c.method}
+    A = xr.DataArray(
+        out,
+        dims=("receptor", "lag", "enterprise", "slot"),
+        coords={**coords, "enterprise": inp["enterprise"].values},
+        attrs=attrs,
+    )
+    B = xr.DataArray(cst, dims=("receptor", "lag", "slot"), coords=coords, attrs={**attrs, "units": "ug m-3"})
+    return A, B
+
+
+def curtailment_coefficients(prepared, response: xr.DataArray | None = None) -> xr.DataArray:
+    """µg/m³ at each receptor per unit curtailment of each row on each slot, by lag.
+
+    ``A[receptor, lag, enterprise, slot]`` of :func:`curtailment_terms` (``Σ_p dC ·
+    extra_reducible``, or ``Σ_p dC · reducible`` for inputs without the reduction offset): the
+    concentration drop on day ``slot + lag`` when the row's curtailment on ``slot`` rises by 1.
+    The constant part (floor measures) is :func:`curtailment_terms`' ``B``.
+    """
+    return curtailment_terms(prepared, response)[0]
+
+
+def city_tonne_coefficients(prepared) -> np.ndarray:
+    """µg/m³ at the city mean per t/d removed by each PlanInputs row, all lag days summed:
+    (enterprise, slot, pollutant) (a row's firm's coefficients; 0 for firms the response lacks)."""
+    c = _response(prepared)
+    idx, ok = _row_index(prepared, c)
+    return np.stack([c.city(k).sum(axis=0)[idx] * ok[:, None] for k in range(len(c.slots))], axis=1)
 
 
 def city_unit_coefficients(prepared) -> xr.DataArray:
-    """µg/m³ at the city mean per unit curtailment, all lag days summed: (enterprise, slot)."""
-    c = _response(prepared)
-    red = prepared.inputs["reducible"].transpose("enterprise", "slot", "pollutant").values
-    idx = pd.Index(c.enterprises).get_indexer(_row_firms(prepared.inputs))
-    out = np.stack(
-        [np.einsum("ep,ep->e", c.city(k).sum(axis=0)[idx], red[:, k, :]) for k in range(len(c.slots))], 1
-    )
+    """µg/m³ at the city mean per unit curtailment above the floor, all lags summed: (enterprise,
+    slot) – ``Σ_p K · coef`` (:func:`city_tonne_coefficients`,
+    :func:`planner.optimize.inputs.reduction_cells`)."""
+    from planner.optimize.inputs import reduction_cells
+
+    coef, _ = reduction_cells(prepared.inputs)
+    out = np.einsum("esp,esp->es", city_tonne_coefficients(prepared), coef)
     return xr.DataArray(
         out,
         dims=("enterprise", "slot"),
-        coords={"enterprise": prepared.inputs["enterprise"].values, "slot": c.slots},
+        coords={"enterprise": prepared.inputs["enterprise"].values, "slot": _response(prepared).slots},
     )
+
+
+def city_removed_delta(prepared, x: np.ndarray, menu: xr.Dataset | None = None) -> np.ndarray:
+    """µg/m³ at the city mean (all lags) of the tonnes each row removes at curtailment ``x`` (E, S)
+    (:func:`planner.optimize.inputs.removed_tonnes`; menu firms their option's tonnes with
+    ``menu``): (enterprise, slot)."""
+    from planner.optimize.inputs import removed_tonnes
+
+    t = removed_tonnes(prepared.inputs, x, menu)
+    return np.einsum("esp,esp->es", city_tonne_coefficients(prepared), t)
 
 
 def _response(prepared, sr=None, params=None) -> _Compact:
@@ -528,6 +586,7 @@ def plan_effect(
     sr=None,
     params: ScreeningParams | None = None,
     non_industrial: xr.DataArray | None = None,
+    menu: xr.Dataset | None = None,
 ) -> PlanEffect:
     """ΔPM2.5 per day and receptor, AQI without and with the measures, alert levels with them.
 
@@ -542,6 +601,9 @@ def plan_effect(
     non_industrial : xarray.DataArray, optional
         (measure, slot) activation of the optional non-industrial measures (``Plan.non_industrial``);
         their tonnes join the credited ones as area sources.
+    menu : xarray.Dataset, optional
+        ``Plan.menu`` (the options chosen): the menu firms remove their option's tonnes (and load
+        cut) rather than the offset formula of their ordinary arrays.
 
     Returns
     -------
@@ -556,10 +618,12 @@ def plan_effect(
     slot_names = [str(s) for s in inp["slot"].values]
     # t/d removed per firm of the response (a firm's lines summed: rows are decision units)
     xu = curtailment.transpose("enterprise", "slot").reindex(enterprise=inp["enterprise"].values).fillna(0.0)
-    red = inp["reducible"].transpose("enterprise", "slot", "pollutant").values
+    from planner.optimize.inputs import removed_tonnes
+
+    removed = removed_tonnes(inp, xu.values, menu)  # (rows, S, P): what the model counts
     pos = pd.Index(resp.enterprises).get_indexer(_row_firms(inp))
-    tonnes = np.zeros((len(resp.enterprises), *red.shape[1:]))
-    np.add.at(tonnes, pos[pos >= 0], (xu.values[:, :, None] * red)[pos >= 0])  # (E, S, P)
+    tonnes = np.zeros((len(resp.enterprises), *removed.shape[1:]))
+    np.add.at(tonnes, pos[pos >= 0], removed[pos >= 0])  # (E, S, P)
     city_i = resp.receptors.index(CITY)
     S = len(slot_names)
     firm = np.zeros((len(resp.receptors), len(resp.lags), S))
@@ -881,7 +945,12 @@ def _cached_effect(prepared, plan) -> PlanEffect | None:
     ):
         eff = None
     else:
-        eff = plan_effect(prepared, plan.curtailment, non_industrial=getattr(plan, "non_industrial", None))
+        eff = plan_effect(
+            prepared,
+            plan.curtailment,
+            non_industrial=getattr(plan, "non_industrial", None),
+            menu=getattr(plan, "menu", None),
+        )
     cache["effect"] = (plan.curtailment, eff)
     prepared.timings["air_quality"] = time.perf_counter() - t0
     return eff

@@ -12,7 +12,8 @@ the next (``lag``).  This module holds
   variable         dims                                meaning
   ===============  ==================================  ===========================================
   ``aq_coef``      (aq_receptor, lag, enterprise,      µg/m³ at the receptor on day ``slot + lag``
-                   slot)                               per unit curtailment on ``slot``
+                   slot)                               per unit curtailment on ``slot`` (the
+                                                       tonnes of ``extra_reducible``)
   ``aq_ni_coef``   (aq_receptor, lag, measure, slot)   the same per unit activation of an optional
                                                        non-industrial measure (``use: optimize``)
   ``aq_day``       (lag, slot)                         index of the slot (alert day) that receives
@@ -20,8 +21,11 @@ the next (``lag``).  This module holds
                                                        is not an alert day (list mode: the slot
                                                        itself, a cut held through an alert)
   ``aq_goal``      (aq_receptor, slot)                 µg/m³ required on the slot's day
-  ``aq_credited``  (aq_receptor, slot)                 µg/m³ of the credited non-industrial
-                                                       measures on that day (a constant)
+  ``aq_credited``  (aq_receptor, slot)                 µg/m³ on that day that do not depend on
+                                                       ``x``: the credited non-industrial
+                                                       measures and the constant part of the
+                                                       rows' tonnes (``floor_reduction −
+                                                       extra_reducible · floor``)
   ===============  ==================================  ===========================================
 
 - :func:`goal_rows` – the sparse rows ``Σ A·x (+ Σ N·a) ≥ goal - credited`` that
@@ -125,7 +129,7 @@ def attach_goal(prepared, goal: dict) -> xr.Dataset:
         _non_industrial_tonnes,
         _response,
         _stations,
-        curtailment_coefficients,
+        curtailment_terms,
         optional_ni_tonnes,
     )
     from planner.airquality.params import load_params
@@ -133,7 +137,9 @@ def attach_goal(prepared, goal: dict) -> xr.Dataset:
 
     inputs = prepared.inputs
     params = load_params()
-    coef = curtailment_coefficients(prepared)  # (receptor, lag, enterprise, slot)
+    # ΔPM2.5 of the rows' cuts = Σ A·x + B: A per unit curtailment above the floor (receptor, lag,
+    # enterprise, slot), B the floor measures' constant part (receptor, lag, slot)
+    coef, offset = curtailment_terms(prepared)
     receptors = [str(r) for r in coef["receptor"].values]
     stations = [r for r in receptors if r != CITY]
     want: list[tuple[str, float]] = []
@@ -159,6 +165,11 @@ def attach_goal(prepared, goal: dict) -> xr.Dataset:
     slot_names = [str(s) for s in inputs["slot"].values]
     M = inputs.sizes.get("measure", 0)
     credited = np.zeros((R, S))
+    # the constant part of the rows' tonnes, on the day it acts (as the credited measures below)
+    const = offset.values[idx][:, :L]  # (G_r, L, S)
+    for lag in range(const.shape[1]):
+        ok = day[lag] >= 0
+        np.add.at(credited, (slice(None), day[lag][ok]), const[:, lag, ok])
     ni_coef = np.zeros((R, L, M, S))
     if st:
         area = _area_response(prepared, params, slot_names, st)  # (Rs+1, lag, P, S)

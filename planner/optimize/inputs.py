@@ -59,7 +59,8 @@ PLAN_INPUT_VARS: dict[str, tuple[str, ...]] = {
 #: line stop into a group (−1 none) whose ``group_count`` (group) lines must stop in that slot.
 #: The reduction offset: ``floor_reduction`` (E, S, P) t/d removed at the floor and
 #: ``extra_reducible`` (E, S, P) t/d per unit of curtailment above it; with both, a cell removes
-#: ``floor_reduction + extra_reducible · (x − floor)`` (:func:`reduction_terms`), else ``reducible · x``.
+#: ``floor_reduction + extra_reducible · (x − floor)`` (:func:`reduction_cells`,
+#: :func:`removed_tonnes`), else ``reducible · x``; ``reducible`` is the tonnes at a full stop.
 OPTIONAL_VARS: dict[str, tuple[str, ...]] = {
     "self_directed": ("enterprise",),
     "whole_lines": ("enterprise", "slot"),
@@ -97,30 +98,96 @@ def non_industrial_arrays(ds: xr.Dataset) -> tuple[np.ndarray, np.ndarray, np.nd
     return red, cost, integer, [str(m) for m in ds["measure"].values]
 
 
-def reduction_terms(ds: xr.Dataset, exclude: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """The reduction of a plan as ``Σ_e coef · x + const``: ``(coef (E, S, P), const (S, P))``.
-
-    Rows where ``exclude`` (E,) is True contribute nothing (menu firms: they remove their chosen
-    option's tonnes, :mod:`planner.optimize.menus`).
+def reduction_cells(ds: xr.Dataset, exclude: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The t/d every cell removes as ``coef · x + const``: ``(coef (E, S, P), const (E, S, P))``.
 
     With ``floor_reduction`` and ``extra_reducible`` a cell removes ``floor_reduction +
     extra_reducible · (x − floor)`` t/d (the floor measures at their own factors, a cut above the
-    floor as a general load cut): ``coef = extra_reducible`` and ``const = Σ_e (floor_reduction −
-    extra_reducible · floor)``.  Without them ``coef = reducible`` and ``const = 0`` (as before).
+    floor as a general load cut): ``coef = extra_reducible`` and ``const = floor_reduction −
+    extra_reducible · floor``.  Without them ``coef = reducible`` and ``const = 0``.  ``reducible``
+    stays the tonnes at a full stop (``x = 1``).  Below the floor (not a feasible plan) the formula
+    is extrapolated, as the model and the verifier read it.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        PlanInputs.
+    exclude : numpy.ndarray (E,) of bool, optional
+        Rows that contribute nothing (menu firms: they remove their chosen option's tonnes,
+        :mod:`planner.optimize.menus`).
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``coef`` and ``const``, both (E, S, P), t/d.
     """
     if "floor_reduction" in ds and "extra_reducible" in ds:
-        extra = np.asarray(ds["extra_reducible"].transpose("enterprise", "slot", "pollutant").values, float)
+        coef = np.asarray(ds["extra_reducible"].transpose("enterprise", "slot", "pollutant").values, float)
         fr = np.asarray(ds["floor_reduction"].transpose("enterprise", "slot", "pollutant").values, float)
         floor = np.asarray(ds["floor"].transpose("enterprise", "slot").values, float)
-        const = fr - extra * floor[:, :, None]
-        if exclude is not None and exclude.any():
-            extra = np.where(exclude[:, None, None], 0.0, extra)
-            const = np.where(exclude[:, None, None], 0.0, const)
-        return extra, const.sum(axis=0)
-    red = np.asarray(ds["reducible"].transpose("enterprise", "slot", "pollutant").values, float)
-    if exclude is not None and exclude.any():
-        red = np.where(exclude[:, None, None], 0.0, red)
-    return red, np.zeros((ds.sizes["slot"], ds.sizes["pollutant"]))
+        const = fr - coef * floor[:, :, None]
+    else:
+        coef = np.asarray(ds["reducible"].transpose("enterprise", "slot", "pollutant").values, float)
+        const = np.zeros(coef.shape)
+    if exclude is not None and np.asarray(exclude).any():
+        ex = np.asarray(exclude, bool)[:, None, None]
+        coef = np.where(ex, 0.0, coef)
+        const = np.where(ex, 0.0, const)
+    return coef, const
+
+
+def reduction_terms(ds: xr.Dataset, exclude: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The reduction of a plan as ``Σ_e coef · x + const``: ``(coef (E, S, P), const (S, P))``.
+
+    :func:`reduction_cells` with ``const`` summed over the rows; rows where ``exclude`` (E,) is
+    True contribute nothing (menu firms).
+    """
+    coef, const = reduction_cells(ds, exclude)
+    return coef, const.sum(axis=0)
+
+
+def removed_tonnes(ds: xr.Dataset, x: np.ndarray, menu: xr.Dataset | None = None) -> np.ndarray:
+    """t/d removed per cell and pollutant (E, S, P) by curtailment ``x`` (E, S).
+
+    ``coef · x + const`` of :func:`reduction_cells` (what the model counts) wherever ``x`` is at or
+    above the floor.  A what-if below the floor (``x`` not a feasible plan, e.g. no cut at all)
+    removes ``floor_reduction · x / floor`` (the floor measures in proportion, 0 at ``x = 0``)
+    instead of the affine extrapolation.  With ``menu`` (``Plan.menu``, the options chosen) the
+    menu firms' rows are their chosen option's tonnes plus its load cut
+    (:func:`planner.optimize.menus.menu_cells`).
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        PlanInputs.
+    x : numpy.ndarray (E, S)
+        Curtailment shares.
+    menu : xarray.Dataset, optional
+        ``Plan.menu`` of the plan.
+
+    Returns
+    -------
+    numpy.ndarray (E, S, P)
+        t/d removed.
+    """
+    coef, const = reduction_cells(ds)
+    x = np.asarray(x, float)
+    out = coef * x[:, :, None] + const
+    if "floor_reduction" in ds and "extra_reducible" in ds:
+        floor = np.asarray(ds["floor"].transpose("enterprise", "slot").values, float)
+        below = x < floor
+        if below.any():
+            fr = coef * floor[:, :, None] + const  # = floor_reduction
+            with np.errstate(divide="ignore", invalid="ignore"):
+                part = fr * (x / np.where(floor > 0, floor, 1.0))[:, :, None]
+            out = np.where(below[:, :, None], part, out)
+    if menu is not None:
+        from planner.optimize.menus import menu_cells
+
+        cells = menu_cells(ds, menu)
+        if cells is not None:
+            out = np.where(cells["mask"][:, None, None], cells["tonnes"], out)
+    return out
 
 
 def owner_codes(ds: xr.Dataset) -> tuple[np.ndarray, np.ndarray]:

@@ -140,21 +140,31 @@ def _budget_point(inputs, budget: float) -> dict:
     return {"budget": float(budget), "status": r["status"], "fraction": r["fraction"], "loss": r["loss"]}
 
 
+#: Per-row PlanInputs arrays an upgrade changes (the reduction offset moves with the floor).
+_UPGRADE_VARS = ("floor", "ceiling", "reducible", "floor_reduction", "extra_reducible", "grade_rank")
+
+
+def upgraded_one(inputs: xr.Dataset, after: dict[str, np.ndarray], e) -> xr.Dataset:
+    """``inputs`` with the rows ``e`` (an index or an index array) taken from ``after``: floor,
+    ceiling, reducible, the reduction offset (``floor_reduction``, ``extra_reducible``: the new
+    grade's floor measures at their own factors) and the grade rank, where both carry them."""
+    from planner.optimize.inputs import OPTIONAL_VARS, PLAN_INPUT_VARS
+
+    one = inputs.copy(deep=True)
+    for var in _UPGRADE_VARS:
+        if var not in after or var not in one:
+            continue
+        dims = {**PLAN_INPUT_VARS, **OPTIONAL_VARS}[var]  # the order of the ``after`` arrays
+        arr = one[var].transpose(*dims).values.copy()
+        arr[e] = np.asarray(after[var])[e]
+        one[var] = (dims, arr)
+    return one
+
+
 def _upgrade_resolve(shared, e: int) -> tuple:
     """Re-solve the city with firm ``e`` upgraded alone (a task): (status, objective, firm loss)."""
     inputs, after, options = shared
-    one = inputs.copy(deep=True)
-    for var in ("floor", "ceiling"):
-        arr = one[var].transpose("enterprise", "slot").values.copy()
-        arr[e] = after[var][e]
-        one[var] = (("enterprise", "slot"), arr)
-    red = one["reducible"].transpose("enterprise", "slot", "pollutant").values.copy()
-    red[e] = after["reducible"][e]
-    one["reducible"] = (("enterprise", "slot", "pollutant"), red)
-    if "grade_rank" in after and "grade_rank" in one:  # grade monotonicity sees the new grade
-        rank = one["grade_rank"].values.copy()
-        rank[e] = after["grade_rank"][e]
-        one["grade_rank"] = (("enterprise",), rank)
+    one = upgraded_one(inputs, after, e)
     plan = _solve(one, dict(options or {}))
     if plan.status != "optimal":
         return plan.status, None, None
@@ -203,8 +213,11 @@ def single_slot_inputs(inputs: xr.Dataset, index: int) -> xr.Dataset:
 def max_feasible_share(inputs: xr.Dataset, daily_totals: np.ndarray, index: int = 0) -> dict[str, float]:
     """Largest share of the city total each pollutant can reach at one slot, from the bounds alone.
 
-    ``(credited + Σ_e reducible · ceiling) / daily_total`` with chain-propagated ceilings; fairness
-    constraints (grade monotonicity, loss caps) may allow less.
+    ``(credited + Σ_e removed(ceiling)) / daily_total`` with chain-propagated ceilings, where
+    ``removed`` is the tonnes the model counts (:func:`planner.optimize.inputs.removed_tonnes`:
+    ``floor_reduction + extra_reducible · (ceiling − floor)``) and menu firms count their best
+    option (:func:`planner.optimize.menus.menu_reach`); fairness constraints (grade monotonicity,
+    loss caps) may allow less.
 
     Returns
     -------
@@ -212,11 +225,15 @@ def max_feasible_share(inputs: xr.Dataset, daily_totals: np.ndarray, index: int 
         Pollutant → share; key ``"all"`` is the minimum over pollutants (the share beyond which a
         target common to every pollutant becomes infeasible).
     """
-    from planner.optimize.inputs import effective_bounds
+    from planner.optimize.inputs import effective_bounds, removed_tonnes
+    from planner.optimize.menus import menu_firm_mask, menu_reach
 
     _, hi = effective_bounds(inputs)
-    red = inputs["reducible"].transpose("enterprise", "slot", "pollutant").values[:, index, :]
-    reach = inputs["credited"].transpose("slot", "pollutant").values[index] + hi[:, index] @ red
+    menu = menu_firm_mask(inputs)
+    cells = np.where(menu[:, None], 0.0, removed_tonnes(inputs, hi)[:, index, :])
+    reach = inputs["credited"].transpose("slot", "pollutant").values[index] + cells.sum(axis=0)
+    if menu.any():
+        reach = reach + menu_reach(inputs)[index]
     out = {
         p: float(reach[j] / daily_totals[j]) if daily_totals[j] > 0 else math.inf
         for j, p in enumerate(POLLUTANTS)
@@ -322,7 +339,7 @@ def least_cost_curve(
 def max_reduction_under_budget(inputs: xr.Dataset, budget: float, pollutant: str | None = None) -> dict:
     """Largest fraction of every target that a loss budget can buy (the inverse of the plan).
 
-    Solves ``max t`` subject to ``credited + Σ_e reducible·x ≥ t · target`` for every slot and
+    Solves ``max t`` subject to ``credited + Σ_e removed(x) ≥ t · target`` for every slot and
     pollutant with a positive target, ``Σ loss_at_full·x + Σ credited_loss ≤ budget``, the
     (chain-propagated) floors and ceilings and the non-decreasing chains.  ``t = 1`` means the
     targets are met exactly; ``t`` may exceed 1 when the budget allows more.  With ``pollutant``
@@ -348,7 +365,7 @@ def max_reduction_under_budget(inputs: xr.Dataset, budget: float, pollutant: str
         pollutant, t/d), ``curtailment`` (DataArray enterprise × slot).
     """
     from planner.optimize.blocks import CURTAILMENT, build_model
-    from planner.optimize.inputs import effective_bounds
+    from planner.optimize.inputs import effective_bounds, removed_tonnes
     from planner.optimize.model import compile_and_solve
     from planner.optimize.options import SolveOptions
     from planner.optimize.transforms import recover, substitute_chains
@@ -358,7 +375,6 @@ def max_reduction_under_budget(inputs: xr.Dataset, budget: float, pollutant: str
     lo, hi = effective_bounds(inputs)
     E, S = lo.shape
     loss = inputs["loss_at_full"].transpose("enterprise", "slot").values.astype(float)
-    red = inputs["reducible"].transpose("enterprise", "slot", "pollutant").values.astype(float)
     target = inputs["target"].transpose("slot", "pollutant").values.astype(float)
     credited = inputs["credited"].transpose("slot", "pollutant").values.astype(float)
     fixed = float(inputs["credited_loss"].values.sum())
@@ -390,7 +406,7 @@ def max_reduction_under_budget(inputs: xr.Dataset, budget: float, pollutant: str
             "message": f"solver status {sol.state}: " + "; ".join(sol.messages),
         }
     xv = np.clip(recover(m, sol.values[CURTAILMENT]).reshape(E, S), lo, hi)
-    achieved = credited + np.einsum("es,esp->sp", xv, red)
+    achieved = credited + removed_tonnes(inputs, xv).sum(axis=0)  # the tonnes the model counts
     if pollutant is None:
         fraction = float(sol.values["Target-fraction"][0])
     else:
@@ -443,9 +459,11 @@ def upgrade_value_arrays(
     objective : float or None
         Its total loss (万元); None when the scenario has no optimal plan.
     after : dict of numpy.ndarray
-        ``floor`` (E, S), ``ceiling`` (E, S), ``reducible`` (E, S, P) and optionally ``grade_rank``
-        (E): the inputs every firm would have after its own upgrade (rows of firms without an
-        upgrade are ignored).
+        ``floor`` (E, S), ``ceiling`` (E, S), ``reducible`` (E, S, P) and optionally
+        ``floor_reduction``, ``extra_reducible`` (E, S, P: the reduction offset of the new grade's
+        floor measures, carried with the floor so the re-solve counts the new grade's tonnes) and
+        ``grade_rank`` (E): the inputs every firm would have after its own upgrade (rows of firms
+        without an upgrade are ignored).
     candidates : numpy.ndarray of int
         Positions of the firms to value.
     resolve : iterable of int
@@ -601,6 +619,9 @@ def upgrade_values(
         "reducible": after["reducible"].transpose("enterprise", "slot", "pollutant").values,
         "grade_rank": after["grade_rank"].values,
     }
+    for var in ("floor_reduction", "extra_reducible"):  # the new grade's floor measures and factors
+        if var in after:
+            after_arrays[var] = after[var].transpose("enterprise", "slot", "pollutant").values
     loss = inp["loss_at_full"].transpose("enterprise", "slot").values
     floor_b = inp["floor"].transpose("enterprise", "slot").values
     saving = ((floor_b - after_arrays["floor"]) * loss).sum(axis=1)
@@ -644,8 +665,9 @@ def upgrade_campaign(result, enterprise_ids: Sequence[str], options: dict | None
     inp = prepared.inputs
     _, _, after, up, eligible = _upgraded_inputs(prepared, enterprise_ids)
     one = inp.copy(deep=True)
-    for var in ("floor", "ceiling", "reducible", "grade_rank"):
-        one[var] = after[var].transpose(*inp[var].dims)
+    for var in _UPGRADE_VARS:  # the reduction offset moves with the floors
+        if var in after and var in inp:
+            one[var] = after[var].transpose(*inp[var].dims)
     plan = _solve(one, _options(prepared, options))
     loss = inp["loss_at_full"].transpose("enterprise", "slot").values
     floor_b = inp["floor"].transpose("enterprise", "slot").values
@@ -683,8 +705,9 @@ def measure_effectiveness(result) -> dict[str, pd.DataFrame]:
         (tonnes removed per 万元 of output lost) and ``target_share_per_10k`` (share of the
         targets met per 万元, summed over pollutants);
         ``"sources"``: one row per slot × pollutant with ``target``, ``credited``, ``floor``
-        (reductions from the rule floors), ``optimizer`` (reductions the optimizer added above the
-        floors) in t/d and the shares of the target each covers.
+        (reductions from the rule floors: the floor measures' own tonnes, ``floor_reduction_P`` of
+        the schedule), ``optimizer`` (the rest of what the cells remove: the cuts the optimizer
+        added above the floors) in t/d and the shares of the target each covers.
     """
     sched = result.schedule
     inp = result.prepared.inputs
@@ -699,7 +722,19 @@ def measure_effectiveness(result) -> dict[str, pd.DataFrame]:
     fl = np.minimum(sched["floor"].astype(float).to_numpy(), x)
     extra = np.maximum(x - fl, 0.0)
     # split each firm × slot into its rule-floor part (credited to the measure type) and the part the
-    # optimizer added above the floor (type "optimizer_extra"); loss and reductions are linear in x
+    # optimizer added above the floor (type "optimizer_extra"): the loss is linear in x; the tonnes
+    # are the floor measures' own (floor_reduction_P) and the rest of what the cell removes (the
+    # offset of the model); a menu firm's option tonnes (or inputs without the offset) split by x
+    tonnes = {p: sched[f"reduction_{p}"].astype(float).to_numpy() for p in POLLUTANTS}
+    at_floor = {}
+    menu_row = (sched["measure_type"].astype(str) == "menu").to_numpy()
+    for p in POLLUTANTS:
+        prop = tonnes[p] * np.divide(fl, x, out=np.zeros_like(x), where=x > 0)
+        if f"floor_reduction_{p}" in sched:
+            own = np.minimum(sched[f"floor_reduction_{p}"].astype(float).to_numpy(), tonnes[p])
+            at_floor[p] = np.where(menu_row, prop, np.where(x > 0, own, 0.0))
+        else:
+            at_floor[p] = prop
     parts = []
     for part, share in (("floor", fl), ("extra", extra)):
         frac = np.divide(share, x, out=np.zeros_like(x), where=x > 0)
@@ -718,7 +753,7 @@ def measure_effectiveness(result) -> dict[str, pd.DataFrame]:
         )
         share_sum = np.zeros(len(sched))
         for p in POLLUTANTS:
-            red = sched[f"reduction_{p}"].astype(float).to_numpy() * frac
+            red = at_floor[p] if part == "floor" else tonnes[p] - at_floor[p]
             g[f"reduction_{p}"] = red * d
             t = sched["slot"].astype(str).map(target[p]).to_numpy()
             share_sum += np.where(t > 0, red / np.where(t > 0, t, 1.0), 0.0) * d
@@ -745,9 +780,8 @@ def measure_effectiveness(result) -> dict[str, pd.DataFrame]:
     for i, slot in enumerate(days.index):
         m = (sched["slot"].astype(str) == slot).to_numpy()
         for j, p in enumerate(POLLUTANTS):
-            reducible = sched.loc[m, f"reducible_{p}"].astype(float).to_numpy()
-            f_part = float((fl[m] * reducible).sum())
-            o_part = float((extra[m] * reducible).sum())
+            f_part = float(at_floor[p][m].sum())
+            o_part = float((tonnes[p][m] - at_floor[p][m]).sum())
             t = float(target.loc[slot, p])
             rows.append(
                 {

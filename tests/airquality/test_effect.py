@@ -11,10 +11,17 @@ import pytest
 import xarray as xr
 
 from planner import POLLUTANTS
-from planner.airquality.effect import CITY, SCREENING, curtailment_coefficients, plan_effect, response_matrix
+from planner.airquality.effect import (
+    CITY,
+    SCREENING,
+    curtailment_terms,
+    plan_effect,
+    response_matrix,
+)
 from planner.airquality.meteorology import day_states
 from planner.airquality.params import load_params
 from planner.airquality.sr import write_sr
+from planner.optimize.inputs import removed_tonnes
 from planner.problems import InputError
 from planner.reports.outputs import write_outputs
 from planner.scenario.run import run
@@ -84,10 +91,11 @@ def test_todays_cut_acts_today_and_tomorrow(episode):
     x[:, 1:] = 0.0
     eff = plan_effect(prep, x)
     city = eff.days[eff.days["receptor"] == CITY].reset_index(drop=True)
-    A = curtailment_coefficients(prep).sel(receptor=CITY)  # (lag, enterprise, slot)
+    A, B = curtailment_terms(prep)  # ΔPM2.5 = A·x + B (the floor measures' constant part)
+    A, B = A.sel(receptor=CITY), B.sel(receptor=CITY)  # (lag, enterprise, slot), (lag, slot)
     x0 = x.isel(slot=0).values
-    lag0 = float(A.isel(lag=0, slot=0).values @ x0)
-    lag1 = float(A.isel(lag=1, slot=0).values @ x0)
+    lag0 = float(A.isel(lag=0, slot=0).values @ x0 + B.isel(lag=0, slot=0))
+    lag1 = float(A.isel(lag=1, slot=0).values @ x0 + B.isel(lag=1, slot=0))
     assert city.loc[0, "delta_pm25_industry"] == pytest.approx(lag0, rel=1e-9)
     assert city.loc[1, "delta_pm25_industry"] == pytest.approx(lag1, rel=1e-9)
     assert city.loc[2, "delta_pm25_industry"] == pytest.approx(0.0, abs=1e-12)
@@ -171,14 +179,17 @@ def test_sanity_against_published_effect_sizes(episode, capsys):
     prep = episode.prepared
     red = [i for i, lv in enumerate(prep.slots["level"]) if lv == "red"]
     red_slot = max(red, key=lambda i: episode.summary["slots"][i]["air_quality"]["pm25_forecast"])
-    A = curtailment_coefficients(prep).sel(receptor=CITY).sum("lag").isel(slot=red_slot)
-    full = float(A.values @ np.ones(A.sizes["enterprise"]))  # every listed firm stopped
+    A, B = curtailment_terms(prep)  # ΔPM2.5 = A·x + B
+    A = A.sel(receptor=CITY).sum("lag").isel(slot=red_slot)
+    B = float(B.sel(receptor=CITY).sum("lag").isel(slot=red_slot))
+    full = float(A.values @ np.ones(A.sizes["enterprise"])) + B  # every listed firm stopped
     pm = episode.summary["slots"][red_slot]["air_quality"]["pm25_forecast"]
     plan = episode.summary["slots"][red_slot]["air_quality"]["delta_pm25"]
     cut30 = 0.30 * full
     emitted = prep.table[list(POLLUTANTS)].sum()
-    achieved = prep.inputs["reducible"].isel(slot=red_slot) * episode.plan.curtailment.isel(slot=red_slot)
-    share = (achieved.sum("enterprise") / xr.DataArray(emitted.to_numpy(), dims="pollutant")).values
+    x = episode.plan.curtailment.transpose("enterprise", "slot").values
+    achieved = removed_tonnes(prep.inputs, x, episode.plan.menu)[:, red_slot, :].sum(axis=0)
+    share = achieved / emitted.to_numpy()
     with capsys.disabled():
         print(
             f"\n[sanity] red day {prep.slots['slot'].iloc[red_slot]}: forecast PM2.5 {pm:.1f} µg/m³; "
@@ -211,11 +222,12 @@ def test_sr_with_city_receptor_only_and_three_lags(episode, tmp_path):
     inp = prep.inputs  # rows are decision units (a firm's lines): each takes its firm's response
     per_unit = sr.sel(source=inp["owner"].values).rename(source="enterprise")
     per_unit = per_unit.assign_coords(enterprise=inp["enterprise"].values)
-    A = (per_unit * inp["reducible"].isel(slot=0)).sum("pollutant")
-    x0 = x.isel(slot=0)
+    # the tonnes each unit removes on day 0 (floor measures at their own factors)
+    t0 = removed_tonnes(inp, x.transpose("enterprise", "slot").values)[:, 0, :]
+    t0 = xr.DataArray(t0, dims=("enterprise", "pollutant"), coords={"enterprise": inp["enterprise"].values})
     for day in (0, 1, 2):
         assert city.loc[day, "delta_pm25_industry"] == pytest.approx(
-            float((A.sel(receptor=CITY, lag=day) * x0).sum()), rel=1e-9
+            float((per_unit.sel(receptor=CITY, lag=day) * t0).sum()), rel=1e-9
         )
     assert city.loc[3, "delta_pm25_industry"] == pytest.approx(0.0, abs=1e-12)
     assert any("city-mean" in n for n in eff.notes)
