@@ -156,7 +156,9 @@ def attach_goal(prepared, goal: dict) -> xr.Dataset:
     names = [r for r, _ in want]
     # a receptor named twice (never: city and stations differ) would make duplicate rows
     idx = [receptors.index(r) for r in names]
-    A = coef.values[idx]  # (G_r, L, E, S)
+    A = coef.values[idx].copy()  # (G_r, L, E, S)
+    if "menu_enterprise" in inputs:  # menu firms take no part in the goal rows (docs/AIR_QUALITY.md)
+        A[:, :, np.unique(np.asarray(inputs["menu_enterprise"].values, dtype=np.int64)), :] = 0.0
     R, L, E, S = A.shape
     day = _day_map(prepared, S, L)
     # credited measures (constant) and optional ones (per unit activation), screening area kernel
