@@ -400,7 +400,9 @@ CASES: list[tuple[str, str, str, str]] = [
         "ui",
         "untranslated Streamlit and plotly texts",
         "tests/browser/test_official_day.py::test_an_officials_day",
-        "fixed (uploader, stop button, chart toolbar); screen-reader texts of Streamlit stay English",
+        "fixed (uploader, stop button, chart toolbar; the select boxes' screen-reader announcements "
+        "`N options available.` and empty lists `No results` translated in the browser, no `Select all` "
+        "entry); aria labels (`Skip to main content`, `Add files`, `Remove …`) stay English",
     ),
     (
         "ui",

@@ -571,11 +571,81 @@ def plan_messages(summary: dict) -> list[str]:
     return out
 
 
+#: Streamlit's own English texts drawn by its widgets (react-aria, locale fixed to en-US) that
+#: no parameter changes, as patterns with the i18n key of their translation: the screen-reader
+#: announcements of a select box or multiselect ("1,254 options available.", "E0001 …,
+#: selected") — read aloud, and part of the page's text although off screen — and the empty
+#: list of a filtered box ("No results", "You can only select up to 4 options. …").
+WIDGET_TEXTS = (
+    (r"^([\d,]+) options? available\.$", "common.sr_options", ("n",)),
+    (r"^(.+), selected$", "common.sr_selected", ("option",)),
+    (r"^No results$", "common.no_results", ()),
+    (r"^You can only select up to (\d+) options?\. Remove an option first\.$", "common.max_selected", ("n",)),
+)
+
+#: The browser side of :data:`WIDGET_TEXTS`: one MutationObserver per page that rewrites those
+#: texts where Streamlit puts them (the live announcer, an empty drop-down list) as soon as they
+#: are drawn, before a screen reader reads them.  ``__TEXTS__`` is the language's rules (null in
+#: English: Streamlit's texts are English already); a later run only swaps them.
+_WIDGET_TEXTS_JS = r"""
+(() => {
+  window.plannerWidgetTexts = __TEXTS__;
+  if (window.plannerWidgetObserver) { window.plannerWidgetObserver.fix(); return; }
+  const translate = (el) => {
+    const rules = window.plannerWidgetTexts;
+    if (!rules || el.childElementCount) return;
+    const text = el.textContent.trim();
+    for (const [pattern, template, names] of rules) {
+      const m = text.match(new RegExp(pattern, "s"));
+      if (!m) continue;
+      // counts come grouped the en-US way ("1,254"): the Chinese text shows them plain
+      const args = Object.fromEntries(
+        names.map((n, i) => [n, n === "n" ? m[i + 1].replace(/,/g, "") : m[i + 1]]));
+      const out = template.replace(/\{(\w+)\}/g, (_, k) => args[k] ?? "");
+      const only = el.firstChild;  // keep React's own text node where there is one
+      if (only && only === el.lastChild && only.nodeType === Node.TEXT_NODE) only.nodeValue = out;
+      else el.textContent = out;
+      return;
+    }
+  };
+  const fix = () => document
+    .querySelectorAll("[data-live-announcer] [role=log] > div, [role=listbox][data-empty] *")
+    .forEach(translate);
+  const observer = new MutationObserver(fix);
+  observer.observe(document.body, {childList: true, subtree: true, characterData: true});
+  observer.fix = fix;
+  window.plannerWidgetObserver = observer;
+  fix();
+})();
+"""
+
+
+def widget_texts_script(language: str) -> str:
+    """The ``<script>`` that translates :data:`WIDGET_TEXTS` in the browser (rules empty in
+    English)."""
+    import json
+
+    rules = (
+        [[pattern, t(key, language), list(names)] for pattern, key, names in WIDGET_TEXTS]
+        if language == "zh"
+        else None
+    )
+    data = json.dumps(rules, ensure_ascii=False).replace("<", "\\u003c")
+    return (
+        # the element holding the script takes no room in the sidebar
+        '<style>[data-testid="stElementContainer"]:has(script[data-planner="widget-texts"])'
+        "{display:none}</style>"
+        '<script data-planner="widget-texts">' + _WIDGET_TEXTS_JS.replace("__TEXTS__", data) + "</script>"
+    )
+
+
 def localise_widgets() -> None:
-    """Streamlit's own texts that have no parameter — the file uploader's button and size line,
-    the "Stop" button of a running script —
-    replaced in the Chinese UI by style rules (the English text is hidden, the Chinese drawn in
-    its place).  Called once per run by ``app.py``."""
+    """Streamlit's own texts that have no parameter, in the Chinese UI: the file uploader's
+    button and size line and the "Stop" button of a running script are replaced by style rules
+    (the English text is hidden, the Chinese drawn in its place); the select boxes' screen-reader
+    announcements and empty-list texts by a small script (:data:`WIDGET_TEXTS`, in a hidden
+    element of the sidebar).  Called once per run by ``app.py``."""
+    st.sidebar.html(widget_texts_script(lang()), unsafe_allow_javascript=True)
     if lang() != "zh":
         return
     limit = st.get_option("server.maxUploadSize")

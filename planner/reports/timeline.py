@@ -34,8 +34,13 @@ CUT_TOL = 1e-6
 LEVEL_COLOURS = {"yellow": "#FFE066", "orange": "#FF9F43", "red": "#E74C3C", "none": "#DDDDDD"}
 
 
+#: ``line_id`` values of a row that is a whole firm (schedule.csv: ``all``, or ``lines`` for a
+#: firm whose lines are summed in the row), not one of its lines.
+FIRM_ROWS = ("all", "lines")
+
+
 def _keys(schedule: pd.DataFrame) -> list[str]:
-    lines = "line_id" in schedule and (schedule["line_id"].astype(str) != "all").any()
+    lines = "line_id" in schedule and (~schedule["line_id"].astype(str).isin(FIRM_ROWS)).any()
     return ["enterprise_id", "line_id"] if lines else ["enterprise_id"]
 
 

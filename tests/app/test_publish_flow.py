@@ -200,7 +200,11 @@ def test_codes_page_issues_once_and_revokes(folder, tmp_path, monkeypatch, demo_
     at.multiselect(key="codes_pick").set_value(ids).run()
     at.text_input(key="codes_author").set_value("王工")
     at.button(key="codes_issue").click().run()
-    assert not at.exception
+    assert not at.exception and not errors(at)
+    # the status table lists every firm, the two new codes with who issued them
+    by = t("codes.col_issued_by", "zh")
+    table = next(d.value for d in at.dataframe if by in d.value.columns)
+    assert len(table) == len(demo_table) and list(table[by]).count("王工") == 2
     col = t("codes.col_code", "zh")
     shown = next(d.value for d in at.dataframe if col in d.value.columns)
     codes = list(shown[col])
@@ -212,5 +216,6 @@ def test_codes_page_issues_once_and_revokes(folder, tmp_path, monkeypatch, demo_
     at.multiselect(key="codes_pick").set_value(ids[:1]).run()
     at.text_input(key="codes_author").set_value("王工")
     at.button(key="codes_revoke").click().run()
+    assert not errors(at)
     status = access.code_status(store, demo_table.head(3)).set_index("enterprise_id")["status"]
     assert status[ids[0]] == "revoked" and status[ids[1]] == "active"

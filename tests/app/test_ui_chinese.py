@@ -130,3 +130,64 @@ def test_officials_download_any_sheet_and_all_as_zip(demo_table):
     labels = [b.label for b in at.get("download_button")]
     assert t("overview.download_sheets", "zh") in labels
     # (the archive's content is checked in the browser walk: tests/browser/test_official_day.py)
+
+
+# --------------------------------------------------------------------------- Streamlit's own texts
+#: What Streamlit's select boxes write in English (react-aria, locale en-US): the screen-reader
+#: announcements and the empty list's texts, one sample of each rule of WIDGET_TEXTS.
+STREAMLIT_SAMPLES = {
+    "1,254 options available.": "共有 1254 个选项。",
+    "1 option available.": "共有 1 个选项。",
+    "E0001 泰宇铸造有限公司, selected": "已选择：E0001 泰宇铸造有限公司",
+    "No results": "没有匹配的选项",
+    "You can only select up to 4 options. Remove an option first.": "最多只能选择 4 项，请先移除一项。",
+}
+
+
+def _translate(rules, text: str) -> str:
+    """What the browser script does with one text (the same patterns, Python's ``re``)."""
+    import re
+
+    for pattern, template, names in rules:
+        m = re.match(pattern, text, re.S)
+        if m:
+            args = {n: (m[i + 1].replace(",", "") if n == "n" else m[i + 1]) for i, n in enumerate(names)}
+            return re.sub(r"\{(\w+)\}", lambda k, args=args: args[k[1]], template)
+    return text
+
+
+def test_streamlit_widget_texts_are_translated_in_chinese_only():
+    import json
+    import re
+
+    from planner.app.common import WIDGET_TEXTS, widget_texts_script
+
+    script = widget_texts_script("zh")
+    rules = json.loads(re.search(r"window\.plannerWidgetTexts = (.*);\n", script)[1])
+    assert len(rules) == len(WIDGET_TEXTS)
+    for english, chinese in STREAMLIT_SAMPLES.items():
+        assert _translate(rules, english) == chinese
+        assert raw_terms(chinese, "zh") == []
+    assert _translate(rules, "北河昌晟陶瓷有限公司") == "北河昌晟陶瓷有限公司"  # data is left alone
+    assert script.count("</script>") == 1 and "<\\/" not in script
+    assert "window.plannerWidgetTexts = null;" in widget_texts_script("en")  # Streamlit's English stays
+    for _, key, names in WIDGET_TEXTS:
+        for lang in ("zh", "en"):
+            assert t(key, lang) != key and all("{" + n + "}" in t(key, lang) for n in names)
+
+
+def test_the_installed_streamlit_still_writes_those_texts():
+    """An upgrade of Streamlit that changes its English texts must fail here, not silently show
+    English again in the Chinese UI."""
+    from pathlib import Path
+
+    import streamlit
+
+    js = "".join(
+        p.read_text(encoding="utf-8", errors="replace")
+        for p in (Path(streamlit.__file__).parent / "static" / "static" / "js").glob("*.js")
+    )
+    assert "} options`})} available.`" in js  # react-aria's count announcement
+    assert "selectedAnnouncement:e=>`${e.optionText}, selected`" in js
+    assert "`No results`" in js and "Remove an option first.`" in js
+    assert "locale:`en-US`" in js  # why: Streamlit fixes the locale of its select boxes

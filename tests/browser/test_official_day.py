@@ -7,7 +7,8 @@ export the emergency list and every 一厂一策 sheet as one archive.
 
 Every step takes a screenshot (``test-artifacts/day-<lang>-NN-*.png``) and checks the page's
 visible text with :func:`planner.app.i18n.raw_terms`: no raw code, ``None`` or English word in
-the Chinese UI, no raw value in either.
+the Chinese UI, no raw value in either, and no error box.  That text includes what Streamlit's
+select boxes announce to screen readers (off screen, in English unless the app translates it).
 """
 
 from __future__ import annotations
@@ -84,9 +85,12 @@ def visible_text(page: Page) -> str:
 
 
 def check_text(page: Page, lang: str, where: str, allow: set[str]) -> None:
+    """No raw or untranslated word on the page, and no error box (a page that failed)."""
     wait_idle(page)  # the status widget of a running script is Streamlit's (its label drawn in Chinese)
     found = raw_terms(visible_text(page), lang, allow)
     assert not found, f"{where} ({lang}): untranslated or raw words on the page: {found}"
+    failed = page.get_by_test_id("stAlertContentError").all_inner_texts()
+    assert not failed, f"{where} ({lang}): error on the page: {failed}"
 
 
 def shot(page: Page, artifacts: Path, lang: str, n: int, name: str) -> None:
@@ -235,8 +239,17 @@ def test_an_officials_day(page: Page, artifacts, scenario_dir, walk_lists, lang)
     # --- issue the firm's portal code: the printable letter ---------------------------------------
     nav(page, "codes", lang)
     picker = page.get_by_test_id("stMultiSelect").filter(has_text=t("codes.pick", lang))
+    # the open list's own texts (its screen-reader count, the empty list) are in the UI language
+    picker.locator("input").fill("没有这家企业" if lang == "zh" else "no such firm")
+    expect(page.get_by_test_id("stMultiSelectDropdown")).to_contain_text(t("common.no_results", lang))
+    check_text(page, lang, "codes picker, nothing found", allow)
     picker.locator("input").fill(own["id"])
-    page.get_by_role("option", name=re.compile(rf"^{own['id']}\b")).first.click()
+    option = page.get_by_role("option", name=re.compile(rf"^{own['id']}\b")).first
+    expect(option).to_be_visible()
+    announced = t("common.sr_options", lang, n=1) if lang == "zh" else "1 option available."
+    expect(page.locator("[data-live-announcer]")).to_contain_text(announced)
+    check_text(page, lang, "codes picker, one firm found", allow | {own["name"]})
+    option.click()
     page.keyboard.press("Escape")
     wait_idle(page)
     if page.get_by_role("textbox", name=t("codes.author", lang)).count():

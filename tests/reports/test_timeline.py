@@ -36,6 +36,17 @@ def test_gantt_bars_break_at_state_level_and_date_gaps():
     assert list(e2["level"]) == ["red", "orange"]  # the level changes on 12-12
 
 
+def test_gantt_labels_firm_rows_by_name_only():
+    """schedule.csv's ``line_id`` ``lines`` (a firm's lines summed in one row) is no line: the
+    bar is labelled with the firm's name, never with the code."""
+    sc = _schedule()
+    sc.loc[sc["enterprise_id"] == "E1", "line_id"] = "lines"
+    labels = set(gantt_frame(sc)["label"])
+    assert labels == {"厂E1", "厂E2"}
+    sc.loc[sc["enterprise_id"] == "E2", "line_id"] = "L2"  # a real line keeps its id
+    assert "厂E2 L2" in set(gantt_frame(sc)["label"])
+
+
 def test_day_tonnes_and_workbook_sheets(tmp_path):
     from planner.io.writing import new_workbook
     from planner.reports.timeline import write_timeline_sheets

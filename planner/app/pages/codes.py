@@ -10,7 +10,15 @@ import pandas as pd
 import streamlit as st
 
 from planner.app import access
-from planner.app.common import DASH, guarded, local_time, portal_scenario_file, require_official, tr
+from planner.app.common import (
+    DASH,
+    guarded,
+    local_time,
+    missing,
+    portal_scenario_file,
+    require_official,
+    tr,
+)
 
 
 def _table():
@@ -44,19 +52,20 @@ def main() -> None:
         key="codes_pick",
         format_func=label.get,
         placeholder=tr("codes.pick_all"),
+        select_all=False,  # Streamlit's "Select all" entry has no Chinese text
     )
     author = str(st.session_state.get("official_name") or "") or st.text_input(
         tr("codes.author"), key="codes_author"
     )
     b1, b2, b3 = st.columns(3)
     issue = b1.button(tr("codes.issue"), key="codes_issue", type="primary", disabled=not picked)
-    missing = b2.button(tr("codes.issue_missing"), key="codes_issue_missing")
+    for_missing = b2.button(tr("codes.issue_missing"), key="codes_issue_missing")
     revoke = b3.button(tr("codes.revoke"), key="codes_revoke", disabled=not picked)
-    if (issue or missing or revoke) and not str(author).strip():
+    if (issue or for_missing or revoke) and not str(author).strip():
         st.error(tr("codes.author_needed"))
-    elif issue or missing:
+    elif issue or for_missing:
         issued = access.issue_codes(
-            store, table, picked if issue else None, author=author, only_missing=missing
+            store, table, picked if issue else None, author=author, only_missing=for_missing
         )
         st.session_state["codes_issued"] = issued
         st.rerun()

@@ -223,6 +223,7 @@ def main() -> None:
         format_func=bound(label_of),
         key="cmp_pick",
         placeholder=tr("compare.pick"),
+        select_all=False,  # Streamlit's "Select all" entry has no Chinese text
     )
     if len(picked) < 2:
         st.info(tr("compare.need_two"))

@@ -86,12 +86,14 @@ def grid(result: dict, path: Path, overrides: dict):
         sorted(table["county"].astype(str).unique()),
         key="f_county",
         placeholder=tr("editor.all"),
+        select_all=False,  # Streamlit's "Select all" entry has no Chinese text
     )
     industry = f2.multiselect(
         tr("editor.industry"),
         sorted(table["industry"].astype(str).unique()),
         key="f_industry",
         placeholder=tr("editor.all"),
+        select_all=False,  # Streamlit's "Select all" entry has no Chinese text
         format_func=bound(industry_name),
     )
     grade = f3.multiselect(
@@ -99,6 +101,7 @@ def grid(result: dict, path: Path, overrides: dict):
         sorted(table["grade"].astype(str).unique()),
         key="f_grade",
         placeholder=tr("editor.all"),
+        select_all=False,  # Streamlit's "Select all" entry has no Chinese text
         format_func=bound(lambda g: tr(f"grade.{g}")),
     )
     shown = editor_frame(table, overrides, result["schedule"], county=county, industry=industry, grade=grade)

@@ -18,6 +18,7 @@ from planner.app.common import (
     save_upload,
     scenario_files,
     scenario_result,
+    show_chart,
     status_text,
     tr,
 )
@@ -100,7 +101,7 @@ def gantt_section(schedule: pd.DataFrame) -> None:
         yaxis={"autorange": "reversed"},
         legend={"orientation": "h"},
     )
-    st.plotly_chart(fig, key="episode_gantt")
+    show_chart(fig, key="episode_gantt")
 
 
 def tonnes_section(summary: dict) -> None:
@@ -125,9 +126,10 @@ def tonnes_section(summary: dict) -> None:
         barmode="group",
         height=300,
         margin={"l": 10, "r": 10, "t": 30, "b": 10},
+        xaxis={"type": "date"},  # drawn as 12月10日 in Chinese (show_chart), never "Dec 10"
         yaxis_title=tr("episode.tpd"),
     )
-    st.plotly_chart(fig, key="episode_tonnes")
+    show_chart(fig, key="episode_tonnes")
 
 
 def _forecast_choices(scenario) -> list:
