@@ -167,7 +167,7 @@ def day_details(inputs: xr.Dataset, x: np.ndarray) -> dict[str, dict]:
     firms (``owner``), a firm once when any of its lines is cut, delayed, held or restarting.
     """
     from planner import POLLUTANTS
-    from planner.optimize.inputs import owner_codes, unit_weights
+    from planner.optimize.inputs import owner_codes, removed_tonnes, unit_weights
     from planner.optimize.restarts import stop_runs
 
     x = np.nan_to_num(np.asarray(x, dtype=float))
@@ -176,12 +176,13 @@ def day_details(inputs: xr.Dataset, x: np.ndarray) -> dict[str, dict]:
         if "effect_share" in inputs
         else np.ones(x.shape)
     )
-    red = np.asarray(inputs["reducible"].transpose("enterprise", "slot", "pollutant").values, float)
+    # tonnes the day gives (the tonnes the model counts, already scaled by the effect share)
+    removed = removed_tonnes(inputs, x)
     with np.errstate(divide="ignore", invalid="ignore"):
-        full = np.where(eff[:, :, None] > 0, red / eff[:, :, None], 0.0)
+        full = np.where(eff[:, :, None] > 0, removed / eff[:, :, None], 0.0)
     # tonnes a whole day would give minus what the day gives (partly credited cells; a cell with
     # effect 0 carries no tonnes to scale back and is counted in firms_delayed only)
-    lost = np.einsum("es,esp->sp", x, full - red)
+    lost = np.where((x > 1e-9)[:, :, None], full - removed, 0.0).sum(axis=0)
     runs = stop_runs(inputs, x)
     codes, owners = owner_codes(inputs)
 
