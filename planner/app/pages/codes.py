@@ -10,7 +10,15 @@ import pandas as pd
 import streamlit as st
 
 from planner.app import access
-from planner.app.common import DASH, guarded, local_time, portal_scenario_file, require_official, tr
+from planner.app.common import (
+    DASH,
+    guarded,
+    local_time,
+    message_text,
+    portal_scenario_file,
+    require_official,
+    tr,
+)
 
 
 def _table():
@@ -30,7 +38,7 @@ def main() -> None:
     try:
         status = access.code_status(store, table)
     except access.CodeFileError as err:
-        st.error(tr("codes.bad_file", reason=str(err)))
+        st.error(tr("codes.bad_file", reason=message_text(err)))
         return
     counts = status["status"].value_counts()
     c = st.columns(3)
