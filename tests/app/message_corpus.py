@@ -246,12 +246,22 @@ def build_corpus(root: Path) -> list[Case]:
     inv("xlsx: required column missing", _drop("name"), xlsx=True)
     inv("xlsx: bad numbers", _set("SO2", "n/a"), xlsx=True)
     inv("xlsx: bad grade and negative", lambda df: df.assign(grade="Q", NOx="-1").head(2), xlsx=True)
+    # --- inventory: workbooks (formulas without saved results, stray cells, a second sheet)
+    cases.append(Case("inventory: xlsx formulas without results", _xlsx_case(p, _formula_sheet)))
+    cases.append(Case("inventory: xlsx stray far cell", _xlsx_case(p, _stray_cell)))
+    cases.append(Case("inventory: xlsx second sheet with another header", _xlsx_case(p, _other_sheet)))
+    inv("coordinates swapped", lambda df: df.assign(lat=df["lon"], lon=df["lat"]).head(3))
+    inv("latitude outside China", _set("lat", "60.5"))
+    inv("unknown grade spelt as a word", _set("grade", "excellent"))
     # --- inventory: files that are no table
     inv_raw("empty file", "")
     inv_raw("only a header", "enterprise_id,name\n")
     inv_raw("pdf bytes", b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n")
     inv_raw("a row with too many cells", _csv(p.inventory.head(3)) + ",".join(["x"] * 60) + "\n")
     inv_raw("binary garbage", bytes(range(256)) * 4)
+    inv_raw("a NUL byte in a cell", _csv(p.inventory.head(3)).replace("铸造", "铸\x00造", 1))
+    inv_raw("one column only", "企业名称\n甲厂\n乙厂\n")
+    inv_raw("quotes never closed", _csv(p.inventory.head(3)).replace("泰宇", '"泰宇', 1))
     inv_raw(
         "one undecodable byte",
         _csv(p.inventory.head(3)).encode("utf-8").replace("铸造".encode(), b"\xff\xfe", 1),
@@ -268,6 +278,9 @@ def build_corpus(root: Path) -> list[Case]:
     lines("required column missing", _drop("enterprise_id"))
     lines("negative capacity", _set("capacity", "-5"))
     lines("duplicate line id", _set("line_id", "2#电炉", 0))
+    lines("line shares not adding up to 1", _set("enterprise_id", "E9999"))
+    lines("capacity not a number", _set("capacity", "大"))
+    lines("a firm split over the file", lambda df: _split_firm(df))
 
     # --- city file
     def city(name, text):
@@ -322,6 +335,16 @@ def build_corpus(root: Path) -> list[Case]:
     scen("non-industrial unknown key", "non_industrial:\n  - name: x\n    reductionz: {}\n")
     scen("lock below the order", "enterprises:\n  E0001:\n    lock: {yellow: 0.5, orange: 0.2}\n")
     scen("time limit negative", "solver:\n  time_limit: -3\n")
+    scen(
+        "unknown non-industrial measure",
+        "non_industrial:\n  - id: construction_dusst\n    use: on\n",
+        full=True,
+    )
+    scen("non-industrial use unknown", "non_industrial:\n  - id: construction_dust\n    use: maybe\n")
+    scen("shares falling with the level", "shares:\n  orange: {SO2: 0.05}\n", full=True)
+    scen("chance without an episode", "ensemble: {chance: 0.8}\n")
+    scen("air goal without a target", "air_quality:\n  goal: {instead_of_shares: true}\n")
+    scen("unknown grade override", "enterprises:\n  E0001: {grade: Q}\n", full=True)
     scen("bad inventory content", f"inventory: {p.rel(p.inv(_set('SO2', 'abc')))}\n", full=True)
     scen("bad lines content", f"lines: {p.rel(p.lines_file(_set('process', 'teleportation')))}\n", full=True)
     scen(
@@ -361,6 +384,38 @@ def build_corpus(root: Path) -> list[Case]:
     csv_cols.write_text("time,station,PM25\n2026-12-10 00:00,9901A,100\n", encoding="utf-8")
     cases.append(Case("forecast: CSV without PM2.5 column", lambda: read_forecast(csv_cols)))
 
+    fc("times not decoded", lambda ds: ds.assign_coords(time=np.arange(ds.sizes["time"])))
+    fc("half-hour times", lambda ds: ds.assign_coords(time=ds["time"].values + np.timedelta64(30, "m")))
+    fc("an extra dimension", lambda ds: ds.expand_dims(level=[1, 2]))
+    csv_dup = p.name("forecast", "csv")
+    rows = (DEMO / "forecast.csv").read_text(encoding="utf-8").splitlines()
+    csv_dup.write_text("\n".join(rows[:50] + rows[1:3]) + "\n", encoding="utf-8")
+    cases.append(Case("forecast: CSV duplicated rows", lambda: read_forecast(csv_dup)))
+    csv_time = p.name("forecast", "csv")
+    csv_time.write_text(
+        "\n".join([rows[0], rows[1].replace("2026-12-10 00:00", "明天", 1), *rows[2:30]]) + "\n"
+    )
+    cases.append(Case("forecast: CSV time unreadable", lambda: read_forecast(csv_time)))
+
+    # --- source-receptor files (air_quality.source_receptor)
+    from planner.airquality.sr import read_sr
+
+    def sr(name, text):
+        path = p.name("sr", "csv")
+        path.write_text(text, encoding="utf-8")
+        cases.append(Case(f"source-receptor: {name}", lambda: read_sr(path)))
+
+    head = "receptor,lag,pollutant,source,dC,units\n"
+    unit = "ug m-3 per t d-1"
+    sr("bad lag and unit", head + f"city,-1,NOx,E0001,0.1,{unit}\ncity,0,NOx,E0002,0.1,mg\n")
+    sr(
+        "unknown pollutant and empty receptor",
+        head + f"city,0,CO2,E0001,0.1,{unit}\n,0,NOx,E0002,0.1,{unit}\n",
+    )
+    sr("coefficient not a number", head + f"city,0,NOx,E0001,lots,{unit}\n")
+    sr("missing columns", "receptor,pollutant\ncity,NOx\n")
+    sr("repeated rows", head + f"city,0,NOx,E0001,0.1,{unit}\ncity,0,NOx,E0001,0.2,{unit}\n")
+
     # --- measures, plants, menus files
     def policy_file(name, stem, text, loader):
         path = p.yaml_file(stem, text)
@@ -378,6 +433,14 @@ def build_corpus(root: Path) -> list[Case]:
     policy_file("unknown key", "measures", measure + "\nbogus_key: 1\n", load_measures)
     policy_file("not a mapping", "measures", "just text\n", load_measures)
     policy_file("no plants mapping", "plants", "source: x\n", load_plants)
+    policy_file("option listed at an unknown id", "menus", menus.replace("- cut20", "- cut2O", 1), load_menus)
+    policy_file("option id twice", "menus", menus.replace("id: stop1", "id: cut20", 1), load_menus)
+    policy_file(
+        "unknown measure type",
+        "plants",
+        "source: x\nplants:\n  E0001:\n    yellow: [teleport]\n    orange: [teleport]\n    red: [teleport]\n",
+        load_plants,
+    )
     policy_file("unknown level", "plants", "source: x\nplants:\n  E0001:\n    purple: []\n", load_plants)
     return cases
 
@@ -406,6 +469,56 @@ def _guarantee(df: pd.DataFrame, cap: str) -> pd.DataFrame:
 
 def _capacity(df: pd.DataFrame, eia: str, permit: str, last: str) -> None:
     df.loc[df.index[0], ["capacity_eia", "capacity_permit", "output_last_year"]] = [eia, permit, last]
+
+
+def _split_firm(df: pd.DataFrame) -> pd.DataFrame:
+    """The first firm's lines before and after another firm's."""
+    first = df[df["enterprise_id"] == df["enterprise_id"].iloc[0]]
+    other = df[df["enterprise_id"] != df["enterprise_id"].iloc[0]]
+    return pd.concat([first.iloc[:1], other.iloc[:2], first.iloc[1:]])
+
+
+def _xlsx_case(p: Project, build: Callable[[Path, pd.DataFrame], None]):
+    from planner.inventory.table import validate_inventory
+
+    path = p.name("bad_list", "xlsx")
+    build(path, p.inventory.head(5))
+    return lambda: validate_inventory(path)
+
+
+def _formula_sheet(path: Path, df: pd.DataFrame) -> None:
+    """Emission cells written as formulas (openpyxl saves no results)."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(list(df.columns))
+    for row in df.itertuples(index=False):
+        ws.append(list(row))
+    col = list(df.columns).index("SO2") + 1
+    for r in range(2, len(df) + 2):
+        ws.cell(r, col).value = f"=1+{r}"
+    wb.save(path)
+
+
+def _stray_cell(path: Path, df: pd.DataFrame) -> None:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(list(df.columns))
+    for row in df.itertuples(index=False):
+        ws.append(list(row))
+    ws.cell(5000, 3).value = "x"
+    wb.save(path)
+
+
+def _other_sheet(path: Path, df: pd.DataFrame) -> None:
+    with pd.ExcelWriter(path) as xw:
+        df.to_excel(xw, sheet_name="清单", index=False)
+        df[["enterprise_id", "name", "credit_code", "SO2"]].rename(columns={"SO2": "NOx"}).to_excel(
+            xw, sheet_name="补充", index=False
+        )
 
 
 def _attr(ds: xr.Dataset, var: str, key: str, value: str) -> xr.Dataset:
