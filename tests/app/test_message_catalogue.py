@@ -221,7 +221,12 @@ def _english_words(text: str) -> list[str]:
     return [
         w
         for w in re.findall(r"[A-Za-z0-9][A-Za-z0-9_.\-]*", text)
-        if len(w) >= 3 and w not in ASCII_ALLOWED and not w.isupper() and not any(c.isdigit() for c in w)
+        if len(w) >= 3
+        and w not in ASCII_ALLOWED
+        and not w.isupper()
+        and "_" not in w  # a code (an id, a key path), not English prose
+        and "." not in w
+        and not any(c.isdigit() for c in w)
     ]
 
 
@@ -233,6 +238,12 @@ def _user_words(message: str) -> set[str]:
     head = re.match(r"^([a-z_]+) (?:must|is|are|gives|maps)\b", message)
     if head:
         words.add(head.group(1))
+    # names the user wrote or must write: listed in brackets, after "library:" or "dimension(s)",
+    # YAML keys before a colon ("mode: episode") and key paths ("options[0]", "ensemble.chance")
+    for listed in re.findall(r"\(([^()]*)\)|\[([^\[\]]*)\]", message):
+        words |= {w.lower() for part in listed for w in re.findall(r"[A-Za-z][A-Za-z0-9_.]*", part)}
+    for key in re.findall(r"([A-Za-z_][\w.]*)(?=:\s|\[|\.\w)|(?:library:|dimension\(s\)) ([^;]+)", message):
+        words |= {w.lower() for part in key for w in re.findall(r"[A-Za-z][A-Za-z0-9_.]*", part)}
     for tail in re.findall(r"(?:one of|expected|use|columns?|dims) \(?([^;()]+)", message):
         words |= {w.lower() for w in re.findall(r"[A-Za-z][A-Za-z0-9_.]*", tail)}
     words |= {"true", "false", "null", "auto", "list", "episode", "highs", "pulp", "cbc", "key", "general"}
