@@ -84,6 +84,8 @@ class Entry:
     zh: str
     source: str
     values: dict[str, str | dict[str, str]]
+    #: The longest literal text every match contains (a cheap test before the regex).
+    needle: str = ""
 
 
 @dataclass(frozen=True)
@@ -211,8 +213,28 @@ def _entry(key: str, raw, label: str, where: str, row, problems: Problems, whole
                 label, row, f"{where}.values.{name}", f"unknown kind {kind!r}; use {', '.join(KINDS)}"
             )
     return Entry(
-        key, compiled, zh, source, {str(k): v if isinstance(v, dict) else str(v) for k, v in values.items()}
+        key,
+        compiled,
+        zh,
+        source,
+        {str(k): v if isinstance(v, dict) else str(v) for k, v in values.items()},
+        _needle(pattern),
     )
+
+
+def _needle(pattern: str) -> str:
+    """The longest run of literal characters at the top level of a regular expression (every
+    match contains it)."""
+    from re import _parser as sre_parse  # the standard library's own regex parser (3.11+)
+
+    best, run = "", []
+    for op, arg in sre_parse.parse(pattern):
+        if op is sre_parse.LITERAL:
+            run.append(chr(arg))
+            continue
+        best = max(best, "".join(run), key=len)
+        run = []
+    return max(best, "".join(run), key=len)
 
 
 @cache
@@ -229,6 +251,8 @@ def catalogue() -> Catalogue:
 # --------------------------------------------------------------------------- matching
 def _match(entries: tuple[Entry, ...], text: str) -> str | None:
     for entry in entries:
+        if entry.needle not in text:
+            continue
         hit = entry.pattern.fullmatch(text)
         if hit is None:
             continue
