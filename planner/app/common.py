@@ -280,14 +280,32 @@ def default_shares() -> dict[str, dict[str, float]]:
 # --------------------------------------------------------------------------- errors
 def problems_table(problems, key: str | None = None) -> None:
     """A problem list as a table: severity by name, file, row (``—`` for a whole-file problem),
-    column or key path, message."""
-    df = problems_frame(problems)
+    column or key path, message in the session's language (:mod:`planner.app.messages`).
+
+    In Chinese, a message the catalogue cannot translate is a Chinese sentence naming its place;
+    its English text is shown only in an expander below the table."""
+    from planner.app.messages import translate_problem, untranslated
+
+    items = list(problems)
+    current = lang()
+    df = problems_frame([translate_problem(p, current) for p in items])
     df["severity"] = df["severity"].map(lambda v: tr(f"problems.severity.{v}"))
     df["row"] = df["row"].map(lambda v: DASH if missing(v) else f"{int(v):,}")
     df["column"] = df["column"].map(lambda v: DASH if missing(v) or v == "" else str(v))
-    if lang() == "zh":
-        st.caption(tr("problems.english_note"))
     st.dataframe(df.rename(columns=lambda c: tr(f"problems.{c}")), hide_index=True, key=key)
+    original = untranslated(items, current)
+    if original:
+        with st.expander(tr("problems.original", n=len(original))):
+            st.caption(tr("problems.original_help"))
+            st.code("\n".join(str(p) for p in original), language=None)
+
+
+def message_text(message: str) -> str:
+    """A library message (an exception's text) in the session's language
+    (:func:`planner.app.messages.translate_message`)."""
+    from planner.app.messages import translate_message
+
+    return translate_message(str(message), lang())
 
 
 def show_problems(err: InputError) -> None:

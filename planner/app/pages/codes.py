@@ -14,6 +14,7 @@ from planner.app.common import (
     DASH,
     guarded,
     local_time,
+    message_text,
     missing,
     portal_scenario_file,
     require_official,
@@ -38,7 +39,7 @@ def main() -> None:
     try:
         status = access.code_status(store, table)
     except access.CodeFileError as err:
-        st.error(tr("codes.bad_file", reason=str(err)))
+        st.error(tr("codes.bad_file", reason=message_text(err)))
         return
     counts = status["status"].value_counts()
     c = st.columns(3)

@@ -21,6 +21,7 @@ from planner.app.common import (
     industry_name,
     local_time,
     lvl,
+    message_text,
     override_key_name,
     override_value,
     require_official,
@@ -461,7 +462,9 @@ def save_section(path: Path, overrides: dict) -> None:
             try:
                 data.update(kept_uploads(path, up))
             except OSError as err:
-                st.error(tr("editor.write_failed", reason=getattr(err, "strerror", None) or str(err)))
+                st.error(
+                    tr("editor.write_failed", reason=message_text(getattr(err, "strerror", None) or err))
+                )
                 return
             if as_new.strip():
                 stem = Path(as_new.strip()).stem
@@ -475,17 +478,19 @@ def save_section(path: Path, overrides: dict) -> None:
                 st.error(tr("editor.busy"))
                 return
             except OSError as err:
-                st.error(tr("editor.write_failed", reason=getattr(err, "strerror", None) or str(err)))
+                st.error(
+                    tr("editor.write_failed", reason=message_text(getattr(err, "strerror", None) or err))
+                )
                 return
             except revisions.ConflictError as err:
                 st.error(tr("editor.conflict", suggestion=err.suggestion.name))
-                st.caption(str(err))
+                st.caption(message_text(err))
                 return
             except InputError as err:
                 show_problems(err)
                 return
             except ValueError as err:
-                st.error(str(err))
+                st.error(message_text(err))
                 return
             if target == path:
                 loaded[str(path)] = rev.revision
@@ -604,7 +609,7 @@ def publish_section(path: Path, revisions) -> None:
                 st.error(tr("editor.busy"))
                 return
             except (OSError, KeyError, ValueError) as err:
-                st.error(tr("editor.write_failed", reason=str(err)))
+                st.error(tr("editor.write_failed", reason=message_text(err)))
                 return
             # run again so that "shown now", the states and the record above include it
             st.session_state["publish_done"] = tr(

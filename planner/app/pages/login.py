@@ -12,13 +12,21 @@ from planner.app.access import DEMO_PASSWORD, officials_config, officials_login
 from planner.app.common import guarded, session_client, tr
 
 
+def _localised(args: dict) -> dict:
+    """A configuration error's arguments with the reason (the TOML reader's or the operating
+    system's English words) in the session's language."""
+    from planner.app.common import message_text
+
+    return {k: message_text(v) if k == "reason" else v for k, v in args.items()}
+
+
 def main() -> None:
     st.title(tr("login.title"))
     st.write(tr("login.intro"))
     config = officials_config()
     if config.error:
         st.error(
-            tr(config.error_key or "login.cfg_unreadable", **config.error_args)
+            tr(config.error_key or "login.cfg_unreadable", **_localised(config.error_args))
             if config.error_key
             else config.error
         )
