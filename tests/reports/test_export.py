@@ -407,12 +407,12 @@ def test_failed_plan_leaves_previous_outputs(tiny, tmp_path, monkeypatch, capsys
     assert main(["plan", scen, "--out", str(out)]) == 0
     before = _tree(out)
     assert set(before) == {"notes.txt", "schedule.csv", "summary.json", "plan.xlsx"}
-    import planner.reports.views as views
+    import planner.reports.outputs as outputs
 
     def broken(*args, **kwargs):
         raise OSError(30, "Read-only file system")
 
-    monkeypatch.setattr(views, "plan_workbook", broken)
+    monkeypatch.setattr(outputs, "plan_workbook", broken)
     capsys.readouterr()
     assert main(["plan", scen, "--out", str(out), "--format", "json"]) == 4  # I/O error
     captured = capsys.readouterr()
