@@ -99,6 +99,14 @@ NEUTRAL_OPTIONS = frozenset(
 AUTO_MIN_CELLS = 35_000
 #: Relative gap between the primal objective and the Lagrangian bound accepted as a certificate.
 CERTIFICATE_TOL = 1e-9
+#: Near-tie band (relative) of the first restricted LP after a warm start, after the cold levels,
+#: and on the sample levels.
+WARM_BAND = 1e-3
+COLD_BAND = 3e-3
+SAMPLE_BAND = 0.01
+#: BoxStep half-width (relative) of the duals on the cold levels and on the full level.
+BOX = 0.03
+FULL_BOX = 0.1
 #: Enterprises in the probe model used to read the block names (see :func:`unsupported_blocks`).
 PROBE_FIRMS = 400
 
@@ -516,6 +524,15 @@ class _Restricted:
         self.n_short, self.n_hard = len(short), len(hard)
         self.short_rows = short
         self.n_static = n
+        # the box (see :meth:`set_box`): a "buy" column (+1) and a "sell" column (-1) per row,
+        # fixed at 0 until a box is set
+        self.box0 = h.getNumCol()
+        kk = np.arange(K, dtype=np.int32)
+        h.addCols(K, np.zeros(K), np.zeros(K), np.zeros(K), K, kk, kk, np.ones(K))
+        h.addCols(K, np.zeros(K), np.zeros(K), np.zeros(K), K, kk, kk, -np.ones(K))
+        self.box_cap = np.maximum(pb.tonnes(pb.hi) + pb.ni_red.sum(axis=0).ravel(), 1.0)
+        self.box_tol = 1e-9 * np.maximum(1.0, np.abs(pb.rhs))
+        self.boxed = False
         self.batches: list[tuple] = []  # ("a", e, s, col0) or ("b", gi, ri, idx, col0, options)
         self.n_added = 0
 
@@ -601,6 +618,33 @@ class _Restricted:
         self.batches.append(("b", gi, ri, idx, col0, kopt.reshape(n, per)))
         self.n_added += n
 
+    def set_box(self, center: np.ndarray | None, width: np.ndarray | None = None) -> None:
+        """Keep the row duals near ``center`` (BoxStep stabilisation): row ``k`` may buy tonnes at
+        ``center + width`` and sell surplus at ``center - width`` (when positive), so its dual
+        stays in ``[center - width, center + width]`` while the sell column is below its cap.
+        ``center=None`` removes the box (its columns fixed at 0)."""
+        K = self.K
+        idx = (self.box0 + np.arange(2 * K)).astype(np.int32)
+        if center is None:
+            self.h.changeColsBounds(2 * K, idx, np.zeros(2 * K), np.zeros(2 * K))
+            self.boxed = False
+            return
+        up = center + width
+        down = np.maximum(center - width, 0.0)
+        cost = np.r_[up, -down]
+        upper = np.r_[np.full(K, np.inf), np.where(down > 0, self.box_cap, 0.0)]
+        self.h.changeColsCost(2 * K, idx, cost)
+        self.h.changeColsBounds(2 * K, idx, np.zeros(2 * K), upper)
+        self.boxed = True
+
+    def box_used(self, col: np.ndarray) -> bool:
+        """A box column is away from 0: the restricted LP's duals sit on the box."""
+        if not self.boxed:
+            return False
+        K = self.K
+        v = col[self.box0 : self.box0 + 2 * K].reshape(2, K)
+        return bool((v > self.box_tol[None, :]).any())
+
     def run(self) -> tuple[str, np.ndarray | None, np.ndarray | None]:
         """Solve; ``(status text, λ (K,), column values)``."""
         self.h.run()
@@ -656,9 +700,17 @@ def _sift(
     elastic: float,
     deadline: float | None,
     cap: int = 4000,
+    box: float | None = None,
 ) -> _Sifted:
     """Restricted LP over the decisions within ``band`` of a tie under ``lam0`` (all of them
-    without ``lam0``), the others fixed at their Lagrangian argmin; price, add violators, repeat."""
+    without ``lam0``), the others fixed at their Lagrangian argmin; price, add violators, repeat.
+
+    With ``box`` (and ``lam0``) the restricted LP's duals are kept within ``box`` (relative) of
+    ``lam0`` (:meth:`_Restricted.set_box`): a restricted LP of the near ties alone would otherwise
+    jump to duals far from ``lam0`` and pricing would add thousands of decisions.  When pricing
+    finds nothing to add but the box still binds, the box is recentred on the duals and doubled;
+    the answer is certified only once the box columns are at 0 (then the box constraints are
+    inactive and the duals are those of the restricted LP without it)."""
     o = pb.oracle
     E, S, P = pb.shape
     K = S * P
@@ -689,6 +741,11 @@ def _sift(
         first = add(o.indep, [[np.ones(len(r.pos), bool) for r in g.ranges] for g in o.groups])
     else:
         first = add(margin.a < band, [[m < band for m in ms] for ms in margin.b])
+    n_box = 0
+    if box is not None and lam0 is not None:
+        pos = lam_start[lam_start > 0]
+        width = box * (lam_start + (pos.mean() if len(pos) else 1.0))
+        lp.set_box(lam_start, width)
     rounds, t_lp, t_price = 0, 0.0, 0.0
     trace: list[tuple[int, int, float]] = []  # (decisions in the LP, simplex iterations, seconds)
     state, messages = "optimal", []
@@ -714,12 +771,21 @@ def _sift(
         total_v = float(va.sum() + sum(v.sum() for vs in vb for v in vs))
         elastic_used = lp.elastic_used(col)
         t_price += time.perf_counter() - t
-        if total_v <= 0.1 * CERTIFICATE_TOL * scale and not elastic_used:
+        done = total_v <= 0.1 * CERTIFICATE_TOL * scale and not elastic_used
+        if done and not lp.box_used(col):
             break
         if deadline is not None and time.perf_counter() > deadline:
             state = "time_limit"
             messages.append("the decomposition stopped at the time limit before its certificate")
             break
+        if done:  # nothing to add but the box binds: recentre on the duals, widen
+            n_box += 1
+            width = width * 2.0
+            if n_box > 40:
+                lp.set_box(None)
+            else:
+                lp.set_box(lam, width)
+            continue
         allv = np.concatenate([va.ravel(), *[v for vs in vb for v in vs]])
         thr = max(1e-14 * scale, 0.0)
         n_bad = int((allv > thr).sum())
@@ -730,10 +796,16 @@ def _sift(
         if n_bad > limit:
             thr = max(thr, float(np.partition(allv, len(allv) - limit)[len(allv) - limit]))
         if not add(va > thr, [[v > thr for v in vs] for vs in vb]):
+            if lp.box_used(col):
+                n_box += 1
+                width = width * 2.0
+                lp.set_box(lam if n_box <= 40 else None, width)
+                continue
             break  # nothing left to add: only round-off remains
     x = lp.shares(col)
     stats = {
         "rounds": rounds,
+        "box_moves": n_box,
         "initial_decisions": int(first),
         "restricted_decisions": int(lp.n_added),
         "decisions": o.n_decisions,
@@ -772,8 +844,8 @@ class Decomposed:
     messages: list[str] = field(default_factory=list)
 
 
-def _levels(n_movable: int, first: int = 2000, factor: int = 10) -> list[int]:
-    """Sample sizes of the coarse levels: 2,000, 20,000, … while below a third of the movable firms."""
+def _levels(n_movable: int, first: int = 500, factor: int = 4) -> list[int]:
+    """Sample sizes of the coarse levels: 500, 2,000, 8,000, … while below a third of the movable firms."""
     out = []
     n = first
     while n * 3 <= n_movable:
@@ -852,7 +924,7 @@ def solve_decomposed(
     if warm_start is not None:
         lam = np.nan_to_num(np.asarray(warm_start, float).reshape(K), nan=0.0).clip(0.0, None)
         source = "warm start"
-        band = 1e-3 if band is None else band
+        band = WARM_BAND if band is None else band
     else:
         lam = None
         rng = np.random.default_rng(0)
@@ -862,18 +934,18 @@ def solve_decomposed(
             firms, weight = _sample(pb, n, rng)
             sub = pb.subset(firms, weight)
             sub.rhs = pb.rhs - fixed_t
-            r = _sift(sub, options, lam, 0.05, elastic, deadline)
-            if r.lam is None:
+            r = _sift(sub, options, lam, SAMPLE_BAND, elastic, deadline, box=BOX)
+            if r.lam is None or r.state != "optimal":
                 break
             lam = r.lam
             levels.append({"firms": n, **{k: r.stats[k] for k in ("rounds", "restricted_decisions")}})
         source = "cold start" + (
             f" (sample LPs of {', '.join(str(v['firms']) for v in levels)} firms)" if levels else ""
         )
-        band = 0.01 if band is None else band
+        band = COLD_BAND if band is None else band
     timings["multipliers"] = time.perf_counter() - t1
     t1 = time.perf_counter()
-    r = _sift(pb, options, lam, band, elastic, deadline)
+    r = _sift(pb, options, lam, band, elastic, deadline, box=FULL_BOX)
     timings["sifting"] = time.perf_counter() - t1
     if r.lam is None:
         return Decomposed(
