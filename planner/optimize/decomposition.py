@@ -606,15 +606,16 @@ class _Restricted:
             cc[j, q],
         )
         per = W - 1  # columns per interval, in interval order
-        self.h.addRows(
-            n,
-            np.full(n, -np.inf),
-            np.ones(n),
-            m,
-            np.arange(0, m, per, dtype=np.int32),
-            (col0 + np.arange(m)).astype(np.int32),
-            np.ones(m),
-        )
+        if per > 1:  # with one column its bound [0, 1] stands for the row
+            self.h.addRows(
+                n,
+                np.full(n, -np.inf),
+                np.ones(n),
+                m,
+                np.arange(0, m, per, dtype=np.int32),
+                (col0 + np.arange(m)).astype(np.int32),
+                np.ones(m),
+            )
         self.batches.append(("b", gi, ri, idx, col0, kopt.reshape(n, per)))
         self.n_added += n
 
@@ -699,7 +700,7 @@ def _sift(
     band: float,
     elastic: float,
     deadline: float | None,
-    cap: int = 4000,
+    cap: int = 1500,
     box: float | None = None,
 ) -> _Sifted:
     """Restricted LP over the decisions within ``band`` of a tie under ``lam0`` (all of them
@@ -792,7 +793,7 @@ def _sift(
         if n_bad == 0:
             thr = 0.0
             n_bad = int((allv > 0).sum())
-        limit = max(cap, lp.n_added)
+        limit = cap  # the most violated first: a restricted LP grown slowly stays small
         if n_bad > limit:
             thr = max(thr, float(np.partition(allv, len(allv) - limit)[len(allv) - limit]))
         if not add(va > thr, [[v > thr for v in vs] for vs in vb]):
