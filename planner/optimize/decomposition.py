@@ -12,7 +12,9 @@ which :class:`Oracle` solves exactly for every enterprise at once (vectorised nu
 The solve (:func:`solve_decomposed`) is *sifting with a Lagrangian oracle*:
 
 1. **Multipliers.**  ``λ`` comes from a warm start (a previous plan, a sweep) or, cold, from
-   the same sifting on stratified samples of 500, 2,000, 8,000 … enterprises (×4 while below a
+   the direct model on a sample and then on the near-tie enterprises alone
+   (:func:`_cold_multipliers`: exact duals, so the full level needs one small restricted LP), up
+   to :data:`DIRECT_MAX_MOVABLE` movable enterprises; beyond, from the same sifting on stratified samples of 500, 2,000, 8,000 … enterprises (×4 while below a
    third of the movable ones; the heaviest as they are, the rest drawn at random and weighted
    up), each level started from the previous one's ``λ``.  The sample estimate is still rough
    (its error shrinks like one over the square root of the sample): the full level's restricted
