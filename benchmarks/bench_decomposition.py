@@ -7,8 +7,10 @@ For each size, on the same random episode LP (:func:`planner.optimize.inputs.ran
   ``warm``: the re-solve after an edit of two firms' losses, warm-started from that plan;
 - ``highspy``: the same model (:func:`planner.optimize.blocks.build_model`, no chain rewrite)
   passed to a plain ``highspy.Highs`` with presolve on; only ``run()`` is timed;
-- the ratios ``highspy / project`` and ``highspy / warm``, both objectives (relative difference) and the peak memory
-  (``ru_maxrss``) of each case, each case in its own subprocess.
+- the ratios ``highspy / project`` (end to end), ``highspy / solver`` (the decomposition's own
+  seconds) and ``highspy / warm``, both objectives (relative difference) and the peak memory
+  (``ru_maxrss``) of each case, each case in its own subprocess; the last column says whether
+  issue 13's targets hold (300,000 × 7: ≤ 5 s, ≤ 1 GB, ≥ 10× highspy; 20,000 × 7: ≤ 0.3 s).
 
 Medians over ``--repeat`` runs are printed, with the machine's load average before and after.
 
@@ -104,6 +106,17 @@ def _sub(kind: str, E: int, S: int, seed: int) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def _targets(E: int, S: int, p: dict, ratio: float) -> str:
+    """Issue 13's targets for this size: "met", "missed" or "-" (no target at this size)."""
+    if S != 7 or E not in (20_000, 300_000):
+        return "-"
+    if E == 20_000:
+        ok = p["seconds"] <= 0.3
+    else:
+        ok = p["seconds"] <= 5.0 and p["peak_mb"] <= 1024 and not ratio < 10.0
+    return "met" if ok else "missed"
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--sizes", default="20000,300000", help="enterprise counts, comma-separated")
@@ -121,8 +134,9 @@ def main(argv=None) -> int:
         return 0
     print(f"load average before: {' '.join(f'{v:.2f}' for v in os.getloadavg())} on {os.cpu_count()} CPUs")
     head = (
-        f"{'E':>7} {'S':>2} {'project s':>10} {'solver s':>9} {'warm s':>7} {'highspy s':>10} {'ratio':>7} {'warm ratio':>10} "
-        f"{'rel obj diff':>12} {'cert gap':>9} {'LP dec.':>8} {'peak MB':>8} {'hs MB':>7} status"
+        f"{'E':>7} {'S':>2} {'project s':>10} {'solver s':>9} {'warm s':>7} {'highspy s':>10} {'ratio':>7} "
+        f"{'solver ratio':>12} {'warm ratio':>10} "
+        f"{'rel obj diff':>12} {'cert gap':>9} {'LP dec.':>8} {'peak MB':>8} {'hs MB':>7} {'targets':>8} status"
     )
     print(head)
     print("-" * len(head))
@@ -137,14 +151,16 @@ def main(argv=None) -> int:
             ref = {k: statistics.median(r[k] for r in refs) for k in ("seconds", "peak_mb")}
             ref["objective"] = refs[0]["objective"]
         ratio = ref["seconds"] / p["seconds"] if ref else float("nan")
+        sratio = ref["seconds"] / p["solver_seconds"] if ref else float("nan")
+        targets = _targets(E, args.slots, p, ratio)
         wratio = ref["seconds"] / p["warm_seconds"] if ref else float("nan")
         times = ", ".join(f"{r['seconds']:.2f}" for r in runs)
         diff = (r0["objective"] - ref["objective"]) / abs(ref["objective"]) if ref else float("nan")
         print(
             f"{E:>7} {args.slots:>2} {p['seconds']:>10.2f} {p['solver_seconds']:>9.2f} {p['warm_seconds']:>7.2f} "
-            f"{(ref['seconds'] if ref else float('nan')):>10.2f} {ratio:>7.1f} {wratio:>10.1f} {diff:>12.1e} "
+            f"{(ref['seconds'] if ref else float('nan')):>10.2f} {ratio:>7.1f} {sratio:>12.1f} {wratio:>10.1f} {diff:>12.1e} "
             f"{(r0['gap'] if r0['gap'] is not None else float('nan')):>9.1e} {r0['restricted'] or 0:>8} "
-            f"{p['peak_mb']:>8.0f} {(ref['peak_mb'] if ref else float('nan')):>7.0f} "
+            f"{p['peak_mb']:>8.0f} {(ref['peak_mb'] if ref else float('nan')):>7.0f} {targets:>8} "
             f"{r0['status']} ({r0['method']}, {r0['violations']} violations; runs "
             f"{times} s)",
             flush=True,

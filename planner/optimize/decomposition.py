@@ -11,19 +11,30 @@ rows the Lagrangian splits into one small problem per enterprise,
 which :class:`Oracle` solves exactly for every enterprise at once (vectorised numpy, see below).
 The solve (:func:`solve_decomposed`) is *sifting with a Lagrangian oracle*:
 
-1. **Multipliers.** ``λ`` comes from a warm start (a previous plan, a sweep) or, cold, from
-   the same sifting on stratified samples of 2,000, 20,000 … enterprises (the heaviest as they
-   are, the rest drawn at random and weighted up).  The cold estimate is still rough: the first
-   full restricted LP then holds thousands of decisions and the direct model is faster
-   (``benchmarks/bench_decomposition.py``); with a warm start it holds a few hundred.
+1. **Multipliers.**  ``λ`` comes from a warm start (a previous plan, a sweep) or, cold, from
+   the direct model on a sample and then on the near-tie enterprises alone
+   (:func:`_cold_multipliers`: exact duals, so the full level needs one small restricted LP), up
+   to :data:`DIRECT_MAX_MOVABLE` movable enterprises; beyond, from the same sifting on stratified samples of 500, 2,000, 8,000 … enterprises (×4 while below a
+   third of the movable ones; the heaviest as they are, the rest drawn at random and weighted
+   up), each level started from the previous one's ``λ``.  The sample estimate is still rough
+   (its error shrinks like one over the square root of the sample): the full level's restricted
+   LP then grows to thousands of decisions (``benchmarks/bench_decomposition.py``); with a warm
+   start it holds a few hundred.
 2. **Restricted LP.** Every decision (a free cell outside a chain, an interval of a chain, see
    below) starts at its Lagrangian argmin under ``λ``; the decisions within a relative band ``δ``
    of a tie become columns of a HiGHS LP written as deviations from that fixed choice (a cell
    moves to its other bound, an interval to another first position, ``Σ w <= 1``), with the
    shortfall, non-industrial and elastic columns of the model.
-3. **Pricing.** With the restricted LP's duals ``λ'`` every fixed decision is priced: its
-   violation ``v = c(λ')·x̄ - min c(λ')·x >= 0``.  Violators join the restricted LP (HiGHS keeps
-   its basis: every new column starts at 0, the fixed choice); repeat until ``Σ v`` vanishes.
+3. **Pricing.**  With the restricted LP's duals ``λ'`` every fixed decision is priced: its
+   violation ``v = c(λ')·x̄ - min c(λ')·x >= 0``.  The most violated (at most 1,500 a round)
+   join the restricted LP (HiGHS keeps its basis: every new column starts at 0, the fixed
+   choice); repeat until ``Σ v`` vanishes.  **BoxStep stabilisation:** from a given ``λ`` the
+   restricted LP may buy tonnes at ``λ(1 + β)`` and sell surplus at ``λ(1 - β)`` per row, so its
+   duals stay in that box instead of jumping (the dual is degenerate: a price may move between
+   the days of a chain, and a few near ties cannot pin 28 prices); when nothing violates but the
+   box still binds it is recentred on ``λ'`` and doubled, and only an idle box (its columns at 0)
+   ends the loop, where the box constraints are inactive and ``λ'`` is the restricted LP's own
+   optimal dual.
 4. **Certificate.** Then ``λ'`` prices every column of the full LP correctly, so it is an optimal
    dual: the Lagrangian bound ``L(λ') = λ'·rhs + Σ_e min c_e(λ')·x + (shortfall and
    non-industrial terms)`` is computed over every enterprise and must equal the primal objective
@@ -50,7 +61,7 @@ PuLP backend makes :func:`choose` pick the direct model and say why
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 
 import highspy
 import numpy as np
@@ -99,6 +110,27 @@ NEUTRAL_OPTIONS = frozenset(
 AUTO_MIN_CELLS = 35_000
 #: Relative gap between the primal objective and the Lagrangian bound accepted as a certificate.
 CERTIFICATE_TOL = 1e-9
+#: Near-tie band (relative) of the first restricted LP after a warm start, after the cold levels,
+#: and on the sample levels.
+WARM_BAND = 1e-3
+COLD_BAND = 3e-3
+SAMPLE_BAND = 0.01
+#: BoxStep half-width (relative) of the duals on the cold levels and on the full level.
+BOX = 0.03
+FULL_BOX = 0.1
+#: A cold start takes its multipliers from the direct model on a sample of ``COLD_SAMPLE`` firms
+#: and then on the near ties (:func:`_cold_multipliers`, bands from ``NEAR_BAND``, at most
+#: ``NEAR_ROUNDS`` rounds); below three samples of movable firms (or with ``COLD_DIRECT`` off) the
+#: sample levels of the sifting itself.
+COLD_DIRECT = True
+COLD_SAMPLE = 2000
+NEAR_BAND = 0.05
+NEAR_ROUNDS = 8
+#: Above this many movable enterprises the direct model on the near ties grows too big (300,000 × 7:
+#: a sample of 8,000 left rows out of the near firms' reach and the rounds grew to 75,000 firms;
+#: from a sample of 32,000: 57 s against 44 s for the sifting's own sample levels), so a cold
+#: start there takes the sample levels of the sifting (``benchmarks/bench_decomposition.py``).
+DIRECT_MAX_MOVABLE = 120_000
 #: Enterprises in the probe model used to read the block names (see :func:`unsupported_blocks`).
 PROBE_FIRMS = 400
 
@@ -516,6 +548,15 @@ class _Restricted:
         self.n_short, self.n_hard = len(short), len(hard)
         self.short_rows = short
         self.n_static = n
+        # the box (see :meth:`set_box`): a "buy" column (+1) and a "sell" column (-1) per row,
+        # fixed at 0 until a box is set
+        self.box0 = h.getNumCol()
+        kk = np.arange(K, dtype=np.int32)
+        h.addCols(K, np.zeros(K), np.zeros(K), np.zeros(K), K, kk, kk, np.ones(K))
+        h.addCols(K, np.zeros(K), np.zeros(K), np.zeros(K), K, kk, kk, -np.ones(K))
+        self.box_cap = np.maximum(pb.tonnes(pb.hi) + pb.ni_red.sum(axis=0).ravel(), 1.0)
+        self.box_tol = 1e-9 * np.maximum(1.0, np.abs(pb.rhs))
+        self.boxed = False
         self.batches: list[tuple] = []  # ("a", e, s, col0) or ("b", gi, ri, idx, col0, options)
         self.n_added = 0
 
@@ -589,17 +630,45 @@ class _Restricted:
             cc[j, q],
         )
         per = W - 1  # columns per interval, in interval order
-        self.h.addRows(
-            n,
-            np.full(n, -np.inf),
-            np.ones(n),
-            m,
-            np.arange(0, m, per, dtype=np.int32),
-            (col0 + np.arange(m)).astype(np.int32),
-            np.ones(m),
-        )
+        if per > 1:  # with one column its bound [0, 1] stands for the row
+            self.h.addRows(
+                n,
+                np.full(n, -np.inf),
+                np.ones(n),
+                m,
+                np.arange(0, m, per, dtype=np.int32),
+                (col0 + np.arange(m)).astype(np.int32),
+                np.ones(m),
+            )
         self.batches.append(("b", gi, ri, idx, col0, kopt.reshape(n, per)))
         self.n_added += n
+
+    def set_box(self, center: np.ndarray | None, width: np.ndarray | None = None) -> None:
+        """Keep the row duals near ``center`` (BoxStep stabilisation): row ``k`` may buy tonnes at
+        ``center + width`` and sell surplus at ``center - width`` (when positive), so its dual
+        stays in ``[center - width, center + width]`` while the sell column is below its cap.
+        ``center=None`` removes the box (its columns fixed at 0)."""
+        K = self.K
+        idx = (self.box0 + np.arange(2 * K)).astype(np.int32)
+        if center is None:
+            self.h.changeColsBounds(2 * K, idx, np.zeros(2 * K), np.zeros(2 * K))
+            self.boxed = False
+            return
+        up = center + width
+        down = np.maximum(center - width, 0.0)
+        cost = np.r_[up, -down]
+        upper = np.r_[np.full(K, np.inf), np.where(down > 0, self.box_cap, 0.0)]
+        self.h.changeColsCost(2 * K, idx, cost)
+        self.h.changeColsBounds(2 * K, idx, np.zeros(2 * K), upper)
+        self.boxed = True
+
+    def box_used(self, col: np.ndarray) -> bool:
+        """A box column is away from 0: the restricted LP's duals sit on the box."""
+        if not self.boxed:
+            return False
+        K = self.K
+        v = col[self.box0 : self.box0 + 2 * K].reshape(2, K)
+        return bool((v > self.box_tol[None, :]).any())
 
     def run(self) -> tuple[str, np.ndarray | None, np.ndarray | None]:
         """Solve; ``(status text, λ (K,), column values)``."""
@@ -655,10 +724,18 @@ def _sift(
     band: float,
     elastic: float,
     deadline: float | None,
-    cap: int = 4000,
+    cap: int = 1500,
+    box: float | None = None,
 ) -> _Sifted:
     """Restricted LP over the decisions within ``band`` of a tie under ``lam0`` (all of them
-    without ``lam0``), the others fixed at their Lagrangian argmin; price, add violators, repeat."""
+    without ``lam0``), the others fixed at their Lagrangian argmin; price, add violators, repeat.
+
+    With ``box`` (and ``lam0``) the restricted LP's duals are kept within ``box`` (relative) of
+    ``lam0`` (:meth:`_Restricted.set_box`): a restricted LP of the near ties alone would otherwise
+    jump to duals far from ``lam0`` and pricing would add thousands of decisions.  When pricing
+    finds nothing to add but the box still binds, the box is recentred on the duals and doubled;
+    the answer is certified only once the box columns are at 0 (then the box constraints are
+    inactive and the duals are those of the restricted LP without it)."""
     o = pb.oracle
     E, S, P = pb.shape
     K = S * P
@@ -689,6 +766,11 @@ def _sift(
         first = add(o.indep, [[np.ones(len(r.pos), bool) for r in g.ranges] for g in o.groups])
     else:
         first = add(margin.a < band, [[m < band for m in ms] for ms in margin.b])
+    n_box = 0
+    if box is not None and lam0 is not None:
+        pos = lam_start[lam_start > 0]
+        width = box * (lam_start + (pos.mean() if len(pos) else 1.0))
+        lp.set_box(lam_start, width)
     rounds, t_lp, t_price = 0, 0.0, 0.0
     trace: list[tuple[int, int, float]] = []  # (decisions in the LP, simplex iterations, seconds)
     state, messages = "optimal", []
@@ -714,26 +796,41 @@ def _sift(
         total_v = float(va.sum() + sum(v.sum() for vs in vb for v in vs))
         elastic_used = lp.elastic_used(col)
         t_price += time.perf_counter() - t
-        if total_v <= 0.1 * CERTIFICATE_TOL * scale and not elastic_used:
+        done = total_v <= 0.1 * CERTIFICATE_TOL * scale and not elastic_used
+        if done and not lp.box_used(col):
             break
         if deadline is not None and time.perf_counter() > deadline:
             state = "time_limit"
             messages.append("the decomposition stopped at the time limit before its certificate")
             break
+        if done:  # nothing to add but the box binds: recentre on the duals, widen
+            n_box += 1
+            width = width * 2.0
+            if n_box > 40:
+                lp.set_box(None)
+            else:
+                lp.set_box(lam, width)
+            continue
         allv = np.concatenate([va.ravel(), *[v for vs in vb for v in vs]])
         thr = max(1e-14 * scale, 0.0)
         n_bad = int((allv > thr).sum())
         if n_bad == 0:
             thr = 0.0
             n_bad = int((allv > 0).sum())
-        limit = max(cap, lp.n_added)
+        limit = cap  # the most violated first: a restricted LP grown slowly stays small
         if n_bad > limit:
             thr = max(thr, float(np.partition(allv, len(allv) - limit)[len(allv) - limit]))
         if not add(va > thr, [[v > thr for v in vs] for vs in vb]):
+            if lp.box_used(col):
+                n_box += 1
+                width = width * 2.0
+                lp.set_box(lam if n_box <= 40 else None, width)
+                continue
             break  # nothing left to add: only round-off remains
     x = lp.shares(col)
     stats = {
         "rounds": rounds,
+        "box_moves": n_box,
         "initial_decisions": int(first),
         "restricted_decisions": int(lp.n_added),
         "decisions": o.n_decisions,
@@ -772,8 +869,8 @@ class Decomposed:
     messages: list[str] = field(default_factory=list)
 
 
-def _levels(n_movable: int, first: int = 2000, factor: int = 10) -> list[int]:
-    """Sample sizes of the coarse levels: 2,000, 20,000, … while below a third of the movable firms."""
+def _levels(n_movable: int, first: int = 500, factor: int = 4) -> list[int]:
+    """Sample sizes of the coarse levels: 500, 2,000, 8,000, … while below a third of the movable firms."""
     out = []
     n = first
     while n * 3 <= n_movable:
@@ -798,6 +895,138 @@ def _sample(pb: _Problem, n: int, rng) -> tuple[np.ndarray, np.ndarray]:
     return firms, weight
 
 
+def _bound(pb: _Problem, lam: np.ndarray, value: float) -> float:
+    """The Lagrangian bound ``L(λ)`` from the oracle's ``Σ_e min c_e·x`` (``value``)."""
+    E, S, P = pb.shape
+    bound = float(lam @ pb.rhs) + value
+    if pb.ni_cost.shape[0]:
+        bound += float(
+            np.minimum(0.0, pb.ni_cost - np.einsum("msp,sp->ms", pb.ni_red, lam.reshape(S, P))).sum()
+        )
+    bound += float((np.minimum(0.0, pb.penalty - lam) * np.maximum(pb.rhs, 0.0))[pb.short].sum())
+    return bound
+
+
+def _direct_duals(
+    inputs: xr.Dataset,
+    pb: _Problem,
+    options: SolveOptions,
+    firms: np.ndarray,
+    others: np.ndarray,
+    weight: np.ndarray | None = None,
+) -> np.ndarray | None:
+    """Target duals (K,) of the direct model (:func:`planner.optimize.model._run`: chain
+    substitution, HiGHS) over the enterprises ``firms`` alone, the targets lowered by the tonnes
+    of every other enterprise at its shares ``others`` (E, S) (the rows of ``firms`` ignored);
+    ``weight`` multiplies the firms' losses and tonnes (a sample standing for the rest).  None
+    when the direct model does not end optimal."""
+    from planner.optimize.model import _run  # model imports this module
+
+    sub = inputs.isel(enterprise=firms)
+    if weight is not None:
+        for v in ("loss_at_full", "reducible", "floor_reduction", "extra_reducible"):
+            if v in sub:
+                w = weight.reshape((-1,) + (1,) * (sub[v].ndim - 1))
+                sub[v] = sub[v].transpose("enterprise", ...) * w
+    E, S, P = pb.shape
+    x = others.copy()
+    x[firms] = 0.0
+    desired = (pb.rhs - pb.tonnes(x)).reshape(S, P)
+    _, const = reduction_terms(sub)
+    sub["credited"] = (
+        ("slot", "pollutant"),
+        sub["target"].transpose("slot", "pollutant").values - const - desired,
+    )
+    raw, _ = _run(sub, replace(options, decomposition="off"))
+    if raw.state != "optimal" or raw.duals is None or not np.isfinite(raw.duals).all():
+        return None
+    return np.abs(np.asarray(raw.duals, float)).reshape(S * P)
+
+
+def _near_firms(pb: _Problem, lam: np.ndarray, band: float) -> tuple[np.ndarray, _Choice]:
+    """Enterprises with a decision within ``band`` (relative) of a tie under ``lam`` (E,) bool,
+    and the Lagrangian argmin."""
+    o = pb.oracle
+    rho = pb.rho(lam)
+    best, _, _, margin = o.price(pb.loss - rho, None, rho)
+    near = (margin.a < band).any(axis=1)
+    for g, ms in zip(o.groups, margin.b, strict=True):
+        for r, m in zip(g.ranges, ms, strict=True):
+            near[g.firms[r.pos[m < band]]] = True
+    return near, best
+
+
+def _violating_firms(pb: _Problem, lam: np.ndarray, fixed: _Choice, tol: float) -> tuple[np.ndarray, float]:
+    """Enterprises whose choice ``fixed`` is not a Lagrangian argmin under ``lam`` (by more than
+    ``tol``) (E,) bool, and ``L(λ)``."""
+    o = pb.oracle
+    _, value, viol, _ = o.price(pb.loss - pb.rho(lam), fixed)
+    bad = (viol.a > tol).any(axis=1)
+    for g, vs in zip(o.groups, viol.b, strict=True):
+        for r, v in zip(g.ranges, vs, strict=True):
+            bad[g.firms[r.pos[v > tol]]] = True
+    return bad, _bound(pb, lam, value)
+
+
+def _cold_multipliers(
+    inputs: xr.Dataset, pb: _Problem, options: SolveOptions, deadline: float | None
+) -> tuple[np.ndarray | None, list[dict]]:
+    """Multipliers of a cold start: the direct model on a stratified sample (:func:`_sample`),
+    then on the *near-tie* enterprises alone, the others fixed at their Lagrangian argmin.
+
+    Each round takes the direct model's duals over the enterprises within :data:`NEAR_BAND` of a
+    tie (and every enterprise met so far); the enterprises whose fixed argmin the new duals price
+    as wrong join the next round.  When none does, the duals are optimal for the whole LP (the
+    restricted model's optimum with the others at an argmin is complementary) and the full level
+    needs only the warm-start band.  A round whose duals lower the Lagrangian bound (the fixed
+    firms left a target out of the near firms' reach: shortfall prices) is undone and the band
+    doubled.
+    """
+    E = pb.shape[0]
+    movable = int(pb.oracle.free_firm.sum())
+    if movable < 3 * COLD_SAMPLE or movable > DIRECT_MAX_MOVABLE:
+        return None, []
+    rng = np.random.default_rng(0)
+    firms, weight = _sample(pb, COLD_SAMPLE, rng)
+    others = np.where(pb.oracle.free_firm[:, None], 0.0, pb.lo)
+    lam = _direct_duals(inputs, pb, options, firms, others, weight)
+    levels: list[dict] = [{"firms": COLD_SAMPLE, "kind": "sample"}]
+    if lam is None:
+        return None, levels
+    band = NEAR_BAND
+    near, best = _near_firms(pb, lam, band)
+    _, L = _violating_firms(pb, lam, best, np.inf)
+    inset = near
+    tol = 1e-12 * max(1.0, abs(L))
+    for _ in range(NEAR_ROUNDS):
+        if deadline is not None and time.perf_counter() > deadline:
+            break
+        x = pb.oracle.x_of(best)
+        if inset.sum() * 2 > E:
+            break
+        fl = np.flatnonzero(inset)
+        new = _direct_duals(inputs, pb, options, fl, x)
+        if new is None:
+            break
+        bad, L_new = _violating_firms(pb, new, best, tol)
+        bad &= ~inset
+        if L_new < L - 1e-9 * max(1.0, abs(L)):  # a worse bound: widen around the old duals
+            band *= 2.0
+            near, _ = _near_firms(pb, lam, band)
+            inset = inset | near
+            levels.append({"firms": len(fl), "kind": "near", "rejected": True})
+            continue
+        levels.append({"firms": len(fl), "kind": "near", "violating": int(bad.sum())})
+        lam, L = new, L_new
+        if not bad.any():
+            break
+        near, best_new = _near_firms(pb, lam, band)
+        # the firms outside keep their old fixed choice where it is still an argmin
+        inset = inset | bad | near
+        best = best_new
+    return lam, levels
+
+
 def solve_decomposed(
     inputs: xr.Dataset,
     options: SolveOptions,
@@ -818,8 +1047,8 @@ def solve_decomposed(
     shortfall_everywhere : bool
         As in :func:`planner.optimize.blocks.model_data`.
     band : float, optional
-        Relative near-tie band of the first restricted LP (default 0.01 after the coarse
-        levels, 1e-3 after a warm start).
+        Relative near-tie band of the first restricted LP (default :data:`COLD_BAND` after
+        the sample levels, :data:`WARM_BAND` after a warm start).
 
     Returns
     -------
@@ -852,9 +1081,22 @@ def solve_decomposed(
     if warm_start is not None:
         lam = np.nan_to_num(np.asarray(warm_start, float).reshape(K), nan=0.0).clip(0.0, None)
         source = "warm start"
-        band = 1e-3 if band is None else band
+        band = WARM_BAND if band is None else band
     else:
-        lam = None
+        lam, levels = _cold_multipliers(inputs, pb, options, deadline) if COLD_DIRECT else (None, [])
+    if warm_start is None and lam is not None:
+        source = (
+            "cold start (direct model on "
+            + ", ".join(
+                f"{'a sample of' if v['kind'] == 'sample' else 'the near ties,'} {v['firms']} firms"
+                for v in levels
+            )
+            + ")"
+        )
+        near_done = any(v["kind"] == "near" and not v.get("rejected") for v in levels)
+        band = (WARM_BAND if near_done else COLD_BAND) if band is None else band
+    elif warm_start is None:
+        levels = []
         rng = np.random.default_rng(0)
         still = ~pb.oracle.free_firm
         fixed_t = np.einsum("esp,es->sp", pb.red[still], pb.lo[still]).ravel()
@@ -862,18 +1104,18 @@ def solve_decomposed(
             firms, weight = _sample(pb, n, rng)
             sub = pb.subset(firms, weight)
             sub.rhs = pb.rhs - fixed_t
-            r = _sift(sub, options, lam, 0.05, elastic, deadline)
-            if r.lam is None:
+            r = _sift(sub, options, lam, SAMPLE_BAND, elastic, deadline, box=BOX)
+            if r.lam is None or r.state != "optimal":
                 break
             lam = r.lam
             levels.append({"firms": n, **{k: r.stats[k] for k in ("rounds", "restricted_decisions")}})
         source = "cold start" + (
             f" (sample LPs of {', '.join(str(v['firms']) for v in levels)} firms)" if levels else ""
         )
-        band = 0.01 if band is None else band
+        band = COLD_BAND if band is None else band
     timings["multipliers"] = time.perf_counter() - t1
     t1 = time.perf_counter()
-    r = _sift(pb, options, lam, band, elastic, deadline)
+    r = _sift(pb, options, lam, band, elastic, deadline, box=FULL_BOX)
     timings["sifting"] = time.perf_counter() - t1
     if r.lam is None:
         return Decomposed(
@@ -886,12 +1128,7 @@ def solve_decomposed(
     # the certificate: the plan's objective against the Lagrangian bound at the LP's duals
     primal = float((pb.loss * x).sum() + (pb.ni_cost * ni).sum() if M else (pb.loss * x).sum())
     primal += pb.penalty * float(u.sum())
-    bound = float(lam @ pb.rhs) + r.value
-    if M:
-        bound += float(
-            np.minimum(0.0, pb.ni_cost - np.einsum("msp,sp->ms", pb.ni_red, lam.reshape(S, P))).sum()
-        )
-    bound += float((np.minimum(0.0, pb.penalty - lam) * np.maximum(pb.rhs, 0.0))[pb.short].sum())
+    bound = _bound(pb, lam, r.value)
     gap = (primal - bound) / max(1.0, abs(primal))
     state, messages = r.state, list(r.messages)
     if state == "optimal" and abs(gap) > 1e-7:
@@ -954,10 +1191,4 @@ def dual_bound(inputs: xr.Dataset, options: SolveOptions, lam, shortfall_everywh
     E, S, P = pb.shape
     lam = np.clip(np.nan_to_num(np.asarray(lam, float).reshape(S * P), nan=0.0), 0.0, None)
     _, value, _, _ = pb.oracle.price(pb.loss - pb.rho(lam))
-    bound = float(lam @ pb.rhs) + value
-    if pb.ni_cost.shape[0]:
-        bound += float(
-            np.minimum(0.0, pb.ni_cost - np.einsum("msp,sp->ms", pb.ni_red, lam.reshape(S, P))).sum()
-        )
-    bound += float((np.minimum(0.0, pb.penalty - lam) * np.maximum(pb.rhs, 0.0))[pb.short].sum())
-    return bound
+    return _bound(pb, lam, value)

@@ -257,3 +257,80 @@ def test_probe_sees_every_block_of_a_small_model():
     lo, hi = effective_bounds(ds)
     assert dec.unsupported_blocks(ds, SolveOptions()) == []
     assert (hi >= lo).all()
+
+
+# ------------------------------------------------------------------------------ cold start
+def _sampled_case(kind, seed=5):
+    ds = random_plan_inputs(2400, 4, seed=seed)
+    if kind == "identical_firms":  # a handful of firm types: a degenerate dual, ties everywhere
+        src = np.arange(ds.sizes["enterprise"]) % 7
+        for v in ("floor", "ceiling", "loss_at_full", "reducible", "toggle_allowed"):
+            ds[v].values[...] = ds[v].values[src]
+    return ds
+
+
+@pytest.mark.parametrize("kind", ["plain", "identical_firms"])
+def test_cold_start_from_sampled_multipliers_is_certified_optimal(kind):
+    ds = _sampled_case(kind)
+    a = solve(ds, decomposition="off")
+    b = solve(ds, decomposition="on")
+    path = b.solver_path
+    assert path["method"] == "decomposition", path
+    assert "sample LPs of 500" in path["multipliers_from"]  # the sample levels ran
+    assert b.objective == pytest.approx(a.objective, rel=1e-6)
+    assert abs(path["certificate_gap"]) <= 1e-7
+    assert verify_plan(ds, b) == []
+    # (with shortfall the LP's objective holds the penalty too: compare with the certified primal)
+    assert dec.dual_bound(ds, SolveOptions(), b.multipliers) == pytest.approx(path["primal"], rel=1e-6)
+
+
+@pytest.mark.parametrize("factor", [0.2, 5.0])
+def test_the_box_recentres_from_multipliers_far_off(factor):
+    """BoxStep from multipliers off by a factor: the box must move (and widen) before the
+    certificate, and the answer is the direct model's."""
+    ds = random_plan_inputs(300, 4, seed=8)
+    opts = SolveOptions(decomposition="on")
+    exact = solve(ds, decomposition="off")
+    pb = dec.problem(ds, opts)
+    lam = np.asarray(exact.multipliers, float).ravel() * factor + 1.0
+    r = dec._sift(pb, opts, lam, 1e-3, max(pb.penalty, 1e3), None, box=0.01)
+    assert r.state == "optimal"
+    assert r.stats["box_moves"] > 0
+    assert not r.lp.box_used(r.col)
+    credited_loss = float(ds["credited_loss"].sum())
+    assert r.value + float(r.lam @ pb.rhs) + credited_loss == pytest.approx(exact.objective, rel=1e-7)
+    assert float((pb.loss * r.x).sum()) + credited_loss == pytest.approx(exact.objective, rel=1e-7)
+
+
+@pytest.mark.parametrize(
+    ("kind", "scale", "mode"),
+    [
+        ("plain", 1.0, "episode"),
+        ("identical_firms", 1.0, "episode"),
+        ("plain", 1.5, "episode"),
+        ("plain", 1.0, "list"),
+    ],
+)
+def test_cold_start_from_the_direct_model_on_near_ties_is_certified_optimal(monkeypatch, kind, scale, mode):
+    """The direct model on a sample, then on the near-tie firms (the others at their argmin):
+    the full level starts from optimal duals and certifies them (degenerate and shortfall
+    instances included)."""
+    monkeypatch.setattr(dec, "COLD_SAMPLE", 150)
+    S = 5 if mode == "episode" else 3
+    ds = random_plan_inputs(1500, S, seed=11, mode=mode, target_scale=scale)
+    if kind == "identical_firms":
+        src = np.arange(ds.sizes["enterprise"]) % 9
+        for v in ("floor", "ceiling", "loss_at_full", "reducible", "toggle_allowed"):
+            ds[v].values[...] = ds[v].values[src]
+    a = solve(ds, decomposition="off")
+    b = solve(ds, decomposition="on")
+    path = b.solver_path
+    assert path["method"] == "decomposition", path
+    assert path["multipliers_from"].startswith("cold start (direct model on a sample of 150 firms")
+    if kind == "plain" and scale == 1.0:  # (else the near ties are most of this short list)
+        assert "near ties" in path["multipliers_from"]
+    assert a.status == b.status
+    assert b.objective == pytest.approx(a.objective, rel=1e-6)
+    assert abs(path["certificate_gap"]) <= 1e-7
+    assert verify_plan(ds, b) == []
+    assert dec.dual_bound(ds, SolveOptions(), b.multipliers) == pytest.approx(path["primal"], rel=1e-6)
