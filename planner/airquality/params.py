@@ -18,7 +18,7 @@ from planner import DATA_DIR, POLLUTANTS
 from planner.policy.vocabulary import check_keys, check_number, check_share, file_label, key_path, load_yaml
 from planner.problems import InputError, Problems
 
-__all__ = ["AQ_DIR", "STABILITY_CLASSES", "ScreeningParams", "load_params", "SECONDARY", "PRIMARY"]
+__all__ = ["AQ_DIR", "PRIMARY", "SECONDARY", "STABILITY_CLASSES", "ScreeningParams", "load_params"]
 
 AQ_DIR: Path = DATA_DIR / "policy" / "air_quality"
 STABILITY_CLASSES: tuple[str, ...] = ("A", "B", "C", "D", "E", "F")
@@ -194,7 +194,7 @@ def load_params(folder: str | Path | None = None) -> ScreeningParams:
 
 
 @lru_cache(maxsize=4)
-def _load_cached(folder: str) -> ScreeningParams:  # noqa: C901 - one validator, read top to bottom
+def _load_cached(folder: str) -> ScreeningParams:
     problems = Problems()
     spath = Path(folder) / "screening.yaml"
     label = file_label(spath)

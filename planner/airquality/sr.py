@@ -55,13 +55,13 @@ from planner.io.netcdf import check_input_file, is_netcdf, open_netcdf
 from planner.problems import InputError, Problems
 
 __all__ = [
-    "UNITS",
     "SOURCE_TYPES",
+    "UNITS",
+    "map_to_enterprises",
     "normalise_units",
     "read_sr",
     "validate_sr",
     "write_sr",
-    "map_to_enterprises",
 ]
 
 #: Canonical units of an SR coefficient.

@@ -121,7 +121,8 @@ def json_only_stdout():
     """While a ``--format json`` command runs, send anything written to the stdout *file
     descriptor* (a C library's banner or progress lines) to stderr, and only what Python code
     prints (the JSON document) to the real stdout.  A no-op when stdout is not a file
-    descriptor (e.g. captured by a test)."""
+    descriptor (e.g. captured by a test).
+    """
     try:
         fd = sys.stdout.fileno()
     except (AttributeError, OSError, ValueError):

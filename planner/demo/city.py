@@ -1518,10 +1518,31 @@ _A = [
     ),
 ]
 
-_FIELDS = (
-    "code industry weight words product lines tpl sizes cap_unit cap emis sigma ov elec days "
-    "profile home p_park cems tmc control p_guarantee p_exempt"
-).split()
+_FIELDS = [
+    "code",
+    "industry",
+    "weight",
+    "words",
+    "product",
+    "lines",
+    "tpl",
+    "sizes",
+    "cap_unit",
+    "cap",
+    "emis",
+    "sigma",
+    "ov",
+    "elec",
+    "days",
+    "profile",
+    "home",
+    "p_park",
+    "cems",
+    "tmc",
+    "control",
+    "p_guarantee",
+    "p_exempt",
+]
 ARCHETYPES: list[dict] = [dict(zip(_FIELDS, row, strict=True)) for row in _A]
 
 #: Grade mixes (cumulative order as listed).  Draws are ranked by a latent that favours big firms.

@@ -283,7 +283,8 @@ def weighted_pick(
     rng: np.random.Generator, candidates: np.ndarray, weights: np.ndarray, k: int
 ) -> np.ndarray:
     """Mask of ``k`` firms drawn without replacement from ``candidates`` (mask) with ``weights``
-    (Efraimidis–Spirakis keys: the ``k`` largest ``log(u) / w``)."""
+    (Efraimidis–Spirakis keys: the ``k`` largest ``log(u) / w``).
+    """
     n = len(candidates)
     u = rng.random(n)
     out = np.zeros(n, dtype=bool)

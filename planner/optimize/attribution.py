@@ -22,7 +22,8 @@ ABOVE_FLOOR_TOL = 1e-6
 
 def floor_shares(inputs: xr.Dataset, discrete: bool = False) -> np.ndarray:
     """The rule floor of every cell (E, S): chain-carried and, with whole lines, rounded up to lines;
-    a line stop's lines of least loss count as its floor (:func:`planner.optimize.inputs.rule_floor`)."""
+    a line stop's lines of least loss count as its floor (:func:`planner.optimize.inputs.rule_floor`).
+    """
     lo, hi = effective_bounds(inputs)
     if discrete:
         cols = line_columns(inputs, lo, hi, True)
@@ -130,7 +131,8 @@ def loss_attribution(
 
 def split_lines(summary: dict) -> list[str]:
     """Lines for ``planner plan``'s text output from a summary.json document: the loss split per
-    slot and the savings against each baseline (empty without a split)."""
+    slot and the savings against each baseline (empty without a split).
+    """
     t = summary.get("loss_split")
     if not t:
         return []

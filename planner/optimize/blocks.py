@@ -294,7 +294,8 @@ def model_data(
 
 def shortfall_penalty(options: SolveOptions, loss, red, lo, hi) -> float:
     """万元 per tonne of shortfall: the option, or 100 × the largest loss per tonne of any cuttable
-    cell (negligible emitters ignored), clipped to [1e3, 1e9]."""
+    cell (negligible emitters ignored), clipped to [1e3, 1e9].
+    """
     if options.shortfall_penalty is not None:
         return float(options.shortfall_penalty)
     big = red > np.maximum(1e-12, 1e-6 * red.max(axis=0, initial=0.0))[None, :, :]
@@ -329,7 +330,8 @@ def _x(m: LinearModel):
 def define_non_industrial(m: LinearModel, d: ModelData, cost: bool = True) -> None:
     """``NonIndustrial-Slot-activation``: a[m, s] in [0, 1] for each optional non-industrial measure
     (construction dust stop, road cleaning, truck restrictions …), costed at its loss; binary where
-    the measure is all-or-nothing.  Its tonnes enter the target rows (:func:`define_targets`)."""
+    the measure is all-or-nothing.  Its tonnes enter the target rows (:func:`define_targets`).
+    """
     M = len(d.ni_names)
     if not M:
         return
@@ -622,7 +624,8 @@ def define_budget(m: LinearModel, d: ModelData, budget: float, pollutant: int | 
 
 def region_rows(inputs: xr.Dataset) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """``(required (R, P) t/d, member (R, S) bool, row names)`` of the regional targets of a
-    joint region inputs dataset (variables ``region_target``, ``region_member``); R = 0 without."""
+    joint region inputs dataset (variables ``region_target``, ``region_member``); R = 0 without.
+    """
     S, P = inputs.sizes["slot"], inputs.sizes["pollutant"]
     if "region_target" not in inputs:
         return np.zeros((0, P)), np.zeros((0, S), bool), []
@@ -863,7 +866,8 @@ def build_pm25_budget_model(
     inputs: xr.Dataset, options: SolveOptions, budget: float, objective: str = "total"
 ) -> tuple[LinearModel, ModelData]:
     """The budget analysis in µg/m³ (:func:`define_pm25_budget`) for PlanInputs with goal arrays
-    (:func:`planner.optimize.airgoal.attach_goal`; the goal values themselves are not imposed)."""
+    (:func:`planner.optimize.airgoal.attach_goal`; the goal values themselves are not imposed).
+    """
     d = model_data(inputs, options)
     m = LinearModel("max_pm25_under_budget")
     define_curtailment(m, d, cost=False)

@@ -42,12 +42,12 @@ import xarray as xr
 from planner.optimize.linear import INF, LinearModel
 
 __all__ = [
-    "CHANCE",
-    "MEMBER_Z",
-    "MEMBER_ROWS",
-    "COUNT",
     "BLOCKS",
+    "CHANCE",
+    "COUNT",
     "FORMULATIONS",
+    "MEMBER_ROWS",
+    "MEMBER_Z",
     "ChanceData",
     "chance_data",
     "define_chance",
@@ -108,7 +108,8 @@ class ChanceData:
 def chance_data(inputs: xr.Dataset, d, extra_reach=0.0) -> ChanceData:
     """Derive :class:`ChanceData` from PlanInputs and the model's :class:`ModelData` ``d``
     (``extra_reach`` (S, P): what blocks outside the curtailment columns add at most, e.g. the
-    measure menus)."""
+    measure menus).
+    """
     target = inputs["member_target"].transpose("slot", "member", "pollutant").values.astype(float)
     rhs = target - d.credited[:, None, :]
     tol = _TOL * np.maximum(1.0, target)
@@ -149,7 +150,8 @@ def chance_data(inputs: xr.Dataset, d, extra_reach=0.0) -> ChanceData:
 def _activity(target, shortfall) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(slot·P + pollutant, column, coefficient)`` of every term of ``A[s, p]``, sorted by row:
     the entries of the complete target rows (firms, non-industrial measures, menu options …)
-    without the shortfall columns, so that a chance row counts exactly what a target row counts."""
+    without the shortfall columns, so that a chance row counts exactly what a target row counts.
+    """
     keep = np.ones(len(target.cols), bool)
     if shortfall is not None:
         keep &= (target.cols < shortfall.start) | (target.cols >= shortfall.start + shortfall.size)

@@ -73,7 +73,7 @@ def compile_model(m: LinearModel, h: highspy.Highs) -> np.ndarray:
     st = h.passModel(
         int(m.n_col),
         int(m.n_row),
-        int(len(value)),
+        len(value),
         1,  # column-wise
         1,  # minimise
         float(m.constant),

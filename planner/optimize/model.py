@@ -143,14 +143,15 @@ def _run_decomposed(
     inputs: xr.Dataset, options: SolveOptions, shortfall_everywhere: bool = False, *, warm_start, path: dict
 ) -> tuple[RawResult, float]:
     """:func:`planner.optimize.decomposition.solve_decomposed` as a :class:`RawResult`; the direct
-    model when the decomposition fails (``path`` records why)."""
+    model when the decomposition fails (``path`` records why).
+    """
     from planner.optimize import decomposition
 
     try:
         r = decomposition.solve_decomposed(
             inputs, options, decomposition.warm_multipliers(warm_start), shortfall_everywhere
         )
-    except Exception as exc:  # noqa: BLE001 - the direct model is the reference
+    except Exception as exc:
         r = None
         why = f"{type(exc).__name__}: {exc}"
     else:
@@ -222,7 +223,7 @@ def solve(inputs: xr.Dataset, options: SolveOptions | dict | None = None, warm_s
             raw, t_build = raw2, t_build + t2
         if raw.x is None and raw.state == "time_limit":
             _greedy_fallback(inputs, options, raw)
-    except Exception as exc:  # noqa: BLE001 - solver failures become a status
+    except Exception as exc:
         S = inputs.sizes["slot"]
         raw = RawResult(
             None,
@@ -266,7 +267,8 @@ def _greedy_fallback(inputs: xr.Dataset, options: SolveOptions, raw: RawResult) 
 
 def _air_goal_outcome(inputs: xr.Dataset, plan: Plan, raw: RawResult) -> None:
     """``plan.air_goal`` (achieved ΔPM2.5, shortfall, marginal loss per µg/m³); an unmet goal makes
-    an optimal plan infeasible, with one message per day and receptor (required, reachable)."""
+    an optimal plan infeasible, with one message per day and receptor (required, reachable).
+    """
     from planner.optimize.airgoal import diagnosis, goal_outcome
 
     x = plan.curtailment.transpose("enterprise", "slot").values
@@ -282,7 +284,8 @@ def _air_goal_outcome(inputs: xr.Dataset, plan: Plan, raw: RawResult) -> None:
 
 def zero_reason(inputs: xr.Dataset) -> np.ndarray:
     """Reason of a cell whose ceiling is 0, per enterprise (E, 1): "self_directed" for A/A+/引领性
-    firms (自主减排, never called exempt), "exempt" otherwise (exempt, heating boilers, no room)."""
+    firms (自主减排, never called exempt), "exempt" otherwise (exempt, heating boilers, no room).
+    """
     E = inputs.sizes["enterprise"]
     sd = np.asarray(inputs["self_directed"].values, bool) if "self_directed" in inputs else np.zeros(E, bool)
     return np.where(sd, "self_directed", "exempt")[:, None]
@@ -412,7 +415,7 @@ def finish_plan(inputs: xr.Dataset, options: SolveOptions, raw: RawResult, t_bui
         t2 = time.perf_counter()
         try:
             plan.violations = verify.verify_plan(inputs, plan)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             plan.violations = [f"verifier failed: {type(exc).__name__}: {exc}"]
         timings["verify"] = time.perf_counter() - t2
         if plan.violations:

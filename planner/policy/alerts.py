@@ -74,21 +74,21 @@ from planner.policy.vocabulary import file_label, load_yaml
 from planner.problems import InputError, Problems
 
 __all__ = [
-    "Condition",
-    "RuleSet",
-    "RuleFile",
-    "RULES_DIR",
-    "DEFAULT_RULES",
-    "load_rules",
-    "Alerts",
     "DAY_LEVELS",
+    "DEFAULT_LEAD_HOURS",
+    "DEFAULT_RULES",
+    "RULES_DIR",
+    "Alerts",
+    "Condition",
+    "RuleFile",
+    "RuleSet",
     "alert_levels",
     "alert_processes",
+    "alert_timeline",
+    "condition_text",
     "evaluate_alerts",
     "evaluate_conditions",
-    "condition_text",
-    "alert_timeline",
-    "DEFAULT_LEAD_HOURS",
+    "load_rules",
 ]
 
 RULES_DIR: Path = DATA_DIR / "policy" / "alert_rules"

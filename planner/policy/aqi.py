@@ -41,15 +41,15 @@ from planner import DATA_DIR
 from planner.problems import InputError, Problems
 
 __all__ = [
-    "EDITIONS",
-    "DAILY_INDICATORS",
     "BREAKPOINTS_FILE",
+    "DAILY_INDICATORS",
+    "EDITIONS",
     "Breakpoints",
-    "load_breakpoints",
-    "iaqi",
     "aqi_table",
-    "primary_pollutant",
+    "iaqi",
+    "load_breakpoints",
     "normalise_edition",
+    "primary_pollutant",
 ]
 
 #: Editions of HJ 633 the planner knows.

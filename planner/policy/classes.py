@@ -23,7 +23,7 @@ from planner import ALERT_LEVELS, DATA_DIR
 from planner.policy.vocabulary import check_keys, check_share, file_label, key_path, load_yaml, suggest
 from planner.problems import InputError, Problems
 
-__all__ = ["CONTROL_CLASSES_FILE", "ControlType", "ControlClasses", "read_control_classes", "control_classes"]
+__all__ = ["CONTROL_CLASSES_FILE", "ControlClasses", "ControlType", "control_classes", "read_control_classes"]
 
 CONTROL_CLASSES_FILE: Path = DATA_DIR / "policy" / "control_classes.yaml"
 CLASS_KINDS = ("by_grade", "guarantee", "never_cut")

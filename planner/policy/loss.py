@@ -17,7 +17,7 @@ from planner import DATA_DIR
 from planner.policy.vocabulary import file_label, industry_codes, suggest
 from planner.problems import InputError, Problems
 
-__all__ = ["VALUE_ADDED_FILE", "LOSS_BASES", "read_value_added", "value_added_rates", "loss_per_day"]
+__all__ = ["LOSS_BASES", "VALUE_ADDED_FILE", "loss_per_day", "read_value_added", "value_added_rates"]
 
 VALUE_ADDED_FILE: Path = DATA_DIR / "policy" / "value_added.csv"
 LOSS_BASES = ("output_value", "value_added")

@@ -64,14 +64,14 @@ from planner.io.yamlio import YamlDoc, format_loc, read_yaml
 from planner.problems import InputError, Problems
 
 __all__ = [
-    "MenuOption",
     "FirmMenu",
+    "MenuOption",
     "Menus",
     "MenusFile",
-    "load_menus",
     "check_menus_against",
-    "monotone_choice",
     "load_cut_factor",
+    "load_menus",
+    "monotone_choice",
 ]
 
 #: Tolerance when comparing shares of two options (monotonicity).

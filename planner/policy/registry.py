@@ -23,19 +23,19 @@ from planner.policy.vocabulary import check_keys, file_label, key_path, load_yam
 from planner.problems import InputError, Problems
 
 __all__ = [
+    "FORMULA_KINDS",
     "MEASURE_TYPES_FILE",
     "PROCESSES_FILE",
-    "FORMULA_KINDS",
-    "ParamSpec",
+    "TIMING_KEYS",
     "MeasureType",
-    "measure_types",
-    "processes",
-    "process_codes",
+    "ParamSpec",
     "curtailment",
     "format_text",
-    "pct",
     "measure_type_label",
-    "TIMING_KEYS",
+    "measure_types",
+    "pct",
+    "process_codes",
+    "processes",
     "timing_defaults",
 ]
 
@@ -402,7 +402,8 @@ def _timing_defaults(raw, problems: Problems, label: str) -> dict[str, float]:
 
 def timing_defaults(path: str | Path = MEASURE_TYPES_FILE) -> dict[str, float]:
     """Timing of measures that are not registry types (一厂一策 cuts, the optimiser's own cuts):
-    the file's ``timing_defaults``, else :data:`TIMING_KEYS`."""
+    the file's ``timing_defaults``, else :data:`TIMING_KEYS`.
+    """
     problems = Problems()
     doc = load_yaml(path, problems, file_label(path))
     if not problems.ok:

@@ -41,20 +41,20 @@ POLLUTANT_ZH = {"SO2": "二氧化硫", "NOx": "氮氧化物", "PM": "颗粒物",
 
 
 __all__ = [
-    "file_label",
-    "load_yaml",
-    "load_yaml_doc",
-    "key_path",
-    "suggest",
     "check_keys",
     "check_number",
     "check_share",
-    "is_number",
+    "file_label",
+    "grade_codes",
     "grades",
     "industries",
-    "grade_codes",
-    "self_directed_grades",
     "industry_codes",
+    "is_number",
+    "key_path",
+    "load_yaml",
+    "load_yaml_doc",
+    "self_directed_grades",
+    "suggest",
 ]
 
 

@@ -33,17 +33,17 @@ from planner import POLLUTANTS
 
 __all__ = [
     "NEXT_GRADE",
-    "next_grade",
+    "budget_curve",
     "daily_city_totals",
-    "max_feasible_share",
     "feasibility_by_slot",
     "least_cost_curve",
+    "max_feasible_share",
     "max_reduction_under_budget",
-    "budget_curve",
+    "measure_effectiveness",
+    "next_grade",
+    "upgrade_campaign",
     "upgrade_value_arrays",
     "upgrade_values",
-    "upgrade_campaign",
-    "measure_effectiveness",
 ]
 
 #: One grade up (冲A增B消C).  Grades not listed (A+, A, leading, ungraded) have no upgrade.
@@ -147,7 +147,8 @@ _UPGRADE_VARS = ("floor", "ceiling", "reducible", "floor_reduction", "extra_redu
 def upgraded_one(inputs: xr.Dataset, after: dict[str, np.ndarray], e) -> xr.Dataset:
     """``inputs`` with the rows ``e`` (an index or an index array) taken from ``after``: floor,
     ceiling, reducible, the reduction offset (``floor_reduction``, ``extra_reducible``: the new
-    grade's floor measures at their own factors) and the grade rank, where both carry them."""
+    grade's floor measures at their own factors) and the grade rank, where both carry them.
+    """
     from planner.optimize.inputs import OPTIONAL_VARS, PLAN_INPUT_VARS
 
     one = inputs.copy(deep=True)
@@ -175,7 +176,8 @@ def _upgrade_resolve(shared, e: int) -> tuple:
 
 def daily_city_totals(prepared) -> np.ndarray:
     """The city's total emissions per pollutant in t/d (全社会排放总量 on the plan's daily basis,
-    docs/UNITS.md), shape (P,)."""
+    docs/UNITS.md), shape (P,).
+    """
     from planner.targets.reductions import read_city
 
     totals = (
@@ -197,7 +199,8 @@ def _slot_index(inputs: xr.Dataset, level: str | None, slot: str | None) -> int:
 
 def single_slot_inputs(inputs: xr.Dataset, index: int) -> xr.Dataset:
     """One slot of a PlanInputs, re-weighted to one day (loss per alert day), unchained; a
-    concentration goal is left out (its rows link days) and tonne targets it replaced come back."""
+    concentration goal is left out (its rows link days) and tonne targets it replaced come back.
+    """
     from planner.optimize.airgoal import without_goal
 
     one = without_goal(inputs).isel(slot=[index]).copy(deep=True)

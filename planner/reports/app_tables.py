@@ -458,7 +458,8 @@ def loss_metrics(summary: dict) -> dict:
 
 def split_frame(summary: dict) -> pd.DataFrame:
     """Per slot: the loss, what the rule floors fix, what the optimiser chose, and the cells it
-    moved above their floor (empty without a split in the summary)."""
+    moved above their floor (empty without a split in the summary).
+    """
     if not summary.get("loss_split"):
         return pd.DataFrame(
             columns=["slot", "level", "loss", "loss_floor", "loss_optimizer", "cells_above_floor"]
@@ -538,7 +539,8 @@ def obligations(schedule: pd.DataFrame, table: pd.DataFrame, enterprise_id: str)
 
 def upgrade_effect(current: pd.DataFrame, upgraded: pd.DataFrame) -> pd.DataFrame:
     """Per slot, an enterprise's cut and loss now and after a one-grade upgrade (from two
-    :func:`obligations` tables)."""
+    :func:`obligations` tables).
+    """
     a = current[["slot", "level", "cut", "output_loss"]]
     b = upgraded[["slot", "cut", "output_loss"]].rename(
         columns={"cut": "cut_upgraded", "output_loss": "loss_upgraded"}
@@ -599,7 +601,8 @@ def county_labels(points: pd.DataFrame) -> pd.DataFrame:
 # --------------------------------------------------------------------------- forecast
 def forecast_frame(daily: pd.DataFrame, alerts: pd.DataFrame | None = None) -> pd.DataFrame:
     """Daily AQI (with ``aqi_p50``/``aqi_p90`` ensemble columns when present) joined with the
-    alert level of each day (``none`` when no alert)."""
+    alert level of each day (``none`` when no alert).
+    """
     df = daily.copy()
     if "date" not in df.columns:
         df = df.reset_index()

@@ -14,7 +14,8 @@ __all__ = ["write_region_outputs"]
 
 def _workbook_view(result):
     """What :func:`planner.reports.views.plan_workbook` reads, for the whole region: firms and
-    slots labelled ``<city>/<id>`` so that firms of different cities stay apart."""
+    slots labelled ``<city>/<id>`` so that firms of different cities stay apart.
+    """
     sched = result.schedule.copy()
     sched["enterprise_id"] = sched["city"].astype(str) + "/" + sched["enterprise_id"].astype(str)
     sched["slot"] = sched["city"].astype(str) + "/" + sched["slot"].astype(str)

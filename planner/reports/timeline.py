@@ -21,11 +21,11 @@ from planner import POLLUTANTS
 
 __all__ = [
     "CUT_TOL",
-    "stop_timeline",
+    "LEVEL_COLOURS",
     "day_tonnes",
     "gantt_frame",
+    "stop_timeline",
     "write_timeline_sheets",
-    "LEVEL_COLOURS",
 ]
 
 #: A share below this is no cut.
@@ -144,7 +144,8 @@ def gantt_frame(schedule: pd.DataFrame, top: int | None = 60) -> pd.DataFrame:
 
 def write_timeline_sheets(wb, schedule: pd.DataFrame, summary: dict, head_format) -> None:
     """Add 停限产时间表 (cut share per firm × day, coloured by level) and 逐日减排 (required vs
-    achieved tonnes per day) to a plan workbook (episode plans)."""
+    achieved tonnes per day) to a plan workbook (episode plans).
+    """
     from planner.io.writing import SheetWriter
     from planner.policy.vocabulary import LEVEL_ZH, POLLUTANT_ZH
 

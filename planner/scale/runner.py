@@ -196,4 +196,4 @@ class ProgressBar:
         self.stream.flush()
 
 
-__all__ = ["SerialRunner", "DaskRunner", "runner", "ProgressBar", "Progress"]
+__all__ = ["DaskRunner", "Progress", "ProgressBar", "SerialRunner", "runner"]

@@ -81,33 +81,33 @@ except ImportError:  # pragma: no cover - Windows
     fcntl = None
 
 __all__ = [
+    "STALE_LOCK_SECONDS",
     "ConflictError",
-    "Revision",
-    "revision_of",
-    "current_revision",
-    "save_revision",
-    "history",
-    "read_revision",
-    "diff_mappings",
-    "format_changes",
-    "checkout",
-    "base_revision_comment",
-    "free_path",
-    "rebase_paths",
-    "update_text",
-    "recover",
     "LockBusyError",
+    "Revision",
     "atomic_write",
+    "audit_log",
+    "base_revision_comment",
+    "changed_inputs",
+    "checkout",
+    "current_revision",
+    "diff_mappings",
     "file_lock",
-    "publish",
+    "format_changes",
+    "free_path",
+    "history",
     "publications",
+    "publish",
     "published",
     "published_file",
-    "snapshot_path",
+    "read_revision",
+    "rebase_paths",
+    "recover",
+    "revision_of",
     "revision_states",
-    "changed_inputs",
-    "audit_log",
-    "STALE_LOCK_SECONDS",
+    "save_revision",
+    "snapshot_path",
+    "update_text",
 ]
 
 #: Without ``flock``: a lock file whose holder cannot be checked is stale after this (seconds).
@@ -644,7 +644,7 @@ def update_text(template: str, new_data: dict) -> str | None:
         _rt_update(doc, new_data)
         buf = io.StringIO()
         rt.dump(doc, buf)
-    except Exception:  # noqa: BLE001 - any round-trip trouble: fall back to a plain dump
+    except Exception:
         return None
     text = buf.getvalue()
     for head in ("%YAML 1.1\n---\n", "%YAML 1.1\n--- "):

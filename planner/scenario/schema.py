@@ -25,18 +25,18 @@ from planner.policy.measures import CONTROL_TYPES
 from planner.targets.schema import Level, Pollutant, ShareOverrides, Strict, Text, number_as_text
 
 __all__ = [
-    "MODES",
-    "METHODS",
     "AQI_STANDARDS",
-    "Share",
-    "Options",
-    "Solver",
-    "EnterpriseOverride",
-    "NonIndustrial",
-    "Ensemble",
+    "METHODS",
+    "MODES",
     "AirGoal",
     "AirQuality",
+    "Ensemble",
+    "EnterpriseOverride",
+    "NonIndustrial",
+    "Options",
     "ScenarioFile",
+    "Share",
+    "Solver",
 ]
 
 MODES: tuple[str, ...] = ("list", "episode")

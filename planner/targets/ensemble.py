@@ -34,12 +34,12 @@ from planner import LEVELS, POLLUTANTS
 __all__ = [
     "MET_TOL",
     "Ensemble",
-    "member_ensemble",
-    "scenario_ensemble",
-    "required_members",
-    "met_members",
-    "slot_member_targets",
     "ensemble_report",
+    "member_ensemble",
+    "met_members",
+    "required_members",
+    "scenario_ensemble",
+    "slot_member_targets",
 ]
 
 #: Relative tolerance of "achieved ≥ member target" (as the model's shortfall tolerance).

@@ -56,17 +56,17 @@ from planner.policy.aqi import aqi_table, normalise_edition
 from planner.problems import InputError, Problems
 
 __all__ = [
-    "SPECIES",
     "OPTIONAL_VARIABLES",
+    "SPECIES",
     "UNITS",
-    "read_forecast",
-    "validate_forecast",
-    "daily_means",
     "city_daily_aqi",
-    "station_daily_aqi",
-    "levels_at_percentile",
+    "daily_means",
     "forecast_issue_time",
+    "levels_at_percentile",
     "member_daily_aqi",
+    "read_forecast",
+    "station_daily_aqi",
+    "validate_forecast",
 ]
 
 #: Forecast variables, in file order.

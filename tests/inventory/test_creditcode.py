@@ -45,7 +45,7 @@ def test_check_value_31_becomes_0():
 
 
 def test_weights_are_powers_of_three_mod_31():
-    assert WEIGHTS == tuple(pow(3, i, 31) for i in range(17))
+    assert tuple(pow(3, i, 31) for i in range(17)) == WEIGHTS
     assert len(CHARSET) == 31 and not set("IOZSV") & set(CHARSET)
 
 

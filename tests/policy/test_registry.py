@@ -21,10 +21,23 @@ from planner.policy.registry import (
 from planner.problems import InputError
 
 TYPES_FILE = DATA_DIR / "policy" / "measure_types.yaml"
-REQUIRED_PROCESSES = (
-    "sinter pellet blast_furnace converter electric_furnace coke_oven clinker_kiln cement_mill "
-    "glass_furnace lime_kiln ceramic_kiln boiler voc_process casting general"
-).split()
+REQUIRED_PROCESSES = [
+    "sinter",
+    "pellet",
+    "blast_furnace",
+    "converter",
+    "electric_furnace",
+    "coke_oven",
+    "clinker_kiln",
+    "cement_mill",
+    "glass_furnace",
+    "lime_kiln",
+    "ceramic_kiln",
+    "boiler",
+    "voc_process",
+    "casting",
+    "general",
+]
 
 
 def test_every_type_is_declared_once_with_a_known_formula():

@@ -53,7 +53,7 @@ def tiny_inputs(floor, ceiling, loss, nox, target_nox, days=(5.0,), levels=("ora
     )
 
 
-@pytest.fixture()
+@pytest.fixture
 def two_firms():
     # F1 (grade C): must stop at orange; 200 万元 per season at full stop, 2 t/d NOx.
     # F2 (grade B): 20 % cut floor; 50 万元 at full stop, 1 t/d NOx.  Target 2.5 t/d NOx.

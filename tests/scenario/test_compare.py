@@ -81,7 +81,7 @@ def fake_result(name, x, floors, texts, grades=None, status="optimal", targets=1
     )
 
 
-@pytest.fixture()
+@pytest.fixture
 def pair():
     texts = {
         ("E1", "yellow"): "黄色预警：限产20%",

@@ -23,7 +23,7 @@ REPO = Path(__file__).resolve().parents[2]
 STEP_CALLS = ("open", "write", "fsync", "replace", "unlink")
 
 
-@pytest.fixture()
+@pytest.fixture
 def scen(tmp_path):
     data = tmp_path / "data"
     data.mkdir()
