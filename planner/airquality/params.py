@@ -303,13 +303,12 @@ def _load_cached(folder: str) -> ScreeningParams:
                 else:
                     months_seen[m] = str(name)
         rose = s["wind_rose"]
-        if rose is not None and _check_list(
-            rose, 16, problems, label, key_path(path, "wind_rose"), "frequencies"
+        if (
+            rose is not None
+            and _check_list(rose, 16, problems, label, key_path(path, "wind_rose"), "frequencies")
+            and (not all(isinstance(f, int | float) and f >= 0 for f in rose) or sum(rose) <= 0)
         ):
-            if not all(isinstance(f, int | float) and f >= 0 for f in rose) or sum(rose) <= 0:
-                problems.error(
-                    label, None, key_path(path, "wind_rose"), "frequencies must be >= 0, not all 0"
-                )
+            problems.error(label, None, key_path(path, "wind_rose"), "frequencies must be >= 0, not all 0")
         seasons[str(name)] = {
             "months": list(months) if isinstance(months, list) else [],
             "wind_speed_ms": num(s, "wind_speed_ms", path, 0.0, 60.0, low_open=True),

@@ -119,10 +119,7 @@ def read_sr(path: str | Path) -> xr.DataArray:
     path = Path(path)
     label = path.name
     check_input_file(path, label, "source–receptor file")
-    if is_netcdf(path):
-        da = _from_dataset(open_netcdf(path, label), label)
-    else:
-        da = _read_csv(path, label)
+    da = _from_dataset(open_netcdf(path, label), label) if is_netcdf(path) else _read_csv(path, label)
     da = validate_sr(da, label)
     da.attrs["file"] = label
     return da

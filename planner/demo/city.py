@@ -1780,7 +1780,7 @@ def make_demo_city(n_enterprises: int = DEFAULT_N_ENTERPRISES, seed: int = DEFAU
     can_change = (control == key_c) | (control == general_c)
     control = np.where(can_change & (u_ctrl < p_g), guarantee_c, control)
     # exempt (豁免): the Chifeng share, drawn among non-key general firms, small ones first
-    n_exempt = int(round(n * CHIFENG_2024["exempt"] / CHIFENG_2024["enterprises"]))
+    n_exempt = round(n * CHIFENG_2024["exempt"] / CHIFENG_2024["enterprises"])
     exempt = weighted_pick(
         rng, (control == general_c) & ~key_firm & ~has_lines, p_e * np.exp(-0.5 * z), n_exempt
     )
@@ -1814,7 +1814,7 @@ def make_demo_city(n_enterprises: int = DEFAULT_N_ENTERPRISES, seed: int = DEFAU
         lead_rank[lead_only] < 0.25, GRADES.index("leading"), GRADES.index("non_leading")
     )
     n_ab = int(np.isin(grade, [GRADES.index(g) for g in ("A+", "A", "B", "B-")]).sum())
-    n_lead = int(round(LEADING_PER_AB * n_ab)) - int((grade == GRADES.index("leading")).sum())
+    n_lead = round(LEADING_PER_AB * n_ab) - int((grade == GRADES.index("leading")).sum())
     other_general = ~key_firm & (control == general_c)
     intensity = emis.sum(axis=1) / np.maximum(output_value, 1e-9)
     clean = 1.0 - np.nan_to_num(rank01(intensity, other_general))

@@ -268,7 +268,7 @@ def split_counts(weights: np.ndarray, n: int) -> np.ndarray:
 
 def composition_counts(weights: np.ndarray, is_key: np.ndarray, n: int) -> np.ndarray:
     """Firms per archetype: the key-industry share of :data:`CHIFENG_2024`, then archetype weights."""
-    n_key = int(round(n * CHIFENG_2024["key_industry"] / CHIFENG_2024["enterprises"]))
+    n_key = round(n * CHIFENG_2024["key_industry"] / CHIFENG_2024["enterprises"])
     if not is_key.any():
         n_key = 0
     if is_key.all():

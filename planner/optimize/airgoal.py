@@ -159,7 +159,7 @@ def attach_goal(prepared, goal: dict) -> xr.Dataset:
     A = coef.values[idx].copy()  # (G_r, L, E, S)
     if "menu_enterprise" in inputs:  # menu firms take no part in the goal rows (docs/AIR_QUALITY.md)
         A[:, :, np.unique(np.asarray(inputs["menu_enterprise"].values, dtype=np.int64)), :] = 0.0
-    R, L, E, S = A.shape
+    R, L, _E, S = A.shape
     day = _day_map(prepared, S, L)
     # credited measures (constant) and optional ones (per unit activation), screening area kernel
     resp = _response(prepared)
@@ -250,7 +250,7 @@ class GoalRows:
 
 def _scatter(coef: np.ndarray, day: np.ndarray):
     """Sum a (R, L, K, S) coefficient over lags into (row = r·S + day, k, s) COO entries."""
-    R, L, K, S = coef.shape
+    _R, _L, K, S = coef.shape
     l_i, s_i = np.nonzero(day >= 0)
     if not len(l_i) or not K:
         z = np.zeros(0, np.int64)

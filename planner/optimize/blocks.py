@@ -348,7 +348,7 @@ def define_non_industrial(m: LinearModel, d: ModelData, cost: bool = True) -> No
 
 def define_targets(m: LinearModel, d: ModelData) -> None:
     """``Slot-Pollutant-shortfall`` (where needed) and ``Slot-Pollutant-target`` rows."""
-    S, P = d.rhs.shape
+    _S, P = d.rhs.shape
     x = _x(m)
     coef = d.reducible * d.cols.scale[:, :, None]
     e_i, s_i, p_i = np.nonzero(coef > 0)
@@ -590,7 +590,7 @@ def define_budget(m: LinearModel, d: ModelData, budget: float, pollutant: int | 
     block with ``cost=False``).
     """
     x = _x(m)
-    E, S = d.shape
+    _E, _S = d.shape
     sc = d.cols.scale
     w = d.loss * sc
     nz_e, nz_s = np.nonzero(w != 0)

@@ -17,6 +17,7 @@ it needs on its own.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -432,7 +433,7 @@ def chain_pairs(ds: xr.Dataset) -> ChainPairs:
     for c in np.unique(chain[chain >= 0]):
         idx = np.flatnonzero(chain == c)
         idx = idx[np.argsort(order[idx], kind="stable")]
-        pairs.extend((int(a), int(b)) for a, b in zip(idx[:-1], idx[1:], strict=True))
+        pairs.extend((int(a), int(b)) for a, b in itertools.pairwise(idx))
     if ds.attrs.get("mode") == "list":
         firms = np.ones(ds.sizes["enterprise"], dtype=bool)
     else:
@@ -551,7 +552,7 @@ def grade_boundaries(ds: xr.Dataset, lo: np.ndarray, hi: np.ndarray) -> GradeBou
     -------
     GradeBoundaries
     """
-    E, S = lo.shape
+    _E, S = lo.shape
     part = grade_participation(ds, lo, hi)
     industry = _codes(ds["industry"].values)
     rank = np.asarray(ds["grade_rank"].values).astype(int)

@@ -211,8 +211,9 @@ def solve(inputs: xr.Dataset, options: SolveOptions | dict | None = None, warm_s
             raw2, t2 = run(inputs, options, shortfall_everywhere=True)
             raw2.messages = [
                 "targets reachable by the bounds alone are out of reach under the fairness "
-                "or whole-line constraints; re-solved with shortfall on every target"
-            ] + raw2.messages
+                "or whole-line constraints; re-solved with shortfall on every target",
+                *raw2.messages,
+            ]
             raw2.solve_seconds += raw.solve_seconds
             if raw2.state == "infeasible":
                 raw2.messages.append(

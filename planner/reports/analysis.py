@@ -395,7 +395,7 @@ def max_reduction_under_budget(inputs: xr.Dataset, budget: float, pollutant: str
         }
     options = SolveOptions(allow_shortfall=False)
     jp = None if pollutant is None else POLLUTANTS.index(pollutant)
-    m, d = build_model(inputs, options, budget=float(budget) - fixed, pollutant=jp)
+    m, _d = build_model(inputs, options, budget=float(budget) - fixed, pollutant=jp)
     substitute_chains(m)
     sol = compile_and_solve(m, options, presolve=False)
     if sol.state != "optimal" or sol.values is None:

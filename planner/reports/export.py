@@ -191,7 +191,7 @@ def level_obligations(result) -> pd.DataFrame:
             if n_line > 1:
                 n = x * int(n_line)
                 if abs(n - round(n)) < 1e-6:
-                    t += f"，合计停{int(round(n))}条生产线"
+                    t += f"，合计停{round(n)}条生产线"
         texts.append(t)
     out["measure_text"] = texts
     for p in POLLUTANTS:

@@ -189,7 +189,7 @@ class ProgressBar:
     def __call__(self, done: int, total: int, label: str) -> None:
         if not self.enabled or total <= 0:
             return
-        filled = int(round(self.width * done / total))
+        filled = round(self.width * done / total)
         bar = "#" * filled + "-" * (self.width - filled)
         end = "\n" if done >= total else ""
         self.stream.write(f"\r{label:<16} [{bar}] {done}/{total}{end}")

@@ -34,6 +34,7 @@ Example::
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -352,7 +353,7 @@ def _check_lock_order(enterprises: dict, file: str, problems: Problems) -> None:
         if not isinstance(lock, dict):
             continue
         given = [(lv, lock[lv]) for lv in ALERT_LEVELS if lv in lock]
-        for (lo, a), (hi, b) in zip(given, given[1:], strict=False):
+        for (lo, a), (hi, b) in itertools.pairwise(given):
             if b < a:
                 problems.error(
                     file,

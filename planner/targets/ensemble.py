@@ -133,7 +133,7 @@ def scenario_ensemble(scenario, shares: xr.DataArray, totals) -> Ensemble | None
 
 def required_members(share: float, members: int) -> int:
     """Members a plan must meet for a chance ``share``: ``⌈share · K⌉`` (at least 1 when share > 0)."""
-    return int(math.ceil(float(share) * members - 1e-9))
+    return math.ceil(float(share) * members - 1e-9)
 
 
 def met_members(achieved: np.ndarray, targets: np.ndarray, tol: float = MET_TOL) -> np.ndarray:

@@ -125,10 +125,7 @@ def read_forecast(path: str | Path) -> xr.Dataset:
     path = Path(path)
     label = path.name
     check_input_file(path, label, "forecast file")
-    if is_netcdf(path):
-        ds = open_netcdf(path, label)
-    else:
-        ds = _read_csv(path, label)
+    ds = open_netcdf(path, label) if is_netcdf(path) else _read_csv(path, label)
     issue = ds.attrs.get("issue_time")
     ds = validate_forecast(ds, label)
     ds.attrs["source"] = str(path)

@@ -78,7 +78,7 @@ def test_processes_table_errors_name_row_and_column(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "old, new, row, words",
+    ("old", "new", "row", "words"),
     [
         (
             "coke_oven,焦炉,coke oven,no,yes,12,48,0,0.5,",
@@ -121,7 +121,7 @@ def _write_types(tmp_path, mutate):
 
 
 @pytest.mark.parametrize(
-    "mutate, column, words",
+    ("mutate", "column", "words"),
     [
         (
             lambda t: t["cut_pct"].update(curtailment="base_shar"),
@@ -217,7 +217,7 @@ def test_item_schema_is_a_union_on_type():
 
     adapter = TypeAdapter(schema_mod.item_schema())
     assert adapter.validate_python({"type": "cut_pct", "value": 0.2}).value == 0.2
-    with pytest.raises(ValidationError, match="union_tag_invalid|does not match any of the expected tags"):
+    with pytest.raises(ValidationError, match=r"union_tag_invalid|does not match any of the expected tags"):
         adapter.validate_python({"type": "cut_pc", "value": 0.2})
     with pytest.raises(ValidationError):
         adapter.validate_python({"type": "stop", "value": 0.2})  # stop takes no value

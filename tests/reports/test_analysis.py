@@ -266,5 +266,5 @@ def test_max_tonnes_of_one_pollutant_under_budget(two_firms):
     assert r["achieved"].loc["orange", "NOx"] == pytest.approx(2.0 + 0.7)
     assert r["loss"] == pytest.approx(235.0)
     assert r["fraction"] == pytest.approx(2.7 / 2.5)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="unknown pollutant 'CO2'"):
         max_reduction_under_budget(two_firms, 235.0, pollutant="CO2")
