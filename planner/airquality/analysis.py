@@ -239,8 +239,9 @@ def delta_shares(result, goal: float | None = None) -> dict[str, pd.DataFrame]:
 
 # --------------------------------------------------------------------------- µg/m³ under a budget
 def _city_goal_inputs(prepared) -> xr.Dataset:
-    """PlanInputs with the city-mean goal arrays (the goal value is not imposed) and the tonne
-    targets of the shares (a goal that replaced them is undone).
+    """PlanInputs with the city-mean goal arrays and the tonne targets of the shares.
+
+    The goal value is not imposed, and a goal that replaced the tonne targets is undone.
     """
     from dataclasses import replace
 
@@ -390,8 +391,9 @@ def _records(df: pd.DataFrame) -> list[dict]:
 def air_report(
     result, top: int = 15, budgets=None, shares: Iterable[float] = _DEFAULT_SHARES, level=None
 ) -> dict | None:
-    """The air-quality analyses of a solved scenario as one JSON-ready document (None when the
-    city has no stations and no SR file is named).
+    """The air-quality analyses of a solved scenario as one JSON-ready document.
+
+    None when the city has no stations and no SR file is named.
 
     Keys: ``method``; ``firms`` (the ``top`` rows of :func:`firm_ranking`, best µg/m³ per 万元
     first); ``curve`` (:func:`loss_delta_curve`, with ``curve_level``); ``budget``

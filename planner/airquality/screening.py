@@ -202,8 +202,10 @@ def stability_class(wind_speed, hour, params: ScreeningParams) -> np.ndarray:
 
 
 def seasonal_day_states(season: str, params: ScreeningParams, source: str = "seasonal default") -> MetStates:
-    """A day of the seasonal default: a daytime and a night-time state (classes from the wind
-    speed as for hourly data), each over the season's wind rose or undirected.
+    """A day of the seasonal default.
+
+    A daytime and a night-time state (classes from the wind speed as for hourly data), each over the season's
+    wind rose or undirected.
     """
     s = params.seasons[season]
     u = float(s["wind_speed_ms"])

@@ -118,10 +118,11 @@ def _fail(args, code: int, problems: Problems, text: str) -> int:
 
 @contextlib.contextmanager
 def json_only_stdout():
-    """While a ``--format json`` command runs, send anything written to the stdout *file
-    descriptor* (a C library's banner or progress lines) to stderr, and only what Python code
-    prints (the JSON document) to the real stdout.  A no-op when stdout is not a file
-    descriptor (e.g. captured by a test).
+    """Keep stdout for the JSON document while a ``--format json`` command runs.
+
+    Send anything written to the stdout *file descriptor* (a C library's banner or progress lines) to stderr,
+    and only what Python code prints (the JSON document) to the real stdout.  A no-op when stdout is not a
+    file descriptor (e.g. captured by a test).
     """
     try:
         fd = sys.stdout.fileno()

@@ -2206,7 +2206,7 @@ XLSX_MAX_ENTERPRISES: int = 50_000
 
 
 def _csv_bytes(frame: pd.DataFrame) -> bytes:
-    """``frame`` as UTF-8 CSV (header of field names, ``\n`` line ends, no index).
+    r"""``frame`` as UTF-8 CSV (header of field names, ``\n`` line ends, no index).
 
     Written by pyarrow (about ten times faster than :meth:`pandas.DataFrame.to_csv` on the
     300,000-firm city): numbers in their shortest round-trip form, booleans ``true``/``false``,

@@ -282,8 +282,9 @@ def composition_counts(weights: np.ndarray, is_key: np.ndarray, n: int) -> np.nd
 def weighted_pick(
     rng: np.random.Generator, candidates: np.ndarray, weights: np.ndarray, k: int
 ) -> np.ndarray:
-    """Mask of ``k`` firms drawn without replacement from ``candidates`` (mask) with ``weights``
-    (Efraimidis–Spirakis keys: the ``k`` largest ``log(u) / w``).
+    """Mask of ``k`` firms drawn without replacement from ``candidates`` (mask) with ``weights``.
+
+    Efraimidis–Spirakis keys: the ``k`` largest ``log(u) / w``.
     """
     n = len(candidates)
     u = rng.random(n)

@@ -186,8 +186,9 @@ def successive_forecasts(city: dict | None = None, seed: int = DEFAULT_SEED) -> 
 
 
 def write_successive_forecasts(city: dict | None = None, out_dir: str | Path | None = None) -> list[Path]:
-    """Write ``forecast_<first day>.nc`` for each of :data:`SUCCESSIVE` to ``out_dir``
-    (default ``data/demo_city``); returns the paths.
+    """Write ``forecast_<first day>.nc`` for each of :data:`SUCCESSIVE` to ``out_dir``; return the paths.
+
+    ``out_dir`` defaults to ``data/demo_city``.
     """
     out_dir = Path(out_dir) if out_dir is not None else DATA_DIR / "demo_city"
     out_dir.mkdir(parents=True, exist_ok=True)

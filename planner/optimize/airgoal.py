@@ -309,8 +309,10 @@ def goal_rows(inputs: xr.Dataset, lo: np.ndarray, hi: np.ndarray) -> GoalRows:
 
 
 def goal_penalty(rows: GoalRows, loss: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> float:
-    """万元 per µg/m³ of goal shortfall: 100 × the largest loss per µg/m³ of any cuttable entry
-    (entries below 1e-6 of the row's largest ignored), clipped to [1e3, 1e10].
+    """万元 per µg/m³ of goal shortfall.
+
+    100 × the largest loss per µg/m³ of any cuttable entry (entries below 1e-6 of the row's largest ignored),
+    clipped to [1e3, 1e10].
     """
     if not len(rows.val):
         return 1e3
@@ -325,8 +327,9 @@ def goal_penalty(rows: GoalRows, loss: np.ndarray, lo: np.ndarray, hi: np.ndarra
 
 # --------------------------------------------------------------------------- outcome of a plan
 def achieved_delta(inputs: xr.Dataset, x: np.ndarray, ni: np.ndarray | None = None) -> np.ndarray:
-    """ΔPM2.5 (aq_receptor, slot) of shares ``x`` (E, S) and activations ``ni`` (M, S), µg/m³,
-    credited measures included (dense einsum over the inputs, no model structures).
+    """ΔPM2.5 (aq_receptor, slot) of shares ``x`` (E, S) and activations ``ni`` (M, S).
+
+    µg/m³, credited measures included (dense einsum over the inputs, no model structures).
     """
     A = np.asarray(inputs["aq_coef"].transpose("aq_receptor", "lag", "enterprise", "slot").values, float)
     day = np.asarray(inputs["aq_day"].transpose("lag", "slot").values, np.int64)

@@ -293,8 +293,10 @@ def model_data(
 
 
 def shortfall_penalty(options: SolveOptions, loss, red, lo, hi) -> float:
-    """万元 per tonne of shortfall: the option, or 100 × the largest loss per tonne of any cuttable
-    cell (negligible emitters ignored), clipped to [1e3, 1e9].
+    """万元 per tonne of shortfall.
+
+    The option, or 100 × the largest loss per tonne of any cuttable cell (negligible emitters ignored),
+    clipped to [1e3, 1e9].
     """
     if options.shortfall_penalty is not None:
         return float(options.shortfall_penalty)
@@ -328,9 +330,11 @@ def _x(m: LinearModel):
 
 
 def define_non_industrial(m: LinearModel, d: ModelData, cost: bool = True) -> None:
-    """``NonIndustrial-Slot-activation``: a[m, s] in [0, 1] for each optional non-industrial measure
-    (construction dust stop, road cleaning, truck restrictions …), costed at its loss; binary where
-    the measure is all-or-nothing.  Its tonnes enter the target rows (:func:`define_targets`).
+    """``NonIndustrial-Slot-activation``.
+
+    A[m, s] in [0, 1] for each optional non-industrial measure (construction dust stop, road cleaning, truck
+    restrictions …), costed at its loss; binary where the measure is all-or-nothing.  Its tonnes enter the
+    target rows (:func:`define_targets`).
     """
     M = len(d.ni_names)
     if not M:
@@ -402,8 +406,10 @@ def define_chain(m: LinearModel, d: ModelData) -> None:
 
 
 def define_restarts(m: LinearModel, d: ModelData, cost: bool = True) -> None:
-    """``Enterprise-Slot-stop`` columns, ``Enterprise-Slot-stop-start`` and
-    ``Enterprise-Slot-min-down`` rows (episode restarts; see :mod:`planner.optimize.restarts`).
+    """The episode-restart block: ``Enterprise-Slot-stop`` columns and their rows.
+
+    ``Enterprise-Slot-stop`` columns, ``Enterprise-Slot-stop-start`` and ``Enterprise-Slot-min-down`` rows (episode restarts; see
+    :mod:`planner.optimize.restarts`).
 
     ``u[e, s] - x[e, s] + x[e, s-1] >= 0`` for every cell whose measure has a restart limit,
     ``x[e, t] - Σ u[e, k] >= 0`` over the stops still inside their minimum down time on day t;
@@ -485,8 +491,10 @@ def define_grade_monotonicity(m: LinearModel, d: ModelData) -> None:
 
 
 def define_line_stops(m: LinearModel, d: ModelData) -> None:
-    """``LineGroup-Slot-stops``: ``Σ_{u in g} (x[u, s] − c_u) / (1 − c_u) >= count`` for each line-stop
-    group and slot (``c_u``: the line's own floor from other items; 0 usually, then ``Σ x >= count``).
+    """``LineGroup-Slot-stops``: at least ``count`` lines stopped for each line-stop group and slot.
+
+    ``Σ_{u in g} (x[u, s] − c_u) / (1 − c_u) >= count`` (``c_u``: the line's own floor from other items; 0
+    usually, then ``Σ x >= count``).
 
     A line stop of share ``v`` over ``n`` lines of a firm (or of one process) stops ``ceil(v·n)``
     whole lines; which lines is the optimizer's choice (unequal lines cost unequally).
@@ -583,8 +591,10 @@ def define_equity(m: LinearModel, d: ModelData) -> None:
 
 
 def define_budget(m: LinearModel, d: ModelData, budget: float, pollutant: int | None, days) -> None:
-    """Budget analysis: ``Loss-budget`` row and either ``max t`` over ``Slot-Pollutant-fraction``
-    rows (``Σ reducible·x - t·target >= -credited``) or max tonnes of one pollutant.
+    """Budget analysis: ``Loss-budget`` row and either a common target fraction or one pollutant's tonnes.
+
+    Either ``max t`` over ``Slot-Pollutant-fraction`` rows (``Σ reducible·x - t·target >= -credited``) or max
+    tonnes of one pollutant.
 
     The objective replaces the loss costs of the curtailment columns (define the curtailment
     block with ``cost=False``).
@@ -623,8 +633,9 @@ def define_budget(m: LinearModel, d: ModelData, budget: float, pollutant: int | 
 
 
 def region_rows(inputs: xr.Dataset) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """``(required (R, P) t/d, member (R, S) bool, row names)`` of the regional targets of a
-    joint region inputs dataset (variables ``region_target``, ``region_member``); R = 0 without.
+    """``(required (R, P) t/d, member (R, S) bool, row names)`` of the regional targets.
+
+    Read from a joint region inputs dataset (variables ``region_target``, ``region_member``); R = 0 without.
     """
     S, P = inputs.sizes["slot"], inputs.sizes["pollutant"]
     if "region_target" not in inputs:
@@ -865,8 +876,10 @@ def build_model(
 def build_pm25_budget_model(
     inputs: xr.Dataset, options: SolveOptions, budget: float, objective: str = "total"
 ) -> tuple[LinearModel, ModelData]:
-    """The budget analysis in µg/m³ (:func:`define_pm25_budget`) for PlanInputs with goal arrays
-    (:func:`planner.optimize.airgoal.attach_goal`; the goal values themselves are not imposed).
+    """The budget analysis in µg/m³ (:func:`define_pm25_budget`) for PlanInputs with goal arrays.
+
+    Goal arrays as :func:`planner.optimize.airgoal.attach_goal` attaches them; the goal values themselves are
+    not imposed.
     """
     d = model_data(inputs, options)
     m = LinearModel("max_pm25_under_budget")

@@ -106,9 +106,9 @@ class ChanceData:
 
 
 def chance_data(inputs: xr.Dataset, d, extra_reach=0.0) -> ChanceData:
-    """Derive :class:`ChanceData` from PlanInputs and the model's :class:`ModelData` ``d``
-    (``extra_reach`` (S, P): what blocks outside the curtailment columns add at most, e.g. the
-    measure menus).
+    """Derive :class:`ChanceData` from PlanInputs and the model's :class:`ModelData` ``d``.
+
+    ``extra_reach`` (S, P): what blocks outside the curtailment columns add at most, e.g. the measure menus.
     """
     target = inputs["member_target"].transpose("slot", "member", "pollutant").values.astype(float)
     rhs = target - d.credited[:, None, :]
@@ -148,8 +148,9 @@ def chance_data(inputs: xr.Dataset, d, extra_reach=0.0) -> ChanceData:
 
 
 def _activity(target, shortfall) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(slot·P + pollutant, column, coefficient)`` of every term of ``A[s, p]``, sorted by row:
-    the entries of the complete target rows (firms, non-industrial measures, menu options …)
+    """``(slot·P + pollutant, column, coefficient)`` of every term of ``A[s, p]``.
+
+    Sorted by row: the entries of the complete target rows (firms, non-industrial measures, menu options …)
     without the shortfall columns, so that a chance row counts exactly what a target row counts.
     """
     keep = np.ones(len(target.cols), bool)

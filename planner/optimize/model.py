@@ -142,8 +142,9 @@ def _run(
 def _run_decomposed(
     inputs: xr.Dataset, options: SolveOptions, shortfall_everywhere: bool = False, *, warm_start, path: dict
 ) -> tuple[RawResult, float]:
-    """:func:`planner.optimize.decomposition.solve_decomposed` as a :class:`RawResult`; the direct
-    model when the decomposition fails (``path`` records why).
+    """:func:`planner.optimize.decomposition.solve_decomposed` as a :class:`RawResult`.
+
+    The direct model when the decomposition fails (``path`` records why).
     """
     from planner.optimize import decomposition
 
@@ -267,8 +268,10 @@ def _greedy_fallback(inputs: xr.Dataset, options: SolveOptions, raw: RawResult) 
 
 
 def _air_goal_outcome(inputs: xr.Dataset, plan: Plan, raw: RawResult) -> None:
-    """``plan.air_goal`` (achieved ΔPM2.5, shortfall, marginal loss per µg/m³); an unmet goal makes
-    an optimal plan infeasible, with one message per day and receptor (required, reachable).
+    """``plan.air_goal`` (achieved ΔPM2.5, shortfall, marginal loss per µg/m³).
+
+    An unmet goal makes an optimal plan infeasible, with one message per day and receptor (required,
+    reachable).
     """
     from planner.optimize.airgoal import diagnosis, goal_outcome
 
@@ -284,8 +287,10 @@ def _air_goal_outcome(inputs: xr.Dataset, plan: Plan, raw: RawResult) -> None:
 
 
 def zero_reason(inputs: xr.Dataset) -> np.ndarray:
-    """Reason of a cell whose ceiling is 0, per enterprise (E, 1): "self_directed" for A/A+/引领性
-    firms (自主减排, never called exempt), "exempt" otherwise (exempt, heating boilers, no room).
+    """Reason of a cell whose ceiling is 0.
+
+    Per enterprise (E, 1): "self_directed" for A/A+/引领性 firms (自主减排, never called exempt), "exempt" otherwise
+    (exempt, heating boilers, no room).
     """
     E = inputs.sizes["enterprise"]
     sd = np.asarray(inputs["self_directed"].values, bool) if "self_directed" in inputs else np.zeros(E, bool)

@@ -401,8 +401,9 @@ def _timing_defaults(raw, problems: Problems, label: str) -> dict[str, float]:
 
 
 def timing_defaults(path: str | Path = MEASURE_TYPES_FILE) -> dict[str, float]:
-    """Timing of measures that are not registry types (一厂一策 cuts, the optimiser's own cuts):
-    the file's ``timing_defaults``, else :data:`TIMING_KEYS`.
+    """Timing of measures that are not registry types (一厂一策 cuts, the optimiser's own cuts).
+
+    The file's ``timing_defaults``, else :data:`TIMING_KEYS`.
     """
     problems = Problems()
     doc = load_yaml(path, problems, file_label(path))

@@ -64,8 +64,10 @@ def air_slots_frame(summary: dict) -> pd.DataFrame:
 
 
 def goal_info(summary: dict) -> dict | None:
-    """The goal of ``summary["air_quality"]`` (None without one): ``city``, ``station`` (µg/m³),
-    ``instead_of_shares``, ``met``, ``loss_with_goal``, ``loss_without_goal``, ``goal_cost``.
+    """The goal of ``summary["air_quality"]`` (None without one).
+
+    ``city``, ``station`` (µg/m³), ``instead_of_shares``, ``met``, ``loss_with_goal``, ``loss_without_goal``,
+    ``goal_cost``.
     """
     aq = summary.get("air_quality")
     if not aq:
@@ -83,9 +85,10 @@ def goal_info(summary: dict) -> dict | None:
 
 
 def station_points(days: pd.DataFrame | None, stations: list[dict], slot: str) -> pd.DataFrame:
-    """Stations with their values on one slot: ``id, name, name_en, lon, lat, pm25_forecast,
-    delta_pm25, pm25_with_measures, aqi_forecast, aqi_with_measures`` (NaN where the effect has no
-    value, e.g. list mode has no forecast).
+    """Stations with their values on one slot.
+
+    ``id, name, name_en, lon, lat, pm25_forecast, delta_pm25, pm25_with_measures, aqi_forecast,
+    aqi_with_measures`` (NaN where the effect has no value, e.g. list mode has no forecast).
     """
     cols = ["pm25_forecast", "delta_pm25", "pm25_with_measures", "aqi_forecast", "aqi_with_measures"]
     base = pd.DataFrame(
@@ -115,9 +118,10 @@ def station_points(days: pd.DataFrame | None, stations: list[dict], slot: str) -
 
 
 def firm_impact(schedule: pd.DataFrame, level: str) -> pd.Series:
-    """µg/m³ removed at the city mean by each firm's cut on one slot of ``level`` (the largest over
-    the level's slots; all lag days of that cut), indexed by enterprise id; empty without the
-    schedule's ``delta_pm25_city`` column.
+    """µg/m³ removed at the city mean by each firm's cut on one slot of ``level``, by enterprise id.
+
+    The largest over the level's slots, all lag days of that cut; empty without the schedule's
+    ``delta_pm25_city`` column.
     """
     if schedule is None or "delta_pm25_city" not in schedule:
         return pd.Series(dtype=float)

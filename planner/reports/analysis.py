@@ -145,9 +145,10 @@ _UPGRADE_VARS = ("floor", "ceiling", "reducible", "floor_reduction", "extra_redu
 
 
 def upgraded_one(inputs: xr.Dataset, after: dict[str, np.ndarray], e) -> xr.Dataset:
-    """``inputs`` with the rows ``e`` (an index or an index array) taken from ``after``: floor,
-    ceiling, reducible, the reduction offset (``floor_reduction``, ``extra_reducible``: the new
-    grade's floor measures at their own factors) and the grade rank, where both carry them.
+    """``inputs`` with the rows ``e`` (an index or an index array) taken from ``after``.
+
+    Floor, ceiling, reducible, the reduction offset (``floor_reduction``, ``extra_reducible``: the new grade's
+    floor measures at their own factors) and the grade rank, where both carry them.
     """
     from planner.optimize.inputs import OPTIONAL_VARS, PLAN_INPUT_VARS
 
@@ -175,8 +176,9 @@ def _upgrade_resolve(shared, e: int) -> tuple:
 
 
 def daily_city_totals(prepared) -> np.ndarray:
-    """The city's total emissions per pollutant in t/d (全社会排放总量 on the plan's daily basis,
-    docs/UNITS.md), shape (P,).
+    """The city's total emissions per pollutant in t/d (全社会排放总量 on the plan's daily basis, docs/UNITS.md).
+
+    Shape (P,).
     """
     from planner.targets.reductions import read_city
 
@@ -198,8 +200,9 @@ def _slot_index(inputs: xr.Dataset, level: str | None, slot: str | None) -> int:
 
 
 def single_slot_inputs(inputs: xr.Dataset, index: int) -> xr.Dataset:
-    """One slot of a PlanInputs, re-weighted to one day (loss per alert day), unchained; a
-    concentration goal is left out (its rows link days) and tonne targets it replaced come back.
+    """One slot of a PlanInputs, re-weighted to one day (loss per alert day).
+
+    Unchained; a concentration goal is left out (its rows link days) and tonne targets it replaced come back.
     """
     from planner.optimize.airgoal import without_goal
 

@@ -747,9 +747,10 @@ def enterprise_sheet_data(
 
 
 def enterprise_lines(result, enterprise_id: str) -> tuple[list[str], list[list[str]]]:
-    """The firm's lines and processes in its 一厂一策 sheet: one row per line with its process (Chinese
-    name of ``data/policy/processes.csv``), share of output and, per alert level, what the plan asks
-    of it (停产 / 减产 x % / 正常生产).  Empty without lines.
+    """The firm's lines and processes in its 一厂一策 sheet.
+
+    One row per line with its process (Chinese name of ``data/policy/processes.csv``), share of output and,
+    per alert level, what the plan asks of it (停产 / 减产 x % / 正常生产).  Empty without lines.
     """
     sl = getattr(result, "schedule_lines", None)
     if sl is None or not len(sl):

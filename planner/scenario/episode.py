@@ -144,8 +144,9 @@ def effect_shares(slots: pd.DataFrame, response_hours: np.ndarray, issue_time) -
 def add_restart_inputs(
     inputs: xr.Dataset, bounds: xr.Dataset, slots: pd.DataFrame, timing: dict | None = None
 ) -> xr.Dataset:
-    """Add ``min_down_days``, ``restart_cost`` (E, S) and ``day`` (S) to episode PlanInputs and
-    let every firm's cut fall with the level (``toggle_allowed`` True: no chain).
+    """Add ``min_down_days``, ``restart_cost`` (E, S) and ``day`` (S) to episode PlanInputs.
+
+    Also let every firm's cut fall with the level (``toggle_allowed`` True: no chain).
     """
     timing = timing or measure_timing(bounds, inputs["level"].values)
     out = inputs.copy()

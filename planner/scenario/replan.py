@@ -181,8 +181,9 @@ def executed_shares(
 
 
 def _check_line_rows(inp, lines: pd.DataFrame | None, source: str) -> None:
-    """Every line of the PlanInputs has rows in the plan in force's ``schedule_lines.csv``: what a
-    line executed is not in ``schedule.csv`` (a plan made without the scenario's lines table).
+    """Every line of the PlanInputs has rows in the plan in force's ``schedule_lines.csv``.
+
+    What a line executed is not in ``schedule.csv`` (a plan made without the scenario's lines table).
     """
     if "line_id" not in inp:
         return

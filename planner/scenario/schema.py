@@ -385,8 +385,10 @@ CityId = Annotated[
 
 
 class CityEntry(ScenarioFile):
-    """One city of ``cities:`` - the keys of a scenario file for that city (its own ``inventory``,
-    ``city``, ``forecast``, ``shares``, ``enterprises`` …, or a ``base:`` scenario to start from).
+    """One city of ``cities:``: the keys of a scenario file for that city.
+
+    Its own ``inventory``, ``city``, ``forecast``, ``shares``, ``enterprises`` …, or a ``base:`` scenario to
+    start from.
 
     Keys the region file gives at its top level (``mode``, ``alert_days``, ``options`` …) are the
     defaults of every city; the city's own keys (and its base's) win.

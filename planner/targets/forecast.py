@@ -306,8 +306,9 @@ def _csv_issue_time(df: pd.DataFrame, meta: dict, label: str, row0: int) -> str 
 
 
 def _check_csv_header(path: Path, label: str, skip: int = 0) -> None:
-    """Refuse a CSV header (after ``skip`` ``# key: value`` lines) naming a column twice (pandas
-    would rename the second ``PM2.5.1`` and the reader ignore it silently).
+    """Refuse a CSV header (after ``skip`` ``# key: value`` lines) naming a column twice.
+
+    Pandas would rename the second ``PM2.5.1`` and the reader ignore it silently.
     """
     import csv
 
@@ -490,9 +491,10 @@ def validate_forecast(ds: xr.Dataset, label: str = "forecast") -> xr.Dataset:
 
 
 def _frequency(times: pd.DatetimeIndex, label: str) -> str:
-    """``"hourly"`` (steps of whole hours, times on the hour) or ``"daily"`` (steps of whole
-    days); anything else — 10-minute steps, times at :30 — is refused, because daily means
-    would silently drop the values between the hours.
+    """``"hourly"`` (steps of whole hours, times on the hour) or ``"daily"`` (steps of whole days).
+
+    Anything else — 10-minute steps, times at :30 — is refused, because daily means would silently drop the
+    values between the hours.
     """
     if len(times) < 2:
         return "daily"
