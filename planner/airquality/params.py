@@ -98,6 +98,7 @@ class ScreeningParams:
         return np.stack([prim if p == PRIMARY else sec for p in POLLUTANTS], axis=1)
 
     def season_of_month(self, month: int) -> str:
+        """The name of the season that ``month`` (1-12) belongs to."""
         for name, s in self.seasons.items():
             if month in s["months"]:
                 return name

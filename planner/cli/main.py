@@ -74,6 +74,7 @@ _ADVICE = {
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``planner`` argument parser with one sub-command per command module."""
     parser = argparse.ArgumentParser(
         prog="planner",
         description="Emergency emission-reduction planner for heavy-pollution weather.",

@@ -241,10 +241,12 @@ class GoalRows:
 
     @property
     def labels(self) -> list[str]:
+        """Row labels ``<slot>/<receptor>``, receptor-major."""
         return [f"{s}/{r}" for r in self.receptors for s in self.slots]
 
     @property
     def size(self) -> int:
+        """Number of goal rows."""
         return len(self.rhs)
 
 

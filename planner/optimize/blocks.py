@@ -184,6 +184,7 @@ class ModelData:
 
     @property
     def shape(self) -> tuple[int, int]:
+        """``(E, S)``: enterprises × slots of the curtailment bounds."""
         return self.lo.shape
 
     @property

@@ -98,9 +98,11 @@ class MenuArrays:
 
     @property
     def n(self) -> int:
+        """Number of menu options (columns)."""
         return len(self.firm)
 
     def labels(self, enterprise: list[str]) -> list[str]:
+        """``<enterprise id>:<option id>`` of every option, given the enterprise ids."""
         return [f"{enterprise[f]}:{o}" for f, o in zip(self.firm.tolist(), self.ids, strict=True)]
 
 

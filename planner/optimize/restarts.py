@@ -118,6 +118,7 @@ class RestartStructure:
 
     @property
     def n(self) -> int:
+        """Number of stop cells."""
         return len(self.firm)
 
 

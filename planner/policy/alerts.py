@@ -169,10 +169,12 @@ class Condition:
     strict: bool = True
 
     def exceeds(self, aqi: np.ndarray) -> np.ndarray:
+        """Where ``aqi`` meets the condition's threshold (``>`` when strict, else ``>=``)."""
         return aqi > self.threshold if self.strict else aqi >= self.threshold
 
     @classmethod
     def from_spec(cls, spec: ConditionSpec) -> Condition:
+        """The condition of a validated rule-file entry (``aqi_above`` is strict, ``aqi_at_least`` not)."""
         strict = spec.aqi_above is not None
         return cls(float(spec.aqi_above if strict else spec.aqi_at_least), float(spec.hours), strict)
 
@@ -203,10 +205,12 @@ class RuleSet:
 
     @property
     def lowest_trigger(self) -> float:
+        """The lowest AQI threshold of any condition of any level."""
         return min(c.threshold for alts in self.levels.values() for grp in alts for c in grp)
 
     @classmethod
     def from_file(cls, spec: RuleFile, path: Path | None = None) -> RuleSet:
+        """The rule set of a validated rule file (``path``: where it was read, for messages)."""
         levels = {
             lv: [
                 tuple(Condition.from_spec(c) for c in alt.all_of)

@@ -219,6 +219,7 @@ class FirmMenu:
     extra_load_cut: float = 0.0
 
     def option(self, option_id: str) -> MenuOption:
+        """The option ``option_id`` of this firm's menu."""
         return next(o for o in self.options if o.id == option_id)
 
 
@@ -245,6 +246,7 @@ class Menus:
     key_lines: dict = field(default_factory=dict, repr=False)
 
     def line(self, loc: tuple) -> int | None:
+        """Line number in the menus file of the key path ``loc`` (None when unknown)."""
         return YamlDoc(None, self.file, self.key_lines).line(loc)
 
     def __len__(self) -> int:

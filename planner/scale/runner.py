@@ -76,6 +76,7 @@ class DaskRunner:
 
     @property
     def workers(self) -> int:
+        """Number of workers of the cluster (at least 1)."""
         return max(1, len(self.client.scheduler_info().get("workers", {})))
 
     def map(
@@ -187,6 +188,7 @@ class ProgressBar:
         self.enabled = always or bool(isatty and isatty())
 
     def __call__(self, done: int, total: int, label: str) -> None:
+        """Draw the bar at ``done`` of ``total`` steps of ``label`` (a new line when complete)."""
         if not self.enabled or total <= 0:
             return
         filled = round(self.width * done / total)

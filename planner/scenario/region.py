@@ -100,6 +100,7 @@ class RegionResult:
 
     @property
     def status(self) -> str:
+        """The joint plan's solver status (``summary["status"]``)."""
         return self.summary["status"]
 
 

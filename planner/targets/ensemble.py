@@ -69,6 +69,7 @@ class Ensemble:
 
     @property
     def size(self) -> int:
+        """Number of ensemble members."""
         return len(self.members)
 
 
