@@ -41,6 +41,7 @@ row dual divided by the days the slot stands for, as for the tonne targets).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -171,7 +172,7 @@ def attach_goal(prepared, goal: dict) -> xr.Dataset:
     const = offset.values[idx][:, :L]  # (G_r, L, S)
     for lag in range(const.shape[1]):
         ok = day[lag] >= 0
-        np.add.at(credited, (slice(None), day[lag][ok]), const[:, lag, ok])
+        np.add.at(credited.T, day[lag][ok], const[:, lag, ok].T)
     ni_coef = np.zeros((R, L, M, S))
     if st:
         area = _area_response(prepared, params, slot_names, st)  # (Rs+1, lag, P, S)
@@ -181,7 +182,7 @@ def attach_goal(prepared, goal: dict) -> xr.Dataset:
         per_day = np.einsum("rlpS,Sp->rlS", area, _non_industrial_tonnes(prepared, params))
         for lag in range(per_day.shape[1]):
             ok = day[lag] >= 0
-            np.add.at(credited, (slice(None), day[lag][ok]), per_day[:, lag, ok])
+            np.add.at(credited.T, day[lag][ok], per_day[:, lag, ok].T)
         if M:
             ni_coef = np.einsum("rlpS,mSp->rlmS", area, optional_ni_tonnes(prepared, params))
     ds = inputs.copy()
@@ -342,7 +343,7 @@ def achieved_delta(inputs: xr.Dataset, x: np.ndarray, ni: np.ndarray | None = No
         per = per + np.einsum("rlms,ms->rls", N, ni)
     for lag in range(day.shape[0]):
         ok = day[lag] >= 0
-        np.add.at(out, (slice(None), day[lag][ok]), per[:, lag, ok])
+        np.add.at(out.T, day[lag][ok], per[:, lag, ok].T)
     return out
 
 
@@ -447,7 +448,7 @@ def goal_summary(prepared, plan, loss_without_goal: float | None = None) -> dict
         ni = None if plan.non_industrial is None else plan.non_industrial.transpose("measure", "slot").values
         out = goal_outcome(inputs, x, ni)
     goal = scenario_goal(prepared.scenario) or {}
-    doc = {
+    doc: dict[str, Any] = {
         "method": str(inputs.attrs.get("aq_method", "")),
         "goal": {
             "delta_pm25_city": goal.get("delta_pm25_city"),

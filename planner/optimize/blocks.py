@@ -208,7 +208,8 @@ class ModelData:
 
     def equity_cells(self) -> tuple[np.ndarray, np.ndarray]:
         """(firm, slot) cells bounded by the slot's max share ``m_s`` (cuttable cells)."""
-        return np.nonzero(self.hi > self.lo + BOUND_TOL)
+        firm, slot = np.nonzero(self.hi > self.lo + BOUND_TOL)
+        return firm, slot
 
 
 def model_data(
@@ -555,7 +556,7 @@ def define_loss_caps(m: LinearModel, d: ModelData) -> None:
         firms = np.unique(own)
         pos = np.searchsorted(firms, own)
         F = len(firms)
-        names = d.owner_names if d.owner is not None else d.enterprise
+        names = d.owner_names if d.owner is not None and d.owner_names is not None else d.enterprise
         blk = m.add_constraints(
             FIRM_CAP,
             {"enterprise": [names[e] for e in firms]},

@@ -123,8 +123,10 @@ def chance_data(inputs: xr.Dataset, d, extra_reach=0.0) -> ChanceData:
     need = (rhs / np.maximum(1.0, np.abs(target))).sum(axis=2)
     order = np.argsort(need, axis=1, kind="stable")
     ranked = np.take_along_axis(rhs, order[:, :, None], axis=1)
-    nested = (np.diff(ranked, axis=1) >= -np.take_along_axis(tol, order[:, :, None], axis=1)[:, 1:]).all(
-        axis=(1, 2)
+    nested = np.asarray(
+        (np.diff(ranked, axis=1) >= -np.take_along_axis(tol, order[:, :, None], axis=1)[:, 1:]).all(
+            axis=(1, 2)
+        )
     )
     asked_form = str(inputs.attrs.get("chance_formulation", "auto"))
     if asked_form not in FORMULATIONS:
@@ -223,7 +225,7 @@ def define_chance(
     s_i, k_i, p_i = np.nonzero(live[:, :, None] & (c.rhs > c.least[:, None, :] + c.tol))
     big = c.rhs[s_i, k_i, p_i] - c.least[s_i, p_i]
     r, cc, vv = _rows_of(sp, cols, vals, s_i * P + p_i, S * P)
-    n = len(s_i)
+    n_rows = len(s_i)
     blk = m.add_constraints(
         MEMBER_ROWS,
         {
@@ -233,7 +235,7 @@ def define_chance(
         },
         c.rhs[s_i, k_i, p_i] - big,
         INF,
-        np.r_[r, np.arange(n)],
+        np.r_[r, np.arange(n_rows)],
         np.r_[cc, z.columns(s_i, k_i)],
         np.r_[vv, -big],
     )

@@ -93,16 +93,24 @@ def use_presolve(options: SolveOptions, data: ModelData) -> bool:
 
 def compile_and_solve(m: LinearModel, options: SolveOptions, presolve: bool) -> Solution:
     """Solve a built model with the backend the options name."""
-    kw = dict(
+    if options.backend == "pulp":
+        return pulp_backend.solve(
+            m,
+            solver=options.solver,
+            msg=options.msg,
+            presolve=presolve,
+            time_limit=options.time_limit,
+            threads=options.threads,
+            mip_gap=options.mip_gap,
+        )
+    return highs_backend.solve(
+        m,
         msg=options.msg,
         presolve=presolve,
         time_limit=options.time_limit,
         threads=options.threads,
         mip_gap=options.mip_gap,
     )
-    if options.backend == "pulp":
-        return pulp_backend.solve(m, solver=options.solver, **kw)
-    return highs_backend.solve(m, **kw)
 
 
 def _run(
@@ -121,14 +129,17 @@ def _run(
     E, S = d.shape
     P = d.rhs.shape[1]
     x = ni = None
+    menu = None
     if sol.values is not None:
         x = recover(m, sol.values[CURTAILMENT]).reshape(E, S) * d.cols.scale
         if NON_INDUSTRIAL in sol.values:
             ni = np.clip(sol.values[NON_INDUSTRIAL].reshape(len(d.ni_names), S), 0.0, 1.0)
-    menu = None if sol.values is None else solution_arrays(m, sol.values, inputs)
-    if menu is not None:  # a menu firm's curtailment is its option's output share plus its load cut
-        curt, _ = menu_outcome(inputs, *menu)
-        x[menu_arrays(inputs).firms] = curt
+        menu = solution_arrays(m, sol.values, inputs)
+        arrays = menu_arrays(inputs)
+        if menu is not None and arrays is not None:
+            # a menu firm's curtailment is its option's output share plus its load cut
+            curt, _ = menu_outcome(inputs, *menu)
+            x[arrays.firms] = curt
     duals = np.abs(sol.duals[TARGET]).reshape(S, P)
     raw = RawResult(
         x, sol.state, duals, sol.gap, sol.solver, list(sol.messages), sol.seconds, blocks, ni, menu
@@ -148,6 +159,7 @@ def _run_decomposed(
     """
     from planner.optimize import decomposition
 
+    r: decomposition.Decomposed | None
     try:
         r = decomposition.solve_decomposed(
             inputs, options, decomposition.warm_multipliers(warm_start), shortfall_everywhere
@@ -267,7 +279,7 @@ def _greedy_fallback(inputs: xr.Dataset, options: SolveOptions, raw: RawResult) 
         )
 
 
-def _air_goal_outcome(inputs: xr.Dataset, plan: Plan, raw: RawResult) -> None:
+def _air_goal_outcome(inputs: xr.Dataset, plan: Plan, raw: RawResult, options: SolveOptions) -> None:
     """``plan.air_goal`` (achieved ΔPM2.5, shortfall, marginal loss per µg/m³).
 
     An unmet goal makes an optimal plan infeasible, with one message per day and receptor (required,
@@ -277,7 +289,7 @@ def _air_goal_outcome(inputs: xr.Dataset, plan: Plan, raw: RawResult) -> None:
 
     x = plan.curtailment.transpose("enterprise", "slot").values
     ni = None if plan.non_industrial is None else plan.non_industrial.transpose("measure", "slot").values
-    out = goal_outcome(inputs, x, ni, raw.goal_duals, raw.goal_reach, plan.options.shortfall_tol)
+    out = goal_outcome(inputs, x, ni, raw.goal_duals, raw.goal_reach, options.shortfall_tol)
     plan.air_goal = out
     found = diagnosis(out)
     if found:
@@ -336,6 +348,8 @@ def finish_plan(inputs: xr.Dataset, options: SolveOptions, raw: RawResult, t_bui
         ni = np.where(ni > 1 - 1e-9, 1.0, np.where(ni < 1e-9, 0.0, ni))
         achieved = credited + np.einsum("es,esp->sp", x, red) + np.einsum("ms,msp->sp", ni, ni_red)
         if menu_firms.any():
+            if raw.menu is None:
+                raise RuntimeError("a plan with menu firms needs the solver's menu choice")
             achieved = achieved + menu_outcome(inputs, *raw.menu)[1]
         tol = options.shortfall_tol * np.maximum(1.0, target)
         short = np.maximum(target - achieved, 0.0)
@@ -416,7 +430,7 @@ def finish_plan(inputs: xr.Dataset, options: SolveOptions, raw: RawResult, t_bui
             ni, coords={"measure": ni_names, "slot": slot}, dims=("measure", "slot")
         )
     if raw.x is not None and "aq_goal" in inputs:
-        _air_goal_outcome(inputs, plan, raw)
+        _air_goal_outcome(inputs, plan, raw, options)
     if options.verify and raw.x is not None:
         t2 = time.perf_counter()
         try:

@@ -98,7 +98,7 @@ class Breakpoints:
         ] = {}
         for (ed, pol, avg), g in table.groupby(["edition", "pollutant", "averaging"], sort=False):
             g = g.sort_values("bp_lo")
-            self._segments[(ed, pol, avg)] = (
+            self._segments[(str(ed), str(pol), str(avg))] = (
                 g["bp_lo"].to_numpy(float),
                 g["bp_hi"].to_numpy(float),
                 g["iaqi_lo"].to_numpy(float),

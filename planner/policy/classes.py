@@ -202,8 +202,8 @@ def read_control_classes(path: str | Path = CONTROL_CLASSES_FILE, grades=None) -
                 f"classes.guarantee.min_load.{lv}",
                 f"min load {out.min_load[lv]:g} is above the max load {out.max_load[lv]:g}",
             )
-    for k in range(1, len(ALERT_LEVELS)):
-        lo, hi = ALERT_LEVELS[k - 1], ALERT_LEVELS[k]
+    for i in range(1, len(ALERT_LEVELS)):
+        lo, hi = ALERT_LEVELS[i - 1], ALERT_LEVELS[i]
         if lo in out.max_load and hi in out.max_load and out.max_load[hi] > out.max_load[lo]:
             problems.error(
                 label,

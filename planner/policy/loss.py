@@ -62,8 +62,10 @@ def read_value_added(path: str | Path = VALUE_ADDED_FILE) -> pd.Series:
             )
         if not df["source"].iloc[r].strip():
             problems.error(label, r + 2, "source", "every rate needs a source")
-    for r in np.flatnonzero(df["industry"].duplicated().to_numpy()):
-        problems.error(label, int(r) + 2, "industry", f"industry {df['industry'].iloc[r]!r} is listed twice")
+    for dup in np.flatnonzero(df["industry"].duplicated().to_numpy()):
+        problems.error(
+            label, int(dup) + 2, "industry", f"industry {df['industry'].iloc[dup]!r} is listed twice"
+        )
     for code in sorted(set(known) - set(df["industry"])):
         problems.error(label, None, "industry", f"no value-added rate for industry {code!r}")
     if not problems.ok:

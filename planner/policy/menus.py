@@ -409,6 +409,8 @@ def _option_from_lines(
 
 
 def _option_direct(om: OptionModel) -> MenuOption:
+    if om.output_share is None:  # the option model asks for output_share when there are no lines
+        raise ValueError(f"option {om.id!r} needs output_share")
     c = float(om.output_share)
     if om.removal is None:
         removal = (c,) * len(POLLUTANTS)
@@ -454,7 +456,7 @@ def load_menus(path: str | Path, lines=None, file: str | None = None) -> Menus:
     data = {} if doc.data is None else doc.data
     if not isinstance(data, dict):
         raise InputError.single(file, "a menus file must be a mapping with 'firms:'")
-    model = validate(MenusFile, data, file, doc=doc)
+    model: MenusFile = validate(MenusFile, data, file, doc=doc)
     problems = Problems()
     lines_file = None
     if model.lines is not None:
@@ -480,7 +482,7 @@ def load_menus(path: str | Path, lines=None, file: str | None = None) -> Menus:
         options: list[MenuOption] = []
         seen: dict[str, int] = {}
         for i, om in enumerate(fm.options):
-            loc = (*base, "options", i)
+            loc: tuple[str | int, ...] = (*base, "options", i)
             if om.id in seen:
                 problems.error(
                     file,

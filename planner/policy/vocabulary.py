@@ -25,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from pathlib import Path
+from typing import TypeGuard
 
 import pandas as pd
 
@@ -182,7 +183,7 @@ def check_keys(
     return ok
 
 
-def is_number(value: object) -> bool:
+def is_number(value: object) -> TypeGuard[int | float]:
     """True for int/float values that are not bool and not NaN."""
     return isinstance(value, int | float) and not isinstance(value, bool) and value == value
 
