@@ -26,4 +26,4 @@ ALERT_LEVELS: tuple[str, ...] = ("yellow", "orange", "red")
 #: The project's data folder (policy defaults, schema, demo city).
 DATA_DIR: Path = Path(__file__).resolve().parent.parent / "data"
 
-__all__ = ["POLLUTANTS", "LEVELS", "ALERT_LEVELS", "DATA_DIR", "__version__"]
+__all__ = ["ALERT_LEVELS", "DATA_DIR", "LEVELS", "POLLUTANTS", "__version__"]

@@ -1,3 +1,5 @@
+"""``python -m planner``: the ``planner`` command line."""
+
 from planner.cli.main import main
 
 raise SystemExit(main())

@@ -26,6 +26,7 @@ OUT = Path(__file__).resolve().parent / "demo_upgrade_campaign.yaml"
 
 
 def main(out: Path = OUT) -> None:
+    """Write the upgrade campaign scenario to ``out``."""
     t = read_inventory(DATA_DIR / "demo_city" / "enterprises.csv").table
     grade = t["grade"].astype(str)
     industry = t["industry"].astype(str)

@@ -30,12 +30,12 @@ from planner import POLLUTANTS
 from planner.airquality.effect import CITY, _cached_effect, city_tonne_coefficients, plan_effect
 
 __all__ = [
+    "air_report",
+    "budget_delta_curve",
+    "delta_shares",
     "firm_ranking",
     "loss_delta_curve",
-    "delta_shares",
     "max_pm25_under_budget",
-    "budget_delta_curve",
-    "air_report",
 ]
 
 _DEFAULT_SHARES = tuple(round(s, 2) for s in np.arange(0.05, 0.5001, 0.05))
@@ -239,8 +239,10 @@ def delta_shares(result, goal: float | None = None) -> dict[str, pd.DataFrame]:
 
 # --------------------------------------------------------------------------- µg/m³ under a budget
 def _city_goal_inputs(prepared) -> xr.Dataset:
-    """PlanInputs with the city-mean goal arrays (the goal value is not imposed) and the tonne
-    targets of the shares (a goal that replaced them is undone)."""
+    """PlanInputs with the city-mean goal arrays and the tonne targets of the shares.
+
+    The goal value is not imposed, and a goal that replaced the tonne targets is undone.
+    """
     from dataclasses import replace
 
     from planner.optimize.airgoal import attach_goal, without_goal
@@ -389,8 +391,9 @@ def _records(df: pd.DataFrame) -> list[dict]:
 def air_report(
     result, top: int = 15, budgets=None, shares: Iterable[float] = _DEFAULT_SHARES, level=None
 ) -> dict | None:
-    """The air-quality analyses of a solved scenario as one JSON-ready document (None when the
-    city has no stations and no SR file is named).
+    """The air-quality analyses of a solved scenario as one JSON-ready document.
+
+    None when the city has no stations and no SR file is named.
 
     Keys: ``method``; ``firms`` (the ``top`` rows of :func:`firm_ranking`, best µg/m³ per 万元
     first); ``curve`` (:func:`loss_delta_curve`, with ``curve_level``); ``budget``

@@ -42,15 +42,15 @@ __all__ = [
     "CITY",
     "SCREENING",
     "PlanEffect",
-    "response_matrix",
-    "curtailment_coefficients",
-    "curtailment_terms",
+    "city_removed_delta",
     "city_tonne_coefficients",
     "city_unit_coefficients",
-    "city_removed_delta",
-    "plan_effect",
-    "slot_air_quality",
+    "curtailment_coefficients",
+    "curtailment_terms",
     "firm_delta_column",
+    "plan_effect",
+    "response_matrix",
+    "slot_air_quality",
 ]
 
 #: Receptor label of the city mean (mean over the city's stations).
@@ -235,8 +235,10 @@ def response_matrix(
 
 @dataclass
 class _Compact:
-    """Response coefficients without a repeated slot axis: one (R, lag, E, P) array per group of
-    slots that share their meteorology (or all slots, for an SR file)."""
+    """Response coefficients without a repeated slot axis.
+
+    One (R, lag, E, P) array per group of slots that share their meteorology (or all slots, for an SR file).
+    """
 
     groups: list
     slot_group: list
@@ -378,8 +380,11 @@ def _sr_response(da: xr.DataArray, table, stations, slot_names) -> xr.DataArray:
 
 
 def _row_index(prepared, c: _Compact) -> tuple[np.ndarray, np.ndarray]:
-    """``(idx, ok)``: the response's enterprise position of every PlanInputs row (rows are decision
-    units: their firm), and which rows the response covers."""
+    """``(idx, ok)``: each PlanInputs row's enterprise position in the response, and its coverage.
+
+    ``idx`` is the response's enterprise position of every PlanInputs row (rows are decision units: their
+    firm), ``ok`` which rows the response covers.
+    """
     idx = pd.Index(c.enterprises).get_indexer(_row_firms(prepared.inputs))
     return np.where(idx >= 0, idx, 0), idx >= 0
 
@@ -446,17 +451,22 @@ def curtailment_coefficients(prepared, response: xr.DataArray | None = None) -> 
 
 
 def city_tonne_coefficients(prepared) -> np.ndarray:
-    """µg/m³ at the city mean per t/d removed by each PlanInputs row, all lag days summed:
-    (enterprise, slot, pollutant) (a row's firm's coefficients; 0 for firms the response lacks)."""
+    """µg/m³ at the city mean per t/d removed by each PlanInputs row.
+
+    All lag days summed: (enterprise, slot, pollutant) (a row's firm's coefficients; 0 for firms the response
+    lacks).
+    """
     c = _response(prepared)
     idx, ok = _row_index(prepared, c)
     return np.stack([c.city(k).sum(axis=0)[idx] * ok[:, None] for k in range(len(c.slots))], axis=1)
 
 
 def city_unit_coefficients(prepared) -> xr.DataArray:
-    """µg/m³ at the city mean per unit curtailment above the floor, all lags summed: (enterprise,
-    slot) – ``Σ_p K · coef`` (:func:`city_tonne_coefficients`,
-    :func:`planner.optimize.inputs.reduction_cells`)."""
+    """µg/m³ at the city mean per unit curtailment above the floor.
+
+    All lags summed: (enterprise, slot) – ``Σ_p K · coef`` (:func:`city_tonne_coefficients`,
+    :func:`planner.optimize.inputs.reduction_cells`).
+    """
     from planner.optimize.inputs import reduction_cells
 
     coef, _ = reduction_cells(prepared.inputs)
@@ -469,9 +479,11 @@ def city_unit_coefficients(prepared) -> xr.DataArray:
 
 
 def city_removed_delta(prepared, x: np.ndarray, menu: xr.Dataset | None = None) -> np.ndarray:
-    """µg/m³ at the city mean (all lags) of the tonnes each row removes at curtailment ``x`` (E, S)
-    (:func:`planner.optimize.inputs.removed_tonnes`; menu firms their option's tonnes with
-    ``menu``): (enterprise, slot)."""
+    """µg/m³ at the city mean (all lags) of the tonnes each row removes at curtailment ``x`` (E, S).
+
+    Tonnes as :func:`planner.optimize.inputs.removed_tonnes` (menu firms: their option's tonnes with
+    ``menu``); the result is (enterprise, slot).
+    """
     from planner.optimize.inputs import removed_tonnes
 
     t = removed_tonnes(prepared.inputs, x, menu)
@@ -562,8 +574,11 @@ def _non_industrial_tonnes(prepared, params: ScreeningParams) -> np.ndarray:
 
 
 def optional_ni_tonnes(prepared, params) -> np.ndarray:
-    """(M, S, P) t/d per unit activation of the optional measures, PM as PM2.5-equivalent of the
-    industrial share (so the screening kernel, written for industrial PM, applies)."""
+    """(M, S, P) t/d per unit activation of the optional measures.
+
+    PM as PM2.5-equivalent of the industrial share (so the screening kernel, written for industrial PM,
+    applies).
+    """
     from planner.optimize.inputs import non_industrial_arrays
     from planner.policy.non_industrial import non_industrial_library
 
@@ -729,9 +744,12 @@ def _lowered(daily: xr.Dataset, delta: pd.DataFrame) -> xr.Dataset:
 
 
 def _city_series(prepared, daily: xr.Dataset) -> pd.DataFrame:
-    """Daily city AQI, alert level and PM2.5 from daily indicators, computed as the plan's alerts
-    are (:func:`planner.targets.forecast.city_daily_aqi` / ``levels_at_percentile``): mean over
-    stations; the ensemble-mean concentrations, or the percentile of the members' AQI."""
+    """Daily city AQI, alert level and PM2.5 from daily indicators.
+
+    Computed as the plan's alerts are (:func:`planner.targets.forecast.city_daily_aqi` /
+    ``levels_at_percentile``): mean over stations; the ensemble-mean concentrations, or the percentile of the
+    members' AQI.
+    """
     from planner.policy.alerts import alert_levels, load_rules
     from planner.policy.aqi import aqi_table, normalise_edition
     from planner.targets.forecast import _aqi_frame, _percentile_int
@@ -931,8 +949,10 @@ def _float_or_none(v):
 
 # --------------------------------------------------------------------------- hooks for run.py
 def _cached_effect(prepared, plan) -> PlanEffect | None:
-    """The plan's effect, computed once per plan; None when the city has no stations (and no SR
-    file names receptors) or the plan has no curtailment."""
+    """The plan's effect, computed once per plan.
+
+    None when the city has no stations (and no SR file names receptors) or the plan has no curtailment.
+    """
     cache = _cache(prepared)
     hit = cache.get("effect")
     if hit is not None and hit[0] is plan.curtailment:
@@ -957,8 +977,10 @@ def _cached_effect(prepared, plan) -> PlanEffect | None:
 
 
 def slot_air_quality(prepared, plan) -> dict:
-    """slot -> the ``air_quality`` entry of ``summary.json`` (city mean, µg/m³); empty when the
-    city has no stations to compute it at."""
+    """Slot -> the ``air_quality`` entry of ``summary.json`` (city mean, µg/m³).
+
+    Empty when the city has no stations to compute it at.
+    """
     eff = _cached_effect(prepared, plan)
     return {} if eff is None else eff.slots
 
@@ -969,8 +991,10 @@ def _row_firms(inp) -> np.ndarray:
 
 
 def firm_delta_column(prepared, plan, enterprises=None) -> np.ndarray:
-    """The schedule's ``delta_pm25_city`` column (enterprise-major, slot-minor order) for
-    ``enterprises`` (default the PlanInputs rows)."""
+    """The schedule's ``delta_pm25_city`` column for ``enterprises``.
+
+    In enterprise-major, slot-minor order; ``enterprises`` defaults to the PlanInputs rows.
+    """
     eff = _cached_effect(prepared, plan)
     inp = prepared.inputs
     ids = inp["enterprise"].values if enterprises is None else np.asarray(enterprises)

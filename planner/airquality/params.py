@@ -18,7 +18,7 @@ from planner import DATA_DIR, POLLUTANTS
 from planner.policy.vocabulary import check_keys, check_number, check_share, file_label, key_path, load_yaml
 from planner.problems import InputError, Problems
 
-__all__ = ["AQ_DIR", "STABILITY_CLASSES", "ScreeningParams", "load_params", "SECONDARY", "PRIMARY"]
+__all__ = ["AQ_DIR", "PRIMARY", "SECONDARY", "STABILITY_CLASSES", "ScreeningParams", "load_params"]
 
 AQ_DIR: Path = DATA_DIR / "policy" / "air_quality"
 STABILITY_CLASSES: tuple[str, ...] = ("A", "B", "C", "D", "E", "F")
@@ -98,6 +98,7 @@ class ScreeningParams:
         return np.stack([prim if p == PRIMARY else sec for p in POLLUTANTS], axis=1)
 
     def season_of_month(self, month: int) -> str:
+        """The name of the season that ``month`` (1-12) belongs to."""
         for name, s in self.seasons.items():
             if month in s["months"]:
                 return name
@@ -194,7 +195,7 @@ def load_params(folder: str | Path | None = None) -> ScreeningParams:
 
 
 @lru_cache(maxsize=4)
-def _load_cached(folder: str) -> ScreeningParams:  # noqa: C901 - one validator, read top to bottom
+def _load_cached(folder: str) -> ScreeningParams:
     problems = Problems()
     spath = Path(folder) / "screening.yaml"
     label = file_label(spath)
@@ -303,13 +304,12 @@ def _load_cached(folder: str) -> ScreeningParams:  # noqa: C901 - one validator,
                 else:
                     months_seen[m] = str(name)
         rose = s["wind_rose"]
-        if rose is not None and _check_list(
-            rose, 16, problems, label, key_path(path, "wind_rose"), "frequencies"
+        if (
+            rose is not None
+            and _check_list(rose, 16, problems, label, key_path(path, "wind_rose"), "frequencies")
+            and (not all(isinstance(f, int | float) and f >= 0 for f in rose) or sum(rose) <= 0)
         ):
-            if not all(isinstance(f, int | float) and f >= 0 for f in rose) or sum(rose) <= 0:
-                problems.error(
-                    label, None, key_path(path, "wind_rose"), "frequencies must be >= 0, not all 0"
-                )
+            problems.error(label, None, key_path(path, "wind_rose"), "frequencies must be >= 0, not all 0")
         seasons[str(name)] = {
             "months": list(months) if isinstance(months, list) else [],
             "wind_speed_ms": num(s, "wind_speed_ms", path, 0.0, 60.0, low_open=True),

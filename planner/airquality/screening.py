@@ -44,15 +44,15 @@ __all__ = [
     "EARTH_RADIUS_M",
     "TPD_TO_GPS",
     "MetStates",
+    "area_points",
+    "direction_pdf",
     "project",
     "release_height",
-    "sigma_z",
-    "vertical_factor",
-    "direction_pdf",
-    "stability_class",
     "seasonal_day_states",
+    "sigma_z",
+    "stability_class",
     "transfer_coefficients",
-    "area_points",
+    "vertical_factor",
 ]
 
 EARTH_RADIUS_M = 6_371_000.0
@@ -202,8 +202,11 @@ def stability_class(wind_speed, hour, params: ScreeningParams) -> np.ndarray:
 
 
 def seasonal_day_states(season: str, params: ScreeningParams, source: str = "seasonal default") -> MetStates:
-    """A day of the seasonal default: a daytime and a night-time state (classes from the wind
-    speed as for hourly data), each over the season's wind rose or undirected."""
+    """A day of the seasonal default.
+
+    A daytime and a night-time state (classes from the wind speed as for hourly data), each over the season's
+    wind rose or undirected.
+    """
     s = params.seasons[season]
     u = float(s["wind_speed_ms"])
     lo, hi = params.day_hours

@@ -55,13 +55,13 @@ from planner.io.netcdf import check_input_file, is_netcdf, open_netcdf
 from planner.problems import InputError, Problems
 
 __all__ = [
-    "UNITS",
     "SOURCE_TYPES",
+    "UNITS",
+    "map_to_enterprises",
     "normalise_units",
     "read_sr",
     "validate_sr",
     "write_sr",
-    "map_to_enterprises",
 ]
 
 #: Canonical units of an SR coefficient.
@@ -119,10 +119,7 @@ def read_sr(path: str | Path) -> xr.DataArray:
     path = Path(path)
     label = path.name
     check_input_file(path, label, "source–receptor file")
-    if is_netcdf(path):
-        da = _from_dataset(open_netcdf(path, label), label)
-    else:
-        da = _read_csv(path, label)
+    da = _from_dataset(open_netcdf(path, label), label) if is_netcdf(path) else _read_csv(path, label)
     da = validate_sr(da, label)
     da.attrs["file"] = label
     return da

@@ -29,6 +29,7 @@ from planner.problems import InputError
 
 
 def add_arguments(parser):
+    """Add the arguments of ``planner access`` to ``parser``."""
     sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     common = []
     issue = sub.add_parser("issue", help="issue new codes (shown once) for some or all enterprises")
@@ -65,6 +66,7 @@ def _table(scenario: str):
 
 
 def run(args) -> int:
+    """Run ``planner access`` with the parsed ``args``; return the exit code."""
     store = Path(args.codes) if args.codes else access.codes_path(args.scenario)
     try:
         table = _table(args.scenario)

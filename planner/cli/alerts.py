@@ -33,6 +33,7 @@ from planner.targets.forecast import city_daily_aqi, forecast_issue_time, read_f
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the arguments of ``planner alerts`` to ``parser``."""
     parser.add_argument("forecast", metavar="FORECAST", help="forecast file: netCDF (.nc) or long CSV")
     parser.add_argument(
         "--rules",
@@ -112,6 +113,7 @@ def with_processes(records: list[dict], processes: list[dict], rules: str, issue
 
 
 def run(args: argparse.Namespace) -> int:
+    """Run ``planner alerts`` with the parsed ``args``; return the exit code."""
     rules = load_rules(args.rules)
     ds = read_forecast(args.forecast)
     daily = city_daily_aqi(ds, standard=args.aqi_standard)

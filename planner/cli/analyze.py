@@ -41,6 +41,7 @@ def add_scale_arguments(parser) -> None:
 
 
 def add_arguments(parser):
+    """Add the arguments of ``planner analyze`` to ``parser``."""
     parser.add_argument("scenario", help="scenario YAML file")
     parser.add_argument("--format", choices=("text", "json"), default="text")
     parser.add_argument(
@@ -53,6 +54,7 @@ def add_arguments(parser):
 
 
 def run(args) -> int:
+    """Run ``planner analyze`` with the parsed ``args``; return the exit code."""
     with runner(args.workers, args.scheduler) as tasks:
         result = run_scenario(args.scenario)
         doc = report(result, level=args.level, top=args.top, runner=tasks, progress=ProgressBar())

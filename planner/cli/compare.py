@@ -22,6 +22,7 @@ from planner.scenario import compare
 
 
 def add_arguments(parser):
+    """Add the arguments of ``planner compare`` to ``parser``."""
     parser.add_argument(
         "scenarios",
         nargs="+",
@@ -36,6 +37,7 @@ def add_arguments(parser):
 
 
 def run(args) -> int:
+    """Run ``planner compare`` with the parsed ``args``; return the exit code."""
     doc, _ = compare.compare_files(args.scenarios)
     out = args.out or ("." if args.format == "xlsx" else None)
     try:

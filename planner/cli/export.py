@@ -24,6 +24,7 @@ SHEETS_DIR = "一厂一策"
 
 
 def add_arguments(parser):
+    """Add the arguments of ``planner export`` to ``parser``."""
     parser.add_argument("scenario", help="scenario YAML file")
     parser.add_argument("--out", required=True, help="output folder")
     parser.add_argument(
@@ -45,6 +46,7 @@ def sheet_ids(result, choice: str) -> list[str] | None:
 
 
 def run(args) -> int:
+    """Run ``planner export`` with the parsed ``args``; return the exit code."""
     if args.pdf and args.sheets != "none":
         try:
             require_reportlab()

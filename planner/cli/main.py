@@ -74,6 +74,7 @@ _ADVICE = {
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``planner`` argument parser with one sub-command per command module."""
     parser = argparse.ArgumentParser(
         prog="planner",
         description="Emergency emission-reduction planner for heavy-pollution weather.",
@@ -118,10 +119,12 @@ def _fail(args, code: int, problems: Problems, text: str) -> int:
 
 @contextlib.contextmanager
 def json_only_stdout():
-    """While a ``--format json`` command runs, send anything written to the stdout *file
-    descriptor* (a C library's banner or progress lines) to stderr, and only what Python code
-    prints (the JSON document) to the real stdout.  A no-op when stdout is not a file
-    descriptor (e.g. captured by a test)."""
+    """Keep stdout for the JSON document while a ``--format json`` command runs.
+
+    Send anything written to the stdout *file descriptor* (a C library's banner or progress lines) to stderr,
+    and only what Python code prints (the JSON document) to the real stdout.  A no-op when stdout is not a
+    file descriptor (e.g. captured by a test).
+    """
     try:
         fd = sys.stdout.fileno()
     except (AttributeError, OSError, ValueError):

@@ -24,6 +24,7 @@ from planner.scenario.run import run as run_scenario
 
 
 def add_arguments(parser):
+    """Add the arguments of ``planner plan`` to ``parser``."""
     parser.add_argument("scenario", help="scenario YAML file (see scenarios/)")
     parser.add_argument("--out", required=True, help="folder for schedule.csv, summary.json, plan.xlsx")
     parser.add_argument("--format", choices=("text", "json"), default="text")
@@ -177,6 +178,7 @@ def format_goal(summary: dict) -> list[str]:
 
 
 def run(args) -> int:
+    """Run ``planner plan`` with the parsed ``args``; return the exit code."""
     from planner.scenario.region import is_region_file
 
     if is_region_file(args.scenario):

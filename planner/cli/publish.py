@@ -23,6 +23,7 @@ from planner.scenario import revisions
 
 
 def add_arguments(parser):
+    """Add the arguments of ``planner publish`` to ``parser``."""
     parser.add_argument("scenario", help="the scenario file")
     parser.add_argument(
         "--revision", metavar="ID", help="the saved revision to publish (a unique prefix, or 'current')"
@@ -47,6 +48,7 @@ def _check_approver(author: str) -> None:
 
 
 def run(args) -> int:
+    """Run ``planner publish`` with the parsed ``args``; return the exit code."""
     path = Path(args.scenario)
     if not path.is_file():
         raise InputError.single(str(path), "scenario file not found")

@@ -25,6 +25,7 @@ from planner.io.writing import SCHEDULE_FORMATS
 
 
 def add_arguments(parser):
+    """Add the arguments of ``planner replan`` to ``parser``."""
     parser.add_argument("scenario", help="episode scenario YAML file (see scenarios/)")
     parser.add_argument(
         "--forecast", required=True, metavar="NEW", help="the new forecast (netCDF/CSV with its issue_time)"
@@ -84,6 +85,7 @@ def format_changes(doc: dict, limit: int = 40) -> str:
 
 
 def run(args) -> int:
+    """Run ``planner replan`` with the parsed ``args``; return the exit code."""
     from planner.io.writing import write_schedule
     from planner.reports.outputs import write_outputs
     from planner.scenario.replan import replan

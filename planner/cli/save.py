@@ -35,6 +35,7 @@ from planner.scenario.files import read_text
 
 
 def add_arguments(parser):
+    """Add the arguments of ``planner save`` to ``parser``."""
     parser.add_argument("scenario", help="the scenario file to revise (created if it does not exist)")
     parser.add_argument("--from", dest="source", metavar="REVISED.yaml", help="the revised scenario")
     parser.add_argument("--author", help="who saves (default: the login name)")
@@ -93,6 +94,7 @@ def write_failed(path: Path, exc: BaseException) -> int:
 
 
 def run(args) -> int:
+    """Run ``planner save`` with the parsed ``args``; return the exit code."""
     target = Path(args.scenario)
     if args.log:
         return _print_log(target)

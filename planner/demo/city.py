@@ -1518,10 +1518,31 @@ _A = [
     ),
 ]
 
-_FIELDS = (
-    "code industry weight words product lines tpl sizes cap_unit cap emis sigma ov elec days "
-    "profile home p_park cems tmc control p_guarantee p_exempt"
-).split()
+_FIELDS = [
+    "code",
+    "industry",
+    "weight",
+    "words",
+    "product",
+    "lines",
+    "tpl",
+    "sizes",
+    "cap_unit",
+    "cap",
+    "emis",
+    "sigma",
+    "ov",
+    "elec",
+    "days",
+    "profile",
+    "home",
+    "p_park",
+    "cems",
+    "tmc",
+    "control",
+    "p_guarantee",
+    "p_exempt",
+]
 ARCHETYPES: list[dict] = [dict(zip(_FIELDS, row, strict=True)) for row in _A]
 
 #: Grade mixes (cumulative order as listed).  Draws are ranked by a latent that favours big firms.
@@ -1759,7 +1780,7 @@ def make_demo_city(n_enterprises: int = DEFAULT_N_ENTERPRISES, seed: int = DEFAU
     can_change = (control == key_c) | (control == general_c)
     control = np.where(can_change & (u_ctrl < p_g), guarantee_c, control)
     # exempt (豁免): the Chifeng share, drawn among non-key general firms, small ones first
-    n_exempt = int(round(n * CHIFENG_2024["exempt"] / CHIFENG_2024["enterprises"]))
+    n_exempt = round(n * CHIFENG_2024["exempt"] / CHIFENG_2024["enterprises"])
     exempt = weighted_pick(
         rng, (control == general_c) & ~key_firm & ~has_lines, p_e * np.exp(-0.5 * z), n_exempt
     )
@@ -1793,7 +1814,7 @@ def make_demo_city(n_enterprises: int = DEFAULT_N_ENTERPRISES, seed: int = DEFAU
         lead_rank[lead_only] < 0.25, GRADES.index("leading"), GRADES.index("non_leading")
     )
     n_ab = int(np.isin(grade, [GRADES.index(g) for g in ("A+", "A", "B", "B-")]).sum())
-    n_lead = int(round(LEADING_PER_AB * n_ab)) - int((grade == GRADES.index("leading")).sum())
+    n_lead = round(LEADING_PER_AB * n_ab) - int((grade == GRADES.index("leading")).sum())
     other_general = ~key_firm & (control == general_c)
     intensity = emis.sum(axis=1) / np.maximum(output_value, 1e-9)
     clean = 1.0 - np.nan_to_num(rank01(intensity, other_general))
@@ -2185,7 +2206,7 @@ XLSX_MAX_ENTERPRISES: int = 50_000
 
 
 def _csv_bytes(frame: pd.DataFrame) -> bytes:
-    """``frame`` as UTF-8 CSV (header of field names, ``\n`` line ends, no index).
+    r"""``frame`` as UTF-8 CSV (header of field names, ``\n`` line ends, no index).
 
     Written by pyarrow (about ten times faster than :meth:`pandas.DataFrame.to_csv` on the
     300,000-firm city): numbers in their shortest round-trip form, booleans ``true``/``false``,

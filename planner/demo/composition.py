@@ -268,7 +268,7 @@ def split_counts(weights: np.ndarray, n: int) -> np.ndarray:
 
 def composition_counts(weights: np.ndarray, is_key: np.ndarray, n: int) -> np.ndarray:
     """Firms per archetype: the key-industry share of :data:`CHIFENG_2024`, then archetype weights."""
-    n_key = int(round(n * CHIFENG_2024["key_industry"] / CHIFENG_2024["enterprises"]))
+    n_key = round(n * CHIFENG_2024["key_industry"] / CHIFENG_2024["enterprises"])
     if not is_key.any():
         n_key = 0
     if is_key.all():
@@ -282,8 +282,10 @@ def composition_counts(weights: np.ndarray, is_key: np.ndarray, n: int) -> np.nd
 def weighted_pick(
     rng: np.random.Generator, candidates: np.ndarray, weights: np.ndarray, k: int
 ) -> np.ndarray:
-    """Mask of ``k`` firms drawn without replacement from ``candidates`` (mask) with ``weights``
-    (Efraimidis–Spirakis keys: the ``k`` largest ``log(u) / w``)."""
+    """Mask of ``k`` firms drawn without replacement from ``candidates`` (mask) with ``weights``.
+
+    Efraimidis–Spirakis keys: the ``k`` largest ``log(u) / w``.
+    """
     n = len(candidates)
     u = rng.random(n)
     out = np.zeros(n, dtype=bool)

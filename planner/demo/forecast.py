@@ -29,15 +29,15 @@ from planner import DATA_DIR
 from planner.targets.forecast import SPECIES, UNITS
 
 __all__ = [
-    "START",
-    "DAYS",
-    "MEMBERS",
     "DAILY_PM25",
+    "DAYS",
     "FALLBACK_STATIONS",
-    "make_demo_forecast",
-    "write_demo_forecast",
+    "MEMBERS",
+    "START",
     "SUCCESSIVE",
+    "make_demo_forecast",
     "successive_forecasts",
+    "write_demo_forecast",
     "write_successive_forecasts",
 ]
 
@@ -186,8 +186,10 @@ def successive_forecasts(city: dict | None = None, seed: int = DEFAULT_SEED) -> 
 
 
 def write_successive_forecasts(city: dict | None = None, out_dir: str | Path | None = None) -> list[Path]:
-    """Write ``forecast_<first day>.nc`` for each of :data:`SUCCESSIVE` to ``out_dir``
-    (default ``data/demo_city``); returns the paths."""
+    """Write ``forecast_<first day>.nc`` for each of :data:`SUCCESSIVE` to ``out_dir``; return the paths.
+
+    ``out_dir`` defaults to ``data/demo_city``.
+    """
     out_dir = Path(out_dir) if out_dir is not None else DATA_DIR / "demo_city"
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = []

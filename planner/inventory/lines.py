@@ -199,8 +199,10 @@ def process_table(path: str | Path | None = None) -> pd.DataFrame:
 
 
 def _process_aliases() -> dict[str, str]:
-    """Normalised process text (code, Chinese name, aliases) → code; the built-in names are known
-    too when the processes file does not list them."""
+    """Normalised process text (code, Chinese name, aliases) → code.
+
+    The built-in names are known too when the processes file does not list them.
+    """
     out: dict[str, str] = {}
     table = process_table()
     for code, row in table.iterrows():
@@ -230,8 +232,11 @@ def _match_line_header(parts: Sequence[str]) -> tuple[str | None, str | None]:
 
 
 def line_header_score(parts_list: list[tuple[str, ...]]) -> float:
-    """Score a candidate header as a lines table: distinct line fields it names (for
-    :func:`planner.io.tables.read_table`, which picks header rows and the worksheet by it)."""
+    """Score a candidate header as a lines table.
+
+    Distinct line fields it names (for :func:`planner.io.tables.read_table`, which picks header rows and the
+    worksheet by it).
+    """
     found = {_match_line_header(p)[0] for p in parts_list if p}
     found.discard(None)
     # A header naming only enterprise columns is an inventory, not a lines table.

@@ -41,6 +41,7 @@ row dual divided by the days the slot stands for, as for the tonne targets).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -50,11 +51,11 @@ __all__ = [
     "GOAL_VARS",
     "GoalRows",
     "attach_goal",
-    "goal_rows",
     "goal_outcome",
+    "goal_rows",
     "has_goal",
-    "without_goal",
     "scenario_goal",
+    "without_goal",
 ]
 
 #: PlanInputs variables of a concentration goal.
@@ -159,7 +160,7 @@ def attach_goal(prepared, goal: dict) -> xr.Dataset:
     A = coef.values[idx].copy()  # (G_r, L, E, S)
     if "menu_enterprise" in inputs:  # menu firms take no part in the goal rows (docs/AIR_QUALITY.md)
         A[:, :, np.unique(np.asarray(inputs["menu_enterprise"].values, dtype=np.int64)), :] = 0.0
-    R, L, E, S = A.shape
+    R, L, _E, S = A.shape
     day = _day_map(prepared, S, L)
     # credited measures (constant) and optional ones (per unit activation), screening area kernel
     resp = _response(prepared)
@@ -171,7 +172,7 @@ def attach_goal(prepared, goal: dict) -> xr.Dataset:
     const = offset.values[idx][:, :L]  # (G_r, L, S)
     for lag in range(const.shape[1]):
         ok = day[lag] >= 0
-        np.add.at(credited, (slice(None), day[lag][ok]), const[:, lag, ok])
+        np.add.at(credited.T, day[lag][ok], const[:, lag, ok].T)
     ni_coef = np.zeros((R, L, M, S))
     if st:
         area = _area_response(prepared, params, slot_names, st)  # (Rs+1, lag, P, S)
@@ -181,7 +182,7 @@ def attach_goal(prepared, goal: dict) -> xr.Dataset:
         per_day = np.einsum("rlpS,Sp->rlS", area, _non_industrial_tonnes(prepared, params))
         for lag in range(per_day.shape[1]):
             ok = day[lag] >= 0
-            np.add.at(credited, (slice(None), day[lag][ok]), per_day[:, lag, ok])
+            np.add.at(credited.T, day[lag][ok], per_day[:, lag, ok].T)
         if M:
             ni_coef = np.einsum("rlpS,mSp->rlmS", area, optional_ni_tonnes(prepared, params))
     ds = inputs.copy()
@@ -241,16 +242,18 @@ class GoalRows:
 
     @property
     def labels(self) -> list[str]:
+        """Row labels ``<slot>/<receptor>``, receptor-major."""
         return [f"{s}/{r}" for r in self.receptors for s in self.slots]
 
     @property
     def size(self) -> int:
+        """Number of goal rows."""
         return len(self.rhs)
 
 
 def _scatter(coef: np.ndarray, day: np.ndarray):
     """Sum a (R, L, K, S) coefficient over lags into (row = r·S + day, k, s) COO entries."""
-    R, L, K, S = coef.shape
+    _R, _L, K, S = coef.shape
     l_i, s_i = np.nonzero(day >= 0)
     if not len(l_i) or not K:
         z = np.zeros(0, np.int64)
@@ -309,8 +312,11 @@ def goal_rows(inputs: xr.Dataset, lo: np.ndarray, hi: np.ndarray) -> GoalRows:
 
 
 def goal_penalty(rows: GoalRows, loss: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> float:
-    """万元 per µg/m³ of goal shortfall: 100 × the largest loss per µg/m³ of any cuttable entry
-    (entries below 1e-6 of the row's largest ignored), clipped to [1e3, 1e10]."""
+    """万元 per µg/m³ of goal shortfall.
+
+    100 × the largest loss per µg/m³ of any cuttable entry (entries below 1e-6 of the row's largest ignored),
+    clipped to [1e3, 1e10].
+    """
     if not len(rows.val):
         return 1e3
     top_row = np.zeros(rows.size)
@@ -324,8 +330,10 @@ def goal_penalty(rows: GoalRows, loss: np.ndarray, lo: np.ndarray, hi: np.ndarra
 
 # --------------------------------------------------------------------------- outcome of a plan
 def achieved_delta(inputs: xr.Dataset, x: np.ndarray, ni: np.ndarray | None = None) -> np.ndarray:
-    """ΔPM2.5 (aq_receptor, slot) of shares ``x`` (E, S) and activations ``ni`` (M, S), µg/m³,
-    credited measures included (dense einsum over the inputs, no model structures)."""
+    """ΔPM2.5 (aq_receptor, slot) of shares ``x`` (E, S) and activations ``ni`` (M, S).
+
+    µg/m³, credited measures included (dense einsum over the inputs, no model structures).
+    """
     A = np.asarray(inputs["aq_coef"].transpose("aq_receptor", "lag", "enterprise", "slot").values, float)
     day = np.asarray(inputs["aq_day"].transpose("lag", "slot").values, np.int64)
     out = np.asarray(inputs["aq_credited"].transpose("aq_receptor", "slot").values, float).copy()
@@ -335,7 +343,7 @@ def achieved_delta(inputs: xr.Dataset, x: np.ndarray, ni: np.ndarray | None = No
         per = per + np.einsum("rlms,ms->rls", N, ni)
     for lag in range(day.shape[0]):
         ok = day[lag] >= 0
-        np.add.at(out, (slice(None), day[lag][ok]), per[:, lag, ok])
+        np.add.at(out.T, day[lag][ok], per[:, lag, ok].T)
     return out
 
 
@@ -440,7 +448,7 @@ def goal_summary(prepared, plan, loss_without_goal: float | None = None) -> dict
         ni = None if plan.non_industrial is None else plan.non_industrial.transpose("measure", "slot").values
         out = goal_outcome(inputs, x, ni)
     goal = scenario_goal(prepared.scenario) or {}
-    doc = {
+    doc: dict[str, Any] = {
         "method": str(inputs.attrs.get("aq_method", "")),
         "goal": {
             "delta_pm25_city": goal.get("delta_pm25_city"),

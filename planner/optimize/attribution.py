@@ -1,5 +1,6 @@
-"""Where a plan's loss comes from: rule floors versus the optimiser's choices, and savings against
-every baseline, per slot (alert level or day).
+"""Where a plan's loss comes from.
+
+Rule floors versus the optimiser's choices, and savings against every baseline, per slot (alert level or day).
 
 The split answers the question a bureau asks of an optimised list: how much of the loss do the
 rules fix, how much did the optimiser choose, how many cells and firms did it move above their
@@ -21,8 +22,11 @@ ABOVE_FLOOR_TOL = 1e-6
 
 
 def floor_shares(inputs: xr.Dataset, discrete: bool = False) -> np.ndarray:
-    """The rule floor of every cell (E, S): chain-carried and, with whole lines, rounded up to lines;
-    a line stop's lines of least loss count as its floor (:func:`planner.optimize.inputs.rule_floor`)."""
+    """The rule floor of every cell (E, S).
+
+    Chain-carried and, with whole lines, rounded up to lines; a line stop's lines of least loss count as its
+    floor (:func:`planner.optimize.inputs.rule_floor`).
+    """
     lo, hi = effective_bounds(inputs)
     if discrete:
         cols = line_columns(inputs, lo, hi, True)
@@ -129,8 +133,10 @@ def loss_attribution(
 
 
 def split_lines(summary: dict) -> list[str]:
-    """Lines for ``planner plan``'s text output from a summary.json document: the loss split per
-    slot and the savings against each baseline (empty without a split)."""
+    """Lines for ``planner plan``'s text output from a summary.json document.
+
+    The loss split per slot and the savings against each baseline (empty without a split).
+    """
     t = summary.get("loss_split")
     if not t:
         return []

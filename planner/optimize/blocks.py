@@ -184,6 +184,7 @@ class ModelData:
 
     @property
     def shape(self) -> tuple[int, int]:
+        """``(E, S)``: enterprises × slots of the curtailment bounds."""
         return self.lo.shape
 
     @property
@@ -207,7 +208,8 @@ class ModelData:
 
     def equity_cells(self) -> tuple[np.ndarray, np.ndarray]:
         """(firm, slot) cells bounded by the slot's max share ``m_s`` (cuttable cells)."""
-        return np.nonzero(self.hi > self.lo + BOUND_TOL)
+        firm, slot = np.nonzero(self.hi > self.lo + BOUND_TOL)
+        return firm, slot
 
 
 def model_data(
@@ -293,8 +295,11 @@ def model_data(
 
 
 def shortfall_penalty(options: SolveOptions, loss, red, lo, hi) -> float:
-    """万元 per tonne of shortfall: the option, or 100 × the largest loss per tonne of any cuttable
-    cell (negligible emitters ignored), clipped to [1e3, 1e9]."""
+    """万元 per tonne of shortfall.
+
+    The option, or 100 × the largest loss per tonne of any cuttable cell (negligible emitters ignored),
+    clipped to [1e3, 1e9].
+    """
     if options.shortfall_penalty is not None:
         return float(options.shortfall_penalty)
     big = red > np.maximum(1e-12, 1e-6 * red.max(axis=0, initial=0.0))[None, :, :]
@@ -327,9 +332,12 @@ def _x(m: LinearModel):
 
 
 def define_non_industrial(m: LinearModel, d: ModelData, cost: bool = True) -> None:
-    """``NonIndustrial-Slot-activation``: a[m, s] in [0, 1] for each optional non-industrial measure
-    (construction dust stop, road cleaning, truck restrictions …), costed at its loss; binary where
-    the measure is all-or-nothing.  Its tonnes enter the target rows (:func:`define_targets`)."""
+    """``NonIndustrial-Slot-activation``.
+
+    A[m, s] in [0, 1] for each optional non-industrial measure (construction dust stop, road cleaning, truck
+    restrictions …), costed at its loss; binary where the measure is all-or-nothing.  Its tonnes enter the
+    target rows (:func:`define_targets`).
+    """
     M = len(d.ni_names)
     if not M:
         return
@@ -346,7 +354,7 @@ def define_non_industrial(m: LinearModel, d: ModelData, cost: bool = True) -> No
 
 def define_targets(m: LinearModel, d: ModelData) -> None:
     """``Slot-Pollutant-shortfall`` (where needed) and ``Slot-Pollutant-target`` rows."""
-    S, P = d.rhs.shape
+    _S, P = d.rhs.shape
     x = _x(m)
     coef = d.reducible * d.cols.scale[:, :, None]
     e_i, s_i, p_i = np.nonzero(coef > 0)
@@ -400,8 +408,10 @@ def define_chain(m: LinearModel, d: ModelData) -> None:
 
 
 def define_restarts(m: LinearModel, d: ModelData, cost: bool = True) -> None:
-    """``Enterprise-Slot-stop`` columns, ``Enterprise-Slot-stop-start`` and
-    ``Enterprise-Slot-min-down`` rows (episode restarts; see :mod:`planner.optimize.restarts`).
+    """The episode-restart block: ``Enterprise-Slot-stop`` columns and their rows.
+
+    ``Enterprise-Slot-stop`` columns, ``Enterprise-Slot-stop-start`` and ``Enterprise-Slot-min-down`` rows (episode restarts; see
+    :mod:`planner.optimize.restarts`).
 
     ``u[e, s] - x[e, s] + x[e, s-1] >= 0`` for every cell whose measure has a restart limit,
     ``x[e, t] - Σ u[e, k] >= 0`` over the stops still inside their minimum down time on day t;
@@ -483,8 +493,10 @@ def define_grade_monotonicity(m: LinearModel, d: ModelData) -> None:
 
 
 def define_line_stops(m: LinearModel, d: ModelData) -> None:
-    """``LineGroup-Slot-stops``: ``Σ_{u in g} (x[u, s] − c_u) / (1 − c_u) >= count`` for each line-stop
-    group and slot (``c_u``: the line's own floor from other items; 0 usually, then ``Σ x >= count``).
+    """``LineGroup-Slot-stops``: at least ``count`` lines stopped for each line-stop group and slot.
+
+    ``Σ_{u in g} (x[u, s] − c_u) / (1 − c_u) >= count`` (``c_u``: the line's own floor from other items; 0
+    usually, then ``Σ x >= count``).
 
     A line stop of share ``v`` over ``n`` lines of a firm (or of one process) stops ``ceil(v·n)``
     whole lines; which lines is the optimizer's choice (unequal lines cost unequally).
@@ -544,7 +556,7 @@ def define_loss_caps(m: LinearModel, d: ModelData) -> None:
         firms = np.unique(own)
         pos = np.searchsorted(firms, own)
         F = len(firms)
-        names = d.owner_names if d.owner is not None else d.enterprise
+        names = d.owner_names if d.owner is not None and d.owner_names is not None else d.enterprise
         blk = m.add_constraints(
             FIRM_CAP,
             {"enterprise": [names[e] for e in firms]},
@@ -581,14 +593,16 @@ def define_equity(m: LinearModel, d: ModelData) -> None:
 
 
 def define_budget(m: LinearModel, d: ModelData, budget: float, pollutant: int | None, days) -> None:
-    """Budget analysis: ``Loss-budget`` row and either ``max t`` over ``Slot-Pollutant-fraction``
-    rows (``Σ reducible·x - t·target >= -credited``) or max tonnes of one pollutant.
+    """Budget analysis: ``Loss-budget`` row and either a common target fraction or one pollutant's tonnes.
+
+    Either ``max t`` over ``Slot-Pollutant-fraction`` rows (``Σ reducible·x - t·target >= -credited``) or max
+    tonnes of one pollutant.
 
     The objective replaces the loss costs of the curtailment columns (define the curtailment
     block with ``cost=False``).
     """
     x = _x(m)
-    E, S = d.shape
+    _E, _S = d.shape
     sc = d.cols.scale
     w = d.loss * sc
     nz_e, nz_s = np.nonzero(w != 0)
@@ -621,8 +635,10 @@ def define_budget(m: LinearModel, d: ModelData, budget: float, pollutant: int | 
 
 
 def region_rows(inputs: xr.Dataset) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """``(required (R, P) t/d, member (R, S) bool, row names)`` of the regional targets of a
-    joint region inputs dataset (variables ``region_target``, ``region_member``); R = 0 without."""
+    """``(required (R, P) t/d, member (R, S) bool, row names)`` of the regional targets.
+
+    Read from a joint region inputs dataset (variables ``region_target``, ``region_member``); R = 0 without.
+    """
     S, P = inputs.sizes["slot"], inputs.sizes["pollutant"]
     if "region_target" not in inputs:
         return np.zeros((0, P)), np.zeros((0, S), bool), []
@@ -862,8 +878,11 @@ def build_model(
 def build_pm25_budget_model(
     inputs: xr.Dataset, options: SolveOptions, budget: float, objective: str = "total"
 ) -> tuple[LinearModel, ModelData]:
-    """The budget analysis in µg/m³ (:func:`define_pm25_budget`) for PlanInputs with goal arrays
-    (:func:`planner.optimize.airgoal.attach_goal`; the goal values themselves are not imposed)."""
+    """The budget analysis in µg/m³ (:func:`define_pm25_budget`) for PlanInputs with goal arrays.
+
+    Goal arrays as :func:`planner.optimize.airgoal.attach_goal` attaches them; the goal values themselves are
+    not imposed.
+    """
     d = model_data(inputs, options)
     m = LinearModel("max_pm25_under_budget")
     define_curtailment(m, d, cost=False)

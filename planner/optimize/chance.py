@@ -42,12 +42,12 @@ import xarray as xr
 from planner.optimize.linear import INF, LinearModel
 
 __all__ = [
-    "CHANCE",
-    "MEMBER_Z",
-    "MEMBER_ROWS",
-    "COUNT",
     "BLOCKS",
+    "CHANCE",
+    "COUNT",
     "FORMULATIONS",
+    "MEMBER_ROWS",
+    "MEMBER_Z",
     "ChanceData",
     "chance_data",
     "define_chance",
@@ -106,9 +106,10 @@ class ChanceData:
 
 
 def chance_data(inputs: xr.Dataset, d, extra_reach=0.0) -> ChanceData:
-    """Derive :class:`ChanceData` from PlanInputs and the model's :class:`ModelData` ``d``
-    (``extra_reach`` (S, P): what blocks outside the curtailment columns add at most, e.g. the
-    measure menus)."""
+    """Derive :class:`ChanceData` from PlanInputs and the model's :class:`ModelData` ``d``.
+
+    ``extra_reach`` (S, P): what blocks outside the curtailment columns add at most, e.g. the measure menus.
+    """
     target = inputs["member_target"].transpose("slot", "member", "pollutant").values.astype(float)
     rhs = target - d.credited[:, None, :]
     tol = _TOL * np.maximum(1.0, target)
@@ -122,8 +123,10 @@ def chance_data(inputs: xr.Dataset, d, extra_reach=0.0) -> ChanceData:
     need = (rhs / np.maximum(1.0, np.abs(target))).sum(axis=2)
     order = np.argsort(need, axis=1, kind="stable")
     ranked = np.take_along_axis(rhs, order[:, :, None], axis=1)
-    nested = (np.diff(ranked, axis=1) >= -np.take_along_axis(tol, order[:, :, None], axis=1)[:, 1:]).all(
-        axis=(1, 2)
+    nested = np.asarray(
+        (np.diff(ranked, axis=1) >= -np.take_along_axis(tol, order[:, :, None], axis=1)[:, 1:]).all(
+            axis=(1, 2)
+        )
     )
     asked_form = str(inputs.attrs.get("chance_formulation", "auto"))
     if asked_form not in FORMULATIONS:
@@ -147,9 +150,11 @@ def chance_data(inputs: xr.Dataset, d, extra_reach=0.0) -> ChanceData:
 
 
 def _activity(target, shortfall) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(slot·P + pollutant, column, coefficient)`` of every term of ``A[s, p]``, sorted by row:
-    the entries of the complete target rows (firms, non-industrial measures, menu options …)
-    without the shortfall columns, so that a chance row counts exactly what a target row counts."""
+    """``(slot·P + pollutant, column, coefficient)`` of every term of ``A[s, p]``.
+
+    Sorted by row: the entries of the complete target rows (firms, non-industrial measures, menu options …)
+    without the shortfall columns, so that a chance row counts exactly what a target row counts.
+    """
     keep = np.ones(len(target.cols), bool)
     if shortfall is not None:
         keep &= (target.cols < shortfall.start) | (target.cols >= shortfall.start + shortfall.size)
@@ -220,7 +225,7 @@ def define_chance(
     s_i, k_i, p_i = np.nonzero(live[:, :, None] & (c.rhs > c.least[:, None, :] + c.tol))
     big = c.rhs[s_i, k_i, p_i] - c.least[s_i, p_i]
     r, cc, vv = _rows_of(sp, cols, vals, s_i * P + p_i, S * P)
-    n = len(s_i)
+    n_rows = len(s_i)
     blk = m.add_constraints(
         MEMBER_ROWS,
         {
@@ -230,7 +235,7 @@ def define_chance(
         },
         c.rhs[s_i, k_i, p_i] - big,
         INF,
-        np.r_[r, np.arange(n)],
+        np.r_[r, np.arange(n_rows)],
         np.r_[cc, z.columns(s_i, k_i)],
         np.r_[vv, -big],
     )

@@ -73,7 +73,7 @@ def compile_model(m: LinearModel, h: highspy.Highs) -> np.ndarray:
     st = h.passModel(
         int(m.n_col),
         int(m.n_row),
-        int(len(value)),
+        len(value),
         1,  # column-wise
         1,  # minimise
         float(m.constant),
@@ -162,6 +162,7 @@ def solve(
     has_sol = info.primal_solution_status == 2
     gap = (float(info.mip_gap) if mip else 0.0) if has_sol else float("nan")
     col = row = None
+    sol: highspy.HighsSolution | None
     if state in ("optimal", "time_limit") and has_sol:
         sol = h.getSolution()
         col = np.array(sol.col_value, dtype=float)

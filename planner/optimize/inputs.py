@@ -17,6 +17,7 @@ it needs on its own.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -87,8 +88,10 @@ OPTIONAL_VARS: dict[str, tuple[str, ...]] = {
 
 
 def non_industrial_arrays(ds: xr.Dataset) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
-    """``(reduction (M, S, P), cost (M, S), integer (M,), names)`` of the optional non-industrial
-    measures (M = 0 when the inputs carry none)."""
+    """``(reduction (M, S, P), cost (M, S), integer (M,), names)`` of the optional non-industrial measures.
+
+    M = 0 when the inputs carry none.
+    """
     S, P = ds.sizes["slot"], ds.sizes["pollutant"]
     if "ni_reduction" not in ds:
         return np.zeros((0, S, P)), np.zeros((0, S)), np.zeros(0, bool), []
@@ -191,8 +194,10 @@ def removed_tonnes(ds: xr.Dataset, x: np.ndarray, menu: xr.Dataset | None = None
 
 
 def owner_codes(ds: xr.Dataset) -> tuple[np.ndarray, np.ndarray]:
-    """``(codes (E,), owners)``: each unit's firm as a code 0..F-1 (first-appearance order) and the
-    firm ids; every unit its own firm when the inputs carry no ``owner``."""
+    """``(codes (E,), owners)``: each unit's firm as a code 0..F-1 (first-appearance order) and the firm ids.
+
+    Every unit its own firm when the inputs carry no ``owner``.
+    """
     E = ds.sizes["enterprise"]
     whole = "owner" not in ds or ("line_id" in ds and not (np.asarray(ds["line_id"].values) != "").any())
     if whole:  # every row a whole firm (the common case): no hashing of 10^5 ids
@@ -262,9 +267,12 @@ def line_groups(ds: xr.Dataset) -> LineGroups:
 
 
 def rule_floor(ds: xr.Dataset, lo: np.ndarray | None = None, hi: np.ndarray | None = None) -> np.ndarray:
-    """The rule floor of every cell (E, S) as the baselines use it: the chain-propagated floor plus,
-    for each line-stop group, its ``count`` lines of least loss beyond their own floor (ties: unit
-    order) stopped (at their ceiling), carried along the chain again.  The model itself lets the optimizer choose the lines."""
+    """The rule floor of every cell (E, S) as the baselines use it.
+
+    The chain-propagated floor plus, for each line-stop group, its ``count`` lines of least loss beyond their
+    own floor (ties: unit order) stopped (at their ceiling), carried along the chain again.  The model itself
+    lets the optimizer choose the lines.
+    """
     if lo is None or hi is None:
         lo, hi = effective_bounds(ds)
     lg = line_groups(ds)
@@ -429,7 +437,7 @@ def chain_pairs(ds: xr.Dataset) -> ChainPairs:
     for c in np.unique(chain[chain >= 0]):
         idx = np.flatnonzero(chain == c)
         idx = idx[np.argsort(order[idx], kind="stable")]
-        pairs.extend((int(a), int(b)) for a, b in zip(idx[:-1], idx[1:], strict=True))
+        pairs.extend((int(a), int(b)) for a, b in itertools.pairwise(idx))
     if ds.attrs.get("mode") == "list":
         firms = np.ones(ds.sizes["enterprise"], dtype=bool)
     else:
@@ -548,7 +556,7 @@ def grade_boundaries(ds: xr.Dataset, lo: np.ndarray, hi: np.ndarray) -> GradeBou
     -------
     GradeBoundaries
     """
-    E, S = lo.shape
+    _E, S = lo.shape
     part = grade_participation(ds, lo, hi)
     industry = _codes(ds["industry"].values)
     rank = np.asarray(ds["grade_rank"].values).astype(int)
@@ -642,8 +650,10 @@ def firm_view(ds: xr.Dataset, lo: np.ndarray, hi: np.ndarray) -> FirmView | None
 
 
 def expand_to_units(codes: np.ndarray, firm: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``(pos, unit)``: for each entry ``i`` of ``firm`` (firm codes), its units, as flat arrays
-    (``pos`` indexes ``firm``)."""
+    """``(pos, unit)``: the units of each firm code in ``firm``.
+
+    For each entry ``i`` of ``firm`` (firm codes), its units, as flat arrays (``pos`` indexes ``firm``).
+    """
     order = np.argsort(codes, kind="stable")
     F = int(codes.max()) + 1 if len(codes) else 0
     counts = np.bincount(codes, minlength=F)

@@ -58,10 +58,12 @@ class VariableBlock:
 
     @property
     def shape(self) -> tuple[int, ...]:
+        """Length of each dimension, in ``dims`` order."""
         return tuple(len(self.coords[d]) for d in self.dims)
 
     @property
     def size(self) -> int:
+        """Number of entries of the block."""
         return len(self.lower)
 
     def columns(self, *index) -> np.ndarray:
@@ -104,6 +106,7 @@ class ConstraintBlock:
 
     @property
     def size(self) -> int:
+        """Number of entries of the block."""
         return len(self.lower)
 
 
@@ -127,10 +130,12 @@ class LinearModel:
 
     @property
     def n_col(self) -> int:
+        """Number of columns (entries of every variable block)."""
         return sum(b.size for b in self.variables.values())
 
     @property
     def n_row(self) -> int:
+        """Number of rows (entries of every constraint block)."""
         return sum(b.size for b in self.constraints.values())
 
     @property
@@ -278,6 +283,7 @@ class LinearModel:
         return names
 
     def row_names(self) -> list[str]:
+        """``Block[i,j]``-style names of the rows (entry numbers per dimension), for LP files."""
         names: list[str] = []
         for c in self.constraints.values():
             names.extend(_entry_names(c.name, c.dims, c.coords, c.size))
@@ -313,6 +319,7 @@ class Solution:
 
     @property
     def has_values(self) -> bool:
+        """True when the solver returned column values."""
         return self.values is not None
 
 

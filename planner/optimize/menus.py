@@ -98,9 +98,11 @@ class MenuArrays:
 
     @property
     def n(self) -> int:
+        """Number of menu options (columns)."""
         return len(self.firm)
 
     def labels(self, enterprise: list[str]) -> list[str]:
+        """``<enterprise id>:<option id>`` of every option, given the enterprise ids."""
         return [f"{enterprise[f]}:{o}" for f, o in zip(self.firm.tolist(), self.ids, strict=True)]
 
 
@@ -246,8 +248,9 @@ def with_menus(ds: xr.Dataset, menus, table: pd.DataFrame) -> xr.Dataset:
     owner = ds["owner"].values.astype(str) if "owner" in ds else np.asarray(ent)
     emissions = table.loc[list(owner), list(POLLUTANTS)].to_numpy(dtype=float)
     firm, ids, out, red, lmax, lred, allowed, tzh, ten, labels = ([] for _ in range(10))
+    position = {eid: k for k, eid in enumerate(ent)}
     for eid, menu in menus.firms.items():
-        e = int(ent.get_loc(eid))
+        e = position[eid]  # menu firms are inventory ids (validated on load)
         slot_rank = eff if chained[e] else rank
         for k, opt in enumerate(menu.options):
             ok_levels = np.array([k in menu.levels[lv] for lv in ALERT_LEVELS])
@@ -353,8 +356,7 @@ def define_menus(
     y = None
     if (y_upper > 0).any():
         y = m.add_variables(MENU_LOAD, {"option": labels, "slot": slots}, 0.0, y_upper, cost=loss)
-    o_i, s_i = np.meshgrid(np.arange(n_opt), np.arange(S), indexing="ij")
-    o_i, s_i = o_i.ravel(), s_i.ravel()
+    o_i, s_i = (g.ravel() for g in np.meshgrid(np.arange(n_opt), np.arange(S), indexing="ij"))
     # one option per firm and slot
     F = len(a.firms)
     pos = np.searchsorted(a.firms, a.firm)  # firm position of each option

@@ -93,16 +93,24 @@ def use_presolve(options: SolveOptions, data: ModelData) -> bool:
 
 def compile_and_solve(m: LinearModel, options: SolveOptions, presolve: bool) -> Solution:
     """Solve a built model with the backend the options name."""
-    kw = dict(
+    if options.backend == "pulp":
+        return pulp_backend.solve(
+            m,
+            solver=options.solver,
+            msg=options.msg,
+            presolve=presolve,
+            time_limit=options.time_limit,
+            threads=options.threads,
+            mip_gap=options.mip_gap,
+        )
+    return highs_backend.solve(
+        m,
         msg=options.msg,
         presolve=presolve,
         time_limit=options.time_limit,
         threads=options.threads,
         mip_gap=options.mip_gap,
     )
-    if options.backend == "pulp":
-        return pulp_backend.solve(m, solver=options.solver, **kw)
-    return highs_backend.solve(m, **kw)
 
 
 def _run(
@@ -121,14 +129,17 @@ def _run(
     E, S = d.shape
     P = d.rhs.shape[1]
     x = ni = None
+    menu = None
     if sol.values is not None:
         x = recover(m, sol.values[CURTAILMENT]).reshape(E, S) * d.cols.scale
         if NON_INDUSTRIAL in sol.values:
             ni = np.clip(sol.values[NON_INDUSTRIAL].reshape(len(d.ni_names), S), 0.0, 1.0)
-    menu = None if sol.values is None else solution_arrays(m, sol.values, inputs)
-    if menu is not None:  # a menu firm's curtailment is its option's output share plus its load cut
-        curt, _ = menu_outcome(inputs, *menu)
-        x[menu_arrays(inputs).firms] = curt
+        menu = solution_arrays(m, sol.values, inputs)
+        arrays = menu_arrays(inputs)
+        if menu is not None and arrays is not None:
+            # a menu firm's curtailment is its option's output share plus its load cut
+            curt, _ = menu_outcome(inputs, *menu)
+            x[arrays.firms] = curt
     duals = np.abs(sol.duals[TARGET]).reshape(S, P)
     raw = RawResult(
         x, sol.state, duals, sol.gap, sol.solver, list(sol.messages), sol.seconds, blocks, ni, menu
@@ -142,15 +153,18 @@ def _run(
 def _run_decomposed(
     inputs: xr.Dataset, options: SolveOptions, shortfall_everywhere: bool = False, *, warm_start, path: dict
 ) -> tuple[RawResult, float]:
-    """:func:`planner.optimize.decomposition.solve_decomposed` as a :class:`RawResult`; the direct
-    model when the decomposition fails (``path`` records why)."""
+    """:func:`planner.optimize.decomposition.solve_decomposed` as a :class:`RawResult`.
+
+    The direct model when the decomposition fails (``path`` records why).
+    """
     from planner.optimize import decomposition
 
+    r: decomposition.Decomposed | None
     try:
         r = decomposition.solve_decomposed(
             inputs, options, decomposition.warm_multipliers(warm_start), shortfall_everywhere
         )
-    except Exception as exc:  # noqa: BLE001 - the direct model is the reference
+    except Exception as exc:
         r = None
         why = f"{type(exc).__name__}: {exc}"
     else:
@@ -210,8 +224,9 @@ def solve(inputs: xr.Dataset, options: SolveOptions | dict | None = None, warm_s
             raw2, t2 = run(inputs, options, shortfall_everywhere=True)
             raw2.messages = [
                 "targets reachable by the bounds alone are out of reach under the fairness "
-                "or whole-line constraints; re-solved with shortfall on every target"
-            ] + raw2.messages
+                "or whole-line constraints; re-solved with shortfall on every target",
+                *raw2.messages,
+            ]
             raw2.solve_seconds += raw.solve_seconds
             if raw2.state == "infeasible":
                 raw2.messages.append(
@@ -222,7 +237,7 @@ def solve(inputs: xr.Dataset, options: SolveOptions | dict | None = None, warm_s
             raw, t_build = raw2, t_build + t2
         if raw.x is None and raw.state == "time_limit":
             _greedy_fallback(inputs, options, raw)
-    except Exception as exc:  # noqa: BLE001 - solver failures become a status
+    except Exception as exc:
         S = inputs.sizes["slot"]
         raw = RawResult(
             None,
@@ -264,14 +279,17 @@ def _greedy_fallback(inputs: xr.Dataset, options: SolveOptions, raw: RawResult) 
         )
 
 
-def _air_goal_outcome(inputs: xr.Dataset, plan: Plan, raw: RawResult) -> None:
-    """``plan.air_goal`` (achieved ΔPM2.5, shortfall, marginal loss per µg/m³); an unmet goal makes
-    an optimal plan infeasible, with one message per day and receptor (required, reachable)."""
+def _air_goal_outcome(inputs: xr.Dataset, plan: Plan, raw: RawResult, options: SolveOptions) -> None:
+    """``plan.air_goal`` (achieved ΔPM2.5, shortfall, marginal loss per µg/m³).
+
+    An unmet goal makes an optimal plan infeasible, with one message per day and receptor (required,
+    reachable).
+    """
     from planner.optimize.airgoal import diagnosis, goal_outcome
 
     x = plan.curtailment.transpose("enterprise", "slot").values
     ni = None if plan.non_industrial is None else plan.non_industrial.transpose("measure", "slot").values
-    out = goal_outcome(inputs, x, ni, raw.goal_duals, raw.goal_reach, plan.options.shortfall_tol)
+    out = goal_outcome(inputs, x, ni, raw.goal_duals, raw.goal_reach, options.shortfall_tol)
     plan.air_goal = out
     found = diagnosis(out)
     if found:
@@ -281,8 +299,11 @@ def _air_goal_outcome(inputs: xr.Dataset, plan: Plan, raw: RawResult) -> None:
 
 
 def zero_reason(inputs: xr.Dataset) -> np.ndarray:
-    """Reason of a cell whose ceiling is 0, per enterprise (E, 1): "self_directed" for A/A+/引领性
-    firms (自主减排, never called exempt), "exempt" otherwise (exempt, heating boilers, no room)."""
+    """Reason of a cell whose ceiling is 0.
+
+    Per enterprise (E, 1): "self_directed" for A/A+/引领性 firms (自主减排, never called exempt), "exempt" otherwise
+    (exempt, heating boilers, no room).
+    """
     E = inputs.sizes["enterprise"]
     sd = np.asarray(inputs["self_directed"].values, bool) if "self_directed" in inputs else np.zeros(E, bool)
     return np.where(sd, "self_directed", "exempt")[:, None]
@@ -327,6 +348,8 @@ def finish_plan(inputs: xr.Dataset, options: SolveOptions, raw: RawResult, t_bui
         ni = np.where(ni > 1 - 1e-9, 1.0, np.where(ni < 1e-9, 0.0, ni))
         achieved = credited + np.einsum("es,esp->sp", x, red) + np.einsum("ms,msp->sp", ni, ni_red)
         if menu_firms.any():
+            if raw.menu is None:
+                raise RuntimeError("a plan with menu firms needs the solver's menu choice")
             achieved = achieved + menu_outcome(inputs, *raw.menu)[1]
         tol = options.shortfall_tol * np.maximum(1.0, target)
         short = np.maximum(target - achieved, 0.0)
@@ -407,12 +430,12 @@ def finish_plan(inputs: xr.Dataset, options: SolveOptions, raw: RawResult, t_bui
             ni, coords={"measure": ni_names, "slot": slot}, dims=("measure", "slot")
         )
     if raw.x is not None and "aq_goal" in inputs:
-        _air_goal_outcome(inputs, plan, raw)
+        _air_goal_outcome(inputs, plan, raw, options)
     if options.verify and raw.x is not None:
         t2 = time.perf_counter()
         try:
             plan.violations = verify.verify_plan(inputs, plan)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             plan.violations = [f"verifier failed: {type(exc).__name__}: {exc}"]
         timings["verify"] = time.perf_counter() - t2
         if plan.violations:

@@ -100,7 +100,7 @@ class SolveOptions:
             raise ValueError("backend must be 'highs' (direct arrays) or 'pulp'")
         if opts.presolve not in (True, False, "auto"):
             raise ValueError("presolve must be true, false or 'auto'")
-        if opts.decomposition is True or opts.decomposition is False:
+        if isinstance(opts.decomposition, bool):  # YAML ``on``/``off`` read as booleans
             opts = replace(opts, decomposition="on" if opts.decomposition else "off")
         if opts.decomposition not in ("auto", "on", "off"):
             raise ValueError("decomposition must be 'auto', 'on' or 'off'")

@@ -219,7 +219,7 @@ def solve(
                 v.cat = pulp.LpContinuous
             try:
                 prob.solve(make(False, msg, time_limit, presolve, threads, mip_gap))
-            except Exception as exc:  # noqa: BLE001 - duals are best effort
+            except Exception as exc:
                 msgs.append(f"duals unavailable: {exc}")
         row = np.array(
             [sum(float(c.pi) for c in made if c.pi is not None) if made else np.nan for made in rows],

@@ -54,9 +54,9 @@ __all__ = [
     "RESTART_VARS",
     "RestartStructure",
     "has_restarts",
-    "run_previous",
-    "restart_structure",
     "restart_cost_of",
+    "restart_structure",
+    "run_previous",
     "stop_runs",
 ]
 
@@ -74,8 +74,10 @@ def has_restarts(ds: xr.Dataset) -> bool:
 
 
 def run_previous(ds: xr.Dataset) -> np.ndarray:
-    """For each slot the index of the slot of the previous calendar day in its run (-1 at a
-    run's start): same ``chain`` (≥ 0) and ``day`` one less."""
+    """For each slot the index of the slot of the previous calendar day in its run (-1 at a run's start).
+
+    Same ``chain`` (≥ 0) and ``day`` one less.
+    """
     chain = np.asarray(ds["chain"].values, dtype=int)
     day = np.asarray(ds["day"].values, dtype=int)
     S = len(day)
@@ -116,6 +118,7 @@ class RestartStructure:
 
     @property
     def n(self) -> int:
+        """Number of stop cells."""
         return len(self.firm)
 
 
@@ -192,8 +195,10 @@ def _increments(ds: xr.Dataset, x: np.ndarray) -> np.ndarray:
 
 
 def restart_cost_of(ds: xr.Dataset, x: np.ndarray) -> float:
-    """Restart cost (万元) of curtailment ``x`` (E, S): every line stopped on a slot with a restart
-    cost is charged once (0 without restart data)."""
+    """Restart cost (万元) of curtailment ``x`` (E, S).
+
+    Every line stopped on a slot with a restart cost is charged once (0 without restart data).
+    """
     if not has_restarts(ds):
         return 0.0
     x = np.nan_to_num(np.asarray(x, dtype=float))
@@ -205,8 +210,10 @@ def restart_cost_of(ds: xr.Dataset, x: np.ndarray) -> float:
 
 
 def stop_runs(ds: xr.Dataset, x: np.ndarray, tol: float = 1e-6) -> dict[str, np.ndarray]:
-    """Per cell: the share newly stopped (``started``) and restarted the next day (``restarted``),
-    and whether a min-down limit holds the firm that day (``held``), as (E, S) arrays."""
+    """Per cell: the share newly stopped, restarted the next day, and whether a min-down limit holds.
+
+    The share newly stopped (``started``) and restarted the next day (``restarted``), and whether a min-down limit holds the firm that day (``held``), as (E, S) arrays.
+    """
     x = np.nan_to_num(np.asarray(x, dtype=float))
     E, S = x.shape
     if not has_restarts(ds):

@@ -62,7 +62,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -73,22 +73,25 @@ from planner.io.schema_errors import validate
 from planner.policy.vocabulary import file_label, load_yaml
 from planner.problems import InputError, Problems
 
+if TYPE_CHECKING:
+    from pandas.api.typing import NaTType
+
 __all__ = [
-    "Condition",
-    "RuleSet",
-    "RuleFile",
-    "RULES_DIR",
-    "DEFAULT_RULES",
-    "load_rules",
-    "Alerts",
     "DAY_LEVELS",
+    "DEFAULT_LEAD_HOURS",
+    "DEFAULT_RULES",
+    "RULES_DIR",
+    "Alerts",
+    "Condition",
+    "RuleFile",
+    "RuleSet",
     "alert_levels",
     "alert_processes",
+    "alert_timeline",
+    "condition_text",
     "evaluate_alerts",
     "evaluate_conditions",
-    "condition_text",
-    "alert_timeline",
-    "DEFAULT_LEAD_HOURS",
+    "load_rules",
 ]
 
 RULES_DIR: Path = DATA_DIR / "policy" / "alert_rules"
@@ -169,12 +172,16 @@ class Condition:
     strict: bool = True
 
     def exceeds(self, aqi: np.ndarray) -> np.ndarray:
+        """Where ``aqi`` meets the condition's threshold (``>`` when strict, else ``>=``)."""
         return aqi > self.threshold if self.strict else aqi >= self.threshold
 
     @classmethod
     def from_spec(cls, spec: ConditionSpec) -> Condition:
-        strict = spec.aqi_above is not None
-        return cls(float(spec.aqi_above if strict else spec.aqi_at_least), float(spec.hours), strict)
+        """The condition of a validated rule-file entry (``aqi_above`` is strict, ``aqi_at_least`` not)."""
+        threshold = spec.aqi_above if spec.aqi_above is not None else spec.aqi_at_least
+        if threshold is None:  # the schema asks for exactly one of the two
+            raise ValueError("a condition needs aqi_above or aqi_at_least")
+        return cls(float(threshold), float(spec.hours), spec.aqi_above is not None)
 
 
 @dataclass
@@ -203,11 +210,13 @@ class RuleSet:
 
     @property
     def lowest_trigger(self) -> float:
+        """The lowest AQI threshold of any condition of any level."""
         return min(c.threshold for alts in self.levels.values() for grp in alts for c in grp)
 
     @classmethod
     def from_file(cls, spec: RuleFile, path: Path | None = None) -> RuleSet:
-        levels = {
+        """The rule set of a validated rule file (``path``: where it was read, for messages)."""
+        levels: dict[str, list[tuple[Condition, ...]]] = {
             lv: [
                 tuple(Condition.from_spec(c) for c in alt.all_of)
                 if isinstance(alt, AllOf)
@@ -274,7 +283,7 @@ def load_rules(name_or_path: str | Path | RuleSet | None = None) -> RuleSet:
     doc = read_yaml(path, label)
     if not isinstance(doc.data, dict):
         raise InputError.single(label, "a rule set must be a mapping with a 'levels' key")
-    spec = validate(RuleFile, doc.data, label, doc=doc)
+    spec: RuleFile = validate(RuleFile, doc.data, label, doc=doc)
     return RuleSet.from_file(spec, path)
 
 
@@ -498,7 +507,7 @@ def evaluate_alerts(daily: pd.DataFrame, rules: RuleSet | str | Path | None = No
         proc_level = np.array([0] + [int(level[pid == k].max()) for k in range(1, n_proc + 1)])
     else:
         proc_level = np.zeros(n_proc + 1, dtype=int)
-    records = []
+    records: list[dict[str, Any]] = []
     number = np.zeros(n_proc + 1, dtype=int)  # process k -> episode number (alert processes only)
     cond_of = np.full(n_proc + 1, "", dtype=object)
     for k in range(1, n_proc + 1):
@@ -591,8 +600,9 @@ def _hold(level: np.ndarray, episode: np.ndarray, max_dip_steps: float) -> np.nd
 DEFAULT_LEAD_HOURS = 24.0
 
 
-def _hm(t: pd.Timestamp) -> str:
-    return t.strftime("%m-%d %H:%M")
+def _hm(t: pd.Timestamp | NaTType) -> str:
+    # NaT: an empty series without an issue time has no moment to name
+    return t.strftime("%m-%d %H:%M") if isinstance(t, pd.Timestamp) else "-"
 
 
 def alert_timeline(
@@ -646,10 +656,13 @@ def alert_timeline(
     start = pd.to_datetime(days["date"]).dt.normalize()
     lead = pd.Timedelta(hours=float(lead_hours))
     assumed = issue_time is None
-    if len(days):
-        issue = (start.min() - lead) if assumed else pd.Timestamp(issue_time)
+    issue: pd.Timestamp | NaTType
+    if issue_time is not None:
+        issue = pd.Timestamp(issue_time)
+    elif len(days):
+        issue = start.min() - lead
     else:
-        issue = pd.Timestamp(issue_time) if not assumed else pd.NaT
+        issue = pd.NaT
     alert_from = issue + lead
     procs = alerts.processes.set_index("process") if len(alerts.processes) else None
     level = days["level"].astype(str).to_numpy()
@@ -659,21 +672,22 @@ def alert_timeline(
     if procs is not None and in_proc.any():
         plevel[in_proc] = procs.loc[episode[in_proc].astype(int), "level"].to_numpy()
     alert = level != "none"
-    full = alert & (start >= alert_from).to_numpy()
+    # pandas-stubs: Series comparisons do not accept NaTType (valid at run time: all False)
+    full = alert & (start >= alert_from).to_numpy()  # type: ignore[operator]
     first_full = start[full].min() if full.any() else (alert_from.ceil("D") if len(days) else pd.NaT)
     early = (
         alert
         & ~full
-        & (start >= first_full - pd.Timedelta(days=int(early_start_days))).to_numpy()
-        & (start < first_full).to_numpy()
-        & (start >= issue).to_numpy()
+        & (start >= first_full - pd.Timedelta(days=int(early_start_days))).to_numpy()  # type: ignore[operator]
+        & (start < first_full).to_numpy()  # type: ignore[operator]
+        & (start >= issue).to_numpy()  # type: ignore[operator]
     )
     issued = f"issued {_hm(issue)}{' (assumed)' if assumed else ''} + {lead_hours:g} h"
     issued_zh = f"{_hm(issue)}{'（推定）' if assumed else ''}发布 + {lead_hours:g} 小时"
     lift = alerts.rules.lift_below_hours
     en, zh = [], []
     for i in range(len(days)):
-        if in_proc[i]:
+        if in_proc[i] and procs is not None:  # an episode number implies its process row
             k = int(episode[i])
             p = procs.loc[k]
             base = f"process {k} {plevel[i]}: {p['condition']}"

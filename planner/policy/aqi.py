@@ -41,15 +41,15 @@ from planner import DATA_DIR
 from planner.problems import InputError, Problems
 
 __all__ = [
-    "EDITIONS",
-    "DAILY_INDICATORS",
     "BREAKPOINTS_FILE",
+    "DAILY_INDICATORS",
+    "EDITIONS",
     "Breakpoints",
-    "load_breakpoints",
-    "iaqi",
     "aqi_table",
-    "primary_pollutant",
+    "iaqi",
+    "load_breakpoints",
     "normalise_edition",
+    "primary_pollutant",
 ]
 
 #: Editions of HJ 633 the planner knows.
@@ -98,7 +98,7 @@ class Breakpoints:
         ] = {}
         for (ed, pol, avg), g in table.groupby(["edition", "pollutant", "averaging"], sort=False):
             g = g.sort_values("bp_lo")
-            self._segments[(ed, pol, avg)] = (
+            self._segments[(str(ed), str(pol), str(avg))] = (
                 g["bp_lo"].to_numpy(float),
                 g["bp_hi"].to_numpy(float),
                 g["iaqi_lo"].to_numpy(float),

@@ -23,7 +23,7 @@ from planner import ALERT_LEVELS, DATA_DIR
 from planner.policy.vocabulary import check_keys, check_share, file_label, key_path, load_yaml, suggest
 from planner.problems import InputError, Problems
 
-__all__ = ["CONTROL_CLASSES_FILE", "ControlType", "ControlClasses", "read_control_classes", "control_classes"]
+__all__ = ["CONTROL_CLASSES_FILE", "ControlClasses", "ControlType", "control_classes", "read_control_classes"]
 
 CONTROL_CLASSES_FILE: Path = DATA_DIR / "policy" / "control_classes.yaml"
 CLASS_KINDS = ("by_grade", "guarantee", "never_cut")
@@ -202,8 +202,8 @@ def read_control_classes(path: str | Path = CONTROL_CLASSES_FILE, grades=None) -
                 f"classes.guarantee.min_load.{lv}",
                 f"min load {out.min_load[lv]:g} is above the max load {out.max_load[lv]:g}",
             )
-    for k in range(1, len(ALERT_LEVELS)):
-        lo, hi = ALERT_LEVELS[k - 1], ALERT_LEVELS[k]
+    for i in range(1, len(ALERT_LEVELS)):
+        lo, hi = ALERT_LEVELS[i - 1], ALERT_LEVELS[i]
         if lo in out.max_load and hi in out.max_load and out.max_load[hi] > out.max_load[lo]:
             problems.error(
                 label,

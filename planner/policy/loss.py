@@ -17,7 +17,7 @@ from planner import DATA_DIR
 from planner.policy.vocabulary import file_label, industry_codes, suggest
 from planner.problems import InputError, Problems
 
-__all__ = ["VALUE_ADDED_FILE", "LOSS_BASES", "read_value_added", "value_added_rates", "loss_per_day"]
+__all__ = ["LOSS_BASES", "VALUE_ADDED_FILE", "loss_per_day", "read_value_added", "value_added_rates"]
 
 VALUE_ADDED_FILE: Path = DATA_DIR / "policy" / "value_added.csv"
 LOSS_BASES = ("output_value", "value_added")
@@ -62,8 +62,10 @@ def read_value_added(path: str | Path = VALUE_ADDED_FILE) -> pd.Series:
             )
         if not df["source"].iloc[r].strip():
             problems.error(label, r + 2, "source", "every rate needs a source")
-    for r in np.flatnonzero(df["industry"].duplicated().to_numpy()):
-        problems.error(label, int(r) + 2, "industry", f"industry {df['industry'].iloc[r]!r} is listed twice")
+    for dup in np.flatnonzero(df["industry"].duplicated().to_numpy()):
+        problems.error(
+            label, int(dup) + 2, "industry", f"industry {df['industry'].iloc[dup]!r} is listed twice"
+        )
     for code in sorted(set(known) - set(df["industry"])):
         problems.error(label, None, "industry", f"no value-added rate for industry {code!r}")
     if not problems.ok:

@@ -64,14 +64,14 @@ from planner.io.yamlio import YamlDoc, format_loc, read_yaml
 from planner.problems import InputError, Problems
 
 __all__ = [
-    "MenuOption",
     "FirmMenu",
+    "MenuOption",
     "Menus",
     "MenusFile",
-    "load_menus",
     "check_menus_against",
-    "monotone_choice",
     "load_cut_factor",
+    "load_menus",
+    "monotone_choice",
 ]
 
 #: Tolerance when comparing shares of two options (monotonicity).
@@ -219,6 +219,7 @@ class FirmMenu:
     extra_load_cut: float = 0.0
 
     def option(self, option_id: str) -> MenuOption:
+        """The option ``option_id`` of this firm's menu."""
         return next(o for o in self.options if o.id == option_id)
 
 
@@ -245,6 +246,7 @@ class Menus:
     key_lines: dict = field(default_factory=dict, repr=False)
 
     def line(self, loc: tuple) -> int | None:
+        """Line number in the menus file of the key path ``loc`` (None when unknown)."""
         return YamlDoc(None, self.file, self.key_lines).line(loc)
 
     def __len__(self) -> int:
@@ -407,6 +409,8 @@ def _option_from_lines(
 
 
 def _option_direct(om: OptionModel) -> MenuOption:
+    if om.output_share is None:  # the option model asks for output_share when there are no lines
+        raise ValueError(f"option {om.id!r} needs output_share")
     c = float(om.output_share)
     if om.removal is None:
         removal = (c,) * len(POLLUTANTS)
@@ -452,7 +456,7 @@ def load_menus(path: str | Path, lines=None, file: str | None = None) -> Menus:
     data = {} if doc.data is None else doc.data
     if not isinstance(data, dict):
         raise InputError.single(file, "a menus file must be a mapping with 'firms:'")
-    model = validate(MenusFile, data, file, doc=doc)
+    model: MenusFile = validate(MenusFile, data, file, doc=doc)
     problems = Problems()
     lines_file = None
     if model.lines is not None:
@@ -478,7 +482,7 @@ def load_menus(path: str | Path, lines=None, file: str | None = None) -> Menus:
         options: list[MenuOption] = []
         seen: dict[str, int] = {}
         for i, om in enumerate(fm.options):
-            loc = (*base, "options", i)
+            loc: tuple[str | int, ...] = (*base, "options", i)
             if om.id in seen:
                 problems.error(
                     file,

@@ -30,11 +30,11 @@ from planner.problems import InputError, Problems
 __all__ = [
     "NON_INDUSTRIAL_FILE",
     "USES",
-    "NonIndustrialMeasure",
     "NonIndustrialArrays",
-    "read_non_industrial",
-    "non_industrial_library",
+    "NonIndustrialMeasure",
     "non_industrial_arrays",
+    "non_industrial_library",
+    "read_non_industrial",
 ]
 
 NON_INDUSTRIAL_FILE: Path = DATA_DIR / "policy" / "non_industrial.yaml"

@@ -23,19 +23,19 @@ from planner.policy.vocabulary import check_keys, file_label, key_path, load_yam
 from planner.problems import InputError, Problems
 
 __all__ = [
+    "FORMULA_KINDS",
     "MEASURE_TYPES_FILE",
     "PROCESSES_FILE",
-    "FORMULA_KINDS",
-    "ParamSpec",
+    "TIMING_KEYS",
     "MeasureType",
-    "measure_types",
-    "processes",
-    "process_codes",
+    "ParamSpec",
     "curtailment",
     "format_text",
-    "pct",
     "measure_type_label",
-    "TIMING_KEYS",
+    "measure_types",
+    "pct",
+    "process_codes",
+    "processes",
     "timing_defaults",
 ]
 
@@ -401,8 +401,10 @@ def _timing_defaults(raw, problems: Problems, label: str) -> dict[str, float]:
 
 
 def timing_defaults(path: str | Path = MEASURE_TYPES_FILE) -> dict[str, float]:
-    """Timing of measures that are not registry types (一厂一策 cuts, the optimiser's own cuts):
-    the file's ``timing_defaults``, else :data:`TIMING_KEYS`."""
+    """Timing of measures that are not registry types (一厂一策 cuts, the optimiser's own cuts).
+
+    The file's ``timing_defaults``, else :data:`TIMING_KEYS`.
+    """
     problems = Problems()
     doc = load_yaml(path, problems, file_label(path))
     if not problems.ok:
@@ -446,22 +448,27 @@ def curtailment(
     """
     n = len(line_count)
     kind = mtype.curtailment
+
+    def given(v: float | None, name: str) -> float:
+        if v is None:  # the registry's parameter specs require it; a caller bypassing them is a bug
+            raise ValueError(f"measure type {mtype.code!r} ({kind}) needs {name}")
+        return float(v)
+
     if value is None and "value" in mtype.params:
         value = mtype.params["value"].default
     if kind == "zero":
         return np.zeros(n)
     if kind == "fixed":
-        v = mtype.constant if value is None else value
-        return np.full(n, float(v))
+        return np.full(n, given(mtype.constant if value is None else value, "a constant"))
     if kind == "base_share":
-        return np.clip(value * base_share, 0.0, 1.0)
+        return np.clip(given(value, "value") * base_share, 0.0, 1.0)
     if kind == "whole_lines":
         share = 1.0 if value is None else value
         return np.minimum(np.ceil(share * line_count - 1e-9) / line_count, 1.0)
     if kind == "time_ratio":
-        return np.full(n, 1.0 - t0 / t1)
+        return np.full(n, 1.0 - given(t0, "t0") / given(t1, "t1"))
     if kind == "load_cap":
-        return np.full(n, 1.0 - value)
+        return np.full(n, 1.0 - given(value, "value"))
     raise ValueError(f"unknown formula kind {kind!r}")
 
 

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
 from planner import POLLUTANTS
 from planner.policy.registry import measure_types
 
-__all__ = ["item_schema", "measure_file_schema", "plant_file_schema", "Share", "Hours"]
+__all__ = ["Hours", "Share", "item_schema", "measure_file_schema", "plant_file_schema"]
 
 Share = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
 Hours = Annotated[float, Field(gt=0.0, allow_inf_nan=False)]

@@ -21,13 +21,13 @@ from planner.policy.vocabulary import check_keys, file_label, load_yaml, suggest
 from planner.problems import InputError, Problems
 
 __all__ = [
-    "DAILY_BASIS_FILE",
     "BASES",
-    "daily_basis",
-    "read_daily_basis",
-    "list_annual",
-    "city_daily_totals",
+    "DAILY_BASIS_FILE",
     "apply_basis",
+    "city_daily_totals",
+    "daily_basis",
+    "list_annual",
+    "read_daily_basis",
 ]
 
 DAILY_BASIS_FILE: Path = DATA_DIR / "policy" / "daily_basis.yaml"

@@ -25,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from pathlib import Path
+from typing import TypeGuard
 
 import pandas as pd
 
@@ -41,20 +42,20 @@ POLLUTANT_ZH = {"SO2": "二氧化硫", "NOx": "氮氧化物", "PM": "颗粒物",
 
 
 __all__ = [
-    "file_label",
-    "load_yaml",
-    "load_yaml_doc",
-    "key_path",
-    "suggest",
     "check_keys",
     "check_number",
     "check_share",
-    "is_number",
+    "file_label",
+    "grade_codes",
     "grades",
     "industries",
-    "grade_codes",
-    "self_directed_grades",
     "industry_codes",
+    "is_number",
+    "key_path",
+    "load_yaml",
+    "load_yaml_doc",
+    "self_directed_grades",
+    "suggest",
 ]
 
 
@@ -182,7 +183,7 @@ def check_keys(
     return ok
 
 
-def is_number(value: object) -> bool:
+def is_number(value: object) -> TypeGuard[int | float]:
     """True for int/float values that are not bool and not NaN."""
     return isinstance(value, int | float) and not isinstance(value, bool) and value == value
 

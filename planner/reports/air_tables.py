@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["air_slots_frame", "goal_info", "station_points", "firm_impact"]
+__all__ = ["air_slots_frame", "firm_impact", "goal_info", "station_points"]
 
 _SLOT_COLUMNS = [
     "slot",
@@ -64,8 +64,11 @@ def air_slots_frame(summary: dict) -> pd.DataFrame:
 
 
 def goal_info(summary: dict) -> dict | None:
-    """The goal of ``summary["air_quality"]`` (None without one): ``city``, ``station`` (µg/m³),
-    ``instead_of_shares``, ``met``, ``loss_with_goal``, ``loss_without_goal``, ``goal_cost``."""
+    """The goal of ``summary["air_quality"]`` (None without one).
+
+    ``city``, ``station`` (µg/m³), ``instead_of_shares``, ``met``, ``loss_with_goal``, ``loss_without_goal``,
+    ``goal_cost``.
+    """
     aq = summary.get("air_quality")
     if not aq:
         return None
@@ -82,9 +85,11 @@ def goal_info(summary: dict) -> dict | None:
 
 
 def station_points(days: pd.DataFrame | None, stations: list[dict], slot: str) -> pd.DataFrame:
-    """Stations with their values on one slot: ``id, name, name_en, lon, lat, pm25_forecast,
-    delta_pm25, pm25_with_measures, aqi_forecast, aqi_with_measures`` (NaN where the effect has no
-    value, e.g. list mode has no forecast)."""
+    """Stations with their values on one slot.
+
+    ``id, name, name_en, lon, lat, pm25_forecast, delta_pm25, pm25_with_measures, aqi_forecast,
+    aqi_with_measures`` (NaN where the effect has no value, e.g. list mode has no forecast).
+    """
     cols = ["pm25_forecast", "delta_pm25", "pm25_with_measures", "aqi_forecast", "aqi_with_measures"]
     base = pd.DataFrame(
         [
@@ -113,9 +118,11 @@ def station_points(days: pd.DataFrame | None, stations: list[dict], slot: str) -
 
 
 def firm_impact(schedule: pd.DataFrame, level: str) -> pd.Series:
-    """µg/m³ removed at the city mean by each firm's cut on one slot of ``level`` (the largest over
-    the level's slots; all lag days of that cut), indexed by enterprise id; empty without the
-    schedule's ``delta_pm25_city`` column."""
+    """µg/m³ removed at the city mean by each firm's cut on one slot of ``level``, by enterprise id.
+
+    The largest over the level's slots, all lag days of that cut; empty without the schedule's
+    ``delta_pm25_city`` column.
+    """
     if schedule is None or "delta_pm25_city" not in schedule:
         return pd.Series(dtype=float)
     s = schedule[schedule["level"] == level]

@@ -33,17 +33,17 @@ from planner import POLLUTANTS
 
 __all__ = [
     "NEXT_GRADE",
-    "next_grade",
+    "budget_curve",
     "daily_city_totals",
-    "max_feasible_share",
     "feasibility_by_slot",
     "least_cost_curve",
+    "max_feasible_share",
     "max_reduction_under_budget",
-    "budget_curve",
+    "measure_effectiveness",
+    "next_grade",
+    "upgrade_campaign",
     "upgrade_value_arrays",
     "upgrade_values",
-    "upgrade_campaign",
-    "measure_effectiveness",
 ]
 
 #: One grade up (冲A增B消C).  Grades not listed (A+, A, leading, ungraded) have no upgrade.
@@ -145,9 +145,11 @@ _UPGRADE_VARS = ("floor", "ceiling", "reducible", "floor_reduction", "extra_redu
 
 
 def upgraded_one(inputs: xr.Dataset, after: dict[str, np.ndarray], e) -> xr.Dataset:
-    """``inputs`` with the rows ``e`` (an index or an index array) taken from ``after``: floor,
-    ceiling, reducible, the reduction offset (``floor_reduction``, ``extra_reducible``: the new
-    grade's floor measures at their own factors) and the grade rank, where both carry them."""
+    """``inputs`` with the rows ``e`` (an index or an index array) taken from ``after``.
+
+    Floor, ceiling, reducible, the reduction offset (``floor_reduction``, ``extra_reducible``: the new grade's
+    floor measures at their own factors) and the grade rank, where both carry them.
+    """
     from planner.optimize.inputs import OPTIONAL_VARS, PLAN_INPUT_VARS
 
     one = inputs.copy(deep=True)
@@ -174,8 +176,10 @@ def _upgrade_resolve(shared, e: int) -> tuple:
 
 
 def daily_city_totals(prepared) -> np.ndarray:
-    """The city's total emissions per pollutant in t/d (全社会排放总量 on the plan's daily basis,
-    docs/UNITS.md), shape (P,)."""
+    """The city's total emissions per pollutant in t/d (全社会排放总量 on the plan's daily basis, docs/UNITS.md).
+
+    Shape (P,).
+    """
     from planner.targets.reductions import read_city
 
     totals = (
@@ -196,8 +200,10 @@ def _slot_index(inputs: xr.Dataset, level: str | None, slot: str | None) -> int:
 
 
 def single_slot_inputs(inputs: xr.Dataset, index: int) -> xr.Dataset:
-    """One slot of a PlanInputs, re-weighted to one day (loss per alert day), unchained; a
-    concentration goal is left out (its rows link days) and tonne targets it replaced come back."""
+    """One slot of a PlanInputs, re-weighted to one day (loss per alert day).
+
+    Unchained; a concentration goal is left out (its rows link days) and tonne targets it replaced come back.
+    """
     from planner.optimize.airgoal import without_goal
 
     one = without_goal(inputs).isel(slot=[index]).copy(deep=True)
@@ -392,7 +398,7 @@ def max_reduction_under_budget(inputs: xr.Dataset, budget: float, pollutant: str
         }
     options = SolveOptions(allow_shortfall=False)
     jp = None if pollutant is None else POLLUTANTS.index(pollutant)
-    m, d = build_model(inputs, options, budget=float(budget) - fixed, pollutant=jp)
+    m, _d = build_model(inputs, options, budget=float(budget) - fixed, pollutant=jp)
     substitute_chains(m)
     sol = compile_and_solve(m, options, presolve=False)
     if sol.state != "optimal" or sol.values is None:

@@ -274,8 +274,9 @@ def overrides_from_edits(
 
 
 def apply_edit_state(shown: pd.DataFrame, state: dict | None) -> pd.DataFrame:
-    """The grid after ``st.data_editor``'s edit state (``{"edited_rows": {row position: {column:
-    value}}}``) is applied to the grid as shown; rows are positions in ``shown``.
+    """The grid after ``st.data_editor``'s edit state is applied to the grid as shown.
+
+    The edit state is ``{"edited_rows": {row position: {column: value}}}``; rows are positions in ``shown``.
 
     This lets a button callback apply the edits before the script reruns (one run instead of two).
     Unknown columns and out-of-range rows are ignored; added and deleted rows are not supported
@@ -457,8 +458,10 @@ def loss_metrics(summary: dict) -> dict:
 
 
 def split_frame(summary: dict) -> pd.DataFrame:
-    """Per slot: the loss, what the rule floors fix, what the optimiser chose, and the cells it
-    moved above their floor (empty without a split in the summary)."""
+    """Per slot: the loss, split into what the rule floors fix and what the optimiser chose.
+
+    The loss, what the rule floors fix, what the optimiser chose, and the cells it moved above their floor (empty without a split in the summary).
+    """
     if not summary.get("loss_split"):
         return pd.DataFrame(
             columns=["slot", "level", "loss", "loss_floor", "loss_optimizer", "cells_above_floor"]
@@ -537,8 +540,10 @@ def obligations(schedule: pd.DataFrame, table: pd.DataFrame, enterprise_id: str)
 
 
 def upgrade_effect(current: pd.DataFrame, upgraded: pd.DataFrame) -> pd.DataFrame:
-    """Per slot, an enterprise's cut and loss now and after a one-grade upgrade (from two
-    :func:`obligations` tables)."""
+    """Per slot, an enterprise's cut and loss now and after a one-grade upgrade.
+
+    Built from two :func:`obligations` tables.
+    """
     a = current[["slot", "level", "cut", "output_loss"]]
     b = upgraded[["slot", "cut", "output_loss"]].rename(
         columns={"cut": "cut_upgraded", "output_loss": "loss_upgraded"}
@@ -598,8 +603,10 @@ def county_labels(points: pd.DataFrame) -> pd.DataFrame:
 
 # --------------------------------------------------------------------------- forecast
 def forecast_frame(daily: pd.DataFrame, alerts: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Daily AQI (with ``aqi_p50``/``aqi_p90`` ensemble columns when present) joined with the
-    alert level of each day (``none`` when no alert)."""
+    """Daily AQI joined with the alert level of each day (``none`` when no alert).
+
+    With ``aqi_p50``/``aqi_p90`` ensemble columns when present.
+    """
     df = daily.copy()
     if "date" not in df.columns:
         df = df.reset_index()
@@ -642,9 +649,10 @@ def scenario_as_dict(scenario) -> dict:
 
 
 def ensemble_frame(summary: dict) -> pd.DataFrame:
-    """One row per forecast day of ``summary["ensemble"]``: the plan's level, how many members put
-    the day at each level, how many members the plan meets and the share, and what share the
-    bounds could reach (empty without an ensemble).
+    """One row per forecast day of ``summary["ensemble"]``.
+
+    The plan's level, how many members put the day at each level, how many members the plan meets and the
+    share, and what share the bounds could reach (empty without an ensemble).
 
     Columns ``date, level, member_levels`` (``"none/yellow/orange/red"`` counts), ``members_met``,
     ``members_total``, ``members_met_share``, ``reachable_share`` and ``chance_met`` (None

@@ -36,14 +36,14 @@ from planner.reports.views import POLLUTANT_ZH
 __all__ = [
     "LEVEL_ZH",
     "LIST_HEADERS",
-    "level_obligations",
-    "list_table",
-    "share_summary",
     "emergency_list_workbook",
     "enterprise_sheet_data",
     "enterprise_sheet_html",
     "enterprise_sheet_pdf",
     "enterprise_sheets",
+    "level_obligations",
+    "list_table",
+    "share_summary",
 ]
 
 CONTROL_ZH = {
@@ -191,7 +191,7 @@ def level_obligations(result) -> pd.DataFrame:
             if n_line > 1:
                 n = x * int(n_line)
                 if abs(n - round(n)) < 1e-6:
-                    t += f"，合计停{int(round(n))}条生产线"
+                    t += f"，合计停{round(n)}条生产线"
         texts.append(t)
     out["measure_text"] = texts
     for p in POLLUTANTS:
@@ -283,7 +283,7 @@ def share_summary(result) -> pd.DataFrame:
             from planner.targets.reductions import read_city
 
             totals = read_city(result.scenario.city)["total_emissions"]
-        except Exception:  # noqa: BLE001 - the summary still shows tonnes without the city file
+        except Exception:
             totals = None
     rows = []
     for s in result.summary["slots"]:
@@ -534,7 +534,7 @@ def _sheet_context(result, upgrade: bool, ids=None) -> dict:
 
         try:
             _, bounds, after, up, eligible = _upgraded_inputs(result.prepared, ids)
-        except Exception:  # noqa: BLE001 - the sheets are still useful without the upgrade section
+        except Exception:
             bounds = None
         if bounds is not None:
             inp = result.prepared.inputs
@@ -747,9 +747,11 @@ def enterprise_sheet_data(
 
 
 def enterprise_lines(result, enterprise_id: str) -> tuple[list[str], list[list[str]]]:
-    """The firm's lines and processes in its 一厂一策 sheet: one row per line with its process (Chinese
-    name of ``data/policy/processes.csv``), share of output and, per alert level, what the plan asks
-    of it (停产 / 减产 x % / 正常生产).  Empty without lines."""
+    """The firm's lines and processes in its 一厂一策 sheet.
+
+    One row per line with its process (Chinese name of ``data/policy/processes.csv``), share of output and,
+    per alert level, what the plan asks of it (停产 / 减产 x % / 正常生产).  Empty without lines.
+    """
     sl = getattr(result, "schedule_lines", None)
     if sl is None or not len(sl):
         return [], []

@@ -1,5 +1,8 @@
-"""The files of ``planner plan``: ``schedule.csv`` (and ``schedule.parquet``), ``schedule_lines.csv``,
-``summary.json`` and ``plan.xlsx``, written together so that a failure leaves nothing half-written."""
+"""The files of ``planner plan``.
+
+``schedule.csv`` (and ``schedule.parquet``), ``schedule_lines.csv``, ``summary.json`` and ``plan.xlsx``,
+written together so that a failure leaves nothing half-written.
+"""
 
 from __future__ import annotations
 

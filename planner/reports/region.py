@@ -13,8 +13,11 @@ __all__ = ["write_region_outputs"]
 
 
 def _workbook_view(result):
-    """What :func:`planner.reports.views.plan_workbook` reads, for the whole region: firms and
-    slots labelled ``<city>/<id>`` so that firms of different cities stay apart."""
+    """What :func:`planner.reports.views.plan_workbook` reads.
+
+    For the whole region: firms and slots labelled ``<city>/<id>`` so that firms of different cities stay
+    apart.
+    """
     sched = result.schedule.copy()
     sched["enterprise_id"] = sched["city"].astype(str) + "/" + sched["enterprise_id"].astype(str)
     sched["slot"] = sched["city"].astype(str) + "/" + sched["slot"].astype(str)
@@ -29,8 +32,10 @@ def _workbook_view(result):
 
 
 def write_region_outputs(result, out_dir: str | Path, schedule_format: str = "csv") -> dict[str, Path]:
-    """Write the region's ``schedule.csv`` (first column ``city``), ``summary.json`` and ``plan.xlsx``
-    into ``out_dir``, and each city's own three files into ``out_dir/cities/<city>/``.
+    """Write the region's plan files and each city's own.
+
+    The region's ``schedule.csv`` (first column ``city``), ``summary.json`` and ``plan.xlsx`` into ``out_dir``, and each city's own three files into
+    ``out_dir/cities/<city>/``.
 
     Everything is staged beside ``out_dir`` and moved into place once complete
     (:func:`planner.io.writing.staged_output`).

@@ -21,11 +21,11 @@ from planner import POLLUTANTS
 
 __all__ = [
     "CUT_TOL",
-    "stop_timeline",
+    "LEVEL_COLOURS",
     "day_tonnes",
     "gantt_frame",
+    "stop_timeline",
     "write_timeline_sheets",
-    "LEVEL_COLOURS",
 ]
 
 #: A share below this is no cut.
@@ -95,8 +95,9 @@ def day_tonnes(summary: dict) -> pd.DataFrame:
 
 
 def gantt_frame(schedule: pd.DataFrame, top: int | None = 60) -> pd.DataFrame:
-    """Bars for a Gantt chart: one per firm (× line) and run of consecutive days in one state at
-    one level.
+    """Bars for a Gantt chart.
+
+    One per firm (× line) and run of consecutive days in one state at one level.
 
     ``state`` is ``stop`` (cut 1) or ``cut``; ``level`` the alert level of the run;
     ``start``/``finish`` are dates (finish = the day after the last).  ``top`` keeps the firms
@@ -143,8 +144,10 @@ def gantt_frame(schedule: pd.DataFrame, top: int | None = 60) -> pd.DataFrame:
 
 
 def write_timeline_sheets(wb, schedule: pd.DataFrame, summary: dict, head_format) -> None:
-    """Add 停限产时间表 (cut share per firm × day, coloured by level) and 逐日减排 (required vs
-    achieved tonnes per day) to a plan workbook (episode plans)."""
+    """Add 停限产时间表 and 逐日减排 sheets to a plan workbook (episode plans).
+
+    停限产时间表: cut share per firm × day, coloured by level; 逐日减排: required vs achieved tonnes per day.
+    """
     from planner.io.writing import SheetWriter
     from planner.policy.vocabulary import LEVEL_ZH, POLLUTANT_ZH
 

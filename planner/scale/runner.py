@@ -76,6 +76,7 @@ class DaskRunner:
 
     @property
     def workers(self) -> int:
+        """Number of workers of the cluster (at least 1)."""
         return max(1, len(self.client.scheduler_info().get("workers", {})))
 
     def map(
@@ -187,13 +188,14 @@ class ProgressBar:
         self.enabled = always or bool(isatty and isatty())
 
     def __call__(self, done: int, total: int, label: str) -> None:
+        """Draw the bar at ``done`` of ``total`` steps of ``label`` (a new line when complete)."""
         if not self.enabled or total <= 0:
             return
-        filled = int(round(self.width * done / total))
+        filled = round(self.width * done / total)
         bar = "#" * filled + "-" * (self.width - filled)
         end = "\n" if done >= total else ""
         self.stream.write(f"\r{label:<16} [{bar}] {done}/{total}{end}")
         self.stream.flush()
 
 
-__all__ = ["SerialRunner", "DaskRunner", "runner", "ProgressBar", "Progress"]
+__all__ = ["DaskRunner", "Progress", "ProgressBar", "SerialRunner", "runner"]

@@ -71,18 +71,18 @@ from planner.io.numbers import finite_or_none
 from planner.optimize.baselines import METHODS as BASELINE_METHODS
 
 __all__ = [
-    "TOLERANCE",
     "BASELINE_METHODS",
-    "scenario_report",
-    "obligation_changes",
-    "compare_results",
-    "compare_files",
+    "TOLERANCE",
     "baseline_result",
+    "compare_files",
+    "compare_results",
+    "obligation_changes",
+    "scenario_report",
     "split_method",
-    "to_text",
     "to_json",
-    "write_xlsx",
+    "to_text",
     "write_outputs",
+    "write_xlsx",
 ]
 
 #: Curtailment differences below this are not changes.

@@ -30,7 +30,7 @@ import xarray as xr
 
 from planner.policy.registry import TIMING_KEYS, measure_types, timing_defaults
 
-__all__ = ["measure_timing", "line_timing", "slot_day_numbers", "effect_shares", "add_restart_inputs"]
+__all__ = ["add_restart_inputs", "effect_shares", "line_timing", "measure_timing", "slot_day_numbers"]
 
 
 def measure_timing(bounds: xr.Dataset, levels: np.ndarray) -> dict[str, np.ndarray]:
@@ -144,8 +144,10 @@ def effect_shares(slots: pd.DataFrame, response_hours: np.ndarray, issue_time) -
 def add_restart_inputs(
     inputs: xr.Dataset, bounds: xr.Dataset, slots: pd.DataFrame, timing: dict | None = None
 ) -> xr.Dataset:
-    """Add ``min_down_days``, ``restart_cost`` (E, S) and ``day`` (S) to episode PlanInputs and
-    let every firm's cut fall with the level (``toggle_allowed`` True: no chain)."""
+    """Add ``min_down_days``, ``restart_cost`` (E, S) and ``day`` (S) to episode PlanInputs.
+
+    Also let every firm's cut fall with the level (``toggle_allowed`` True: no chain).
+    """
     timing = timing or measure_timing(bounds, inputs["level"].values)
     out = inputs.copy()
     out["min_down_days"] = (("enterprise", "slot"), timing["min_down_days"])

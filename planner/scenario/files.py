@@ -34,6 +34,7 @@ Example::
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -352,7 +353,7 @@ def _check_lock_order(enterprises: dict, file: str, problems: Problems) -> None:
         if not isinstance(lock, dict):
             continue
         given = [(lv, lock[lv]) for lv in ALERT_LEVELS if lv in lock]
-        for (lo, a), (hi, b) in zip(given, given[1:], strict=False):
+        for (lo, a), (hi, b) in itertools.pairwise(given):
             if b < a:
                 problems.error(
                     file,
@@ -480,18 +481,18 @@ def scenario_from_data(data: dict, chain: list[Path], path: Path, name: str | No
 
 
 __all__ = [
-    "Scenario",
-    "load_scenario",
-    "scenario_from_data",
-    "load_raw",
-    "read_text",
-    "path_roots",
-    "scenario_path_keys",
-    "rules_is_path",
-    "shipped_rule_sets",
-    "TOP_KEYS",
-    "OPTION_KEYS",
-    "SOLVER_KEYS",
-    "PATH_KEYS",
     "MODES",
+    "OPTION_KEYS",
+    "PATH_KEYS",
+    "SOLVER_KEYS",
+    "TOP_KEYS",
+    "Scenario",
+    "load_raw",
+    "load_scenario",
+    "path_roots",
+    "read_text",
+    "rules_is_path",
+    "scenario_from_data",
+    "scenario_path_keys",
+    "shipped_rule_sets",
 ]

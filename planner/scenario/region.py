@@ -59,14 +59,14 @@ from planner.scenario.run import PlanResult, Prepared, prepare, run, solve_prepa
 from planner.scenario.schema import REGION_COMMON_KEYS, RegionFile
 
 __all__ = [
-    "RegionScenario",
     "RegionResult",
+    "RegionScenario",
     "is_region_file",
-    "load_region",
     "joint_inputs",
-    "solve_region",
-    "region_summary",
+    "load_region",
     "region_schedule",
+    "region_summary",
+    "solve_region",
 ]
 
 _STATUS_RANK = {"optimal": 0, "infeasible": 1, "time_limit": 2, "error": 3}
@@ -74,8 +74,11 @@ _STATUS_RANK = {"optimal": 0, "infeasible": 1, "time_limit": 2, "error": 3}
 
 @dataclass
 class RegionScenario:
-    """A resolved region scenario: one :class:`Scenario` per city (in file order) and the
-    regional targets (level → pollutant → share of the cities' summed totals; empty: none)."""
+    """A resolved region scenario.
+
+    One :class:`Scenario` per city (in file order) and the regional targets (level → pollutant → share of the
+    cities' summed totals; empty: none).
+    """
 
     name: str
     file: Path
@@ -97,6 +100,7 @@ class RegionResult:
 
     @property
     def status(self) -> str:
+        """The joint plan's solver status (``summary["status"]``)."""
         return self.summary["status"]
 
 
@@ -226,8 +230,11 @@ def _prepare_city(_shared, scenario: Scenario) -> Prepared:
 
 
 def _daily_totals(prepared: Prepared) -> np.ndarray:
-    """City total emissions per pollutant, t/d on the plan's daily basis (as the city's targets:
-    全社会排放总量 put on the list's daily basis by :func:`prepare`, ÷ 365)."""
+    """City total emissions per pollutant, t/d.
+
+    In t/d on the plan's daily basis (as the city's targets: 全社会排放总量 put on the list's daily basis by
+    :func:`prepare`, ÷ 365).
+    """
     totals = prepared.city.get("total_emissions_on_basis") or prepared.city["total_emissions"]
     return np.array([float(totals[p]) / 365.0 for p in POLLUTANTS])
 
@@ -331,8 +338,10 @@ def joint_inputs(
 
 
 def region_rows_for(cities, layout, targets, n_slots) -> tuple[list[dict], np.ndarray, np.ndarray]:
-    """The regional rows: one per slot label and level that has a regional share (see
-    :func:`joint_inputs`); ``(rows, required (R, P) t/d, member (R, S) bool)``."""
+    """The regional rows: one per slot label and level that has a regional share (see :func:`joint_inputs`).
+
+    ``(rows, required (R, P) t/d, member (R, S) bool)``.
+    """
     groups: dict[tuple[str, str], list[tuple[str, int]]] = {}
     for c, prepared in cities.items():
         inp = prepared.inputs
@@ -542,8 +551,11 @@ def region_summary(
     joint: bool,
     solver: str | None = None,
 ) -> dict:
-    """The region's ``summary.json``: the keys of a city's summary, summed over the cities, plus
-    ``region`` (per-city summaries, totals and the regional targets)."""
+    """The region's ``summary.json``.
+
+    The keys of a city's summary, summed over the cities, plus ``region`` (per-city summaries, totals and the
+    regional targets).
+    """
     summaries = {c: r.summary for c, r in results.items()}
     status = max((s["status"] for s in summaries.values()), key=lambda v: _STATUS_RANK.get(v, 3))
     if any(not row["met"] for row in region_rows) and _STATUS_RANK.get(status, 3) < 1:

@@ -45,13 +45,13 @@ from planner.problems import InputError
 from planner.scenario.files import Scenario, load_scenario
 
 __all__ = [
+    "CHANGE_COLUMNS",
     "Replan",
-    "replan",
-    "previous_plan",
+    "change_list",
     "executed_shares",
     "merged_alerts",
-    "change_list",
-    "CHANGE_COLUMNS",
+    "previous_plan",
+    "replan",
 ]
 
 #: Columns of ``changes.csv`` (and keys of the JSON change records).
@@ -181,8 +181,10 @@ def executed_shares(
 
 
 def _check_line_rows(inp, lines: pd.DataFrame | None, source: str) -> None:
-    """Every line of the PlanInputs has rows in the plan in force's ``schedule_lines.csv``: what a
-    line executed is not in ``schedule.csv`` (a plan made without the scenario's lines table)."""
+    """Every line of the PlanInputs has rows in the plan in force's ``schedule_lines.csv``.
+
+    What a line executed is not in ``schedule.csv`` (a plan made without the scenario's lines table).
+    """
     if "line_id" not in inp:
         return
     is_line = inp["line_id"].values.astype(str) != ""

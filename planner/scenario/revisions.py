@@ -81,33 +81,33 @@ except ImportError:  # pragma: no cover - Windows
     fcntl = None
 
 __all__ = [
+    "STALE_LOCK_SECONDS",
     "ConflictError",
-    "Revision",
-    "revision_of",
-    "current_revision",
-    "save_revision",
-    "history",
-    "read_revision",
-    "diff_mappings",
-    "format_changes",
-    "checkout",
-    "base_revision_comment",
-    "free_path",
-    "rebase_paths",
-    "update_text",
-    "recover",
     "LockBusyError",
+    "Revision",
     "atomic_write",
+    "audit_log",
+    "base_revision_comment",
+    "changed_inputs",
+    "checkout",
+    "current_revision",
+    "diff_mappings",
     "file_lock",
-    "publish",
+    "format_changes",
+    "free_path",
+    "history",
     "publications",
+    "publish",
     "published",
     "published_file",
-    "snapshot_path",
+    "read_revision",
+    "rebase_paths",
+    "recover",
+    "revision_of",
     "revision_states",
-    "changed_inputs",
-    "audit_log",
-    "STALE_LOCK_SECONDS",
+    "save_revision",
+    "snapshot_path",
+    "update_text",
 ]
 
 #: Without ``flock``: a lock file whose holder cannot be checked is stale after this (seconds).
@@ -269,8 +269,9 @@ _ENTRY_NAME = re.compile(r"^(\d{4,})-([0-9a-f]{6,64})\.yaml$")
 
 
 def _index(path: Path) -> list[dict]:
-    """History entries from their file names only (``number, revision, file``), oldest first:
-    what a save needs without parsing every entry.
+    """History entries from their file names only (``number, revision, file``).
+
+    Oldest first: what a save needs without parsing every entry.
     """
     out = []
     folder = _history_dir(path)
@@ -329,7 +330,10 @@ def _entry_for(path: Path, revision: str | None) -> dict | None:
 
 
 def free_path(path: str | Path, tag: str = "") -> Path:
-    """A file name next to ``path`` that does not exist yet: ``<stem>.<tag>.yaml``, ``<stem>.<tag>-2.yaml`` …"""
+    """A file name next to ``path`` that does not exist yet.
+
+    ``<stem>.<tag>.yaml``, else ``<stem>.<tag>-2.yaml``, ``<stem>.<tag>-3.yaml`` … (up to 999).
+    """
     path = Path(path)
     tag = re.sub(r"[^\w\-]+", "_", tag).strip("_") or "revised"
     for i in range(1, 1000):
@@ -414,9 +418,10 @@ def _clean_temps(folder: Path, target_name: str) -> int:
 
 
 def atomic_write(target: str | Path, text: str, mode: int | None = None) -> None:
-    """Replace ``target`` by ``text`` atomically and durably (used for every file this module
-    and :mod:`planner.app.access` write); ``mode`` sets the permission bits (default: kept when
-    the file exists, else the umask's).
+    """Replace ``target`` by ``text`` atomically and durably.
+
+    Used for every file this module and :mod:`planner.app.access` write; ``mode`` sets the permission bits
+    (default: kept when the file exists, else the umask's).
     """
     target = Path(target)
     _atomic_write(target, text, _file_mode(target) if mode is None else mode)
@@ -602,8 +607,9 @@ def _read_entry(f: Path) -> dict:
 
 
 def _rt_update(node, new: dict) -> None:
-    """Make the round-trip mapping ``node`` equal to ``new`` while keeping untouched keys as
-    they are (with their comments and flow/block style).
+    """Make the round-trip mapping ``node`` equal to ``new``.
+
+    Untouched keys are kept as they are (with their comments and flow/block style).
     """
     from ruamel.yaml.comments import CommentedMap
 
@@ -644,7 +650,7 @@ def update_text(template: str, new_data: dict) -> str | None:
         _rt_update(doc, new_data)
         buf = io.StringIO()
         rt.dump(doc, buf)
-    except Exception:  # noqa: BLE001 - any round-trip trouble: fall back to a plain dump
+    except Exception:
         return None
     text = buf.getvalue()
     for head in ("%YAML 1.1\n---\n", "%YAML 1.1\n--- "):
@@ -688,8 +694,9 @@ def _recover(path: Path) -> None:
 
 
 def recover(path: str | Path) -> None:
-    """Complete an interrupted save of a scenario (roll forward to its committed revision) and
-    remove temporary files left behind.  Every save does this first; call it to repair a
+    """Complete an interrupted save of a scenario and remove temporary files left behind.
+
+    The save is rolled forward to its committed revision.  Every save does this first; call it to repair a
     scenario without saving.
     """
     path = Path(path).resolve()
@@ -923,16 +930,19 @@ def _publish_dir(path: Path) -> Path:
 
 
 def snapshot_path(path: str | Path) -> Path:
-    """The file the portal reads: the published revision of ``path``, base chain merged
-    (``.<stem>.published.yaml`` next to the scenario; hidden, not offered as a scenario).
+    """The file the portal reads.
+
+    The published revision of ``path``, base chain merged (``.<stem>.published.yaml`` next to the scenario;
+    hidden, not offered as a scenario).
     """
     path = Path(path).resolve()
     return path.with_name(f".{path.stem}.published.yaml")
 
 
 def publications(path: str | Path) -> list[dict]:
-    """Every publication of a scenario, oldest first (``number, revision, previous, author,
-    time, message, changes, inputs, file``).
+    """Every publication of a scenario.
+
+    Oldest first (``number, revision, previous, author, time, message, changes, inputs, file``).
     """
     folder = _publish_dir(Path(path).resolve())
     out = []
@@ -959,8 +969,9 @@ def published(path: str | Path) -> dict | None:
 
 
 def revision_states(path: str | Path) -> dict[str, str]:
-    """State of each saved revision: ``published`` (the one the portal shows), ``superseded``
-    (published before) or ``draft``.
+    """State of each saved revision.
+
+    ``published`` (the one the portal shows), ``superseded`` (published before) or ``draft``.
     """
     pubs = publications(path)
     out = {e["revision"]: "draft" for e in history(path)}
@@ -988,8 +999,9 @@ def _find_revision(path: Path, revision: str) -> dict:
 
 
 def _snapshot_text(path: Path, content: str) -> tuple[str, dict]:
-    """The published text: ``content`` with its base chain merged and paths relative to the
-    scenario's folder, plus the SHA-256 of every input file it names.
+    """The published text: ``content`` with its base chain merged and paths relative to the scenario's folder.
+
+    Plus the SHA-256 of every input file it names.
     """
     from planner.scenario.files import load_raw, load_scenario
 
@@ -1186,8 +1198,10 @@ def changed_inputs(path: str | Path) -> list[str]:
 
 
 def audit_log(path: str | Path) -> list[dict]:
-    """Saves and publications of a scenario in time order: ``event`` (``save`` | ``publish``),
-    ``number``, ``revision``, ``author``, ``time``, ``message``, ``changes``.
+    """Saves and publications of a scenario in time order.
+
+    ``event`` (``save`` | ``publish``), ``number``, ``revision``, ``author``, ``time``, ``message``,
+    ``changes``.
     """
     out = [{"event": "save", **{k: v for k, v in e.items() if k != "file"}} for e in history(path)]
     out += [

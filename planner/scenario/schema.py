@@ -25,18 +25,18 @@ from planner.policy.measures import CONTROL_TYPES
 from planner.targets.schema import Level, Pollutant, ShareOverrides, Strict, Text, number_as_text
 
 __all__ = [
-    "MODES",
-    "METHODS",
     "AQI_STANDARDS",
-    "Share",
-    "Options",
-    "Solver",
-    "EnterpriseOverride",
-    "NonIndustrial",
-    "Ensemble",
+    "METHODS",
+    "MODES",
     "AirGoal",
     "AirQuality",
+    "Ensemble",
+    "EnterpriseOverride",
+    "NonIndustrial",
+    "Options",
     "ScenarioFile",
+    "Share",
+    "Solver",
 ]
 
 MODES: tuple[str, ...] = ("list", "episode")
@@ -385,8 +385,10 @@ CityId = Annotated[
 
 
 class CityEntry(ScenarioFile):
-    """One city of ``cities:`` - the keys of a scenario file for that city (its own ``inventory``,
-    ``city``, ``forecast``, ``shares``, ``enterprises`` …, or a ``base:`` scenario to start from).
+    """One city of ``cities:``: the keys of a scenario file for that city.
+
+    Its own ``inventory``, ``city``, ``forecast``, ``shares``, ``enterprises`` …, or a ``base:`` scenario to
+    start from.
 
     Keys the region file gives at its top level (``mode``, ``alert_days``, ``options`` …) are the
     defaults of every city; the city's own keys (and its base's) win.

@@ -34,12 +34,12 @@ from planner import LEVELS, POLLUTANTS
 __all__ = [
     "MET_TOL",
     "Ensemble",
-    "member_ensemble",
-    "scenario_ensemble",
-    "required_members",
-    "met_members",
-    "slot_member_targets",
     "ensemble_report",
+    "member_ensemble",
+    "met_members",
+    "required_members",
+    "scenario_ensemble",
+    "slot_member_targets",
 ]
 
 #: Relative tolerance of "achieved ≥ member target" (as the model's shortfall tolerance).
@@ -69,6 +69,7 @@ class Ensemble:
 
     @property
     def size(self) -> int:
+        """Number of ensemble members."""
         return len(self.members)
 
 
@@ -133,7 +134,7 @@ def scenario_ensemble(scenario, shares: xr.DataArray, totals) -> Ensemble | None
 
 def required_members(share: float, members: int) -> int:
     """Members a plan must meet for a chance ``share``: ``⌈share · K⌉`` (at least 1 when share > 0)."""
-    return int(math.ceil(float(share) * members - 1e-9))
+    return math.ceil(float(share) * members - 1e-9)
 
 
 def met_members(achieved: np.ndarray, targets: np.ndarray, tol: float = MET_TOL) -> np.ndarray:

@@ -56,17 +56,17 @@ from planner.policy.aqi import aqi_table, normalise_edition
 from planner.problems import InputError, Problems
 
 __all__ = [
-    "SPECIES",
     "OPTIONAL_VARIABLES",
+    "SPECIES",
     "UNITS",
-    "read_forecast",
-    "validate_forecast",
-    "daily_means",
     "city_daily_aqi",
-    "station_daily_aqi",
-    "levels_at_percentile",
+    "daily_means",
     "forecast_issue_time",
+    "levels_at_percentile",
     "member_daily_aqi",
+    "read_forecast",
+    "station_daily_aqi",
+    "validate_forecast",
 ]
 
 #: Forecast variables, in file order.
@@ -125,10 +125,7 @@ def read_forecast(path: str | Path) -> xr.Dataset:
     path = Path(path)
     label = path.name
     check_input_file(path, label, "forecast file")
-    if is_netcdf(path):
-        ds = open_netcdf(path, label)
-    else:
-        ds = _read_csv(path, label)
+    ds = open_netcdf(path, label) if is_netcdf(path) else _read_csv(path, label)
     issue = ds.attrs.get("issue_time")
     ds = validate_forecast(ds, label)
     ds.attrs["source"] = str(path)
@@ -309,8 +306,9 @@ def _csv_issue_time(df: pd.DataFrame, meta: dict, label: str, row0: int) -> str 
 
 
 def _check_csv_header(path: Path, label: str, skip: int = 0) -> None:
-    """Refuse a CSV header (after ``skip`` ``# key: value`` lines) naming a column twice (pandas
-    would rename the second ``PM2.5.1`` and the reader ignore it silently).
+    """Refuse a CSV header (after ``skip`` ``# key: value`` lines) naming a column twice.
+
+    Pandas would rename the second ``PM2.5.1`` and the reader ignore it silently.
     """
     import csv
 
@@ -493,9 +491,10 @@ def validate_forecast(ds: xr.Dataset, label: str = "forecast") -> xr.Dataset:
 
 
 def _frequency(times: pd.DatetimeIndex, label: str) -> str:
-    """``"hourly"`` (steps of whole hours, times on the hour) or ``"daily"`` (steps of whole
-    days); anything else — 10-minute steps, times at :30 — is refused, because daily means
-    would silently drop the values between the hours.
+    """``"hourly"`` (steps of whole hours, times on the hour) or ``"daily"`` (steps of whole days).
+
+    Anything else — 10-minute steps, times at :30 — is refused, because daily means would silently drop the
+    values between the hours.
     """
     if len(times) < 2:
         return "daily"

@@ -28,7 +28,7 @@ from planner.policy.vocabulary import file_label, suggest
 from planner.problems import InputError, Problems
 from planner.targets.schema import CityFile, ShareOverrides, SharesFile
 
-__all__ = ["DEFAULT_SHARES_PATH", "load_shares", "read_city", "level_targets", "daily_targets", "CITY_KEYS"]
+__all__ = ["CITY_KEYS", "DEFAULT_SHARES_PATH", "daily_targets", "level_targets", "load_shares", "read_city"]
 
 DEFAULT_SHARES_PATH: Path = DATA_DIR / "policy" / "shares.yaml"
 

@@ -20,14 +20,14 @@ from planner import ALERT_LEVELS, POLLUTANTS
 from planner.io.schema_errors import Word, field_message
 
 __all__ = [
-    "Strict",
+    "CityFile",
     "Level",
     "Pollutant",
-    "Text",
     "ReductionShare",
     "ShareOverrides",
     "SharesFile",
-    "CityFile",
+    "Strict",
+    "Text",
     "TotalEmissions",
 ]
 

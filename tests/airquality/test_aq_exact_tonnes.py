@@ -69,7 +69,7 @@ def _hand_tonnes(x: np.ndarray) -> np.ndarray:
     )
 
 
-@pytest.fixture()
+@pytest.fixture
 def city(tmp_path):
     sr = xr.DataArray(
         SR.transpose(0, 2, 1)[None],  # (receptor, lag, pollutant, source)

@@ -193,7 +193,7 @@ def _edit(folder, name, fn):
 
 
 @pytest.mark.parametrize(
-    "name, edit, where, message",
+    ("name", "edit", "where", "message"),
     [
         (
             "screening.yaml",

@@ -16,7 +16,7 @@ from planner.scenario import revisions
 REPO = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture()
+@pytest.fixture
 def scen(tmp_path, monkeypatch):
     """demo_list.yaml in a private folder (absolute data paths), no officials configured."""
     folder = tmp_path / "scenarios"

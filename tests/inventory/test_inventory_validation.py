@@ -109,7 +109,7 @@ def test_empty_file(tmp_path):
 def test_not_a_table(tmp_path):
     path = tmp_path / "inv.csv"
     path.write_bytes(b"%PDF-1.4\n1 0 obj << /Type /Catalog >>\n")
-    [(row, column, message)] = found(validate_inventory(path))
+    [(_row, _column, message)] = found(validate_inventory(path))
     assert message == "the file is not a table: it looks like a PDF document (expected a CSV or XLSX file)"
 
 
@@ -124,7 +124,7 @@ def test_two_columns_for_one_field(tmp_path):
 
 def test_unrecognised_and_headerless_columns_warn(tmp_path):
     path = tmp_path / "inv.csv"
-    lines = [",".join(HEADERS + ["", "备注"]), ",".join(list(ent(0).values()) + ["x", "note"])]
+    lines = [",".join([*HEADERS, "", "备注"]), ",".join([*list(ent(0).values()), "x", "note"])]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     problems = validate_inventory(path)
     assert problems.ok

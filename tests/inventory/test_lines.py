@@ -291,8 +291,8 @@ def test_line_block_in_a_merged_xlsx_header(tmp_path):
         start_row=2, start_column=len(inv_cols) + 1, end_row=2, end_column=len(inv_cols) + len(line_cols)
     )
     firm = ["S1", "乙钢铁有限公司", CODES[1], "东区", "钢铁", "C", "重点", 2, 900000, 1500, 3000, 1500, 100]
-    ws.append(firm + ["1#烧结机", "烧结", 265, "m²", 0.3, 0.7])
-    ws.append(firm + ["1#高炉", "高炉", 1080, "m³", 0.7, 0.3])
+    ws.append([*firm, "1#烧结机", "烧结", 265, "m²", 0.3, 0.7])
+    ws.append([*firm, "1#高炉", "高炉", 1080, "m³", 0.7, 0.3])
     for c in range(1, len(inv_cols) + 1):  # enterprise cells merged over its two rows
         ws.merge_cells(start_row=4, start_column=c, end_row=5, end_column=c)
     path = tmp_path / "list.xlsx"

@@ -188,6 +188,12 @@ def test_safe_filename_examples():
     assert safe_filename("企业" * 100).encode("utf-8").__len__() <= 120
 
 
+def _fail_while_staging(target):
+    with staged_output(target) as stage:
+        (stage / "a.txt").write_text("3")
+        raise RuntimeError("boom")
+
+
 def test_staged_output_moves_on_success_and_leaves_nothing_on_failure(tmp_path):
     target = tmp_path / "out"
     with staged_output(target) as stage:
@@ -202,11 +208,9 @@ def test_staged_output_moves_on_success_and_leaves_nothing_on_failure(tmp_path):
         (stage / "sub" / "new.txt").write_text("y")
     assert (target / "a.txt").read_text() == "2" and (target / "mine.txt").read_text() == "keep"
     assert sorted(p.name for p in (target / "sub").iterdir()) == ["new.txt"]  # a folder is replaced whole
-    with pytest.raises(RuntimeError), staged_output(target) as stage:
-        (stage / "a.txt").write_text("3")
-        raise RuntimeError("boom")
+    with pytest.raises(RuntimeError, match="boom"):
+        _fail_while_staging(target)
     assert (target / "a.txt").read_text() == "2"
-    with pytest.raises(RuntimeError), staged_output(tmp_path / "new") as stage:
-        (stage / "a.txt").write_text("3")
-        raise RuntimeError("boom")
+    with pytest.raises(RuntimeError, match="boom"):
+        _fail_while_staging(tmp_path / "new")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]

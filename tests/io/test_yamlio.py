@@ -46,7 +46,7 @@ def test_merge_keys_may_be_overridden():
 
 def test_shipped_anchors_and_aliases_still_load_as_independent_copies():
     doc = read_yaml(DATA_DIR / "policy" / "measures" / "cement.yaml")
-    c = doc.data["grades"]["C"] if "C" in doc.data["grades"] else None
+    c = doc.data["grades"].get("C", None)
     assert c is not None
     doc = parse_yaml("a: &x [1, {k: 2}]\nb: *x\n", "f.yaml")
     assert doc.data["a"] == doc.data["b"]

@@ -52,7 +52,7 @@ def test_greedy_meets_targets_and_respects_chains():
     assert (x >= ds["floor"].values - 1e-12).all() and (x <= ds["ceiling"].values + 1e-12).all()
 
 
-@pytest.mark.parametrize("mode,S", [("episode", 7), ("list", 3)])
+@pytest.mark.parametrize(("mode", "S"), [("episode", 7), ("list", 3)])
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_optimum_never_exceeds_uniform_or_greedy(mode, S, seed):
     ds = random_plan_inputs(800, S, seed=seed, mode=mode)

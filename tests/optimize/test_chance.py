@@ -68,7 +68,7 @@ def achieved(inputs, plan) -> np.ndarray:
 @pytest.mark.parametrize("nested", [True, False])
 def test_chance_optimum_equals_enumeration_of_member_subsets(seed, nested):
     inp = toy(seed, nested)
-    m, d = build_model(inp, SolveOptions())
+    _m, d = build_model(inp, SolveOptions())
     assert (chance_data(inp, d).reachable == K).all()  # every member can be met: no lowering
     want = brute_force(inp)
     assert np.isfinite(want)
@@ -115,7 +115,7 @@ def test_unreachable_share_is_lowered_to_what_the_bounds_reach():
     mt = inp["member_target"].values.copy()
     mt[0, :3] *= 50.0  # three members of the first slot can never be met
     inp = inp.assign(member_target=(("slot", "member", "pollutant"), mt))
-    m, d = build_model(inp, SolveOptions())
+    _m, d = build_model(inp, SolveOptions())
     c = chance_data(inp, d)
     assert c.reachable[0] == 2 and c.required[0] == 2 and c.asked[0] == 4
     plan = solve(inp, EXACT)

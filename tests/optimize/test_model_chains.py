@@ -86,7 +86,7 @@ def test_floor_propagates_forward(opts):
     ds = plan_inputs_from_arrays(
         [[0.5, 0.2]], [[1.0, 1.0]], [[1.0, 1.0]], [[[1.0], [1.0]]], [[0.0], [0.0]], chain=[0, 0], mode="list"
     )
-    lo, hi = effective_bounds(ds)
+    lo, _hi = effective_bounds(ds)
     np.testing.assert_allclose(lo, [[0.5, 0.5]])
     plan = solve(ds, **opts)
     np.testing.assert_allclose(plan.curtailment.values, [[0.5, 0.5]])

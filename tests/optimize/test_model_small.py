@@ -117,9 +117,9 @@ def test_block_names_and_options():
     prob, _, _ = to_pulp(m)
     names = [c.name for c in prob.constraints()]
     assert "Slot_Pollutant_target_0_0" in names  # slot s0, SO2
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="backend must be 'highs'"):
         SolveOptions.from_any({"backend": "gurobi"})
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"unknown solve option.*no_such_option"):
         SolveOptions.from_any({"no_such_option": 1})
     # scenario keys that shape the inputs are accepted
     assert SolveOptions.from_any({"allow_volunteer": True, "time_limit": 5}).time_limit == 5

@@ -168,7 +168,7 @@ def test_primary_pollutant_helper():
 
 def test_editions():
     assert normalise_edition(2026) == "2026" and normalise_edition("HJ 633-2012") == "2012"
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="unknown AQI standard '2020'"):
         normalise_edition("2020")
 
 
@@ -187,13 +187,14 @@ def test_shipped_table_complete():
             ("O3", "8h"),
             ("PM2.5", "24h"),
         ]:
-            lo, hi, ilo, ihi, _ = bp.segments(ed, pol, avg)
+            lo, hi, ilo, _ihi, _ = bp.segments(ed, pol, avg)
             assert lo[0] == 0 and np.all(lo[1:] == hi[:-1]) and np.all(np.diff(ilo) > 0)
 
 
 def _write(tmp_path, rows):
     p = tmp_path / "aqi_breakpoints.csv"
-    text = open(load_breakpoints.__globals__["BREAKPOINTS_FILE"], encoding="utf-8").read().splitlines()
+    with open(load_breakpoints.__globals__["BREAKPOINTS_FILE"], encoding="utf-8") as fh:
+        text = fh.read().splitlines()
     p.write_text("\n".join(rows(text)) + "\n", encoding="utf-8")
     return p
 

@@ -130,7 +130,7 @@ def test_inventory_plant_cuts_are_the_bureaus_floor(book):
 
 
 @pytest.mark.parametrize(
-    "cuts, words", [((0.3, 0.2, 0.4), "smaller than the yellow"), ((0.1, 1.5, 1.5), "between 0 and 1")]
+    ("cuts", "words"), [((0.3, 0.2, 0.4), "smaller than the yellow"), ((0.1, 1.5, 1.5), "between 0 and 1")]
 )
 def test_inventory_plant_cut_errors(book, cuts, words):
     t = firms(dict(zip(("plant_cut_yellow", "plant_cut_orange", "plant_cut_red"), cuts, strict=True)))
@@ -153,7 +153,7 @@ def test_small_low_emission_firms_get_lighter_floors(book, tmp_path):
 
 
 @pytest.mark.parametrize(
-    "edit, column, words",
+    ("edit", "column", "words"),
     [
         (
             lambda d: d["classes"]["non_key"].update(city_minimun={}),

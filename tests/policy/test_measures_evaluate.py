@@ -67,7 +67,7 @@ def test_dims_and_coords(book):
 # --------------------------------------------------------------------------- the cement table
 
 
-@pytest.mark.parametrize("lines, expected", [(1, 1.0), (2, 0.5), (3, 2 / 3), (4, 0.5), (5, 0.6)])
+@pytest.mark.parametrize(("lines", "expected"), [(1, 1.0), (2, 0.5), (3, 2 / 3), (4, 0.5), (5, 0.6)])
 def test_cement_c_yellow_stops_half_the_lines_rounded_up(book, lines, expected):
     ds = evaluate_measures(firms({"grade": "C", "line_count": lines}), book)
     assert at(ds, "floor", 0, "yellow") == pytest.approx(expected)

@@ -65,7 +65,7 @@ def test_a_menu_reads_and_options_naming_lines_take_their_shares(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "bad, where, words",
+    ("bad", "where", "words"),
     [
         (GOOD.replace("extra_load_cut: 0.2", "extra_load_cut: 1.5"), "firms.F1.extra_load_cut", "0 to 1"),
         (GOOD.replace("output_share: 0.3", "output_share: 30"), "firms.F1.options[1].output_share", "0 to 1"),

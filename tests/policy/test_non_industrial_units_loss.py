@@ -68,7 +68,7 @@ def test_on_is_credited_and_optimize_is_not():
 
 
 @pytest.mark.parametrize(
-    "uses, column, words",
+    ("uses", "column", "words"),
     [
         ([{"id": "construction_dus"}], "non_industrial[0].id", "did you mean 'construction_dust'"),
         ([{"id": "road_cleaning"}, {"id": "road_cleaning"}], "non_industrial[1].id", "twice"),

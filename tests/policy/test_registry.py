@@ -21,10 +21,23 @@ from planner.policy.registry import (
 from planner.problems import InputError
 
 TYPES_FILE = DATA_DIR / "policy" / "measure_types.yaml"
-REQUIRED_PROCESSES = (
-    "sinter pellet blast_furnace converter electric_furnace coke_oven clinker_kiln cement_mill "
-    "glass_furnace lime_kiln ceramic_kiln boiler voc_process casting general"
-).split()
+REQUIRED_PROCESSES = [
+    "sinter",
+    "pellet",
+    "blast_furnace",
+    "converter",
+    "electric_furnace",
+    "coke_oven",
+    "clinker_kiln",
+    "cement_mill",
+    "glass_furnace",
+    "lime_kiln",
+    "ceramic_kiln",
+    "boiler",
+    "voc_process",
+    "casting",
+    "general",
+]
 
 
 def test_every_type_is_declared_once_with_a_known_formula():
@@ -65,7 +78,7 @@ def test_processes_table_errors_name_row_and_column(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "old, new, row, words",
+    ("old", "new", "row", "words"),
     [
         (
             "coke_oven,焦炉,coke oven,no,yes,12,48,0,0.5,",
@@ -108,7 +121,7 @@ def _write_types(tmp_path, mutate):
 
 
 @pytest.mark.parametrize(
-    "mutate, column, words",
+    ("mutate", "column", "words"),
     [
         (
             lambda t: t["cut_pct"].update(curtailment="base_shar"),
@@ -204,7 +217,7 @@ def test_item_schema_is_a_union_on_type():
 
     adapter = TypeAdapter(schema_mod.item_schema())
     assert adapter.validate_python({"type": "cut_pct", "value": 0.2}).value == 0.2
-    with pytest.raises(ValidationError, match="union_tag_invalid|does not match any of the expected tags"):
+    with pytest.raises(ValidationError, match=r"union_tag_invalid|does not match any of the expected tags"):
         adapter.validate_python({"type": "cut_pc", "value": 0.2})
     with pytest.raises(ValidationError):
         adapter.validate_python({"type": "stop", "value": 0.2})  # stop takes no value

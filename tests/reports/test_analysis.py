@@ -53,7 +53,7 @@ def tiny_inputs(floor, ceiling, loss, nox, target_nox, days=(5.0,), levels=("ora
     )
 
 
-@pytest.fixture()
+@pytest.fixture
 def two_firms():
     # F1 (grade C): must stop at orange; 200 万元 per season at full stop, 2 t/d NOx.
     # F2 (grade B): 20 % cut floor; 50 万元 at full stop, 1 t/d NOx.  Target 2.5 t/d NOx.
@@ -266,5 +266,5 @@ def test_max_tonnes_of_one_pollutant_under_budget(two_firms):
     assert r["achieved"].loc["orange", "NOx"] == pytest.approx(2.0 + 0.7)
     assert r["loss"] == pytest.approx(235.0)
     assert r["fraction"] == pytest.approx(2.7 / 2.5)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="unknown pollutant 'CO2'"):
         max_reduction_under_budget(two_firms, 235.0, pollutant="CO2")

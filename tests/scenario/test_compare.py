@@ -81,7 +81,7 @@ def fake_result(name, x, floors, texts, grades=None, status="optimal", targets=1
     )
 
 
-@pytest.fixture()
+@pytest.fixture
 def pair():
     texts = {
         ("E1", "yellow"): "黄色预警：限产20%",
@@ -258,9 +258,9 @@ def test_compare_out_is_all_or_nothing(pair, tmp_path, monkeypatch):
 
     monkeypatch.setattr(compare, "write_xlsx", broken)
     doc["changes"] = []
-    with pytest.raises(OSError):
+    with pytest.raises(OSError, match="No space left on device"):
         compare.write_outputs(doc, out)
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
-    with pytest.raises(OSError):
+    with pytest.raises(OSError, match="No space left on device"):
         compare.write_outputs(doc, tmp_path / "new")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cmp"]

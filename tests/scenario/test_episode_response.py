@@ -89,7 +89,7 @@ def test_slow_measures_deliver_part_of_the_first_day(late_alert, tmp_path):
     prep = prepare(late_alert)
     inp = prep.inputs
     eff = inp["effect_share"].to_numpy()
-    assert list(inp["slot"].values)[0] == "2026-12-10"
+    assert next(iter(inp["slot"].values)) == "2026-12-10"
     # the rows are decision units (a firm's lines, whole firms); each takes its firm's measure timing,
     # a line within the limits of its process (a slower process responds later)
     assert inp.sizes["enterprise"] > prep.bounds.sizes["enterprise"]
@@ -239,8 +239,8 @@ def test_response_delay_off_and_old_chain(late_alert, tmp_path):
     assert float(prep.inputs["effect_share"].min()) == 1.0
     assert "min_down_days" not in prep.inputs
     assert not prep.inputs["toggle_allowed"].values.any()  # the chain of the scenario's toggle_allowed
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(text.replace("restarts: false", "restarts: 'no'"), encoding="utf-8")
     with pytest.raises(InputError, match="restarts"):
-        bad = tmp_path / "bad.yaml"
-        bad.write_text(text.replace("restarts: false", "restarts: 'no'"), encoding="utf-8")
         prepare(bad)
     assert yaml.safe_load(text)["options"] == {"restarts": False}

@@ -70,7 +70,7 @@ def test_early_start_and_longer_lead(tmp_path, repo, issued_forecast):
 
 
 def test_nothing_covered_is_a_clear_error(tmp_path, repo, issued_forecast):
-    with pytest.raises(InputError, match="no alert day can be covered: .*before the alert can take effect"):
+    with pytest.raises(InputError, match=r"no alert day can be covered: .*before the alert can take effect"):
         prepare(scenario(tmp_path, repo, issued_forecast, "{lead_hours: 200}"))
 
 

@@ -186,7 +186,7 @@ def test_unreachable_regional_target_is_infeasible_with_its_shortfall(tmp_path, 
 def test_region_block_has_a_check_and_it_catches_a_missed_row(joint):
     assert CHECKS[B.REGION_TARGET] and CHECKS[B.REGION_SHORTFALL]
     prepared = {c: r.prepared for c, r in joint.cities.items()}
-    ds, layout = joint_inputs(prepared, load_region(REGION).targets)
+    ds, _layout = joint_inputs(prepared, load_region(REGION).targets)
     from planner.optimize.model import solve
 
     plan = solve(ds, {})

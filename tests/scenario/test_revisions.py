@@ -15,7 +15,7 @@ from planner.scenario import revisions
 from planner.scenario.revisions import ConflictError, current_revision, history, save_revision
 
 
-@pytest.fixture()
+@pytest.fixture
 def scen(tmp_path):
     """A valid scenario in tmp_path/scenarios with dummy inventory and city files."""
     data = tmp_path / "data"

@@ -4,6 +4,7 @@ modes and comments are kept."""
 
 from __future__ import annotations
 
+import itertools
 import os
 import signal
 import stat
@@ -23,7 +24,7 @@ REPO = Path(__file__).resolve().parents[2]
 STEP_CALLS = ("open", "write", "fsync", "replace", "unlink")
 
 
-@pytest.fixture()
+@pytest.fixture
 def scen(tmp_path):
     data = tmp_path / "data"
     data.mkdir()
@@ -230,7 +231,7 @@ def test_sigkill_during_repeated_saves(scen, delay):
     assert log[-1]["revision"] == current_revision(scen)
     assert not _leftovers(scen)
     # parents chain: each entry's parent is the previous entry's revision
-    assert all(b["parent"] == a["revision"] for a, b in zip(log, log[1:], strict=False))
+    assert all(b["parent"] == a["revision"] for a, b in itertools.pairwise(log))
     t0 = time.monotonic()
     save_revision(
         scen, {**data, "description": "after"}, author="x", expected_revision=current_revision(scen)

@@ -269,7 +269,7 @@ def test_integer_times_without_units_are_not_read_as_1970(tmp_path):
     ds.to_netcdf(path, engine="h5netcdf")
     with pytest.raises(InputError) as exc:
         read_forecast(path)
-    [(row, column, message)] = _errors(exc)
+    [(_row, column, message)] = _errors(exc)
     assert column == "time" and "plain numbers" in message and "hours since" in message
 
 
@@ -282,7 +282,7 @@ def test_cf_encoded_times_still_decode(tmp_path):
 
 
 def test_nat_times_rejected():
-    times = pd.DatetimeIndex(pd.date_range("2026-12-10", periods=48, freq="h").tolist()[:-1] + [pd.NaT])
+    times = pd.DatetimeIndex([*pd.date_range("2026-12-10", periods=48, freq="h").tolist()[:-1], pd.NaT])
     with pytest.raises(InputError) as exc:
         validate_forecast(_dataset(times=times))
     [(_, column, message)] = _errors(exc)
