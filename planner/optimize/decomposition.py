@@ -915,12 +915,12 @@ def _direct_duals(
     others: np.ndarray,
     weight: np.ndarray | None = None,
 ) -> np.ndarray | None:
-    """Target duals (K,) of the direct model (:func:`planner.optimize.model._run`: chain
+    """Target duals (K,) of the direct model (:func:`planner.optimize.direct.run_direct`: chain
     substitution, HiGHS) over the enterprises ``firms`` alone, the targets lowered by the tonnes
     of every other enterprise at its shares ``others`` (E, S) (the rows of ``firms`` ignored);
     ``weight`` multiplies the firms' losses and tonnes (a sample standing for the rest).  None
     when the direct model does not end optimal."""
-    from planner.optimize.model import _run  # model imports this module
+    from planner.optimize.direct import run_direct
 
     sub = inputs.isel(enterprise=firms)
     if weight is not None:
@@ -937,7 +937,7 @@ def _direct_duals(
         ("slot", "pollutant"),
         sub["target"].transpose("slot", "pollutant").values - const - desired,
     )
-    raw, _ = _run(sub, replace(options, decomposition="off"))
+    raw, _ = run_direct(sub, replace(options, decomposition="off"))
     if raw.state != "optimal" or raw.duals is None or not np.isfinite(raw.duals).all():
         return None
     return np.abs(np.asarray(raw.duals, float)).reshape(S * P)

@@ -13,16 +13,15 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
 from functools import partial
 
 import numpy as np
 import xarray as xr
 
 from planner import POLLUTANTS
-from planner.optimize import highs_backend, pulp_backend, verify
+from planner.optimize import verify
 from planner.optimize.baselines import greedy
-from planner.optimize.blocks import AIR_GOAL, CURTAILMENT, NON_INDUSTRIAL, TARGET, ModelData, build_model
+from planner.optimize.direct import RawResult, compile_and_solve, run_direct, use_presolve
 from planner.optimize.inputs import (
     BOUND_TOL,
     check_plan_inputs,
@@ -32,122 +31,14 @@ from planner.optimize.inputs import (
     reduction_terms,
     rule_floor,
 )
-from planner.optimize.linear import LinearModel, Solution
-from planner.optimize.menus import menu_arrays, menu_firm_mask, menu_outcome, menu_reach, solution_arrays
+from planner.optimize.menus import menu_firm_mask, menu_outcome, menu_reach
 from planner.optimize.options import STATUSES, SolveOptions
 from planner.optimize.result import Plan
-from planner.optimize.transforms import recover, substitute_chains
 
 __all__ = ["STATUSES", "Plan", "RawResult", "SolveOptions", "compile_and_solve", "solve", "use_presolve"]
 
-
-@dataclass
-class RawResult:
-    """What a solve hands back before the Plan is built.
-
-    Attributes
-    ----------
-    x : numpy.ndarray (E, S) or None
-        Shares (already ``scale · column``), None without a solution.
-    state : {"optimal", "infeasible", "time_limit", "error"}
-        Solver-level state (before shortfall is looked at).
-    duals : numpy.ndarray (S, P)
-        ``∂ objective / ∂ (target - credited)`` (≥ 0), NaN when unavailable.
-    gap : float
-    solver : str
-    messages : list of str
-    solve_seconds : float
-    blocks : list of str
-        The model's block names.
-    ni : numpy.ndarray (M, S) or None
-        Activation of the optional non-industrial measures (None when there are none or no solution).
-    """
-
-    x: np.ndarray | None
-    state: str
-    duals: np.ndarray
-    gap: float
-    solver: str
-    messages: list[str] = field(default_factory=list)
-    solve_seconds: float = 0.0
-    blocks: list[str] = field(default_factory=list)
-    ni: np.ndarray | None = None
-    menu: tuple[np.ndarray, np.ndarray] | None = None
-    goal_duals: np.ndarray | None = None  # Slot-Receptor-pm25-goal row duals (planner.optimize.airgoal)
-    goal_reach: np.ndarray | None = None
-
-
-def use_presolve(options: SolveOptions, data: ModelData) -> bool:
-    """Whether to presolve: the option itself, or for ``"auto"`` the measured rule.
-
-    ``"auto"`` follows ``benchmarks/bench_model.py``: an LP never presolves (on this shape of few
-    dense target rows and many columns presolve costs up to 30×, and with the chain rewrite it
-    only costs time); a MILP presolves when it has at most 3 slots (list mode, short episodes:
-    20,000 × 3 list 1.06 s off vs 0.27 s on) and not for longer episodes (20,000 × 7: 5.4 s
-    off vs 74 s on).
-    """
-    if options.presolve != "auto":
-        return bool(options.presolve)
-    return data.mip and data.shape[1] <= 3
-
-
-def compile_and_solve(m: LinearModel, options: SolveOptions, presolve: bool) -> Solution:
-    """Solve a built model with the backend the options name."""
-    if options.backend == "pulp":
-        return pulp_backend.solve(
-            m,
-            solver=options.solver,
-            msg=options.msg,
-            presolve=presolve,
-            time_limit=options.time_limit,
-            threads=options.threads,
-            mip_gap=options.mip_gap,
-        )
-    return highs_backend.solve(
-        m,
-        msg=options.msg,
-        presolve=presolve,
-        time_limit=options.time_limit,
-        threads=options.threads,
-        mip_gap=options.mip_gap,
-    )
-
-
-def _run(
-    inputs: xr.Dataset, options: SolveOptions, shortfall_everywhere: bool = False
-) -> tuple[RawResult, float]:
-    """Build, rewrite, compile and solve; map the per-block solution back to (E, S) and (S, P)."""
-    t0 = time.perf_counter()
-    m, d = build_model(inputs, options, shortfall_everywhere=shortfall_everywhere)
-    blocks = m.blocks
-    if options.backend == "highs":
-        # the exact chain rewrite pays in HiGHS (20,000 x 7: ~7,500 -> ~800 iterations); through
-        # PuLP the longer target rows cost more in PuLP's own Python than the solver saves
-        substitute_chains(m)
-    t_build = time.perf_counter() - t0
-    sol = compile_and_solve(m, options, use_presolve(options, d))
-    E, S = d.shape
-    P = d.rhs.shape[1]
-    x = ni = None
-    menu = None
-    if sol.values is not None:
-        x = recover(m, sol.values[CURTAILMENT]).reshape(E, S) * d.cols.scale
-        if NON_INDUSTRIAL in sol.values:
-            ni = np.clip(sol.values[NON_INDUSTRIAL].reshape(len(d.ni_names), S), 0.0, 1.0)
-        menu = solution_arrays(m, sol.values, inputs)
-        arrays = menu_arrays(inputs)
-        if menu is not None and arrays is not None:
-            # a menu firm's curtailment is its option's output share plus its load cut
-            curt, _ = menu_outcome(inputs, *menu)
-            x[arrays.firms] = curt
-    duals = np.abs(sol.duals[TARGET]).reshape(S, P)
-    raw = RawResult(
-        x, sol.state, duals, sol.gap, sol.solver, list(sol.messages), sol.seconds, blocks, ni, menu
-    )
-    if AIR_GOAL in m.constraints:
-        raw.goal_duals = np.abs(sol.duals[AIR_GOAL])
-        raw.goal_reach = m.constraints[AIR_GOAL].meta.get("reach")
-    return raw, t_build
+# the direct model (build, rewrite, compile, solve) lives in planner.optimize.direct, which the
+# decomposition uses too; RawResult, compile_and_solve and use_presolve stay importable from here
 
 
 def _run_decomposed(
@@ -171,7 +62,7 @@ def _run_decomposed(
         why = "; ".join(r.messages)
     if r is None or r.state == "error":
         path.update(method="direct", reason=f"the decomposition failed ({why}); solved directly")
-        return _run(inputs, options, shortfall_everywhere)
+        return run_direct(inputs, options, shortfall_everywhere)
     path.update(decomposition.path_stats(r))
     t = r.stats["timings"]
     raw = RawResult(
@@ -214,7 +105,7 @@ def solve(inputs: xr.Dataset, options: SolveOptions | dict | None = None, warm_s
     from planner.optimize import decomposition
 
     path = decomposition.choose(inputs, options, decomposition.warm_multipliers(warm_start) is not None)
-    run = _run
+    run = run_direct
     if path["method"] == "decomposition":
         run = partial(_run_decomposed, warm_start=warm_start, path=path)
     try:
