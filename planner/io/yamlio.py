@@ -35,6 +35,8 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from planner.problems import InputError
 
 __all__ = [
+    "Dumper",
+    "dump_yaml",
     "MAX_BYTES",
     "MAX_DEPTH",
     "MAX_ALIAS_NODES",
@@ -160,11 +162,23 @@ class _Loader(yaml.SafeLoader):
 
 # ``1e3`` and ``2E-5`` are numbers, as in YAML 1.2 and as a bureau would mean them (PyYAML, following
 # YAML 1.1, reads them as text because they have no decimal point).
-_Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:float",
-    re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
-    list("-+0123456789"),
-)
+_NUMBER_EXPONENT = re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$")
+_Loader.add_implicit_resolver("tag:yaml.org,2002:float", _NUMBER_EXPONENT, list("-+0123456789"))
+
+
+class Dumper(yaml.SafeDumper):
+    """``yaml.SafeDumper`` that knows the loader's numbers: text such as ``1e5`` or ``0E0`` (an
+    enterprise id, a revision id) is written quoted, so that it reads back as text."""
+
+
+Dumper.add_implicit_resolver("tag:yaml.org,2002:float", _NUMBER_EXPONENT, list("-+0123456789"))
+
+
+def dump_yaml(data: Any, **kw) -> str:
+    """YAML text of plain data that :func:`parse_yaml` reads back unchanged (keys in their order,
+    Chinese kept readable; keyword arguments go to :func:`yaml.dump`)."""
+    opts = {"allow_unicode": True, "sort_keys": False, "default_flow_style": False, "width": 100, **kw}
+    return yaml.dump(data, Dumper=Dumper, **opts)
 
 
 def _children(node: Node) -> list[Node]:

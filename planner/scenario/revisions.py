@@ -587,7 +587,9 @@ def file_lock(path: str | Path, timeout: float | None = None):
 # --------------------------------------------------------------------------- YAML text
 def dump_yaml(data: dict) -> str:
     """YAML text of a scenario mapping: keys in their order, Chinese kept readable."""
-    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False, default_flow_style=False, width=100)
+    from planner.io.yamlio import dump_yaml as _dump
+
+    return _dump(data)
 
 
 def _safe_load(text: str) -> dict:

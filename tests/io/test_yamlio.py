@@ -6,7 +6,7 @@ import time
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from planner import DATA_DIR
@@ -173,11 +173,21 @@ _data = st.recursive(
 
 @settings(max_examples=30, deadline=None)
 @given(_data)
+@example({"0E0": None})  # once found by hypothesis: a bare 0E0 key read back as 0.0
 def test_round_trip_of_plain_data(value):
-    import yaml
+    from planner.io.yamlio import dump_yaml
 
-    text = yaml.safe_dump({"v": value}, allow_unicode=True)
+    text = dump_yaml({"v": value})
     assert parse_yaml(text, "f.yaml").data == {"v": value}
+
+
+@pytest.mark.parametrize("text", ["0E0", "1e5", "2E-5", "+3.5e2", "8e1234"])
+def test_number_like_text_is_written_quoted_and_read_back_as_text(text):
+    from planner.io.yamlio import dump_yaml
+
+    out = dump_yaml({text: text, "ids": [text]})
+    assert parse_yaml(out, "f.yaml").data == {text: text, "ids": [text]}
+    assert parse_yaml(f"v: {text}\n", "f.yaml").data["v"] == float(text)  # bare, it is a number
 
 
 def test_every_yaml_read_of_the_project_goes_through_this_loader():
