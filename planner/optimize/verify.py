@@ -502,8 +502,15 @@ def _stop_rows(inputs: xr.Dataset) -> list[tuple[str, int, np.ndarray, float]]:
     count = np.asarray(inputs["group_count"].values, dtype=float)
     out: list = []
     for s in range(g.shape[1]):
-        for k in sorted(set(g[:, s].tolist()) - {-1}):
-            out.append((f"group {k}", s, np.flatnonzero(g[:, s] == k), float(count[k])))
+        rows = np.flatnonzero(g[:, s] != -1)
+        if not len(rows):
+            continue
+        rows = rows[np.argsort(g[rows, s], kind="stable")]  # by group, units ascending within one
+        keys = g[rows, s]
+        cut = np.flatnonzero(keys[1:] != keys[:-1]) + 1
+        for members in np.split(rows, cut):
+            k = int(g[members[0], s])
+            out.append((f"group {k}", s, members, float(count[k])))
     return out
 
 

@@ -156,3 +156,29 @@ def test_failed_verification_marks_plan_error(monkeypatch):
     ds = plan_inputs_from_arrays([[0.0]], [[1.0]], [[1.0]], [[[1.0]]], [[0.3]])
     plan = solve(ds)
     assert plan.status == "error" and plan.violations == ["doctored"]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_stop_rows_equal_the_per_group_scan(seed):
+    """The line-stop rows (grouped by one sort per slot) are the per-group scan's, in its order."""
+    import xarray as xr
+
+    from planner.optimize.verify import _stop_rows
+
+    rng = np.random.default_rng(seed)
+    E, S, G = 200, 4, 25
+    g = np.where(rng.uniform(size=(E, S)) < 0.4, rng.integers(0, G, size=(E, S)), -1)
+    ds = xr.Dataset(
+        {
+            "line_group": (("enterprise", "slot"), g),
+            "group_count": (("group",), rng.integers(1, 3, size=G).astype(float)),
+        }
+    )
+    want = []
+    for s in range(S):
+        for k in sorted(set(g[:, s].tolist()) - {-1}):
+            want.append((f"group {k}", s, np.flatnonzero(g[:, s] == k), float(ds["group_count"].values[k])))
+    got = _stop_rows(ds)
+    assert [(a, s, c) for a, s, _, c in got] == [(a, s, c) for a, s, _, c in want]
+    for (_, _, m1, _), (_, _, m2, _) in zip(got, want, strict=True):
+        np.testing.assert_array_equal(m1, m2)
