@@ -132,7 +132,7 @@ def run_project(scenario: str, out: str) -> dict:
     }
 
 
-def run_highspy(scenario: str) -> dict:
+def run_highspy(scenario: str, time_limit: float) -> dict:
     """The project's LP on the same PlanInputs, solved by a plain ``highspy.Highs`` (presolve on)."""
     import highspy
     import numpy as np
@@ -148,7 +148,7 @@ def run_highspy(scenario: str) -> dict:
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("presolve", "on")
-    h.setOptionValue("time_limit", 1800.0)
+    h.setOptionValue("time_limit", float(time_limit))
     compile_model(m, h)
     t0 = time.perf_counter()
     h.run()
@@ -212,7 +212,12 @@ def main(argv=None) -> int:
     )
     ap.add_argument("--mode", choices=("list", "episode"), default="list")
     ap.add_argument("--seed", type=int, default=None, help="generator seed (default: the demo's)")
-    ap.add_argument("--time-limit", type=float, default=120.0, help="solver time limit (s)")
+    ap.add_argument(
+        "--time-limit",
+        type=float,
+        default=120.0,
+        help="time limit (s) of the project's solver and of highspy",
+    )
     ap.add_argument("--no-reference", action="store_true", help="skip the plain highspy reference")
     ap.add_argument("--keep", help="write the city and the outputs into this folder (kept)")
     ap.add_argument("--json", help="also write the figures to this JSON file")
@@ -223,7 +228,7 @@ def main(argv=None) -> int:
         if spec["kind"] == "project":
             print(json.dumps(run_project(spec["scenario"], spec["out"])))
         else:
-            print(json.dumps(run_highspy(spec["scenario"])))
+            print(json.dumps(run_highspy(spec["scenario"], spec["time_limit"])))
         return 0
 
     print(f"load average before: {' '.join(f'{v:.2f}' for v in os.getloadavg())} on {os.cpu_count()} CPUs")
@@ -235,7 +240,11 @@ def main(argv=None) -> int:
             t_gen = generate(n, folder, args.seed)
             scenario = str(scenario_file(folder, args.mode, args.time_limit))
             p = _sub({"kind": "project", "scenario": scenario, "out": str(folder / "out")})
-            ref = None if args.no_reference else _sub({"kind": "highspy", "scenario": scenario})
+            ref = (
+                None
+                if args.no_reference
+                else _sub({"kind": "highspy", "scenario": scenario, "time_limit": args.time_limit})
+            )
         report(n, args.mode, t_gen, p, ref)
         rows.append({"enterprises": n, "generate": t_gen, "project": p, "highspy": ref})
     print(f"load average after: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")

@@ -240,7 +240,7 @@ def write_schedule(schedule: pd.DataFrame, path: str | Path, fmt: str = "csv") -
 #: Characters that make the csv module quote a field (delimiter, quote, line ends).
 _CSV_SPECIAL = re.compile(r'[,"\r\n]')
 #: Rows formatted and written at a time by :func:`write_csv`.
-_CSV_CHUNK = 200_000
+_CSV_CHUNK = 50_000
 
 
 def _csv_cells(s: pd.Series) -> np.ndarray | None:
