@@ -1108,8 +1108,8 @@ def _unit_factors(
     """Per-row (factor, per_day) for a value field: row unit column, else header unit, else default."""
     header_unit = ctx.units.get(value_field, default)
     units = ctx.text(unit_field).to_numpy(dtype=object)
-    uniques, inverse = np.unique(units.astype(str), return_inverse=True)
-    parsed = [parser(u if u != "" else header_unit) for u in uniques]
+    inverse, uniques = pd.factorize(units.astype(str))  # each distinct unit parsed once
+    parsed = [parser(u if u != "" else header_unit) for u in uniques.tolist()]
     factor = np.array([t[0] for t in parsed], dtype=float)[inverse]
     daily = np.array([t[1] for t in parsed], dtype=bool)[inverse]
     return factor, daily
@@ -1117,10 +1117,11 @@ def _unit_factors(
 
 def _parse_bools(s: pd.Series) -> pd.arrays.BooleanArray:
     """Yes/no text (是/否, yes/no, 1/0 …) to a nullable boolean array."""
-    uniques, inverse = np.unique(s.to_numpy(dtype=object).astype(str), return_inverse=True)
-    norm = [normalize_label(u) for u in uniques]
-    mapped = [True if v in _BOOL_TRUE else False if v in _BOOL_FALSE else None for v in norm]
-    return pd.array([mapped[i] for i in inverse], dtype="boolean")
+    inverse, uniques = pd.factorize(s.to_numpy(dtype=object).astype(str))
+    norm = [normalize_label(u) for u in uniques.tolist()]
+    value = np.array([v in _BOOL_TRUE for v in norm], dtype=bool)[inverse]
+    known = np.array([v in _BOOL_TRUE or v in _BOOL_FALSE for v in norm], dtype=bool)[inverse]
+    return pd.arrays.BooleanArray(value, ~known)
 
 
 def _text_column(ctx: _Context, name: str) -> pd.Series:

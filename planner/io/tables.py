@@ -855,12 +855,64 @@ def _text_rows(path: str, text: str, delimiter: str) -> list[list[str]]:
         raise InputError.single(path, f"the file is not a readable CSV table: {exc}") from None
 
 
+def _arrow_frame(text: str, delimiter: str) -> pd.DataFrame | None:
+    """:func:`_pandas_frame`'s frame parsed by pyarrow's multithreaded CSV reader (several times
+    faster on large lists), or None when pyarrow refuses the text (not rectangular, ...) or it has
+    a single column (where a blank line would be a row of pyarrow but not of pandas)."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    try:
+        table = pacsv.read_csv(
+            pa.py_buffer(text.encode("utf-8")),
+            read_options=pacsv.ReadOptions(autogenerate_column_names=True, block_size=1 << 24),
+            parse_options=pacsv.ParseOptions(
+                delimiter=delimiter,
+                quote_char='"',
+                double_quote=True,
+                escape_char=False,
+                newlines_in_values=True,
+                ignore_empty_lines=False,
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types={f"f{i}": pa.string() for i in range(_first_row_width(text, delimiter))},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, ValueError):
+        return None
+    if table.num_columns < 2 or any(table.column(i).type != pa.string() for i in range(table.num_columns)):
+        return None
+    dtype = pd.StringDtype(storage="pyarrow", na_value=np.nan)
+    return pd.DataFrame({i: pd.array(table.column(i), dtype=dtype) for i in range(table.num_columns)})
+
+
+def _first_row_width(text: str, delimiter: str) -> int:
+    """Cells of the first row (the csv module on the text's start; at least 1)."""
+    try:
+        return max(1, len(next(csv.reader(io.StringIO(text[: 1 << 16]), delimiter=delimiter), [])))
+    except csv.Error:
+        return 1
+
+
 def _fast_frame(text: str, delimiter: str) -> pd.DataFrame | None:
-    """Parse a rectangular CSV with pandas' C parser (row ``i`` is the user's row ``i + 1``).
+    """Parse a rectangular CSV into a frame of texts (row ``i`` is the user's row ``i + 1``): by
+    pyarrow (:func:`_arrow_frame`), else by pandas' C parser.
 
     Returns None when the C parser refuses the file (e.g. a title row with fewer cells than the
     rows below it, or a row with more cells than the first); the caller then uses the csv module.
     """
+    frame = _arrow_frame(text, delimiter) if len(text) > ARROW_MIN_CHARS else None
+    return frame if frame is not None else _pandas_frame(text, delimiter)
+
+
+#: Texts shorter than this are parsed by pandas alone (pyarrow's start-up is not worth it).
+ARROW_MIN_CHARS = 1 << 20
+
+
+def _pandas_frame(text: str, delimiter: str) -> pd.DataFrame | None:
+    """:func:`_fast_frame` by pandas' C parser."""
     try:
         frame = pd.read_csv(
             io.StringIO(text),

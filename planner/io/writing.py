@@ -22,12 +22,14 @@ Every file the planner writes for people (``plan.xlsx``, the emergency list, ``c
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import math
 import os
 import re
 import shutil
 import tempfile
+import threading
 import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
@@ -46,6 +48,7 @@ __all__ = [
     "new_workbook",
     "safe_filename",
     "staged_output",
+    "write_csv",
     "write_schedule",
 ]
 
@@ -226,7 +229,7 @@ def write_schedule(schedule: pd.DataFrame, path: str | Path, fmt: str = "csv") -
     """
     path = Path(path)
     if fmt == "csv":
-        neutralise_frame(schedule).to_csv(path, index=False, encoding="utf-8")
+        write_csv(neutralise_frame(schedule), path)
     elif fmt == "parquet":
         schedule.to_parquet(path, index=False)
     else:
@@ -234,12 +237,129 @@ def write_schedule(schedule: pd.DataFrame, path: str | Path, fmt: str = "csv") -
     return path
 
 
+#: Characters that make the csv module quote a field (delimiter, quote, line ends).
+_CSV_SPECIAL = re.compile(r'[,"\r\n]')
+#: Rows formatted and written at a time by :func:`write_csv`.
+_CSV_CHUNK = 50_000
+
+
+def _csv_cells(s: pd.Series) -> np.ndarray | None:
+    """The cells of one column as :meth:`pandas.DataFrame.to_csv` writes them (object array of str),
+    or None for a column type this writer leaves to pandas.
+
+    Floats are written as ``repr`` (pandas' ``astype(str)``: the shortest round-trip text), formatted
+    once per distinct value; missing values are blank; texts that need it are quoted by the csv
+    module itself (``QUOTE_MINIMAL``), so every cell is the one pandas would write.
+    """
+    import csv
+    import io
+
+    dtype = s.dtype
+    if isinstance(dtype, np.dtype) and (dtype.kind in "iub" or dtype == np.float64):
+        values = s.to_numpy()
+        if dtype.kind == "b":
+            return np.where(values, "True", "False").astype(object)
+        codes, uniq = pd.factorize(values, use_na_sentinel=True)
+        texts = np.array(
+            [repr(v) if dtype.kind == "f" else str(v) for v in uniq.tolist()] + [""], dtype=object
+        )
+        out = texts[codes]
+        if dtype.kind == "f":
+            zero = values == 0
+            neg = zero & np.signbit(values)  # factorize merges -0.0 with 0.0: either may be its text
+            if neg.any():
+                out[neg] = "-0.0"
+                out[zero & ~neg] = "0.0"
+        return out
+    if not (pd.api.types.is_string_dtype(dtype) or pd.api.types.is_object_dtype(dtype)):
+        return None
+    obj = s.to_numpy(dtype=object, na_value=None)
+    kinds = pd.api.types.infer_dtype(obj, skipna=True)
+    if kinds not in ("string", "empty"):
+        return None
+    missing = pd.isna(obj)
+    if missing.any():
+        obj = obj.copy()
+        obj[missing] = ""
+    special = pd.Series(obj, dtype=object).str.contains(_CSV_SPECIAL, regex=True).to_numpy(dtype=bool)
+    if special.any():
+        obj = obj.copy() if not missing.any() else obj
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator=os.linesep)  # pandas' line end: it decides the quoting
+        end = 1 + len(os.linesep)
+        for i in np.flatnonzero(special):
+            buf.seek(0)
+            buf.truncate()
+            writer.writerow([obj[i], ""])  # two fields: a lone empty field would be quoted
+            obj[i] = buf.getvalue()[:-end]
+    return obj
+
+
+def write_csv(frame: pd.DataFrame, path: str | Path) -> Path:
+    """Write ``frame`` as UTF-8 CSV, byte for byte what ``frame.to_csv(path, index=False)`` writes.
+
+    Cells are formatted column by column (each distinct number once) and rows joined in chunks:
+    several times faster than pandas on schedules of millions of rows.  A frame with a column type
+    this writer does not format (dates, categoricals, mixed objects) or fewer than two columns is
+    handed to pandas.
+    """
+    path = Path(path)
+    columns = [str(c) for c in frame.columns]
+    if frame.shape[1] < 2 or not frame.columns.is_unique:
+        frame.to_csv(path, index=False, encoding="utf-8")
+        return path
+    header = _csv_cells(pd.Series(columns, dtype=object))
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        fh.write(",".join(header.tolist()) + os.linesep)
+        for start in range(0, len(frame), _CSV_CHUNK):
+            part = frame.iloc[start : start + _CSV_CHUNK]
+            cols = []
+            for name in frame.columns:
+                cells = _csv_cells(part[name])
+                if cells is None:
+                    break
+                cols.append(cells.tolist())
+            else:
+                fh.write(os.linesep.join(map(",".join, zip(*cols, strict=True))) + os.linesep)
+                continue
+            break
+        else:
+            return path
+    frame.to_csv(path, index=False, encoding="utf-8")
+    return path
+
+
 # --------------------------------------------------------------------------- workbooks
+#: Deflate level of the workbooks :func:`new_workbook` writes (1: several times faster than
+#: zlib's default 6 on sheets of a million rows, files about a fifth larger).
+WORKBOOK_COMPRESSLEVEL = 1
+_ZIP_LOCK = threading.Lock()
+
+
+@functools.cache
+def _workbook_class():
+    import xlsxwriter
+    import xlsxwriter.workbook as xw
+
+    class Workbook(xlsxwriter.Workbook):
+        """An xlsxwriter workbook whose package is deflated at :data:`WORKBOOK_COMPRESSLEVEL`."""
+
+        def _store_workbook(self) -> None:
+            # xlsxwriter opens its ZipFile without a compression level: give it one while it stores
+            with _ZIP_LOCK:
+                zip_file = xw.ZipFile
+                xw.ZipFile = functools.partial(zip_file, compresslevel=WORKBOOK_COMPRESSLEVEL)
+                try:
+                    super()._store_workbook()
+                finally:
+                    xw.ZipFile = zip_file
+
+    return Workbook
+
+
 def new_workbook(path: str | Path):
     """An :class:`xlsxwriter.Workbook` in constant-memory mode that never makes formulas or links of text."""
-    import xlsxwriter
-
-    return xlsxwriter.Workbook(
+    return _workbook_class()(
         str(path),
         {
             "constant_memory": True,

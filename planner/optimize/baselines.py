@@ -17,6 +17,7 @@ optimised loss can never exceed any of them (each baseline plan is feasible for 
 
 from __future__ import annotations
 
+import contextvars
 from dataclasses import dataclass
 
 import numpy as np
@@ -55,14 +56,53 @@ class Baseline:
     level_parameter: dict | None = None
 
 
+#: Arrays shared by the baselines of one :func:`all_baselines` call (the same PlanInputs object).
+_SHARED: contextvars.ContextVar[dict | None] = contextvars.ContextVar("baseline_arrays", default=None)
+
+
+def _shared(inputs: xr.Dataset, key: str, make):
+    """``make()``, computed once per :func:`all_baselines` call for these very ``inputs``."""
+    memo = _SHARED.get()
+    if memo is None or memo["inputs"] is not inputs:
+        return make()
+    if key not in memo:
+        memo[key] = make()
+    return memo[key]
+
+
 def effective_bounds(inputs: xr.Dataset) -> tuple[np.ndarray, np.ndarray]:
     """The bounds every baseline starts from: the chain-propagated bounds, with each line stop's
     lines of least loss stopped (:func:`planner.optimize.inputs.rule_floor`)."""
+    lo, hi = _shared(inputs, "bounds", lambda: _bounds(inputs))
+    return lo.copy(), hi.copy()
+
+
+def _bounds(inputs: xr.Dataset) -> tuple[np.ndarray, np.ndarray]:
     lo, hi = _effective_bounds(inputs)
     return rule_floor(inputs, lo, hi), hi
 
 
+def _chain_carry(inputs: xr.Dataset, hi: np.ndarray):
+    """``carry(x)``: every raise carried forward to the later slots of its chain (in place),
+    ``x[f, b] = min(max(x[f, b], x[f, a]), hi[f, b])`` for the chain's consecutive slots a → b."""
+    cp = chain_pairs(inputs)
+    f = slice(None) if np.all(cp.firms) else np.flatnonzero(cp.firms)
+    pairs = list(cp.pairs)
+    hb = {b: hi[f, b] for _, b in pairs}
+
+    def carry(x: np.ndarray) -> np.ndarray:
+        for a, b in pairs:
+            x[f, b] = np.minimum(np.maximum(x[f, b], x[f, a]), hb[b])
+        return x
+
+    return carry
+
+
 def _arrays(inputs: xr.Dataset):
+    return _shared(inputs, "arrays", lambda: _make_arrays(inputs))
+
+
+def _make_arrays(inputs: xr.Dataset):
     # reductions are affine (floor offset): Σ red·x + const; const is counted with the credited tonnes
     red, const = reduction_terms(inputs)
     target = inputs["target"].values.astype(float)
@@ -129,16 +169,12 @@ def _per_level(inputs: xr.Dataset, name: str, rule, top: float, tol: float = 1e-
     lo, hi = effective_bounds(inputs)
     red, target, credited, _, _ = _arrays(inputs)
     need = target - credited - 1e-9 * np.maximum(1.0, target)
-    cp = chain_pairs(inputs)
+    carry = _chain_carry(inputs, hi)
     levels = np.asarray(inputs["level"].values).astype(str)
     param = np.zeros(len(levels))
 
     def plan(p: np.ndarray) -> np.ndarray:
-        x = rule(np.broadcast_to(p[None, :], lo.shape))
-        f = cp.firms
-        for a, b in cp.pairs:
-            x[f, b] = np.minimum(np.maximum(x[f, b], x[f, a]), hi[f, b])
-        return x
+        return carry(rule(np.broadcast_to(p[None, :], lo.shape)))
 
     def ok(p: np.ndarray, slots: np.ndarray) -> bool:
         got = np.einsum("es,esp->sp", plan(p), red)
@@ -215,7 +251,7 @@ def equal_tonnes(inputs: xr.Dataset, tol: float = 1e-9) -> Baseline | None:
         None when even the largest firm at its ceiling leaves a target unmet.
     """
     lo, hi = effective_bounds(inputs)
-    red, _ = reduction_terms(inputs)
+    red = _arrays(inputs)[0]  # reduction_terms(inputs)[0]
     tonnes = red.sum(axis=2)  # (E, S) tonnes per unit share
     codes, owners = owner_codes(inputs)
     if len(owners) < len(codes):  # lines: a firm's tonnes per unit of its share (all its units)
@@ -258,16 +294,10 @@ def greedy(inputs: xr.Dataset, max_rounds: int | None = None) -> Baseline | None
     red, target, credited, loss, _ = _arrays(inputs)
     E, S = lo.shape
     P = target.shape[1]
-    cp = chain_pairs(inputs)
+    carry = _chain_carry(inputs, hi)
     x = lo.copy()
     tol = 1e-9 * np.maximum(1.0, target)
     rounds = max_rounds or 4 * S * P + 10
-
-    def carry(x):
-        f = cp.firms
-        for a, b in cp.pairs:
-            x[f, b] = np.minimum(np.maximum(x[f, b], x[f, a]), hi[f, b])
-        return x
 
     for _ in range(rounds):
         need = target - credited - np.einsum("es,esp->sp", x, red)
@@ -320,7 +350,11 @@ BASELINES = {
 def all_baselines(inputs: xr.Dataset) -> dict[str, Baseline | None]:
     """Every baseline of :data:`BASELINES`; None where it cannot meet the targets (rules_only is
     always returned; see its ``meets_targets``)."""
-    return {name: make(inputs) for name, make in BASELINES.items()}
+    token = _SHARED.set({"inputs": inputs})  # the bounds and arrays are computed once for all
+    try:
+        return {name: make(inputs) for name, make in BASELINES.items()}
+    finally:
+        _SHARED.reset(token)
 
 
 def run_baselines(inputs: xr.Dataset) -> dict[str, float | None]:

@@ -502,8 +502,15 @@ def _stop_rows(inputs: xr.Dataset) -> list[tuple[str, int, np.ndarray, float]]:
     count = np.asarray(inputs["group_count"].values, dtype=float)
     out: list = []
     for s in range(g.shape[1]):
-        for k in sorted(set(g[:, s].tolist()) - {-1}):
-            out.append((f"group {k}", s, np.flatnonzero(g[:, s] == k), float(count[k])))
+        rows = np.flatnonzero(g[:, s] != -1)
+        if not len(rows):
+            continue
+        rows = rows[np.argsort(g[rows, s], kind="stable")]  # by group, units ascending within one
+        keys = g[rows, s]
+        cut = np.flatnonzero(keys[1:] != keys[:-1]) + 1
+        for members in np.split(rows, cut):
+            k = int(g[members[0], s])
+            out.append((f"group {k}", s, members, float(count[k])))
     return out
 
 
@@ -515,10 +522,18 @@ def _with_line_stops(inputs: xr.Dataset, lo: np.ndarray, hi: np.ndarray) -> np.n
     lo = lo.copy()
     loss = np.asarray(inputs["loss_at_full"].values, dtype=float)
     c = np.clip(np.asarray(inputs["floor"].values, dtype=float), 0, 1)
-    for _, s, members, count in rows:
-        ranked = sorted(members.tolist(), key=lambda u: (loss[u, s] * (1 - c[u, s]), u))
-        for u in ranked[: int(np.ceil(count - 1e-9))]:
-            lo[u, s] = max(lo[u, s], hi[u, s])
+    # every row's members ranked by (loss beyond the floor, unit) in one sort; its first `count` stop
+    row = np.concatenate([np.full(len(m), i) for i, (_, _, m, _) in enumerate(rows)])
+    unit = np.concatenate([m for _, _, m, _ in rows])
+    slot = np.concatenate([np.full(len(m), s) for _, s, m, _ in rows])
+    need = np.ceil(np.array([count for *_, count in rows]) - 1e-9)
+    order = np.lexsort((unit, loss[unit, slot] * (1 - c[unit, slot]), row))
+    row, unit, slot = row[order], unit[order], slot[order]
+    first = np.r_[0, np.flatnonzero(row[1:] != row[:-1]) + 1]
+    rank = np.arange(len(row)) - np.repeat(first, np.diff(np.r_[first, len(row)]))
+    take = rank < need[row]
+    u, s = unit[take], slot[take]
+    lo[u, s] = np.maximum(lo[u, s], hi[u, s])
     m = _chained_firms(inputs)
     for members in _chains(inputs):
         run = np.zeros(m.sum())
@@ -534,12 +549,10 @@ def check_line_stops(c: _Ctx) -> None:
     for label, s, members, count in _stop_rows(c.inputs):
         f = floor[members, s]
         # a line counts 1 when stopped, 0 at its own floor (other items on it), in between linearly
-        got = float(
-            sum(
-                1.0 if fu >= 1 - 1e-12 else (xu - fu) / (1 - fu)
-                for xu, fu in zip(c.x[members, s], f, strict=True)
-            )
-        )
+        stopped = f >= 1 - 1e-12
+        with np.errstate(divide="ignore", invalid="ignore"):
+            share = np.where(stopped, 1.0, (c.x[members, s] - f) / np.where(stopped, 1.0, 1 - f))
+        got = float(sum(share.tolist()))  # summed in member order, as a plain sum
         if got < count - c.tol * max(1.0, count):
             c.out.append(
                 f"line stop {label} at {c.slots[s]}: {got:.6g} lines stopped, the rule asks {count:g}"

@@ -493,6 +493,7 @@ def prepare(scenario: Scenario | str | Path, alerts: pd.DataFrame | None = None)
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
     inventory, lines = read_inventory_and_lines(scenario)
+    t_read = time.perf_counter()
     table = apply_enterprise_overrides(inventory.table, scenario.enterprises, str(scenario.file))
     book = load_measures(scenario.measures or DATA_DIR / "policy" / "measures")
     plants = load_plant_measures(scenario.plants) if getattr(scenario, "plants", None) else None
@@ -511,6 +512,7 @@ def prepare(scenario: Scenario | str | Path, alerts: pd.DataFrame | None = None)
 
         unit_table = units_table(table, lines)
         units = evaluate_units(table, unit_table, bounds, book, plants)
+    t_measures = time.perf_counter()
     city = read_city(scenario.city)
     shares = load_shares(overrides=scenario.shares, overrides_label=str(scenario.file))
     # List emissions and targets on one daily basis (data/policy/daily_basis.yaml, docs/UNITS.md).
@@ -565,6 +567,7 @@ def prepare(scenario: Scenario | str | Path, alerts: pd.DataFrame | None = None)
     if scenario.mode == "episode":
         inputs = episode_inputs(inputs, bounds, slots, alerts, scenario)
     ensemble, day_slot, inputs = prepare_ensemble(scenario, shares, totals, slots, inputs)
+    t_end = time.perf_counter()
     prepared = Prepared(
         scenario,
         inventory,
@@ -573,7 +576,12 @@ def prepare(scenario: Scenario | str | Path, alerts: pd.DataFrame | None = None)
         slots,
         inputs,
         alerts,
-        {"prepare": time.perf_counter() - t0},
+        {
+            "prepare": t_end - t0,
+            "read_inventory": t_read - t0,
+            "measures": t_measures - t_read,
+            "inputs": t_end - t_measures,
+        },
         shares,
         city,
         menus,
@@ -820,6 +828,7 @@ def solve_prepared(prepared: Prepared, plan=None) -> PlanResult:
         plan = solve(prepared.inputs, solver_options(prepared.scenario))
     else:
         plan = baseline_plan(prepared.inputs, method, prepared.scenario.name)
+    t_base = time.perf_counter()
     every = all_baselines(prepared.inputs)
     baselines = {k: (b.loss if b is not None and b.meets_targets else None) for k, b in every.items()}
     x = plan.curtailment.transpose("enterprise", "slot").to_numpy()
@@ -827,9 +836,12 @@ def solve_prepared(prepared: Prepared, plan=None) -> PlanResult:
     if not np.isnan(x).any():
         discrete = bool(getattr(plan.options, "discrete", False))
         attribution = loss_attribution(prepared.inputs, x, every, discrete)
+    t_tables = time.perf_counter()
     schedule = schedule_table(prepared, plan)
     lines = schedule_lines(prepared, plan) if prepared.has_lines and not np.isnan(x).any() else None
     summary = summary_dict(prepared, plan, baselines, attribution)
+    summary["timings"]["baselines"] = t_tables - t_base
+    summary["timings"]["tables"] = time.perf_counter() - t_tables
     ensemble_summary(prepared, plan, summary)
     from planner.optimize.airgoal import goal_summary, has_goal, without_goal
 

@@ -7,6 +7,8 @@ import codecs
 import openpyxl
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from planner.inventory.table import header_score
 from planner.io.tables import decode_bytes, detect_delimiter, read_table
@@ -511,3 +513,38 @@ def test_csv_wider_than_the_column_limit_names_the_line(tmp_path):
         read_table(_write_bytes(tmp_path, f"name,county\nA,x\n{wide}\n".encode()))
     [problem] = exc.value.problems.errors
     assert problem.row == 3 and problem.message.startswith("line 3 has 3,000 cells")
+
+
+_CELLS = st.one_of(
+    st.sampled_from(
+        ["", " ", "a", "1", "01", "NA", "null", "-", "企业,名称", 'say "hi"', "x\ny", "x\r\ny", "  pad  "]
+    ),
+    st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=6),
+)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    rows=st.lists(st.lists(_CELLS, min_size=2, max_size=4), min_size=1, max_size=8),
+    ragged=st.booleans(),
+    end=st.sampled_from(["\n", "\r\n", ""]),
+)
+def test_arrow_parser_gives_the_pandas_frame(rows, ragged, end):
+    """Where pyarrow parses a text (large lists), it gives exactly the frame pandas' C parser gives."""
+    import csv
+    import io
+
+    from planner.io.tables import _arrow_frame, _pandas_frame
+
+    width = len(rows[0])
+    if not ragged:
+        rows = [(r + [""] * width)[:width] for r in rows]
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerows(rows)
+    text = buf.getvalue().replace("\n", end) if end != "\n" else buf.getvalue()
+    ours = _arrow_frame(text, ",")
+    if ours is None:
+        return  # pyarrow refused: the pandas parser (or the csv module) reads it as before
+    theirs = _pandas_frame(text, ",")
+    assert theirs is not None
+    pd.testing.assert_frame_equal(ours, theirs)

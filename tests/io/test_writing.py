@@ -214,3 +214,82 @@ def test_staged_output_moves_on_success_and_leaves_nothing_on_failure(tmp_path):
     with pytest.raises(RuntimeError, match="boom"):
         _fail_while_staging(tmp_path / "new")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+# --------------------------------------------------------------------------- write_csv
+_FLOATS = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.sampled_from([0.0, -0.0, 1.0, 0.1, 1e16, 1e-5, 1e15, 9999999999999998.0, 5e-324, 2.5e-7]),
+)
+_TEXTS = st.one_of(
+    st.none(), st.sampled_from(TRICKY[:-1] + ["a,b", '"q"', "x\r\ny", "", " ", "编号,名称"]), st.text()
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    rows=st.lists(st.tuples(_FLOATS, st.integers(-(2**62), 2**62), st.booleans(), _TEXTS), max_size=25),
+    chunk=st.integers(1, 7),
+)
+def test_write_csv_is_byte_for_byte_pandas(tmp_path, monkeypatch, rows, chunk):
+    """write_csv writes exactly what DataFrame.to_csv(index=False) writes, over chunk boundaries."""
+    import planner.io.writing as writing
+
+    monkeypatch.setattr(writing, "_CSV_CHUNK", chunk)
+    f, i, b, t = (list(c) for c in zip(*rows, strict=True)) if rows else ([], [], [], [])
+    df = pd.DataFrame(
+        {
+            "x": np.array(f, dtype=float),
+            "n": np.array(i, dtype=np.int64),
+            "flag": np.array(b, dtype=bool),
+            "text": pd.Series(t, dtype=object),
+            "name, 中文": pd.Series([None if v is None else str(v) for v in t], dtype="str"),
+        }
+    )
+    ours, theirs = tmp_path / "ours.csv", tmp_path / "pandas.csv"
+    writing.write_csv(df, ours)
+    df.to_csv(theirs, index=False, encoding="utf-8")
+    assert ours.read_bytes() == theirs.read_bytes()
+
+
+def test_write_csv_hands_other_column_types_to_pandas(tmp_path):
+    """Dates, categoricals, float32 and mixed objects: the file is still pandas' own."""
+    df = pd.DataFrame(
+        {
+            "when": pd.to_datetime(["2026-12-01", None, "2026-12-03"]),
+            "kind": pd.Categorical(["a", "b", "a"]),
+            "f32": np.array([0.1, 2.5, np.nan], dtype=np.float32),
+            "mixed": pd.Series([1, "x", 2.5], dtype=object),
+        }
+    )
+    for cols in (["when", "kind"], ["f32", "kind"], ["mixed", "kind"]):
+        ours, theirs = tmp_path / "ours.csv", tmp_path / "pandas.csv"
+        from planner.io.writing import write_csv
+
+        write_csv(df[cols], ours)
+        df[cols].to_csv(theirs, index=False, encoding="utf-8")
+        assert ours.read_bytes() == theirs.read_bytes()
+
+
+def test_workbooks_are_deflated_at_the_fast_level(tmp_path):
+    """new_workbook stores its package deflated (level WORKBOOK_COMPRESSLEVEL) and it reads back."""
+    import zlib
+
+    from planner.io.writing import WORKBOOK_COMPRESSLEVEL
+
+    path = tmp_path / "big.xlsx"
+    wb = new_workbook(path)
+    ws = wb.add_worksheet("s")
+    w = SheetWriter(wb, ws)
+    df = pd.DataFrame({"v": np.arange(20000) * 0.37, "t": [f"firm {k}" for k in range(20000)]})
+    w.frame(df, 0, header_format=w.format(bold=True))
+    wb.close()
+    with zipfile.ZipFile(path) as z:
+        info = z.getinfo("xl/worksheets/sheet1.xml")
+        raw = z.read(info)
+        assert info.compress_type == zipfile.ZIP_DEFLATED
+    c = zlib.compressobj(WORKBOOK_COMPRESSLEVEL, zlib.DEFLATED, -15)
+    assert info.compress_size == len(c.compress(raw) + c.flush())
+    got = openpyxl.load_workbook(path, read_only=True)["s"]
+    rows = list(got.iter_rows(values_only=True))
+    assert rows[0] == ("v", "t") and rows[-1] == (19999 * 0.37, "firm 19999") and len(rows) == 20001

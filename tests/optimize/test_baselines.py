@@ -78,3 +78,55 @@ def test_optimum_never_exceeds_uniform_or_greedy(mode, S, seed):
         assert verify_plan(ds, p) == []
     losses = run_baselines(ds)
     assert set(losses) == {"rules_only", "uniform", "same_share", "equal_tonnes", "greedy"}
+
+
+def _old_carry(ds, hi):
+    """The chain carry as it was written before the shared arrays (boolean mask, every call)."""
+    from planner.optimize.inputs import chain_pairs
+
+    cp = chain_pairs(ds)
+
+    def carry(x):
+        f = cp.firms
+        for a, b in cp.pairs:
+            x[f, b] = np.minimum(np.maximum(x[f, b], x[f, a]), hi[f, b])
+        return x
+
+    return carry
+
+
+@pytest.mark.parametrize("mode,S", [("episode", 7), ("list", 3)])
+@pytest.mark.parametrize("seed", [0, 4])
+def test_chain_carry_equals_the_masked_loop(mode, S, seed):
+    from planner.optimize.baselines import _chain_carry, effective_bounds
+
+    ds = random_plan_inputs(300, S, seed=seed, mode=mode)
+    lo, hi = effective_bounds(ds)
+    x = np.random.default_rng(seed).uniform(size=lo.shape)
+    np.testing.assert_array_equal(_chain_carry(ds, hi)(x.copy()), _old_carry(ds, hi)(x.copy()))
+
+
+@pytest.mark.parametrize("mode,S", [("episode", 7), ("list", 3)])
+@pytest.mark.parametrize("seed", [0, 3])
+def test_all_baselines_equal_each_baseline_alone(mode, S, seed):
+    """all_baselines shares the bounds and arrays between the baselines: the same numbers, to the bit,
+    as each baseline computed on its own."""
+    from planner.optimize.baselines import BASELINES
+
+    ds = random_plan_inputs(400, S, seed=seed, mode=mode)
+    together = all_baselines(ds)
+    for name, make in BASELINES.items():
+        alone = make(ds)
+        got = together[name]
+        assert (alone is None) == (got is None)
+        if alone is None:
+            continue
+        assert got.loss == alone.loss and got.meets_targets == alone.meets_targets
+        np.testing.assert_array_equal(got.curtailment, alone.curtailment)
+        np.testing.assert_array_equal(got.achieved, alone.achieved)
+        assert got.level_parameter == alone.level_parameter and got.extra_share == alone.extra_share
+    # the shared arrays are gone after the call: an edit of the inputs is seen by the next one
+    ds["loss_at_full"].values[:] *= 2.0
+    assert rules_only(ds).loss == pytest.approx(
+        2 * together["rules_only"].loss - float(ds["credited_loss"].sum())
+    )

@@ -156,3 +156,107 @@ def test_failed_verification_marks_plan_error(monkeypatch):
     ds = plan_inputs_from_arrays([[0.0]], [[1.0]], [[1.0]], [[[1.0]]], [[0.3]])
     plan = solve(ds)
     assert plan.status == "error" and plan.violations == ["doctored"]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_stop_rows_equal_the_per_group_scan(seed):
+    """The line-stop rows (grouped by one sort per slot) are the per-group scan's, in its order."""
+    import xarray as xr
+
+    from planner.optimize.verify import _stop_rows
+
+    rng = np.random.default_rng(seed)
+    E, S, G = 200, 4, 25
+    g = np.where(rng.uniform(size=(E, S)) < 0.4, rng.integers(0, G, size=(E, S)), -1)
+    ds = xr.Dataset(
+        {
+            "line_group": (("enterprise", "slot"), g),
+            "group_count": (("group",), rng.integers(1, 3, size=G).astype(float)),
+        }
+    )
+    want = []
+    for s in range(S):
+        for k in sorted(set(g[:, s].tolist()) - {-1}):
+            want.append((f"group {k}", s, np.flatnonzero(g[:, s] == k), float(ds["group_count"].values[k])))
+    got = _stop_rows(ds)
+    assert [(a, s, c) for a, s, _, c in got] == [(a, s, c) for a, s, _, c in want]
+    for (_, _, m1, _), (_, _, m2, _) in zip(got, want, strict=True):
+        np.testing.assert_array_equal(m1, m2)
+
+
+def _line_stop_case(seed):
+    import xarray as xr
+
+    rng = np.random.default_rng(seed)
+    E, S, G = 150, 3, 20
+    g = np.where(rng.uniform(size=(E, S)) < 0.5, rng.integers(0, G, size=(E, S)), -1)
+    floor = np.where(rng.uniform(size=(E, S)) < 0.2, 1.0, rng.uniform(0, 0.6, size=(E, S)))
+    loss = rng.choice([1.0, 2.0, 3.0], size=(E, S))  # ties: broken by unit order
+    ds = xr.Dataset(
+        {
+            "line_group": (("enterprise", "slot"), g),
+            "group_count": (("group",), rng.integers(1, 4, size=G).astype(float)),
+            "loss_at_full": (("enterprise", "slot"), loss),
+            "floor": (("enterprise", "slot"), floor),
+            "chain": (("slot",), np.array([0, 0, 0])),
+            "order": (("slot",), np.arange(S)),
+            "toggle_allowed": (("enterprise",), np.zeros(E, bool)),
+        },
+        attrs={"mode": "list"},
+    )
+    return ds, rng
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_with_line_stops_equals_the_per_group_ranking(seed):
+    """The rule floor with line stops (one sort over every group) equals the per-group ranking."""
+    from planner.optimize.verify import _chained_firms, _chains, _stop_rows, _with_line_stops
+
+    ds, rng = _line_stop_case(seed)
+    lo = np.clip(ds["floor"].values, 0, 1)
+    hi = np.minimum(lo + rng.uniform(0, 0.5, size=lo.shape), 1.0)
+    want = lo.copy()
+    loss, c = ds["loss_at_full"].values, np.clip(ds["floor"].values, 0, 1)
+    for _, s, members, count in _stop_rows(ds):
+        ranked = sorted(members.tolist(), key=lambda u: (loss[u, s] * (1 - c[u, s]), u))
+        for u in ranked[: int(np.ceil(count - 1e-9))]:
+            want[u, s] = max(want[u, s], hi[u, s])
+    m = _chained_firms(ds)
+    for members in _chains(ds):
+        run = np.zeros(m.sum())
+        for s in members:
+            run = np.maximum(run, want[m, s])
+            want[m, s] = np.minimum(run, hi[m, s])
+    np.testing.assert_array_equal(_with_line_stops(ds, lo, hi), want)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_check_line_stops_counts_as_the_plain_sum(seed):
+    """check_line_stops counts stopped lines exactly as the per-line sum did (message included)."""
+    from planner.optimize.verify import _stop_rows, check_line_stops
+
+    ds, rng = _line_stop_case(seed)
+    x = np.clip(ds["floor"].values + rng.uniform(0, 0.4, size=ds["floor"].shape), 0, 1)
+    floor = np.clip(ds["floor"].values, 0, 1)
+
+    class Ctx:
+        inputs, tol, out, slots = ds, 1e-9, [], [f"s{k}" for k in range(3)]
+
+        def arr(self, name):
+            return ds[name].values
+
+    ctx = Ctx()
+    ctx.x = x
+    check_line_stops(ctx)
+    want = []
+    for label, s, members, count in _stop_rows(ds):
+        f = floor[members, s]
+        got = float(
+            sum(
+                1.0 if fu >= 1 - 1e-12 else (xu - fu) / (1 - fu)
+                for xu, fu in zip(x[members, s], f, strict=True)
+            )
+        )
+        if got < count - 1e-9 * max(1.0, count):
+            want.append(f"line stop {label} at s{s}: {got:.6g} lines stopped, the rule asks {count:g}")
+    assert want and ctx.out == want
