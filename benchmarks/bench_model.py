@@ -114,11 +114,11 @@ def main(argv=None) -> int:
     for E in sizes:
         for S in slots:
             for backend in args.backends.split(","):
-                if backend == "pulp" and E > args.pulp_max:
+                if backend == "pulp" and args.pulp_max < E:
                     continue
                 for kind in args.kinds.split(","):
                     milp = kind == "milp"
-                    if milp and E > args.milp_max:
+                    if milp and args.milp_max < E:
                         continue
                     for p in pres:
                         best = None

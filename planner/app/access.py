@@ -366,7 +366,8 @@ def _dummy_hash(iterations: int) -> str:
 
 def authenticate(login: str, password: str, config: OfficialsConfig | None = None) -> Official | None:
     """The official whose login and password match, else None (also when the configuration is
-    unusable).  With per-user entries the login names the user; a shared password ignores it."""
+    unusable).  With per-user entries the login names the user; a shared password ignores it.
+    """
     config = config or officials_config()
     if not config.ok:
         return None
@@ -477,7 +478,8 @@ def reset_throttles() -> None:
 
 def client_key(ip: str | None, headers: dict | None, session: str) -> str:
     """Who is trying, for throttling: the client's address; behind a reverse proxy the first
-    ``X-Forwarded-For`` address when ``PLANNER_TRUST_PROXY=1``; else the session id."""
+    ``X-Forwarded-For`` address when ``PLANNER_TRUST_PROXY=1``; else the session id.
+    """
     if os.environ.get("PLANNER_TRUST_PROXY", "").strip() == "1" and headers:
         fwd = next((v for k, v in headers.items() if k.lower() == "x-forwarded-for"), "")
         first = str(fwd).split(",")[0].strip()
@@ -541,7 +543,8 @@ def format_code(code: str) -> str:
 
 def codes_path(scenario_file: str | Path | None = None) -> Path:
     """The access-code file: ``$PLANNER_ACCESS_CODES``, else ``.access/codes.toml`` in the
-    scenario's folder (never inside the enterprise list)."""
+    scenario's folder (never inside the enterprise list).
+    """
     env = os.environ.get(ENV_CODES, "").strip()
     if env:
         return Path(env)
@@ -774,7 +777,8 @@ def revoke_codes(path: str | Path, table: pd.DataFrame | None, ids, *, author: s
 
 def code_status(path: str | Path, table: pd.DataFrame) -> pd.DataFrame:
     """One row per enterprise of the list: ``enterprise_id, name, credit_code, status``
-    (``active`` | ``revoked`` | ``none``), ``issued``, ``issued_by``, ``revoked``, ``revoked_by``."""
+    (``active`` | ``revoked`` | ``none``), ``issued``, ``issued_by``, ``revoked``, ``revoked_by``.
+    """
     entries = load_codes(path)
     rows = []
     for eid, r in table.iterrows():

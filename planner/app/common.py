@@ -70,7 +70,8 @@ def lang() -> str:
 
 def bound(fn):
     """Wrap a widget's ``format_func`` so that it keeps the language of the run that made the
-    widget (Streamlit may call it again outside the script run, where there is no session)."""
+    widget (Streamlit may call it again outside the script run, where there is no session).
+    """
     current = lang()
 
     def call(value):
@@ -113,7 +114,8 @@ def scenario_files() -> list[Path]:
 
 def portal_scenario_file() -> Path:
     """The bureau's published scenario the enterprise portal reads (``$PLANNER_PORTAL_SCENARIO``,
-    else ``demo_list.yaml`` in the scenario folder)."""
+    else ``demo_list.yaml`` in the scenario folder).
+    """
     env = os.environ.get("PLANNER_PORTAL_SCENARIO")
     if env:
         return Path(env)
@@ -187,7 +189,8 @@ def save_upload(kind: str, uploaded) -> Path:
 
 def working_scenario(path: Path | None = None):
     """The scenario the bureau's pages work on: the chosen file plus the session's uploads,
-    share changes and enterprise edits."""
+    share changes and enterprise edits.
+    """
     path = path or current_file()
     if path is None:
         raise InputError.single(str(scenario_dir()), tr("common.no_scenarios"))
@@ -252,7 +255,8 @@ def _solve_cached(key: str, _scenario) -> dict:
 
 def _air_tables(result) -> dict:
     """The plan's effect per day and station (``air_days``) and the city's stations, for the
-    overview and the map (docs/AIR_QUALITY.md); empty frames when the city has no stations."""
+    overview and the map (docs/AIR_QUALITY.md); empty frames when the city has no stations.
+    """
     from planner.airquality.effect import _cached_effect
 
     eff = _cached_effect(result.prepared, result.plan)
@@ -283,7 +287,8 @@ def problems_table(problems, key: str | None = None) -> None:
     column or key path, message in the session's language (:mod:`planner.app.messages`).
 
     In Chinese, a message the catalogue cannot translate is a Chinese sentence naming its place;
-    its English text is shown only in an expander below the table."""
+    its English text is shown only in an expander below the table.
+    """
     from planner.app.messages import translate_problem, untranslated
 
     items = list(problems)
@@ -302,7 +307,8 @@ def problems_table(problems, key: str | None = None) -> None:
 
 def message_text(message: str) -> str:
     """A library message (an exception's text) in the session's language
-    (:func:`planner.app.messages.translate_message`)."""
+    (:func:`planner.app.messages.translate_message`).
+    """
     from planner.app.messages import translate_message
 
     return translate_message(str(message), lang())
@@ -325,14 +331,15 @@ def guarded():
         yield
     except InputError as err:
         show_problems(err)
-    except Exception:  # noqa: BLE001 - the UI must never show a traceback
+    except Exception:  # the UI must never show a traceback
         log.exception("page failed")
         st.error(tr("common.unexpected"))
 
 
 def session_client() -> str:
     """This browser's key for login throttling (:func:`planner.app.access.client_key`: its
-    address, else the session)."""
+    address, else the session).
+    """
     import secrets
 
     from planner.app.access import client_key
@@ -343,7 +350,7 @@ def session_client() -> str:
     try:
         ip = st.context.ip_address
         headers = dict(st.context.headers)
-    except Exception:  # noqa: BLE001 - no request context (tests, bare mode)
+    except Exception:  # no request context (tests, bare mode)
         pass
     return client_key(ip, headers, st.session_state["client_session"])
 
@@ -370,14 +377,15 @@ def pct(v) -> str:
 
 def industry_name(code: str) -> str:
     """Chinese industry name in the Chinese UI (the code spelt as words in English:
-    ``secondary metals``; the industry table has no English names)."""
+    ``secondary metals``; the industry table has no English names).
+    """
     if lang() != "zh":
         return str(code).replace("_", " ")
     try:
         from planner.policy.vocabulary import industries
 
         return str(industries()["name_zh"].get(str(code), code))
-    except Exception:  # noqa: BLE001 - a label must never break a page
+    except Exception:  # a label must never break a page
         return str(code)
 
 
@@ -408,8 +416,8 @@ def missing(v) -> bool:
 
 def local_time(iso) -> str:
     """A stored time (ISO text or datetime; naive = UTC) in Beijing time:
-    ``2026年12月9日 16:00`` in Chinese, ``2026-12-09 16:00`` in English; ``—`` when absent."""
-
+    ``2026年12月9日 16:00`` in Chinese, ``2026-12-09 16:00`` in English; ``—`` when absent.
+    """
     if missing(iso) or iso == "":
         return DASH
     try:
@@ -430,7 +438,8 @@ def local_time(iso) -> str:
 
 def fmt_date(d, year: bool = False) -> str:
     """A calendar day: ``12月11日`` (``2026年12月11日`` with ``year``) in Chinese, ``2026-12-11``
-    in English; a text that is not a date is returned as it is."""
+    in English; a text that is not a date is returned as it is.
+    """
     if missing(d):
         return DASH
     try:
@@ -444,7 +453,8 @@ def fmt_date(d, year: bool = False) -> str:
 
 def slot_name(slot, level: str | None = None) -> str:
     """A plan slot for people: the level's name in list mode (the slot is the level), the date
-    (with the level) in episode mode."""
+    (with the level) in episode mode.
+    """
     s = str(slot)
     if s in ("none", *ALERT_LEVELS):
         return lvl(s)
@@ -462,13 +472,14 @@ def measure_type_name(code) -> str:
         from planner.policy.registry import measure_type_label
 
         return measure_type_label(str(code), lang())
-    except Exception:  # noqa: BLE001 - a label must never break a page
+    except Exception:  # a label must never break a page
         return str(code)
 
 
 def fmt_num(v, digits: int = 1, unit: str = "", none: str | None = None) -> str:
     """A number with thousands separators and ``digits`` decimals, then the unit; ``none`` (default
-    ``—``) when absent."""
+    ``—``) when absent.
+    """
     if missing(v):
         return DASH if none is None else none
     try:
@@ -496,7 +507,8 @@ def override_key_name(key: str) -> str:
 
 def override_value(key: str, v) -> str:
     """An override's value for people: grade and control type by name, shares in %, a lock per
-    level, 是/否; ``—（按清单）`` when the override is absent (the list's own value applies)."""
+    level, 是/否; ``—（按清单）`` when the override is absent (the list's own value applies).
+    """
     if missing(v) if not isinstance(v, dict) else False:
         return tr("common.dash_list")
     if key == "grade":
@@ -516,7 +528,8 @@ def show_chart(fig, key: str, money_axis: str | None = None) -> None:
     """Draw a plotly figure the same way on every page: full numbers with thousands separators
     on a 万元 axis (``money_axis`` = ``"y"`` or ``"x"``; never ``600k``), dates as 12月11日 in
     Chinese, margins that make room for the tick labels and the legend, and no English toolbar
-    tooltips in the Chinese UI."""
+    tooltips in the Chinese UI.
+    """
     zh = lang() == "zh"
     fig.update_layout(
         separators=".,",
@@ -558,7 +571,8 @@ def plan_messages(summary: dict) -> list[str]:
     """The plan's messages (``summary.json`` ``messages``, written in English for the log and the
     command line) in the session's language: a shortfall with the slot's and pollutant's names,
     tonnes per day and the share reachable; the other known messages by their translation; the
-    verifier's details only as a count (they are in the server log)."""
+    verifier's details only as a count (they are in the server log).
+    """
     msgs = [str(m) for m in summary.get("messages") or []]
     if lang() != "zh":
         return msgs
@@ -640,7 +654,8 @@ _WIDGET_TEXTS_JS = r"""
 
 def widget_texts_script(language: str) -> str:
     """The ``<script>`` that translates :data:`WIDGET_TEXTS` in the browser (rules empty in
-    English)."""
+    English).
+    """
     import json
 
     rules = (
@@ -662,7 +677,8 @@ def localise_widgets() -> None:
     button and size line and the "Stop" button of a running script are replaced by style rules
     (the English text is hidden, the Chinese drawn in its place); the select boxes' screen-reader
     announcements and empty-list texts by a small script (:data:`WIDGET_TEXTS`, in a hidden
-    element of the sidebar).  Called once per run by ``app.py``."""
+    element of the sidebar).  Called once per run by ``app.py``.
+    """
     st.sidebar.html(widget_texts_script(lang()), unsafe_allow_javascript=True)
     if lang() != "zh":
         return

@@ -76,7 +76,8 @@ RAW_VALUES: frozenset[str] = frozenset({"None", "nan", "NaN", "NaT", "True", "Fa
 def code_words() -> frozenset[str]:
     """Every code of the project's vocabularies that a Chinese page must show by its label:
     levels, grades spelt as words, control types, industries, measure types, processes, control
-    classes, statuses, baselines, schedule reasons and columns, units written as codes."""
+    classes, statuses, baselines, schedule reasons and columns, units written as codes.
+    """
     from planner import LEVELS
     from planner.optimize.options import STATUSES
     from planner.policy import registry

@@ -224,7 +224,8 @@ def _entry(key: str, raw, label: str, where: str, row, problems: Problems, whole
 
 def _needle(pattern: str) -> str:
     """The longest run of literal characters at the top level of a regular expression (every
-    match contains it)."""
+    match contains it).
+    """
     from re import _parser as sre_parse  # the standard library's own regex parser (3.11+)
 
     best, run = "", []
@@ -240,7 +241,8 @@ def _needle(pattern: str) -> str:
 @cache
 def catalogue() -> Catalogue:
     """The shipped catalogue, read once (an unusable catalogue is logged and treated as empty, so a
-    broken file never breaks a page; its test fails instead)."""
+    broken file never breaks a page; its test fails instead).
+    """
     try:
         return load_catalogue()
     except InputError as err:
@@ -327,7 +329,7 @@ def _label(kind: str, value: str) -> str:
 
             table = processes()
             return str(table["name_zh"].get(v, v)) if "name_zh" in table else v
-    except Exception:  # noqa: BLE001 - a label must never break a page
+    except Exception:  # a label must never break a page
         log.exception("no label for %s %r", kind, v)
     return v
 
@@ -351,7 +353,8 @@ def _field_headers() -> dict[str, str]:
 
 def _field_label(value: str) -> str | None:
     """A field named in words (``capacity eia``, ``SO2 share``) by its Chinese header, else by the
-    catalogue's phrases (None when neither knows it)."""
+    catalogue's phrases (None when neither knows it).
+    """
     code = re.sub(r"[\s\-]+", "_", value.strip()).lower()
     found = _field_headers().get(code)
     return found if found is not None else _match(catalogue().phrases, value)
@@ -365,7 +368,8 @@ def match_message(message: str) -> str | None:
 
 def translate_message(message: str, lang: str = DEFAULT_LANGUAGE) -> str:
     """A library message in ``lang``: the English text itself in English; in Chinese its
-    translation, or a generic Chinese sentence when the catalogue has none (logged)."""
+    translation, or a generic Chinese sentence when the catalogue has none (logged).
+    """
     if lang != "zh":
         return str(message)
     found = match_message(message)
@@ -378,7 +382,8 @@ def translate_message(message: str, lang: str = DEFAULT_LANGUAGE) -> str:
 def translate_problem(problem: Problem, lang: str = DEFAULT_LANGUAGE) -> Problem:
     """The problem with its message in ``lang``.  In Chinese an unmatched message becomes a generic
     sentence naming the file, the row and the column (the English text is then only shown by
-    :func:`untranslated`)."""
+    :func:`untranslated`).
+    """
     if lang != "zh":
         return problem
     found = match_message(problem.message)
@@ -412,7 +417,8 @@ def problem_text(problem: Problem, lang: str = DEFAULT_LANGUAGE) -> str:
 
 def error_text(err: InputError, lang: str = DEFAULT_LANGUAGE) -> str:
     """An InputError as one line in ``lang`` (its first error, and how many more), in place of
-    ``str(err)``."""
+    ``str(err)``.
+    """
     errors = err.problems.errors or list(err.problems)
     if not errors:
         return t("common.unexpected", lang)

@@ -154,14 +154,15 @@ def unsupported_options(options: SolveOptions) -> list[str]:
 def probe_inputs(inputs: xr.Dataset, n: int = PROBE_FIRMS) -> xr.Dataset:
     """A few hundred enterprises spread over the list (every one when the list is short)."""
     E = inputs.sizes["enterprise"]
-    if E <= n:
+    if n >= E:
         return inputs
     return inputs.isel(enterprise=np.unique(np.linspace(0, E - 1, n).astype(int)))
 
 
 def unsupported_blocks(inputs: xr.Dataset, options: SolveOptions) -> list[str]:
     """Blocks of the model (built on a probe of the enterprises) outside :data:`SUPPORTED_BLOCKS`,
-    and integer columns (whole lines or on/off non-industrial measures make a MILP)."""
+    and integer columns (whole lines or on/off non-industrial measures make a MILP).
+    """
     m, _ = build_model(probe_inputs(inputs), options)
     out = [b for b in m.blocks if b not in SUPPORTED_BLOCKS]
     for b in m.variables.values():
@@ -250,7 +251,8 @@ class _Group:
 @dataclass
 class _Choice:
     """One option per decision: ``a`` (E, S) cell at its ceiling; ``b[g][r]`` first position of each
-    chain interval (the interval's length is added from that position on)."""
+    chain interval (the interval's length is added from that position on).
+    """
 
     a: np.ndarray
     b: list[list[np.ndarray]]
@@ -428,7 +430,7 @@ class _Problem:
 
     def rho(self, lam: np.ndarray) -> np.ndarray:
         """``Σ_p λ[s, p]·reducible[e, s, p]`` (E, S)."""
-        E, S, P = self.red.shape
+        _E, S, P = self.red.shape
         return np.einsum("esp,sp->es", self.red, lam.reshape(S, P))
 
     def tonnes(self, x: np.ndarray) -> np.ndarray:
@@ -437,7 +439,8 @@ class _Problem:
 
     def subset(self, firms: np.ndarray, weight: np.ndarray) -> _Problem:
         """The enterprises ``firms`` with losses and tonnes multiplied by ``weight``; every other
-        enterprise is left out (the caller adjusts ``rhs``)."""
+        enterprise is left out (the caller adjusts ``rhs``).
+        """
         w = weight[:, None]
         return _Problem(
             self.lo[firms],
@@ -470,7 +473,8 @@ def _chains(inputs: xr.Dataset) -> tuple[list[np.ndarray], np.ndarray]:
 
 def problem(inputs: xr.Dataset, options: SolveOptions, shortfall_everywhere: bool = False) -> _Problem:
     """The arrays of the model :func:`planner.optimize.blocks.build_model` would build (same
-    bounds, shortfall rows and penalty), without building it."""
+    bounds, shortfall rows and penalty), without building it.
+    """
     lo, hi = effective_bounds(inputs)
     loss = np.asarray(inputs["loss_at_full"].values, float)
     coef, const = reduction_terms(inputs)  # the floor offset of lines/process items, as model_data
@@ -507,7 +511,7 @@ class _Restricted:
     ):
         self.pb = pb
         self.fixed = fixed
-        E, S, P = pb.shape
+        _E, S, P = pb.shape
         self.K = K = S * P
         h = new_highs(msg)
         h.setOptionValue("presolve", "off")
@@ -531,7 +535,7 @@ class _Restricted:
         h.passModel(
             int(n),
             int(K),
-            int(len(vals)),
+            len(vals),
             1,
             1,
             0.0,
@@ -566,7 +570,7 @@ class _Restricted:
         n = len(e)
         if not n:
             return
-        S, P = pb.shape[1:]
+        _S, P = pb.shape[1:]
         sign = np.where(self.fixed.a[e, s], -1.0, 1.0) * pb.oracle.span[e, s]
         red = pb.red[e, s] * sign[:, None]  # (n, P)
         nz = red != 0
@@ -589,12 +593,13 @@ class _Restricted:
 
     def add_intervals(self, gi: int, ri: int, idx: np.ndarray) -> None:
         """Columns for chain intervals ``idx`` of range ``ri`` of group ``gi``: one per first
-        position other than the fixed one, and a row ``Σ w <= 1`` per interval."""
+        position other than the fixed one, and a row ``Σ w <= 1`` per interval.
+        """
         pb = self.pb
         n = len(idx)
         if not n:
             return
-        S, P = pb.shape[1:]
+        _S, P = pb.shape[1:]
         g = pb.oracle.groups[gi]
         r = g.ranges[ri]
         L, W = len(g.slots), r.width
@@ -647,7 +652,8 @@ class _Restricted:
         """Keep the row duals near ``center`` (BoxStep stabilisation): row ``k`` may buy tonnes at
         ``center + width`` and sell surplus at ``center - width`` (when positive), so its dual
         stays in ``[center - width, center + width]`` while the sell column is below its cap.
-        ``center=None`` removes the box (its columns fixed at 0)."""
+        ``center=None`` removes the box (its columns fixed at 0).
+        """
         K = self.K
         idx = (self.box0 + np.arange(2 * K)).astype(np.int32)
         if center is None:
@@ -735,9 +741,10 @@ def _sift(
     jump to duals far from ``lam0`` and pricing would add thousands of decisions.  When pricing
     finds nothing to add but the box still binds, the box is recentred on the duals and doubled;
     the answer is certified only once the box columns are at 0 (then the box constraints are
-    inactive and the duals are those of the restricted LP without it)."""
+    inactive and the duals are those of the restricted LP without it).
+    """
     o = pb.oracle
-    E, S, P = pb.shape
+    _E, S, P = pb.shape
     K = S * P
     lam_start = np.zeros(K) if lam0 is None else lam0
     c = pb.loss - pb.rho(lam_start)
@@ -881,8 +888,9 @@ def _levels(n_movable: int, first: int = 500, factor: int = 4) -> list[int]:
 
 def _sample(pb: _Problem, n: int, rng) -> tuple[np.ndarray, np.ndarray]:
     """A stratified sample of ``n`` movable enterprises: the ``n/4`` heaviest (by tonnes they can
-    move relative to the targets) as they are, the rest drawn at random and weighted up."""
-    E, S, P = pb.shape
+    move relative to the targets) as they are, the rest drawn at random and weighted up.
+    """
+    _E, S, P = pb.shape
     movable = np.flatnonzero(pb.oracle.free_firm)
     scale = np.maximum(np.abs(pb.rhs), 1e-12).reshape(S, P)
     heavy = np.einsum("es,esp->e", pb.oracle.span[movable], pb.red[movable] / scale[None])
@@ -897,7 +905,7 @@ def _sample(pb: _Problem, n: int, rng) -> tuple[np.ndarray, np.ndarray]:
 
 def _bound(pb: _Problem, lam: np.ndarray, value: float) -> float:
     """The Lagrangian bound ``L(λ)`` from the oracle's ``Σ_e min c_e·x`` (``value``)."""
-    E, S, P = pb.shape
+    _E, S, P = pb.shape
     bound = float(lam @ pb.rhs) + value
     if pb.ni_cost.shape[0]:
         bound += float(
@@ -919,7 +927,8 @@ def _direct_duals(
     substitution, HiGHS) over the enterprises ``firms`` alone, the targets lowered by the tonnes
     of every other enterprise at its shares ``others`` (E, S) (the rows of ``firms`` ignored);
     ``weight`` multiplies the firms' losses and tonnes (a sample standing for the rest).  None
-    when the direct model does not end optimal."""
+    when the direct model does not end optimal.
+    """
     from planner.optimize.model import _run  # model imports this module
 
     sub = inputs.isel(enterprise=firms)
@@ -928,7 +937,7 @@ def _direct_duals(
             if v in sub:
                 w = weight.reshape((-1,) + (1,) * (sub[v].ndim - 1))
                 sub[v] = sub[v].transpose("enterprise", ...) * w
-    E, S, P = pb.shape
+    _E, S, P = pb.shape
     x = others.copy()
     x[firms] = 0.0
     desired = (pb.rhs - pb.tonnes(x)).reshape(S, P)
@@ -945,7 +954,8 @@ def _direct_duals(
 
 def _near_firms(pb: _Problem, lam: np.ndarray, band: float) -> tuple[np.ndarray, _Choice]:
     """Enterprises with a decision within ``band`` (relative) of a tie under ``lam`` (E,) bool,
-    and the Lagrangian argmin."""
+    and the Lagrangian argmin.
+    """
     o = pb.oracle
     rho = pb.rho(lam)
     best, _, _, margin = o.price(pb.loss - rho, None, rho)
@@ -958,7 +968,8 @@ def _near_firms(pb: _Problem, lam: np.ndarray, band: float) -> tuple[np.ndarray,
 
 def _violating_firms(pb: _Problem, lam: np.ndarray, fixed: _Choice, tol: float) -> tuple[np.ndarray, float]:
     """Enterprises whose choice ``fixed`` is not a Lagrangian argmin under ``lam`` (by more than
-    ``tol``) (E,) bool, and ``L(λ)``."""
+    ``tol``) (E,) bool, and ``L(λ)``.
+    """
     o = pb.oracle
     _, value, viol, _ = o.price(pb.loss - pb.rho(lam), fixed)
     bad = (viol.a > tol).any(axis=1)
@@ -1056,7 +1067,7 @@ def solve_decomposed(
     """
     t0 = time.perf_counter()
     pb = problem(inputs, options, shortfall_everywhere)
-    E, S, P = pb.shape
+    _E, S, P = pb.shape
     K = S * P
     timings = {"setup": time.perf_counter() - t0}
     M = pb.ni_cost.shape[0]
@@ -1153,7 +1164,8 @@ def solve_decomposed(
 
 def warm_multipliers(warm) -> np.ndarray | None:
     """Multipliers (S, P) from a warm start: a :class:`planner.optimize.result.Plan` (its
-    ``multipliers``), an array or DataArray, or None."""
+    ``multipliers``), an array or DataArray, or None.
+    """
     if warm is None:
         return None
     lam = getattr(warm, "multipliers", warm)
@@ -1188,7 +1200,7 @@ def dual_bound(inputs: xr.Dataset, options: SolveOptions, lam, shortfall_everywh
     the optimum exactly when ``λ`` is an optimal dual, which is how a plan's duals are certified.
     """
     pb = problem(inputs, options, shortfall_everywhere)
-    E, S, P = pb.shape
+    _E, S, P = pb.shape
     lam = np.clip(np.nan_to_num(np.asarray(lam, float).reshape(S * P), nan=0.0), 0.0, None)
     _, value, _, _ = pb.oracle.price(pb.loss - pb.rho(lam))
     return _bound(pb, lam, value)

@@ -24,7 +24,7 @@ def test_login_page_renders_and_shows_demo_password(lang):
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
-@pytest.mark.parametrize("page", BUREAU_PAGES + ["portal"])
+@pytest.mark.parametrize("page", [*BUREAU_PAGES, "portal"])
 def test_every_page_renders(lang, page):
     at = new_app(lang, official=True)
     goto(at, page)

@@ -14,7 +14,7 @@ from planner.app.i18n import t
 from planner.scenario import revisions
 
 
-@pytest.fixture()
+@pytest.fixture
 def folder(tmp_path, monkeypatch, scenario_dir):
     """A private scenario folder (saves and publications of one test only)."""
     out = tmp_path / "scen"

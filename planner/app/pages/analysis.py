@@ -371,7 +371,7 @@ def percentile_tab(scenario) -> None:
 def _is_episode(path) -> bool:
     try:
         sc = base_scenario(path)
-    except Exception:  # noqa: BLE001 - an unreadable scenario is simply not offered
+    except Exception:  # an unreadable scenario is simply not offered
         return False
     return sc.mode == "episode" and sc.forecast is not None
 
@@ -394,18 +394,14 @@ def main() -> None:
             tr("analysis.tab_pct"),
         ]
     )
-    with tabs[0]:
-        with guarded():
-            curve_tab(scenario, result)
-    with tabs[1]:
-        with guarded():
-            upgrade_tab(scenario)
-    with tabs[2]:
-        with guarded():
-            effectiveness_tab(scenario)
-    with tabs[3]:
-        with guarded():
-            percentile_tab(scenario)
+    with tabs[0], guarded():
+        curve_tab(scenario, result)
+    with tabs[1], guarded():
+        upgrade_tab(scenario)
+    with tabs[2], guarded():
+        effectiveness_tab(scenario)
+    with tabs[3], guarded():
+        percentile_tab(scenario)
 
 
 with guarded():

@@ -201,7 +201,8 @@ def _remember_before(path: Path, overrides: dict, result: dict) -> None:
 @st.cache_data(max_entries=8, show_spinner=False)
 def _rule_floors(key: str, _scenario) -> pd.DataFrame:
     """Mandatory floor (share) of every enterprise × alert level under the rules, with the
-    scenario's grade, exempt and ceiling overrides but without its locks."""
+    scenario's grade, exempt and ceiling overrides but without its locks.
+    """
     from planner import DATA_DIR
     from planner.inventory.table import read_inventory
     from planner.policy.measures import evaluate_measures, load_measures
@@ -250,7 +251,7 @@ def locks_below_floor(overrides: dict, floors: pd.DataFrame) -> list[dict]:
             if lv in floors.columns and float(x) < float(floors.at[eid, lv]) - 1e-9
         ]
         if gaps:
-            gap, lv, x = max(gaps)
+            _gap, lv, x = max(gaps)
             out.append(
                 {
                     "enterprise_id": eid,
@@ -265,7 +266,8 @@ def locks_below_floor(overrides: dict, floors: pd.DataFrame) -> list[dict]:
 
 def with_reasons(overrides: dict, floors: pd.DataFrame, reason: str) -> dict:
     """Overrides with ``reason`` given to every lock below its floor that has none yet (a reason
-    already in the scenario is kept as it is)."""
+    already in the scenario is kept as it is).
+    """
     out = {k: dict(v) for k, v in overrides.items()}
     if not reason.strip():
         return out
@@ -278,7 +280,8 @@ def with_reasons(overrides: dict, floors: pd.DataFrame, reason: str) -> dict:
 
 def apply_edits(path_str: str, grid_key: str, result: dict) -> None:
     """Button callback: apply the grid's edit state to the overrides before the script reruns,
-    so the re-solved numbers come back in a single run."""
+    so the re-solved numbers come back in a single run.
+    """
     path = Path(path_str)
     shown = st.session_state.get("editor_shown")
     if shown is None:
@@ -381,7 +384,8 @@ def official_author() -> str:
 
 def official_roles() -> set[str]:
     """Roles of the session's official (a session without recorded roles: both in demo mode,
-    editor otherwise)."""
+    editor otherwise).
+    """
     roles = st.session_state.get("official_roles")
     if roles is None:
         from planner.app.access import ROLES, officials_config
@@ -398,7 +402,8 @@ INPUTS_DIR = "inputs"
 def kept_uploads(path: Path, up: dict) -> dict:
     """Copy the session's uploaded files next to the scenario (``inputs/<kind>-<sha8>.<ext>``,
     the same content always the same name) and return the scenario keys naming them
-    (``inventory``, ``forecast`` and, when the official chose an episode plan, ``mode``)."""
+    (``inventory``, ``forecast`` and, when the official chose an episode plan, ``mode``).
+    """
     import os
     import shutil
 

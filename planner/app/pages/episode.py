@@ -1,5 +1,6 @@
 """应急过程 Episode: which days are covered and why, who stops on which day (Gantt), required vs
-achieved tonnes per day, and re-planning for a new forecast (planner.scenario.replan)."""
+achieved tonnes per day, and re-planning for a new forecast (planner.scenario.replan).
+"""
 
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ def _episodes() -> list:
     for p in scenario_files():
         try:
             sc = base_scenario(p)
-        except Exception:  # noqa: BLE001 - an unreadable scenario is simply not offered
+        except Exception:  # an unreadable scenario is simply not offered
             continue
         if sc.mode == "episode" and sc.forecast is not None:
             out.append(p)

@@ -14,7 +14,8 @@ from planner.app.common import guarded, session_client, tr
 
 def _localised(args: dict) -> dict:
     """A configuration error's arguments with the reason (the TOML reader's or the operating
-    system's English words) in the session's language."""
+    system's English words) in the session's language.
+    """
     from planner.app.common import message_text
 
     return {k: message_text(v) if k == "reason" else v for k, v in args.items()}

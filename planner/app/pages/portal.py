@@ -237,7 +237,7 @@ def downloads(sc, eid: str, ob: pd.DataFrame) -> None:
     try:
         with st.spinner(tr("common.solving")):
             html = _sheet(scenario_key(sc), sc, eid)
-    except Exception:  # noqa: BLE001 - a missing sheet must not break the portal
+    except Exception:  # a missing sheet must not break the portal
         return
     c2.download_button(
         tr("portal.download_sheet"),
@@ -284,7 +284,8 @@ def main() -> None:
 
 def _unavailable(key: str, args: dict) -> None:
     """Firms: only that the portal is unavailable.  Officials: what is wrong (never a table of
-    the list's problems here, which would name other firms)."""
+    the list's problems here, which would name other firms).
+    """
     st.session_state.pop("portal_eid", None)
     if st.session_state.get("official"):
         st.error(tr(key, **args))
