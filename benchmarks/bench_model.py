@@ -72,6 +72,7 @@ def run_one(
 
 
 def main(argv=None) -> int:
+    """Run each (size, slots, backend, kind, presolve) case in a subprocess and print one row each."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--sizes", default="1000,20000,100000,300000", help="enterprise counts, comma-separated")
     ap.add_argument("--slots", default="1,7", help="slot counts, comma-separated")

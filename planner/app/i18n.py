@@ -7,6 +7,7 @@ filled by :func:`t`.  Both files must have the same keys (a test checks it).
 
 from __future__ import annotations
 
+import contextlib
 import re
 from functools import cache
 
@@ -43,10 +44,8 @@ def t(key: str, lang: str = DEFAULT_LANGUAGE, **fmt) -> str:
     if text is None:
         text = key
     if fmt:
-        try:
+        with contextlib.suppress(KeyError, IndexError, ValueError):
             text = text.format(**fmt)
-        except (KeyError, IndexError, ValueError):
-            pass
     return text
 
 

@@ -1,4 +1,4 @@
-"""The library's input messages in the user's language (the app layer; the library stays English).
+r"""The library's input messages in the user's language (the app layer; the library stays English).
 
 Validators (:mod:`planner.inventory`, :mod:`planner.scenario.files`, :mod:`planner.targets`,
 :mod:`planner.policy`, :mod:`planner.io` …) report :class:`planner.problems.Problem` records whose

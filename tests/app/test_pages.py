@@ -35,7 +35,7 @@ def test_every_page_renders(lang, page):
 
 def test_bureau_pages_need_login():
     at = new_app("zh")
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
         goto(at, "overview")  # not even registered before login
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import time
@@ -289,10 +290,8 @@ def apply_edits(path_str: str, grid_key: str, result: dict) -> None:
     overrides = working_overrides(path, base_scenario(path))
     edited = apply_edit_state(shown, st.session_state.get(grid_key))
     new = overrides_from_edits(shown, edited, overrides, result["inventory_grades"])
-    try:
+    with contextlib.suppress(InputError):
         new = with_reasons(new, rule_floors(working_scenario(path)), st.session_state.get("lock_reason", ""))
-    except InputError:
-        pass
     if new == overrides:
         return
     _remember_before(path, overrides, result)
