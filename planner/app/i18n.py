@@ -73,8 +73,9 @@ RAW_VALUES: frozenset[str] = frozenset({"None", "nan", "NaN", "NaT", "True", "Fa
 
 @cache
 def code_words() -> frozenset[str]:
-    """Every code of the project's vocabularies that a Chinese page must show by its label:
-    levels, grades spelt as words, control types, industries, measure types, processes, control
+    """Return every code of the project's vocabularies that a Chinese page must show by its label.
+
+    Levels, grades spelt as words, control types, industries, measure types, processes, control
     classes, statuses, baselines, schedule reasons and columns, units written as codes.
     """
     from planner import LEVELS
