@@ -1,5 +1,7 @@
-"""应急过程 Episode: which days are covered and why, who stops on which day (Gantt), required vs
-achieved tonnes per day, and re-planning for a new forecast (planner.scenario.replan).
+"""应急过程 Episode: the days covered, who stops when, tonnes per day, and re-planning.
+
+Which days are covered and why, who stops on which day (Gantt), required vs achieved tonnes per
+day, and re-planning for a new forecast (planner.scenario.replan).
 """
 
 from __future__ import annotations
