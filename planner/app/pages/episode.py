@@ -42,6 +42,7 @@ def _episodes() -> list:
 
 
 def coverage_section(summary: dict) -> None:
+    """Tabulate the episode's days: forecast AQI, level, whether covered and why, firms cut and held."""
     st.subheader(tr("episode.coverage"))
     tl = summary.get("timeline") or {}
     days = tl.get("days") or []
@@ -72,6 +73,7 @@ def coverage_section(summary: dict) -> None:
 
 
 def gantt_section(schedule: pd.DataFrame) -> None:
+    """Draw who stops on which day as a Gantt chart of the most curtailed firms (count chosen by a slider)."""
     st.subheader(tr("episode.gantt"))
     top = st.slider(tr("episode.top"), 10, 200, 40, 10, key="episode_top")
     bars = gantt_frame(schedule, top=top)
@@ -108,6 +110,7 @@ def gantt_section(schedule: pd.DataFrame) -> None:
 
 
 def tonnes_section(summary: dict) -> None:
+    """Chart the required against the achieved tonnes per day for the chosen pollutant."""
     st.subheader(tr("episode.tonnes"))
     dt = day_tonnes(summary)
     if dt.empty:
@@ -141,6 +144,11 @@ def _forecast_choices(scenario) -> list:
 
 
 def replan_section(path, scenario) -> None:
+    """Re-plan the rest of the episode for a new forecast and show what changes.
+
+    The forecast is uploaded or picked from the scenario's folder; the plan is re-solved from the
+    chosen day on (:func:`planner.scenario.replan.replan`) and the changed firms listed.
+    """
     st.subheader(tr("episode.replan"))
     st.caption(tr("episode.replan_help"))
     choices = _forecast_choices(scenario)
@@ -203,6 +211,7 @@ def replan_section(path, scenario) -> None:
 
 
 def main() -> None:
+    """Render the episode page for the chosen episode scenario: coverage, Gantt, tonnes and re-planning."""
     require_official()
     st.title(tr("episode.title"))
     files = _episodes()
