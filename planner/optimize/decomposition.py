@@ -160,8 +160,10 @@ def probe_inputs(inputs: xr.Dataset, n: int = PROBE_FIRMS) -> xr.Dataset:
 
 
 def unsupported_blocks(inputs: xr.Dataset, options: SolveOptions) -> list[str]:
-    """Blocks of the model (built on a probe of the enterprises) outside :data:`SUPPORTED_BLOCKS`,
-    and integer columns (whole lines or on/off non-industrial measures make a MILP).
+    """List what the decomposition cannot solve in this model.
+
+    Blocks of the model (built on a probe of the enterprises) outside :data:`SUPPORTED_BLOCKS`, and
+    integer columns (whole lines or on/off non-industrial measures make a MILP).
     """
     m, _ = build_model(probe_inputs(inputs), options)
     out = [b for b in m.blocks if b not in SUPPORTED_BLOCKS]
@@ -250,8 +252,10 @@ class _Group:
 
 @dataclass
 class _Choice:
-    """One option per decision: ``a`` (E, S) cell at its ceiling; ``b[g][r]`` first position of each
-    chain interval (the interval's length is added from that position on).
+    """One option per decision.
+
+    ``a`` (E, S) cell at its ceiling; ``b[g][r]`` first position of each chain interval (the
+    interval's length is added from that position on).
     """
 
     a: np.ndarray
@@ -324,6 +328,7 @@ class Oracle:
 
     @property
     def n_decisions(self) -> int:
+        """The number of decisions: independent cells plus the chain intervals of every range."""
         return int(self.indep.sum()) + sum(len(r.pos) for g in self.groups for r in g.ranges)
 
     def empty_mask(self) -> _Choice:
@@ -438,8 +443,9 @@ class _Problem:
         return np.einsum("esp,es->sp", self.red, x).ravel()
 
     def subset(self, firms: np.ndarray, weight: np.ndarray) -> _Problem:
-        """The enterprises ``firms`` with losses and tonnes multiplied by ``weight``; every other
-        enterprise is left out (the caller adjusts ``rhs``).
+        """Return the problem over the enterprises ``firms`` with losses and tonnes multiplied by ``weight``.
+
+        Every other enterprise is left out (the caller adjusts ``rhs``).
         """
         w = weight[:, None]
         return _Problem(
@@ -472,8 +478,9 @@ def _chains(inputs: xr.Dataset) -> tuple[list[np.ndarray], np.ndarray]:
 
 
 def problem(inputs: xr.Dataset, options: SolveOptions, shortfall_everywhere: bool = False) -> _Problem:
-    """The arrays of the model :func:`planner.optimize.blocks.build_model` would build (same
-    bounds, shortfall rows and penalty), without building it.
+    """Return the arrays of the model :func:`planner.optimize.blocks.build_model` would build.
+
+    Same bounds, shortfall rows and penalty, without building the model.
     """
     lo, hi = effective_bounds(inputs)
     loss = np.asarray(inputs["loss_at_full"].values, float)
@@ -592,8 +599,9 @@ class _Restricted:
         self.n_added += n
 
     def add_intervals(self, gi: int, ri: int, idx: np.ndarray) -> None:
-        """Columns for chain intervals ``idx`` of range ``ri`` of group ``gi``: one per first
-        position other than the fixed one, and a row ``Σ w <= 1`` per interval.
+        """Add columns for chain intervals ``idx`` of range ``ri`` of group ``gi``.
+
+        One column per first position other than the fixed one, and a row ``Σ w <= 1`` per interval.
         """
         pb = self.pb
         n = len(idx)
@@ -649,10 +657,11 @@ class _Restricted:
         self.n_added += n
 
     def set_box(self, center: np.ndarray | None, width: np.ndarray | None = None) -> None:
-        """Keep the row duals near ``center`` (BoxStep stabilisation): row ``k`` may buy tonnes at
-        ``center + width`` and sell surplus at ``center - width`` (when positive), so its dual
-        stays in ``[center - width, center + width]`` while the sell column is below its cap.
-        ``center=None`` removes the box (its columns fixed at 0).
+        """Keep the row duals near ``center`` (BoxStep stabilisation).
+
+        Row ``k`` may buy tonnes at ``center + width`` and sell surplus at ``center - width`` (when
+        positive), so its dual stays in ``[center - width, center + width]`` while the sell column is
+        below its cap.  ``center=None`` removes the box (its columns fixed at 0).
         """
         K = self.K
         idx = (self.box0 + np.arange(2 * K)).astype(np.int32)
@@ -733,7 +742,9 @@ def _sift(
     cap: int = 1500,
     box: float | None = None,
 ) -> _Sifted:
-    """Restricted LP over the decisions within ``band`` of a tie under ``lam0`` (all of them
+    """Solve the LP by sifting: a restricted LP over the near ties, priced and grown until exact.
+
+    The restricted LP is over the decisions within ``band`` of a tie under ``lam0`` (all of them
     without ``lam0``), the others fixed at their Lagrangian argmin; price, add violators, repeat.
 
     With ``box`` (and ``lam0``) the restricted LP's duals are kept within ``box`` (relative) of
@@ -887,8 +898,10 @@ def _levels(n_movable: int, first: int = 500, factor: int = 4) -> list[int]:
 
 
 def _sample(pb: _Problem, n: int, rng) -> tuple[np.ndarray, np.ndarray]:
-    """A stratified sample of ``n`` movable enterprises: the ``n/4`` heaviest (by tonnes they can
-    move relative to the targets) as they are, the rest drawn at random and weighted up.
+    """Draw a stratified sample of ``n`` movable enterprises.
+
+    The ``n/4`` heaviest (by tonnes they can move relative to the targets) as they are, the rest
+    drawn at random and weighted up.
     """
     _E, S, P = pb.shape
     movable = np.flatnonzero(pb.oracle.free_firm)
@@ -923,11 +936,12 @@ def _direct_duals(
     others: np.ndarray,
     weight: np.ndarray | None = None,
 ) -> np.ndarray | None:
-    """Target duals (K,) of the direct model (:func:`planner.optimize.model._run`: chain
-    substitution, HiGHS) over the enterprises ``firms`` alone, the targets lowered by the tonnes
-    of every other enterprise at its shares ``others`` (E, S) (the rows of ``firms`` ignored);
-    ``weight`` multiplies the firms' losses and tonnes (a sample standing for the rest).  None
-    when the direct model does not end optimal.
+    """Return the target duals (K,) of the direct model over the enterprises ``firms`` alone.
+
+    The direct model is :func:`planner.optimize.model._run` (chain substitution, HiGHS); the targets
+    are lowered by the tonnes of every other enterprise at its shares ``others`` (E, S) (the rows of
+    ``firms`` ignored); ``weight`` multiplies the firms' losses and tonnes (a sample standing for
+    the rest).  None when the direct model does not end optimal.
     """
     from planner.optimize.model import _run  # model imports this module
 
@@ -953,8 +967,10 @@ def _direct_duals(
 
 
 def _near_firms(pb: _Problem, lam: np.ndarray, band: float) -> tuple[np.ndarray, _Choice]:
-    """Enterprises with a decision within ``band`` (relative) of a tie under ``lam`` (E,) bool,
-    and the Lagrangian argmin.
+    """Return the enterprises near a tie under ``lam`` and the Lagrangian argmin.
+
+    The enterprises, as an (E,) bool mask, are those with a decision within ``band`` (relative) of a
+    tie.
     """
     o = pb.oracle
     rho = pb.rho(lam)
@@ -967,8 +983,9 @@ def _near_firms(pb: _Problem, lam: np.ndarray, band: float) -> tuple[np.ndarray,
 
 
 def _violating_firms(pb: _Problem, lam: np.ndarray, fixed: _Choice, tol: float) -> tuple[np.ndarray, float]:
-    """Enterprises whose choice ``fixed`` is not a Lagrangian argmin under ``lam`` (by more than
-    ``tol``) (E,) bool, and ``L(λ)``.
+    """Return the enterprises whose choice ``fixed`` is not a Lagrangian argmin under ``lam``, and ``L(λ)``.
+
+    The enterprises, as an (E,) bool mask, are those off the argmin by more than ``tol``.
     """
     o = pb.oracle
     _, value, viol, _ = o.price(pb.loss - pb.rho(lam), fixed)
@@ -982,8 +999,10 @@ def _violating_firms(pb: _Problem, lam: np.ndarray, fixed: _Choice, tol: float) 
 def _cold_multipliers(
     inputs: xr.Dataset, pb: _Problem, options: SolveOptions, deadline: float | None
 ) -> tuple[np.ndarray | None, list[dict]]:
-    """Multipliers of a cold start: the direct model on a stratified sample (:func:`_sample`),
-    then on the *near-tie* enterprises alone, the others fixed at their Lagrangian argmin.
+    """Find the multipliers of a cold start from the direct model on samples and near ties.
+
+    First the direct model on a stratified sample (:func:`_sample`), then on the *near-tie*
+    enterprises alone, the others fixed at their Lagrangian argmin.
 
     Each round takes the direct model's duals over the enterprises within :data:`NEAR_BAND` of a
     tie (and every enterprise met so far); the enterprises whose fixed argmin the new duals price
@@ -1163,8 +1182,10 @@ def solve_decomposed(
 
 
 def warm_multipliers(warm) -> np.ndarray | None:
-    """Multipliers (S, P) from a warm start: a :class:`planner.optimize.result.Plan` (its
-    ``multipliers``), an array or DataArray, or None.
+    """Return the multipliers (S, P) of a warm start, or None.
+
+    From a :class:`planner.optimize.result.Plan` (its ``multipliers``), an array or DataArray, or
+    None.
     """
     if warm is None:
         return None
