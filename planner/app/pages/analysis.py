@@ -1,7 +1,9 @@
 """专家分析 Expert analysis: cost curve, upgrade values, effectiveness, percentile sensitivity.
 
 The least-cost curve with baselines, the grade-upgrade value ranking, measure effectiveness, and
-the sensitivity to the ensemble percentile.  Every analysis is :mod:`planner.reports.analysis` on the current scenario (with the session's edits);
+the sensitivity to the ensemble percentile.
+
+Every analysis is :mod:`planner.reports.analysis` on the current scenario (with the session's edits);
 the page caches only the resulting tables.
 """
 
