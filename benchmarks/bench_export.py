@@ -65,6 +65,7 @@ def _time(fn, repeat: int) -> tuple[float, float]:
 
 
 def main(argv=None) -> int:
+    """Plan a generated city and print the median seconds of each export output."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--enterprises", type=int, default=20_000)
     ap.add_argument("--seed", type=int, default=7)

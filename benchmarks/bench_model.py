@@ -72,6 +72,7 @@ def run_one(
 
 
 def main(argv=None) -> int:
+    """Run each (size, slots, backend, kind, presolve) case in a subprocess and print one row each."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--sizes", default="1000,20000,100000,300000", help="enterprise counts, comma-separated")
     ap.add_argument("--slots", default="1,7", help="slot counts, comma-separated")
@@ -114,11 +115,11 @@ def main(argv=None) -> int:
     for E in sizes:
         for S in slots:
             for backend in args.backends.split(","):
-                if backend == "pulp" and E > args.pulp_max:
+                if backend == "pulp" and args.pulp_max < E:
                     continue
                 for kind in args.kinds.split(","):
                     milp = kind == "milp"
-                    if milp and E > args.milp_max:
+                    if milp and args.milp_max < E:
                         continue
                     for p in pres:
                         best = None

@@ -46,8 +46,11 @@ STAGES = (
 
 
 def scenario_file(folder: Path, mode: str, time_limit: float) -> Path:
-    """A scenario on the generated city in ``folder``, shaped like ``scenarios/demo_list.yaml``
-    (lines, the two non-industrial measures) in list mode, or on the demo forecast in episode mode."""
+    """Write a scenario on the generated city in ``folder`` and return its path.
+
+    Shaped like ``scenarios/demo_list.yaml`` (lines, the two non-industrial measures) in list mode,
+    or on the demo forecast in episode mode.
+    """
     import yaml
 
     from planner import DATA_DIR
@@ -204,6 +207,7 @@ def report(n: int, mode: str, t_gen: float, p: dict, ref: dict | None) -> None:
 
 
 def main(argv=None) -> int:
+    """Generate the cities, run the pipeline stages and print the table (and ``--json``)."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument(
         "--enterprises",

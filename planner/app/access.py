@@ -158,6 +158,7 @@ class Official:
 
     @property
     def can_approve(self) -> bool:
+        """Whether the official may approve and publish revisions (has the ``approver`` role)."""
         return "approver" in self.roles
 
 
@@ -190,14 +191,17 @@ class OfficialsConfig:
 
     @property
     def is_demo(self) -> bool:
+        """Whether the demo password is in use (no configuration found, and no error)."""
         return self.source == "demo" and self.error is None
 
     @property
     def ok(self) -> bool:
+        """Whether anyone can log in: no error, and a shared password or per-user entries."""
         return self.error is None and (self.shared is not None or bool(self.users))
 
     @property
     def has_users(self) -> bool:
+        """Whether the configuration has per-user entries."""
         return bool(self.users)
 
     @property
@@ -365,8 +369,11 @@ def _dummy_hash(iterations: int) -> str:
 
 
 def authenticate(login: str, password: str, config: OfficialsConfig | None = None) -> Official | None:
-    """The official whose login and password match, else None (also when the configuration is
-    unusable).  With per-user entries the login names the user; a shared password ignores it."""
+    """Return the official whose login and password match, else None.
+
+    None also when the configuration is unusable.  With per-user entries the login names the user;
+    a shared password ignores it.
+    """
     config = config or officials_config()
     if not config.ok:
         return None
@@ -436,6 +443,7 @@ class Throttle:
         return max(0.0, until - self.clock())
 
     def failures(self, key: str) -> int:
+        """The number of failures ``key`` has had that are not yet forgotten."""
         with self._lock:
             return self._get(key)[0]
 
@@ -450,10 +458,12 @@ class Throttle:
             return delay
 
     def succeed(self, key: str) -> None:
+        """Forget the failures of ``key`` (a successful attempt)."""
         with self._lock:
             self._state.pop(key, None)
 
     def clear(self) -> None:
+        """Forget every key's failures."""
         with self._lock:
             self._state.clear()
 
@@ -476,8 +486,11 @@ def reset_throttles() -> None:
 
 
 def client_key(ip: str | None, headers: dict | None, session: str) -> str:
-    """Who is trying, for throttling: the client's address; behind a reverse proxy the first
-    ``X-Forwarded-For`` address when ``PLANNER_TRUST_PROXY=1``; else the session id."""
+    """Return who is trying, for throttling.
+
+    The client's address; behind a reverse proxy the first ``X-Forwarded-For`` address when
+    ``PLANNER_TRUST_PROXY=1``; else the session id.
+    """
     if os.environ.get("PLANNER_TRUST_PROXY", "").strip() == "1" and headers:
         fwd = next((v for k, v in headers.items() if k.lower() == "x-forwarded-for"), "")
         first = str(fwd).split(",")[0].strip()
@@ -540,8 +553,11 @@ def format_code(code: str) -> str:
 
 
 def codes_path(scenario_file: str | Path | None = None) -> Path:
-    """The access-code file: ``$PLANNER_ACCESS_CODES``, else ``.access/codes.toml`` in the
-    scenario's folder (never inside the enterprise list)."""
+    """Return the path of the access-code file.
+
+    ``$PLANNER_ACCESS_CODES``, else ``.access/codes.toml`` in the scenario's folder (never inside the
+    enterprise list).
+    """
     env = os.environ.get(ENV_CODES, "").strip()
     if env:
         return Path(env)
@@ -565,6 +581,7 @@ class CodeEntry:
 
     @property
     def active(self) -> bool:
+        """Whether the code can be used: it has a hash and is not revoked."""
         return bool(self.hash) and not self.revoked
 
 
@@ -773,8 +790,11 @@ def revoke_codes(path: str | Path, table: pd.DataFrame | None, ids, *, author: s
 
 
 def code_status(path: str | Path, table: pd.DataFrame) -> pd.DataFrame:
-    """One row per enterprise of the list: ``enterprise_id, name, credit_code, status``
-    (``active`` | ``revoked`` | ``none``), ``issued``, ``issued_by``, ``revoked``, ``revoked_by``."""
+    """Tabulate the access codes of the list's enterprises, one row per enterprise.
+
+    Columns ``enterprise_id, name, credit_code, status`` (``active`` | ``revoked`` | ``none``),
+    ``issued``, ``issued_by``, ``revoked``, ``revoked_by``.
+    """
     entries = load_codes(path)
     rows = []
     for eid, r in table.iterrows():

@@ -69,8 +69,10 @@ def lang() -> str:
 
 
 def bound(fn):
-    """Wrap a widget's ``format_func`` so that it keeps the language of the run that made the
-    widget (Streamlit may call it again outside the script run, where there is no session)."""
+    """Wrap a widget's ``format_func`` so that it keeps the language of the run that made the widget.
+
+    Streamlit may call it again outside the script run, where there is no session.
+    """
     current = lang()
 
     def call(value):
@@ -89,6 +91,7 @@ def tr(key: str, **fmt) -> str:
 
 
 def lvl(level: str) -> str:
+    """An alert level's name in the session's language."""
     return level_name(level, lang())
 
 
@@ -100,6 +103,10 @@ def scenario_dir() -> Path:
 
 
 def scenario_files() -> list[Path]:
+    """List the scenario files offered, sorted.
+
+    The YAML files of :func:`scenario_dir`, without hidden files and region scenarios.
+    """
     # hidden files are the portal's published copies (``.<stem>.published.yaml``), not scenarios;
     # region scenarios (several cities, planner.scenario.region) are planned with `planner plan`
     from planner.scenario.region import is_region_file
@@ -112,8 +119,10 @@ def scenario_files() -> list[Path]:
 
 
 def portal_scenario_file() -> Path:
-    """The bureau's published scenario the enterprise portal reads (``$PLANNER_PORTAL_SCENARIO``,
-    else ``demo_list.yaml`` in the scenario folder)."""
+    """Return the bureau's published scenario that the enterprise portal reads.
+
+    ``$PLANNER_PORTAL_SCENARIO``, else ``demo_list.yaml`` in the scenario folder.
+    """
     env = os.environ.get("PLANNER_PORTAL_SCENARIO")
     if env:
         return Path(env)
@@ -157,18 +166,22 @@ def working_overrides(path: Path, base) -> dict:
 
 
 def set_overrides(path: Path, overrides: dict) -> None:
+    """Replace the session's per-enterprise overrides for the scenario ``path``."""
     _store("overrides")[str(path)] = overrides
 
 
 def working_shares(path: Path) -> dict:
+    """The session's share changes for the scenario ``path`` ({} when none)."""
     return _store("shares").get(str(path), {})
 
 
 def set_shares(path: Path, shares: dict) -> None:
+    """Replace the session's share changes for the scenario ``path``."""
     _store("shares")[str(path)] = shares
 
 
 def uploads() -> dict:
+    """The session's uploaded files: path of the saved copy by kind."""
     return _store("uploads")
 
 
@@ -186,8 +199,10 @@ def save_upload(kind: str, uploaded) -> Path:
 
 
 def working_scenario(path: Path | None = None):
-    """The scenario the bureau's pages work on: the chosen file plus the session's uploads,
-    share changes and enterprise edits."""
+    """Return the scenario the bureau's pages work on.
+
+    The chosen file plus the session's uploads, share changes and enterprise edits.
+    """
     path = path or current_file()
     if path is None:
         raise InputError.single(str(scenario_dir()), tr("common.no_scenarios"))
@@ -251,8 +266,11 @@ def _solve_cached(key: str, _scenario) -> dict:
 
 
 def _air_tables(result) -> dict:
-    """The plan's effect per day and station (``air_days``) and the city's stations, for the
-    overview and the map (docs/AIR_QUALITY.md); empty frames when the city has no stations."""
+    """Return the plan's effect per day and station and the city's stations.
+
+    ``air_days`` and the stations, for the overview and the map (docs/AIR_QUALITY.md); empty frames
+    when the city has no stations.
+    """
     from planner.airquality.effect import _cached_effect
 
     eff = _cached_effect(result.prepared, result.plan)
@@ -279,11 +297,14 @@ def default_shares() -> dict[str, dict[str, float]]:
 
 # --------------------------------------------------------------------------- errors
 def problems_table(problems, key: str | None = None) -> None:
-    """A problem list as a table: severity by name, file, row (``—`` for a whole-file problem),
-    column or key path, message in the session's language (:mod:`planner.app.messages`).
+    """Show a problem list as a table.
+
+    Severity by name, file, row (``—`` for a whole-file problem), column or key path, message in the
+    session's language (:mod:`planner.app.messages`).
 
     In Chinese, a message the catalogue cannot translate is a Chinese sentence naming its place;
-    its English text is shown only in an expander below the table."""
+    its English text is shown only in an expander below the table.
+    """
     from planner.app.messages import translate_problem, untranslated
 
     items = list(problems)
@@ -301,8 +322,10 @@ def problems_table(problems, key: str | None = None) -> None:
 
 
 def message_text(message: str) -> str:
-    """A library message (an exception's text) in the session's language
-    (:func:`planner.app.messages.translate_message`)."""
+    """Return a library message (an exception's text) in the session's language.
+
+    See :func:`planner.app.messages.translate_message`.
+    """
     from planner.app.messages import translate_message
 
     return translate_message(str(message), lang())
@@ -325,14 +348,16 @@ def guarded():
         yield
     except InputError as err:
         show_problems(err)
-    except Exception:  # noqa: BLE001 - the UI must never show a traceback
+    except Exception:  # the UI must never show a traceback
         log.exception("page failed")
         st.error(tr("common.unexpected"))
 
 
 def session_client() -> str:
-    """This browser's key for login throttling (:func:`planner.app.access.client_key`: its
-    address, else the session)."""
+    """Return the browser's key for login throttling.
+
+    See :func:`planner.app.access.client_key`: its address, else the session.
+    """
     import secrets
 
     from planner.app.access import client_key
@@ -343,7 +368,7 @@ def session_client() -> str:
     try:
         ip = st.context.ip_address
         headers = dict(st.context.headers)
-    except Exception:  # noqa: BLE001 - no request context (tests, bare mode)
+    except Exception:  # no request context (tests, bare mode)
         pass
     return client_key(ip, headers, st.session_state["client_session"])
 
@@ -363,25 +388,30 @@ def fmt_money(v) -> str:
 
 
 def pct(v) -> str:
+    """A fraction as a percentage with one decimal, or a dash when absent."""
     if v is None or (isinstance(v, float) and v != v):
         return "–"
     return f"{100 * v:.1f}%"
 
 
 def industry_name(code: str) -> str:
-    """Chinese industry name in the Chinese UI (the code spelt as words in English:
-    ``secondary metals``; the industry table has no English names)."""
+    """Return the industry's name for the UI.
+
+    The Chinese name in the Chinese UI; in English the code spelt as words (``secondary metals``: the
+    industry table has no English names).
+    """
     if lang() != "zh":
         return str(code).replace("_", " ")
     try:
         from planner.policy.vocabulary import industries
 
         return str(industries()["name_zh"].get(str(code), code))
-    except Exception:  # noqa: BLE001 - a label must never break a page
+    except Exception:  # a label must never break a page
         return str(code)
 
 
 def status_text(status: str | None) -> str:
+    """A solver status in the session's language, or a dash when absent."""
     return tr(f"status.{status}") if status else "–"
 
 
@@ -407,9 +437,10 @@ def missing(v) -> bool:
 
 
 def local_time(iso) -> str:
-    """A stored time (ISO text or datetime; naive = UTC) in Beijing time:
-    ``2026年12月9日 16:00`` in Chinese, ``2026-12-09 16:00`` in English; ``—`` when absent."""
+    """Format a stored time (ISO text or datetime; naive = UTC) in Beijing time.
 
+    ``2026年12月9日 16:00`` in Chinese, ``2026-12-09 16:00`` in English; ``—`` when absent.
+    """
     if missing(iso) or iso == "":
         return DASH
     try:
@@ -429,8 +460,11 @@ def local_time(iso) -> str:
 
 
 def fmt_date(d, year: bool = False) -> str:
-    """A calendar day: ``12月11日`` (``2026年12月11日`` with ``year``) in Chinese, ``2026-12-11``
-    in English; a text that is not a date is returned as it is."""
+    """Format a calendar day.
+
+    ``12月11日`` (``2026年12月11日`` with ``year``) in Chinese, ``2026-12-11`` in English; a text that
+    is not a date is returned as it is.
+    """
     if missing(d):
         return DASH
     try:
@@ -443,8 +477,10 @@ def fmt_date(d, year: bool = False) -> str:
 
 
 def slot_name(slot, level: str | None = None) -> str:
-    """A plan slot for people: the level's name in list mode (the slot is the level), the date
-    (with the level) in episode mode."""
+    """Name a plan slot for people.
+
+    The level's name in list mode (the slot is the level), the date (with the level) in episode mode.
+    """
     s = str(slot)
     if s in ("none", *ALERT_LEVELS):
         return lvl(s)
@@ -462,13 +498,15 @@ def measure_type_name(code) -> str:
         from planner.policy.registry import measure_type_label
 
         return measure_type_label(str(code), lang())
-    except Exception:  # noqa: BLE001 - a label must never break a page
+    except Exception:  # a label must never break a page
         return str(code)
 
 
 def fmt_num(v, digits: int = 1, unit: str = "", none: str | None = None) -> str:
-    """A number with thousands separators and ``digits`` decimals, then the unit; ``none`` (default
-    ``—``) when absent."""
+    """Format a number with thousands separators and ``digits`` decimals, then the unit.
+
+    ``none`` (default ``—``) when absent.
+    """
     if missing(v):
         return DASH if none is None else none
     try:
@@ -495,8 +533,11 @@ def override_key_name(key: str) -> str:
 
 
 def override_value(key: str, v) -> str:
-    """An override's value for people: grade and control type by name, shares in %, a lock per
-    level, 是/否; ``—（按清单）`` when the override is absent (the list's own value applies)."""
+    """Format an override's value for people.
+
+    Grade and control type by name, shares in %, a lock per level, 是/否; ``—（按清单）`` when the
+    override is absent (the list's own value applies).
+    """
     if missing(v) if not isinstance(v, dict) else False:
         return tr("common.dash_list")
     if key == "grade":
@@ -513,10 +554,12 @@ def override_value(key: str, v) -> str:
 
 
 def show_chart(fig, key: str, money_axis: str | None = None) -> None:
-    """Draw a plotly figure the same way on every page: full numbers with thousands separators
-    on a 万元 axis (``money_axis`` = ``"y"`` or ``"x"``; never ``600k``), dates as 12月11日 in
-    Chinese, margins that make room for the tick labels and the legend, and no English toolbar
-    tooltips in the Chinese UI."""
+    """Draw a plotly figure the same way on every page.
+
+    Full numbers with thousands separators on a 万元 axis (``money_axis`` = ``"y"`` or ``"x"``; never
+    ``600k``), dates as 12月11日 in Chinese, margins that make room for the tick labels and the
+    legend, and no English toolbar tooltips in the Chinese UI.
+    """
     zh = lang() == "zh"
     fig.update_layout(
         separators=".,",
@@ -555,10 +598,13 @@ _FIXED_MESSAGES = {
 
 
 def plan_messages(summary: dict) -> list[str]:
-    """The plan's messages (``summary.json`` ``messages``, written in English for the log and the
-    command line) in the session's language: a shortfall with the slot's and pollutant's names,
-    tonnes per day and the share reachable; the other known messages by their translation; the
-    verifier's details only as a count (they are in the server log)."""
+    """Return the plan's messages in the session's language.
+
+    ``summary.json`` ``messages`` are written in English for the log and the command line.  In
+    Chinese: a shortfall with the slot's and pollutant's names, tonnes per day and the share
+    reachable; the other known messages by their translation; the verifier's details only as a count
+    (they are in the server log).
+    """
     msgs = [str(m) for m in summary.get("messages") or []]
     if lang() != "zh":
         return msgs
@@ -639,8 +685,10 @@ _WIDGET_TEXTS_JS = r"""
 
 
 def widget_texts_script(language: str) -> str:
-    """The ``<script>`` that translates :data:`WIDGET_TEXTS` in the browser (rules empty in
-    English)."""
+    """Return the ``<script>`` that translates :data:`WIDGET_TEXTS` in the browser.
+
+    Its rules are empty in English.
+    """
     import json
 
     rules = (
@@ -658,11 +706,13 @@ def widget_texts_script(language: str) -> str:
 
 
 def localise_widgets() -> None:
-    """Streamlit's own texts that have no parameter, in the Chinese UI: the file uploader's
-    button and size line and the "Stop" button of a running script are replaced by style rules
-    (the English text is hidden, the Chinese drawn in its place); the select boxes' screen-reader
-    announcements and empty-list texts by a small script (:data:`WIDGET_TEXTS`, in a hidden
-    element of the sidebar).  Called once per run by ``app.py``."""
+    """Translate Streamlit's own texts that have no parameter, in the Chinese UI.
+
+    The file uploader's button and size line and the "Stop" button of a running script are replaced
+    by style rules (the English text is hidden, the Chinese drawn in its place); the select boxes'
+    screen-reader announcements and empty-list texts by a small script (:data:`WIDGET_TEXTS`, in a
+    hidden element of the sidebar).  Called once per run by ``app.py``.
+    """
     st.sidebar.html(widget_texts_script(lang()), unsafe_allow_javascript=True)
     if lang() != "zh":
         return

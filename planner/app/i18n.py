@@ -7,6 +7,7 @@ filled by :func:`t`.  Both files must have the same keys (a test checks it).
 
 from __future__ import annotations
 
+import contextlib
 import re
 from functools import cache
 
@@ -43,10 +44,8 @@ def t(key: str, lang: str = DEFAULT_LANGUAGE, **fmt) -> str:
     if text is None:
         text = key
     if fmt:
-        try:
+        with contextlib.suppress(KeyError, IndexError, ValueError):
             text = text.format(**fmt)
-        except (KeyError, IndexError, ValueError):
-            pass
     return text
 
 
@@ -74,9 +73,11 @@ RAW_VALUES: frozenset[str] = frozenset({"None", "nan", "NaN", "NaT", "True", "Fa
 
 @cache
 def code_words() -> frozenset[str]:
-    """Every code of the project's vocabularies that a Chinese page must show by its label:
-    levels, grades spelt as words, control types, industries, measure types, processes, control
-    classes, statuses, baselines, schedule reasons and columns, units written as codes."""
+    """Return every code of the project's vocabularies that a Chinese page must show by its label.
+
+    Levels, grades spelt as words, control types, industries, measure types, processes, control
+    classes, statuses, baselines, schedule reasons and columns, units written as codes.
+    """
     from planner import LEVELS
     from planner.optimize.options import STATUSES
     from planner.policy import registry

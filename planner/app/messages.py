@@ -1,4 +1,4 @@
-"""The library's input messages in the user's language (the app layer; the library stays English).
+r"""The library's input messages in the user's language (the app layer; the library stays English).
 
 Validators (:mod:`planner.inventory`, :mod:`planner.scenario.files`, :mod:`planner.targets`,
 :mod:`planner.policy`, :mod:`planner.io` …) report :class:`planner.problems.Problem` records whose
@@ -223,8 +223,10 @@ def _entry(key: str, raw, label: str, where: str, row, problems: Problems, whole
 
 
 def _needle(pattern: str) -> str:
-    """The longest run of literal characters at the top level of a regular expression (every
-    match contains it)."""
+    """Return the longest run of literal characters at the top level of a regular expression.
+
+    Every match of the expression contains it.
+    """
     from re import _parser as sre_parse  # the standard library's own regex parser (3.11+)
 
     best, run = "", []
@@ -239,8 +241,11 @@ def _needle(pattern: str) -> str:
 
 @cache
 def catalogue() -> Catalogue:
-    """The shipped catalogue, read once (an unusable catalogue is logged and treated as empty, so a
-    broken file never breaks a page; its test fails instead)."""
+    """Return the shipped catalogue, read once.
+
+    An unusable catalogue is logged and treated as empty, so a broken file never breaks a page (its
+    test fails instead).
+    """
     try:
         return load_catalogue()
     except InputError as err:
@@ -327,7 +332,7 @@ def _label(kind: str, value: str) -> str:
 
             table = processes()
             return str(table["name_zh"].get(v, v)) if "name_zh" in table else v
-    except Exception:  # noqa: BLE001 - a label must never break a page
+    except Exception:  # a label must never break a page
         log.exception("no label for %s %r", kind, v)
     return v
 
@@ -350,8 +355,10 @@ def _field_headers() -> dict[str, str]:
 
 
 def _field_label(value: str) -> str | None:
-    """A field named in words (``capacity eia``, ``SO2 share``) by its Chinese header, else by the
-    catalogue's phrases (None when neither knows it)."""
+    """Return the Chinese label of a field named in words (``capacity eia``, ``SO2 share``).
+
+    Its Chinese header, else the catalogue's phrases; None when neither knows it.
+    """
     code = re.sub(r"[\s\-]+", "_", value.strip()).lower()
     found = _field_headers().get(code)
     return found if found is not None else _match(catalogue().phrases, value)
@@ -364,8 +371,11 @@ def match_message(message: str) -> str | None:
 
 
 def translate_message(message: str, lang: str = DEFAULT_LANGUAGE) -> str:
-    """A library message in ``lang``: the English text itself in English; in Chinese its
-    translation, or a generic Chinese sentence when the catalogue has none (logged)."""
+    """Return a library message in ``lang``.
+
+    The English text itself in English; in Chinese its translation, or a generic Chinese sentence
+    when the catalogue has none (logged).
+    """
     if lang != "zh":
         return str(message)
     found = match_message(message)
@@ -376,9 +386,11 @@ def translate_message(message: str, lang: str = DEFAULT_LANGUAGE) -> str:
 
 
 def translate_problem(problem: Problem, lang: str = DEFAULT_LANGUAGE) -> Problem:
-    """The problem with its message in ``lang``.  In Chinese an unmatched message becomes a generic
-    sentence naming the file, the row and the column (the English text is then only shown by
-    :func:`untranslated`)."""
+    """Return the problem with its message in ``lang``.
+
+    In Chinese an unmatched message becomes a generic sentence naming the file, the row and the
+    column (the English text is then only shown by :func:`untranslated`).
+    """
     if lang != "zh":
         return problem
     found = match_message(problem.message)
@@ -411,8 +423,10 @@ def problem_text(problem: Problem, lang: str = DEFAULT_LANGUAGE) -> str:
 
 
 def error_text(err: InputError, lang: str = DEFAULT_LANGUAGE) -> str:
-    """An InputError as one line in ``lang`` (its first error, and how many more), in place of
-    ``str(err)``."""
+    """Return an InputError as one line in ``lang``, in place of ``str(err)``.
+
+    Its first error, and how many more.
+    """
     errors = err.problems.errors or list(err.problems)
     if not errors:
         return t("common.unexpected", lang)

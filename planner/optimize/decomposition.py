@@ -154,14 +154,17 @@ def unsupported_options(options: SolveOptions) -> list[str]:
 def probe_inputs(inputs: xr.Dataset, n: int = PROBE_FIRMS) -> xr.Dataset:
     """A few hundred enterprises spread over the list (every one when the list is short)."""
     E = inputs.sizes["enterprise"]
-    if E <= n:
+    if n >= E:
         return inputs
     return inputs.isel(enterprise=np.unique(np.linspace(0, E - 1, n).astype(int)))
 
 
 def unsupported_blocks(inputs: xr.Dataset, options: SolveOptions) -> list[str]:
-    """Blocks of the model (built on a probe of the enterprises) outside :data:`SUPPORTED_BLOCKS`,
-    and integer columns (whole lines or on/off non-industrial measures make a MILP)."""
+    """List what the decomposition cannot solve in this model.
+
+    Blocks of the model (built on a probe of the enterprises) outside :data:`SUPPORTED_BLOCKS`, and
+    integer columns (whole lines or on/off non-industrial measures make a MILP).
+    """
     m, _ = build_model(probe_inputs(inputs), options)
     out = [b for b in m.blocks if b not in SUPPORTED_BLOCKS]
     for b in m.variables.values():
@@ -249,8 +252,11 @@ class _Group:
 
 @dataclass
 class _Choice:
-    """One option per decision: ``a`` (E, S) cell at its ceiling; ``b[g][r]`` first position of each
-    chain interval (the interval's length is added from that position on)."""
+    """One option per decision.
+
+    ``a`` (E, S) cell at its ceiling; ``b[g][r]`` first position of each chain interval (the
+    interval's length is added from that position on).
+    """
 
     a: np.ndarray
     b: list[list[np.ndarray]]
@@ -322,6 +328,7 @@ class Oracle:
 
     @property
     def n_decisions(self) -> int:
+        """The number of decisions: independent cells plus the chain intervals of every range."""
         return int(self.indep.sum()) + sum(len(r.pos) for g in self.groups for r in g.ranges)
 
     def empty_mask(self) -> _Choice:
@@ -428,7 +435,7 @@ class _Problem:
 
     def rho(self, lam: np.ndarray) -> np.ndarray:
         """``Σ_p λ[s, p]·reducible[e, s, p]`` (E, S)."""
-        E, S, P = self.red.shape
+        _E, S, P = self.red.shape
         return np.einsum("esp,sp->es", self.red, lam.reshape(S, P))
 
     def tonnes(self, x: np.ndarray) -> np.ndarray:
@@ -436,8 +443,10 @@ class _Problem:
         return np.einsum("esp,es->sp", self.red, x).ravel()
 
     def subset(self, firms: np.ndarray, weight: np.ndarray) -> _Problem:
-        """The enterprises ``firms`` with losses and tonnes multiplied by ``weight``; every other
-        enterprise is left out (the caller adjusts ``rhs``)."""
+        """Return the problem over the enterprises ``firms`` with losses and tonnes multiplied by ``weight``.
+
+        Every other enterprise is left out (the caller adjusts ``rhs``).
+        """
         w = weight[:, None]
         return _Problem(
             self.lo[firms],
@@ -469,8 +478,10 @@ def _chains(inputs: xr.Dataset) -> tuple[list[np.ndarray], np.ndarray]:
 
 
 def problem(inputs: xr.Dataset, options: SolveOptions, shortfall_everywhere: bool = False) -> _Problem:
-    """The arrays of the model :func:`planner.optimize.blocks.build_model` would build (same
-    bounds, shortfall rows and penalty), without building it."""
+    """Return the arrays of the model :func:`planner.optimize.blocks.build_model` would build.
+
+    Same bounds, shortfall rows and penalty, without building the model.
+    """
     lo, hi = effective_bounds(inputs)
     loss = np.asarray(inputs["loss_at_full"].values, float)
     coef, const = reduction_terms(inputs)  # the floor offset of lines/process items, as model_data
@@ -507,7 +518,7 @@ class _Restricted:
     ):
         self.pb = pb
         self.fixed = fixed
-        E, S, P = pb.shape
+        _E, S, P = pb.shape
         self.K = K = S * P
         h = new_highs(msg)
         h.setOptionValue("presolve", "off")
@@ -531,7 +542,7 @@ class _Restricted:
         h.passModel(
             int(n),
             int(K),
-            int(len(vals)),
+            len(vals),
             1,
             1,
             0.0,
@@ -566,7 +577,7 @@ class _Restricted:
         n = len(e)
         if not n:
             return
-        S, P = pb.shape[1:]
+        _S, P = pb.shape[1:]
         sign = np.where(self.fixed.a[e, s], -1.0, 1.0) * pb.oracle.span[e, s]
         red = pb.red[e, s] * sign[:, None]  # (n, P)
         nz = red != 0
@@ -588,13 +599,15 @@ class _Restricted:
         self.n_added += n
 
     def add_intervals(self, gi: int, ri: int, idx: np.ndarray) -> None:
-        """Columns for chain intervals ``idx`` of range ``ri`` of group ``gi``: one per first
-        position other than the fixed one, and a row ``Σ w <= 1`` per interval."""
+        """Add columns for chain intervals ``idx`` of range ``ri`` of group ``gi``.
+
+        One column per first position other than the fixed one, and a row ``Σ w <= 1`` per interval.
+        """
         pb = self.pb
         n = len(idx)
         if not n:
             return
-        S, P = pb.shape[1:]
+        _S, P = pb.shape[1:]
         g = pb.oracle.groups[gi]
         r = g.ranges[ri]
         L, W = len(g.slots), r.width
@@ -644,10 +657,12 @@ class _Restricted:
         self.n_added += n
 
     def set_box(self, center: np.ndarray | None, width: np.ndarray | None = None) -> None:
-        """Keep the row duals near ``center`` (BoxStep stabilisation): row ``k`` may buy tonnes at
-        ``center + width`` and sell surplus at ``center - width`` (when positive), so its dual
-        stays in ``[center - width, center + width]`` while the sell column is below its cap.
-        ``center=None`` removes the box (its columns fixed at 0)."""
+        """Keep the row duals near ``center`` (BoxStep stabilisation).
+
+        Row ``k`` may buy tonnes at ``center + width`` and sell surplus at ``center - width`` (when
+        positive), so its dual stays in ``[center - width, center + width]`` while the sell column is
+        below its cap.  ``center=None`` removes the box (its columns fixed at 0).
+        """
         K = self.K
         idx = (self.box0 + np.arange(2 * K)).astype(np.int32)
         if center is None:
@@ -727,7 +742,9 @@ def _sift(
     cap: int = 1500,
     box: float | None = None,
 ) -> _Sifted:
-    """Restricted LP over the decisions within ``band`` of a tie under ``lam0`` (all of them
+    """Solve the LP by sifting: a restricted LP over the near ties, priced and grown until exact.
+
+    The restricted LP is over the decisions within ``band`` of a tie under ``lam0`` (all of them
     without ``lam0``), the others fixed at their Lagrangian argmin; price, add violators, repeat.
 
     With ``box`` (and ``lam0``) the restricted LP's duals are kept within ``box`` (relative) of
@@ -735,9 +752,10 @@ def _sift(
     jump to duals far from ``lam0`` and pricing would add thousands of decisions.  When pricing
     finds nothing to add but the box still binds, the box is recentred on the duals and doubled;
     the answer is certified only once the box columns are at 0 (then the box constraints are
-    inactive and the duals are those of the restricted LP without it)."""
+    inactive and the duals are those of the restricted LP without it).
+    """
     o = pb.oracle
-    E, S, P = pb.shape
+    _E, S, P = pb.shape
     K = S * P
     lam_start = np.zeros(K) if lam0 is None else lam0
     c = pb.loss - pb.rho(lam_start)
@@ -880,9 +898,12 @@ def _levels(n_movable: int, first: int = 500, factor: int = 4) -> list[int]:
 
 
 def _sample(pb: _Problem, n: int, rng) -> tuple[np.ndarray, np.ndarray]:
-    """A stratified sample of ``n`` movable enterprises: the ``n/4`` heaviest (by tonnes they can
-    move relative to the targets) as they are, the rest drawn at random and weighted up."""
-    E, S, P = pb.shape
+    """Draw a stratified sample of ``n`` movable enterprises.
+
+    The ``n/4`` heaviest (by tonnes they can move relative to the targets) as they are, the rest
+    drawn at random and weighted up.
+    """
+    _E, S, P = pb.shape
     movable = np.flatnonzero(pb.oracle.free_firm)
     scale = np.maximum(np.abs(pb.rhs), 1e-12).reshape(S, P)
     heavy = np.einsum("es,esp->e", pb.oracle.span[movable], pb.red[movable] / scale[None])
@@ -897,7 +918,7 @@ def _sample(pb: _Problem, n: int, rng) -> tuple[np.ndarray, np.ndarray]:
 
 def _bound(pb: _Problem, lam: np.ndarray, value: float) -> float:
     """The Lagrangian bound ``L(λ)`` from the oracle's ``Σ_e min c_e·x`` (``value``)."""
-    E, S, P = pb.shape
+    _E, S, P = pb.shape
     bound = float(lam @ pb.rhs) + value
     if pb.ni_cost.shape[0]:
         bound += float(
@@ -915,11 +936,13 @@ def _direct_duals(
     others: np.ndarray,
     weight: np.ndarray | None = None,
 ) -> np.ndarray | None:
-    """Target duals (K,) of the direct model (:func:`planner.optimize.direct.run_direct`: chain
-    substitution, HiGHS) over the enterprises ``firms`` alone, the targets lowered by the tonnes
-    of every other enterprise at its shares ``others`` (E, S) (the rows of ``firms`` ignored);
-    ``weight`` multiplies the firms' losses and tonnes (a sample standing for the rest).  None
-    when the direct model does not end optimal."""
+    """Return the target duals (K,) of the direct model over the enterprises ``firms`` alone.
+
+    The direct model is :func:`planner.optimize.direct.run_direct` (chain substitution, HiGHS); the
+    targets are lowered by the tonnes of every other enterprise at its shares ``others`` (E, S) (the
+    rows of ``firms`` ignored); ``weight`` multiplies the firms' losses and tonnes (a sample standing
+    for the rest).  None when the direct model does not end optimal.
+    """
     from planner.optimize.direct import run_direct
 
     sub = inputs.isel(enterprise=firms)
@@ -928,7 +951,7 @@ def _direct_duals(
             if v in sub:
                 w = weight.reshape((-1,) + (1,) * (sub[v].ndim - 1))
                 sub[v] = sub[v].transpose("enterprise", ...) * w
-    E, S, P = pb.shape
+    _E, S, P = pb.shape
     x = others.copy()
     x[firms] = 0.0
     desired = (pb.rhs - pb.tonnes(x)).reshape(S, P)
@@ -944,8 +967,11 @@ def _direct_duals(
 
 
 def _near_firms(pb: _Problem, lam: np.ndarray, band: float) -> tuple[np.ndarray, _Choice]:
-    """Enterprises with a decision within ``band`` (relative) of a tie under ``lam`` (E,) bool,
-    and the Lagrangian argmin."""
+    """Return the enterprises near a tie under ``lam`` and the Lagrangian argmin.
+
+    The enterprises, as an (E,) bool mask, are those with a decision within ``band`` (relative) of a
+    tie.
+    """
     o = pb.oracle
     rho = pb.rho(lam)
     best, _, _, margin = o.price(pb.loss - rho, None, rho)
@@ -957,8 +983,10 @@ def _near_firms(pb: _Problem, lam: np.ndarray, band: float) -> tuple[np.ndarray,
 
 
 def _violating_firms(pb: _Problem, lam: np.ndarray, fixed: _Choice, tol: float) -> tuple[np.ndarray, float]:
-    """Enterprises whose choice ``fixed`` is not a Lagrangian argmin under ``lam`` (by more than
-    ``tol``) (E,) bool, and ``L(λ)``."""
+    """Return the enterprises whose choice ``fixed`` is not a Lagrangian argmin under ``lam``, and ``L(λ)``.
+
+    The enterprises, as an (E,) bool mask, are those off the argmin by more than ``tol``.
+    """
     o = pb.oracle
     _, value, viol, _ = o.price(pb.loss - pb.rho(lam), fixed)
     bad = (viol.a > tol).any(axis=1)
@@ -971,8 +999,10 @@ def _violating_firms(pb: _Problem, lam: np.ndarray, fixed: _Choice, tol: float) 
 def _cold_multipliers(
     inputs: xr.Dataset, pb: _Problem, options: SolveOptions, deadline: float | None
 ) -> tuple[np.ndarray | None, list[dict]]:
-    """Multipliers of a cold start: the direct model on a stratified sample (:func:`_sample`),
-    then on the *near-tie* enterprises alone, the others fixed at their Lagrangian argmin.
+    """Find the multipliers of a cold start from the direct model on samples and near ties.
+
+    First the direct model on a stratified sample (:func:`_sample`), then on the *near-tie*
+    enterprises alone, the others fixed at their Lagrangian argmin.
 
     Each round takes the direct model's duals over the enterprises within :data:`NEAR_BAND` of a
     tie (and every enterprise met so far); the enterprises whose fixed argmin the new duals price
@@ -1056,7 +1086,7 @@ def solve_decomposed(
     """
     t0 = time.perf_counter()
     pb = problem(inputs, options, shortfall_everywhere)
-    E, S, P = pb.shape
+    _E, S, P = pb.shape
     K = S * P
     timings = {"setup": time.perf_counter() - t0}
     M = pb.ni_cost.shape[0]
@@ -1152,8 +1182,11 @@ def solve_decomposed(
 
 
 def warm_multipliers(warm) -> np.ndarray | None:
-    """Multipliers (S, P) from a warm start: a :class:`planner.optimize.result.Plan` (its
-    ``multipliers``), an array or DataArray, or None."""
+    """Return the multipliers (S, P) of a warm start, or None.
+
+    From a :class:`planner.optimize.result.Plan` (its ``multipliers``), an array or DataArray, or
+    None.
+    """
     if warm is None:
         return None
     lam = getattr(warm, "multipliers", warm)
@@ -1188,7 +1221,7 @@ def dual_bound(inputs: xr.Dataset, options: SolveOptions, lam, shortfall_everywh
     the optimum exactly when ``λ`` is an optimal dual, which is how a plan's duals are certified.
     """
     pb = problem(inputs, options, shortfall_everywhere)
-    E, S, P = pb.shape
+    _E, S, P = pb.shape
     lam = np.clip(np.nan_to_num(np.asarray(lam, float).reshape(S * P), nan=0.0), 0.0, None)
     _, value, _, _ = pb.oracle.price(pb.loss - pb.rho(lam))
     return _bound(pb, lam, value)

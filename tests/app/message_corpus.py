@@ -240,7 +240,7 @@ def build_corpus(root: Path) -> list[Case]:
     inv("CEMS count negative", _set("cems_count", "-1"))
     inv("sub-metering maybe", _set("power_submetering", "maybe"))
     inv("latitude not a number", _set("lat", "北纬37度"))
-    inv("coordinates missing for a firm", lambda df: df.assign(lat=[""] + list(df["lat"].iloc[1:])))
+    inv("coordinates missing for a firm", lambda df: df.assign(lat=["", *list(df["lat"].iloc[1:])]))
     inv("electricity header unit", _rename("electricity", "electricity（桶）"))
     # --- inventory: xlsx
     inv("xlsx: required column missing", _drop("name"), xlsx=True)

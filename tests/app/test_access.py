@@ -247,7 +247,7 @@ def test_issue_refuses_bad_lists(firms, tmp_path):
 def test_broken_code_file_is_an_error(tmp_path):
     f = tmp_path / "codes.toml"
     f.write_text("[codes.X]\nhash = 5\nsecret = 1\n", encoding="utf-8")
-    with pytest.raises(access.CodeFileError, match="codes.toml"):
+    with pytest.raises(access.CodeFileError, match=r"codes\.toml"):
         access.load_codes(f)
 
 

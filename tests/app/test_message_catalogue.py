@@ -299,7 +299,7 @@ def test_bad_list_upload_in_chinese_shows_no_english(tmp_path, scenario_dir):
 
 
 def test_bad_list_upload_in_english_shows_the_library_text(tmp_path):
-    at, table = _upload("en")
+    _at, table = _upload("en")
     from planner.inventory.table import validate_inventory
 
     path = tmp_path / "bad.csv"

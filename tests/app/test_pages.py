@@ -24,7 +24,7 @@ def test_login_page_renders_and_shows_demo_password(lang):
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
-@pytest.mark.parametrize("page", BUREAU_PAGES + ["portal"])
+@pytest.mark.parametrize("page", [*BUREAU_PAGES, "portal"])
 def test_every_page_renders(lang, page):
     at = new_app(lang, official=True)
     goto(at, page)
@@ -35,7 +35,7 @@ def test_every_page_renders(lang, page):
 
 def test_bureau_pages_need_login():
     at = new_app("zh")
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
         goto(at, "overview")  # not even registered before login
 
 

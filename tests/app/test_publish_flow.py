@@ -4,6 +4,7 @@ officials' login failing closed, and the lock-below-floor reason, driven with Ap
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import pytest
 import yaml
@@ -14,7 +15,7 @@ from planner.app.i18n import t
 from planner.scenario import revisions
 
 
-@pytest.fixture()
+@pytest.fixture
 def folder(tmp_path, monkeypatch, scenario_dir):
     """A private scenario folder (saves and publications of one test only)."""
     out = tmp_path / "scen"
@@ -136,7 +137,7 @@ def test_published_plan_with_input_errors_shows_officials_a_message_and_firms_no
     path = folder / "demo_list.yaml"
     inv = tmp_inv = folder / "broken.csv"
     src = yaml.safe_load(path.read_text(encoding="utf-8"))
-    text = open(src["inventory"], encoding="utf-8").read().splitlines()
+    text = Path(src["inventory"]).read_text(encoding="utf-8").splitlines()
     header, rows = text[0], text[1:]
     cols = header.split(",")
     bad = rows[0].split(",")

@@ -95,7 +95,7 @@ def _old_carry(ds, hi):
     return carry
 
 
-@pytest.mark.parametrize("mode,S", [("episode", 7), ("list", 3)])
+@pytest.mark.parametrize(("mode", "S"), [("episode", 7), ("list", 3)])
 @pytest.mark.parametrize("seed", [0, 4])
 def test_chain_carry_equals_the_masked_loop(mode, S, seed):
     from planner.optimize.baselines import _chain_carry, effective_bounds
@@ -106,7 +106,7 @@ def test_chain_carry_equals_the_masked_loop(mode, S, seed):
     np.testing.assert_array_equal(_chain_carry(ds, hi)(x.copy()), _old_carry(ds, hi)(x.copy()))
 
 
-@pytest.mark.parametrize("mode,S", [("episode", 7), ("list", 3)])
+@pytest.mark.parametrize(("mode", "S"), [("episode", 7), ("list", 3)])
 @pytest.mark.parametrize("seed", [0, 3])
 def test_all_baselines_equal_each_baseline_alone(mode, S, seed):
     """all_baselines shares the bounds and arrays between the baselines: the same numbers, to the bit,

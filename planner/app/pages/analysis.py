@@ -1,5 +1,7 @@
-"""专家分析 Expert analysis: least-cost curve with baselines, grade-upgrade value ranking, measure
-effectiveness, and sensitivity to the ensemble percentile.
+"""专家分析 Expert analysis: cost curve, upgrade values, effectiveness, percentile sensitivity.
+
+The least-cost curve with baselines, the grade-upgrade value ranking, measure effectiveness, and
+the sensitivity to the ensemble percentile.
 
 Every analysis is :mod:`planner.reports.analysis` on the current scenario (with the session's edits);
 the page caches only the resulting tables.
@@ -139,6 +141,15 @@ def _percentiles(key: str, _scenario, qs: tuple) -> pd.DataFrame:
 
 
 def curve_tab(scenario, result: dict) -> None:
+    """Draw the least-cost curve of one slot over a range of reduction shares, with the baselines.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The working scenario.
+    result : dict
+        Its solved plan (:func:`planner.app.common.solve_scenario`), for the slots offered.
+    """
     st.caption(tr("analysis.curve_help"))
     slots = list(result["summary"]["slots"])
     names = [s["slot"] for s in slots]
@@ -209,6 +220,11 @@ def curve_tab(scenario, result: dict) -> None:
 
 
 def upgrade_tab(scenario) -> None:
+    """Rank the firms by the loss a one-grade upgrade would avoid.
+
+    For the top ``N`` (the number input) the city's plan is re-solved to give the change of its total
+    loss.
+    """
     st.caption(tr("analysis.upgrade_help"))
     top = st.number_input(tr("analysis.top"), 0, 20, 5, key="upgrade_top")
     bar, progress = _progress_bar()
@@ -253,6 +269,11 @@ def upgrade_tab(scenario) -> None:
 
 
 def effectiveness_tab(scenario) -> None:
+    """Show where each target's reductions come from and the reduction per 10k CNY of loss.
+
+    Stacked bars of non-industrial credits, rule floors and the optimiser's additions per slot and
+    pollutant; a table by industry and measure type.
+    """
     st.caption(tr("analysis.effect_help"))
     with st.spinner(tr("common.solving")):
         eff = _effectiveness(scenario_key(scenario), scenario)
@@ -313,6 +334,10 @@ def effectiveness_tab(scenario) -> None:
 
 
 def percentile_tab(scenario) -> None:
+    """Compare plans built from the forecast's mean and its ensemble percentiles (run on request).
+
+    Uses the current scenario in episode mode, else an episode scenario the user picks.
+    """
     st.caption(tr("analysis.pct_help"))
     sc = scenario
     if sc.mode != "episode" or sc.forecast is None:
@@ -371,12 +396,13 @@ def percentile_tab(scenario) -> None:
 def _is_episode(path) -> bool:
     try:
         sc = base_scenario(path)
-    except Exception:  # noqa: BLE001 - an unreadable scenario is simply not offered
+    except Exception:  # an unreadable scenario is simply not offered
         return False
     return sc.mode == "episode" and sc.forecast is not None
 
 
 def main() -> None:
+    """Render the expert-analysis page: one tab per analysis of the working scenario."""
     require_official()
     st.title(tr("analysis.title"))
     path = current_file()
@@ -394,18 +420,14 @@ def main() -> None:
             tr("analysis.tab_pct"),
         ]
     )
-    with tabs[0]:
-        with guarded():
-            curve_tab(scenario, result)
-    with tabs[1]:
-        with guarded():
-            upgrade_tab(scenario)
-    with tabs[2]:
-        with guarded():
-            effectiveness_tab(scenario)
-    with tabs[3]:
-        with guarded():
-            percentile_tab(scenario)
+    with tabs[0], guarded():
+        curve_tab(scenario, result)
+    with tabs[1], guarded():
+        upgrade_tab(scenario)
+    with tabs[2], guarded():
+        effectiveness_tab(scenario)
+    with tabs[3], guarded():
+        percentile_tab(scenario)
 
 
 with guarded():

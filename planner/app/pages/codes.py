@@ -30,6 +30,7 @@ def _table():
 
 
 def main() -> None:
+    """Render the access-code page: counts by status, issue or revoke codes, and the codes just issued."""
     require_official()
     st.title(tr("codes.title"))
     source = portal_scenario_file()

@@ -56,11 +56,13 @@ def _compare(keys: tuple, _items: list) -> dict:
 
 
 def choices() -> list[str]:
+    """The comparable items: the edited plan, each scenario file, and each file under each baseline."""
     opts = [str(p) for p in scenario_files()]
     return [EDITED, *opts, *[f"{p}@{m}" for p in opts for m in METHODS]]
 
 
 def label_of(choice: str) -> str:
+    """A choice's label for the picker: the file's stem with the baseline's name, or the edited plan."""
     if choice == EDITED:
         return tr("compare.edited")
     path, _, method = choice.partition("@")
@@ -69,6 +71,10 @@ def label_of(choice: str) -> str:
 
 
 def item_for(choice: str):
+    """Return the ``(label, scenario, baseline method or None)`` a choice compares.
+
+    The edited plan is the session's working scenario, its name marked with ``*``.
+    """
     if choice == EDITED:
         sc = working_scenario(current_file())
         sc = dataclasses.replace(sc, name=f"{sc.name}*")
@@ -79,6 +85,7 @@ def item_for(choice: str):
 
 
 def side_by_side(doc: dict) -> None:
+    """Show the scenarios' status, loss and curtailed firms as a table and their losses as bars."""
     rows = []
     for s in doc["scenarios"]:
         rows.append(
@@ -106,6 +113,7 @@ def side_by_side(doc: dict) -> None:
 
 
 def loss_breakdown(doc: dict) -> None:
+    """Chart each scenario's loss by industry, county, grade or slot (the 15 largest, as chosen)."""
     by = st.radio(
         tr("compare.breakdown"),
         ["industry", "county", "grade", "slot"],
@@ -141,6 +149,7 @@ def loss_breakdown(doc: dict) -> None:
 
 
 def targets(doc: dict) -> None:
+    """Tabulate each scenario's achieved reduction share per slot and pollutant."""
     rows = []
     for s in doc["scenarios"]:
         for sl in s.get("slots", []):
@@ -157,6 +166,7 @@ def targets(doc: dict) -> None:
 
 
 def changes(doc: dict) -> None:
+    """Show the firms whose obligations changed between the scenarios, with a filter by id or name."""
     ch = doc.get("changes") or []
     pairs = doc.get("changes_by_pair") or []
     for p in pairs:
@@ -208,6 +218,7 @@ def changes(doc: dict) -> None:
 
 
 def main() -> None:
+    """Render the comparison page: pick 2–4 items, then compare them side by side."""
     require_official()
     st.title(tr("compare.title"))
     opts = choices()

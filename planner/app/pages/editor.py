@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import time
@@ -49,6 +50,7 @@ from planner.reports.app_tables import (
 
 
 def grade_options() -> list[str]:
+    """The grade codes an enterprise can be given, in the vocabulary's order."""
     from planner.policy.vocabulary import grade_codes
 
     return grade_codes()
@@ -61,6 +63,7 @@ def _grid_key(path: Path, filters: tuple) -> str:
 
 
 def results_row(summary: dict, before: dict | None) -> None:
+    """Show the plan's total loss, the firms curtailed and the status, with the change since the last edit."""
     d = summary_delta(before["summary"] if before else None, summary)
     c = st.columns(3)
     delta = None if d["loss_change"] is None or before is None else f"{d['loss_change']:+,.1f}"
@@ -80,6 +83,13 @@ def results_row(summary: dict, before: dict | None) -> None:
 
 
 def grid(result: dict, path: Path, overrides: dict):
+    """Show the enterprises (filtered by county, industry and grade) in an editable grid.
+
+    Returns
+    -------
+    tuple
+        The rows shown, the grid's edited frame and the grid's widget key.
+    """
     table = result["table"]
     f1, f2, f3 = st.columns(3)
     county = f1.multiselect(
@@ -200,8 +210,10 @@ def _remember_before(path: Path, overrides: dict, result: dict) -> None:
 
 @st.cache_data(max_entries=8, show_spinner=False)
 def _rule_floors(key: str, _scenario) -> pd.DataFrame:
-    """Mandatory floor (share) of every enterprise × alert level under the rules, with the
-    scenario's grade, exempt and ceiling overrides but without its locks."""
+    """Return the mandatory floor (share) of every enterprise × alert level under the rules.
+
+    With the scenario's grade, exempt and ceiling overrides but without its locks.
+    """
     from planner import DATA_DIR
     from planner.inventory.table import read_inventory
     from planner.policy.measures import evaluate_measures, load_measures
@@ -220,6 +232,7 @@ def _rule_floors(key: str, _scenario) -> pd.DataFrame:
 
 
 def rule_floors(scenario) -> pd.DataFrame:
+    """The rule floors (enterprise × level) of the scenario without its locks, cached by content."""
     from planner.reports.app_tables import scenario_key
 
     plain = dataclasses.replace(
@@ -250,7 +263,7 @@ def locks_below_floor(overrides: dict, floors: pd.DataFrame) -> list[dict]:
             if lv in floors.columns and float(x) < float(floors.at[eid, lv]) - 1e-9
         ]
         if gaps:
-            gap, lv, x = max(gaps)
+            _gap, lv, x = max(gaps)
             out.append(
                 {
                     "enterprise_id": eid,
@@ -264,8 +277,10 @@ def locks_below_floor(overrides: dict, floors: pd.DataFrame) -> list[dict]:
 
 
 def with_reasons(overrides: dict, floors: pd.DataFrame, reason: str) -> dict:
-    """Overrides with ``reason`` given to every lock below its floor that has none yet (a reason
-    already in the scenario is kept as it is)."""
+    """Return the overrides with ``reason`` given to every lock below its floor that has none yet.
+
+    A reason already in the scenario is kept as it is.
+    """
     out = {k: dict(v) for k, v in overrides.items()}
     if not reason.strip():
         return out
@@ -277,8 +292,10 @@ def with_reasons(overrides: dict, floors: pd.DataFrame, reason: str) -> dict:
 
 
 def apply_edits(path_str: str, grid_key: str, result: dict) -> None:
-    """Button callback: apply the grid's edit state to the overrides before the script reruns,
-    so the re-solved numbers come back in a single run."""
+    """Apply the grid's edit state to the overrides (a button callback).
+
+    It runs before the script reruns, so the re-solved numbers come back in a single run.
+    """
     path = Path(path_str)
     shown = st.session_state.get("editor_shown")
     if shown is None:
@@ -286,10 +303,8 @@ def apply_edits(path_str: str, grid_key: str, result: dict) -> None:
     overrides = working_overrides(path, base_scenario(path))
     edited = apply_edit_state(shown, st.session_state.get(grid_key))
     new = overrides_from_edits(shown, edited, overrides, result["inventory_grades"])
-    try:
+    with contextlib.suppress(InputError):
         new = with_reasons(new, rule_floors(working_scenario(path)), st.session_state.get("lock_reason", ""))
-    except InputError:
-        pass
     if new == overrides:
         return
     _remember_before(path, overrides, result)
@@ -307,6 +322,7 @@ def reset_edits(path_str: str, result: dict) -> None:
 
 
 def changes_section(before: dict, result: dict, overrides: dict) -> None:
+    """Show what the last edit changed: the overrides before and after, then the plan's changed rows."""
     st.subheader(tr("editor.what_changed"))
     od = overrides_diff(before["overrides"], overrides)
     if not od.empty:
@@ -380,8 +396,10 @@ def official_author() -> str:
 
 
 def official_roles() -> set[str]:
-    """Roles of the session's official (a session without recorded roles: both in demo mode,
-    editor otherwise)."""
+    """Return the roles of the session's official.
+
+    A session without recorded roles has both in demo mode, ``editor`` otherwise.
+    """
     roles = st.session_state.get("official_roles")
     if roles is None:
         from planner.app.access import ROLES, officials_config
@@ -396,9 +414,11 @@ INPUTS_DIR = "inputs"
 
 
 def kept_uploads(path: Path, up: dict) -> dict:
-    """Copy the session's uploaded files next to the scenario (``inputs/<kind>-<sha8>.<ext>``,
-    the same content always the same name) and return the scenario keys naming them
-    (``inventory``, ``forecast`` and, when the official chose an episode plan, ``mode``)."""
+    """Copy the session's uploaded files next to the scenario and return the keys naming them.
+
+    The copies are ``inputs/<kind>-<sha8>.<ext>`` (the same content always the same name); the keys
+    are ``inventory``, ``forecast`` and, when the official chose an episode plan, ``mode``.
+    """
     import os
     import shutil
 
@@ -421,6 +441,7 @@ def kept_uploads(path: Path, up: dict) -> dict:
 
 
 def save_section(path: Path, overrides: dict) -> None:
+    """Save the edits as a new revision (or a new scenario), list the history and offer publishing."""
     try:
         from planner.scenario import revisions
     except ImportError:
@@ -622,6 +643,7 @@ def publish_section(path: Path, revisions) -> None:
 
 
 def main() -> None:
+    """Render the plan editor: results, the editable grid, re-solve and reset, what changed, save."""
     require_official()
     st.title(tr("editor.title"))
     path = current_file()

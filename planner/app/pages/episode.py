@@ -1,5 +1,8 @@
-"""应急过程 Episode: which days are covered and why, who stops on which day (Gantt), required vs
-achieved tonnes per day, and re-planning for a new forecast (planner.scenario.replan)."""
+"""应急过程 Episode: the days covered, who stops when, tonnes per day, and re-planning.
+
+Which days are covered and why, who stops on which day (Gantt), required vs achieved tonnes per
+day, and re-planning for a new forecast (planner.scenario.replan).
+"""
 
 from __future__ import annotations
 
@@ -31,7 +34,7 @@ def _episodes() -> list:
     for p in scenario_files():
         try:
             sc = base_scenario(p)
-        except Exception:  # noqa: BLE001 - an unreadable scenario is simply not offered
+        except Exception:  # an unreadable scenario is simply not offered
             continue
         if sc.mode == "episode" and sc.forecast is not None:
             out.append(p)
@@ -39,6 +42,7 @@ def _episodes() -> list:
 
 
 def coverage_section(summary: dict) -> None:
+    """Tabulate the episode's days: forecast AQI, level, whether covered and why, firms cut and held."""
     st.subheader(tr("episode.coverage"))
     tl = summary.get("timeline") or {}
     days = tl.get("days") or []
@@ -69,6 +73,7 @@ def coverage_section(summary: dict) -> None:
 
 
 def gantt_section(schedule: pd.DataFrame) -> None:
+    """Draw who stops on which day as a Gantt chart of the most curtailed firms (count chosen by a slider)."""
     st.subheader(tr("episode.gantt"))
     top = st.slider(tr("episode.top"), 10, 200, 40, 10, key="episode_top")
     bars = gantt_frame(schedule, top=top)
@@ -105,6 +110,7 @@ def gantt_section(schedule: pd.DataFrame) -> None:
 
 
 def tonnes_section(summary: dict) -> None:
+    """Chart the required against the achieved tonnes per day for the chosen pollutant."""
     st.subheader(tr("episode.tonnes"))
     dt = day_tonnes(summary)
     if dt.empty:
@@ -138,6 +144,11 @@ def _forecast_choices(scenario) -> list:
 
 
 def replan_section(path, scenario) -> None:
+    """Re-plan the rest of the episode for a new forecast and show what changes.
+
+    The forecast is uploaded or picked from the scenario's folder; the plan is re-solved from the
+    chosen day on (:func:`planner.scenario.replan.replan`) and the changed firms listed.
+    """
     st.subheader(tr("episode.replan"))
     st.caption(tr("episode.replan_help"))
     choices = _forecast_choices(scenario)
@@ -200,6 +211,7 @@ def replan_section(path, scenario) -> None:
 
 
 def main() -> None:
+    """Render the episode page for the chosen episode scenario: coverage, Gantt, tonnes and re-planning."""
     require_official()
     st.title(tr("episode.title"))
     files = _episodes()

@@ -13,14 +13,17 @@ from planner.app.common import guarded, session_client, tr
 
 
 def _localised(args: dict) -> dict:
-    """A configuration error's arguments with the reason (the TOML reader's or the operating
-    system's English words) in the session's language."""
+    """Return a configuration error's arguments with the reason in the session's language.
+
+    The reason is the TOML reader's or the operating system's English words.
+    """
     from planner.app.common import message_text
 
     return {k: message_text(v) if k == "reason" else v for k, v in args.items()}
 
 
 def main() -> None:
+    """Render the officials' login page: the login form, or why login is closed."""
     st.title(tr("login.title"))
     st.write(tr("login.intro"))
     config = officials_config()

@@ -26,6 +26,7 @@ from planner.reports.app_tables import county_labels, map_frame
 
 
 def main() -> None:
+    """Render the map of the working plan: firms coloured by their cut at the chosen level."""
     require_official()
     st.title(tr("map.title"))
     path = current_file()

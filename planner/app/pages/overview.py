@@ -51,6 +51,13 @@ from planner.reports.app_tables import (
 
 
 def pick_scenario():
+    """Let the user choose the scenario file and remember it for the other pages.
+
+    Returns
+    -------
+    Path
+        The chosen file (the page stops with a warning when there is none).
+    """
     files = scenario_files()
     if not files:
         st.warning(tr("common.no_scenarios"))
@@ -69,6 +76,7 @@ def pick_scenario():
 
 
 def upload_section() -> None:
+    """Offer uploads of an enterprise list and a forecast for the session, each validated before use."""
     with st.expander(tr("overview.upload"), expanded=bool(uploads())):
         st.caption(tr("overview.upload_help"))
         c1, c2 = st.columns(2)
@@ -125,6 +133,7 @@ def keep_upload(col, kind: str) -> None:
 
 
 def shares_section(path) -> None:
+    """Let the user change the reduction share per level and pollutant for the scenario ``path``."""
     base = base_scenario(path)
     defaults = effective_shares(default_shares(), base.shares)
     with st.expander(tr("overview.shares")):
@@ -153,6 +162,7 @@ def shares_section(path) -> None:
 
 
 def forecast_chart(scenario) -> None:
+    """Chart the scenario's forecast AQI per day, with the ensemble's P10–P90 band when present."""
     if scenario.forecast is None:
         st.caption(tr("overview.no_forecast"))
         return
@@ -229,6 +239,7 @@ def _forecast(key: str, path: str, standard: str, rules: str):
 
 
 def targets_chart(summary: dict) -> None:
+    """Chart each slot's achieved reduction against its target, per pollutant (100 % = met)."""
     df = targets_frame(summary)
     if df.empty:
         return
@@ -274,6 +285,7 @@ def targets_chart(summary: dict) -> None:
 
 
 def metrics_row(summary: dict) -> None:
+    """Show the plan's total loss, its saving against the uniform and greedy cuts, and the firms curtailed."""
     m = loss_metrics(summary)
     c = st.columns(4)
     c[0].metric(tr("overview.total_loss"), fmt_money(m["objective"]))
@@ -336,6 +348,11 @@ def split_section(summary: dict) -> None:
 
 
 def diagnosis(summary: dict) -> None:
+    """Say whether every target is met; otherwise show the plan's messages and the shortfalls.
+
+    The shortfall table gives per slot, level and pollutant the target, the achieved and missing
+    tonnes, and the target's dual price.
+    """
     short = shortfalls(summary)
     status = summary.get("status")
     if status == "optimal" and short.empty:
@@ -492,6 +509,7 @@ def air_section(summary: dict) -> None:
 
 
 def main() -> None:
+    """Render the overview page: scenario choice, uploads, shares, the plan's metrics, charts and files."""
     require_official()
     st.title(tr("overview.title"))
     path = pick_scenario()
@@ -603,6 +621,7 @@ def sheets_section(scenario, result: dict) -> None:
 
 
 def downloads(scenario, result: dict) -> None:
+    """Offer the schedule CSV and, once made on request, the emergency list workbook for download."""
     from planner.io.writing import neutralise_frame
 
     c1, c2 = st.columns(2)

@@ -80,6 +80,10 @@ def _codes():
 
 
 def login_form(sc) -> None:
+    """Ask for the credit code and access code and log the firm in on success.
+
+    Failures are throttled per credit code and per client (:func:`planner.app.access.portal_login`).
+    """
     st.write(tr("portal.intro"))
     with st.form("portal_login"):
         credit = st.text_input(tr("portal.credit_code"), key="portal_credit", max_chars=30)
@@ -102,6 +106,7 @@ def login_form(sc) -> None:
 
 
 def own_sheet(sc, eid: str) -> None:
+    """Show the logged-in firm its own data and obligations per level or day, the upgrade view and files."""
     result = solve_scenario(sc)
     table = result["table"]
     if eid not in table.index:
@@ -190,6 +195,11 @@ def own_lines(result: dict, eid: str) -> None:
 
 
 def upgrade_section(sc, eid: str, grade: str, ob: pd.DataFrame) -> None:
+    """Show, on request, how the firm's obligations would change one grade up.
+
+    The published scenario is re-solved with the firm at the next grade; nothing is shown for the
+    top grade.
+    """
     up = UPGRADE.get(grade)
     st.markdown(f"#### {tr('portal.upgrade')}")
     if up is None:
@@ -224,6 +234,7 @@ def _sheet(key: str, _scenario, eid: str) -> str:
 
 
 def downloads(sc, eid: str, ob: pd.DataFrame) -> None:
+    """Offer the firm its obligations as CSV and its 一厂一策 sheet as HTML (when the sheet can be made)."""
     c1, c2 = st.columns(2)
     c1.download_button(
         tr("portal.download_csv"),
@@ -237,7 +248,7 @@ def downloads(sc, eid: str, ob: pd.DataFrame) -> None:
     try:
         with st.spinner(tr("common.solving")):
             html = _sheet(scenario_key(sc), sc, eid)
-    except Exception:  # noqa: BLE001 - a missing sheet must not break the portal
+    except Exception:  # a missing sheet must not break the portal
         return
     c2.download_button(
         tr("portal.download_sheet"),
@@ -249,6 +260,10 @@ def downloads(sc, eid: str, ob: pd.DataFrame) -> None:
 
 
 def body() -> None:
+    """Build the published plan, then show the login form or the logged-in firm's sheet.
+
+    Officials are also warned when the scenario's inputs changed since publication.
+    """
     sc = scenario()
     try:  # the published plan must build before anyone may log in (cached for every session)
         solve_scenario(sc)
@@ -273,6 +288,7 @@ def body() -> None:
 
 
 def main() -> None:
+    """Render the enterprise portal, or say that it is unavailable."""
     st.title(tr("portal.title"))
     try:
         body()
@@ -283,8 +299,11 @@ def main() -> None:
 
 
 def _unavailable(key: str, args: dict) -> None:
-    """Firms: only that the portal is unavailable.  Officials: what is wrong (never a table of
-    the list's problems here, which would name other firms)."""
+    """Say that the portal is unavailable.
+
+    Firms learn only that; officials learn what is wrong (never a table of the list's problems here,
+    which would name other firms).
+    """
     st.session_state.pop("portal_eid", None)
     if st.session_state.get("official"):
         st.error(tr(key, **args))
