@@ -34,7 +34,7 @@ from pydantic.fields import FieldInfo
 from planner.io.yamlio import MapKey, YamlDoc, format_loc
 from planner.problems import InputError, Problems
 
-__all__ = ["validate", "validation_problems", "suggest_key", "describe_value", "Word", "field_message"]
+__all__ = ["Word", "describe_value", "field_message", "suggest_key", "validate", "validation_problems"]
 
 M = TypeVar("M")
 

@@ -585,7 +585,7 @@ def _read_xlsx(path: str, data: bytes) -> list[_Sheet]:
         wb.close()
     try:
         _formula_notes(path, data, sheets)
-    except Exception:  # noqa: BLE001 - the check is advisory; the values were read already
+    except Exception:  # the check is advisory; the values were read already
         pass
     return sheets
 
@@ -858,7 +858,8 @@ def _text_rows(path: str, text: str, delimiter: str) -> list[list[str]]:
 def _arrow_frame(text: str, delimiter: str) -> pd.DataFrame | None:
     """:func:`_pandas_frame`'s frame parsed by pyarrow's multithreaded CSV reader (several times
     faster on large lists), or None when pyarrow refuses the text (not rectangular, ...) or it has
-    a single column (where a blank line would be a row of pyarrow but not of pandas)."""
+    a single column (where a blank line would be a row of pyarrow but not of pandas).
+    """
     import pyarrow as pa
     import pyarrow.csv as pacsv
 

@@ -72,7 +72,8 @@ def _shared(inputs: xr.Dataset, key: str, make):
 
 def effective_bounds(inputs: xr.Dataset) -> tuple[np.ndarray, np.ndarray]:
     """The bounds every baseline starts from: the chain-propagated bounds, with each line stop's
-    lines of least loss stopped (:func:`planner.optimize.inputs.rule_floor`)."""
+    lines of least loss stopped (:func:`planner.optimize.inputs.rule_floor`).
+    """
     lo, hi = _shared(inputs, "bounds", lambda: _bounds(inputs))
     return lo.copy(), hi.copy()
 
@@ -84,7 +85,8 @@ def _bounds(inputs: xr.Dataset) -> tuple[np.ndarray, np.ndarray]:
 
 def _chain_carry(inputs: xr.Dataset, hi: np.ndarray):
     """``carry(x)``: every raise carried forward to the later slots of its chain (in place),
-    ``x[f, b] = min(max(x[f, b], x[f, a]), hi[f, b])`` for the chain's consecutive slots a → b."""
+    ``x[f, b] = min(max(x[f, b], x[f, a]), hi[f, b])`` for the chain's consecutive slots a → b.
+    """
     cp = chain_pairs(inputs)
     f = slice(None) if np.all(cp.firms) else np.flatnonzero(cp.firms)
     pairs = list(cp.pairs)
@@ -349,7 +351,8 @@ BASELINES = {
 
 def all_baselines(inputs: xr.Dataset) -> dict[str, Baseline | None]:
     """Every baseline of :data:`BASELINES`; None where it cannot meet the targets (rules_only is
-    always returned; see its ``meets_targets``)."""
+    always returned; see its ``meets_targets``).
+    """
     token = _SHARED.set({"inputs": inputs})  # the bounds and arrays are computed once for all
     try:
         return {name: make(inputs) for name, make in BASELINES.items()}
@@ -399,7 +402,6 @@ def baseline_plan(inputs: xr.Dataset, method: str, label: str = ""):
     label : str
         Name used in the plan's message (e.g. the scenario's).
     """
-
     if method not in METHODS:
         raise ValueError(f"unknown baseline {method!r}; one of {', '.join(METHODS)}")
     b = BASELINES[method](inputs)
