@@ -15,10 +15,12 @@ in :attr:`RawTable.problems`.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import dataclasses
 import datetime as _dt
 import io
+import itertools
 import re
 import zipfile
 from collections.abc import Callable, Sequence
@@ -583,10 +585,8 @@ def _read_xlsx(path: str, data: bytes) -> list[_Sheet]:
             sheets.append(_Sheet(ws.title, rows, notes))
     finally:
         wb.close()
-    try:
+    with contextlib.suppress(Exception):  # the check is advisory; the values were read already
         _formula_notes(path, data, sheets)
-    except Exception:  # the check is advisory; the values were read already
-        pass
     return sheets
 
 
@@ -773,7 +773,7 @@ def _is_column_numbering(row: Sequence[str], width: int) -> bool:
     if width < 5 or len(cells) < 0.8 * width or not all(c.isdigit() for c in cells):
         return False
     values = [int(c) for c in cells]
-    return values[0] == 1 and all(b == a + 1 for a, b in zip(values, values[1:], strict=False))
+    return values[0] == 1 and all(b == a + 1 for a, b in itertools.pairwise(values))
 
 
 def _decode_text(path: str, data: bytes) -> tuple[str, dict]:

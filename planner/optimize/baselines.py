@@ -294,7 +294,7 @@ def greedy(inputs: xr.Dataset, max_rounds: int | None = None) -> Baseline | None
     """
     lo, hi = effective_bounds(inputs)
     red, target, credited, loss, _ = _arrays(inputs)
-    E, S = lo.shape
+    _E, S = lo.shape
     P = target.shape[1]
     carry = _chain_carry(inputs, hi)
     x = lo.copy()

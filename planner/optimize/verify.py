@@ -11,6 +11,7 @@ every solve (a failing plan gets status "error") and in the tests.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -162,7 +163,7 @@ def check_chain(c: _Ctx) -> None:
     m = _chained_firms(c.inputs)
     x = c.x
     for members in _chains(c.inputs):
-        for a, b in zip(members[:-1], members[1:], strict=True):
+        for a, b in itertools.pairwise(members):
             bad = m & (x[:, a] > x[:, b] + c.tol)
             if bad.any():
                 e = int(np.flatnonzero(bad)[0])
@@ -440,7 +441,7 @@ def _menu_pairs(inputs: xr.Dataset, chained: bool) -> list[tuple[int, int]]:
     out = []
     for members in _chains(inputs):
         if chained:
-            out.extend(zip(members[:-1], members[1:], strict=True))
+            out.extend(itertools.pairwise(members))
         else:
             out.extend((a, b) for a in members for b in members if levels[a] < levels[b])
     return out
@@ -665,7 +666,7 @@ def check_air_goal(c: _Ctx) -> None:
         if "aq_ni_coef" in inp and len(a)
         else None
     )
-    R, L, _, S = A.shape
+    _R, L, _, S = A.shape
     for lag in range(L):
         for s in range(S):
             t = day[lag, s]
