@@ -167,8 +167,10 @@ _Loader.add_implicit_resolver("tag:yaml.org,2002:float", _NUMBER_EXPONENT, list(
 
 
 class Dumper(yaml.SafeDumper):
-    """``yaml.SafeDumper`` that knows the loader's numbers: text such as ``1e5`` or ``0E0`` (an
-    enterprise id, a revision id) is written quoted, so that it reads back as text.
+    """``yaml.SafeDumper`` that knows the loader's numbers.
+
+    Text such as ``1e5`` or ``0E0`` (an enterprise id, a revision id) is written quoted, so that it reads back
+    as text.
     """
 
 
@@ -176,8 +178,9 @@ Dumper.add_implicit_resolver("tag:yaml.org,2002:float", _NUMBER_EXPONENT, list("
 
 
 def dump_yaml(data: Any, **kw) -> str:
-    """YAML text of plain data that :func:`parse_yaml` reads back unchanged (keys in their order,
-    Chinese kept readable; keyword arguments go to :func:`yaml.dump`).
+    """YAML text of plain data that :func:`parse_yaml` reads back unchanged.
+
+    Keys are kept in their order and Chinese readable; keyword arguments go to :func:`yaml.dump`.
     """
     opts = {"allow_unicode": True, "sort_keys": False, "default_flow_style": False, "width": 100, **kw}
     return yaml.dump(data, Dumper=Dumper, **opts)

@@ -1444,8 +1444,9 @@ def _unit_item_curtailment(it: MeasureItem, n: int, base_share: np.ndarray) -> n
 
 
 def _process_caps(process: np.ndarray) -> np.ndarray:
-    """(U,) largest cut of each unit's process (``max_cut`` of ``processes.csv``; 1 for a process
-    that can stop or a code the table does not list).
+    """(U,) largest cut of each unit's process.
+
+    ``max_cut`` of ``processes.csv``; 1 for a process that can stop or a code the table does not list.
     """
     from planner.policy.registry import processes
 

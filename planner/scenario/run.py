@@ -70,10 +70,12 @@ class PlanResult:
 
     @property
     def scenario(self) -> Scenario:
+        """The scenario that was solved (that of :attr:`prepared`)."""
         return self.prepared.scenario
 
     @property
     def status(self) -> str:
+        """The solve status reported in ``summary.json`` (``summary["status"]``, e.g. ``optimal``)."""
         return self.summary["status"]
 
 
@@ -603,8 +605,10 @@ def prepare(scenario: Scenario | str | Path, alerts: pd.DataFrame | None = None)
 
 
 def prepare_ensemble(scenario: Scenario, shares, totals, slots: pd.DataFrame, inputs: xr.Dataset):
-    """The forecast's members (their levels and targets), the slot of every forecast day and, with
-    ``ensemble: {chance: q}``, the PlanInputs with ``member_target`` and ``chance_required``.
+    """The forecast's members, the slot of every forecast day and the chance PlanInputs.
+
+    The members come with their levels and targets; with ``ensemble: {chance: q}``, the PlanInputs get
+    ``member_target`` and ``chance_required``.
 
     Returns
     -------
@@ -655,8 +659,9 @@ def prepare_ensemble(scenario: Scenario, shares, totals, slots: pd.DataFrame, in
 
 
 def ensemble_summary(prepared: Prepared, plan, summary: dict) -> None:
-    """Add the members met (per slot, per day, overall) to ``summary`` and, where a chance
-    constraint is out of reach, the days and the reachable share (status ``infeasible``).
+    """Add the members met (per slot, per day, overall) to ``summary``.
+
+    Where a chance constraint is out of reach, also the days and the reachable share (status ``infeasible``).
     """
     from planner.optimize.blocks import model_data
     from planner.optimize.chance import chance_data, has_chance
@@ -773,8 +778,10 @@ def read_inventory_and_lines(scenario: Scenario):
 def episode_inputs(
     inputs: xr.Dataset, bounds: xr.Dataset, slots: pd.DataFrame, alerts: pd.DataFrame | None, scenario
 ) -> xr.Dataset:
-    """Episode PlanInputs with response delays (``effect_share`` scales the tonnes of each firm ×
-    day) and restart limits (:mod:`planner.scenario.episode`, :mod:`planner.optimize.restarts`).
+    """Episode PlanInputs with response delays and restart limits.
+
+    ``effect_share`` scales the tonnes of each firm × day (:mod:`planner.scenario.episode`,
+    :mod:`planner.optimize.restarts`).
     """
     from planner.scenario.episode import add_restart_inputs, effect_shares, line_timing, measure_timing
 
@@ -926,8 +933,9 @@ def _unit_arrays(prepared: Prepared, plan) -> dict[str, np.ndarray]:
 
 
 def firm_values(inputs: xr.Dataset, values: np.ndarray, firms, weighted: bool) -> np.ndarray:
-    """Per-row (decision unit) values (E, S) summed to the firms ``firms`` (F, S): weighted by the
-    units' output shares for shares (curtailment, floor), plainly for losses and tonnes.
+    """Per-row (decision unit) values (E, S) summed to the firms ``firms`` (F, S).
+
+    Weighted by the units' output shares for shares (curtailment, floor), plainly for losses and tonnes.
     """
     values = np.asarray(values, dtype=float)
     ids = pd.Index(pd.Index(firms).astype(str))
@@ -942,8 +950,9 @@ def firm_values(inputs: xr.Dataset, values: np.ndarray, firms, weighted: bool) -
 
 
 def _firm_reason(reason: np.ndarray, codes: np.ndarray, F: int) -> np.ndarray:
-    """A firm's reason from its units': optimizer if any unit is, else floor if any is, else the
-    (shared) zero reason.
+    """A firm's reason from its units'.
+
+    Optimizer if any unit is, else floor if any is, else the (shared) zero reason.
     """
     S = reason.shape[1]
     out = np.empty((F, S), dtype=object)
@@ -1198,8 +1207,9 @@ def _json_safe(v):
 
 
 def summary_dict(prepared: Prepared, plan, baselines: dict, attribution: dict | None = None) -> dict:
-    """The ``summary.json`` document (see :func:`_summary_dict`), with the episode's per-day
-    measures merged into ``timeline.days`` (keys ``planned`` and ``measures``).
+    """The ``summary.json`` document (see :func:`_summary_dict`).
+
+    The episode's per-day measures are merged into ``timeline.days`` (keys ``planned`` and ``measures``).
     """
     doc = _summary_dict(prepared, plan, baselines, attribution)
     details = doc.pop("_day_details", None)
@@ -1289,9 +1299,10 @@ def _summary_dict(prepared: Prepared, plan, baselines: dict, attribution: dict |
 
 
 def _episode_keys(prepared: Prepared, plan) -> dict:
-    """Episode keys of ``summary.json`` (added by issue 11): ``restart_cost`` (万元, beside the
-    output loss), ``restarts`` (on/off) and per timeline day the plan's measures that day
-    (:func:`planner.scenario.episode.day_details`).
+    """Episode keys of ``summary.json`` (added by issue 11).
+
+    ``restart_cost`` (万元, beside the output loss), ``restarts`` (on/off) and per timeline day the plan's
+    measures that day (:func:`planner.scenario.episode.day_details`).
     """
     inp = prepared.inputs
     if "effect_share" not in inp:
