@@ -250,8 +250,8 @@ def same_share(inputs: xr.Dataset, tol: float = 1e-9) -> Baseline | None:
 def equal_tonnes(inputs: xr.Dataset, tol: float = 1e-9) -> Baseline | None:
     """Equal tonnes per firm.
 
-    Each firm that can be cut removes ``τ_ℓ`` t/d (its four pollutants summed), i.e. ``x = clip(τ_ℓ / Σ_p
-    reducible, floor, ceiling)``, one ``τ`` per level.
+    Each firm that can be cut removes ``τ_ℓ`` t/d (its four pollutants summed), i.e.
+    ``x = clip(τ_ℓ / Σ_p reducible, floor, ceiling)``, one ``τ`` per level.
 
     Returns
     -------
