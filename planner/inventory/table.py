@@ -125,8 +125,10 @@ class Inventory:
 
 
 def normalize_label(text: str) -> str:
-    """Normalise a header or value for matching: NFKC (full-width → half-width), case-folded,
-    white space and required-field markers removed, CJK brackets turned into ``(`` ``)``.
+    """Normalise a header or value for matching.
+
+    NFKC (full-width → half-width), case-folded, white space and required-field markers removed, CJK brackets
+    turned into ``(`` ``)``.
     """
     text = unicodedata.normalize("NFKC", str(text))
     for a, b in (("【", "("), ("】", ")"), ("〔", "("), ("〕", ")"), ("[", "("), ("]", ")")):
@@ -157,8 +159,9 @@ def _schema() -> pd.DataFrame:
 
 
 def _header_key(text: str) -> str:
-    """Header matching key: :func:`normalize_label` without ``_``, ``-`` and ``.`` (so that
-    "Output value", "output_value" and "output-value" are one header).
+    """Header matching key: :func:`normalize_label` without ``_``, ``-`` and ``.``.
+
+    So "Output value", "output_value" and "output-value" are one header.
     """
     return re.sub(r"[_\-.]", "", normalize_label(text))
 
@@ -305,8 +308,9 @@ def _looks_like_unit(text: str) -> bool:
 
 
 def _names_a_unit(text: str) -> bool:
-    """True when the text starts with a mass, money or electricity unit, complete or not
-    ("公斤", "kg/月", "万元"): a group label carrying it must not be ignored.
+    """True when the text starts with a mass, money or electricity unit.
+
+    The unit may be complete or not ("公斤", "kg/月", "万元"): a group label carrying it must not be ignored.
     """
     head = normalize_label(text).partition("/")[0]
     return head in _MASS_TONNES or head in _MONEY_WANYUAN or head in _ELECTRICITY_WAN_KWH
@@ -356,8 +360,9 @@ def match_header(parts: tuple[str, ...]) -> tuple[str | None, str | None]:
 
 
 def _unit_in_parts(parts: Sequence[str], used, is_unit) -> str | None:
-    """The first unit among the header parts other than ``used``: a bracket ``（…）`` or a whole
-    part for which ``is_unit`` holds.
+    """The first unit among the header parts other than ``used``.
+
+    A unit is a bracket ``（…）`` or a whole part for which ``is_unit`` holds.
     """
     for part in parts:
         if part is used:
@@ -371,9 +376,11 @@ def _unit_in_parts(parts: Sequence[str], used, is_unit) -> str | None:
 
 
 def header_score(parts_list: list[tuple[str, ...]]) -> float:
-    """Score a candidate header for the table reader: the number of distinct schema fields it
-    names, plus a half point per field that also gets a recognisable unit (so that a group label
-    such as "排放量（吨/年）" above the field names is kept as part of the header).
+    """Score a candidate header for the table reader.
+
+    The score is the number of distinct schema fields it names, plus a half point per field that also gets a
+    recognisable unit (so that a group label such as "排放量（吨/年）" above the field names is kept as part of the
+    header).
     """
     fields: dict[str, bool] = {}
     for parts in parts_list:
@@ -429,8 +436,9 @@ class _Context:
         return self.raw.frame[self.columns[name]].str.strip()
 
     def number_text(self, name: str) -> pd.Series:
-        """Cell text of a numeric field with full-width and non-ASCII digits made ASCII
-        (:func:`ascii_number_text`); messages still quote :meth:`text`, the cell as written.
+        """Cell text of a numeric field with full-width and non-ASCII digits made ASCII.
+
+        See :func:`ascii_number_text`; messages still quote :meth:`text`, the cell as written.
         """
         return ascii_number_text(self.text(name))
 
@@ -449,8 +457,9 @@ class _Context:
             )
 
     def row_label(self, i: int) -> str:
-        """Row ``i`` (position) as the user finds it: ``"12"``, or ``"12 [Sheet2]"`` for a list
-        over several sheets.
+        """Row ``i`` (position) as the user finds it.
+
+        ``"12"``, or ``"12 [Sheet2]"`` for a list over several sheets.
         """
         if self.files is None:
             return str(int(self.rows[i]))
@@ -491,9 +500,11 @@ class _Context:
 
 
 class _DigitMap(dict):
-    """``str.translate`` table: every Unicode decimal digit (Arabic-Indic ``٣``, Devanagari …) to
-    its ASCII digit, the Arabic decimal and thousands separators and the minus sign to ``.`` ``,``
-    ``-``; other characters unchanged (filled in lazily).
+    """``str.translate`` table mapping every Unicode decimal digit to its ASCII digit.
+
+    Digits of every script (Arabic-Indic ``٣``, Devanagari …) go to their ASCII digit, the Arabic decimal and
+    thousands separators and the minus sign to ``.`` ``,`` ``-``; other characters are unchanged (filled in
+    lazily).
     """
 
     def __missing__(self, cp: int) -> int:
@@ -507,9 +518,10 @@ _DIGITS = _DigitMap({0x066B: ord("."), 0x066C: ord(","), 0x2212: ord("-"), 0x201
 
 
 def ascii_number_text(s: pd.Series) -> pd.Series:
-    """Number text as ASCII: NFKC (full-width ``１２．５`` → ``12.5``, ``％`` → ``%``) and every
-    Unicode decimal digit mapped to ``0-9``.  Cells that are ASCII already are left as they are
-    (no Python call for them).
+    """Number text as ASCII.
+
+    NFKC (full-width ``１２．５`` → ``12.5``, ``％`` → ``%``) and every Unicode decimal digit mapped to ``0-9``.
+    Cells that are ASCII already are left as they are (no Python call for them).
     """
     s = s.astype("str")
     wide = s.str.contains(r"[^\x00-\x7f]", regex=True).to_numpy(dtype=bool, na_value=False)
@@ -552,8 +564,9 @@ def _parse_numbers(s: pd.Series, allow_percent: bool = False) -> tuple[np.ndarra
 
 
 def _to_float(s: pd.Series) -> np.ndarray:
-    """Convert strings already checked to be plain numbers to float (pyarrow cast when the
-    strings are arrow-backed, else :func:`pandas.to_numeric`).
+    """Convert strings already checked to be plain numbers to float.
+
+    A pyarrow cast when the strings are arrow-backed, else :func:`pandas.to_numeric`.
     """
     try:
         import pyarrow as pa
@@ -746,8 +759,10 @@ def _numbers(
     minimum: float | None = 0.0,
     required: bool = False,
 ) -> np.ndarray:
-    """Parse a numeric field, reporting non-numbers, negatives (or values below ``minimum``) and,
-    for required fields, blanks.  Returns the values (NaN where blank or bad).
+    """Parse a numeric field and report its bad cells.
+
+    Reports non-numbers, negatives (or values below ``minimum``) and, for required fields, blanks.  Returns
+    the values (NaN where blank or bad).
     """
     if not ctx.has(name):
         return np.full(ctx.n, np.nan)
@@ -1199,9 +1214,10 @@ def _canonical(ctx: _Context, nums: dict[str, np.ndarray]) -> pd.DataFrame:
 
 
 def _drop_non_enterprise_rows(raw: RawTable) -> tuple[RawTable, Problems]:
-    """Take totals rows (合计/总计/小计) and note rows (a single cell starting 注/说明/填表人 …) out
-    of the table, with a warning for each, so that they are neither read nor reported as broken
-    enterprises.
+    """Take totals rows and note rows out of the table, with a warning for each.
+
+    Totals rows (合计/总计/小计) and note rows (a single cell starting 注/说明/填表人 …) are so neither read nor reported
+    as broken enterprises.
     """
     frame = raw.frame
     skipped = Problems()
@@ -1246,9 +1262,10 @@ def _validate(path: str | Path, build: bool = True) -> tuple[Problems, pd.DataFr
 
 
 def validate_raw(raw: RawTable, build: bool = True) -> tuple[Problems, pd.DataFrame | None]:
-    """Check an inventory already read as a :class:`~planner.io.tables.RawTable` (e.g. the
-    enterprise columns of a one-row-per-line list, :mod:`planner.inventory.lines`); return the
-    problems and, when ``build`` and no errors, the canonical table.
+    """Check an inventory already read as a :class:`~planner.io.tables.RawTable`.
+
+    For example the enterprise columns of a one-row-per-line list (:mod:`planner.inventory.lines`).  Returns
+    the problems and, when ``build`` and no errors, the canonical table.
     """
     raw, skipped = _drop_non_enterprise_rows(raw)
     ctx = _Context(raw)

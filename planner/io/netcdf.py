@@ -50,5 +50,5 @@ def open_netcdf(path: Path, label: str) -> xr.Dataset:
     try:
         with xr.open_dataset(path, engine="h5netcdf") as src:
             return src.load()
-    except Exception as exc:  # noqa: BLE001 - any reader failure is bad input
+    except Exception as exc:  # any reader failure is bad input
         raise InputError.single(label, f"cannot read as netCDF: {exc}") from None

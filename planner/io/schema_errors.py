@@ -34,7 +34,7 @@ from pydantic.fields import FieldInfo
 from planner.io.yamlio import MapKey, YamlDoc, format_loc
 from planner.problems import InputError, Problems
 
-__all__ = ["validate", "validation_problems", "suggest_key", "describe_value", "Word", "field_message"]
+__all__ = ["Word", "describe_value", "field_message", "suggest_key", "validate", "validation_problems"]
 
 M = TypeVar("M")
 
@@ -220,8 +220,10 @@ def _expected_message(expected: list[str], value: Any) -> str:
 
 # --- locating: loc -> the user's key path, and the keys valid there ---------------------------------
 def _clean_loc(loc: tuple, data: Any, kind: str) -> tuple[tuple, bool, frozenset]:
-    """The key path in the user's data for a pydantic ``loc`` (union labels dropped), whether the
-    error is about a mapping key, and the positions in ``loc`` of the union labels dropped.
+    """The key path in the user's data for a pydantic ``loc`` (union labels dropped).
+
+    Also returns whether the error is about a mapping key, and the positions in ``loc`` of the union labels
+    dropped.
     """
     out: list[Hashable] = []
     labels: set[int] = set()
@@ -333,8 +335,10 @@ def _resolve(ann: Any, loc: tuple, labels: frozenset = frozenset(), info: FieldI
 
 
 def _allowed_keys(model: Any, loc: tuple, labels: frozenset) -> tuple[list[str], str]:
-    """Keys valid in the mapping at ``loc`` (model fields by alias, or a ``dict[Literal[...], ...]``'s
-    keys), and the word naming them ("key", or a :class:`Word` such as "level").
+    """Keys valid in the mapping at ``loc``, and the word naming them.
+
+    The keys are the model fields by alias, or a ``dict[Literal[...], ...]``'s keys; the word is "key", or a
+    :class:`Word` such as "level".
     """
     out: list[str] = []
     word = "key"

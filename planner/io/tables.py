@@ -15,10 +15,12 @@ in :attr:`RawTable.problems`.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import dataclasses
 import datetime as _dt
 import io
+import itertools
 import re
 import zipfile
 from collections.abc import Callable, Sequence
@@ -177,8 +179,9 @@ def decode_bytes(data: bytes) -> tuple[str, str] | None:
 
 
 def _bad_sequences(data: bytes, encoding: str, limit: int) -> list[tuple[int, int]]:
-    """(start, end) byte ranges of the first ``limit + 1`` stretches of ``data`` that are not
-    valid in ``encoding`` (invalid sequences less than 4 bytes apart are one stretch).
+    """(start, end) byte ranges of the first ``limit + 1`` invalid stretches of ``data``.
+
+    A stretch is not valid in ``encoding``; invalid sequences less than 4 bytes apart are one stretch.
     """
     spans: list[tuple[int, int]] = []
     pos = 0
@@ -249,8 +252,9 @@ def bad_byte_problems(path: str, data: bytes, utf8_only: bool = False) -> Proble
 
 
 def _control_character_problems(path: str, text: str) -> Problems | None:
-    """Name the lines of a few NUL/control characters in otherwise textual data (None when there
-    are none, or so many that the data is binary).
+    """Name the lines of a few NUL/control characters in otherwise textual data.
+
+    None when there are none, or so many that the data is binary.
     """
     positions = [i for i, ch in enumerate(text) if ord(ch) < 32 and ch not in "\t\r\n\x0c" and ch != "\x1a"][
         : _MAX_BAD_BYTES_NAMED + 1
@@ -354,8 +358,10 @@ def _cell_text(value) -> str:
 
 @dataclass
 class _Sheet:
-    """One worksheet as text: ``rows[i]`` is Excel row ``i + 1`` (bounded to the used range),
-    ``notes`` the problems found while reading it (stray cells, formulas without results).
+    """One worksheet as text.
+
+    ``rows[i]`` is Excel row ``i + 1`` (bounded to the used range), ``notes`` the problems found while reading
+    it (stray cells, formulas without results).
     """
 
     name: str
@@ -364,8 +370,9 @@ class _Sheet:
 
 
 def _blocks(positions: np.ndarray, counts: np.ndarray, gap: int) -> tuple[int, int]:
-    """First and last position of the block (runs separated by more than ``gap`` empty
-    positions) holding the most cells; ties go to the first block.
+    """First and last position of the block holding the most cells.
+
+    Blocks are runs separated by more than ``gap`` empty positions; ties go to the first block.
     """
     cuts = np.flatnonzero(np.diff(positions) > gap + 1)
     starts = np.concatenate([[0], cuts + 1])
@@ -378,8 +385,9 @@ def _blocks(positions: np.ndarray, counts: np.ndarray, gap: int) -> tuple[int, i
 def _bounded_rows(
     path: str, sheet: str, cells: dict[tuple[int, int], str], notes: Problems
 ) -> list[list[str]]:
-    """Lay out non-empty cells ``{(row, col): text}`` (1-based) as rows of text, keeping only
-    the block of rows and columns that holds the table; cells far outside it are reported.
+    """Lay out non-empty cells ``{(row, col): text}`` (1-based) as rows of text.
+
+    Only the block of rows and columns that holds the table is kept; cells far outside it are reported.
     """
     if not cells:
         return []
@@ -425,9 +433,10 @@ def _bounded_rows(
 
 
 def _fill_merged(rows: list[list[str]], ranges) -> None:
-    """Fill every cell of a merged range with its top-left value, as the user sees it: a group
-    label spans the columns it was merged across, a county merged over several enterprise rows
-    belongs to each of them.  Ranges are clipped to the rows and columns of the table.
+    """Fill every cell of a merged range with its top-left value, as the user sees it.
+
+    A group label spans the columns it was merged across, a county merged over several enterprise rows belongs
+    to each of them.  Ranges are clipped to the rows and columns of the table.
     """
     width = max((len(r) for r in rows), default=0)
     for rng in ranges:
@@ -445,8 +454,10 @@ def _fill_merged(rows: list[list[str]], ranges) -> None:
 
 
 def _sheet_cells_full(ws) -> dict[tuple[int, int], str]:
-    """Non-empty cells of a fully loaded worksheet (only the cells the file holds: iterating
-    ``ws.iter_rows`` would walk the whole declared range, all of it for one cell at XFD1048576).
+    """Non-empty cells of a fully loaded worksheet.
+
+    Only the cells the file holds: iterating ``ws.iter_rows`` would walk the whole declared range, all of it
+    for one cell at XFD1048576.
     """
     out: dict[tuple[int, int], str] = {}
     for key, cell in ws._cells.items():  # openpyxl's sparse cell store
@@ -495,8 +506,9 @@ _FORMULA_WITHOUT_VALUE = re.compile(
 
 
 def _has_formulas_without_results(data: bytes) -> bool:
-    """True when some worksheet part of the workbook holds a formula without a saved value
-    (a cheap scan of the XML; :func:`_formula_notes` then names the cells).
+    """True when some worksheet part of the workbook holds a formula without a saved value.
+
+    A cheap scan of the XML; :func:`_formula_notes` then names the cells.
     """
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
         for info in zf.infolist():
@@ -583,10 +595,8 @@ def _read_xlsx(path: str, data: bytes) -> list[_Sheet]:
             sheets.append(_Sheet(ws.title, rows, notes))
     finally:
         wb.close()
-    try:
+    with contextlib.suppress(Exception):  # the check is advisory; the values were read already
         _formula_notes(path, data, sheets)
-    except Exception:  # noqa: BLE001 - the check is advisory; the values were read already
-        pass
     return sheets
 
 
@@ -595,8 +605,10 @@ def _read_xlsx(path: str, data: bytes) -> list[_Sheet]:
 
 
 def _default_score(parts: HeaderParts) -> float:
-    """Without a schema: 1 for a row with at least two non-empty, non-numeric cells (so the first
-    such row is the header, skipping a one-cell title row), else 0.
+    """Header score without a schema.
+
+    1 for a row with at least two non-empty, non-numeric cells (so the first such row is the header, skipping
+    a one-cell title row), else 0.
     """
     text_cells = sum(1 for p in parts if p and not any(_NUMBER.match(x) for x in p))
     return 1.0 if text_cells >= 2 else 0.0
@@ -756,8 +768,9 @@ _REPEATED_HEADER = (
 def _header_texts(
     rows: Sequence[Sequence[str]], header_idx: Sequence[int], width: int
 ) -> set[tuple[str, ...]]:
-    """The stripped cells of each header row (padded to ``width``) with at least two cells, to
-    recognise the header repeated further down.
+    """The stripped cells of each header row with at least two cells.
+
+    Rows are padded to ``width``; used to recognise the header repeated further down.
     """
     out = set()
     for i in header_idx:
@@ -773,7 +786,7 @@ def _is_column_numbering(row: Sequence[str], width: int) -> bool:
     if width < 5 or len(cells) < 0.8 * width or not all(c.isdigit() for c in cells):
         return False
     values = [int(c) for c in cells]
-    return values[0] == 1 and all(b == a + 1 for a, b in zip(values, values[1:], strict=False))
+    return values[0] == 1 and all(b == a + 1 for a, b in itertools.pairwise(values))
 
 
 def _decode_text(path: str, data: bytes) -> tuple[str, dict]:
@@ -807,8 +820,9 @@ def _decode_text(path: str, data: bytes) -> tuple[str, dict]:
 
 
 def _widest_line(text: str, delimiter: str) -> tuple[int, int]:
-    """(cells, 1-based line number) of the line with the most delimiters (quotes ignored: an
-    upper bound of the cells).
+    """(cells, 1-based line number) of the line with the most delimiters.
+
+    Quotes are ignored: the count is an upper bound of the cells.
     """
     lines = text.split("\n")
     counts = [line.count(delimiter) for line in lines]
@@ -817,9 +831,10 @@ def _widest_line(text: str, delimiter: str) -> tuple[int, int]:
 
 
 def _bound_text_width(path: str, text: str, delimiter: str) -> str:
-    """Refuse a text table wider than :data:`MAX_COLUMNS`; runs of trailing delimiters (a sheet
-    with a stray far-right cell saved as CSV pads every row with thousands of commas) are dropped
-    first.
+    """Refuse a text table wider than :data:`MAX_COLUMNS`.
+
+    Runs of trailing delimiters (a sheet with a stray far-right cell saved as CSV pads every row with
+    thousands of commas) are dropped first.
     """
     cells, line = _widest_line(text, delimiter)
     if cells <= MAX_COLUMNS:
@@ -856,9 +871,11 @@ def _text_rows(path: str, text: str, delimiter: str) -> list[list[str]]:
 
 
 def _arrow_frame(text: str, delimiter: str) -> pd.DataFrame | None:
-    """:func:`_pandas_frame`'s frame parsed by pyarrow's multithreaded CSV reader (several times
-    faster on large lists), or None when pyarrow refuses the text (not rectangular, ...) or it has
-    a single column (where a blank line would be a row of pyarrow but not of pandas)."""
+    """:func:`_pandas_frame`'s frame parsed by pyarrow's multithreaded CSV reader.
+
+    Several times faster on large lists.  None when pyarrow refuses the text (not rectangular, ...) or it has
+    a single column (where a blank line would be a row of pyarrow but not of pandas).
+    """
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
@@ -897,8 +914,10 @@ def _first_row_width(text: str, delimiter: str) -> int:
 
 
 def _fast_frame(text: str, delimiter: str) -> pd.DataFrame | None:
-    """Parse a rectangular CSV into a frame of texts (row ``i`` is the user's row ``i + 1``): by
-    pyarrow (:func:`_arrow_frame`), else by pandas' C parser.
+    """Parse a rectangular CSV into a frame of texts.
+
+    Row ``i`` is the user's row ``i + 1``.  Parsed by pyarrow (:func:`_arrow_frame`), else by pandas' C
+    parser.
 
     Returns None when the C parser refuses the file (e.g. a title row with fewer cells than the
     rows below it, or a row with more cells than the first); the caller then uses the csv module.
@@ -1089,8 +1108,9 @@ _TABLE_SCORE = 3.0
 
 
 def _read_xlsx_table(name: str, data: bytes, scorer: HeaderScorer | None) -> RawTable:
-    """Read the best-matching worksheet of a workbook, continued by any later sheet with the
-    same header (a long list split over "Sheet1", "Sheet2" …).
+    """Read the best-matching worksheet of a workbook.
+
+    It is continued by any later sheet with the same header (a long list split over "Sheet1", "Sheet2" …).
     """
     sheets = _read_xlsx(name, data)
     found = []
@@ -1136,8 +1156,9 @@ def _read_xlsx_table(name: str, data: bytes, scorer: HeaderScorer | None) -> Raw
 
 
 def _concat_sheets(name: str, tables: list[RawTable]) -> RawTable:
-    """One table from sheets sharing a header; rows keep their sheet's row numbers and are
-    labelled ``"file [sheet]"`` in :attr:`RawTable.row_files`.
+    """One table from sheets sharing a header.
+
+    Rows keep their sheet's row numbers and are labelled ``"file [sheet]"`` in :attr:`RawTable.row_files`.
     """
     width = len(tables[0].headers)
     frames, labels = [], []

@@ -244,8 +244,9 @@ _CSV_CHUNK = 50_000
 
 
 def _csv_cells(s: pd.Series) -> np.ndarray | None:
-    """The cells of one column as :meth:`pandas.DataFrame.to_csv` writes them (object array of str),
-    or None for a column type this writer leaves to pandas.
+    """The cells of one column as :meth:`pandas.DataFrame.to_csv` writes them.
+
+    An object array of str, or None for a column type this writer leaves to pandas.
 
     Floats are written as ``repr`` (pandas' ``astype(str)``: the shortest round-trip text), formatted
     once per distinct value; missing values are blank; texts that need it are quoted by the csv

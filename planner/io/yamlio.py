@@ -35,17 +35,17 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from planner.problems import InputError
 
 __all__ = [
-    "Dumper",
-    "dump_yaml",
+    "MAX_ALIAS_NODES",
     "MAX_BYTES",
     "MAX_DEPTH",
-    "MAX_ALIAS_NODES",
+    "Dumper",
+    "MapKey",
     "YamlDoc",
+    "dump_yaml",
+    "format_loc",
     "parse_yaml",
     "read_yaml",
     "read_yaml_text",
-    "format_loc",
-    "MapKey",
 ]
 
 #: Largest YAML file read (bytes).  Policy and scenario files are a few kB.
@@ -137,7 +137,7 @@ class _Loader(yaml.SafeLoader):
         self._depth = 0
         self._max_depth = max_depth
 
-    def compose_node(self, parent, index):  # noqa: D102 - PyYAML hook
+    def compose_node(self, parent, index):  # PyYAML hook
         self._depth += 1
         try:
             if self._depth > self._max_depth:
@@ -150,7 +150,7 @@ class _Loader(yaml.SafeLoader):
         finally:
             self._depth -= 1
 
-    def construct_object(self, node, deep=False):  # noqa: D102 - PyYAML hook
+    def construct_object(self, node, deep=False):  # PyYAML hook
         try:
             return super().construct_object(node, deep)
         except (ValueError, OverflowError) as exc:  # e.g. an integer of more than 4300 digits
@@ -167,16 +167,21 @@ _Loader.add_implicit_resolver("tag:yaml.org,2002:float", _NUMBER_EXPONENT, list(
 
 
 class Dumper(yaml.SafeDumper):
-    """``yaml.SafeDumper`` that knows the loader's numbers: text such as ``1e5`` or ``0E0`` (an
-    enterprise id, a revision id) is written quoted, so that it reads back as text."""
+    """``yaml.SafeDumper`` that knows the loader's numbers.
+
+    Text such as ``1e5`` or ``0E0`` (an enterprise id, a revision id) is written quoted, so that it reads back
+    as text.
+    """
 
 
 Dumper.add_implicit_resolver("tag:yaml.org,2002:float", _NUMBER_EXPONENT, list("-+0123456789"))
 
 
 def dump_yaml(data: Any, **kw) -> str:
-    """YAML text of plain data that :func:`parse_yaml` reads back unchanged (keys in their order,
-    Chinese kept readable; keyword arguments go to :func:`yaml.dump`)."""
+    """YAML text of plain data that :func:`parse_yaml` reads back unchanged.
+
+    Keys are kept in their order and Chinese readable; keyword arguments go to :func:`yaml.dump`.
+    """
     opts = {"allow_unicode": True, "sort_keys": False, "default_flow_style": False, "width": 100, **kw}
     return yaml.dump(data, Dumper=Dumper, **opts)
 

@@ -71,8 +71,11 @@ def _shared(inputs: xr.Dataset, key: str, make):
 
 
 def effective_bounds(inputs: xr.Dataset) -> tuple[np.ndarray, np.ndarray]:
-    """The bounds every baseline starts from: the chain-propagated bounds, with each line stop's
-    lines of least loss stopped (:func:`planner.optimize.inputs.rule_floor`)."""
+    """The bounds every baseline starts from.
+
+    The chain-propagated bounds, with each line stop's lines of least loss stopped
+    (:func:`planner.optimize.inputs.rule_floor`).
+    """
     lo, hi = _shared(inputs, "bounds", lambda: _bounds(inputs))
     return lo.copy(), hi.copy()
 
@@ -83,8 +86,10 @@ def _bounds(inputs: xr.Dataset) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _chain_carry(inputs: xr.Dataset, hi: np.ndarray):
-    """``carry(x)``: every raise carried forward to the later slots of its chain (in place),
-    ``x[f, b] = min(max(x[f, b], x[f, a]), hi[f, b])`` for the chain's consecutive slots a → b."""
+    """``carry(x)``: every raise carried forward to the later slots of its chain (in place).
+
+    ``x[f, b] = min(max(x[f, b], x[f, a]), hi[f, b])`` for the chain's consecutive slots a → b.
+    """
     cp = chain_pairs(inputs)
     f = slice(None) if np.all(cp.firms) else np.flatnonzero(cp.firms)
     pairs = list(cp.pairs)
@@ -147,9 +152,10 @@ def rules_only(inputs: xr.Dataset) -> Baseline:
 
 
 def _per_level(inputs: xr.Dataset, name: str, rule, top: float, tol: float = 1e-9) -> Baseline | None:
-    """A baseline with one parameter per alert level: ``x = rule(v)`` column-wise, where ``v`` (E, S)
-    holds each slot's level parameter; the smallest parameter meeting each level's targets is found
-    by bisection, levels from yellow to red.
+    """A baseline with one parameter per alert level.
+
+    ``x = rule(v)`` column-wise, where ``v`` (E, S) holds each slot's level parameter; the smallest parameter
+    meeting each level's targets is found by bisection, levels from yellow to red.
 
     Every plan is carried along the chains (a firm never cuts less on a later slot of a chain), so a
     later level's parameter only adds reductions to earlier slots and their targets stay met.
@@ -242,8 +248,10 @@ def same_share(inputs: xr.Dataset, tol: float = 1e-9) -> Baseline | None:
 
 
 def equal_tonnes(inputs: xr.Dataset, tol: float = 1e-9) -> Baseline | None:
-    """Equal tonnes per firm: each firm that can be cut removes ``τ_ℓ`` t/d (its four pollutants
-    summed), i.e. ``x = clip(τ_ℓ / Σ_p reducible, floor, ceiling)``, one ``τ`` per level.
+    """Equal tonnes per firm.
+
+    Each firm that can be cut removes ``τ_ℓ`` t/d (its four pollutants summed), i.e.
+    ``x = clip(τ_ℓ / Σ_p reducible, floor, ceiling)``, one ``τ`` per level.
 
     Returns
     -------
@@ -292,7 +300,7 @@ def greedy(inputs: xr.Dataset, max_rounds: int | None = None) -> Baseline | None
     """
     lo, hi = effective_bounds(inputs)
     red, target, credited, loss, _ = _arrays(inputs)
-    E, S = lo.shape
+    _E, S = lo.shape
     P = target.shape[1]
     carry = _chain_carry(inputs, hi)
     x = lo.copy()
@@ -348,8 +356,10 @@ BASELINES = {
 
 
 def all_baselines(inputs: xr.Dataset) -> dict[str, Baseline | None]:
-    """Every baseline of :data:`BASELINES`; None where it cannot meet the targets (rules_only is
-    always returned; see its ``meets_targets``)."""
+    """Every baseline of :data:`BASELINES`.
+
+    None where it cannot meet the targets (rules_only is always returned; see its ``meets_targets``).
+    """
     token = _SHARED.set({"inputs": inputs})  # the bounds and arrays are computed once for all
     try:
         return {name: make(inputs) for name, make in BASELINES.items()}
@@ -399,7 +409,6 @@ def baseline_plan(inputs: xr.Dataset, method: str, label: str = ""):
     label : str
         Name used in the plan's message (e.g. the scenario's).
     """
-
     if method not in METHODS:
         raise ValueError(f"unknown baseline {method!r}; one of {', '.join(METHODS)}")
     b = BASELINES[method](inputs)

@@ -11,6 +11,7 @@ every solve (a failing plan gets status "error") and in the tests.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -99,8 +100,10 @@ class _Ctx:
 
 
 def check_bounds(c: _Ctx) -> None:
-    """``Enterprise-Slot-curtailment`` (and the rewrite's bound rows): floor <= x <= ceiling;
-    whole lines where the bounds admit a whole number of lines (discrete mode)."""
+    """``Enterprise-Slot-curtailment`` (and the rewrite's bound rows): floor <= x <= ceiling.
+
+    Whole lines where the bounds admit a whole number of lines (discrete mode).
+    """
     floor, ceiling = c.arr("floor"), c.arr("ceiling")
     menu = c.menu[:, None]  # a menu firm's bounds are its options (check_menus)
     if (~menu & (c.x < floor - c.tol)).any():
@@ -161,7 +164,7 @@ def check_chain(c: _Ctx) -> None:
     m = _chained_firms(c.inputs)
     x = c.x
     for members in _chains(c.inputs):
-        for a, b in zip(members[:-1], members[1:], strict=True):
+        for a, b in itertools.pairwise(members):
             bad = m & (x[:, a] > x[:, b] + c.tol)
             if bad.any():
                 e = int(np.flatnonzero(bad)[0])
@@ -172,8 +175,10 @@ def check_chain(c: _Ctx) -> None:
 
 
 def _removed(inputs: xr.Dataset, x: np.ndarray) -> np.ndarray:
-    """t/d removed per cell and pollutant (E, S, P), recomputed here: ``floor_reduction +
-    extra_reducible · (x − floor)`` with the offset variables, else ``reducible · x``."""
+    """t/d removed per cell and pollutant (E, S, P), recomputed here.
+
+    ``floor_reduction + extra_reducible · (x − floor)`` with the offset variables, else ``reducible · x``.
+    """
     if "floor_reduction" in inputs and "extra_reducible" in inputs:
         fr = np.asarray(inputs["floor_reduction"].values, dtype=float)
         ex = np.asarray(inputs["extra_reducible"].values, dtype=float)
@@ -188,9 +193,12 @@ def _owners(inputs: xr.Dataset) -> np.ndarray:
 
 
 def check_targets(c: _Ctx) -> None:
-    """``Slot-Pollutant-target`` and ``Slot-Pollutant-shortfall``: achieved = credited + Σ removed
-    (affine with the offset variables; menu firms remove their option's tonnes); a plan marked
-    optimal meets every target; reported shortfall and achieved are the recomputed ones."""
+    """``Slot-Pollutant-target`` and ``Slot-Pollutant-shortfall``.
+
+    Achieved = credited + Σ removed (affine with the offset variables; menu firms remove their option's
+    tonnes); a plan marked optimal meets every target; reported shortfall and achieved are the recomputed
+    ones.
+    """
     target, credited = c.arr("target"), c.arr("credited")
     removed = np.where(c.menu[:, None, None], 0.0, _removed(c.inputs, c.x))
     achieved = credited + removed.sum(axis=0) + _menu_recomputed(c)[1]
@@ -232,8 +240,10 @@ def check_targets(c: _Ctx) -> None:
 
 
 def check_objective(c: _Ctx) -> None:
-    """The reported objective is the output loss ``Σ loss·x + credited loss`` (no penalty, no
-    secondary terms such as ``Slot-max-share``)."""
+    """The reported objective is the output loss ``Σ loss·x + credited loss``.
+
+    No penalty, no secondary terms such as ``Slot-max-share``.
+    """
     a, _, ni_cost = _non_industrial(c)
     obj = float((c.arr("loss_at_full") * c.x).sum() + c.arr("credited_loss").sum() + (a * ni_cost).sum())
     o = c.plan.objective
@@ -324,9 +334,11 @@ def check_grades(c: _Ctx) -> None:
 
 
 def check_reasons(c: _Ctx) -> None:
-    """Reasons: "exempt" (or "self_directed" for A/A+/引领性 firms) exactly where the ceiling is 0,
-    "optimizer" wherever the cut is above
-    the (chain-carried, whole-line-rounded) floor."""
+    """Reasons: "exempt", "self_directed" or "optimizer" exactly where they apply.
+
+    "exempt" (or "self_directed" for A/A+/引领性 firms) exactly where the ceiling is 0, "optimizer" wherever the
+    cut is above the (chain-carried, whole-line-rounded) floor.
+    """
     reason = getattr(c.plan, "reason", None)
     if reason is None:
         return
@@ -362,9 +374,11 @@ def check_reasons(c: _Ctx) -> None:
 
 
 def check_region_targets(c: _Ctx) -> None:
-    """``Region-Pollutant-target`` and ``Region-Pollutant-shortfall``: every regional row the
-    bounds can reach is met (recomputed from the shares: credited + Σ reducible·x + non-industrial
-    over the row's slots); an unreachable row may fall short (the plan is then not optimal)."""
+    """``Region-Pollutant-target`` and ``Region-Pollutant-shortfall``.
+
+    Every regional row the bounds can reach is met (recomputed from the shares: credited + Σ reducible·x +
+    non-industrial over the row's slots); an unreachable row may fall short (the plan is then not optimal).
+    """
     req, member, names = B.region_rows(c.inputs)
     if not len(names):
         return
@@ -434,17 +448,19 @@ def _menu_pairs(inputs: xr.Dataset, chained: bool) -> list[tuple[int, int]]:
     out = []
     for members in _chains(inputs):
         if chained:
-            out.extend(zip(members[:-1], members[1:], strict=True))
+            out.extend(itertools.pairwise(members))
         else:
             out.extend((a, b) for a in members for b in members if levels[a] < levels[b])
     return out
 
 
 def check_menus(c: _Ctx) -> None:
-    """Menu blocks (``Option-Slot-choice`` …): exactly one allowed option per menu firm and slot,
-    load cuts within their bounds and only on the chosen option, the firm's curtailment = output
-    share + load cut, monotone along its slot pairs (curtailment and the tonnes of every
-    pollutant; recomputed here), and the plan's menu choice present."""
+    """Menu blocks (``Option-Slot-choice`` …).
+
+    Exactly one allowed option per menu firm and slot, load cuts within their bounds and only on the chosen
+    option, the firm's curtailment = output share + load cut, monotone along its slot pairs (curtailment and
+    the tonnes of every pollutant; recomputed here), and the plan's menu choice present.
+    """
     if not c.menu.any():
         if set(getattr(c.plan, "blocks", None) or []) & set(MN.MENU_BLOCKS):
             c.out.append("the model has menu blocks but the plan carries no menu choice")
@@ -560,10 +576,11 @@ def check_line_stops(c: _Ctx) -> None:
 
 
 def check_restarts(c: _Ctx) -> None:
-    """``Enterprise-Slot-stop``, ``-stop-start``, ``-min-down``: recomputed from the plan's shares
-    alone — a line stopped on day k with ``min_down_days`` D is still stopped on days k+1 … k+D−1
-    of its run (where that day's ceiling allows), and the reported restart cost is Σ restart cost ×
-    lines × share newly stopped."""
+    """``Enterprise-Slot-stop``, ``-stop-start``, ``-min-down``: recomputed from the plan's shares alone.
+
+    A line stopped on day k with ``min_down_days`` D is still stopped on days k+1 … k+D−1 of its run (where
+    that day's ceiling allows), and the reported restart cost is Σ restart cost × lines × share newly stopped.
+    """
     inp = c.inputs
     if not all(v in inp for v in ("min_down_days", "restart_cost", "day")):
         return
@@ -607,9 +624,11 @@ def check_restarts(c: _Ctx) -> None:
 
 
 def check_chance(c: _Ctx) -> None:
-    """Ensemble chance blocks (:mod:`planner.optimize.chance`): on every slot the plan meets at least
-    ``min(chance_required, members the bounds can meet)`` members, each member's targets
-    (``member_target``) met for every pollutant; recomputed from the plan's shares."""
+    """Ensemble chance blocks (:mod:`planner.optimize.chance`).
+
+    On every slot the plan meets at least ``min(chance_required, members the bounds can meet)`` members, each
+    member's targets (``member_target``) met for every pollutant; recomputed from the plan's shares.
+    """
     inp = c.inputs
     if "member_target" not in inp or "chance_required" not in inp:
         c.out.append("chance blocks in the model but no member_target/chance_required in the inputs")
@@ -639,9 +658,12 @@ def check_chance(c: _Ctx) -> None:
 
 
 def check_air_goal(c: _Ctx) -> None:
-    """``Slot-Receptor-pm25-goal`` / ``-shortfall``: ΔPM2.5 recomputed here from ``aq_coef``,
-    ``aq_ni_coef``, ``aq_day`` and ``aq_credited`` (lag by lag); a plan marked optimal meets the
-    goal on every alert day and receptor; the reported achieved ΔPM2.5 is the recomputed one."""
+    """``Slot-Receptor-pm25-goal`` / ``-shortfall``.
+
+    ΔPM2.5 recomputed here from ``aq_coef``, ``aq_ni_coef``, ``aq_day`` and ``aq_credited`` (lag by lag); a
+    plan marked optimal meets the goal on every alert day and receptor; the reported achieved ΔPM2.5 is the
+    recomputed one.
+    """
     inp = c.inputs
     if "aq_goal" not in inp:
         return
@@ -655,7 +677,7 @@ def check_air_goal(c: _Ctx) -> None:
         if "aq_ni_coef" in inp and len(a)
         else None
     )
-    R, L, _, S = A.shape
+    _R, L, _, S = A.shape
     for lag in range(L):
         for s in range(S):
             t = day[lag, s]
@@ -994,8 +1016,10 @@ def verify_schedule(
 
 
 def _line_effect(lines, schedule) -> np.ndarray:
-    """Each ``schedule_lines`` row's share of the day its measure is in force (response delay):
-    its own ``effect_share``, else its firm row's (a firm's lines share its timing), else 1."""
+    """Each ``schedule_lines`` row's share of the day its measure is in force (response delay).
+
+    Its own ``effect_share``, else its firm row's (a firm's lines share its timing), else 1.
+    """
     if "effect_share" in lines:
         return lines["effect_share"].to_numpy(dtype=float)
     if "effect_share" not in schedule:
@@ -1013,8 +1037,10 @@ def _line_effect(lines, schedule) -> np.ndarray:
 
 
 def _verify_lines(schedule, lines, table, units: xr.Dataset, unit_table, tol: float, problems: list[str]):
-    """Check ``schedule_lines`` against the lines' own bounds and the inventory; return which
-    schedule rows belong to firms with lines and their tonnes recomputed from the lines."""
+    """Check ``schedule_lines`` against the lines' own bounds and the inventory.
+
+    Returns which schedule rows belong to firms with lines and their tonnes recomputed from the lines.
+    """
     from planner import POLLUTANTS
 
     uid = np.where(

@@ -88,16 +88,16 @@ from planner.policy.vocabulary import (
 from planner.problems import InputError, Problems
 
 __all__ = [
+    "CONTROL_TYPES",
     "DEFAULT_MEASURES_DIR",
     "MEASURE_TYPES",
-    "CONTROL_TYPES",
+    "MeasureBook",
     "MeasureItem",
     "MeasureRule",
-    "MeasureBook",
-    "load_measures",
-    "load_plant_measures",
     "evaluate_measures",
     "evaluate_units",
+    "load_measures",
+    "load_plant_measures",
 ]
 
 DEFAULT_MEASURES_DIR: Path = DATA_DIR / "policy" / "measures"
@@ -1444,8 +1444,10 @@ def _unit_item_curtailment(it: MeasureItem, n: int, base_share: np.ndarray) -> n
 
 
 def _process_caps(process: np.ndarray) -> np.ndarray:
-    """(U,) largest cut of each unit's process (``max_cut`` of ``processes.csv``; 1 for a process
-    that can stop or a code the table does not list)."""
+    """(U,) largest cut of each unit's process.
+
+    ``max_cut`` of ``processes.csv``; 1 for a process that can stop or a code the table does not list.
+    """
     from planner.policy.registry import processes
 
     caps = processes()["max_cut"]

@@ -161,9 +161,11 @@ def _targets(summary: dict) -> pd.DataFrame:
 
 
 def plan_workbook(result, path: str | Path, max_rows: int | None = None) -> Path:
-    """Write ``plan.xlsx``: 概要 (summary), 目标 (targets per slot), 企业措施 (schedule), 企业汇总 (per firm),
-    and for an episode 停限产时间表 (which firms stop or cut on which days, by level) and 逐日减排
-    (required vs achieved tonnes per day; :mod:`planner.reports.timeline`).
+    """Write ``plan.xlsx``.
+
+    Sheets 概要 (summary), 目标 (targets per slot), 企业措施 (schedule), 企业汇总 (per firm), and for an episode 停限产时间表
+    (which firms stop or cut on which days, by level) and 逐日减排 (required vs achieved tonnes per day;
+    :mod:`planner.reports.timeline`).
 
     Written with a streaming writer (:mod:`planner.io.writing`).  When the schedule has more
     rows than one Excel sheet holds (``max_rows``, default 1,048,575), 企业措施 is left out and

@@ -70,10 +70,12 @@ class PlanResult:
 
     @property
     def scenario(self) -> Scenario:
+        """The scenario that was solved (that of :attr:`prepared`)."""
         return self.prepared.scenario
 
     @property
     def status(self) -> str:
+        """The solve status reported in ``summary.json`` (``summary["status"]``, e.g. ``optimal``)."""
         return self.summary["status"]
 
 
@@ -483,7 +485,8 @@ def prepare(scenario: Scenario | str | Path, alerts: pd.DataFrame | None = None)
     """Load every input of a scenario and assemble the PlanInputs (see module docstring).
 
     ``alerts`` (episode mode) replaces the days read from the scenario's forecast (a re-plan
-    joins executed days and a new forecast, :mod:`planner.scenario.replan`)."""
+    joins executed days and a new forecast, :mod:`planner.scenario.replan`).
+    """
     from planner.policy.measures import evaluate_measures, load_measures, load_plant_measures
     from planner.policy.non_industrial import non_industrial_arrays
     from planner.policy.units import apply_basis, daily_basis
@@ -602,8 +605,10 @@ def prepare(scenario: Scenario | str | Path, alerts: pd.DataFrame | None = None)
 
 
 def prepare_ensemble(scenario: Scenario, shares, totals, slots: pd.DataFrame, inputs: xr.Dataset):
-    """The forecast's members (their levels and targets), the slot of every forecast day and, with
-    ``ensemble: {chance: q}``, the PlanInputs with ``member_target`` and ``chance_required``.
+    """The forecast's members, the slot of every forecast day and the chance PlanInputs.
+
+    The members come with their levels and targets; with ``ensemble: {chance: q}``, the PlanInputs get
+    ``member_target`` and ``chance_required``.
 
     Returns
     -------
@@ -654,8 +659,10 @@ def prepare_ensemble(scenario: Scenario, shares, totals, slots: pd.DataFrame, in
 
 
 def ensemble_summary(prepared: Prepared, plan, summary: dict) -> None:
-    """Add the members met (per slot, per day, overall) to ``summary`` and, where a chance
-    constraint is out of reach, the days and the reachable share (status ``infeasible``)."""
+    """Add the members met (per slot, per day, overall) to ``summary``.
+
+    Where a chance constraint is out of reach, also the days and the reachable share (status ``infeasible``).
+    """
     from planner.optimize.blocks import model_data
     from planner.optimize.chance import chance_data, has_chance
     from planner.optimize.menus import menu_firm_mask, menu_reach
@@ -761,7 +768,7 @@ def read_inventory_and_lines(scenario: Scenario):
             from openpyxl import load_workbook
 
             names = load_workbook(path, read_only=True).sheetnames
-        except Exception:  # noqa: BLE001 - read_inventory has read it; a failure here means no sheets
+        except Exception:  # read_inventory has read it; a failure here means no sheets
             names = []
         if len(names) > 1 and any(w in n.lower() for n in names[1:] for w in LINE_SHEET_WORDS):
             return inventory, read_lines(path)
@@ -771,8 +778,11 @@ def read_inventory_and_lines(scenario: Scenario):
 def episode_inputs(
     inputs: xr.Dataset, bounds: xr.Dataset, slots: pd.DataFrame, alerts: pd.DataFrame | None, scenario
 ) -> xr.Dataset:
-    """Episode PlanInputs with response delays (``effect_share`` scales the tonnes of each firm ×
-    day) and restart limits (:mod:`planner.scenario.episode`, :mod:`planner.optimize.restarts`)."""
+    """Episode PlanInputs with response delays and restart limits.
+
+    ``effect_share`` scales the tonnes of each firm × day (:mod:`planner.scenario.episode`,
+    :mod:`planner.optimize.restarts`).
+    """
     from planner.scenario.episode import add_restart_inputs, effect_shares, line_timing, measure_timing
 
     timing = measure_timing(bounds, inputs["level"].values)
@@ -923,8 +933,10 @@ def _unit_arrays(prepared: Prepared, plan) -> dict[str, np.ndarray]:
 
 
 def firm_values(inputs: xr.Dataset, values: np.ndarray, firms, weighted: bool) -> np.ndarray:
-    """Per-row (decision unit) values (E, S) summed to the firms ``firms`` (F, S): weighted by the
-    units' output shares for shares (curtailment, floor), plainly for losses and tonnes."""
+    """Per-row (decision unit) values (E, S) summed to the firms ``firms`` (F, S).
+
+    Weighted by the units' output shares for shares (curtailment, floor), plainly for losses and tonnes.
+    """
     values = np.asarray(values, dtype=float)
     ids = pd.Index(pd.Index(firms).astype(str))
     own = inputs["owner"].values if "owner" in inputs else inputs["enterprise"].values
@@ -938,8 +950,10 @@ def firm_values(inputs: xr.Dataset, values: np.ndarray, firms, weighted: bool) -
 
 
 def _firm_reason(reason: np.ndarray, codes: np.ndarray, F: int) -> np.ndarray:
-    """A firm's reason from its units': optimizer if any unit is, else floor if any is, else the
-    (shared) zero reason."""
+    """A firm's reason from its units'.
+
+    Optimizer if any unit is, else floor if any is, else the (shared) zero reason.
+    """
     S = reason.shape[1]
     out = np.empty((F, S), dtype=object)
     first = np.full(F, len(codes))
@@ -1174,7 +1188,7 @@ def _curtailed_firms(inp: xr.Dataset, plan) -> int:
     """Firms with some unit curtailed on some slot."""
     cut = (plan.curtailment.transpose("enterprise", "slot") > 1e-9).any("slot").to_numpy()
     owners = inp["owner"].to_numpy().astype(str) if "owner" in inp else inp["enterprise"].to_numpy()
-    return int(len(set(np.asarray(owners)[cut].tolist())))
+    return len(set(np.asarray(owners)[cut].tolist()))
 
 
 def _json_safe(v):
@@ -1193,8 +1207,10 @@ def _json_safe(v):
 
 
 def summary_dict(prepared: Prepared, plan, baselines: dict, attribution: dict | None = None) -> dict:
-    """The ``summary.json`` document (see :func:`_summary_dict`), with the episode's per-day
-    measures merged into ``timeline.days`` (keys ``planned`` and ``measures``)."""
+    """The ``summary.json`` document (see :func:`_summary_dict`).
+
+    The episode's per-day measures are merged into ``timeline.days`` (keys ``planned`` and ``measures``).
+    """
     doc = _summary_dict(prepared, plan, baselines, attribution)
     details = doc.pop("_day_details", None)
     if details is not None and "timeline" in doc:
@@ -1250,7 +1266,7 @@ def _summary_dict(prepared: Prepared, plan, baselines: dict, attribution: dict |
             a = attribution["slots"][i]
             slots[-1].update({k: a[k] for k in _SPLIT_KEYS})
         firms = np.flatnonzero(menu["mask"]) if menu is not None else np.zeros(0, int)
-        slots[-1]["menu_firms"] = int(len(firms))  # firms planned by a menu, and the option chosen
+        slots[-1]["menu_firms"] = len(firms)  # firms planned by a menu, and the option chosen
         slots[-1]["menu_options_chosen"] = {
             str(ent[e]): str(menu["option"][e, i]) for e in firms if menu["option"][e, i]
         }
@@ -1270,7 +1286,7 @@ def _summary_dict(prepared: Prepared, plan, baselines: dict, attribution: dict |
         "solver_path": _json_safe(getattr(plan, "solver_path", None) or {}),
         "gap": finite_or_none(plan.gap),
         "timings": {k: float(v) for k, v in timings.items()},
-        "enterprises": int(len(prepared.table)),
+        "enterprises": len(prepared.table),
         "curtailed_enterprises": _curtailed_firms(inp, plan),
         "units": int(inp.sizes["enterprise"]),
         "lines": int((inp["line_id"].values.astype(str) != "").sum()) if "line_id" in inp else 0,
@@ -1283,9 +1299,11 @@ def _summary_dict(prepared: Prepared, plan, baselines: dict, attribution: dict |
 
 
 def _episode_keys(prepared: Prepared, plan) -> dict:
-    """Episode keys of ``summary.json`` (added by issue 11): ``restart_cost`` (万元, beside the
-    output loss), ``restarts`` (on/off) and per timeline day the plan's measures that day
-    (:func:`planner.scenario.episode.day_details`)."""
+    """Episode keys of ``summary.json`` (added by issue 11).
+
+    ``restart_cost`` (万元, beside the output loss), ``restarts`` (on/off) and per timeline day the plan's
+    measures that day (:func:`planner.scenario.episode.day_details`).
+    """
     inp = prepared.inputs
     if "effect_share" not in inp:
         return {}
