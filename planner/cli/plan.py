@@ -26,7 +26,9 @@ from planner.scenario.run import run as run_scenario
 def add_arguments(parser):
     """Add the arguments of ``planner plan`` to ``parser``."""
     parser.add_argument("scenario", help="scenario YAML file (see scenarios/)")
-    parser.add_argument("--out", required=True, help="folder for schedule.csv, summary.json, plan.xlsx")
+    parser.add_argument(
+        "--out", help="folder for schedule.csv, summary.json, plan.xlsx (without it: print the summary only)"
+    )
     parser.add_argument("--format", choices=("text", "json"), default="text")
     parser.add_argument(
         "--schedule-format",
@@ -188,9 +190,9 @@ def run(args) -> int:
 
 
 def _report(args, result, write, formats) -> int:
-    """Write the outputs, print the summary (JSON or text) and return the exit code."""
+    """Write the outputs (when ``--out`` is given), print the summary (JSON or text), return the exit code."""
     try:
-        paths = write(result, args.out, args.schedule_format)
+        paths = write(result, args.out, args.schedule_format) if args.out else {}
     except OSError as exc:  # exit 4 (planner.cli.main), naming --out rather than the staged folder
         raise OSError(
             exc.errno,
@@ -202,7 +204,7 @@ def _report(args, result, write, formats) -> int:
     else:
         for fmt in formats:
             print(fmt(result.summary))
-        print("wrote " + ", ".join(str(p) for p in paths.values()))
+        print("wrote " + ", ".join(str(p) for p in paths.values()) if paths else "no --out: nothing written")
     return 0 if result.status == "optimal" else 1
 
 

@@ -133,3 +133,12 @@ def test_plan_json_stdout_is_only_json_even_with_solver_banner(tmp_path):
     summary = json.loads(proc.stdout)
     assert summary["status"] == "optimal"
     assert (tmp_path / "out" / "summary.json").is_file()
+
+
+def test_plan_without_out_prints_the_summary_and_writes_nothing(tmp_path, capsys, monkeypatch, repo):
+    from planner.cli.main import main
+
+    monkeypatch.chdir(tmp_path)
+    assert main(["plan", str(repo / "scenarios" / "demo_list.yaml"), "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["status"] == "optimal"
+    assert list(tmp_path.iterdir()) == []
