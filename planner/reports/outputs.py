@@ -38,8 +38,9 @@ def write_outputs(result: PlanResult, out_dir: str | Path, schedule_format: str 
     Everything is written into a temporary folder beside ``out_dir`` and moved into place only
     when every file is complete (:func:`planner.io.writing.staged_output`): a failure leaves
     ``out_dir`` as it was.  Texts that a spreadsheet would run as formulas are neutralised in the
-    CSV and the workbook; ``plan.xlsx`` holds the summary and per-firm totals only when the
-    schedule has more rows than an Excel sheet.
+    CSV and the workbook; ``plan.xlsx`` holds the summary, targets and per-firm totals only (and says
+    so) when the schedule has more rows than
+    :data:`planner.reports.views.SCHEDULE_SHEET_MAX_ROWS` (100,000).
     """
     if schedule_format not in SCHEDULE_FORMATS:
         raise ValueError(f"unknown schedule format {schedule_format!r}; one of {', '.join(SCHEDULE_FORMATS)}")

@@ -115,6 +115,16 @@ BASELINE_ZH = {
 }
 MODE_ZH = {"list": "清单编制（按预警级别）", "episode": "应急响应（按预报逐日）"}
 
+#: Schedule rows above which ``plan.xlsx`` leaves the schedule out (企业措施, and an episode's
+#: 停限产时间表 and 逐日减排): the workbook then holds 概要 (which says so), 目标 and 企业汇总, and the
+#: schedule is only in ``schedule.csv`` / ``schedule.parquet``.  Excel's hard limit is 1,048,575
+#: rows (:data:`planner.io.writing.EXCEL_MAX_ROWS`), but a sheet of a few hundred thousand rows of
+#: 33–37 columns is a workbook of 50–200 MB that an office PC opens in minutes, if at all, and that
+#: takes longer to write than the plan takes to solve (900,000 rows: 215 MB, ~65 s); 100,000 rows
+#: (about 24 MB, e.g. 33,000 firms × 3 list levels or 14,000 firms × a 7-day episode) still opens
+#: and filters in seconds.
+SCHEDULE_SHEET_MAX_ROWS = 100_000
+
 
 def _overview(summary: dict, schedule_rows: int, max_rows: int) -> pd.DataFrame:
     """Sheet 概要: Chinese labels and values (an absent baseline or gap says why)."""
@@ -137,7 +147,7 @@ def _overview(summary: dict, schedule_rows: int, max_rows: int) -> pd.DataFrame:
         rows.append(
             (
                 "企业措施",
-                f"共 {schedule_rows:,} 行，超过 Excel 单表上限 {max_rows:,} 行，本工作簿只含概要、目标和企业汇总；"
+                f"共 {schedule_rows:,} 行，超过本工作簿可容纳的 {max_rows:,} 行，本工作簿只含概要、目标和企业汇总；"
                 "逐企业逐时段措施见 schedule.csv（或 schedule.parquet）。",
             )
         )
@@ -168,12 +178,13 @@ def plan_workbook(result, path: str | Path, max_rows: int | None = None) -> Path
     :mod:`planner.reports.timeline`).
 
     Written with a streaming writer (:mod:`planner.io.writing`).  When the schedule has more
-    rows than one Excel sheet holds (``max_rows``, default 1,048,575), 企业措施 is left out and
-    概要 says so: the schedule is then only in ``schedule.csv`` / ``schedule.parquet``.
+    rows than ``max_rows`` (default :data:`SCHEDULE_SHEET_MAX_ROWS`, 100,000; at most Excel's
+    1,048,575), 企业措施 (and an episode's 停限产时间表 and 逐日减排) is left out and 概要 says so:
+    the schedule is then only in ``schedule.csv`` / ``schedule.parquet``.
     """
     from planner.io.writing import EXCEL_MAX_ROWS, SheetWriter, new_workbook
 
-    max_rows = EXCEL_MAX_ROWS if max_rows is None else int(max_rows)
+    max_rows = min(SCHEDULE_SHEET_MAX_ROWS if max_rows is None else int(max_rows), EXCEL_MAX_ROWS)
     summary = result.summary
     n = len(result.schedule)
     path = Path(path)
