@@ -220,6 +220,9 @@ def test_staged_output_moves_on_success_and_leaves_nothing_on_failure(tmp_path):
 _FLOATS = st.one_of(
     st.floats(allow_nan=True, allow_infinity=True),
     st.sampled_from([0.0, -0.0, 1.0, 0.1, 1e16, 1e-5, 1e15, 9999999999999998.0, 5e-324, 2.5e-7]),
+    st.sampled_from([1e-4, -1e-4, 0.00010000000000000002, 9.999999999999999e-05, 184.0, -3.0]),
+    st.sampled_from([9999999999.0, 9999999999.999998, 1e10, 1e10 + 0.5, 123456.789, 1.5e-6]),
+    st.floats(min_value=-1e11, max_value=1e11),
 )
 _TEXTS = st.one_of(
     st.none(), st.sampled_from([*TRICKY[:-1], "a,b", '"q"', "x\r\ny", "", " ", "编号,名称"]), st.text()
