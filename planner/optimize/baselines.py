@@ -97,7 +97,12 @@ def _chain_carry(inputs: xr.Dataset, hi: np.ndarray):
 
     def carry(x: np.ndarray) -> np.ndarray:
         for a, b in pairs:
-            x[f, b] = np.minimum(np.maximum(x[f, b], x[f, a]), hb[b])
+            if isinstance(f, slice):  # every firm: in place, no temporaries
+                col = x[:, b]
+                np.maximum(col, x[:, a], out=col)
+                np.minimum(col, hb[b], out=col)
+            else:
+                x[f, b] = np.minimum(np.maximum(x[f, b], x[f, a]), hb[b])
         return x
 
     return carry

@@ -929,14 +929,14 @@ def verify_schedule(
         # no solver values (e.g. whole lines and time_limit 0, issue 14): nothing to re-check;
         # the plan's status (time_limit / error) already says it is not usable
         return problems
-    eids = schedule["enterprise_id"].astype(str).to_numpy()
+    e_codes, e_ids = _texts(schedule["enterprise_id"])
     levels = schedule["level"].astype(str).to_numpy()
     x = schedule["curtailment"].to_numpy(dtype=float)
-    e_idx = table.index.astype(str).get_indexer(eids)
+    e_idx = _lookup(table.index.astype(str), e_codes, e_ids)
     if (e_idx < 0).any():
         problems.append(f"{int((e_idx < 0).sum())} schedule rows name enterprises not in the inventory")
         return problems
-    b_e = bounds.get_index("enterprise").astype(str).get_indexer(eids)
+    b_e = _lookup(bounds.get_index("enterprise").astype(str), e_codes, e_ids)
     b_l = bounds.get_index("level").get_indexer(levels)
     floor = bounds["floor"].to_numpy()[b_e, b_l]
     ceiling = bounds["ceiling"].to_numpy()[b_e, b_l]
@@ -1015,6 +1015,18 @@ def verify_schedule(
     return problems
 
 
+def _texts(column: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """A column as text (``astype(str)``), factorized: ``(codes, distinct texts)``; missing values code -1."""
+    codes, uniq = pd.factorize(column.astype(str), use_na_sentinel=True)
+    return codes, pd.Index(uniq)
+
+
+def _lookup(index: pd.Index, codes: np.ndarray, uniq: pd.Index) -> np.ndarray:
+    """``index.get_indexer(uniq[codes])``: each distinct text looked up once (-1 where absent or missing)."""
+    pos = np.append(index.get_indexer(uniq), -1)
+    return pos[codes]
+
+
 def _line_effect(lines, schedule) -> np.ndarray:
     """Each ``schedule_lines`` row's share of the day its measure is in force (response delay).
 
@@ -1048,8 +1060,20 @@ def _verify_lines(schedule, lines, table, units: xr.Dataset, unit_table, tol: fl
         units["owner"].values.astype(str) + "/" + units["line_id"].values.astype(str),
         units["owner"].values.astype(str),
     )
-    key = lines["enterprise_id"].astype(str).to_numpy() + "/" + lines["line_id"].astype(str).to_numpy()
-    u = pd.Index(uid).get_indexer(key)
+    le_codes, le_ids = _texts(lines["enterprise_id"])
+    ll_codes, ll_ids = _texts(lines["line_id"])
+    # each distinct (firm, line) of the rows looked up once, as the text "firm/line"
+    pair_codes, pairs = pd.factorize(le_codes.astype(np.int64) * (len(ll_ids) + 1) + ll_codes)
+    pe, pl = np.divmod(pairs, len(ll_ids) + 1)
+    ok = (pe >= 0) & (pl < len(ll_ids))  # a missing firm or line id names no line
+    key = np.where(
+        ok,
+        np.asarray(le_ids, dtype=object)[np.where(ok, pe, 0)]
+        + "/"
+        + np.asarray(ll_ids, dtype=object)[np.where(ok, pl, 0)],
+        None,
+    )
+    u = np.append(pd.Index(uid).get_indexer(key), -1)[pair_codes]
     if (u < 0).any():
         problems.append(
             f"{int((u < 0).sum())} schedule_lines rows name lines that are not in the lines table"
@@ -1072,7 +1096,7 @@ def _verify_lines(schedule, lines, table, units: xr.Dataset, unit_table, tol: fl
         short = got.to_numpy() < need - tol
         if short.any():
             problems.append(f"{int(short.sum())} line stops stop fewer whole lines than the rule asks")
-    t_idx = table.index.astype(str).get_indexer(lines["enterprise_id"].astype(str).to_numpy())
+    t_idx = _lookup(table.index.astype(str), *_texts(lines["enterprise_id"]))
     shares = unit_table[[f"{p}_share" for p in POLLUTANTS]].to_numpy(dtype=float)[u]
     em = table[list(POLLUTANTS)].to_numpy(dtype=float)[t_idx] * shares
     ff = units["floor_factor"].transpose("unit", "level", "pollutant").values[u, lv]
@@ -1086,23 +1110,27 @@ def _verify_lines(schedule, lines, table, units: xr.Dataset, unit_table, tol: fl
             )
     # the firm's schedule.csv row is the sum of its lines
     w = unit_table["output_share"].to_numpy(dtype=float)[u]
+    # grouped by (firm, slot) as integer keys of the schedule's own firm and slot texts
+    se_codes, se_ids = _texts(schedule["enterprise_id"])
+    ss_codes, ss_ids = _texts(schedule["slot"])
+    n_slots = len(ss_ids) + 1
+    le = _lookup(se_ids, le_codes, le_ids)
+    ls = _lookup(ss_ids, *_texts(lines["slot"]))
+    key_l = np.where((le >= 0) & (ls >= 0), le.astype(np.int64) * n_slots + ls, -1)
+    key_s = np.where((se_codes >= 0) & (ss_codes >= 0), se_codes.astype(np.int64) * n_slots + ss_codes, -2)
+    mine = key_l >= 0
     agg = (
         pd.DataFrame(
             {
-                "enterprise_id": lines["enterprise_id"].astype(str).to_numpy(),
-                "slot": lines["slot"].astype(str).to_numpy(),
-                "wx": w * x,
-                **{p: removed[:, j] for j, p in enumerate(POLLUTANTS)},
+                "key": key_l[mine],
+                "wx": (w * x)[mine],
+                **{p: removed[mine, j] for j, p in enumerate(POLLUTANTS)},
             }
         )
-        .groupby(["enterprise_id", "slot"])
+        .groupby("key")
         .sum()
     )
-    pos = agg.index.get_indexer(
-        pd.MultiIndex.from_arrays(
-            [schedule["enterprise_id"].astype(str).to_numpy(), schedule["slot"].astype(str).to_numpy()]
-        )
-    )
+    pos = agg.index.get_indexer(key_s)
     lined = pos >= 0
     xs = schedule["curtailment"].to_numpy(dtype=float)
     if (np.abs(xs[lined] - agg["wx"].to_numpy()[pos[lined]]) > tol).any():
