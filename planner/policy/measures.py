@@ -1508,10 +1508,11 @@ def evaluate_units(
     line_id = units["line_id"].astype(str).to_numpy(dtype=object)
     process = units["process"].astype(str).to_numpy(dtype=object)
     nu = len(units)
-    f = bounds.get_index("enterprise").astype(str).get_indexer(owner)
+    o_codes, o_ids = pd.factorize(owner)  # each firm looked up once, not once per unit
+    f = bounds.get_index("enterprise").astype(str).get_indexer(o_ids)[o_codes]
     if (f < 0).any():
         raise ValueError("units name enterprises that are not in the evaluated bounds")
-    t_rows = table.index.astype(str).get_indexer(owner)
+    t_rows = table.index.astype(str).get_indexer(o_ids)[o_codes]
 
     def firm(name):
         v = bounds[name]
@@ -1543,6 +1544,8 @@ def evaluate_units(
         plant_ids = set(plant_measures or {})
         # one key per rule (industry × grade, or a plants-file firm)
         key = np.where(np.isin(owner, list(plant_ids)), "plant:" + owner, industry + "|" + grade)
+        key_codes, key_names = pd.factorize(key)
+        key_names = np.asarray(key_names, dtype=object)
         for li, level in enumerate(ALERT_LEVELS):
             cells = is_line & itemized[:, li]
             if not cells.any():
@@ -1550,8 +1553,13 @@ def evaluate_units(
             new_floor = np.zeros(nu)
             keep = np.zeros(nu)
             weighted = np.zeros((nu, npol))
-            for k in np.unique(key[cells]):
-                idx = np.flatnonzero(cells & (key == k))
+            # the cells of each key (keys in sorted order, cells in row order), grouped once
+            sel = np.flatnonzero(cells)
+            sel = sel[np.argsort(key_codes[sel], kind="stable")]
+            present, starts = np.unique(key_codes[sel], return_index=True)
+            by_key = dict(zip(present.tolist(), np.split(sel, starts[1:]), strict=True))
+            for code in sorted(by_key, key=lambda c: key_names[c]):
+                k, idx = key_names[code], by_key[code]
                 if k.startswith("plant:"):
                     items = plant_measures[k[len("plant:") :]][level]
                 else:

@@ -386,8 +386,8 @@ def build_inputs(
     else:
         src = units
         idx = units.get_index("level").get_indexer(levels)
-        owner = units["owner"].to_numpy().astype(str)
-        own = table.index.astype(str).get_indexer(owner)
+        o_codes, o_ids = pd.factorize(units["owner"].to_numpy().astype(str))  # each firm looked up once
+        own = table.index.astype(str).get_indexer(o_ids)[o_codes]
         shares = unit_table
         output_share = shares["output_share"].to_numpy(dtype=float)
         emissions = firm_emissions[own] * shares[[f"{p}_share" for p in POLLUTANTS]].to_numpy(dtype=float)
@@ -435,7 +435,7 @@ def build_inputs(
         ni_ids, ni_red, ni_cost = opt.ids, opt.reduction, opt.cost * days[None, :]
     else:
         ni_ids, ni_red, ni_cost = [], np.zeros((0, len(slot), len(POLLUTANTS))), np.zeros((0, len(slot)))
-    firm = table.iloc[own]
+    firm = table[["county", "industry", "grade_rank"]].iloc[own]  # the columns used, not the whole table
     ds = xr.Dataset(
         {
             "floor": (("enterprise", "slot"), floor),
