@@ -328,7 +328,7 @@ def _check_and_fill_shares(
     """Per enterprise: all-or-none blanks, sums within tolerance; fill blanks; rescale to 1."""
     first_row = np.full(n_firms, -1)
     first_row[firm[::-1]] = np.arange(len(firm))[::-1]
-    rows_of = pd.Series(ctx.rows).groupby(firm).apply(list).to_dict()
+    rows_of: dict = {}  # the rows of each firm, grouped only when a firm's shares are reported
     counts = np.bincount(firm, minlength=n_firms)
     out: dict[str, np.ndarray] = {}
     for name in SHARE_COLUMNS:
@@ -379,6 +379,8 @@ def _check_and_fill_shares(
         usable = ~np.isnan(v) & (v >= 0) & (v <= 1)
         complete = np.bincount(firm, weights=usable, minlength=n_firms) == counts
         for f in np.flatnonzero(bad & complete & ~filled[name]):
+            if not rows_of:
+                rows_of.update(pd.Series(ctx.rows).groupby(firm).apply(list).to_dict())
             r = first_row[f]
             zero_hint = " (or all 0 when the enterprise emits none of it)" if allow_zero else ""
             ctx._add(

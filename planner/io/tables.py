@@ -310,7 +310,7 @@ def detect_delimiter(text: str) -> str | None:
     str or None
         The delimiter, or None when no candidate splits lines into more than one cell.
     """
-    lines = [ln for ln in text.splitlines() if ln.strip()][:50]
+    lines = _first_lines(text, 50)
     best, best_score = None, (0, 0)
     for delim in DELIMITERS:
         counts = [c for c in _split_sample(lines, delim) if c > 1]
@@ -321,6 +321,18 @@ def detect_delimiter(text: str) -> str | None:
         if score > best_score:
             best, best_score = delim, score
     return best
+
+
+def _first_lines(text: str, n: int) -> list[str]:
+    """``[ln for ln in text.splitlines() if ln.strip()][:n]``, reading only as much of ``text`` as needed."""
+    size = 1 << 16
+    while size < len(text):
+        lines = text[:size].splitlines()[:-1]  # the last may be cut: not counted
+        kept = [ln for ln in lines if ln.strip()]
+        if len(kept) >= n:
+            return kept[:n]
+        size *= 4
+    return [ln for ln in text.splitlines() if ln.strip()][:n]
 
 
 def _trim(row: Sequence[str]) -> list[str]:
@@ -971,14 +983,14 @@ def _build_from_frame(path: str, frame: pd.DataFrame, scorer: HeaderScorer | Non
         np.arange(header_idx[-1] + 2, header_idx[-1] + 2 + len(body)), dtype="int64", name="row"
     )
     filled = np.zeros((len(body), body.shape[1]), dtype=bool)
-    for j, col in enumerate(body.columns):
-        filled[:, j] = (body[col].str.strip() != "").to_numpy(dtype=bool)
+    stripped_all = [body.iloc[:, j].str.strip() for j in range(body.shape[1])]  # once per column
+    for j, col in enumerate(stripped_all):
+        filled[:, j] = (col != "").to_numpy(dtype=bool)
     keep = filled.any(axis=1)
     problems = Problems()
     headers_seen = _header_texts(head, header_idx, width)
     if headers_seen and len(body):
-        cells = body.iloc[:, :width]
-        stripped = [cells[c].str.strip() for c in cells.columns]
+        stripped = stripped_all[:width]
         repeated = np.zeros(len(body), dtype=bool)
         for texts in headers_seen:
             same = np.ones(len(body), dtype=bool)

@@ -21,6 +21,8 @@ Every file the planner writes for people (``plan.xlsx``, the emergency list, ``c
 
 from __future__ import annotations
 
+import collections
+import concurrent.futures
 import contextlib
 import functools
 import hashlib
@@ -248,6 +250,8 @@ def write_schedule(schedule: pd.DataFrame, path: str | Path, fmt: str = "csv") -
 _CSV_SPECIAL = re.compile(r'[,"\r\n]')
 #: Rows formatted and written at a time by :func:`write_csv`.
 _CSV_CHUNK = 100_000
+#: Threads formatting chunks of :func:`write_csv` (at most; one per CPU).
+_CSV_THREADS = min(4, os.cpu_count() or 1)
 #: Magnitudes whose shortest round-trip text Arrow writes as Python's ``repr`` does (positional,
 #: the same digits; an integral value without its ``.0``); other floats are formatted by ``repr``.
 _ARROW_PLAIN = (1e-4, 1e10)
@@ -370,16 +374,31 @@ def write_csv(frame: pd.DataFrame, path: str | Path) -> Path:
         frame.to_csv(path, index=False, encoding="utf-8")
         return path
     header = _csv_texts([str(c) for c in frame.columns])
+
+    def rows_of(start: int) -> memoryview:
+        stop = min(start + _CSV_CHUNK, len(frame))
+        rows = pc.binary_join_element_wise(*(c.chunk(start, stop) for c in columns), ",")
+        rows = pc.binary_join_element_wise(rows, "", os.linesep)  # each row and its line end
+        offsets = np.frombuffer(rows.buffers()[1], dtype=np.int32)[rows.offset : rows.offset + len(rows) + 1]
+        return memoryview(rows.buffers()[2])[offsets[0] : offsets[-1]]
+
+    starts = range(0, len(frame), _CSV_CHUNK)
+    workers = min(_CSV_THREADS, len(starts))
     with open(path, "wb") as fh:
         fh.write((",".join(header) + os.linesep).encode("utf-8"))
-        for start in range(0, len(frame), _CSV_CHUNK):
-            stop = min(start + _CSV_CHUNK, len(frame))
-            rows = pc.binary_join_element_wise(*(c.chunk(start, stop) for c in columns), ",")
-            rows = pc.binary_join_element_wise(rows, "", os.linesep)  # each row and its line end
-            offsets = np.frombuffer(rows.buffers()[1], dtype=np.int32)[
-                rows.offset : rows.offset + len(rows) + 1
-            ]
-            fh.write(memoryview(rows.buffers()[2])[offsets[0] : offsets[-1]])
+        if workers <= 1:
+            for start in starts:
+                fh.write(rows_of(start))
+            return path
+        # Arrow and numpy release the GIL: chunks are formatted in threads, written in order
+        with concurrent.futures.ThreadPoolExecutor(workers) as pool:
+            pending: collections.deque = collections.deque()
+            for start in starts:
+                pending.append(pool.submit(rows_of, start))
+                if len(pending) > workers:
+                    fh.write(pending.popleft().result())
+            while pending:
+                fh.write(pending.popleft().result())
     return path
 
 
