@@ -6,6 +6,7 @@ written together so that a failure leaves nothing half-written.
 
 from __future__ import annotations
 
+import concurrent.futures
 import json
 from pathlib import Path
 
@@ -52,14 +53,22 @@ def write_outputs(result: PlanResult, out_dir: str | Path, schedule_format: str 
         names["schedule_lines"] = "schedule_lines.csv"
     names.update({"summary": "summary.json", "workbook": "plan.xlsx"})
     out = Path(out_dir)
-    with staged_output(out) as stage:
+
+    def tables(stage: Path) -> None:
         write_schedule(result.schedule, stage / names["schedule"], "csv")
         if schedule_format == "parquet":
             write_schedule(result.schedule, stage / names["schedule_parquet"], "parquet")
         if lines is not None:
             write_schedule(lines, stage / names["schedule_lines"], "csv")
+
+    # the schedule files (mostly Arrow, which releases the GIL) are written in a thread while the
+    # workbook (xlsxwriter, Python) is: on a schedule of a million rows both take seconds; the pool
+    # is shut down (the thread finished) before a failure removes the staged folder
+    with staged_output(out) as stage, concurrent.futures.ThreadPoolExecutor(1) as pool:
+        written = pool.submit(tables, stage)
         (stage / names["summary"]).write_text(
             json.dumps(result.summary, ensure_ascii=False, indent=2), encoding="utf-8"
         )
         plan_workbook(result, stage / names["workbook"])
+        written.result()  # its error, if any
     return {key: out / name for key, name in names.items()}

@@ -57,3 +57,22 @@ def test_a_limit_above_excels_is_capped(tiny, tmp_path, monkeypatch):
     path = views.plan_workbook(tiny, tmp_path / "plan.xlsx", max_rows=10 * len(tiny.schedule))
     wb = openpyxl.load_workbook(path, read_only=True)
     assert "企业措施" not in wb.sheetnames and _note(wb) is not None
+
+
+@pytest.mark.parametrize("failing", ["write_schedule", "plan_workbook"])
+def test_a_failed_file_leaves_the_folder_as_it_was(tiny, tmp_path, monkeypatch, failing):
+    """The schedule files are written in a thread beside the workbook: either failing fails the lot."""
+    import planner.reports.outputs as outputs
+
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "keep.txt").write_text("mine", encoding="utf-8")
+
+    def boom(*args, **kwargs):
+        raise RuntimeError(f"{failing} failed")
+
+    monkeypatch.setattr(outputs, failing, boom)
+    with pytest.raises(RuntimeError, match=failing):
+        write_outputs(tiny, out)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # no staged folder left
+    assert sorted(p.name for p in out.iterdir()) == ["keep.txt"]
