@@ -940,7 +940,8 @@ def firm_values(inputs: xr.Dataset, values: np.ndarray, firms, weighted: bool) -
     values = np.asarray(values, dtype=float)
     ids = pd.Index(pd.Index(firms).astype(str))
     own = inputs["owner"].values if "owner" in inputs else inputs["enterprise"].values
-    codes = ids.get_indexer(np.asarray(own).astype(str))
+    o_codes, o_ids = pd.factorize(np.asarray(own).astype(str))  # each firm looked up once
+    codes = ids.get_indexer(o_ids)[o_codes]
     w = inputs["output_share"].values.astype(float) if weighted and "output_share" in inputs else None
     v = values if w is None else values * w.reshape(-1, *([1] * (values.ndim - 1)))
     ok = codes >= 0
@@ -1021,7 +1022,8 @@ def schedule_table(prepared: Prepared, plan) -> pd.DataFrame:
     a = _unit_arrays(prepared, plan)
     reason_u = plan.reason.transpose("enterprise", "slot").to_numpy()
     if "owner" in inp:
-        codes = table.index.astype(str).get_indexer(inp["owner"].to_numpy().astype(str))
+        o_codes, o_ids = pd.factorize(inp["owner"].to_numpy().astype(str))  # each firm looked up once
+        codes = table.index.astype(str).get_indexer(o_ids)[o_codes]
         w = inp["output_share"].to_numpy().astype(float) if "output_share" in inp else np.ones(len(codes))
     else:
         codes, w = np.arange(E), np.ones(E)
