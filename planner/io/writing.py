@@ -249,7 +249,7 @@ def write_schedule(schedule: pd.DataFrame, path: str | Path, fmt: str = "csv") -
 #: Characters that make the csv module quote a field (delimiter, quote, line ends).
 _CSV_SPECIAL = re.compile(r'[,"\r\n]')
 #: Rows formatted and written at a time by :func:`write_csv`.
-_CSV_CHUNK = 100_000
+_CSV_CHUNK = 50_000
 #: Threads formatting chunks of :func:`write_csv` (at most; one per CPU).
 _CSV_THREADS = min(4, os.cpu_count() or 1)
 #: Magnitudes whose shortest round-trip text Arrow writes as Python's ``repr`` does (positional,
