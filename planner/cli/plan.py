@@ -2,8 +2,9 @@
 
 Writes ``schedule.csv``, ``summary.json`` and ``plan.xlsx`` to DIR (plus ``schedule.parquet``
 with ``--schedule-format parquet``), all through a temporary folder beside DIR, moved into place
-once every file is complete.  ``plan.xlsx`` holds the summary and per-firm totals only when the
-schedule exceeds an Excel sheet (1,048,575 rows).  Exit 0 when the plan is optimal, 1 when it is
+once every file is complete.  ``plan.xlsx`` holds the summary, targets and per-firm totals only
+(and says so) when the schedule has more rows than a workbook should hold
+(:data:`planner.reports.views.SCHEDULE_SHEET_MAX_ROWS`, 100,000).  Exit 0 when the plan is optimal, 1 when it is
 not (infeasible targets, time limit, solver error; files still written), 2 on bad input, 4 when
 the outputs cannot be written (DIR is then unchanged).
 
