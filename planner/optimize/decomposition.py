@@ -424,6 +424,7 @@ class _Problem:
     chains: list[np.ndarray]
     chained: np.ndarray
     oracle: Oracle | None = None
+    heavy_first: np.ndarray | None = None  # movable firms by tonnes they can move, heaviest first
 
     def __post_init__(self):
         if self.oracle is None:
@@ -836,8 +837,9 @@ def _sift(
             thr = 0.0
             n_bad = int((allv > 0).sum())
         limit = cap  # the most violated first: a restricted LP grown slowly stays small
-        if n_bad > limit:
-            thr = max(thr, float(np.partition(allv, len(allv) - limit)[len(allv) - limit]))
+        if n_bad > limit:  # the limit-th largest violation (partitioned among the violators only)
+            bad_v = allv[allv > thr]
+            thr = max(thr, float(np.partition(bad_v, len(bad_v) - limit)[len(bad_v) - limit]))
         if not add(va > thr, [[v > thr for v in vs] for vs in vb]):
             if lp.box_used(col):
                 n_box += 1
@@ -903,13 +905,14 @@ def _sample(pb: _Problem, n: int, rng) -> tuple[np.ndarray, np.ndarray]:
     The ``n/4`` heaviest (by tonnes they can move relative to the targets) as they are, the rest
     drawn at random and weighted up.
     """
-    _E, S, P = pb.shape
-    movable = np.flatnonzero(pb.oracle.free_firm)
-    scale = np.maximum(np.abs(pb.rhs), 1e-12).reshape(S, P)
-    heavy = np.einsum("es,esp->e", pb.oracle.span[movable], pb.red[movable] / scale[None])
+    if pb.heavy_first is None:  # the movable firms, heaviest first (once per problem)
+        _E, S, P = pb.shape
+        movable = np.flatnonzero(pb.oracle.free_firm)
+        scale = np.maximum(np.abs(pb.rhs), 1e-12).reshape(S, P)
+        heavy = np.einsum("es,esp->e", pb.oracle.span[movable], pb.red[movable] / scale[None])
+        pb.heavy_first = movable[np.argsort(-heavy, kind="stable")]
     top_n = n // 4
-    order = np.argsort(-heavy, kind="stable")
-    top, rest = movable[order[:top_n]], movable[order[top_n:]]
+    top, rest = pb.heavy_first[:top_n], pb.heavy_first[top_n:]
     drawn = np.sort(rng.choice(rest, size=n - top_n, replace=False))
     firms = np.r_[top, drawn]
     weight = np.r_[np.ones(len(top)), np.full(len(drawn), len(rest) / len(drawn))]
