@@ -83,42 +83,24 @@ def run_project(E: int, S: int, seed: int) -> dict:
 
 
 def run_highspy(E: int, S: int, seed: int) -> dict:
-    """Time a plain ``highspy.Highs`` (presolve on) on the same random LP, built without chain rewrite.
+    """Time a plain ``highspy.Highs`` (presolve on) on the LP of :func:`run_project`, built without chain rewrite.
 
-    Parameters
-    ----------
-    E, S, seed : int
-        Enterprises, slots and the seed of :func:`planner.optimize.inputs.random_plan_inputs`.
-
-    Returns
-    -------
-    dict
-        ``seconds`` of ``run()`` alone, ``objective``, ``status`` and ``peak_mb``.
+    ``E``, ``S`` and ``seed`` as for :func:`run_project`.  The dict holds ``seconds`` of ``run()``
+    alone, ``objective``, ``status`` and ``peak_mb``
+    (:func:`planner.optimize.highs_backend.solve_plain`).
     """
-    import highspy
-    import numpy as np
-
     from planner.optimize.blocks import build_model
-    from planner.optimize.highs_backend import compile_model
+    from planner.optimize.highs_backend import solve_plain
     from planner.optimize.inputs import random_plan_inputs
     from planner.optimize.options import SolveOptions
 
     ds = random_plan_inputs(E, S, seed=seed)
     m, _ = build_model(ds, SolveOptions())
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("presolve", "on")
-    h.setOptionValue("time_limit", 1800.0)
-    compile_model(m, h)
-    t0 = time.perf_counter()
-    h.run()
-    sec = time.perf_counter() - t0
-    cost, _, _, _ = m.column_arrays()
-    col = np.asarray(h.getSolution().col_value)
+    sec, objective, status = solve_plain(m, 1800.0)
     return {
         "seconds": sec,
-        "objective": float(cost @ col),
-        "status": h.modelStatusToString(h.getModelStatus()),
+        "objective": objective,
+        "status": status,
         "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
 

@@ -22,7 +22,7 @@ import streamlit as st
 from planner import ALERT_LEVELS, POLLUTANTS
 from planner.app.i18n import DEFAULT_LANGUAGE, level_name, t
 from planner.problems import InputError
-from planner.reports.app_tables import merge_share_edits, problems_frame, scenario_key
+from planner.reports.app_tables import merge_share_edits, missing, problems_frame, scenario_key
 
 log = logging.getLogger("planner.app")
 
@@ -424,16 +424,6 @@ def localise_columns(df: pd.DataFrame, prefix: str = "col") -> pd.DataFrame:
 #: Beijing time (UTC+8, no daylight saving): every time the app shows.
 BEIJING = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")
 DASH = "—"
-
-
-def missing(v) -> bool:
-    """None, NaN, NaT or pandas' NA."""
-    if v is None:
-        return True
-    try:
-        return bool(pd.isna(v))
-    except (TypeError, ValueError):
-        return False
 
 
 def local_time(iso) -> str:

@@ -423,12 +423,12 @@ class _Problem:
     ni_cost: np.ndarray  # (M, S)
     chains: list[np.ndarray]
     chained: np.ndarray
-    oracle: Oracle | None = None
-    heavy_first: np.ndarray | None = None  # movable firms by tonnes they can move, heaviest first
+    oracle: Oracle = field(init=False)
+    #: movable firms by the tonnes they can move, heaviest first (set by :func:`_sample`)
+    heavy_first: np.ndarray | None = field(default=None, init=False)
 
     def __post_init__(self):
-        if self.oracle is None:
-            self.oracle = Oracle(self.lo, self.hi, self.chains, self.chained)
+        self.oracle = Oracle(self.lo, self.hi, self.chains, self.chained)
 
     @property
     def shape(self) -> tuple[int, int, int]:
@@ -804,6 +804,7 @@ def _sift(
         )
         if lam is None:
             return _Sifted("error", None, None, None, lp, float("nan"), {}, [f"restricted LP: {st}"])
+        assert col is not None  # run() gives the columns with the duals
         t = time.perf_counter()
         c = pb.loss - pb.rho(lam)
         _, value, viol, _ = o.price(c, fixed)
@@ -1110,7 +1111,7 @@ def solve_decomposed(
             ["the constraints cannot all hold (solver: infeasible)"],
         )
     t1 = time.perf_counter()
-    levels = []
+    levels: list[dict] = []
     if warm_start is not None:
         lam = np.nan_to_num(np.asarray(warm_start, float).reshape(K), nan=0.0).clip(0.0, None)
         source = "warm start"
@@ -1147,6 +1148,7 @@ def solve_decomposed(
         )
         band = COLD_BAND if band is None else band
     timings["multipliers"] = time.perf_counter() - t1
+    assert band is not None  # each start above picks its band
     t1 = time.perf_counter()
     r = _sift(pb, options, lam, band, elastic, deadline, box=FULL_BOX)
     timings["sifting"] = time.perf_counter() - t1
@@ -1155,6 +1157,9 @@ def solve_decomposed(
             "error", None, None, np.full((S, P), np.nan), {"timings": timings, "blocks": blocks}, r.messages
         )
     lp, col, lam, x = r.lp, r.col, r.lam, r.x
+    assert lp is not None  # _sift sets lp, col and x with lam
+    assert col is not None
+    assert x is not None
     ni = np.clip(col[lp.n_short + lp.n_hard : lp.n_static].reshape(M, S), 0.0, 1.0) if M else None
     u = np.zeros(K)
     u[lp.short_rows] = col[: lp.n_short]

@@ -416,6 +416,11 @@ def _slot_label(slot: str, level: str) -> str:
     )
 
 
+def _pm25_line(labels: list[str], y, name: str, mode: str, line: dict) -> go.Scatter:
+    """A PM2.5 line (µg/m³) over the slots, on the chart's right axis (``y2``)."""
+    return go.Scatter(x=labels, y=y, name=name, mode=mode, yaxis="y2", line=line)
+
+
 def air_section(summary: dict) -> None:
     """ΔPM2.5 and the AQI with and without the measures per day, and the concentration goal."""
     from planner.reports.air_tables import air_slots_frame, goal_info
@@ -459,24 +464,16 @@ def air_section(summary: dict) -> None:
             )
         )
     fig.add_trace(
-        go.Scatter(
-            x=labels,
-            y=df["delta_pm25"],
-            name=tr("air.delta_pm25"),
-            mode="lines+markers",
-            yaxis="y2",
-            line={"color": "#2ca02c"},
-        )
+        _pm25_line(labels, df["delta_pm25"], tr("air.delta_pm25"), "lines+markers", {"color": "#2ca02c"})
     )
     if df["goal_delta_pm25"].notna().any():
         fig.add_trace(
-            go.Scatter(
-                x=labels,
-                y=df["goal_delta_pm25"],
-                name=tr("air.goal_line"),
-                mode="lines",
-                yaxis="y2",
-                line={"color": "#d62728", "dash": "dash"},
+            _pm25_line(
+                labels,
+                df["goal_delta_pm25"],
+                tr("air.goal_line"),
+                "lines",
+                {"color": "#d62728", "dash": "dash"},
             )
         )
     fig.update_layout(
