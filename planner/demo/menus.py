@@ -161,12 +161,12 @@ def make_menus(inventory: pd.DataFrame, lines: pd.DataFrame | None) -> dict:
         & (inv["grade"].astype(str) == "ungraded").to_numpy()
         & (inv["control_type"].astype(str) == "general").to_numpy()
         & (n_lines >= 2)
-        & ~np.isin(ids, list(with_lines))
+        # a hash lookup: np.isin on object (string) arrays took minutes for 300,000 firms
+        & ~pd.Index(ids).isin(list(with_lines))
     )
     total = emis.sum(axis=1)
     order = np.lexsort((ids, -total))
-    chosen = [i for i in order if cand[i]][:N_NON_KEY]
-    chosen.sort(key=lambda i: ids[i])
+    chosen = sorted(order[cand[order]][:N_NON_KEY].tolist(), key=lambda i: ids[i])
     yellow_cut = (
         pd.to_numeric(inv.get("plant_cut_yellow"), errors="coerce") if "plant_cut_yellow" in inv else None
     )
