@@ -475,13 +475,16 @@ def split_frame(summary: dict) -> pd.DataFrame:
 
 
 def savings_frame(summary: dict) -> pd.DataFrame:
-    """Every baseline's loss for the same targets and the plan's saving against it (万元, share)."""
-    rows = []
-    for k, v in (summary.get("savings") or {}).items():
-        rows.append(
-            {"baseline": k, "loss": v["loss"], "saving": v["saving"], "saving_share": v["saving_share"]}
-        )
-    return pd.DataFrame(rows, columns=["baseline", "loss", "saving", "saving_share"])
+    """Every baseline's loss for the same targets and the plan's saving against it (万元, share).
+
+    With restart costs (an episode) a ``restart_cost`` column follows ``loss``: the saving counts
+    each schedule's own restarts (:func:`planner.optimize.attribution.loss_attribution`).
+    """
+    savings = summary.get("savings") or {}
+    restarts = any((v.get("restart_cost") or 0.0) > 0 for v in savings.values())
+    columns = ["baseline", "loss", *(["restart_cost"] if restarts else []), "saving", "saving_share"]
+    rows = [{"baseline": k, **{c: v.get(c) for c in columns[1:]}} for k, v in savings.items()]
+    return pd.DataFrame(rows, columns=columns)
 
 
 def loss_by(schedule: pd.DataFrame, table: pd.DataFrame, by: str) -> pd.DataFrame:

@@ -339,10 +339,13 @@ def split_section(summary: dict) -> None:
     )
     st.caption(tr("overview.savings_help"))
     st.dataframe(
-        localise_columns(sav.rename(columns={"loss": "baseline_loss"})),
+        localise_columns(
+            sav.rename(columns={"loss": "baseline_loss", "restart_cost": "baseline_restart_cost"})
+        ),
         hide_index=True,
         column_config={
-            tr(f"col.{c}"): st.column_config.NumberColumn(format="%,.1f") for c in ("baseline_loss", "saving")
+            tr(f"col.{c}"): st.column_config.NumberColumn(format="%,.1f")
+            for c in ("baseline_loss", "baseline_restart_cost", "saving")
         },
     )
 
