@@ -126,11 +126,11 @@ COLD_DIRECT = True
 COLD_SAMPLE = 2000
 NEAR_BAND = 0.05
 NEAR_ROUNDS = 8
-#: Above this many movable enterprises the direct model on the near ties grows too big (300,000 × 7:
-#: a sample of 8,000 left rows out of the near firms' reach and the rounds grew to 75,000 firms;
-#: from a sample of 32,000: 57 s against 44 s for the sifting's own sample levels), so a cold
-#: start there takes the sample levels of the sifting (``benchmarks/bench_decomposition.py``).
-DIRECT_MAX_MOVABLE = 120_000
+#: Above this many movable enterprises a cold start takes the sample levels of the sifting: the
+#: direct model's near-tie rounds grow with the size (random 100,000 × 7: rounds of 13,895,
+#: 22,818 and 23,009 firms, 10.7 s, against 2.0–4.0 s from samples of 500, 2,000 and 8,000);
+#: at 20,000 × 7 the two are even (1.3–1.6 s against 1.4–1.6 s; ``benchmarks/bench_decomposition.py``).
+DIRECT_MAX_MOVABLE = 30_000
 #: Enterprises in the probe model used to read the block names (see :func:`unsupported_blocks`).
 PROBE_FIRMS = 400
 
