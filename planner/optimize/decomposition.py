@@ -358,7 +358,8 @@ class Oracle:
         value = float(np.einsum("es,es->", c, self.base) + (span * neg).sum())
         viol = margin = None
         if current is not None:
-            viol = _Choice(np.where(self.indep, span * (c * current.a - neg), 0.0), [])
+            # ``current.a`` and ``neg`` are 0 outside the independent cells, and so is the violation
+            viol = _Choice(span * (np.where(current.a, c, 0.0) - neg), [])
         if rho is not None:
             with np.errstate(divide="ignore", invalid="ignore"):
                 margin = _Choice(np.where(self.indep, np.abs(c) / np.maximum(rho, 1e-300), np.inf), [])
