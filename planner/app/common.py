@@ -420,6 +420,29 @@ def localise_columns(df: pd.DataFrame, prefix: str = "col") -> pd.DataFrame:
     return df.rename(columns=lambda c: tr(f"{prefix}.{c}"))
 
 
+def number_table(df: pd.DataFrame, formats: dict[str, str], prefix: str = "col") -> None:
+    """Show ``df`` with the session language's headers and number formats per column.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+    formats : dict
+        ``{column: printf format}`` (e.g. ``"%,.1f"``) for the numeric columns; columns not in
+        ``df`` are ignored.
+    prefix : str
+        Message-key prefix of the headers (``col`` → ``col.<name>``).
+    """
+    st.dataframe(
+        localise_columns(df, prefix),
+        hide_index=True,
+        column_config={
+            tr(f"{prefix}.{c}"): st.column_config.NumberColumn(format=f)
+            for c, f in formats.items()
+            if c in df
+        },
+    )
+
+
 # --------------------------------------------------------------------------- display helpers
 #: Beijing time (UTC+8, no daylight saving): every time the app shows.
 BEIJING = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")
