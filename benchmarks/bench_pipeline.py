@@ -137,31 +137,19 @@ def run_project(scenario: str, out: str) -> dict:
 
 def run_highspy(scenario: str, time_limit: float) -> dict:
     """The project's LP on the same PlanInputs, solved by a plain ``highspy.Highs`` (presolve on)."""
-    import highspy
-    import numpy as np
-
     from planner.optimize.blocks import build_model
-    from planner.optimize.highs_backend import compile_model
+    from planner.optimize.highs_backend import solve_plain
     from planner.optimize.options import SolveOptions
     from planner.scenario.run import prepare, solver_options
 
     prepared = prepare(scenario)
     opts = SolveOptions.from_any(solver_options(prepared.scenario))
     m, _ = build_model(prepared.inputs, opts)
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("presolve", "on")
-    h.setOptionValue("time_limit", float(time_limit))
-    compile_model(m, h)
-    t0 = time.perf_counter()
-    h.run()
-    sec = time.perf_counter() - t0
-    cost, _, _, _ = m.column_arrays()
-    col = np.asarray(h.getSolution().col_value)
+    sec, objective, status = solve_plain(m, time_limit)
     return {
         "seconds": sec,
-        "objective": float(cost @ col) + float(prepared.inputs["credited_loss"].values.sum()),
-        "status": h.modelStatusToString(h.getModelStatus()),
+        "objective": objective + float(prepared.inputs["credited_loss"].values.sum()),
+        "status": status,
         "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
 

@@ -22,7 +22,7 @@ import streamlit as st
 from planner import ALERT_LEVELS, POLLUTANTS
 from planner.app.i18n import DEFAULT_LANGUAGE, level_name, t
 from planner.problems import InputError
-from planner.reports.app_tables import merge_share_edits, problems_frame, scenario_key
+from planner.reports.app_tables import merge_share_edits, missing, problems_frame, scenario_key
 
 log = logging.getLogger("planner.app")
 
@@ -420,20 +420,33 @@ def localise_columns(df: pd.DataFrame, prefix: str = "col") -> pd.DataFrame:
     return df.rename(columns=lambda c: tr(f"{prefix}.{c}"))
 
 
+def number_table(df: pd.DataFrame, formats: dict[str, str], prefix: str = "col") -> None:
+    """Show ``df`` with the session language's headers and number formats per column.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+    formats : dict
+        ``{column: printf format}`` (e.g. ``"%,.1f"``) for the numeric columns; columns not in
+        ``df`` are ignored.
+    prefix : str
+        Message-key prefix of the headers (``col`` → ``col.<name>``).
+    """
+    st.dataframe(
+        localise_columns(df, prefix),
+        hide_index=True,
+        column_config={
+            tr(f"{prefix}.{c}"): st.column_config.NumberColumn(format=f)
+            for c, f in formats.items()
+            if c in df
+        },
+    )
+
+
 # --------------------------------------------------------------------------- display helpers
 #: Beijing time (UTC+8, no daylight saving): every time the app shows.
 BEIJING = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")
 DASH = "—"
-
-
-def missing(v) -> bool:
-    """None, NaN, NaT or pandas' NA."""
-    if v is None:
-        return True
-    try:
-        return bool(pd.isna(v))
-    except (TypeError, ValueError):
-        return False
 
 
 def local_time(iso) -> str:

@@ -1,8 +1,9 @@
 """`planner demo-data`: generate the synthetic demo city.
 
 Writes ``enterprises.csv`` (canonical headers), ``enterprises.xlsx`` (the Chinese list layout;
-skipped above ``XLSX_MAX_ENTERPRISES`` enterprises), ``lines.csv`` (the lines of the big plants),
-``city.yaml`` (city-wide totals, stations, extent, counties) and the demo forecast
+skipped above :data:`planner.demo.city.XLSX_MAX_ENTERPRISES` enterprises, with a line saying so
+and pointing to the CSV), ``lines.csv`` (the lines of the big plants), ``city.yaml`` (city-wide
+totals, stations, extent, counties), ``menus.yaml`` and the demo forecast
 (``forecast.nc``/``forecast.csv``, :mod:`planner.demo.forecast`) into ``--out`` (default
 ``data/demo_city``).  The same ``--enterprises`` and ``--seed`` always give the same bytes.
 """
@@ -13,10 +14,10 @@ import argparse
 import time
 
 from planner import DATA_DIR
+from planner.demo import city as demo_city
 from planner.demo.city import (
     DEFAULT_N_ENTERPRISES,
     DEFAULT_SEED,
-    XLSX_MAX_ENTERPRISES,
     describe_city,
     make_demo_city,
     write_demo_city,
@@ -32,7 +33,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=int,
         default=DEFAULT_N_ENTERPRISES,
         metavar="N",
-        help=f"number of enterprises (default {DEFAULT_N_ENTERPRISES})",
+        help=(
+            f"number of enterprises (default {DEFAULT_N_ENTERPRISES}); above "
+            f"{demo_city.XLSX_MAX_ENTERPRISES:,} the Excel copy enterprises.xlsx is not written "
+            "(enterprises.csv holds the same list)"
+        ),
     )
     parser.add_argument(
         "--seed", type=int, default=DEFAULT_SEED, metavar="S", help=f"random seed (default {DEFAULT_SEED})"
@@ -84,8 +89,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"  wrote {path}")
     if "xlsx" not in paths:
         print(
-            f"  skipped enterprises.xlsx: more than {XLSX_MAX_ENTERPRISES:,} enterprises "
-            "(enterprises.csv holds the same list)"
+            f"  skipped enterprises.xlsx: {len(inv):,} enterprises is more than the "
+            f"{demo_city.XLSX_MAX_ENTERPRISES:,} the Excel copy is written for (a workbook that size takes "
+            f"minutes to write and to open); use {paths['csv']}, which holds the same list"
         )
     print(f"  done in {elapsed:.1f} s")
     return 0

@@ -16,6 +16,7 @@ import xarray as xr
 from planner.io.numbers import finite_or_none
 from planner.optimize.baselines import Baseline
 from planner.optimize.inputs import effective_bounds, line_columns, owner_codes, rule_floor
+from planner.optimize.restarts import has_restarts, restart_cost_of
 
 #: Tolerance (share) above which a cell counts as moved above its floor.
 ABOVE_FLOOR_TOL = 1e-6
@@ -59,8 +60,11 @@ def loss_attribution(
         ``slots``: per slot ``{slot, level, loss, loss_floor, loss_optimizer, non_industrial_loss,
         cells_above_floor, firms_above_floor, units_above_floor, lines_stopped, baseline_loss:
         {name: 万元 or None}}`` (a cell is a firm × slot; a unit a line or a whole firm);
-        ``total``: the same summed (firms counted once); ``savings``: per baseline
-        ``{loss, saving, saving_share}`` (None where the baseline cannot meet the targets).
+        ``total``: the same summed (firms counted once) and ``restart_cost``; ``savings``: per
+        baseline ``{loss, restart_cost, saving, saving_share}`` (None where the baseline cannot
+        meet the targets).  An episode with restart costs charges every schedule for its own
+        restarts (:func:`planner.optimize.restarts.restart_cost_of`): the saving is the
+        baseline's loss and restarts less the plan's, its share relative to the baseline's.
         Losses in 万元; a cell is "above floor" when its cut exceeds the floor by more than
         :data:`ABOVE_FLOOR_TOL`.
     """
@@ -106,22 +110,28 @@ def loss_attribution(
             }
         )
     total_loss = float(slot_loss.sum())
+    restarts = has_restarts(inputs)
+    plan_restart = restart_cost_of(inputs, x) if restarts else 0.0
     savings = {}
     for k in baselines:
         if k in base_slot:
             b = float(base_slot[k].sum())
+            rb = restart_cost_of(inputs, ok[k].curtailment) if restarts else 0.0
+            saving = (b + rb) - (total_loss + plan_restart)
             savings[k] = {
                 "loss": b,
-                "saving": b - total_loss,
-                "saving_share": finite_or_none((b - total_loss) / b) if b > 0 else None,
+                "restart_cost": rb,
+                "saving": saving,
+                "saving_share": finite_or_none(saving / (b + rb)) if b + rb > 0 else None,
             }
         else:
-            savings[k] = {"loss": None, "saving": None, "saving_share": None}
+            savings[k] = {"loss": None, "restart_cost": None, "saving": None, "saving_share": None}
     total = {
         "loss": total_loss,
         "loss_floor": float(slot_floor.sum()),
         "loss_optimizer": float(slot_loss.sum() - slot_floor.sum() - credited_loss.sum()),
         "non_industrial_loss": float(credited_loss.sum()),
+        "restart_cost": plan_restart,
         "cells": int(firm_above.size),
         "cells_above_floor": int(firm_above.sum()),
         "firms_above_floor": int(firm_above.any(axis=1).sum()),
@@ -156,8 +166,11 @@ def split_lines(summary: dict) -> list[str]:
             out.append(f"  {k:<13} cannot meet the targets")
         else:
             share = v["saving_share"]
+            restart = v.get("restart_cost") or 0.0
             out.append(
-                f"  {k:<13} {v['loss']:>12,.1f} 万元  saving {v['saving']:>10,.1f}"
+                f"  {k:<13} {v['loss']:>12,.1f} 万元"
+                + (f" + restarts {restart:,.1f}" if restart else "")
+                + f"  saving {v['saving']:>10,.1f}"
                 + (f" ({share * 100:.2f} %)" if share is not None else "")
             )
     return out

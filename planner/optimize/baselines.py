@@ -18,7 +18,9 @@ optimised loss can never exceed any of them (each baseline plan is feasible for 
 from __future__ import annotations
 
 import contextvars
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
+from typing import TypedDict
 
 import numpy as np
 import xarray as xr
@@ -108,15 +110,18 @@ def _chain_carry(inputs: xr.Dataset, hi: np.ndarray):
     return carry
 
 
-def _arrays(inputs: xr.Dataset):
+_Arrays = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float]
+
+
+def _arrays(inputs: xr.Dataset) -> _Arrays:
     return _shared(inputs, "arrays", lambda: _make_arrays(inputs))
 
 
-def _make_arrays(inputs: xr.Dataset):
+def _make_arrays(inputs: xr.Dataset) -> _Arrays:
     # reductions are affine (floor offset): Σ red·x + const; const is counted with the credited tonnes
-    red, const = reduction_terms(inputs)
+    red, red_const = reduction_terms(inputs)
     target = inputs["target"].values.astype(float)
-    credited = inputs["credited"].values.astype(float) + const
+    credited = inputs["credited"].values.astype(float) + red_const
     loss = inputs["loss_at_full"].values.astype(float)
     const = float(inputs["credited_loss"].values.sum())
     return red, target, credited, loss, const
@@ -354,7 +359,7 @@ def greedy(inputs: xr.Dataset, max_rounds: int | None = None) -> Baseline | None
 
 
 #: Every baseline, by the name summary.json and ``options.method`` use.
-BASELINES = {
+BASELINES: dict[str, Callable[[xr.Dataset], Baseline | None]] = {
     "rules_only": rules_only,
     "uniform": uniform,
     "same_share": same_share,
@@ -400,7 +405,14 @@ def run_baselines(inputs: xr.Dataset) -> dict[str, float | None]:
 METHODS: tuple[str, ...] = tuple(BASELINES)
 
 
-def baseline_plan(inputs: xr.Dataset, method: str, label: str = ""):
+class _Layout(TypedDict):
+    """Keyword arguments of :class:`xarray.DataArray` for one result array: its dims and coords."""
+
+    dims: tuple[str, str]
+    coords: Mapping[Hashable, np.ndarray]
+
+
+def baseline_plan(inputs: xr.Dataset, method: str, label: str = "") -> Plan:
     """A baseline as a :class:`planner.optimize.model.Plan`, so it can be written and compared like a plan.
 
     When the baseline cannot meet the targets (uniform/greedy give up, or the floors alone fall
@@ -436,11 +448,11 @@ def baseline_plan(inputs: xr.Dataset, method: str, label: str = ""):
         )
     short = np.maximum(target - achieved, 0.0)
     short = np.where(short > 1e-7 * np.maximum(1.0, target), short, 0.0)
-    es = {
+    es: _Layout = {
         "dims": ("enterprise", "slot"),
         "coords": {"enterprise": inputs["enterprise"].values, "slot": inputs["slot"].values},
     }
-    sp = {
+    sp: _Layout = {
         "dims": ("slot", "pollutant"),
         "coords": {"slot": inputs["slot"].values, "pollutant": inputs["pollutant"].values},
     }

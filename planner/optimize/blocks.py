@@ -303,10 +303,10 @@ def shortfall_penalty(options: SolveOptions, loss, red, lo, hi) -> float:
     if options.shortfall_penalty is not None:
         return float(options.shortfall_penalty)
     big = red > np.maximum(1e-12, 1e-6 * red.max(axis=0, initial=0.0))[None, :, :]
-    free = (hi > lo + BOUND_TOL)[:, :, None] & big
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.where(free, loss[:, :, None] / np.where(red > 0, red, 1.0), 0.0)
-    top = float(ratio.max()) if ratio.size else 0.0
+    # the largest loss per tonne of a cell is its loss over its smallest non-negligible tonnes
+    smallest = np.where(big, red, np.inf).min(axis=2, initial=np.inf)
+    free = (hi > lo + BOUND_TOL) & np.isfinite(smallest)
+    top = float((loss[free] / smallest[free]).max(initial=0.0))
     return min(1e9, max(1e3, 100.0 * top))
 
 

@@ -126,11 +126,11 @@ COLD_DIRECT = True
 COLD_SAMPLE = 2000
 NEAR_BAND = 0.05
 NEAR_ROUNDS = 8
-#: Above this many movable enterprises the direct model on the near ties grows too big (300,000 × 7:
-#: a sample of 8,000 left rows out of the near firms' reach and the rounds grew to 75,000 firms;
-#: from a sample of 32,000: 57 s against 44 s for the sifting's own sample levels), so a cold
-#: start there takes the sample levels of the sifting (``benchmarks/bench_decomposition.py``).
-DIRECT_MAX_MOVABLE = 120_000
+#: Above this many movable enterprises a cold start takes the sample levels of the sifting: the
+#: direct model's near-tie rounds grow with the size (random 100,000 × 7: rounds of 13,895,
+#: 22,818 and 23,009 firms, 10.7 s, against 2.0–4.0 s from samples of 500, 2,000 and 8,000);
+#: at 20,000 × 7 the two are even (1.3–1.6 s against 1.4–1.6 s; ``benchmarks/bench_decomposition.py``).
+DIRECT_MAX_MOVABLE = 30_000
 #: Enterprises in the probe model used to read the block names (see :func:`unsupported_blocks`).
 PROBE_FIRMS = 400
 
@@ -358,7 +358,8 @@ class Oracle:
         value = float(np.einsum("es,es->", c, self.base) + (span * neg).sum())
         viol = margin = None
         if current is not None:
-            viol = _Choice(np.where(self.indep, span * (c * current.a - neg), 0.0), [])
+            # ``current.a`` and ``neg`` are 0 outside the independent cells, and so is the violation
+            viol = _Choice(span * (np.where(current.a, c, 0.0) - neg), [])
         if rho is not None:
             with np.errstate(divide="ignore", invalid="ignore"):
                 margin = _Choice(np.where(self.indep, np.abs(c) / np.maximum(rho, 1e-300), np.inf), [])
@@ -423,11 +424,12 @@ class _Problem:
     ni_cost: np.ndarray  # (M, S)
     chains: list[np.ndarray]
     chained: np.ndarray
-    oracle: Oracle | None = None
+    oracle: Oracle = field(init=False)
+    #: movable firms by the tonnes they can move, heaviest first (set by :func:`_sample`)
+    heavy_first: np.ndarray | None = field(default=None, init=False)
 
     def __post_init__(self):
-        if self.oracle is None:
-            self.oracle = Oracle(self.lo, self.hi, self.chains, self.chained)
+        self.oracle = Oracle(self.lo, self.hi, self.chains, self.chained)
 
     @property
     def shape(self) -> tuple[int, int, int]:
@@ -803,6 +805,7 @@ def _sift(
         )
         if lam is None:
             return _Sifted("error", None, None, None, lp, float("nan"), {}, [f"restricted LP: {st}"])
+        assert col is not None  # run() gives the columns with the duals
         t = time.perf_counter()
         c = pb.loss - pb.rho(lam)
         _, value, viol, _ = o.price(c, fixed)
@@ -836,8 +839,9 @@ def _sift(
             thr = 0.0
             n_bad = int((allv > 0).sum())
         limit = cap  # the most violated first: a restricted LP grown slowly stays small
-        if n_bad > limit:
-            thr = max(thr, float(np.partition(allv, len(allv) - limit)[len(allv) - limit]))
+        if n_bad > limit:  # the limit-th largest violation (partitioned among the violators only)
+            bad_v = allv[allv > thr]
+            thr = max(thr, float(np.partition(bad_v, len(bad_v) - limit)[len(bad_v) - limit]))
         if not add(va > thr, [[v > thr for v in vs] for vs in vb]):
             if lp.box_used(col):
                 n_box += 1
@@ -903,13 +907,14 @@ def _sample(pb: _Problem, n: int, rng) -> tuple[np.ndarray, np.ndarray]:
     The ``n/4`` heaviest (by tonnes they can move relative to the targets) as they are, the rest
     drawn at random and weighted up.
     """
-    _E, S, P = pb.shape
-    movable = np.flatnonzero(pb.oracle.free_firm)
-    scale = np.maximum(np.abs(pb.rhs), 1e-12).reshape(S, P)
-    heavy = np.einsum("es,esp->e", pb.oracle.span[movable], pb.red[movable] / scale[None])
+    if pb.heavy_first is None:  # the movable firms, heaviest first (once per problem)
+        _E, S, P = pb.shape
+        movable = np.flatnonzero(pb.oracle.free_firm)
+        scale = np.maximum(np.abs(pb.rhs), 1e-12).reshape(S, P)
+        heavy = np.einsum("es,esp->e", pb.oracle.span[movable], pb.red[movable] / scale[None])
+        pb.heavy_first = movable[np.argsort(-heavy, kind="stable")]
     top_n = n // 4
-    order = np.argsort(-heavy, kind="stable")
-    top, rest = movable[order[:top_n]], movable[order[top_n:]]
+    top, rest = pb.heavy_first[:top_n], pb.heavy_first[top_n:]
     drawn = np.sort(rng.choice(rest, size=n - top_n, replace=False))
     firms = np.r_[top, drawn]
     weight = np.r_[np.ones(len(top)), np.full(len(drawn), len(rest) / len(drawn))]
@@ -1107,7 +1112,7 @@ def solve_decomposed(
             ["the constraints cannot all hold (solver: infeasible)"],
         )
     t1 = time.perf_counter()
-    levels = []
+    levels: list[dict] = []
     if warm_start is not None:
         lam = np.nan_to_num(np.asarray(warm_start, float).reshape(K), nan=0.0).clip(0.0, None)
         source = "warm start"
@@ -1144,6 +1149,7 @@ def solve_decomposed(
         )
         band = COLD_BAND if band is None else band
     timings["multipliers"] = time.perf_counter() - t1
+    assert band is not None  # each start above picks its band
     t1 = time.perf_counter()
     r = _sift(pb, options, lam, band, elastic, deadline, box=FULL_BOX)
     timings["sifting"] = time.perf_counter() - t1
@@ -1152,6 +1158,9 @@ def solve_decomposed(
             "error", None, None, np.full((S, P), np.nan), {"timings": timings, "blocks": blocks}, r.messages
         )
     lp, col, lam, x = r.lp, r.col, r.lam, r.x
+    assert lp is not None  # _sift sets lp, col and x with lam
+    assert col is not None
+    assert x is not None
     ni = np.clip(col[lp.n_short + lp.n_hard : lp.n_static].reshape(M, S), 0.0, 1.0) if M else None
     u = np.zeros(K)
     u[lp.short_rows] = col[: lp.n_short]

@@ -18,7 +18,7 @@ from planner.optimize.blocks import AIR_GOAL, CURTAILMENT, NON_INDUSTRIAL, TARGE
 from planner.optimize.linear import LinearModel, Solution
 from planner.optimize.menus import menu_arrays, menu_outcome, solution_arrays
 from planner.optimize.options import SolveOptions
-from planner.optimize.transforms import recover, substitute_chains
+from planner.optimize.transforms import is_substituted, recover, substitute_chains
 
 __all__ = ["RawResult", "compile_and_solve", "run_direct", "use_presolve"]
 
@@ -59,18 +59,32 @@ class RawResult:
     goal_reach: np.ndarray | None = None
 
 
-def use_presolve(options: SolveOptions, data: ModelData) -> bool:
+#: An LP left as built (no chain rewrite) presolves from this many columns on.
+LP_PRESOLVE_MIN_COLUMNS = 500_000
+
+
+def use_presolve(options: SolveOptions, data: ModelData, m: LinearModel | None = None) -> bool:
     """Whether to presolve: the option itself, or for ``"auto"`` the measured rule.
 
-    ``"auto"`` follows ``benchmarks/bench_model.py``: an LP never presolves (on this shape of few
-    dense target rows and many columns presolve costs up to 30×, and with the chain rewrite it
-    only costs time); a MILP presolves when it has at most 3 slots (list mode, short episodes:
-    20,000 × 3 list 1.06 s off vs 0.27 s on) and not for longer episodes (20,000 × 7: 5.4 s
-    off vs 74 s on).
+    ``"auto"``:
+
+    - a MILP presolves when it has at most 3 slots (list mode, short episodes: 20,000 × 3 list
+      1.06 s off vs 0.27 s on) and not for longer episodes (20,000 × 7: 5.4 s off vs 74 s on;
+      ``benchmarks/bench_model.py``);
+    - an LP rewritten by :func:`planner.optimize.transforms.substitute_chains` never presolves
+      (random episode LP, 100,000 × 7: 10.2 s off vs 13.8 s on; on this shape of few dense
+      target rows and many columns presolve costs up to 30× on smaller LPs);
+    - an LP left as built (line-stop rows, no chain) presolves from
+      :data:`LP_PRESOLVE_MIN_COLUMNS` columns on.  Generated cities (``benchmarks/bench_pipeline.py``
+      LPs): list mode 20,000 firms (70,947 columns) 0.48 s off vs 1.14 s on, 100,000 firms
+      (353,337) 3.1–6.0 s vs 8.6–9.8 s, 300,000 firms (1,058,211) 22.1 s vs 12.6 s; episode mode
+      20,000 firms (178,932) 2.0 s vs 2.5 s, 100,000 firms (889,830) 19.4 s vs 13.7 s.
     """
     if options.presolve != "auto":
         return bool(options.presolve)
-    return data.mip and data.shape[1] <= 3
+    if data.mip:
+        return data.shape[1] <= 3
+    return m is not None and not is_substituted(m) and m.n_col >= LP_PRESOLVE_MIN_COLUMNS
 
 
 def compile_and_solve(m: LinearModel, options: SolveOptions, presolve: bool) -> Solution:
@@ -107,7 +121,7 @@ def run_direct(
         # PuLP the longer target rows cost more in PuLP's own Python than the solver saves
         substitute_chains(m)
     t_build = time.perf_counter() - t0
-    sol = compile_and_solve(m, options, use_presolve(options, d))
+    sol = compile_and_solve(m, options, use_presolve(options, d, m))
     E, S = d.shape
     P = d.rhs.shape[1]
     x = ni = None

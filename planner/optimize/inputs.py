@@ -448,11 +448,15 @@ def chain_pairs(ds: xr.Dataset) -> ChainPairs:
 def _propagate(floor: np.ndarray, ceiling: np.ndarray, cp: ChainPairs) -> tuple[np.ndarray, np.ndarray]:
     lo = floor.astype(float).copy()
     hi = ceiling.astype(float).copy()
-    f = cp.firms
+    if not cp.pairs:
+        return lo, hi
+    f = np.flatnonzero(cp.firms)
+    sub_lo, sub_hi = lo[f], hi[f]  # the bound firms' rows, once (a column update per pair)
     for a, b in cp.pairs:  # pairs are in chain order: forward pass raises floors
-        lo[f, b] = np.maximum(lo[f, b], lo[f, a])
+        np.maximum(sub_lo[:, b], sub_lo[:, a], out=sub_lo[:, b])
     for a, b in reversed(cp.pairs):  # backward pass lowers ceilings
-        hi[f, a] = np.minimum(hi[f, a], hi[f, b])
+        np.minimum(sub_hi[:, a], sub_hi[:, b], out=sub_hi[:, a])
+    lo[f], hi[f] = sub_lo, sub_hi
     return lo, hi
 
 

@@ -26,12 +26,12 @@ class SolveOptions:
     time_limit : float or None
         Seconds.
     presolve : bool or "auto"
-        HiGHS/CBC presolve.  ``"auto"`` (default) follows the measurements of
-        ``benchmarks/bench_model.py`` (see :func:`use_presolve`): on this shape (few dense target
-        rows, many columns) presolve costs more than it saves for LPs (20,000 × 1: 0.02 s off vs
-        0.19 s on; 100,000 × 1: 0.12 s vs 4.1 s) except very large chained LPs (100,000 × 7:
-        40 s off vs 25 s on); for MILPs it pays with 1–3 slots (20,000 × 3 list: 1.06 s vs
-        0.27 s) and is ruinous on 7-day episodes (20,000 × 7: 5.4 s vs 74 s).
+        HiGHS/CBC presolve.  ``"auto"`` (default) follows measurements (see :func:`use_presolve`
+        for the figures): a MILP presolves with 1–3 slots and not on 7-day episodes; an LP whose
+        chain rows were rewritten (:func:`planner.optimize.transforms.substitute_chains`) does
+        not presolve (on this shape, few dense target rows and many columns, presolve costs more
+        than it saves); an LP left as built (line-stop rows, no chain) presolves from
+        ``LP_PRESOLVE_MIN_COLUMNS`` (500,000) columns on.
     grade_monotonicity : bool
         Inside an industry, at each slot, a worse grade's share ≥ every better grade's.
     county_loss_cap, firm_loss_cap : float or None

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -21,6 +22,9 @@ import xarray as xr
 from planner.optimize import blocks as B
 from planner.optimize import menus as MN
 from planner.optimize.chance import BLOCKS
+
+if TYPE_CHECKING:
+    from planner.optimize.result import Plan
 
 
 def _opt(plan, name, default=None):
@@ -70,7 +74,7 @@ class _Ctx:
     """What every block check reads: the plan's shares and the inputs, as plain arrays."""
 
     inputs: xr.Dataset
-    plan: object
+    plan: Plan
     x: np.ndarray
     tol: float
     ent: list[str]
@@ -408,8 +412,10 @@ def _menu_recomputed(c: _Ctx) -> tuple[np.ndarray, np.ndarray]:
     if not c.menu.any():
         return np.zeros((E, S)), np.zeros((S, P))
     inp = c.inputs
-    z = np.asarray(c.plan.menu["choice"].transpose("menu_option", "slot").values, float)
-    y = np.asarray(c.plan.menu["load_cut"].transpose("menu_option", "slot").values, float)
+    menu = c.plan.menu
+    assert menu is not None  # only called with menu firms, which c.menu finds in plan.menu
+    z = np.asarray(menu["choice"].transpose("menu_option", "slot").values, float)
+    y = np.asarray(menu["load_cut"].transpose("menu_option", "slot").values, float)
     firm = np.asarray(inp["menu_enterprise"].values, int)
     out = np.asarray(inp["menu_output"].values, float)
     red = np.asarray(inp["menu_reduction"].transpose("menu_option", "pollutant").values, float)
@@ -426,8 +432,10 @@ def _menu_firm_tonnes(c: _Ctx) -> np.ndarray:
     """(E, S, P) tonnes of each menu firm, recomputed."""
     E, S = c.x.shape
     inp = c.inputs
-    z = np.asarray(c.plan.menu["choice"].transpose("menu_option", "slot").values, float)
-    y = np.asarray(c.plan.menu["load_cut"].transpose("menu_option", "slot").values, float)
+    menu = c.plan.menu
+    assert menu is not None  # only called with menu firms, which c.menu finds in plan.menu
+    z = np.asarray(menu["choice"].transpose("menu_option", "slot").values, float)
+    y = np.asarray(menu["load_cut"].transpose("menu_option", "slot").values, float)
     firm = np.asarray(inp["menu_enterprise"].values, int)
     red = np.asarray(inp["menu_reduction"].transpose("menu_option", "pollutant").values, float)
     lred = np.asarray(inp["menu_load_reduction"].transpose("menu_option", "pollutant").values, float)
@@ -445,7 +453,7 @@ def _menu_pairs(inputs: xr.Dataset, chained: bool) -> list[tuple[int, int]]:
     """
     rank = {"yellow": 0, "orange": 1, "red": 2}
     levels = [rank.get(str(v), -1) for v in inputs["level"].values]
-    out = []
+    out: list[tuple[int, int]] = []
     for members in _chains(inputs):
         if chained:
             out.extend(itertools.pairwise(members))
@@ -466,8 +474,10 @@ def check_menus(c: _Ctx) -> None:
             c.out.append("the model has menu blocks but the plan carries no menu choice")
         return
     inp = c.inputs
-    z = np.asarray(c.plan.menu["choice"].transpose("menu_option", "slot").values, float)
-    y = np.asarray(c.plan.menu["load_cut"].transpose("menu_option", "slot").values, float)
+    menu = c.plan.menu
+    assert menu is not None  # only called with menu firms, which c.menu finds in plan.menu
+    z = np.asarray(menu["choice"].transpose("menu_option", "slot").values, float)
+    y = np.asarray(menu["load_cut"].transpose("menu_option", "slot").values, float)
     firm = np.asarray(inp["menu_enterprise"].values, int)
     ids = [str(v) for v in inp["menu_option_id"].values]
     allowed = np.asarray(inp["menu_allowed"].transpose("menu_option", "slot").values, bool)
@@ -950,8 +960,8 @@ def verify_schedule(
             f"{int(is_menu.sum())} rows are planned by a menu, but no menus file is given to check them"
         )
         return problems
-    ffac = bounds["floor_factor" if "floor_factor" in bounds else "factor"]
-    ffac = ffac.transpose("enterprise", "level", "pollutant").to_numpy()[b_e, b_l, :]
+    ffac_name = "floor_factor" if "floor_factor" in bounds else "factor"
+    ffac = bounds[ffac_name].transpose("enterprise", "level", "pollutant").to_numpy()[b_e, b_l, :]
     efac = (
         bounds["extra_factor"].transpose("enterprise", "level", "pollutant").to_numpy()[b_e, b_l, :]
         if "extra_factor" in bounds
@@ -1073,7 +1083,7 @@ def _verify_lines(schedule, lines, table, units: xr.Dataset, unit_table, tol: fl
         + np.asarray(ll_ids, dtype=object)[np.where(ok, pl, 0)],
         None,
     )
-    u = np.append(pd.Index(uid).get_indexer(key), -1)[pair_codes]
+    u = np.append(pd.Index(uid).get_indexer(pd.Index(key)), -1)[pair_codes]
     if (u < 0).any():
         problems.append(
             f"{int((u < 0).sum())} schedule_lines rows name lines that are not in the lines table"
@@ -1130,7 +1140,7 @@ def _verify_lines(schedule, lines, table, units: xr.Dataset, unit_table, tol: fl
         .groupby("key")
         .sum()
     )
-    pos = agg.index.get_indexer(key_s)
+    pos = agg.index.get_indexer(pd.Index(key_s))
     lined = pos >= 0
     xs = schedule["curtailment"].to_numpy(dtype=float)
     if (np.abs(xs[lined] - agg["wx"].to_numpy()[pos[lined]]) > tol).any():

@@ -493,7 +493,8 @@ class MeasureBook:
         for rule in candidates:
             if rule is None:
                 continue
-            g, seen = grade, set()
+            g: str | None = grade
+            seen: set[str] = set()
             while g is not None and g not in seen:
                 if g in rule.grades:
                     return rule, g
@@ -554,8 +555,9 @@ def _parse_levels(
         if not isinstance(raw_items, list) or not raw_items:
             problems.error(label, None, lpath, "expected a non-empty list of measures")
             continue
-        items = [_parse_item(r, problems, label, key_path(lpath, i)) for i, r in enumerate(raw_items)]
-        if any(it is None for it in items):
+        parsed = [_parse_item(r, problems, label, key_path(lpath, i)) for i, r in enumerate(raw_items)]
+        items = [it for it in parsed if it is not None]
+        if len(items) != len(parsed):
             continue
         if self_directed:
             for i, it in enumerate(items):
@@ -820,6 +822,7 @@ def load_measures(path: str | Path = DEFAULT_MEASURES_DIR) -> MeasureBook:
         self_directed=tuple(self_dir),
     )
     if problems.ok:
+        assert default is not None  # a missing default rule was reported above
         for grade in grades:
             try:
                 book.resolve(DEFAULT_INDUSTRY, grade)
@@ -1190,7 +1193,7 @@ def evaluate_measures(
     if plant_measures:
         ids = table.index.astype(str)
         for r in np.flatnonzero(ids.isin(list(plant_measures))):
-            per_level = plant_measures[ids[r]]
+            per_level = plant_measures[ids[int(r)]]
             for li, level in enumerate(ALERT_LEVELS):
                 items = per_level[level]
                 agg = aggregate_items(items, lines[r : r + 1], base_share[r : r + 1])
@@ -1509,10 +1512,10 @@ def evaluate_units(
     process = units["process"].astype(str).to_numpy(dtype=object)
     nu = len(units)
     o_codes, o_ids = pd.factorize(owner)  # each firm looked up once, not once per unit
-    f = bounds.get_index("enterprise").astype(str).get_indexer(o_ids)[o_codes]
+    f = bounds.get_index("enterprise").astype(str).get_indexer(pd.Index(o_ids))[o_codes]
     if (f < 0).any():
         raise ValueError("units name enterprises that are not in the evaluated bounds")
-    t_rows = table.index.astype(str).get_indexer(o_ids)[o_codes]
+    t_rows = table.index.astype(str).get_indexer(pd.Index(o_ids))[o_codes]
 
     def firm(name):
         v = bounds[name]
@@ -1561,6 +1564,7 @@ def evaluate_units(
             for code in sorted(by_key, key=lambda c: key_names[c]):
                 k, idx = key_names[code], by_key[code]
                 if k.startswith("plant:"):
+                    assert plant_measures is not None  # "plant:" keys come from its ids
                     items = plant_measures[k[len("plant:") :]][level]
                 else:
                     ind, g = k.split("|", 1)

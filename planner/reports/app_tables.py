@@ -33,7 +33,8 @@ EDITABLE: tuple[str, ...] = ("grade", "lock", "exempt", "ceiling")
 UPGRADE: dict[str, str] = {"D": "C", "C": "B", "B-": "B", "B": "A", "non_leading": "leading", "ungraded": "B"}
 
 
-def _missing(v) -> bool:
+def missing(v) -> bool:
+    """None, NaN, NaT or pandas' NA."""
     if v is None:
         return True
     try:
@@ -196,9 +197,9 @@ def editor_frame(
 def _lock_value(lock) -> float:
     """A lock shown in the grid: one share; a per-level lock shows its highest level's value."""
     if isinstance(lock, dict):
-        vals = [float(v) for v in lock.values() if not _missing(v)]
+        vals = [float(v) for v in lock.values() if not missing(v)]
         return max(vals) if vals else math.nan
-    return math.nan if _missing(lock) else float(lock)
+    return math.nan if missing(lock) else float(lock)
 
 
 def overrides_from_edits(
@@ -252,17 +253,17 @@ def overrides_from_edits(
         for c in changed:
             v = a.get(c)
             if c == "grade":
-                if _missing(v) or str(v) == str(grades.get(eid, "")):
+                if missing(v) or str(v) == str(grades.get(eid, "")):
                     ov.pop("grade", None)
                 else:
                     ov["grade"] = str(v)
             elif c == "exempt":
-                if bool(v) and not _missing(v):
+                if bool(v) and not missing(v):
                     ov["exempt"] = True
                 else:
                     ov.pop("exempt", None)
             else:  # lock, ceiling: shares in [0, 1]
-                if _missing(v):
+                if missing(v):
                     ov.pop(c, None)
                 else:
                     ov[c] = float(min(1.0, max(0.0, float(v))))
@@ -298,9 +299,9 @@ def apply_edit_state(shown: pd.DataFrame, state: dict | None) -> pd.DataFrame:
 
 
 def _same(x, y, tol: float = 1e-9) -> bool:
-    if _missing(x) and _missing(y):
+    if missing(x) and missing(y):
         return True
-    if _missing(x) or _missing(y):
+    if missing(x) or missing(y):
         return False
     if isinstance(x, (bool, np.bool_)) or isinstance(y, (bool, np.bool_)):
         return bool(x) == bool(y)
@@ -474,13 +475,16 @@ def split_frame(summary: dict) -> pd.DataFrame:
 
 
 def savings_frame(summary: dict) -> pd.DataFrame:
-    """Every baseline's loss for the same targets and the plan's saving against it (万元, share)."""
-    rows = []
-    for k, v in (summary.get("savings") or {}).items():
-        rows.append(
-            {"baseline": k, "loss": v["loss"], "saving": v["saving"], "saving_share": v["saving_share"]}
-        )
-    return pd.DataFrame(rows, columns=["baseline", "loss", "saving", "saving_share"])
+    """Every baseline's loss for the same targets and the plan's saving against it (万元, share).
+
+    With restart costs (an episode) a ``restart_cost`` column follows ``loss``: the saving counts
+    each schedule's own restarts (:func:`planner.optimize.attribution.loss_attribution`).
+    """
+    savings = summary.get("savings") or {}
+    restarts = any((v.get("restart_cost") or 0.0) > 0 for v in savings.values())
+    columns = ["baseline", "loss", *(["restart_cost"] if restarts else []), "saving", "saving_share"]
+    rows = [{"baseline": k, **{c: v.get(c) for c in columns[1:]}} for k, v in savings.items()]
+    return pd.DataFrame(rows, columns=columns)
 
 
 def loss_by(schedule: pd.DataFrame, table: pd.DataFrame, by: str) -> pd.DataFrame:

@@ -142,3 +142,33 @@ def test_plan_without_out_prints_the_summary_and_writes_nothing(tmp_path, capsys
     assert main(["plan", str(repo / "scenarios" / "demo_list.yaml"), "--format", "json"]) == 0
     assert json.loads(capsys.readouterr().out)["status"] == "optimal"
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (
+            ["plan", "scenarios/demo_list.yaml", "--format", "json", "--bogus"],
+            "unrecognized arguments: --bogus",
+        ),
+        (["plan", "--format=json"], "the following arguments are required: scenario"),
+        (
+            ["alerts", "data/demo_city/forecast.nc", "--aqi-standard", "2020", "--format", "json"],
+            "invalid choice",
+        ),
+        (["compare", "--format", "json"], "required"),
+    ],
+)
+def test_a_wrong_command_line_under_json_prints_a_json_error(argv, says, capsys):
+    assert main(argv) == EXIT_BAD_INPUT
+    out, err = capsys.readouterr()
+    doc = json.loads(out)
+    assert doc["valid"] is False and doc["exit_code"] == EXIT_BAD_INPUT
+    assert says in doc["errors"][0]["message"]
+    assert "usage: planner " in err and "error:" in err
+
+
+def test_a_wrong_command_line_without_json_prints_usage_only(capsys):
+    assert main(["plan", "scenarios/demo_list.yaml", "--bogus"]) == EXIT_BAD_INPUT
+    out, err = capsys.readouterr()
+    assert out == "" and "usage: planner" in err and "unrecognized arguments: --bogus" in err

@@ -9,6 +9,8 @@ from planner.optimize.attribution import loss_attribution, split_lines
 from planner.optimize.baselines import all_baselines, equal_tonnes, same_share, uniform
 from planner.optimize.inputs import plan_inputs_from_arrays
 from planner.optimize.model import solve
+from planner.optimize.restarts import restart_cost_of
+from tests.optimize.test_restarts import _inputs
 
 
 def three_firms():
@@ -75,3 +77,35 @@ def test_self_directed_firms_are_not_called_exempt():
     assert plan.violations == []
     ds["self_directed"] = ("enterprise", np.array([False, False, False]))
     assert list(solve(ds).reason.values[2]) == ["exempt", "exempt"]
+
+
+def test_savings_charge_every_schedule_its_own_restarts():
+    # NOx needed on days 1 and 3 only; A loses 4 a day and restarts for 10, B loses 6 and restarts for 1
+    ds = _inputs(
+        [[0, 0, 0], [0, 0, 0]], [[4, 4, 4], [6, 6, 6]], [[[1]] * 3] * 2, [[1], [0], [1]], 0, [[10.0], [1.0]]
+    )
+    plan = solve(ds)
+    x = plan.curtailment.values
+    np.testing.assert_allclose(x, [[0, 0, 0], [1, 0, 1]], atol=1e-9)  # B, restarted once: 12 + 2
+    doc = loss_attribution(ds, x, all_baselines(ds))
+    assert doc["total"]["restart_cost"] == pytest.approx(plan.restart_cost) == pytest.approx(2.0)
+    g = doc["savings"]["greedy"]
+    # greedy stops the cheaper-output firm A on days 1 and 3: less output loss (8 < 12), two restarts of 10
+    assert g["loss"] == pytest.approx(8.0) and g["restart_cost"] == pytest.approx(20.0)
+    assert g["saving"] == pytest.approx(8.0 + 20.0 - 14.0) and g["saving_share"] == pytest.approx(0.5)
+    for k, b in all_baselines(ds).items():
+        v = doc["savings"][k]
+        if b is None or not b.meets_targets:
+            assert v["restart_cost"] is None
+            continue
+        assert v["restart_cost"] == pytest.approx(restart_cost_of(ds, b.curtailment))
+        assert v["saving"] == pytest.approx(v["loss"] + v["restart_cost"] - 14.0)
+    text = split_lines({"loss_split": doc["total"], "slots": doc["slots"], "savings": doc["savings"]})
+    assert any("greedy" in ln and "+ restarts 20.0" in ln for ln in text)
+
+
+def test_without_restarts_the_savings_are_output_loss_only():
+    ds = three_firms()
+    doc = loss_attribution(ds, solve(ds).curtailment.values, all_baselines(ds))
+    assert doc["total"]["restart_cost"] == 0.0
+    assert all(v["restart_cost"] in (0.0, None) for v in doc["savings"].values())

@@ -7,6 +7,7 @@ enterprises are.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
@@ -66,11 +67,10 @@ def main() -> None:
         marker_colour, cmax, bar = 100 * pts["cut"], 100, tr("map.cut_pct")
     fig = go.Figure()
     fig.add_trace(
-        go.Scatter(
-            x=pts["lon"],
-            y=pts["lat"],
-            mode="markers",
-            marker={
+        _lonlat_trace(
+            pts,
+            "markers",
+            {
                 "size": size,
                 "color": marker_colour,
                 "colorscale": "YlOrRd",
@@ -117,6 +117,11 @@ def main() -> None:
     st.caption(tr("map.caption", n=len(pts), cut=int((pts["cut"] > 1e-6).sum())))
 
 
+def _lonlat_trace(pts: pd.DataFrame, mode: str, marker: dict, **trace) -> go.Scatter:
+    """The points of ``pts`` (firms or stations) at their ``lon`` / ``lat``, drawn as ``marker`` says."""
+    return go.Scatter(x=pts["lon"], y=pts["lat"], mode=mode, marker=marker, **trace)
+
+
 def _stations_trace(fig, result: dict, level: str) -> None:
     """Monitoring stations as triangles coloured by their PM2.5 reduction on one slot of ``level``."""
     from planner.app.common import lang
@@ -153,11 +158,10 @@ def _stations_trace(fig, result: dict, level: str) -> None:
         for n, r in zip(names, pts.itertuples(index=False), strict=True)
     ]
     fig.add_trace(
-        go.Scatter(
-            x=pts["lon"],
-            y=pts["lat"],
-            mode="markers+text",
-            marker={
+        _lonlat_trace(
+            pts,
+            "markers+text",
+            {
                 "symbol": "triangle-up",
                 "size": 16,
                 "color": pts["delta_pm25"].fillna(0.0),

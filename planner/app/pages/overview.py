@@ -17,6 +17,7 @@ from planner.app.common import (
     guarded,
     localise_columns,
     lvl,
+    number_table,
     pct,
     plan_messages,
     problems_table,
@@ -274,14 +275,7 @@ def targets_chart(summary: dict) -> None:
         columns={"label": "slot"}
     )
     table["pollutant"] = table["pollutant"].map(lambda p: tr(f"pollutant.{p}"))
-    st.dataframe(
-        table.rename(columns=lambda c: tr(f"col.{c}")),
-        hide_index=True,
-        column_config={
-            tr(f"col.{c}"): st.column_config.NumberColumn(format="%.3f")
-            for c in ("target", "credited", "achieved", "shortfall")
-        },
-    )
+    number_table(table, dict.fromkeys(("target", "credited", "achieved", "shortfall"), "%.3f"))
 
 
 def metrics_row(summary: dict) -> None:
@@ -324,26 +318,16 @@ def split_section(summary: dict) -> None:
     split["level"] = split["level"].map(lvl)
     if summary.get("mode") == "list":  # list mode: the slot is the level
         split = split.drop(columns=["slot"])
-    st.dataframe(
-        localise_columns(split),
-        hide_index=True,
-        column_config={
-            tr(f"col.{c}"): st.column_config.NumberColumn(format="%,.1f")
-            for c in ("loss", "loss_floor", "loss_optimizer")
-        },
-    )
+    number_table(split, dict.fromkeys(("loss", "loss_floor", "loss_optimizer"), "%,.1f"))
     sav = savings_frame(summary)
     sav["baseline"] = sav["baseline"].map(lambda k: tr(f"compare.method.{k}"))
     sav["saving_share"] = sav["saving_share"].map(
         lambda v: pct(v) if v is not None and v == v else tr("common.dash")
     )
     st.caption(tr("overview.savings_help"))
-    st.dataframe(
-        localise_columns(sav.rename(columns={"loss": "baseline_loss"})),
-        hide_index=True,
-        column_config={
-            tr(f"col.{c}"): st.column_config.NumberColumn(format="%,.1f") for c in ("baseline_loss", "saving")
-        },
+    number_table(
+        sav.rename(columns={"loss": "baseline_loss", "restart_cost": "baseline_restart_cost"}),
+        dict.fromkeys(("baseline_loss", "baseline_restart_cost", "saving"), "%,.1f"),
     )
 
 
@@ -416,6 +400,11 @@ def _slot_label(slot: str, level: str) -> str:
     )
 
 
+def _pm25_line(labels: list[str], y, name: str, mode: str, line: dict) -> go.Scatter:
+    """A PM2.5 line (µg/m³) over the slots, on the chart's right axis (``y2``)."""
+    return go.Scatter(x=labels, y=y, name=name, mode=mode, yaxis="y2", line=line)
+
+
 def air_section(summary: dict) -> None:
     """ΔPM2.5 and the AQI with and without the measures per day, and the concentration goal."""
     from planner.reports.air_tables import air_slots_frame, goal_info
@@ -459,24 +448,16 @@ def air_section(summary: dict) -> None:
             )
         )
     fig.add_trace(
-        go.Scatter(
-            x=labels,
-            y=df["delta_pm25"],
-            name=tr("air.delta_pm25"),
-            mode="lines+markers",
-            yaxis="y2",
-            line={"color": "#2ca02c"},
-        )
+        _pm25_line(labels, df["delta_pm25"], tr("air.delta_pm25"), "lines+markers", {"color": "#2ca02c"})
     )
     if df["goal_delta_pm25"].notna().any():
         fig.add_trace(
-            go.Scatter(
-                x=labels,
-                y=df["goal_delta_pm25"],
-                name=tr("air.goal_line"),
-                mode="lines",
-                yaxis="y2",
-                line={"color": "#d62728", "dash": "dash"},
+            _pm25_line(
+                labels,
+                df["goal_delta_pm25"],
+                tr("air.goal_line"),
+                "lines",
+                {"color": "#d62728", "dash": "dash"},
             )
         )
     fig.update_layout(
@@ -497,15 +478,8 @@ def air_section(summary: dict) -> None:
     if view["pm25_forecast"].isna().all():  # list mode: no forecast, only ΔPM2.5 on a typical alert day
         view = view.drop(columns=["pm25_forecast", "pm25_with_measures", "aqi_forecast", "aqi_with_measures"])
         st.caption(tr("air.list_mode"))
-    st.dataframe(
-        view.rename(columns=lambda c: tr(f"air.col.{c}")),
-        hide_index=True,
-        column_config={
-            tr(f"air.col.{c}"): st.column_config.NumberColumn(format="%.2f")
-            for c in ("pm25_forecast", "delta_pm25", "pm25_with_measures", "goal_delta_pm25")
-        }
-        | {tr("air.col.marginal_loss_per_ugm3"): st.column_config.NumberColumn(format="%,.0f")},
-    )
+    formats = dict.fromkeys(("pm25_forecast", "delta_pm25", "pm25_with_measures", "goal_delta_pm25"), "%.2f")
+    number_table(view, formats | {"marginal_loss_per_ugm3": "%,.0f"}, prefix="air.col")
 
 
 def main() -> None:
