@@ -36,6 +36,7 @@ from planner.airquality.meteorology import day_states, seasonal_states
 from planner.airquality.params import ScreeningParams, load_params
 from planner.airquality.screening import area_points, project, release_height, transfer_coefficients
 from planner.airquality.sr import UNITS, map_to_enterprises, read_sr
+from planner.io.labels import positions
 from planner.problems import InputError
 
 __all__ = [
@@ -385,7 +386,7 @@ def _row_index(prepared, c: _Compact) -> tuple[np.ndarray, np.ndarray]:
     ``idx`` is the response's enterprise position of every PlanInputs row (rows are decision units: their
     firm), ``ok`` which rows the response covers.
     """
-    idx = _firm_positions_of_rows(c.enterprises, prepared.inputs)
+    idx = positions(c.enterprises, _row_firms(prepared.inputs))
     return np.where(idx >= 0, idx, 0), idx >= 0
 
 
@@ -636,7 +637,7 @@ def plan_effect(
     from planner.optimize.inputs import removed_tonnes
 
     removed = removed_tonnes(inp, xu.values, menu)  # (rows, S, P): what the model counts
-    pos = _firm_positions_of_rows(resp.enterprises, inp)
+    pos = positions(resp.enterprises, _row_firms(inp))
     tonnes = np.zeros((len(resp.enterprises), *removed.shape[1:]))
     np.add.at(tonnes, pos[pos >= 0], removed[pos >= 0])  # (E, S, P)
     city_i = resp.receptors.index(CITY)
@@ -988,12 +989,6 @@ def slot_air_quality(prepared, plan) -> dict:
 def _row_firms(inp) -> np.ndarray:
     """The enterprise of every PlanInputs row (rows are decision units: ``owner`` when present)."""
     return np.asarray((inp["owner"] if "owner" in inp else inp["enterprise"]).values).astype(str)
-
-
-def _firm_positions_of_rows(enterprises, inp) -> np.ndarray:
-    """``pd.Index(enterprises).get_indexer(_row_firms(inp))``, each firm looked up once (not once per line)."""
-    codes, firms = pd.factorize(_row_firms(inp))
-    return pd.Index(enterprises).get_indexer(firms)[codes]
 
 
 def firm_delta_column(prepared, plan, enterprises=None) -> np.ndarray:

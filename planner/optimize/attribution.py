@@ -16,7 +16,7 @@ import xarray as xr
 from planner.io.numbers import finite_or_none
 from planner.optimize.baselines import Baseline
 from planner.optimize.inputs import effective_bounds, line_columns, owner_codes, rule_floor
-from planner.optimize.restarts import has_restarts, restart_cost_of
+from planner.optimize.restarts import restart_cost_of
 
 #: Tolerance (share) above which a cell counts as moved above its floor.
 ABOVE_FLOOR_TOL = 1e-6
@@ -110,13 +110,12 @@ def loss_attribution(
             }
         )
     total_loss = float(slot_loss.sum())
-    restarts = has_restarts(inputs)
-    plan_restart = restart_cost_of(inputs, x) if restarts else 0.0
+    plan_restart = restart_cost_of(inputs, x)  # 0 without restart data
     savings = {}
     for k in baselines:
         if k in base_slot:
             b = float(base_slot[k].sum())
-            rb = restart_cost_of(inputs, ok[k].curtailment) if restarts else 0.0
+            rb = restart_cost_of(inputs, ok[k].curtailment)
             saving = (b + rb) - (total_loss + plan_restart)
             savings[k] = {
                 "loss": b,

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from planner.io.labels import factorize_texts, lookup
 from planner.optimize import blocks as B
 from planner.optimize import menus as MN
 from planner.optimize.chance import BLOCKS
@@ -939,14 +940,14 @@ def verify_schedule(
         # no solver values (e.g. whole lines and time_limit 0, issue 14): nothing to re-check;
         # the plan's status (time_limit / error) already says it is not usable
         return problems
-    e_codes, e_ids = _texts(schedule["enterprise_id"])
+    e_codes, e_ids = factorize_texts(schedule["enterprise_id"])
     levels = schedule["level"].astype(str).to_numpy()
     x = schedule["curtailment"].to_numpy(dtype=float)
-    e_idx = _lookup(table.index.astype(str), e_codes, e_ids)
+    e_idx = lookup(table.index.astype(str), e_codes, e_ids)
     if (e_idx < 0).any():
         problems.append(f"{int((e_idx < 0).sum())} schedule rows name enterprises not in the inventory")
         return problems
-    b_e = _lookup(bounds.get_index("enterprise").astype(str), e_codes, e_ids)
+    b_e = lookup(bounds.get_index("enterprise").astype(str), e_codes, e_ids)
     b_l = bounds.get_index("level").get_indexer(levels)
     floor = bounds["floor"].to_numpy()[b_e, b_l]
     ceiling = bounds["ceiling"].to_numpy()[b_e, b_l]
@@ -1025,18 +1026,6 @@ def verify_schedule(
     return problems
 
 
-def _texts(column: pd.Series) -> tuple[np.ndarray, pd.Index]:
-    """A column as text (``astype(str)``), factorized: ``(codes, distinct texts)``; missing values code -1."""
-    codes, uniq = pd.factorize(column.astype(str), use_na_sentinel=True)
-    return codes, pd.Index(uniq)
-
-
-def _lookup(index: pd.Index, codes: np.ndarray, uniq: pd.Index) -> np.ndarray:
-    """``index.get_indexer(uniq[codes])``: each distinct text looked up once (-1 where absent or missing)."""
-    pos = np.append(index.get_indexer(uniq), -1)
-    return pos[codes]
-
-
 def _line_effect(lines, schedule) -> np.ndarray:
     """Each ``schedule_lines`` row's share of the day its measure is in force (response delay).
 
@@ -1070,8 +1059,8 @@ def _verify_lines(schedule, lines, table, units: xr.Dataset, unit_table, tol: fl
         units["owner"].values.astype(str) + "/" + units["line_id"].values.astype(str),
         units["owner"].values.astype(str),
     )
-    le_codes, le_ids = _texts(lines["enterprise_id"])
-    ll_codes, ll_ids = _texts(lines["line_id"])
+    le_codes, le_ids = factorize_texts(lines["enterprise_id"])
+    ll_codes, ll_ids = factorize_texts(lines["line_id"])
     # each distinct (firm, line) of the rows looked up once, as the text "firm/line"
     pair_codes, pairs = pd.factorize(le_codes.astype(np.int64) * (len(ll_ids) + 1) + ll_codes)
     pe, pl = np.divmod(pairs, len(ll_ids) + 1)
@@ -1106,7 +1095,7 @@ def _verify_lines(schedule, lines, table, units: xr.Dataset, unit_table, tol: fl
         short = got.to_numpy() < need - tol
         if short.any():
             problems.append(f"{int(short.sum())} line stops stop fewer whole lines than the rule asks")
-    t_idx = _lookup(table.index.astype(str), *_texts(lines["enterprise_id"]))
+    t_idx = lookup(table.index.astype(str), *factorize_texts(lines["enterprise_id"]))
     shares = unit_table[[f"{p}_share" for p in POLLUTANTS]].to_numpy(dtype=float)[u]
     em = table[list(POLLUTANTS)].to_numpy(dtype=float)[t_idx] * shares
     ff = units["floor_factor"].transpose("unit", "level", "pollutant").values[u, lv]
@@ -1121,11 +1110,11 @@ def _verify_lines(schedule, lines, table, units: xr.Dataset, unit_table, tol: fl
     # the firm's schedule.csv row is the sum of its lines
     w = unit_table["output_share"].to_numpy(dtype=float)[u]
     # grouped by (firm, slot) as integer keys of the schedule's own firm and slot texts
-    se_codes, se_ids = _texts(schedule["enterprise_id"])
-    ss_codes, ss_ids = _texts(schedule["slot"])
+    se_codes, se_ids = factorize_texts(schedule["enterprise_id"])
+    ss_codes, ss_ids = factorize_texts(schedule["slot"])
     n_slots = len(ss_ids) + 1
-    le = _lookup(se_ids, le_codes, le_ids)
-    ls = _lookup(ss_ids, *_texts(lines["slot"]))
+    le = lookup(se_ids, le_codes, le_ids)
+    ls = lookup(ss_ids, *factorize_texts(lines["slot"]))
     key_l = np.where((le >= 0) & (ls >= 0), le.astype(np.int64) * n_slots + ls, -1)
     key_s = np.where((se_codes >= 0) & (ss_codes >= 0), se_codes.astype(np.int64) * n_slots + ss_codes, -2)
     mine = key_l >= 0

@@ -55,6 +55,7 @@ import pandas as pd
 import xarray as xr
 
 from planner import ALERT_LEVELS, DATA_DIR, POLLUTANTS
+from planner.io.labels import positions
 from planner.policy.classes import ControlClasses, control_classes
 from planner.policy.registry import (
     MeasureType,
@@ -1511,11 +1512,10 @@ def evaluate_units(
     line_id = units["line_id"].astype(str).to_numpy(dtype=object)
     process = units["process"].astype(str).to_numpy(dtype=object)
     nu = len(units)
-    o_codes, o_ids = pd.factorize(owner)  # each firm looked up once, not once per unit
-    f = bounds.get_index("enterprise").astype(str).get_indexer(pd.Index(o_ids))[o_codes]
+    f = positions(bounds.get_index("enterprise").astype(str), owner)
     if (f < 0).any():
         raise ValueError("units name enterprises that are not in the evaluated bounds")
-    t_rows = table.index.astype(str).get_indexer(pd.Index(o_ids))[o_codes]
+    t_rows = positions(table.index.astype(str), owner)
 
     def firm(name):
         v = bounds[name]

@@ -24,6 +24,7 @@ import xarray as xr
 
 from planner import ALERT_LEVELS, DATA_DIR, POLLUTANTS
 from planner.inventory.table import Inventory, read_inventory
+from planner.io.labels import positions
 from planner.io.numbers import finite_or_none
 from planner.optimize.verify import verify_schedule
 from planner.problems import InputError, Problems
@@ -386,8 +387,7 @@ def build_inputs(
     else:
         src = units
         idx = units.get_index("level").get_indexer(levels)
-        o_codes, o_ids = pd.factorize(units["owner"].to_numpy().astype(str))  # each firm looked up once
-        own = table.index.astype(str).get_indexer(o_ids)[o_codes]
+        own = positions(table.index.astype(str), units["owner"].to_numpy().astype(str))
         shares = unit_table
         output_share = shares["output_share"].to_numpy(dtype=float)
         emissions = firm_emissions[own] * shares[[f"{p}_share" for p in POLLUTANTS]].to_numpy(dtype=float)
@@ -940,8 +940,7 @@ def firm_values(inputs: xr.Dataset, values: np.ndarray, firms, weighted: bool) -
     values = np.asarray(values, dtype=float)
     ids = pd.Index(pd.Index(firms).astype(str))
     own = inputs["owner"].values if "owner" in inputs else inputs["enterprise"].values
-    o_codes, o_ids = pd.factorize(np.asarray(own).astype(str))  # each firm looked up once
-    codes = ids.get_indexer(o_ids)[o_codes]
+    codes = positions(ids, np.asarray(own).astype(str))
     w = inputs["output_share"].values.astype(float) if weighted and "output_share" in inputs else None
     v = values if w is None else values * w.reshape(-1, *([1] * (values.ndim - 1)))
     ok = codes >= 0
@@ -978,7 +977,7 @@ def _firm_reason(reason: np.ndarray, codes: np.ndarray, F: int) -> np.ndarray:
     return out
 
 
-def _texts(uniq, index=None):
+def _text_column(uniq, index=None):
     """A text column of a table: ``uniq[index]`` (``index`` None: ``uniq`` itself, any shape, raveled).
 
     The column pandas makes of the same object array (its default string type, missing values
@@ -1022,8 +1021,7 @@ def schedule_table(prepared: Prepared, plan) -> pd.DataFrame:
     a = _unit_arrays(prepared, plan)
     reason_u = plan.reason.transpose("enterprise", "slot").to_numpy()
     if "owner" in inp:
-        o_codes, o_ids = pd.factorize(inp["owner"].to_numpy().astype(str))  # each firm looked up once
-        codes = table.index.astype(str).get_indexer(o_ids)[o_codes]
+        codes = positions(table.index.astype(str), inp["owner"].to_numpy().astype(str))
         w = inp["output_share"].to_numpy().astype(float) if "output_share" in inp else np.ones(len(codes))
     else:
         codes, w = np.arange(E), np.ones(E)
@@ -1048,11 +1046,11 @@ def schedule_table(prepared: Prepared, plan) -> pd.DataFrame:
     )
     df = pd.DataFrame(
         {
-            "enterprise_id": _texts(table.index.astype(str).to_numpy(), np.repeat(np.arange(E), S)),
-            "name": _texts(table["name"].astype(str).to_numpy(), np.repeat(np.arange(E), S)),
-            "line_id": _texts(np.array(["all", "lines"], dtype=object), np.repeat(n_lines > 0, S)),
-            "slot": _texts(inp["slot"].to_numpy(), np.tile(np.arange(S), E)),
-            "level": _texts(level_of_slot, np.tile(np.arange(S), E)),
+            "enterprise_id": _text_column(table.index.astype(str).to_numpy(), np.repeat(np.arange(E), S)),
+            "name": _text_column(table["name"].astype(str).to_numpy(), np.repeat(np.arange(E), S)),
+            "line_id": _text_column(np.array(["all", "lines"], dtype=object), np.repeat(n_lines > 0, S)),
+            "slot": _text_column(inp["slot"].to_numpy(), np.tile(np.arange(S), E)),
+            "level": _text_column(level_of_slot, np.tile(np.arange(S), E)),
             "floor": firm_sum(a["rule_floor"], w).ravel(),
             "ceiling": firm_sum(a["ceiling"], w).ravel(),
             "curtailment": x.ravel(),
@@ -1086,11 +1084,11 @@ def schedule_table(prepared: Prepared, plan) -> pd.DataFrame:
         df[f"reduction_{p}"] = removed[:, :, j].ravel()
     for j, p in enumerate(POLLUTANTS):
         df[f"reducible_{p}"] = reducible[:, :, j].ravel()
-    df["reason"] = _texts(_firm_reason(reason_u.astype(object), codes, E))
-    df["measure_type"] = _texts(mtype)
-    df["measure_text_zh"] = _texts(text)
-    df["measure_text_en"] = _texts(text_en)
-    df["menu_option"] = _texts(option.astype(str))
+    df["reason"] = _text_column(_firm_reason(reason_u.astype(object), codes, E))
+    df["measure_type"] = _text_column(mtype)
+    df["measure_text_zh"] = _text_column(text)
+    df["measure_text_en"] = _text_column(text_en)
+    df["menu_option"] = _text_column(option.astype(str))
     # µg/m³ removed at the city mean by the firm's cut on the slot (all lag days; docs/AIR_QUALITY.md)
     from planner.airquality.effect import firm_delta_column
 
@@ -1173,11 +1171,13 @@ def schedule_lines(prepared: Prepared, plan) -> pd.DataFrame:
     x = cells(a["x"])
     df = pd.DataFrame(
         {
-            "enterprise_id": _texts(inp["owner"].to_numpy().astype(str)[keep], np.repeat(np.arange(n), S)),
-            "line_id": _texts(inp["line_id"].to_numpy().astype(str)[keep], np.repeat(np.arange(n), S)),
-            "process": _texts(inp["process"].to_numpy().astype(str)[keep], np.repeat(np.arange(n), S)),
-            "slot": _texts(inp["slot"].to_numpy().astype(str), np.tile(np.arange(S), n)),
-            "level": _texts(inp["level"].to_numpy().astype(str), np.tile(np.arange(S), n)),
+            "enterprise_id": _text_column(
+                inp["owner"].to_numpy().astype(str)[keep], np.repeat(np.arange(n), S)
+            ),
+            "line_id": _text_column(inp["line_id"].to_numpy().astype(str)[keep], np.repeat(np.arange(n), S)),
+            "process": _text_column(inp["process"].to_numpy().astype(str)[keep], np.repeat(np.arange(n), S)),
+            "slot": _text_column(inp["slot"].to_numpy().astype(str), np.tile(np.arange(S), n)),
+            "level": _text_column(inp["level"].to_numpy().astype(str), np.tile(np.arange(S), n)),
             "output_share": np.repeat(inp["output_share"].to_numpy()[keep], S),
             "floor": cells(a["floor"]),
             "ceiling": cells(a["ceiling"]),
@@ -1193,7 +1193,7 @@ def schedule_lines(prepared: Prepared, plan) -> pd.DataFrame:
         v = cells(a[key])
         for j, p in enumerate(POLLUTANTS):
             df[f"{'reduction' if key == 'removed' else key}_{p}"] = v[:, j]
-    df["reason"] = _texts(cells(plan.reason.transpose("enterprise", "slot").to_numpy()))
+    df["reason"] = _text_column(cells(plan.reason.transpose("enterprise", "slot").to_numpy()))
     cols = list(LINE_SCHEDULE_COLUMNS)
     if "effect_share" in inp:  # episode: each line's own share of the day (its tonnes are scaled by it)
         df["effect_share"] = cells(inp["effect_share"].transpose("enterprise", "slot").to_numpy())
