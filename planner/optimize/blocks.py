@@ -302,9 +302,12 @@ def shortfall_penalty(options: SolveOptions, loss, red, lo, hi) -> float:
     """
     if options.shortfall_penalty is not None:
         return float(options.shortfall_penalty)
-    big = red > np.maximum(1e-12, 1e-6 * red.max(axis=0, initial=0.0))[None, :, :]
+    thr = np.maximum(1e-12, 1e-6 * red.max(axis=0, initial=0.0))  # (S, P): negligible below
     # the largest loss per tonne of a cell is its loss over its smallest non-negligible tonnes
-    smallest = np.where(big, red, np.inf).min(axis=2, initial=np.inf)
+    smallest = np.full(red.shape[:2], np.inf)
+    for p in range(red.shape[2]):  # one pollutant at a time: no (E, S, P) temporaries
+        rp = red[:, :, p]
+        np.minimum(smallest, np.where(rp > thr[:, p], rp, np.inf), out=smallest)
     free = (hi > lo + BOUND_TOL) & np.isfinite(smallest)
     top = float((loss[free] / smallest[free]).max(initial=0.0))
     return min(1e9, max(1e3, 100.0 * top))

@@ -334,3 +334,44 @@ def test_cold_start_from_the_direct_model_on_near_ties_is_certified_optimal(monk
     assert abs(path["certificate_gap"]) <= 1e-7
     assert verify_plan(ds, b) == []
     assert dec.dual_bound(ds, SolveOptions(), b.multipliers) == pytest.approx(path["primal"], rel=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("near_band", "factor", "restart_rounds"),
+    [(0.1, 1.3, 3), (1e-4, 1.3, 1), (0.05, 2.0, 100), (0.1, 0.5, 3)],
+)
+def test_sifting_over_the_candidates_is_the_sifting_over_every_firm(monkeypatch, near_band, factor, restart_rounds):
+    """The full level prices only the firms near a tie; firms outside that the final duals price
+    as wrong join and the sifting starts again (a tiny band forces such rounds; restarts every
+    round force the restarts): the answer is the direct model's, certified over every firm."""
+    monkeypatch.setattr(dec, "RESTART_ROUNDS", restart_rounds)
+    ds = random_plan_inputs(3000, 5, seed=21)
+    opts = SolveOptions(decomposition="on")
+    exact = solve(ds, decomposition="off")
+    pb = dec.problem(ds, opts)
+    lam = np.asarray(exact.multipliers, float).ravel() * factor
+    r = dec._sift_near(pb, opts, lam, 3e-3, max(pb.penalty, 1e3), None, 0.1, near_band)
+    assert r.state == "optimal"
+    if factor > 1:  # the candidates' path, and firms outside joined
+        assert r.stats["candidates"] < pb.shape[0] / 2
+        assert r.stats["candidate_rounds"] > 1
+    else:  # most firms near a tie: the sifting over every firm
+        assert r.stats["candidates"] == pb.shape[0]
+    if restart_rounds == 1:
+        assert r.stats["restarts"] > 0
+    credited_loss = float(ds["credited_loss"].sum())
+    primal = float((pb.loss * r.x).sum()) + credited_loss
+    assert primal == pytest.approx(exact.objective, rel=1e-7)
+    # the bound over every firm at the duals: the certificate of the whole LP
+    assert dec._bound(pb, r.lam, r.value) + credited_loss == pytest.approx(exact.objective, rel=1e-7)
+    lo, hi = effective_bounds(ds)
+    assert (r.x >= lo - 1e-9).all() and (r.x <= hi + 1e-9).all()
+
+
+def test_rho_and_tonnes_are_the_einsums():
+    pb = dec.problem(random_plan_inputs(500, 6, seed=3), SolveOptions())
+    _E, S, P = pb.shape
+    lam = np.random.default_rng(0).random(S * P)
+    x = np.random.default_rng(1).random(pb.lo.shape)
+    assert np.allclose(pb.rho(lam), np.einsum("esp,sp->es", pb.red, lam.reshape(S, P)), rtol=1e-12)
+    assert np.allclose(pb.tonnes(x), np.einsum("esp,es->sp", pb.red, x).ravel(), rtol=1e-12)
