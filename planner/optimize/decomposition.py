@@ -476,7 +476,7 @@ class _Problem:
 
     def tonnes(self, x: np.ndarray) -> np.ndarray:
         """``Σ_e reducible·x`` per target row (K,), one matrix-vector product per slot."""
-        _E, S, P = self.red.shape
+        S = self.red.shape[1]
         return np.stack([x[:, s] @ self.red[:, s, :] for s in range(S)]).ravel()
 
     def subset(self, firms: np.ndarray, weight: np.ndarray) -> _Problem:
@@ -989,7 +989,7 @@ def _sift_near(
             return r
         per, value = _firm_violation(pb, r.lam, fixed)
         per[fl] = 0.0
-        stats = {**r.stats, "candidates": int(len(fl)), "candidate_rounds": outer}
+        stats = {**r.stats, "candidates": len(fl), "candidate_rounds": outer}
         if r.state != "optimal" or float(per.sum()) <= 0.1 * CERTIFICATE_TOL * scale:
             x = x_fixed
             x[fl] = r.x
