@@ -877,7 +877,9 @@ def _sift(
         if n_bad == 0:
             thr = 0.0
             n_bad = int((allv > 0).sum())
-        limit = PRICING_CAP if cap is None else cap  # the most violated first: a restricted LP grown slowly stays small
+        limit = (
+            PRICING_CAP if cap is None else cap
+        )  # the most violated first: a restricted LP grown slowly stays small
         if n_bad > limit:  # the limit-th largest violation (partitioned among the violators only)
             bad_v = allv[allv > thr]
             thr = max(thr, float(np.partition(bad_v, len(bad_v) - limit)[len(bad_v) - limit]))

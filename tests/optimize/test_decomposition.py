@@ -340,7 +340,9 @@ def test_cold_start_from_the_direct_model_on_near_ties_is_certified_optimal(monk
     ("near_band", "factor", "restart_rounds"),
     [(0.1, 1.3, 3), (1e-4, 1.3, 1), (0.05, 2.0, 100), (0.1, 0.5, 3)],
 )
-def test_sifting_over_the_candidates_is_the_sifting_over_every_firm(monkeypatch, near_band, factor, restart_rounds):
+def test_sifting_over_the_candidates_is_the_sifting_over_every_firm(
+    monkeypatch, near_band, factor, restart_rounds
+):
     """The full level prices only the firms near a tie; firms outside that the final duals price
     as wrong join and the sifting starts again (a tiny band forces such rounds; restarts every
     round force the restarts): the answer is the direct model's, certified over every firm."""
