@@ -12,9 +12,7 @@ which :class:`Oracle` solves exactly for every enterprise at once (vectorised nu
 The solve (:func:`solve_decomposed`) is *sifting with a Lagrangian oracle*:
 
 1. **Multipliers.**  ``λ`` comes from a warm start (a previous plan, a sweep) or, cold, from
-   the direct model on a sample and then on the near-tie enterprises alone
-   (:func:`_cold_multipliers`: exact duals, so the full level needs one small restricted LP), up
-   to :data:`DIRECT_MAX_MOVABLE` movable enterprises; beyond, from the same sifting on stratified samples of 500, 2,000, 8,000 … enterprises (×4 while below a
+   the same sifting on stratified samples of 500, 2,000, 8,000 … enterprises (×4 while below a
    third of the movable ones; the heaviest as they are, the rest drawn at random and weighted
    up), each level started from the previous one's ``λ``.  The sample estimate is still rough
    (its error shrinks like one over the square root of the sample): the full level's restricted
@@ -68,7 +66,7 @@ PuLP backend makes :func:`choose` pick the direct model and say why
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields
 
 import highspy
 import numpy as np
@@ -134,19 +132,6 @@ MAX_RESTARTS = 3
 #: The full level's sifting prices only the enterprises within this band (relative) of a tie under
 #: the starting multipliers, until its duals are priced over every enterprise (:func:`_sift_near`).
 CANDIDATE_BAND = 0.2
-#: A cold start takes its multipliers from the direct model on a sample of ``COLD_SAMPLE`` firms
-#: and then on the near ties (:func:`_cold_multipliers`, bands from ``NEAR_BAND``, at most
-#: ``NEAR_ROUNDS`` rounds); below three samples of movable firms (or with ``COLD_DIRECT`` off) the
-#: sample levels of the sifting itself.
-COLD_DIRECT = True
-COLD_SAMPLE = 2000
-NEAR_BAND = 0.05
-NEAR_ROUNDS = 8
-#: Above this many movable enterprises a cold start takes the sample levels of the sifting: the
-#: direct model's near-tie rounds grow with the size (random 100,000 × 7: rounds of 13,895,
-#: 22,818 and 23,009 firms, 10.7 s, against 2.0–4.0 s from samples of 500, 2,000 and 8,000);
-#: at 20,000 × 7 the two are even (1.3–1.6 s against 1.4–1.6 s; ``benchmarks/bench_decomposition.py``).
-DIRECT_MAX_MOVABLE = 30_000
 #: Enterprises in the probe model used to read the block names (see :func:`unsupported_blocks`).
 PROBE_FIRMS = 400
 
@@ -1070,44 +1055,6 @@ def _bound(pb: _Problem, lam: np.ndarray, value: float) -> float:
     return bound
 
 
-def _direct_duals(
-    inputs: xr.Dataset,
-    pb: _Problem,
-    options: SolveOptions,
-    firms: np.ndarray,
-    others: np.ndarray,
-    weight: np.ndarray | None = None,
-) -> np.ndarray | None:
-    """Return the target duals (K,) of the direct model over the enterprises ``firms`` alone.
-
-    The direct model is :func:`planner.optimize.direct.run_direct` (chain substitution, HiGHS); the
-    targets are lowered by the tonnes of every other enterprise at its shares ``others`` (E, S) (the
-    rows of ``firms`` ignored); ``weight`` multiplies the firms' losses and tonnes (a sample standing
-    for the rest).  None when the direct model does not end optimal.
-    """
-    from planner.optimize.direct import run_direct
-
-    sub = inputs.isel(enterprise=firms)
-    if weight is not None:
-        for v in ("loss_at_full", "reducible", "floor_reduction", "extra_reducible"):
-            if v in sub:
-                w = weight.reshape((-1,) + (1,) * (sub[v].ndim - 1))
-                sub[v] = sub[v].transpose("enterprise", ...) * w
-    _E, S, P = pb.shape
-    x = others.copy()
-    x[firms] = 0.0
-    desired = (pb.rhs - pb.tonnes(x)).reshape(S, P)
-    _, const = reduction_terms(sub)
-    sub["credited"] = (
-        ("slot", "pollutant"),
-        sub["target"].transpose("slot", "pollutant").values - const - desired,
-    )
-    raw, _ = run_direct(sub, replace(options, decomposition="off"))
-    if raw.state != "optimal" or raw.duals is None or not np.isfinite(raw.duals).all():
-        return None
-    return np.abs(np.asarray(raw.duals, float)).reshape(S * P)
-
-
 def _near_firms(pb: _Problem, lam: np.ndarray, band: float) -> tuple[np.ndarray, _Choice]:
     """Return the enterprises near a tie under ``lam`` and the Lagrangian argmin.
 
@@ -1122,81 +1069,6 @@ def _near_firms(pb: _Problem, lam: np.ndarray, band: float) -> tuple[np.ndarray,
         for r, m in zip(g.ranges, ms, strict=True):
             near[g.firms[r.pos[m < band]]] = True
     return near, best
-
-
-def _violating_firms(pb: _Problem, lam: np.ndarray, fixed: _Choice, tol: float) -> tuple[np.ndarray, float]:
-    """Return the enterprises whose choice ``fixed`` is not a Lagrangian argmin under ``lam``, and ``L(λ)``.
-
-    The enterprises, as an (E,) bool mask, are those off the argmin by more than ``tol``.
-    """
-    o = pb.oracle
-    _, value, viol, _ = o.price(pb.loss - pb.rho(lam), fixed)
-    bad = (viol.a > tol).any(axis=1)
-    for g, vs in zip(o.groups, viol.b, strict=True):
-        for r, v in zip(g.ranges, vs, strict=True):
-            bad[g.firms[r.pos[v > tol]]] = True
-    return bad, _bound(pb, lam, value)
-
-
-def _cold_multipliers(
-    inputs: xr.Dataset, pb: _Problem, options: SolveOptions, deadline: float | None
-) -> tuple[np.ndarray | None, list[dict]]:
-    """Find the multipliers of a cold start from the direct model on samples and near ties.
-
-    First the direct model on a stratified sample (:func:`_sample`), then on the *near-tie*
-    enterprises alone, the others fixed at their Lagrangian argmin.
-
-    Each round takes the direct model's duals over the enterprises within :data:`NEAR_BAND` of a
-    tie (and every enterprise met so far); the enterprises whose fixed argmin the new duals price
-    as wrong join the next round.  When none does, the duals are optimal for the whole LP (the
-    restricted model's optimum with the others at an argmin is complementary) and the full level
-    needs only the warm-start band.  A round whose duals lower the Lagrangian bound (the fixed
-    firms left a target out of the near firms' reach: shortfall prices) is undone and the band
-    doubled.
-    """
-    E = pb.shape[0]
-    movable = int(pb.oracle.free_firm.sum())
-    if movable < 3 * COLD_SAMPLE or movable > DIRECT_MAX_MOVABLE:
-        return None, []
-    rng = np.random.default_rng(0)
-    firms, weight = _sample(pb, COLD_SAMPLE, rng)
-    others = np.where(pb.oracle.free_firm[:, None], 0.0, pb.lo)
-    lam = _direct_duals(inputs, pb, options, firms, others, weight)
-    levels: list[dict] = [{"firms": COLD_SAMPLE, "kind": "sample"}]
-    if lam is None:
-        return None, levels
-    band = NEAR_BAND
-    near, best = _near_firms(pb, lam, band)
-    _, L = _violating_firms(pb, lam, best, np.inf)
-    inset = near
-    tol = 1e-12 * max(1.0, abs(L))
-    for _ in range(NEAR_ROUNDS):
-        if deadline is not None and time.perf_counter() > deadline:
-            break
-        x = pb.oracle.x_of(best)
-        if inset.sum() * 2 > E:
-            break
-        fl = np.flatnonzero(inset)
-        new = _direct_duals(inputs, pb, options, fl, x)
-        if new is None:
-            break
-        bad, L_new = _violating_firms(pb, new, best, tol)
-        bad &= ~inset
-        if L_new < L - 1e-9 * max(1.0, abs(L)):  # a worse bound: widen around the old duals
-            band *= 2.0
-            near, _ = _near_firms(pb, lam, band)
-            inset = inset | near
-            levels.append({"firms": len(fl), "kind": "near", "rejected": True})
-            continue
-        levels.append({"firms": len(fl), "kind": "near", "violating": int(bad.sum())})
-        lam, L = new, L_new
-        if not bad.any():
-            break
-        near, best_new = _near_firms(pb, lam, band)
-        # the firms outside keep their old fixed choice where it is still an argmin
-        inset = inset | bad | near
-        best = best_new
-    return lam, levels
 
 
 def solve_decomposed(
@@ -1255,20 +1127,7 @@ def solve_decomposed(
         source = "warm start"
         band = WARM_BAND if band is None else band
     else:
-        lam, levels = _cold_multipliers(inputs, pb, options, deadline) if COLD_DIRECT else (None, [])
-    if warm_start is None and lam is not None:
-        source = (
-            "cold start (direct model on "
-            + ", ".join(
-                f"{'a sample of' if v['kind'] == 'sample' else 'the near ties,'} {v['firms']} firms"
-                for v in levels
-            )
-            + ")"
-        )
-        near_done = any(v["kind"] == "near" and not v.get("rejected") for v in levels)
-        band = (WARM_BAND if near_done else COLD_BAND) if band is None else band
-    elif warm_start is None:
-        levels = []
+        lam = None
         rng = np.random.default_rng(0)
         still = ~pb.oracle.free_firm
         fixed_t = pb.tonnes(np.where(still[:, None], pb.lo, 0.0))
