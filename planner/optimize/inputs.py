@@ -342,13 +342,14 @@ def check_plan_inputs(ds: xr.Dataset) -> None:
         if not np.issubdtype(a.dtype, np.number) and a.dtype != bool:
             p.error(_WHERE, None, name, f"{name!r} must be numeric, got dtype {a.dtype}")
             continue
-        n_nan = int(np.isnan(a.astype(float)).sum())
+        # a float sum is NaN with any NaN in it (or with both infinities): count only then
+        n_nan = int(np.isnan(a).sum()) if a.dtype.kind == "f" and not np.isfinite(a.sum()) else 0
         if n_nan:
             p.error(_WHERE, None, name, f"{name!r} has {n_nan} missing (NaN) value(s)")
     if not p.ok:
         raise InputError(p)
-    floor = ds["floor"].values.astype(float)
-    ceiling = ds["ceiling"].values.astype(float)
+    floor = np.asarray(ds["floor"].values, float)  # no copy when already float
+    ceiling = np.asarray(ds["ceiling"].values, float)
     for name, a in (("floor", floor), ("ceiling", ceiling)):
         bad = (a < -BOUND_TOL) | (a > 1 + BOUND_TOL)
         if bad.any():
@@ -365,10 +366,10 @@ def check_plan_inputs(ds: xr.Dataset) -> None:
             f"{floor[e, s]:g} > {ceiling[e, s]:g}",
         )
     for name in ("loss_at_full", "reducible", "target", "credited", "credited_loss", "days"):
-        a = ds[name].values.astype(float)
+        a = np.asarray(ds[name].values, float)
         if (a < 0).any():
             p.error(_WHERE, None, name, f"{name!r} must not be negative")
-    lines = ds["lines"].values.astype(float)
+    lines = np.asarray(ds["lines"].values, float)
     if ((lines < 1) | (lines != np.round(lines))).any():
         p.error(_WHERE, None, "lines", "'lines' must be whole numbers >= 1")
     if "line_group" in ds:
@@ -446,8 +447,8 @@ def chain_pairs(ds: xr.Dataset) -> ChainPairs:
 
 
 def _propagate(floor: np.ndarray, ceiling: np.ndarray, cp: ChainPairs) -> tuple[np.ndarray, np.ndarray]:
-    lo = floor.astype(float).copy()
-    hi = ceiling.astype(float).copy()
+    lo = np.array(floor, dtype=float)  # one copy each (they are updated in place)
+    hi = np.array(ceiling, dtype=float)
     if not cp.pairs:
         return lo, hi
     f = np.flatnonzero(cp.firms)

@@ -78,7 +78,7 @@ class _Ctx:
     plan: Plan
     x: np.ndarray
     tol: float
-    ent: list[str]
+    ent: _Names
     slots: list[str]
     pols: list[str]
     out: list[str]
@@ -179,17 +179,33 @@ def check_chain(c: _Ctx) -> None:
                 )
 
 
-def _removed(inputs: xr.Dataset, x: np.ndarray) -> np.ndarray:
-    """t/d removed per cell and pollutant (E, S, P), recomputed here.
+def _removed_total(inputs: xr.Dataset, x: np.ndarray, skip: np.ndarray | None = None) -> np.ndarray:
+    """t/d removed per slot and pollutant (S, P): :func:`_removed` summed over the rows not in ``skip``.
 
-    ``floor_reduction + extra_reducible · (x − floor)`` with the offset variables, else ``reducible · x``.
+    One matrix-vector product per slot, without the (E, S, P) array.
     """
+    keep = np.ones(x.shape[0]) if skip is None else (~np.asarray(skip, bool)).astype(float)
     if "floor_reduction" in inputs and "extra_reducible" in inputs:
         fr = np.asarray(inputs["floor_reduction"].values, dtype=float)
         ex = np.asarray(inputs["extra_reducible"].values, dtype=float)
-        fl = np.asarray(inputs["floor"].values, dtype=float)
-        return fr + ex * (x - fl)[:, :, None]
-    return x[:, :, None] * np.asarray(inputs["reducible"].values, dtype=float)
+        w = (x - np.asarray(inputs["floor"].values, dtype=float)) * keep[:, None]
+        return np.stack([keep @ fr[:, s, :] + w[:, s] @ ex[:, s, :] for s in range(x.shape[1])])
+    red = np.asarray(inputs["reducible"].values, dtype=float)
+    w = x * keep[:, None]
+    return np.stack([w[:, s] @ red[:, s, :] for s in range(x.shape[1])])
+
+
+class _Names:
+    """Labels of the enterprises as text, converted only for the messages that name one."""
+
+    def __init__(self, values: np.ndarray):
+        self.values = values
+
+    def __getitem__(self, i) -> str:
+        return str(self.values[i])
+
+    def __len__(self) -> int:
+        return len(self.values)
 
 
 def _owners(inputs: xr.Dataset) -> np.ndarray:
@@ -205,8 +221,7 @@ def check_targets(c: _Ctx) -> None:
     ones.
     """
     target, credited = c.arr("target"), c.arr("credited")
-    removed = np.where(c.menu[:, None, None], 0.0, _removed(c.inputs, c.x))
-    achieved = credited + removed.sum(axis=0) + _menu_recomputed(c)[1]
+    achieved = credited + _removed_total(c.inputs, c.x, c.menu) + _menu_recomputed(c)[1]
     a, ni_red, _ = _non_industrial(c)
     achieved = achieved + (a[:, :, None] * ni_red).sum(axis=0)
     short_true = np.maximum(target - achieved, 0.0)
@@ -389,12 +404,10 @@ def check_region_targets(c: _Ctx) -> None:
         return
     credited = c.arr("credited")
     a, ni_red, _ = _non_industrial(c)
-    removed = (
-        np.where(c.menu[:, None, None], 0.0, _removed(c.inputs, c.x)).sum(axis=0) + _menu_recomputed(c)[1]
-    )
+    removed = _removed_total(c.inputs, c.x, c.menu) + _menu_recomputed(c)[1]
     achieved_sp = credited + removed + (a[:, :, None] * ni_red).sum(axis=0)
     _, hi = _effective(c.inputs)
-    reach_sp = credited + _removed(c.inputs, hi).sum(axis=0) + ni_red.sum(axis=0)
+    reach_sp = credited + _removed_total(c.inputs, hi) + ni_red.sum(axis=0)
     mem = member.astype(float)
     achieved, reach = mem @ achieved_sp, mem @ reach_sp
     scale = np.maximum(1.0, np.abs(req))
@@ -647,16 +660,24 @@ def check_chance(c: _Ctx) -> None:
     mt = np.asarray(inp["member_target"].transpose("slot", "member", "pollutant").values, float)
     credited = c.arr("credited")
     a, ni_red, _ = _non_industrial(c)
-    removed = np.where(c.menu[:, None, None], 0.0, _removed(inp, c.x))
-    achieved = credited + removed.sum(axis=0) + _menu_recomputed(c)[1] + (a[:, :, None] * ni_red).sum(axis=0)
+    achieved = (
+        credited
+        + _removed_total(inp, c.x, c.menu)
+        + _menu_recomputed(c)[1]
+        + (a[:, :, None] * ni_red).sum(axis=0)
+    )
     lo, hi = _effective(inp)
     if _opt(c.plan, "discrete", False):  # whole lines: the largest share is the ceiling rounded down
         ln = c.arr("lines")[:, None] * np.ones((1, hi.shape[1]))
         down, up = np.floor(hi * ln + 1e-7), np.ceil(lo * ln - 1e-7)
         whole = (up <= down) & (hi > lo + 1e-9) & _whole_line_cells(inp)
         hi = np.where(whole, down / np.where(ln > 0, ln, 1.0), hi)
-    at_top = np.where(c.menu[:, None, None], 0.0, _removed(inp, np.where(c.menu[:, None], 0.0, hi)))
-    most = credited + at_top.sum(axis=0) + ni_red.sum(axis=0) + MN.menu_reach(inp)
+    most = (
+        credited
+        + _removed_total(inp, np.where(c.menu[:, None], 0.0, hi), c.menu)
+        + ni_red.sum(axis=0)
+        + MN.menu_reach(inp)
+    )
     slack = c.tol * np.maximum(1.0, mt)
     met = (achieved[:, None, :] >= mt - slack).all(axis=2).sum(axis=1)
     can = (most[:, None, :] >= mt - slack).all(axis=2).sum(axis=1)
@@ -784,7 +805,7 @@ def verify_plan(inputs: xr.Dataset, plan, tol: float = 1e-6) -> list[str]:
     list of str
         One sentence per violated check (empty when the plan passes).
     """
-    ent = [str(e) for e in inputs["enterprise"].values]
+    ent = _Names(inputs["enterprise"].values)
     slots = [str(s) for s in inputs["slot"].values]
     pols = [str(p) for p in inputs["pollutant"].values]
     x = np.asarray(plan.curtailment.transpose("enterprise", "slot").values, dtype=float)
