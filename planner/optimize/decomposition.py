@@ -761,7 +761,6 @@ def _sift(
     band: float,
     elastic: float,
     deadline: float | None,
-    cap: int | None = None,
     box: float | None = None,
     max_rounds: int | None = None,
 ) -> _Sifted:
@@ -862,9 +861,7 @@ def _sift(
         if n_bad == 0:
             thr = 0.0
             n_bad = int((allv > 0).sum())
-        limit = (
-            PRICING_CAP if cap is None else cap
-        )  # the most violated first: a restricted LP grown slowly stays small
+        limit = PRICING_CAP  # the most violated first: a restricted LP grown slowly stays small
         if n_bad > limit:  # the limit-th largest violation (partitioned among the violators only)
             bad_v = allv[allv > thr]
             thr = max(thr, float(np.partition(bad_v, len(bad_v) - limit)[len(bad_v) - limit]))
@@ -959,7 +956,7 @@ def _sift_near(
     cand, fixed = _near_firms(pb, lam0, near_band)
     x_fixed = pb.oracle.x_of(fixed)
     scale = max(1.0, abs(float((pb.loss * x_fixed).sum())))
-    lam, outer, stats = lam0, 0, {}
+    lam, outer = lam0, 0
     while True:
         fl = np.flatnonzero(cand)
         if 2 * len(fl) > E:  # no gain: every enterprise

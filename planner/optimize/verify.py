@@ -180,9 +180,10 @@ def check_chain(c: _Ctx) -> None:
 
 
 def _removed_total(inputs: xr.Dataset, x: np.ndarray, skip: np.ndarray | None = None) -> np.ndarray:
-    """t/d removed per slot and pollutant (S, P): :func:`_removed` summed over the rows not in ``skip``.
+    """t/d removed per slot and pollutant (S, P), recomputed here, summed over the rows not in ``skip``.
 
-    One matrix-vector product per slot, without the (E, S, P) array.
+    ``floor_reduction + extra_reducible · (x − floor)`` with the offset variables, else
+    ``reducible · x``; one matrix-vector product per slot, without the (E, S, P) array.
     """
     keep = np.ones(x.shape[0]) if skip is None else (~np.asarray(skip, bool)).astype(float)
     if "floor_reduction" in inputs and "extra_reducible" in inputs:
@@ -672,12 +673,7 @@ def check_chance(c: _Ctx) -> None:
         down, up = np.floor(hi * ln + 1e-7), np.ceil(lo * ln - 1e-7)
         whole = (up <= down) & (hi > lo + 1e-9) & _whole_line_cells(inp)
         hi = np.where(whole, down / np.where(ln > 0, ln, 1.0), hi)
-    most = (
-        credited
-        + _removed_total(inp, np.where(c.menu[:, None], 0.0, hi), c.menu)
-        + ni_red.sum(axis=0)
-        + MN.menu_reach(inp)
-    )
+    most = credited + _removed_total(inp, hi, c.menu) + ni_red.sum(axis=0) + MN.menu_reach(inp)
     slack = c.tol * np.maximum(1.0, mt)
     met = (achieved[:, None, :] >= mt - slack).all(axis=2).sum(axis=1)
     can = (most[:, None, :] >= mt - slack).all(axis=2).sum(axis=1)
