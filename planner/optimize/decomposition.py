@@ -113,6 +113,11 @@ NEUTRAL_OPTIONS = frozenset(
 #: ``decomposition: auto`` uses the decomposition (with a warm start) from this many enterprise ×
 #: slot cells on; below ~5,000 firms the direct model takes a few hundredths of a second.
 AUTO_MIN_CELLS = 35_000
+#: ``decomposition: auto`` uses the decomposition from a cold start from this many free cells
+#: (ceiling above floor) on.  Measured on random episode LPs (``model.solve``, decomposition off /
+#: on, medians of 3 seeds): 10,000 firms (~49,700 free cells) 0.39 s direct / 0.51 s decomposed,
+#: 20,000 firms (~98,600) 0.92 / 0.76 s, 50,000 firms 3.32 / 1.09 s.
+AUTO_COLD_MIN_FREE_CELLS = 100_000
 #: Relative gap between the primal objective and the Lagrangian bound accepted as a certificate.
 CERTIFICATE_TOL = 1e-9
 #: Near-tie band (relative) of the first restricted LP after a warm start, after the cold levels,
@@ -152,6 +157,11 @@ def unsupported_options(options: SolveOptions) -> list[str]:
     return out
 
 
+def free_cells(inputs: xr.Dataset) -> int:
+    """Enterprise × slot cells whose ceiling is above their floor (the cells the optimizer moves)."""
+    return int(np.count_nonzero(inputs["ceiling"].values > inputs["floor"].values))
+
+
 def probe_inputs(inputs: xr.Dataset, n: int = PROBE_FIRMS) -> xr.Dataset:
     """A few hundred enterprises spread over the list (every one when the list is short)."""
     E = inputs.sizes["enterprise"]
@@ -178,10 +188,10 @@ def choose(inputs: xr.Dataset, options: SolveOptions, warm: bool = False) -> dic
     """Pick the solver path for ``inputs`` under ``options``.
 
     ``decomposition: auto`` takes the decomposition for a supported model of at least
-    :data:`AUTO_MIN_CELLS` cells **with a warm start** (re-solves after an edit, sweeps): there it
-    needs a restricted LP of a few hundred decisions.  A cold start stays with the direct model,
-    which ``benchmarks/bench_decomposition.py`` still measures as faster without good multipliers
-    (the cold multiplier estimate is the open part of issue 13).
+    :data:`AUTO_MIN_CELLS` cells with a warm start (re-solves after an edit, sweeps: a restricted
+    LP of a few hundred decisions), and from a cold start once the model has
+    :data:`AUTO_COLD_MIN_FREE_CELLS` free cells (ceiling above floor): below that the direct model
+    is faster without good multipliers.
 
     Parameters
     ----------
@@ -206,10 +216,13 @@ def choose(inputs: xr.Dataset, options: SolveOptions, warm: bool = False) -> dic
             "reason": f"{E} × {S} cells below the decomposition's size ({AUTO_MIN_CELLS:,} cells)",
         }
     if mode == "auto" and not warm:
-        return {
-            "method": "direct",
-            "reason": "decomposition: auto without a warm start (the direct model is faster from a cold start)",
-        }
+        free = free_cells(inputs)
+        if free < AUTO_COLD_MIN_FREE_CELLS:
+            return {
+                "method": "direct",
+                "reason": f"decomposition: auto without a warm start and {free:,} free cells below "
+                f"{AUTO_COLD_MIN_FREE_CELLS:,} (the direct model is faster there from a cold start)",
+            }
     why = []
     if options.backend != "highs":
         why.append(f"backend {options.backend!r} (the decomposition runs HiGHS)")

@@ -58,8 +58,9 @@ class SolveOptions:
     decomposition : {"auto", "on", "off"}
         The exact decomposition solver (:mod:`planner.optimize.decomposition`) for plain LPs:
         ``"auto"`` (default) uses it from ``AUTO_MIN_CELLS`` enterprise × slot cells on when a
-        warm start is given (:func:`planner.optimize.decomposition.choose`), ``"on"`` whenever
-        the model is supported, ``"off"`` never.  An unsupported model (fairness, whole
+        warm start is given and from ``AUTO_COLD_MIN_FREE_CELLS`` free cells on without one
+        (:func:`planner.optimize.decomposition.choose`), ``"on"`` whenever the model is
+        supported, ``"off"`` never.  An unsupported model (fairness, whole
         lines, other blocks) is solved directly and ``Plan.solver_path`` says why.
     """
 

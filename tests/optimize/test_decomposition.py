@@ -209,10 +209,28 @@ def test_pulp_backend_and_off_and_small_auto_are_direct():
     auto = solve(ds).solver_path
     assert auto["method"] == "direct" and "below" in auto["reason"]
     big = random_plan_inputs(6000, 7, seed=1)
-    assert dec.choose(big, SolveOptions())["method"] == "direct"  # auto: cold start
+    cold = dec.choose(big, SolveOptions())  # auto, cold, fewer free cells than the threshold
+    assert cold["method"] == "direct" and f"{dec.free_cells(big):,} free cells" in cold["reason"]
     assert dec.choose(big, SolveOptions(), warm=True)["method"] == "decomposition"
     warm = solve(ds, decomposition="on")
     assert solve(ds, warm_start=warm).solver_path["method"] == "direct"  # auto: below the size
+
+
+def test_auto_takes_the_cold_decomposition_from_the_free_cell_threshold(monkeypatch):
+    ds = random_plan_inputs(300, 7, seed=2)
+    free = dec.free_cells(ds)
+    assert 0 < free < ds.sizes["enterprise"] * ds.sizes["slot"]
+    assert free == int(((ds["ceiling"] - ds["floor"]) > 0).sum())
+    monkeypatch.setattr(dec, "AUTO_MIN_CELLS", 0)
+    monkeypatch.setattr(dec, "AUTO_COLD_MIN_FREE_CELLS", free + 1)
+    assert dec.choose(ds, SolveOptions())["method"] == "direct"
+    monkeypatch.setattr(dec, "AUTO_COLD_MIN_FREE_CELLS", free)
+    plan = solve(ds)
+    assert plan.solver_path["method"] == "decomposition"
+    assert plan.solver_path["multipliers_from"].startswith("cold start")
+    direct = solve(ds, decomposition="off")
+    assert plan.status == direct.status == "optimal"
+    assert plan.objective == pytest.approx(direct.objective, rel=1e-6)
 
 
 def test_a_new_block_falls_back_until_it_is_declared_supported(monkeypatch):
