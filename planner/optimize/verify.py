@@ -57,16 +57,16 @@ def _effective(inputs: xr.Dataset) -> tuple[np.ndarray, np.ndarray]:
     """Chain-implied bounds, computed here independently (one chain at a time, per firm mask)."""
     lo = np.clip(np.asarray(inputs["floor"].values, dtype=float), 0, 1)
     hi = np.clip(np.asarray(inputs["ceiling"].values, dtype=float), 0, 1)
-    m = _chained_firms(inputs)
-    for members in _chains(inputs):
-        run = np.zeros(m.sum())
-        for s in members:
-            run = np.maximum(run, lo[m, s])
-            lo[m, s] = run
-        run = np.ones(m.sum())
-        for s in reversed(members):
-            run = np.minimum(run, hi[m, s])
-            hi[m, s] = run
+    m = np.flatnonzero(_chained_firms(inputs))
+    chains = _chains(inputs)
+    if len(m) and chains:
+        sub_lo, sub_hi = lo[m], hi[m]  # the chained firms' rows, gathered once
+        for members in chains:
+            # running maximum of the floors along the chain, running minimum of the ceilings back
+            sub_lo[:, members] = np.maximum.accumulate(sub_lo[:, members], axis=1)
+            back = members[::-1]
+            sub_hi[:, back] = np.minimum.accumulate(sub_hi[:, back], axis=1)
+        lo[m], hi[m] = sub_lo, sub_hi
     return lo, np.maximum(hi, lo)
 
 
@@ -363,7 +363,9 @@ def check_reasons(c: _Ctx) -> None:
     reason = getattr(c.plan, "reason", None)
     if reason is None:
         return
-    r = np.asarray(reason.transpose("enterprise", "slot").values).astype(str)
+    r = np.asarray(reason.transpose("enterprise", "slot").values)
+    if r.dtype.kind != "U":  # texts compare as they are; anything else is read as text
+        r = r.astype(str)
     exempt = c.arr("ceiling") <= 1e-9
     E = c.x.shape[0]
     inp = c.inputs

@@ -260,3 +260,23 @@ def test_check_line_stops_counts_as_the_plain_sum(seed):
         if got < count - 1e-9 * max(1.0, count):
             want.append(f"line stop {label} at s{s}: {got:.6g} lines stopped, the rule asks {count:g}")
     assert want and ctx.out == want
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_verifier_chain_bounds_equal_the_models(seed):
+    """The verifier's own chain-carried bounds (running max/min along each chain) equal the model's."""
+    from planner.optimize.inputs import effective_bounds
+    from planner.optimize.verify import _effective
+
+    ds = random_plan_inputs(200, 3 + seed % 4, seed=seed)
+    rng = np.random.default_rng(seed)
+    ds["floor"].values[:] = np.where(
+        rng.random(ds["floor"].shape) < 0.3, rng.random(ds["floor"].shape) * 0.5, 0
+    )
+    ds["ceiling"].values[:] = np.maximum(ds["floor"].values, rng.random(ds["ceiling"].shape))
+    lo, hi = effective_bounds(ds)
+    vlo, vhi = _effective(ds)
+    assert (ds["chain"].values >= 0).any()
+    np.testing.assert_array_equal(vlo, lo)
+    np.testing.assert_array_equal(vhi, hi)
+    assert (lo != np.clip(ds["floor"].values, 0, 1)).any()  # the chain carried some floor forward
