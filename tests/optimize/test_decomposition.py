@@ -391,3 +391,19 @@ def test_rho_and_tonnes_are_the_einsums():
     x = np.random.default_rng(1).random(pb.lo.shape)
     assert np.allclose(pb.rho(lam), np.einsum("esp,sp->es", pb.red, lam.reshape(S, P)), rtol=1e-12)
     assert np.allclose(pb.tonnes(x), np.einsum("esp,es->sp", pb.red, x).ravel(), rtol=1e-12)
+
+
+def test_the_solver_runs_blas_on_one_thread(monkeypatch):
+    from threadpoolctl import threadpool_info
+
+    seen = []
+    real = dec.problem
+
+    def spy(*a, **k):
+        seen.append([i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"])
+        return real(*a, **k)
+
+    monkeypatch.setattr(dec, "problem", spy)
+    r = dec.solve_decomposed(random_plan_inputs(60, 3, seed=4), SolveOptions(decomposition="on"))
+    assert r.state == "optimal"
+    assert seen and all(n == 1 for n in seen[0])
