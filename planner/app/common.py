@@ -605,6 +605,7 @@ _FIXED_MESSAGES = {
     "targets reachable by the bounds alone": "msg.reshortfall",
     "even with shortfall on every target": "msg.contradict",
     "no solver solution within the time limit": "msg.greedy_fallback",
+    "solver option threads=": "msg.threads_ignored",
     "verification failed (": "msg.verify_failed",
     "verification against the inventory failed": "msg.verify_inventory",
 }

@@ -82,7 +82,7 @@ from planner.optimize.blocks import (
     build_model,
     shortfall_penalty,
 )
-from planner.optimize.highs_backend import new_highs
+from planner.optimize.highs_backend import new_highs, run_highs
 from planner.optimize.inputs import (
     BOUND_TOL,
     chain_pairs,
@@ -604,6 +604,7 @@ class _Restricted:
         self.box_cap = np.maximum(pb.tonnes(pb.hi) + pb.ni_red.sum(axis=0).ravel(), 1.0)
         self.box_tol = 1e-9 * np.maximum(1.0, np.abs(pb.rhs))
         self.boxed = False
+        self.notes: list[str] = []  # what HiGHS could not do as asked (see run_highs)
         self.batches: list[tuple] = []  # ("a", e, s, col0) or ("b", gi, ri, idx, col0, options)
         self.n_added = 0
 
@@ -723,7 +724,7 @@ class _Restricted:
 
     def run(self) -> tuple[str, np.ndarray | None, np.ndarray | None]:
         """Solve; ``(status text, λ (K,), column values)``."""
-        self.h.run()
+        self.notes += run_highs(self.h)
         if self.h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             return self.h.modelStatusToString(self.h.getModelStatus()), None, None
         sol = self.h.getSolution()
@@ -897,6 +898,7 @@ def _sift(
         "pricing_seconds": t_price,
         "trace": trace,
     }
+    messages += list(dict.fromkeys(lp.notes))
     return _Sifted(state, lam, x, col, lp, value, stats, messages)
 
 

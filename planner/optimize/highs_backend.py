@@ -65,6 +65,42 @@ def new_highs(msg: bool = False) -> highspy.Highs:
     return h
 
 
+def run_highs(h: highspy.Highs) -> list[str]:
+    """``h.run()``, again on HiGHS's own thread count if the ``threads`` asked for cannot be had.
+
+    HiGHS fixes the thread count of its process-wide scheduler at the first run; an instance asking
+    for another count later fails without solving (model status "Not Set").  In a long-lived
+    process (the app, a Dask worker, a sweep) an earlier solve with other options is enough.  The
+    scheduler is not reset (other solves may be running in other threads): the instance runs on the
+    scheduler's threads and the returned message says so.
+
+    Returns
+    -------
+    list of str
+        Empty, or the message that the ``threads`` option was not applied.
+    """
+    status = h.run()
+    _, threads = h.getOptionValue("threads")
+    if status == highspy.HighsStatus.kError and not_run(h) and threads != 0:
+        h.setOptionValue("threads", 0)
+        h.run()
+        return [threads_note(int(threads))]
+    return []
+
+
+def not_run(h: highspy.Highs | None) -> bool:
+    """``h`` refused to run (model status "Not Set"), e.g. for a ``threads`` count it cannot have."""
+    return h is not None and h.getModelStatus() == highspy.HighsModelStatus.kNotset
+
+
+def threads_note(threads: int) -> str:
+    """The message of a ``threads`` option HiGHS could not apply (see :func:`run_highs`)."""
+    return (
+        f"solver option threads={threads} not applied: HiGHS already runs with another thread "
+        "count in this process (it is fixed at the first solve)"
+    )
+
+
 def compile_model(m: LinearModel, h: highspy.Highs) -> np.ndarray:
     """Pass ``m`` to ``h`` as numpy arrays; return the integrality of each column."""
     cost, lower, upper, integer = m.column_arrays()
@@ -185,8 +221,9 @@ def solve(
     if mip:
         h.setOptionValue("mip_rel_gap", float(mip_gap))
     t1 = time.perf_counter()
-    h.run()
+    notes = run_highs(h)
     state, msgs = _state(h)
+    msgs = notes + msgs
     info = h.getInfo()
     has_sol = info.primal_solution_status == 2
     gap = (float(info.mip_gap) if mip else 0.0) if has_sol else float("nan")

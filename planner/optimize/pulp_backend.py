@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pulp
 
-from planner.optimize.highs_backend import new_highs, split
+from planner.optimize.highs_backend import new_highs, not_run, split, threads_note
 from planner.optimize.linear import LinearModel, Solution
 
 
@@ -200,7 +200,13 @@ def solve(
     make = _cbc if solver == "cbc" else _highs
     t1 = time.perf_counter()
     prob.solve(make(mip, msg, time_limit, presolve, threads, mip_gap))
+    notes = []
+    if solver == "highs" and threads is not None and not_run(getattr(prob, "solverModel", None)):
+        notes = [threads_note(threads)]  # see highs_backend.run_highs
+        threads = None
+        prob.solve(make(mip, msg, time_limit, presolve, threads, mip_gap))
     state, gap, msgs, has_solution = _state(prob, solver, mip)
+    msgs = notes + msgs
     col = row = None
     if state in ("optimal", "time_limit") and has_solution:
         vals = np.array([v.varValue if v.varValue is not None else np.nan for v in columns], dtype=float)

@@ -191,3 +191,16 @@ def test_the_installed_streamlit_still_writes_those_texts():
     assert "selectedAnnouncement:e=>`${e.optionText}, selected`" in js
     assert "`No results`" in js and "Remove an option first.`" in js
     assert "locale:`en-US`" in js  # why: Streamlit fixes the locale of its select boxes
+
+
+def test_the_threads_note_is_shown_in_chinese(monkeypatch):
+    from planner.app import common
+
+    monkeypatch.setattr(common, "lang", lambda: "zh")
+    note = (
+        "solver option threads=3 not applied: HiGHS already runs with another thread count in "
+        "this process (it is fixed at the first solve)"
+    )
+    shown = common.plan_messages({"messages": [note]})
+    assert shown == [common.tr("msg.threads_ignored")]
+    assert "线程" in shown[0] and "threads" not in shown[0]

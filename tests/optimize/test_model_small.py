@@ -159,3 +159,22 @@ def test_time_limit_without_solution_falls_back_to_greedy(opts):
         assert any("greedy" in m for m in plan.messages)
         assert plan.violations == []
         assert float(plan.shortfall.max()) == 0.0
+
+
+@pytest.mark.parametrize(("backend", "decomposition"), [("highs", "off"), ("highs", "on"), ("pulp", "off")])
+def test_a_threads_option_unlike_the_running_schedulers_still_solves(backend, decomposition):
+    """HiGHS fixes its thread count at the process's first solve; another count must not fail.
+
+    Of the counts 1, 2 and 3 at most one is the running scheduler's, so at least two solves ask for
+    another: each is optimal with the same objective, and says that the option was not applied.
+    """
+    ds = random_plan_inputs(40, 3, seed=3)
+    base = solve(ds)  # starts HiGHS's scheduler, if nothing did before
+    assert base.status == "optimal"
+    noted = 0
+    for k in (1, 2, 3):
+        plan = solve(ds, threads=k, decomposition=decomposition, backend=backend)
+        assert plan.status == "optimal", plan.messages
+        assert plan.objective == pytest.approx(base.objective, rel=1e-9)
+        noted += any(m.startswith(f"solver option threads={k} not applied") for m in plan.messages)
+    assert noted >= 2
