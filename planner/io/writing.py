@@ -238,7 +238,7 @@ def write_schedule(schedule: pd.DataFrame, path: str | Path, fmt: str = "csv") -
     """
     path = Path(path)
     if fmt == "csv":
-        write_csv(neutralise_frame(schedule), path)
+        write_csv(schedule, path, neutralise=True)
     elif fmt == "parquet":
         schedule.to_parquet(path, index=False)
     else:
@@ -247,7 +247,7 @@ def write_schedule(schedule: pd.DataFrame, path: str | Path, fmt: str = "csv") -
 
 
 #: Characters that make the csv module quote a field (delimiter, quote, line ends).
-_CSV_SPECIAL = re.compile(r'[,"\r\n]')
+_CSV_SPECIAL = r'[,"\r\n]'
 #: Rows formatted and written at a time by :func:`write_csv`.
 _CSV_CHUNK = 50_000
 #: Threads formatting chunks of :func:`write_csv` (at most; one per CPU).
@@ -257,21 +257,31 @@ _CSV_THREADS = min(4, os.cpu_count() or 1)
 _ARROW_PLAIN = (1e-4, 1e10)
 
 
-def _csv_texts(texts: list[str]) -> list[str]:
-    """Texts as CSV fields: quoted by the csv module itself (``QUOTE_MINIMAL``) where they need it."""
+def _csv_texts(texts: list[str], neutralise: bool = False) -> list[str]:
+    """Texts as CSV fields: quoted by the csv module itself (``QUOTE_MINIMAL``) where they need it.
+
+    With ``neutralise``, formula-like texts are first prefixed with ``'`` (:func:`neutralise_text`).
+    """
     import csv
     import io
 
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     out = list(texts)
+    arr = pa.array(out, type=pa.string())
+    if neutralise:
+        for i in np.flatnonzero(_risky(arr)):
+            out[i] = "'" + out[i]
+    special = pc.match_substring_regex(arr, _CSV_SPECIAL).to_numpy(zero_copy_only=False)
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator=os.linesep)  # pandas' line end: it decides the quoting
     end = 1 + len(os.linesep)
-    for i, text in enumerate(out):
-        if _CSV_SPECIAL.search(text):
-            buf.seek(0)
-            buf.truncate()
-            writer.writerow([text, ""])  # two fields: a lone empty field would be quoted
-            out[i] = buf.getvalue()[:-end]
+    for i in np.flatnonzero(special):
+        buf.seek(0)
+        buf.truncate()
+        writer.writerow([out[i], ""])  # two fields: a lone empty field would be quoted
+        out[i] = buf.getvalue()[:-end]
     return out
 
 
@@ -286,8 +296,11 @@ class _Column:
         self.kind, self.values, self.cells = kind, values, cells
 
     @classmethod
-    def of(cls, s: pd.Series) -> _Column | None:
-        """The column's formatter, or None for a column type this writer leaves to pandas."""
+    def of(cls, s: pd.Series, neutralise: bool = False) -> _Column | None:
+        """The column's formatter, or None for a column type this writer leaves to pandas.
+
+        With ``neutralise``, formula-like texts get the ``'`` prefix of :func:`neutralise_frame`.
+        """
         import pyarrow as pa
 
         dtype = s.dtype
@@ -307,78 +320,85 @@ class _Column:
         if pd.api.types.infer_dtype(uniq, skipna=True) not in ("string", "empty"):
             return None
         try:
-            cells = pa.array([*_csv_texts([str(v) for v in uniq.tolist()]), ""], type=pa.string())
+            cells = pa.array([*_csv_texts([str(v) for v in uniq.tolist()], neutralise), ""], type=pa.string())
         except (pa.ArrowInvalid, UnicodeError):  # e.g. lone surrogates: pandas decides
             return None
         codes = np.where(codes < 0, len(uniq), codes)
         return cls("text", codes, cells)
 
-    def chunk(self, start: int, stop: int):
-        """The fields of rows ``start:stop`` (a pyarrow string array, the cells pandas would write)."""
+    def chunk(self, start: int, stop: int) -> list:
+        """The fields of rows ``start:stop``: pyarrow string arrays to concatenate (nulls blank)."""
         import pyarrow as pa
         import pyarrow.compute as pc
 
         v = self.values[start:stop]
         if self.kind == "text":
-            return self.cells.take(pa.array(v))
+            return [self.cells.take(pa.array(v))]
         if self.kind == "int":
-            return pc.cast(pa.array(v), pa.string())
+            return [pc.cast(pa.array(v), pa.string())]
         return _float_cells(v)
 
 
-def _float_cells(v: np.ndarray):
+def _float_cells(v: np.ndarray) -> list:
     """Floats as ``repr`` writes them (pandas' ``astype(str)``), missing values blank.
 
-    Arrow formats the magnitudes in :data:`_ARROW_PLAIN` (``.0`` appended to an integral value);
-    zeros, tiny, huge and non-finite values are ``repr``-ed once per distinct value.
+    Returns the texts in two parts whose concatenation is the field: Arrow's text of the
+    magnitudes in :data:`_ARROW_PLAIN` and of zeros (null elsewhere), and a tail (``.0`` after an
+    integral value, else blank); zeros aside, tiny, huge and non-finite values are ``repr``-ed
+    once per distinct value into the tail.
     """
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    text = pc.cast(pa.array(v), pa.string())
     with np.errstate(invalid="ignore"):
         a = np.abs(v)
-        plain = (a >= _ARROW_PLAIN[0]) & (a < _ARROW_PLAIN[1])
-        whole = plain & (v == np.trunc(v))
-    if whole.any():
-        mask = pa.array(whole)
-        text = pc.replace_with_mask(text, mask, pc.binary_join_element_wise(text.filter(mask), ".0", ""))
-    odd = ~plain
+        arrow = ((a >= _ARROW_PLAIN[0]) & (a < _ARROW_PLAIN[1])) | (v == 0)  # Arrow: "0", "-0"
+        whole = arrow & (v == np.trunc(v))
+    odd = ~arrow
+    head = pc.cast(pa.array(v, mask=odd if odd.any() else None), pa.string())
+    if not whole.any() and not odd.any():
+        return [head]
+    tails = ["", ".0"]
+    code = whole.astype(np.int32)
     if odd.any():
-        rest = v[odd]
-        codes, uniq = pd.factorize(rest, use_na_sentinel=True)
-        texts = np.array([repr(x) for x in uniq.tolist()] + [""], dtype=object)[codes]
-        zero = rest == 0
-        if zero.any():  # factorize merges -0.0 with 0.0: either may be its text
-            texts[zero] = np.where(np.signbit(rest[zero]), "-0.0", "0.0")
-        text = pc.replace_with_mask(text, pa.array(odd), pa.array(texts, type=pa.string()))
-    return text
+        codes, uniq = pd.factorize(v[odd], use_na_sentinel=True)
+        tails += [repr(x) for x in uniq.tolist()]
+        code[odd] = np.where(codes < 0, 0, codes + 2)
+    return [head, pa.array(tails, type=pa.string()).take(pa.array(code))]
 
 
-def write_csv(frame: pd.DataFrame, path: str | Path) -> Path:
+def write_csv(frame: pd.DataFrame, path: str | Path, neutralise: bool = False) -> Path:
     """Write ``frame`` as UTF-8 CSV, byte for byte what ``frame.to_csv(path, index=False)`` writes.
 
     Texts are formatted once per distinct value, numbers in Arrow (floats in shortest round-trip
     form, as ``repr``), and the rows are joined by Arrow in chunks: many times faster than pandas
     on schedules of millions of rows.  A frame with a column type this writer does not format
-    (dates, categoricals, mixed objects) or fewer than two columns is handed to pandas.
+    (dates, categoricals, mixed objects) or fewer than two columns is handed to pandas.  With
+    ``neutralise``, the file is that of ``neutralise_frame(frame)`` (formula-like texts prefixed
+    with ``'``), each distinct text checked once.
     """
     import pyarrow.compute as pc
 
     path = Path(path)
-    if frame.shape[1] < 2 or not frame.columns.is_unique:
-        frame.to_csv(path, index=False, encoding="utf-8")
-        return path
-    columns = [_Column.of(frame[name]) for name in frame.columns]
+    columns = (
+        [_Column.of(frame[name], neutralise) for name in frame.columns]
+        if frame.shape[1] >= 2 and frame.columns.is_unique
+        else [None]
+    )
     if any(c is None for c in columns):
-        frame.to_csv(path, index=False, encoding="utf-8")
+        (neutralise_frame(frame) if neutralise else frame).to_csv(path, index=False, encoding="utf-8")
         return path
     header = _csv_texts([str(c) for c in frame.columns])
 
     def rows_of(start: int) -> memoryview:
         stop = min(start + _CSV_CHUNK, len(frame))
-        rows = pc.binary_join_element_wise(*(c.chunk(start, stop) for c in columns), ",")
-        rows = pc.binary_join_element_wise(rows, "", os.linesep)  # each row and its line end
+        parts: list = []
+        for k, c in enumerate(columns):
+            if k:
+                parts.append(",")
+            parts.extend(c.chunk(start, stop))
+        # each row and its line end; a null part (a float formatted in its tail) is blank
+        rows = pc.binary_join_element_wise(*parts, os.linesep, "", null_handling="replace")
         offsets = np.frombuffer(rows.buffers()[1], dtype=np.int32)[rows.offset : rows.offset + len(rows) + 1]
         return memoryview(rows.buffers()[2])[offsets[0] : offsets[-1]]
 
