@@ -433,9 +433,31 @@ _ZIP_LOCK = threading.Lock()
 def _workbook_class():
     import xlsxwriter
     import xlsxwriter.workbook as xw
+    from xlsxwriter.worksheet import Worksheet
+
+    class RowBytesWorksheet(Worksheet):
+        """A worksheet whose constant-memory row file is copied into the sheet as bytes.
+
+        :meth:`SheetWriter.frame` writes its rows' UTF-8 XML straight into the row file's binary
+        buffer; xlsxwriter's own assembly would read it back as text and encode it again.
+        """
+
+        def _write_optimized_sheet_data(self) -> None:
+            if self.dim_rowmin is None or not hasattr(self.fh, "buffer"):
+                super()._write_optimized_sheet_data()
+                return
+            self._xml_start_tag("sheetData")
+            self.row_data_fh.close()
+            self.fh.flush()
+            with open(self.row_data_filename, "rb") as rows:
+                shutil.copyfileobj(rows, self.fh.buffer, 1 << 20)
+            os.unlink(self.row_data_filename)
+            self._xml_end_tag("sheetData")
 
     class Workbook(xlsxwriter.Workbook):
         """An xlsxwriter workbook whose package is deflated at :data:`WORKBOOK_COMPRESSLEVEL`."""
+
+        worksheet_class = RowBytesWorksheet
 
         def _store_workbook(self) -> None:
             # xlsxwriter opens its ZipFile without a compression level: give it one while it stores
@@ -572,7 +594,8 @@ class SheetWriter:
             numbers = pc.cast(pa.array(np.arange(row + start + 1, row + start + len(part) + 1)), pa.string())
             cells = [_cells_xml(part.iloc[:, c], letters[c], numbers, formats[c], self) for c in range(ncol)]
             xml = pc.binary_join_element_wise('<row r="', numbers, '">', *cells, "</row>", "")
-            ws.fh.write(_joined(xml))
+            ws.fh.flush()  # the text written through the API so far, then this chunk's bytes
+            ws.fh.buffer.write(_joined(xml))
         ws.previous_row = last
         return last + 1
 
@@ -605,11 +628,10 @@ def _col_letter(col: int) -> str:
     return xl_col_to_name(col)
 
 
-def _joined(arr) -> str:
-    """The strings of a null-free pyarrow string array, concatenated (straight from its data buffer)."""
+def _joined(arr) -> memoryview:
+    """The UTF-8 bytes of a null-free pyarrow string array, concatenated (a view of its data buffer)."""
     offsets = np.frombuffer(arr.buffers()[1], dtype=np.int32, count=len(arr) + 1, offset=arr.offset * 4)
-    data = arr.buffers()[2]
-    return data[int(offsets[0]) : int(offsets[-1])].to_pybytes().decode("utf-8")
+    return memoryview(arr.buffers()[2])[int(offsets[0]) : int(offsets[-1])]
 
 
 def _cells_xml(s: pd.Series, letter: str, numbers, fmt, writer: SheetWriter):
@@ -621,23 +643,24 @@ def _cells_xml(s: pd.Series, letter: str, numbers, fmt, writer: SheetWriter):
     import pyarrow.compute as pc
 
     style = "" if fmt is None else f' s="{fmt._get_xf_index()}"'
-    ref = pc.binary_join_element_wise('<c r="', letter, numbers, '"', "")
-    blank = pc.binary_join_element_wise(ref, style, "/>", "") if fmt is not None else None
+    head = f'<c r="{letter}'  # then the row number: the cell's reference
 
     def or_blank(present, cells):
-        if blank is None:
-            return pc.if_else(present, cells, "")
-        return pc.if_else(present, cells, blank)
+        """``cells`` where ``present``, else a blank cell (with the format) or nothing."""
+        if present.all():
+            return cells
+        blank = "" if fmt is None else pc.binary_join_element_wise(head, numbers, f'"{style}/>', "")
+        return pc.if_else(pa.array(present), cells, blank)
 
     if pd.api.types.is_bool_dtype(s) and not s.isna().any():
         v = pa.array(np.where(s.to_numpy(dtype=bool), "1", "0"))
-        return pc.binary_join_element_wise(ref, style, ' t="b"><v>', v, "</v></c>", "")
+        return pc.binary_join_element_wise(head, numbers, f'"{style} t="b"><v>', v, "</v></c>", "")
     if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
         a = s.to_numpy(dtype=float, na_value=np.nan)
         ok = np.isfinite(a)
         text = pc.cast(pa.array(np.where(ok, a, 0.0)), pa.string())
-        cells = pc.binary_join_element_wise(ref, style, "><v>", text, "</v></c>", "")
-        return or_blank(pa.array(ok), cells)
+        cells = pc.binary_join_element_wise(head, numbers, f'"{style}><v>', text, "</v></c>", "")
+        return or_blank(ok, cells)
     if s.dtype == object:
         values = s.tolist()
         is_number = np.array(
@@ -655,9 +678,9 @@ def _cells_xml(s: pd.Series, letter: str, numbers, fmt, writer: SheetWriter):
     t = _as_text(s)
     if len(t) > 0:
         t = pc.utf8_slice_codeunits(t, 0, _MAX_CELL_TEXT)
-    present = pc.fill_null(pc.greater(pc.utf8_length(t), 0), False)
-    if not pc.any(present).as_py():
-        return pa.array([""] * len(s)) if blank is None else blank
+    present = pc.fill_null(pc.greater(pc.utf8_length(t), 0), False).to_numpy(zero_copy_only=False)
+    if not present.any():
+        return or_blank(present, pa.array([""] * len(s), type=pa.string()))
     t = pc.fill_null(t, "")
     risky = _risky(t)
     control = pc.match_substring_regex(t, _CONTROL).to_numpy(zero_copy_only=False)
@@ -672,9 +695,11 @@ def _cells_xml(s: pd.Series, letter: str, numbers, fmt, writer: SheetWriter):
     t = pc.replace_substring(t, "<", "&lt;")
     t = pc.replace_substring(t, ">", "&gt;")
     preserve = pc.match_substring_regex(t, r"^\s|\s$")
-    opening = pc.if_else(preserve, '<t xml:space="preserve">', "<t>")
+    opening = pc.if_else(preserve, '<t xml:space="preserve">', "<t>") if pc.any(preserve).as_py() else "<t>"
     if risky.any():
         quoted = f' s="{writer.quoted(fmt)._get_xf_index()}"'
-        style = pa.array(np.where(risky, quoted, style))
-    cells = pc.binary_join_element_wise(ref, style, ' t="inlineStr"><is>', opening, t, "</t></is></c>", "")
+        parts = ['"', pa.array(np.where(risky, quoted, style)), ' t="inlineStr"><is>']
+    else:
+        parts = [f'"{style} t="inlineStr"><is>']
+    cells = pc.binary_join_element_wise(head, numbers, *parts, opening, t, "</t></is></c>", "")
     return or_blank(present, cells)
