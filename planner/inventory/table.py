@@ -592,11 +592,18 @@ def _to_float(s: pd.Series) -> np.ndarray:
         return pd.to_numeric(s, errors="coerce").to_numpy(dtype=float)
 
 
+def _whole_numbers(s: pd.Series, ok: np.ndarray) -> np.ndarray:
+    """The values of the cells ``ok`` (checked to be whole numbers, e.g. ``+12``), NaN elsewhere."""
+    values = np.full(len(s), np.nan)
+    if ok.any():
+        values[ok] = _to_float(s[ok])
+    return values
+
+
 def _map_values(s: pd.Series, aliases: dict[str, str]) -> tuple[pd.Series, np.ndarray]:
     """Map text through an alias table; returns (codes with NA, unknown-non-blank mask)."""
-    uniques = pd.unique(s.to_numpy())
-    lookup = {u: aliases.get(normalize_label(u)) for u in uniques}
-    codes = s.map(lookup)
+    lookup = {u: aliases.get(normalize_label(u)) for u in pd.unique(s)}
+    codes = _map_distinct(s, lookup)
     unknown = (codes.isna() & (s != "")).to_numpy()
     return codes, unknown
 
@@ -745,7 +752,7 @@ def _check_grade_scheme(ctx: _Context) -> None:
     if "grade" not in ctx.values or "industry" not in ctx.values:
         return
     grade, ind = ctx.values["grade"], ctx.values["industry"]
-    scheme = ind.map(industries()["graded_by"].to_dict())
+    scheme = _map_distinct(ind, industries()["graded_by"].to_dict())
     leading_grades = grade.isin(["leading", "non_leading"])
     letter_grades = grade.isin(["A+", "A", "B", "B-", "C", "D"])
     ctx.flag(
@@ -869,8 +876,8 @@ def _check_unit_conflicts(ctx: _Context, unit_field: str, value_fields, parser, 
 
 def _unknown_units(units: pd.Series, parser) -> np.ndarray:
     """Mask of non-blank unit cells that ``parser`` does not understand."""
-    lookup = {u: (u == "" or parser(u) is not None) for u in pd.unique(units.to_numpy())}
-    return ~units.map(lookup).to_numpy(dtype=bool)
+    lookup = {u: (u == "" or parser(u) is not None) for u in pd.unique(units)}
+    return ~_map_distinct(units, lookup).to_numpy(dtype=bool)
 
 
 def _check_output_value(ctx: _Context) -> np.ndarray:
@@ -976,7 +983,7 @@ def _check_lines(ctx: _Context) -> np.ndarray:
         return np.full(ctx.n, np.nan)
     s = ctx.number_text("line_count")
     ok = s.str.fullmatch(_WHOLE_RE).to_numpy(dtype=bool, na_value=False)
-    values = pd.to_numeric(s.where(ok, None), errors="coerce").to_numpy(dtype=float, na_value=np.nan).copy()
+    values = _whole_numbers(s, ok)
     bad = (s != "").to_numpy() & (~ok | (values < 1))
     ctx.flag(bad, "line_count", lambda cell: f"line count {cell!r} must be a whole number of at least 1")
     huge = ok & (values > MAX_LINE_COUNT)
@@ -1058,14 +1065,12 @@ def _check_misc_numbers(ctx: _Context) -> dict[str, np.ndarray]:
             "cems_count",
             lambda cell: f"CEMS count {cell!r} must be a whole number (0 or more)",
         )
-        out["cems_count"] = pd.to_numeric(s.where(ok, None), errors="coerce").to_numpy(
-            dtype=float, na_value=np.nan
-        )
+        out["cems_count"] = _whole_numbers(s, ok)
     if ctx.has("power_submetering"):
         s = ctx.text("power_submetering")
         known = _BOOL_TRUE | _BOOL_FALSE
-        lookup = {v: v != "" and normalize_label(v) not in known for v in pd.unique(s.to_numpy())}
-        bad = s.map(lookup).to_numpy(dtype=bool)
+        lookup = {v: v != "" and normalize_label(v) not in known for v in pd.unique(s)}
+        bad = _map_distinct(s, lookup).to_numpy(dtype=bool)
         ctx.flag(bad, "power_submetering", lambda cell: f"sub-metering {cell!r} must be yes/no (是/否)")
     for name in ("lat", "lon"):
         unit = ctx.units.get(name)
@@ -1151,9 +1156,11 @@ def _distinct_texts(s: pd.Series) -> tuple[np.ndarray, list[str]]:
 
 
 def _map_distinct(s: pd.Series, mapping: dict) -> pd.Series:
-    """``s.map(mapping)``, looked up once per distinct value."""
+    """``s.map(mapping)`` (same values and dtype), looked up once per distinct value."""
     inverse, uniques = pd.factorize(s, use_na_sentinel=False)
-    return pd.Series(pd.Series(uniques).map(mapping).to_numpy()[inverse], index=s.index)
+    out = pd.Series(uniques, dtype=s.dtype).map(mapping).take(inverse)
+    out.index, out.name = s.index, s.name
+    return out
 
 
 def _parse_bools(s: pd.Series) -> pd.arrays.BooleanArray:
