@@ -847,8 +847,9 @@ def solve_prepared(prepared: Prepared, plan=None) -> PlanResult:
         discrete = bool(getattr(plan.options, "discrete", False))
         attribution = loss_attribution(prepared.inputs, x, every, discrete)
     t_tables = time.perf_counter()
-    schedule = schedule_table(prepared, plan)
-    lines = schedule_lines(prepared, plan) if prepared.has_lines and not np.isnan(x).any() else None
+    arrays = _unit_arrays(prepared, plan)  # shared by the firm and the line tables
+    schedule = schedule_table(prepared, plan, arrays)
+    lines = schedule_lines(prepared, plan, arrays) if prepared.has_lines and not np.isnan(x).any() else None
     summary = summary_dict(prepared, plan, baselines, attribution)
     summary["timings"]["baselines"] = t_tables - t_base
     summary["timings"]["tables"] = time.perf_counter() - t_tables
@@ -1015,7 +1016,7 @@ def _text_column(uniq, index=None):
     return pd.array(arr, dtype=dtype)
 
 
-def schedule_table(prepared: Prepared, plan) -> pd.DataFrame:
+def schedule_table(prepared: Prepared, plan, arrays: dict | None = None) -> pd.DataFrame:
     """One row per enterprise per slot, re-checkable from the file alone.
 
     ``output_loss = curtailment × loss_at_full``; ``reduction_P = floor_reduction_P + (curtailment −
@@ -1028,12 +1029,14 @@ def schedule_table(prepared: Prepared, plan) -> pd.DataFrame:
     cut, ``reduction_P`` its tonnes and ``reducible_P`` those tonnes per unit of curtailment (the
     firm's emissions for an option that cuts no output), so that ``reduction = curtailment ×
     reducible`` holds for them.
+
+    ``arrays`` is :func:`_unit_arrays` of the plan when the caller has it already (not modified).
     """
     inp = prepared.inputs
     table = prepared.table
     S = inp.sizes["slot"]
     E = len(table)
-    a = _unit_arrays(prepared, plan)
+    a = _unit_arrays(prepared, plan) if arrays is None else arrays
     reason_u = plan.reason.transpose("enterprise", "slot").to_numpy()
     if "owner" in inp:
         codes = positions(table.index.astype(str), inp["owner"].to_numpy().astype(str))
@@ -1162,7 +1165,7 @@ LINE_SCHEDULE_COLUMNS = (
 )
 
 
-def schedule_lines(prepared: Prepared, plan) -> pd.DataFrame:
+def schedule_lines(prepared: Prepared, plan, arrays: dict | None = None) -> pd.DataFrame:
     """One row per line of each firm with lines per slot (``schedule_lines.csv``).
 
     ``curtailment`` is the share of the line's own output removed; ``stopped`` is 1 for a line
@@ -1172,14 +1175,14 @@ def schedule_lines(prepared: Prepared, plan) -> pd.DataFrame:
     lines' curtailments and the sum of their tonnes and losses.  Episode plans add ``effect_share``
     (last column): the share of the day the line's measure is in force; the line's tonnes
     (``reduction_P``, ``floor_reduction_P``, ``extra_reducible_P``) are already scaled by it.  Empty
-    without lines.
+    without lines.  ``arrays``: as for :func:`schedule_table`.
     """
     inp = prepared.inputs
     if "line_id" not in inp:
         return pd.DataFrame(columns=list(LINE_SCHEDULE_COLUMNS))
     keep = np.flatnonzero(inp["line_id"].to_numpy().astype(str) != "")
     S = inp.sizes["slot"]
-    a = _unit_arrays(prepared, plan)
+    a = _unit_arrays(prepared, plan) if arrays is None else arrays
     n = len(keep)
 
     def cells(v):
