@@ -167,14 +167,35 @@ def credit_code_problems(codes) -> list[str | None]:
     -------
     list of (str or None)
     """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:  # the texts in Arrow: candidates found and joined without a Python call per code
+        arr = pa.array(codes, type=pa.string(), from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
+        arr = None
     codes = list(codes)
     result: list[str | None] = [None] * len(codes)
     if not codes:
         return result
     ok = np.zeros(len(codes), dtype=bool)
-    cand = [i for i, c in enumerate(codes) if isinstance(c, str) and len(c) == LENGTH and c.isascii()]
-    if cand:
-        raw = np.frombuffer("".join(codes[i] for i in cand).encode("ascii"), dtype=np.uint8)
+    if arr is not None:
+        fits = pc.and_(pc.equal(pc.binary_length(arr), LENGTH), pc.string_is_ascii(arr))
+        cand = np.flatnonzero(pc.fill_null(fits, False).to_numpy(zero_copy_only=False))
+    else:
+        cand = np.array(
+            [i for i, c in enumerate(codes) if isinstance(c, str) and len(c) == LENGTH and c.isascii()],
+            dtype=np.intp,
+        )
+    if len(cand):
+        if arr is not None:  # every candidate is LENGTH bytes: the data buffer is their concatenation
+            taken = arr.take(pa.array(cand))
+            start = int(
+                np.frombuffer(taken.buffers()[1], dtype=np.int32, count=1, offset=taken.offset * 4)[0]
+            )
+            raw = np.frombuffer(taken.buffers()[2], dtype=np.uint8, count=LENGTH * len(cand), offset=start)
+        else:
+            raw = np.frombuffer("".join(codes[i] for i in cand).encode("ascii"), dtype=np.uint8)
         values = _LOOKUP[raw].reshape(-1, LENGTH)
         valid_chars = (values >= 0).all(axis=1)
         digits = (values[:, 2:8] <= 9).all(axis=1) & (values[:, 2:8] >= 0).all(axis=1)

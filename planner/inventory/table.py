@@ -416,6 +416,7 @@ class _Context:
         self.rows = np.asarray(raw.frame.index, dtype=np.int64)
         self.n = len(raw.frame)
         self.values: dict[str, pd.Series] = {}
+        self._stripped: dict[int, pd.Series] = {}  # column position -> its stripped text
         self._order: list[tuple[int, int]] = []
         self.header_row = raw.header_rows[-1] if raw.header_rows else None
 
@@ -430,10 +431,16 @@ class _Context:
         return name
 
     def text(self, name: str) -> pd.Series:
-        """Stripped cell text of a field ("" when the column is absent)."""
+        """Stripped cell text of a field ("" when the column is absent).
+
+        Each column is stripped once; the Series returned is shared, not to be modified in place.
+        """
         if name not in self.columns:
             return pd.Series("", index=self.raw.frame.index, dtype="str")
-        return self.raw.frame[self.columns[name]].str.strip()
+        i = self.columns[name]
+        if i not in self._stripped:
+            self._stripped[i] = self.raw.frame[i].str.strip()
+        return self._stripped[i]
 
     def number_text(self, name: str) -> pd.Series:
         """Cell text of a numeric field with full-width and non-ASCII digits made ASCII.
@@ -523,8 +530,16 @@ def ascii_number_text(s: pd.Series) -> pd.Series:
     NFKC (full-width ``１２．５`` → ``12.5``, ``％`` → ``%``) and every Unicode decimal digit mapped to ``0-9``.
     Cells that are ASCII already are left as they are (no Python call for them).
     """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     s = s.astype("str")
-    wide = s.str.contains(r"[^\x00-\x7f]", regex=True).to_numpy(dtype=bool, na_value=False)
+    try:  # Arrow-backed text: Arrow's ASCII test, several times faster than a regex
+        wide = pc.fill_null(pc.invert(pc.string_is_ascii(pa.array(s.array))), False).to_numpy(
+            zero_copy_only=False
+        )
+    except (TypeError, pa.ArrowInvalid, pa.ArrowTypeError):
+        wide = s.str.contains(r"[^\x00-\x7f]", regex=True).to_numpy(dtype=bool, na_value=False)
     if not wide.any():
         return s
     out = s.copy()
@@ -577,11 +592,18 @@ def _to_float(s: pd.Series) -> np.ndarray:
         return pd.to_numeric(s, errors="coerce").to_numpy(dtype=float)
 
 
+def _whole_numbers(s: pd.Series, ok: np.ndarray) -> np.ndarray:
+    """The values of the cells ``ok`` (checked to be whole numbers, e.g. ``+12``), NaN elsewhere."""
+    values = np.full(len(s), np.nan)
+    if ok.any():
+        values[ok] = _to_float(s[ok])
+    return values
+
+
 def _map_values(s: pd.Series, aliases: dict[str, str]) -> tuple[pd.Series, np.ndarray]:
     """Map text through an alias table; returns (codes with NA, unknown-non-blank mask)."""
-    uniques = pd.unique(s.to_numpy())
-    lookup = {u: aliases.get(normalize_label(u)) for u in uniques}
-    codes = s.map(lookup)
+    lookup = {u: aliases.get(normalize_label(u)) for u in pd.unique(s)}
+    codes = _map_distinct(s, lookup)
     unknown = (codes.isna() & (s != "")).to_numpy()
     return codes, unknown
 
@@ -730,7 +752,7 @@ def _check_grade_scheme(ctx: _Context) -> None:
     if "grade" not in ctx.values or "industry" not in ctx.values:
         return
     grade, ind = ctx.values["grade"], ctx.values["industry"]
-    scheme = ind.map(industries()["graded_by"].to_dict())
+    scheme = _map_distinct(ind, industries()["graded_by"].to_dict())
     leading_grades = grade.isin(["leading", "non_leading"])
     letter_grades = grade.isin(["A+", "A", "B", "B-", "C", "D"])
     ctx.flag(
@@ -854,8 +876,8 @@ def _check_unit_conflicts(ctx: _Context, unit_field: str, value_fields, parser, 
 
 def _unknown_units(units: pd.Series, parser) -> np.ndarray:
     """Mask of non-blank unit cells that ``parser`` does not understand."""
-    lookup = {u: (u == "" or parser(u) is not None) for u in pd.unique(units.to_numpy())}
-    return ~units.map(lookup).to_numpy(dtype=bool)
+    lookup = {u: (u == "" or parser(u) is not None) for u in pd.unique(units)}
+    return ~_map_distinct(units, lookup).to_numpy(dtype=bool)
 
 
 def _check_output_value(ctx: _Context) -> np.ndarray:
@@ -961,7 +983,7 @@ def _check_lines(ctx: _Context) -> np.ndarray:
         return np.full(ctx.n, np.nan)
     s = ctx.number_text("line_count")
     ok = s.str.fullmatch(_WHOLE_RE).to_numpy(dtype=bool, na_value=False)
-    values = pd.to_numeric(s.where(ok, None), errors="coerce").to_numpy(dtype=float, na_value=np.nan).copy()
+    values = _whole_numbers(s, ok)
     bad = (s != "").to_numpy() & (~ok | (values < 1))
     ctx.flag(bad, "line_count", lambda cell: f"line count {cell!r} must be a whole number of at least 1")
     huge = ok & (values > MAX_LINE_COUNT)
@@ -1043,14 +1065,12 @@ def _check_misc_numbers(ctx: _Context) -> dict[str, np.ndarray]:
             "cems_count",
             lambda cell: f"CEMS count {cell!r} must be a whole number (0 or more)",
         )
-        out["cems_count"] = pd.to_numeric(s.where(ok, None), errors="coerce").to_numpy(
-            dtype=float, na_value=np.nan
-        )
+        out["cems_count"] = _whole_numbers(s, ok)
     if ctx.has("power_submetering"):
         s = ctx.text("power_submetering")
         known = _BOOL_TRUE | _BOOL_FALSE
-        lookup = {v: v != "" and normalize_label(v) not in known for v in pd.unique(s.to_numpy())}
-        bad = s.map(lookup).to_numpy(dtype=bool)
+        lookup = {v: v != "" and normalize_label(v) not in known for v in pd.unique(s)}
+        bad = _map_distinct(s, lookup).to_numpy(dtype=bool)
         ctx.flag(bad, "power_submetering", lambda cell: f"sub-metering {cell!r} must be yes/no (是/否)")
     for name in ("lat", "lon"):
         unit = ctx.units.get(name)
@@ -1122,18 +1142,31 @@ def _unit_factors(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per-row (factor, per_day) for a value field: row unit column, else header unit, else default."""
     header_unit = ctx.units.get(value_field, default)
-    units = ctx.text(unit_field).to_numpy(dtype=object)
-    inverse, uniques = pd.factorize(units.astype(str))  # each distinct unit parsed once
-    parsed = [parser(u if u != "" else header_unit) for u in uniques.tolist()]
+    inverse, uniques = _distinct_texts(ctx.text(unit_field))  # each distinct unit parsed once
+    parsed = [parser(u if u != "" else header_unit) for u in uniques]
     factor = np.array([t[0] for t in parsed], dtype=float)[inverse]
     daily = np.array([t[1] for t in parsed], dtype=bool)[inverse]
     return factor, daily
 
 
+def _distinct_texts(s: pd.Series) -> tuple[np.ndarray, list[str]]:
+    """(codes, distinct texts) of a text column; a missing value is the text ``"nan"`` (``str``'s)."""
+    inverse, uniques = pd.factorize(s, use_na_sentinel=False)
+    return inverse, [str(u) for u in uniques.tolist()]
+
+
+def _map_distinct(s: pd.Series, mapping: dict) -> pd.Series:
+    """``s.map(mapping)`` (same values and dtype), looked up once per distinct value."""
+    inverse, uniques = pd.factorize(s, use_na_sentinel=False)
+    out = pd.Series(uniques, dtype=s.dtype).map(mapping).take(inverse)
+    out.index, out.name = s.index, s.name
+    return out
+
+
 def _parse_bools(s: pd.Series) -> pd.arrays.BooleanArray:
     """Yes/no text (是/否, yes/no, 1/0 …) to a nullable boolean array."""
-    inverse, uniques = pd.factorize(s.to_numpy(dtype=object).astype(str))
-    norm = [normalize_label(u) for u in uniques.tolist()]
+    inverse, uniques = _distinct_texts(s)
+    norm = [normalize_label(u) for u in uniques]
     value = np.array([v in _BOOL_TRUE for v in norm], dtype=bool)[inverse]
     known = np.array([v in _BOOL_TRUE or v in _BOOL_FALSE for v in norm], dtype=bool)[inverse]
     return pd.arrays.BooleanArray(value, ~known)
@@ -1199,8 +1232,8 @@ def _canonical(ctx: _Context, nums: dict[str, np.ndarray]) -> pd.DataFrame:
     cols["cut_base"] = cut_base
     cols["base_share"] = np.where(np.isfinite(share), np.minimum(share, 1.0), 1.0)
     grade_codes = ctx.values["grade"]
-    cols["self_directed"] = grade_codes.map(g["self_directed"].to_dict()).to_numpy(dtype=bool)
-    cols["grade_rank"] = grade_codes.map(g["rank"].to_dict()).to_numpy(dtype=np.int64)
+    cols["self_directed"] = _map_distinct(grade_codes, g["self_directed"].to_dict()).to_numpy(dtype=bool)
+    cols["grade_rank"] = _map_distinct(grade_codes, g["rank"].to_dict()).to_numpy(dtype=np.int64)
     cols["row"] = ctx.rows
     ids = ctx.text("enterprise_id") if ctx.has("enterprise_id") else ctx.text("credit_code")
     cols.pop("enterprise_id", None)

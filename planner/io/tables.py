@@ -900,7 +900,9 @@ def _arrow_frame(text: str, delimiter: str) -> pd.DataFrame | None:
                 quote_char='"',
                 double_quote=True,
                 escape_char=False,
-                newlines_in_values=True,
+                # a line end can only be inside a quoted value: without quotes, Arrow splits the
+                # text into blocks by line ends alone (parallel, about twice as fast)
+                newlines_in_values='"' in text,
                 ignore_empty_lines=False,
             ),
             convert_options=pacsv.ConvertOptions(

@@ -238,7 +238,7 @@ def write_schedule(schedule: pd.DataFrame, path: str | Path, fmt: str = "csv") -
     """
     path = Path(path)
     if fmt == "csv":
-        write_csv(neutralise_frame(schedule), path)
+        write_csv(schedule, path, neutralise=True)
     elif fmt == "parquet":
         schedule.to_parquet(path, index=False)
     else:
@@ -247,7 +247,7 @@ def write_schedule(schedule: pd.DataFrame, path: str | Path, fmt: str = "csv") -
 
 
 #: Characters that make the csv module quote a field (delimiter, quote, line ends).
-_CSV_SPECIAL = re.compile(r'[,"\r\n]')
+_CSV_SPECIAL = r'[,"\r\n]'
 #: Rows formatted and written at a time by :func:`write_csv`.
 _CSV_CHUNK = 50_000
 #: Threads formatting chunks of :func:`write_csv` (at most; one per CPU).
@@ -257,21 +257,31 @@ _CSV_THREADS = min(4, os.cpu_count() or 1)
 _ARROW_PLAIN = (1e-4, 1e10)
 
 
-def _csv_texts(texts: list[str]) -> list[str]:
-    """Texts as CSV fields: quoted by the csv module itself (``QUOTE_MINIMAL``) where they need it."""
+def _csv_texts(texts: list[str], neutralise: bool = False) -> list[str]:
+    """Texts as CSV fields: quoted by the csv module itself (``QUOTE_MINIMAL``) where they need it.
+
+    With ``neutralise``, formula-like texts are first prefixed with ``'`` (:func:`neutralise_text`).
+    """
     import csv
     import io
 
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     out = list(texts)
+    arr = pa.array(out, type=pa.string())
+    if neutralise:
+        for i in np.flatnonzero(_risky(arr)):
+            out[i] = "'" + out[i]
+    special = pc.match_substring_regex(arr, _CSV_SPECIAL).to_numpy(zero_copy_only=False)
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator=os.linesep)  # pandas' line end: it decides the quoting
     end = 1 + len(os.linesep)
-    for i, text in enumerate(out):
-        if _CSV_SPECIAL.search(text):
-            buf.seek(0)
-            buf.truncate()
-            writer.writerow([text, ""])  # two fields: a lone empty field would be quoted
-            out[i] = buf.getvalue()[:-end]
+    for i in np.flatnonzero(special):
+        buf.seek(0)
+        buf.truncate()
+        writer.writerow([out[i], ""])  # two fields: a lone empty field would be quoted
+        out[i] = buf.getvalue()[:-end]
     return out
 
 
@@ -286,8 +296,11 @@ class _Column:
         self.kind, self.values, self.cells = kind, values, cells
 
     @classmethod
-    def of(cls, s: pd.Series) -> _Column | None:
-        """The column's formatter, or None for a column type this writer leaves to pandas."""
+    def of(cls, s: pd.Series, neutralise: bool = False) -> _Column | None:
+        """The column's formatter, or None for a column type this writer leaves to pandas.
+
+        With ``neutralise``, formula-like texts get the ``'`` prefix of :func:`neutralise_frame`.
+        """
         import pyarrow as pa
 
         dtype = s.dtype
@@ -307,78 +320,85 @@ class _Column:
         if pd.api.types.infer_dtype(uniq, skipna=True) not in ("string", "empty"):
             return None
         try:
-            cells = pa.array([*_csv_texts([str(v) for v in uniq.tolist()]), ""], type=pa.string())
+            cells = pa.array([*_csv_texts([str(v) for v in uniq.tolist()], neutralise), ""], type=pa.string())
         except (pa.ArrowInvalid, UnicodeError):  # e.g. lone surrogates: pandas decides
             return None
         codes = np.where(codes < 0, len(uniq), codes)
         return cls("text", codes, cells)
 
-    def chunk(self, start: int, stop: int):
-        """The fields of rows ``start:stop`` (a pyarrow string array, the cells pandas would write)."""
+    def chunk(self, start: int, stop: int) -> list:
+        """The fields of rows ``start:stop``: pyarrow string arrays to concatenate (nulls blank)."""
         import pyarrow as pa
         import pyarrow.compute as pc
 
         v = self.values[start:stop]
         if self.kind == "text":
-            return self.cells.take(pa.array(v))
+            return [self.cells.take(pa.array(v))]
         if self.kind == "int":
-            return pc.cast(pa.array(v), pa.string())
+            return [pc.cast(pa.array(v), pa.string())]
         return _float_cells(v)
 
 
-def _float_cells(v: np.ndarray):
+def _float_cells(v: np.ndarray) -> list:
     """Floats as ``repr`` writes them (pandas' ``astype(str)``), missing values blank.
 
-    Arrow formats the magnitudes in :data:`_ARROW_PLAIN` (``.0`` appended to an integral value);
-    zeros, tiny, huge and non-finite values are ``repr``-ed once per distinct value.
+    Returns the texts in two parts whose concatenation is the field: Arrow's text of the
+    magnitudes in :data:`_ARROW_PLAIN` and of zeros (null elsewhere), and a tail (``.0`` after an
+    integral value, else blank); zeros aside, tiny, huge and non-finite values are ``repr``-ed
+    once per distinct value into the tail.
     """
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    text = pc.cast(pa.array(v), pa.string())
     with np.errstate(invalid="ignore"):
         a = np.abs(v)
-        plain = (a >= _ARROW_PLAIN[0]) & (a < _ARROW_PLAIN[1])
-        whole = plain & (v == np.trunc(v))
-    if whole.any():
-        mask = pa.array(whole)
-        text = pc.replace_with_mask(text, mask, pc.binary_join_element_wise(text.filter(mask), ".0", ""))
-    odd = ~plain
+        arrow = ((a >= _ARROW_PLAIN[0]) & (a < _ARROW_PLAIN[1])) | (v == 0)  # Arrow: "0", "-0"
+        whole = arrow & (v == np.trunc(v))
+    odd = ~arrow
+    head = pc.cast(pa.array(v, mask=odd if odd.any() else None), pa.string())
+    if not whole.any() and not odd.any():
+        return [head]
+    tails = ["", ".0"]
+    code = whole.astype(np.int32)
     if odd.any():
-        rest = v[odd]
-        codes, uniq = pd.factorize(rest, use_na_sentinel=True)
-        texts = np.array([repr(x) for x in uniq.tolist()] + [""], dtype=object)[codes]
-        zero = rest == 0
-        if zero.any():  # factorize merges -0.0 with 0.0: either may be its text
-            texts[zero] = np.where(np.signbit(rest[zero]), "-0.0", "0.0")
-        text = pc.replace_with_mask(text, pa.array(odd), pa.array(texts, type=pa.string()))
-    return text
+        codes, uniq = pd.factorize(v[odd], use_na_sentinel=True)
+        tails += [repr(x) for x in uniq.tolist()]
+        code[odd] = np.where(codes < 0, 0, codes + 2)
+    return [head, pa.array(tails, type=pa.string()).take(pa.array(code))]
 
 
-def write_csv(frame: pd.DataFrame, path: str | Path) -> Path:
+def write_csv(frame: pd.DataFrame, path: str | Path, neutralise: bool = False) -> Path:
     """Write ``frame`` as UTF-8 CSV, byte for byte what ``frame.to_csv(path, index=False)`` writes.
 
     Texts are formatted once per distinct value, numbers in Arrow (floats in shortest round-trip
     form, as ``repr``), and the rows are joined by Arrow in chunks: many times faster than pandas
     on schedules of millions of rows.  A frame with a column type this writer does not format
-    (dates, categoricals, mixed objects) or fewer than two columns is handed to pandas.
+    (dates, categoricals, mixed objects) or fewer than two columns is handed to pandas.  With
+    ``neutralise``, the file is that of ``neutralise_frame(frame)`` (formula-like texts prefixed
+    with ``'``), each distinct text checked once.
     """
     import pyarrow.compute as pc
 
     path = Path(path)
-    if frame.shape[1] < 2 or not frame.columns.is_unique:
-        frame.to_csv(path, index=False, encoding="utf-8")
-        return path
-    columns = [_Column.of(frame[name]) for name in frame.columns]
+    columns = (
+        [_Column.of(frame[name], neutralise) for name in frame.columns]
+        if frame.shape[1] >= 2 and frame.columns.is_unique
+        else [None]
+    )
     if any(c is None for c in columns):
-        frame.to_csv(path, index=False, encoding="utf-8")
+        (neutralise_frame(frame) if neutralise else frame).to_csv(path, index=False, encoding="utf-8")
         return path
     header = _csv_texts([str(c) for c in frame.columns])
 
     def rows_of(start: int) -> memoryview:
         stop = min(start + _CSV_CHUNK, len(frame))
-        rows = pc.binary_join_element_wise(*(c.chunk(start, stop) for c in columns), ",")
-        rows = pc.binary_join_element_wise(rows, "", os.linesep)  # each row and its line end
+        parts: list = []
+        for k, c in enumerate(columns):
+            if k:
+                parts.append(",")
+            parts.extend(c.chunk(start, stop))
+        # each row and its line end; a null part (a float formatted in its tail) is blank
+        rows = pc.binary_join_element_wise(*parts, os.linesep, "", null_handling="replace")
         offsets = np.frombuffer(rows.buffers()[1], dtype=np.int32)[rows.offset : rows.offset + len(rows) + 1]
         return memoryview(rows.buffers()[2])[offsets[0] : offsets[-1]]
 
@@ -413,9 +433,31 @@ _ZIP_LOCK = threading.Lock()
 def _workbook_class():
     import xlsxwriter
     import xlsxwriter.workbook as xw
+    from xlsxwriter.worksheet import Worksheet
+
+    class RowBytesWorksheet(Worksheet):
+        """A worksheet whose constant-memory row file is copied into the sheet as bytes.
+
+        :meth:`SheetWriter.frame` writes its rows' UTF-8 XML straight into the row file's binary
+        buffer; xlsxwriter's own assembly would read it back as text and encode it again.
+        """
+
+        def _write_optimized_sheet_data(self) -> None:
+            if self.dim_rowmin is None or not hasattr(self.fh, "buffer"):
+                super()._write_optimized_sheet_data()
+                return
+            self._xml_start_tag("sheetData")
+            self.row_data_fh.close()
+            self.fh.flush()
+            with open(self.row_data_filename, "rb") as rows:
+                shutil.copyfileobj(rows, self.fh.buffer, 1 << 20)
+            os.unlink(self.row_data_filename)
+            self._xml_end_tag("sheetData")
 
     class Workbook(xlsxwriter.Workbook):
         """An xlsxwriter workbook whose package is deflated at :data:`WORKBOOK_COMPRESSLEVEL`."""
+
+        worksheet_class = RowBytesWorksheet
 
         def _store_workbook(self) -> None:
             # xlsxwriter opens its ZipFile without a compression level: give it one while it stores
@@ -552,7 +594,8 @@ class SheetWriter:
             numbers = pc.cast(pa.array(np.arange(row + start + 1, row + start + len(part) + 1)), pa.string())
             cells = [_cells_xml(part.iloc[:, c], letters[c], numbers, formats[c], self) for c in range(ncol)]
             xml = pc.binary_join_element_wise('<row r="', numbers, '">', *cells, "</row>", "")
-            ws.fh.write(_joined(xml))
+            ws.fh.flush()  # the text written through the API so far, then this chunk's bytes
+            ws.fh.buffer.write(_joined(xml))
         ws.previous_row = last
         return last + 1
 
@@ -585,11 +628,10 @@ def _col_letter(col: int) -> str:
     return xl_col_to_name(col)
 
 
-def _joined(arr) -> str:
-    """The strings of a null-free pyarrow string array, concatenated (straight from its data buffer)."""
+def _joined(arr) -> memoryview:
+    """The UTF-8 bytes of a null-free pyarrow string array, concatenated (a view of its data buffer)."""
     offsets = np.frombuffer(arr.buffers()[1], dtype=np.int32, count=len(arr) + 1, offset=arr.offset * 4)
-    data = arr.buffers()[2]
-    return data[int(offsets[0]) : int(offsets[-1])].to_pybytes().decode("utf-8")
+    return memoryview(arr.buffers()[2])[int(offsets[0]) : int(offsets[-1])]
 
 
 def _cells_xml(s: pd.Series, letter: str, numbers, fmt, writer: SheetWriter):
@@ -601,23 +643,24 @@ def _cells_xml(s: pd.Series, letter: str, numbers, fmt, writer: SheetWriter):
     import pyarrow.compute as pc
 
     style = "" if fmt is None else f' s="{fmt._get_xf_index()}"'
-    ref = pc.binary_join_element_wise('<c r="', letter, numbers, '"', "")
-    blank = pc.binary_join_element_wise(ref, style, "/>", "") if fmt is not None else None
+    head = f'<c r="{letter}'  # then the row number: the cell's reference
 
     def or_blank(present, cells):
-        if blank is None:
-            return pc.if_else(present, cells, "")
-        return pc.if_else(present, cells, blank)
+        """``cells`` where ``present``, else a blank cell (with the format) or nothing."""
+        if present.all():
+            return cells
+        blank = "" if fmt is None else pc.binary_join_element_wise(head, numbers, f'"{style}/>', "")
+        return pc.if_else(pa.array(present), cells, blank)
 
     if pd.api.types.is_bool_dtype(s) and not s.isna().any():
         v = pa.array(np.where(s.to_numpy(dtype=bool), "1", "0"))
-        return pc.binary_join_element_wise(ref, style, ' t="b"><v>', v, "</v></c>", "")
+        return pc.binary_join_element_wise(head, numbers, f'"{style} t="b"><v>', v, "</v></c>", "")
     if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
         a = s.to_numpy(dtype=float, na_value=np.nan)
         ok = np.isfinite(a)
         text = pc.cast(pa.array(np.where(ok, a, 0.0)), pa.string())
-        cells = pc.binary_join_element_wise(ref, style, "><v>", text, "</v></c>", "")
-        return or_blank(pa.array(ok), cells)
+        cells = pc.binary_join_element_wise(head, numbers, f'"{style}><v>', text, "</v></c>", "")
+        return or_blank(ok, cells)
     if s.dtype == object:
         values = s.tolist()
         is_number = np.array(
@@ -635,9 +678,9 @@ def _cells_xml(s: pd.Series, letter: str, numbers, fmt, writer: SheetWriter):
     t = _as_text(s)
     if len(t) > 0:
         t = pc.utf8_slice_codeunits(t, 0, _MAX_CELL_TEXT)
-    present = pc.fill_null(pc.greater(pc.utf8_length(t), 0), False)
-    if not pc.any(present).as_py():
-        return pa.array([""] * len(s)) if blank is None else blank
+    present = pc.fill_null(pc.greater(pc.utf8_length(t), 0), False).to_numpy(zero_copy_only=False)
+    if not present.any():
+        return or_blank(present, pa.array([""] * len(s), type=pa.string()))
     t = pc.fill_null(t, "")
     risky = _risky(t)
     control = pc.match_substring_regex(t, _CONTROL).to_numpy(zero_copy_only=False)
@@ -652,9 +695,11 @@ def _cells_xml(s: pd.Series, letter: str, numbers, fmt, writer: SheetWriter):
     t = pc.replace_substring(t, "<", "&lt;")
     t = pc.replace_substring(t, ">", "&gt;")
     preserve = pc.match_substring_regex(t, r"^\s|\s$")
-    opening = pc.if_else(preserve, '<t xml:space="preserve">', "<t>")
+    opening = pc.if_else(preserve, '<t xml:space="preserve">', "<t>") if pc.any(preserve).as_py() else "<t>"
     if risky.any():
         quoted = f' s="{writer.quoted(fmt)._get_xf_index()}"'
-        style = pa.array(np.where(risky, quoted, style))
-    cells = pc.binary_join_element_wise(ref, style, ' t="inlineStr"><is>', opening, t, "</t></is></c>", "")
+        parts = ['"', pa.array(np.where(risky, quoted, style)), ' t="inlineStr"><is>']
+    else:
+        parts = [f'"{style} t="inlineStr"><is>']
+    cells = pc.binary_join_element_wise(head, numbers, *parts, opening, t, "</t></is></c>", "")
     return or_blank(present, cells)

@@ -79,22 +79,30 @@ def firm_totals(result) -> pd.DataFrame:
     sched = result.schedule
     inp = result.prepared.inputs
     days = pd.Series(inp["days"].to_numpy().astype(float), index=inp["slot"].to_numpy().astype(str))
-    d = sched["slot"].astype(str).map(days).fillna(0.0).to_numpy(dtype=float)
+    slot_codes, slots = pd.factorize(sched["slot"].astype(str))
+    d = days.reindex(slots.astype(str)).fillna(0.0).to_numpy(dtype=float)[slot_codes]
+    d[slot_codes < 0] = 0.0
+    # firms as integer codes in order of first appearance (groupby's sort=False order), missing ids
+    # dropped as groupby drops them: grouping integers is many times faster than grouping texts
+    firm, ids = pd.factorize(sched["enterprise_id"].astype(str))
+    keep = firm >= 0
     x = sched["curtailment"].to_numpy(dtype=float)
     frame = pd.DataFrame(
         {
-            "enterprise_id": sched["enterprise_id"].astype(str).to_numpy(),
-            "name": sched["name"].to_numpy(dtype=object) if "name" in sched else "",
+            "name": sched.get("name", ""),
             "curtailment": x,
             "cut": (x > 1e-9).astype(int),
             "output_loss": sched["output_loss"].to_numpy(dtype=float),
             **{p: sched[f"reduction_{p}"].to_numpy(dtype=float) * d for p in POLLUTANTS},
-        }
+        },
+        index=sched.index,
     )
-    g = frame.groupby("enterprise_id", sort=False)
+    if not keep.all():
+        frame, firm = frame[keep], firm[keep]
+    g = frame.groupby(firm, sort=True)
     out = pd.DataFrame(
         {
-            "企业编号": g.size().index.to_numpy(),
+            "企业编号": ids.to_numpy(),
             "企业名称": g["name"].first().to_numpy(),
             "最大削减比例": g["curtailment"].max().to_numpy(),
             "需减产时段数": g["cut"].sum().to_numpy(),

@@ -847,8 +847,9 @@ def solve_prepared(prepared: Prepared, plan=None) -> PlanResult:
         discrete = bool(getattr(plan.options, "discrete", False))
         attribution = loss_attribution(prepared.inputs, x, every, discrete)
     t_tables = time.perf_counter()
-    schedule = schedule_table(prepared, plan)
-    lines = schedule_lines(prepared, plan) if prepared.has_lines and not np.isnan(x).any() else None
+    arrays = _unit_arrays(prepared, plan)  # shared by the firm and the line tables
+    schedule = schedule_table(prepared, plan, arrays)
+    lines = schedule_lines(prepared, plan, arrays) if prepared.has_lines and not np.isnan(x).any() else None
     summary = summary_dict(prepared, plan, baselines, attribution)
     summary["timings"]["baselines"] = t_tables - t_base
     summary["timings"]["tables"] = time.perf_counter() - t_tables
@@ -960,21 +961,27 @@ def _sum_rows(codes: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
     return out.reshape(n, *values.shape[1:])
 
 
-def _firm_reason(reason: np.ndarray, codes: np.ndarray, F: int) -> np.ndarray:
-    """A firm's reason from its units'.
+def _firm_reason(reason: np.ndarray, codes: np.ndarray, F: int) -> tuple[np.ndarray, np.ndarray]:
+    """A firm's reason from its units' (``reason`` (E, S), ``codes`` the firm of each unit).
 
-    Optimizer if any unit is, else floor if any is, else the (shared) zero reason.
+    Optimizer if any unit is, else floor if any is, else the (shared) zero reason.  Returns the
+    distinct reasons and the (F, S) positions of the firms' reasons in them (for :func:`_text_column`).
     """
     S = reason.shape[1]
-    out = np.empty((F, S), dtype=object)
+    by_unit, uniq = pd.factorize(reason.ravel(), use_na_sentinel=False)
+    by_unit = by_unit.reshape(reason.shape)
+    uniq = list(uniq)
     first = np.full(F, len(codes))
-    np.minimum.at(first, codes, np.arange(len(codes)))
-    out[:] = reason[first]
+    units, at = np.unique(codes, return_index=True)  # each firm's first unit
+    first[units] = at
+    out = by_unit[first]
     for r in ("floor", "optimizer"):  # later wins
-        hit = np.zeros((F, S), dtype=bool)
-        np.logical_or.at(hit, codes, reason == r)
-        out[hit] = r
-    return out
+        if r not in uniq:
+            uniq.append(r)
+        k = uniq.index(r)
+        for s in range(S):
+            out[np.bincount(codes, weights=by_unit[:, s] == k, minlength=F) > 0, s] = k
+    return np.asarray(uniq, dtype=object), out
 
 
 def _text_column(uniq, index=None):
@@ -986,10 +993,19 @@ def _text_column(uniq, index=None):
     """
     import pyarrow as pa
 
+    dtype = pd.Series([""]).dtype  # pandas' default for texts ("str", or object before pandas 3)
+    if (
+        index is not None
+        and isinstance(uniq, pd.Series | pd.Index)
+        and isinstance(uniq.dtype, pd.StringDtype)
+        and uniq.dtype.storage == "pyarrow"
+        and not pd.api.types.is_object_dtype(dtype)
+    ):  # Arrow-backed texts: taken in Arrow, no Python string per cell
+        arr = pa.array(uniq.array).cast(pa.large_string())
+        return pd.array(arr.take(pa.array(np.asarray(index, dtype=np.intp))), dtype=dtype)
     if index is None:
         index, uniq = pd.factorize(np.asarray(uniq, dtype=object).ravel(), use_na_sentinel=False)
     uniq = np.asarray(uniq, dtype=object)
-    dtype = pd.Series([""]).dtype  # pandas' default for texts ("str", or object before pandas 3)
     if (
         pd.api.types.is_object_dtype(dtype) or len(uniq) == 0
     ):  # pandas without its string type, or nothing to take from
@@ -1000,7 +1016,7 @@ def _text_column(uniq, index=None):
     return pd.array(arr, dtype=dtype)
 
 
-def schedule_table(prepared: Prepared, plan) -> pd.DataFrame:
+def schedule_table(prepared: Prepared, plan, arrays: dict | None = None) -> pd.DataFrame:
     """One row per enterprise per slot, re-checkable from the file alone.
 
     ``output_loss = curtailment × loss_at_full``; ``reduction_P = floor_reduction_P + (curtailment −
@@ -1013,12 +1029,14 @@ def schedule_table(prepared: Prepared, plan) -> pd.DataFrame:
     cut, ``reduction_P`` its tonnes and ``reducible_P`` those tonnes per unit of curtailment (the
     firm's emissions for an option that cuts no output), so that ``reduction = curtailment ×
     reducible`` holds for them.
+
+    ``arrays`` is :func:`_unit_arrays` of the plan when the caller has it already (not modified).
     """
     inp = prepared.inputs
     table = prepared.table
     S = inp.sizes["slot"]
     E = len(table)
-    a = _unit_arrays(prepared, plan)
+    a = _unit_arrays(prepared, plan) if arrays is None else arrays
     reason_u = plan.reason.transpose("enterprise", "slot").to_numpy()
     if "owner" in inp:
         codes = positions(table.index.astype(str), inp["owner"].to_numpy().astype(str))
@@ -1046,8 +1064,8 @@ def schedule_table(prepared: Prepared, plan) -> pd.DataFrame:
     )
     df = pd.DataFrame(
         {
-            "enterprise_id": _text_column(table.index.astype(str).to_numpy(), np.repeat(np.arange(E), S)),
-            "name": _text_column(table["name"].astype(str).to_numpy(), np.repeat(np.arange(E), S)),
+            "enterprise_id": _text_column(table.index.astype(str), np.repeat(np.arange(E), S)),
+            "name": _text_column(table["name"].astype(str), np.repeat(np.arange(E), S)),
             "line_id": _text_column(np.array(["all", "lines"], dtype=object), np.repeat(n_lines > 0, S)),
             "slot": _text_column(inp["slot"].to_numpy(), np.tile(np.arange(S), E)),
             "level": _text_column(level_of_slot, np.tile(np.arange(S), E)),
@@ -1084,11 +1102,16 @@ def schedule_table(prepared: Prepared, plan) -> pd.DataFrame:
         df[f"reduction_{p}"] = removed[:, :, j].ravel()
     for j, p in enumerate(POLLUTANTS):
         df[f"reducible_{p}"] = reducible[:, :, j].ravel()
-    df["reason"] = _text_column(_firm_reason(reason_u.astype(object), codes, E))
+    reasons, firm_reason = _firm_reason(reason_u.astype(object), codes, E)
+    df["reason"] = _text_column(reasons, firm_reason.ravel())
     df["measure_type"] = _text_column(mtype)
     df["measure_text_zh"] = _text_column(text)
     df["measure_text_en"] = _text_column(text_en)
-    df["menu_option"] = _text_column(option.astype(str))
+    df["menu_option"] = (
+        _text_column(option.astype(str))
+        if cells is not None
+        else _text_column([""], np.zeros(E * S, dtype=np.intp))
+    )
     # µg/m³ removed at the city mean by the firm's cut on the slot (all lag days; docs/AIR_QUALITY.md)
     from planner.airquality.effect import firm_delta_column
 
@@ -1142,7 +1165,7 @@ LINE_SCHEDULE_COLUMNS = (
 )
 
 
-def schedule_lines(prepared: Prepared, plan) -> pd.DataFrame:
+def schedule_lines(prepared: Prepared, plan, arrays: dict | None = None) -> pd.DataFrame:
     """One row per line of each firm with lines per slot (``schedule_lines.csv``).
 
     ``curtailment`` is the share of the line's own output removed; ``stopped`` is 1 for a line
@@ -1152,14 +1175,14 @@ def schedule_lines(prepared: Prepared, plan) -> pd.DataFrame:
     lines' curtailments and the sum of their tonnes and losses.  Episode plans add ``effect_share``
     (last column): the share of the day the line's measure is in force; the line's tonnes
     (``reduction_P``, ``floor_reduction_P``, ``extra_reducible_P``) are already scaled by it.  Empty
-    without lines.
+    without lines.  ``arrays``: as for :func:`schedule_table`.
     """
     inp = prepared.inputs
     if "line_id" not in inp:
         return pd.DataFrame(columns=list(LINE_SCHEDULE_COLUMNS))
     keep = np.flatnonzero(inp["line_id"].to_numpy().astype(str) != "")
     S = inp.sizes["slot"]
-    a = _unit_arrays(prepared, plan)
+    a = _unit_arrays(prepared, plan) if arrays is None else arrays
     n = len(keep)
 
     def cells(v):
