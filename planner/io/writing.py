@@ -398,9 +398,7 @@ def write_csv(frame: pd.DataFrame, path: str | Path, neutralise: bool = False) -
                 parts.append(",")
             parts.extend(c.chunk(start, stop))
         # each row and its line end; a null part (a float formatted in its tail) is blank
-        rows = pc.binary_join_element_wise(*parts, os.linesep, "", null_handling="replace")
-        offsets = np.frombuffer(rows.buffers()[1], dtype=np.int32)[rows.offset : rows.offset + len(rows) + 1]
-        return memoryview(rows.buffers()[2])[offsets[0] : offsets[-1]]
+        return _joined(pc.binary_join_element_wise(*parts, os.linesep, "", null_handling="replace"))
 
     starts = range(0, len(frame), _CSV_CHUNK)
     workers = min(_CSV_THREADS, len(starts))
