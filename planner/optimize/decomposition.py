@@ -21,12 +21,16 @@ The solve (:func:`solve_decomposed`) is *sifting with a Lagrangian oracle*:
 2. **Restricted LP.** Every decision (a free cell outside a chain, an interval of a chain, see
    below) starts at its Lagrangian argmin under ``λ``; the decisions within a relative band ``δ``
    of a tie become columns of a HiGHS LP written as deviations from that fixed choice (a cell
-   moves to its other bound, an interval to another first position, ``Σ w <= 1``), with the
-   shortfall, non-industrial and elastic columns of the model.
-3. **Pricing.**  With the restricted LP's duals ``λ'`` every fixed decision is priced: its
-   violation ``v = c(λ')·x̄ - min c(λ')·x >= 0``.  The most violated (at most 1,500 a round)
-   join the restricted LP (HiGHS keeps its basis: every new column starts at 0, the fixed
-   choice); repeat until ``Σ v`` vanishes.  **BoxStep stabilisation:** from a given ``λ`` the
+   moves to its other bound, an interval to another first position: one column per first
+   position within the band, and ``Σ w <= 1`` once an interval holds two), with the shortfall,
+   non-industrial and elastic columns of the model.
+3. **Pricing.**  With the restricted LP's duals ``λ'`` every decision is priced: its violation
+   ``v = min c(λ')·x`` over the options it holds (the fixed choice, for an interval also the
+   first positions in the LP) ``- min c(λ')·x`` over all of them, ``>= 0``.  The most violated
+   (at most 1,500 a round) join the restricted LP with their argmin (HiGHS keeps its basis:
+   every new column starts at 0, the fixed choice); repeat until ``Σ v`` vanishes.  Holding only
+   the priced first positions keeps the restricted LP at the target rows and a few more (a row
+   per interval of width three or more, ~1,000 at 20,000 × 7, tripled its simplex time).  **BoxStep stabilisation:** from a given ``λ`` the
    restricted LP may buy tonnes at ``λ(1 + β)`` and sell surplus at ``λ(1 - β)`` per row, so its
    duals stay in that box instead of jumping (the dual is degenerate: a price may move between
    the days of a chain, and a few near ties cannot pin 28 prices); when nothing violates but the
@@ -134,10 +138,13 @@ PRICING_CAP = 1500
 #: The full level's sifting starts afresh from its duals after this many rounds (at most
 #: ``MAX_RESTARTS`` times): a restricted LP grown from rough multipliers gets slow to re-solve.
 RESTART_ROUNDS = 3
-MAX_RESTARTS = 3
+MAX_RESTARTS = 2
 #: The full level's sifting prices only the enterprises within this band (relative) of a tie under
 #: the starting multipliers, until its duals are priced over every enterprise (:func:`_sift_near`).
 CANDIDATE_BAND = 0.2
+#: HiGHS options a restricted LP's run is resumed with, in turn, while it ends "Unknown" (see
+#: :meth:`_Restricted.run`): no scaling of the simplex, then the interior point method.
+RESCALE = (("simplex_scale_strategy", 0), ("solver", "ipm"))
 #: Enterprises in the probe model used to read the block names (see :func:`unsupported_blocks`).
 PROBE_FIRMS = 400
 
@@ -357,8 +364,19 @@ class Oracle:
             np.zeros_like(self.indep), [[np.zeros(len(r.pos), bool) for r in g.ranges] for g in self.groups]
         )
 
-    def price(self, c: np.ndarray, current: _Choice | None = None, rho: np.ndarray | None = None):
+    def price(
+        self,
+        c: np.ndarray,
+        current: _Choice | None = None,
+        rho: np.ndarray | None = None,
+        among: list[list[tuple[np.ndarray, np.ndarray] | None]] | None = None,
+    ):
         """Lagrangian argmin under reduced costs ``c`` and what comes with it.
+
+        ``among[g][r]``, optional with ``current``: ``(idx, mask)``, chain intervals ``idx`` of
+        range ``r`` of group ``g`` whose violation is taken against the best of the first
+        positions ``mask`` (len(idx), width) allows instead of their ``current`` one (the options a
+        restricted LP holds for them, see :meth:`_Restricted.add_options`).
 
         Returns
         -------
@@ -367,7 +385,8 @@ class Oracle:
         value : float
             ``Σ_e min c_e·x`` over every enterprise.
         viol : _Choice of float arrays or None
-            ``c·x(current) - min`` per decision (>= 0), with ``current``.
+            ``c·x(current) - min`` per decision (>= 0), with ``current`` (with ``among``: the
+            least ``c·x`` of the allowed options for those intervals).
         margin : _Choice of float arrays or None
             With ``rho`` (λ-value of each cell): the relative margin of each decision, (second
             best − best) / λ-value of the cells it moves.
@@ -396,6 +415,11 @@ class Oracle:
                 ks.append((r.nb + j).astype(np.int8))
                 if current is not None:
                     vs.append(r.ln * (suf[r.pos, current.b[gi][ri]] - best))
+                    held = among[gi][ri] if among is not None else None
+                    if held is not None:
+                        idx, mask = held
+                        least = np.where(mask, sub[idx], np.inf).min(axis=1)
+                        vs[-1][idx] = r.ln[idx] * (least - best[idx])
                 if scale is not None:
                     two = np.partition(sub, 1, axis=1)[:, :2]
                     ms.append((two[:, 1] - two[:, 0]) / scale[r.pos])
@@ -405,6 +429,26 @@ class Oracle:
             if margin is not None:
                 margin.b.append(ms)
         return _Choice(a, b), value, viol, margin
+
+    def near_options(
+        self, c: np.ndarray, rho: np.ndarray, gi: int, ri: int, idx: np.ndarray, band: float
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """First positions within ``band`` of the best one for chain intervals ``idx`` of a range.
+
+        As the margin of :meth:`price` (relative to the λ-value of the enterprise's chain cells).
+
+        Returns
+        -------
+        tuple of numpy.ndarray
+            ``(interval, position)`` pairs, the argmin included.
+        """
+        g = self.groups[gi]
+        r = g.ranges[ri]
+        firms = g.firms[r.pos[idx]]
+        sub = _suffix(c[_at(firms, g.slots)])[:, r.nb : r.na + 1]
+        scale = np.maximum(rho[_at(firms, g.slots)].sum(axis=1), 1e-300)
+        ii, jj = np.nonzero(sub - sub.min(axis=1)[:, None] < band * scale[:, None])
+        return idx[ii], r.nb + jj
 
     def x_of(self, ch: _Choice) -> np.ndarray:
         """Shares (E, S) of a choice."""
@@ -416,6 +460,12 @@ class Oracle:
                 d[r.pos, k] += r.ln  # an enterprise meets a (nb, na) range in one interval at most
             x[_at(g.firms, g.slots)] += np.cumsum(d, axis=1)[:, :L]
         return x
+
+
+def _every_option(r: _Range) -> tuple[np.ndarray, np.ndarray]:
+    """Every (interval, first position) pair of a range."""
+    n = len(r.pos)
+    return np.repeat(np.arange(n), r.width), np.tile(np.arange(r.nb, r.na + 1), n)
 
 
 def _at(rows: np.ndarray, slots: np.ndarray) -> tuple:
@@ -605,8 +655,13 @@ class _Restricted:
         self.box_tol = 1e-9 * np.maximum(1.0, np.abs(pb.rhs))
         self.boxed = False
         self.notes: list[str] = []  # what HiGHS could not do as asked (see run_highs)
-        self.batches: list[tuple] = []  # ("a", e, s, col0) or ("b", gi, ri, idx, col0, options)
+        self.batches: list[tuple] = []  # ("a", e, s, col0) or ("b", gi, ri, idx, col0, positions)
         self.n_added = 0
+        # per (group, range) with columns: the options each interval holds (its fixed one
+        # included), the row of its Σ w <= 1 (-1: none yet), its first column (-1: none)
+        self.held_opts: dict[tuple[int, int], np.ndarray] = {}
+        self.row_of: dict[tuple[int, int], np.ndarray] = {}
+        self.col1: dict[tuple[int, int], np.ndarray] = {}
 
     def add_cells(self, e: np.ndarray, s: np.ndarray) -> None:
         """Columns for free cells outside a chain (from the fixed bound towards the other)."""
@@ -635,63 +690,108 @@ class _Restricted:
         self.batches.append(("a", e, s, col0))
         self.n_added += n
 
-    def add_intervals(self, gi: int, ri: int, idx: np.ndarray) -> None:
-        """Add columns for chain intervals ``idx`` of range ``ri`` of group ``gi``.
+    def add_options(self, gi: int, ri: int, idx: np.ndarray, opt: np.ndarray) -> int:
+        """Add a column per chain interval ``idx`` of range ``ri`` of group ``gi`` and first position ``opt``.
 
-        One column per first position other than the fixed one, and a row ``Σ w <= 1`` per interval.
+        ``idx`` and ``opt`` pair up (an interval may come with several positions).  A column moves
+        its interval's share from the fixed first position to ``opt``; an interval holds the
+        options it has been given (its fixed one always), so pricing weighs it against the best
+        of them (:meth:`held`).  An interval with one column needs no row (the column's bound
+        ``[0, 1]`` is its ``Σ w <= 1``); the row is added with its second column.  Holding the
+        priced options only (a near tie is mostly between two first positions) keeps the LP at
+        the target rows and a few more instead of a row per interval of width three or more.
+
+        Returns
+        -------
+        int
+            The number of columns added.
         """
         pb = self.pb
-        n = len(idx)
-        if not n:
-            return
-        _S, P = pb.shape[1:]
         g = pb.oracle.groups[gi]
         r = g.ranges[ri]
-        L, W = len(g.slots), r.width
+        key = (gi, ri)
+        if key not in self.held_opts:
+            self.held_opts[key] = np.zeros((len(r.pos), r.width), bool)
+            self.row_of[key] = np.full(len(r.pos), -1, np.int64)
+            self.col1[key] = np.full(len(r.pos), -1, np.int64)
+        incl, row_of, col1 = self.held_opts[key], self.row_of[key], self.col1[key]
+        kf_all = self.fixed.b[gi][ri]
+        fresh = idx[~incl[idx].any(axis=1)]
+        self.n_added += len(np.unique(fresh))
+        incl[fresh, kf_all[fresh].astype(int) - r.nb] = True
+        keep = ~incl[idx, opt - r.nb]
+        idx, opt = idx[keep], opt[keep]
+        m = len(idx)
+        if not m:
+            return 0
+        # intervals' columns before and after (the fixed option counted out)
+        u, first, count = np.unique(idx, return_index=True, return_counts=True)
+        before = incl[u].sum(axis=1) - 1
+        need = u[(before + count >= 2) & (row_of[u] < 0)]
+        if len(need):  # a row Σ w <= 1 for each, over its column so far (one at most)
+            had = col1[need] >= 0
+            r0 = self.h.getNumRow()
+            nnz = had.astype(np.int32)
+            start = np.zeros(len(need), np.int32)
+            np.cumsum(nnz[:-1], out=start[1:])
+            self.h.addRows(
+                len(need),
+                np.full(len(need), -np.inf),
+                np.ones(len(need)),
+                int(nnz.sum()),
+                start,
+                col1[need][had].astype(np.int32),
+                np.ones(int(nnz.sum())),
+            )
+            row_of[need] = r0 + np.arange(len(need))
+        _S, P = pb.shape[1:]
+        L = len(g.slots)
         firms = g.firms[r.pos[idx]]
         ln = r.ln[idx]
-        kf = self.fixed.b[gi][ri][idx].astype(int)
-        ks = np.arange(r.nb, r.na + 1)
-        other = ks[None, :] != kf[:, None]  # (n, W): the fixed option has no column
-        ii, kk = np.nonzero(other)
-        m = len(ii)
-        kopt, kfix = ks[kk], kf[ii]
+        kf = kf_all[idx].astype(int)
         lsuf = _suffix(pb.loss[_at(firms, g.slots)])
-        cost = (lsuf[ii, kopt] - lsuf[ii, kfix]) * ln[ii]
+        rows_m = np.arange(m)
+        cost = (lsuf[rows_m, opt] - lsuf[rows_m, kf]) * ln
         t = np.arange(L)[None, :]
-        # option minus the fixed option: +1 on positions kopt..kfix-1, -1 on kfix..kopt-1
-        sgn = ((t >= kopt[:, None]) & (t < kfix[:, None])).astype(float)
-        sgn -= (t >= kfix[:, None]) & (t < kopt[:, None])
-        red = pb.red[firms][:, g.slots, :]  # (n, L, P)
-        cc = (sgn[:, :, None] * red[ii] * ln[ii, None, None]).reshape(m, L * P)
-        nz = cc != 0
+        # option minus the fixed option: +1 on positions opt..kf-1, -1 on kf..opt-1
+        sgn = ((t >= opt[:, None]) & (t < kf[:, None])).astype(float)
+        sgn -= (t >= kf[:, None]) & (t < opt[:, None])
+        red = pb.red[firms][:, g.slots, :]  # (m, L, P)
+        cc = (sgn[:, :, None] * red * ln[:, None, None]).reshape(m, L * P)
+        j, q = np.nonzero(cc)
+        vals = cc[j, q]
+        rows = (g.slots[q // P] * P + q % P).astype(np.int64)
+        rj = row_of[idx]
+        on_row = np.flatnonzero(rj >= 0)
+        j = np.r_[j, on_row]
+        rows = np.r_[rows, rj[on_row]]
+        vals = np.r_[vals, np.ones(len(on_row))]
+        order = np.argsort(j, kind="stable")
         start = np.zeros(m + 1, np.int32)
-        np.cumsum(nz.sum(axis=1), out=start[1:])
-        j, q = np.nonzero(nz)
+        np.cumsum(np.bincount(j, minlength=m), out=start[1:])
         col0 = self.h.getNumCol()
         self.h.addCols(
-            m,
-            cost,
-            np.zeros(m),
-            np.ones(m),
-            len(j),
-            start[:-1],
-            (g.slots[q // P] * P + q % P).astype(np.int32),
-            cc[j, q],
+            m, cost, np.zeros(m), np.ones(m), len(vals), start[:-1], rows[order].astype(np.int32), vals[order]
         )
-        per = W - 1  # columns per interval, in interval order
-        if per > 1:  # with one column its bound [0, 1] stands for the row
-            self.h.addRows(
-                n,
-                np.full(n, -np.inf),
-                np.ones(n),
-                m,
-                np.arange(0, m, per, dtype=np.int32),
-                (col0 + np.arange(m)).astype(np.int32),
-                np.ones(m),
-            )
-        self.batches.append(("b", gi, ri, idx, col0, kopt.reshape(n, per)))
-        self.n_added += n
+        lone = (before == 0) & (count == 1)  # the interval's one column: its row if a second comes
+        col1[u[lone]] = col0 + first[lone]
+        incl[idx, opt - r.nb] = True
+        self.batches.append(("b", gi, ri, idx, col0, opt))
+        return m
+
+    def held(self, inlp: list[list[np.ndarray]]) -> list[list[tuple[np.ndarray, np.ndarray] | None]]:
+        """The ``among`` argument of :meth:`Oracle.price`: for each range, its intervals in the LP and their options."""
+        out = []
+        for gi, rows in enumerate(inlp):
+            out.append([])
+            for ri, sel in enumerate(rows):
+                incl = self.held_opts.get((gi, ri))
+                if incl is None:
+                    out[-1].append(None)
+                    continue
+                idx = np.flatnonzero(sel)
+                out[-1].append((idx, incl[idx]))
+        return out
 
     def set_box(self, center: np.ndarray | None, width: np.ndarray | None = None) -> None:
         """Keep the row duals near ``center`` (BoxStep stabilisation).
@@ -723,8 +823,21 @@ class _Restricted:
         return bool((v > self.box_tol[None, :]).any())
 
     def run(self) -> tuple[str, np.ndarray | None, np.ndarray | None]:
-        """Solve; ``(status text, λ (K,), column values)``."""
+        """Solve; ``(status text, λ (K,), column values)``.
+
+        A run that ends without a verdict (HiGHS's "Unknown": the scaled LP solved, the unscaled
+        one left with a dual infeasibility it cannot clean up, seen when the shortfall penalty is
+        10⁶ times the other costs) is resumed from its basis with another scaling
+        (:data:`RESCALE`), then by the interior point method.
+        """
         self.notes += run_highs(self.h)
+        for option, value in RESCALE:
+            if self.h.getModelStatus() != highspy.HighsModelStatus.kUnknown:
+                break
+            self.h.setOptionValue(option, value)
+            self.notes += run_highs(self.h)
+            if option == "solver":  # the later runs warm-start the simplex from its basis
+                self.h.setOptionValue("solver", "choose")
         if self.h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             return self.h.modelStatusToString(self.h.getModelStatus()), None, None
         sol = self.h.getSolution()
@@ -744,14 +857,14 @@ class _Restricted:
                 z = np.clip(col[c0 : c0 + len(e)], 0.0, 1.0)
                 x[e, s] += np.where(self.fixed.a[e, s], -1.0, 1.0) * o.span[e, s] * z
             else:
-                _, gi, ri, idx, c0, opts = bt
+                _, gi, ri, idx, c0, opt = bt
                 g = o.groups[gi]
                 r = g.ranges[ri]
-                L, n = len(g.slots), len(idx)
-                w = np.clip(col[c0 : c0 + opts.size].reshape(opts.shape), 0.0, 1.0)
-                d = np.zeros((n, L + 1))
-                np.add.at(d, (np.repeat(np.arange(n), opts.shape[1]), opts.ravel()), w.ravel())
-                d[np.arange(n), self.fixed.b[gi][ri][idx]] -= w.sum(axis=1)
+                L, m = len(g.slots), len(idx)
+                w = np.clip(col[c0 : c0 + m], 0.0, 1.0)
+                d = np.zeros((m, L + 1))
+                d[np.arange(m), opt] += w
+                d[np.arange(m), self.fixed.b[gi][ri][idx]] -= w
                 delta = np.cumsum(d, axis=1)[:, :L] * r.ln[idx, None]
                 np.add.at(x, (g.firms[r.pos[idx]][:, None], g.slots[None, :]), delta)
         return np.clip(x, o.lo, o.hi)
@@ -801,7 +914,8 @@ def _sift(
     x_fixed = o.x_of(fixed)
     lp = _Restricted(pb, fixed, pb.rhs - pb.tonnes(x_fixed), options.msg, options.threads, elastic)
 
-    def add(pick_a: np.ndarray, pick_b: list[list[np.ndarray]]) -> int:
+    def add(pick_a: np.ndarray, pick_b: list[list[tuple[np.ndarray, np.ndarray]]]) -> int:
+        """Add cells ``pick_a`` and (interval, first position) pairs ``pick_b``; the columns added."""
         n = 0
         e, s = np.nonzero(pick_a & o.indep & ~inlp.a)
         if len(e):
@@ -809,18 +923,22 @@ def _sift(
             lp.add_cells(e, s)
             n += len(e)
         for gi, rows in enumerate(pick_b):
-            for ri, sel in enumerate(rows):
-                idx = np.flatnonzero(sel & ~inlp.b[gi][ri])
+            for ri, (idx, opt) in enumerate(rows):
                 if len(idx):
                     inlp.b[gi][ri][idx] = True
-                    lp.add_intervals(gi, ri, idx)
-                    n += len(idx)
+                    n += lp.add_options(gi, ri, idx, opt)
         return n
 
     if lam0 is None:
-        first = add(o.indep, [[np.ones(len(r.pos), bool) for r in g.ranges] for g in o.groups])
+        first = add(o.indep, [[_every_option(r) for r in g.ranges] for g in o.groups])
     else:
-        first = add(margin.a < band, [[m < band for m in ms] for ms in margin.b])
+        rho0 = pb.rho(lam_start)
+        near = [
+            [o.near_options(c, rho0, gi, ri, np.flatnonzero(m < band), band) for ri, m in enumerate(ms)]
+            for gi, ms in enumerate(margin.b)
+        ]
+        first = add(margin.a < band, near)
+    first = lp.n_added
     n_box = 0
     if box is not None and lam0 is not None:
         pos = lam_start[lam_start > 0]
@@ -843,12 +961,9 @@ def _sift(
         assert col is not None  # run() gives the columns with the duals
         t = time.perf_counter()
         c = pb.loss - pb.rho(lam)
-        _, value, viol, _ = o.price(c, fixed)
+        best, value, viol, _ = o.price(c, fixed, among=lp.held(inlp.b))
         va = np.where(inlp.a, 0.0, viol.a)
-        vb = [
-            [np.where(m, 0.0, v) for m, v in zip(ms, vs, strict=True)]
-            for ms, vs in zip(inlp.b, viol.b, strict=True)
-        ]
+        vb = viol.b  # an interval in the LP: against the best of the options it holds
         total_v = float(va.sum() + sum(v.sum() for vs in vb for v in vs))
         elastic_used = lp.elastic_used(col)
         t_price += time.perf_counter() - t
@@ -880,7 +995,11 @@ def _sift(
         if n_bad > limit:  # the limit-th largest violation (partitioned among the violators only)
             bad_v = allv[allv > thr]
             thr = max(thr, float(np.partition(bad_v, len(bad_v) - limit)[len(bad_v) - limit]))
-        if not add(va > thr, [[v > thr for v in vs] for vs in vb]):
+        picks = []  # each violated interval with its argmin
+        for ks, vs in zip(best.b, vb, strict=True):
+            idxs = [np.flatnonzero(v > thr) for v in vs]
+            picks.append([(idx, k[idx].astype(int)) for k, idx in zip(ks, idxs, strict=True)])
+        if not add(va > thr, picks):
             if lp.box_used(col):
                 n_box += 1
                 width = width * 2.0
@@ -964,32 +1083,42 @@ def _sift_near(
     ``near_band`` of a tie under ``lam0``, :func:`_near_firms`), the rest held at their Lagrangian
     argmin under ``lam0`` (their tonnes taken off the targets).  The sifting's duals are then priced
     over every enterprise: an enterprise outside whose fixed choice is no longer an argmin joins
-    the candidates and the sifting starts again from those duals.  When none is left, the fixed
-    enterprises are complementary to the duals, so the certificate holds for the whole LP.
-    Without a gain (candidates above half the enterprises) it is :func:`_sift` itself.
+    the candidates and the sifting starts again from those duals (a warm start: no restarts, the
+    band :data:`WARM_BAND`).  When none is left, the fixed enterprises are complementary to the
+    duals, so the certificate holds for the whole LP.  Without a gain (candidates above half the enterprises) it is :func:`_sift` itself.
     """
     E = pb.shape[0]
     cand, fixed = _near_firms(pb, lam0, near_band)
     x_fixed = pb.oracle.x_of(fixed)
     scale = max(1.0, abs(float((pb.loss * x_fixed).sum())))
     lam, outer = lam0, 0
+    spent = dict.fromkeys(("rounds", "restricted_lp_seconds", "pricing_seconds", "restarts"), 0)
+
+    def total(st: dict) -> dict:  # the statistics of every candidate round so far
+        for k in spent:
+            spent[k] += st.get(k, 0)
+        return {**st, **spent}
+
     while True:
         fl = np.flatnonzero(cand)
         if 2 * len(fl) > E:  # no gain: every enterprise
             r = _sift_restarts(pb, options, lam, band, elastic, deadline, box)
-            r.stats.update(candidates=E, candidate_rounds=outer + 1)
+            r.stats = {**total(r.stats), "candidates": E, "candidate_rounds": outer + 1}
             return r
         outer += 1
         sub = pb.subset(fl, np.ones(len(fl)))
         rest = x_fixed.copy()
         rest[fl] = 0.0
         sub.rhs = pb.rhs - pb.tonnes(rest)
-        r = _sift_restarts(sub, options, lam, band, elastic, deadline, box)
+        if outer == 1:
+            r = _sift_restarts(sub, options, lam, band, elastic, deadline, box)
+        else:  # from the duals of the candidates so far: a warm start, few decisions to add
+            r = _sift(sub, options, lam, WARM_BAND, elastic, deadline, box=box)
         if r.lam is None or r.x is None:
             return r
         per, value = _firm_violation(pb, r.lam, fixed)
         per[fl] = 0.0
-        stats = {**r.stats, "candidates": len(fl), "candidate_rounds": outer}
+        stats = {**total(r.stats), "candidates": len(fl), "candidate_rounds": outer}
         if r.state != "optimal" or float(per.sum()) <= 0.1 * CERTIFICATE_TOL * scale:
             x = x_fixed
             x[fl] = r.x

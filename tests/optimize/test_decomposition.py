@@ -407,3 +407,106 @@ def test_the_solver_runs_blas_on_one_thread(monkeypatch):
     r = dec.solve_decomposed(random_plan_inputs(60, 3, seed=4), SolveOptions(decomposition="on"))
     assert r.state == "optimal"
     assert seen and all(n == 1 for n in seen[0])
+
+
+# ------------------------------------------------------------------------------ the restricted LP
+def _wide_range(pb):
+    """A range of a chain group whose intervals have three first positions or more."""
+    for gi, g in enumerate(pb.oracle.groups):
+        for ri, r in enumerate(g.ranges):
+            if r.width >= 3 and len(r.pos) >= 2:
+                return gi, ri
+    raise AssertionError("no wide range")
+
+
+def _row_entries(h, row):
+    lp = h.getLp()
+    start, index = np.asarray(lp.a_matrix_.start_), np.asarray(lp.a_matrix_.index_)
+    return sorted(int(j) for j in range(h.getNumCol()) if row in index[start[j] : start[j + 1]])
+
+
+def test_an_interval_holds_its_priced_options_and_gets_its_row_with_the_second():
+    pb = dec.problem(random_plan_inputs(300, 5, seed=8), SolveOptions())
+    o = pb.oracle
+    fixed, _, _, _ = o.price(pb.loss)
+    lp = dec._Restricted(pb, fixed, pb.rhs - pb.tonnes(o.x_of(fixed)), False, None, 1e3)
+    gi, ri = _wide_range(pb)
+    r = o.groups[gi].ranges[ri]
+    kf = int(fixed.b[gi][ri][0])
+    o1, o2 = [k for k in range(r.nb, r.na + 1) if k != kf][:2]
+    rows, cols = lp.h.getNumRow(), lp.h.getNumCol()
+    # the first option: a column bounded by 1 stands for Σ w <= 1
+    assert lp.add_options(gi, ri, np.array([0]), np.array([o1])) == 1
+    assert (lp.h.getNumRow(), lp.h.getNumCol()) == (rows, cols + 1)
+    # the same option again adds nothing, nor does the fixed one
+    assert lp.add_options(gi, ri, np.array([0, 0]), np.array([o1, kf])) == 0
+    # the second: the row over both columns
+    assert lp.add_options(gi, ri, np.array([0]), np.array([o2])) == 1
+    assert lp.h.getNumRow() == rows + 1
+    assert _row_entries(lp.h, rows) == [cols, cols + 1]
+    # two options at once for a new interval: its row over both
+    kf1 = int(fixed.b[gi][ri][1])
+    p1, p2 = [k for k in range(r.nb, r.na + 1) if k != kf1][:2]
+    assert lp.add_options(gi, ri, np.array([1, 1]), np.array([p1, p2])) == 2
+    assert _row_entries(lp.h, rows + 1) == [cols + 2, cols + 3]
+    assert lp.n_added == 2
+    # the shares of column values: the interval's share moved from its fixed first position
+    col = np.zeros(lp.h.getNumCol())
+    col[[cols, cols + 1]] = 0.25, 0.5
+    x = lp.shares(col)
+    g = o.groups[gi]
+    L = len(g.slots)
+    step = lambda k: (np.arange(L) >= k).astype(float)  # noqa: E731
+    want = o.x_of(fixed)
+    want[g.firms[r.pos[0]], g.slots] += r.ln[0] * (0.25 * (step(o1) - step(kf)) + 0.5 * (step(o2) - step(kf)))
+    np.testing.assert_allclose(x, np.clip(want, o.lo, o.hi), atol=1e-12)
+    # pricing: an interval is weighed against the best option it holds
+    c = pb.loss - pb.rho(np.random.default_rng(0).random(pb.rhs.shape))
+    _, _, plain, _ = o.price(c, fixed)
+    inlp = o.empty_mask().b
+    inlp[gi][ri][[0, 1]] = True
+    _, _, held, _ = o.price(c, fixed, among=lp.held(inlp))
+    suf = dec._suffix(c[np.ix_(g.firms[r.pos[:2]], g.slots)])
+    best = suf[:, r.nb : r.na + 1].min(axis=1)
+    assert held.b[gi][ri][0] == pytest.approx(r.ln[0] * (suf[0, [kf, o1, o2]].min() - best[0]), abs=1e-12)
+    assert held.b[gi][ri][1] == pytest.approx(r.ln[1] * (suf[1, [kf1, p1, p2]].min() - best[1]), abs=1e-12)
+    assert held.b[gi][ri][1] <= plain.b[gi][ri][1]
+    others = np.ones(len(r.pos), bool)
+    others[:2] = False
+    np.testing.assert_array_equal(held.b[gi][ri][others], plain.b[gi][ri][others])
+
+
+class _Unknown:
+    """A Highs whose runs end "Unknown" until the ``cure`` option is set (what numerical trouble looks like)."""
+
+    def __init__(self, h, cure):
+        self._h, self._cure, self.set = h, cure, []
+
+    def setOptionValue(self, name, value):
+        self.set.append((name, value))
+        return self._h.setOptionValue(name, value)
+
+    def getModelStatus(self):
+        if self._cure not in [n for n, _ in self.set]:
+            return dec.highspy.HighsModelStatus.kUnknown
+        return self._h.getModelStatus()
+
+    def __getattr__(self, name):
+        return getattr(self._h, name)
+
+
+@pytest.mark.parametrize("cure", ["simplex_scale_strategy", "solver", "never"])
+def test_a_run_ending_unknown_is_resumed_with_another_scaling_then_ipm(cure):
+    pb = dec.problem(random_plan_inputs(200, 4, seed=5), SolveOptions())
+    fixed, _, _, _ = pb.oracle.price(pb.loss)
+    lp = dec._Restricted(pb, fixed, pb.rhs - pb.tonnes(pb.oracle.x_of(fixed)), False, None, 1e3)
+    lp.add_cells(*np.nonzero(pb.oracle.indep))
+    lp.h = _Unknown(lp.h, cure)
+    status, lam, col = lp.run()
+    every = [("simplex_scale_strategy", 0), ("solver", "ipm"), ("solver", "choose")]  # then simplex again
+    if cure == "never":  # no verdict after every remedy: the caller falls back to the direct model
+        assert (status, lam, col) == ("Unknown", None, None)
+        assert lp.h.set == every
+        return
+    assert status == "optimal" and lam is not None and col is not None
+    assert lp.h.set == (every[:1] if cure == "simplex_scale_strategy" else every)
