@@ -318,6 +318,7 @@ class Oracle:
                 g = self._group(slots, firms)
                 self.groups.append(g)
                 self.base[_at(firms, slots)] = g.base
+        self.span_indep = np.where(self.indep, self.span, 0.0)
 
     def _group(self, slots: np.ndarray, firms: np.ndarray) -> _Group:
         L = len(slots)
@@ -391,34 +392,37 @@ class Oracle:
             With ``rho`` (λ-value of each cell): the relative margin of each decision, (second
             best − best) / λ-value of the cells it moves.
         """
-        span = self.span
         a = self.indep & (c < 0)
-        neg = np.where(self.indep, np.minimum(c, 0.0), 0.0)
-        value = float(np.einsum("es,es->", c, self.base) + (span * neg).sum())
+        neg = np.minimum(c, 0.0)
+        neg *= self.span_indep  # 0 outside the independent cells
+        value = float(np.vdot(c, self.base) + neg.sum())
         viol = margin = None
         if current is not None:
             # ``current.a`` and ``neg`` are 0 outside the independent cells, and so is the violation
-            viol = _Choice(span * (np.where(current.a, c, 0.0) - neg), [])
+            viol = _Choice(np.where(current.a, self.span_indep * c, 0.0) - neg, [])
         if rho is not None:
             with np.errstate(divide="ignore", invalid="ignore"):
                 margin = _Choice(np.where(self.indep, np.abs(c) / np.maximum(rho, 1e-300), np.inf), [])
         b = []
         for gi, g in enumerate(self.groups):
-            suf = _suffix(c[_at(g.firms, g.slots)])
+            L = len(g.slots)
+            rsuf = _suffix(c[_at(g.firms, g.slots)], reverse=True)  # column i: first position L - i
             scale = np.maximum(rho[_at(g.firms, g.slots)].sum(axis=1), 1e-300) if rho is not None else None
             ks, vs, ms = [], [], []
             for ri, r in enumerate(g.ranges):
-                sub = suf[r.pos, r.nb : r.na + 1]
-                j = r.width - 1 - np.argmin(sub[:, ::-1], axis=1)  # the last minimum: smaller share
-                best = sub[np.arange(len(j)), j]
+                rows = np.take(rsuf, r.pos, axis=0)  # a row gather, then the range's columns
+                sub = rows[:, L - r.na : L - r.nb + 1]  # column j: first position na - j
+                j = np.argmin(sub, axis=1)  # the first minimum: the last position, the smaller share
+                at = np.arange(len(j))
+                best = sub[at, j]
                 value += float(r.ln @ best)
-                ks.append((r.nb + j).astype(np.int8))
+                ks.append((r.na - j).astype(np.int8))
                 if current is not None:
-                    vs.append(r.ln * (suf[r.pos, current.b[gi][ri]] - best))
+                    vs.append(r.ln * (rows[at, L - current.b[gi][ri]] - best))
                     held = among[gi][ri] if among is not None else None
                     if held is not None:
-                        idx, mask = held
-                        least = np.where(mask, sub[idx], np.inf).min(axis=1)
+                        idx, mask = held  # mask: positions nb … na
+                        least = np.where(mask[:, ::-1], sub[idx], np.inf).min(axis=1)
                         vs[-1][idx] = r.ln[idx] * (least - best[idx])
                 if scale is not None:
                     two = np.partition(sub, 1, axis=1)[:, :2]
@@ -462,6 +466,13 @@ class Oracle:
         return x
 
 
+def _leads(idx: np.ndarray) -> np.ndarray:
+    """Flag the first of each run of equal values of the sorted ``idx``."""
+    out = np.ones(len(idx), bool)
+    out[1:] = idx[1:] != idx[:-1]
+    return out
+
+
 def _every_option(r: _Range) -> tuple[np.ndarray, np.ndarray]:
     """Every (interval, first position) pair of a range."""
     n = len(r.pos)
@@ -475,12 +486,14 @@ def _at(rows: np.ndarray, slots: np.ndarray) -> tuple:
     return np.ix_(rows, slots)
 
 
-def _suffix(c: np.ndarray) -> np.ndarray:
-    """Suffix sums ``C_k = Σ_{t >= k} c_t`` with ``C_L = 0`` (n, L + 1)."""
-    n, L = c.shape
-    suf = np.zeros((n, L + 1))
-    suf[:, :L] = np.cumsum(c[:, ::-1], axis=1)[:, ::-1]
-    return suf
+def _suffix(c: np.ndarray, reverse: bool = False) -> np.ndarray:
+    """Suffix sums ``C_k = Σ_{t >= k} c_t`` with ``C_L = 0`` (n, L + 1); ``reverse``: column ``i`` is ``C_{L-i}``.
+
+    One matrix product with the 0/1 matrix ``[t >= k]`` (a tenth of a reversed ``cumsum``'s time).
+    """
+    L = c.shape[1]
+    k = np.arange(L + 1)
+    return c @ (np.arange(L)[:, None] >= (L - k if reverse else k)[None, :]).astype(float)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -693,7 +706,7 @@ class _Restricted:
     def add_options(self, gi: int, ri: int, idx: np.ndarray, opt: np.ndarray) -> int:
         """Add a column per chain interval ``idx`` of range ``ri`` of group ``gi`` and first position ``opt``.
 
-        ``idx`` and ``opt`` pair up (an interval may come with several positions).  A column moves
+        ``idx`` (sorted) and ``opt`` pair up (an interval may come with several positions).  A column moves
         its interval's share from the fixed first position to ``opt``; an interval holds the
         options it has been given (its fixed one always), so pricing weighs it against the best
         of them (:meth:`held`).  An interval with one column needs no row (the column's bound
@@ -716,8 +729,9 @@ class _Restricted:
             self.col1[key] = np.full(len(r.pos), -1, np.int64)
         incl, row_of, col1 = self.held_opts[key], self.row_of[key], self.col1[key]
         kf_all = self.fixed.b[gi][ri]
-        fresh = idx[~incl[idx].any(axis=1)]
-        self.n_added += len(np.unique(fresh))
+        lead = _leads(idx)
+        fresh = idx[lead & ~incl[idx].any(axis=1)]
+        self.n_added += len(fresh)
         incl[fresh, kf_all[fresh].astype(int) - r.nb] = True
         keep = ~incl[idx, opt - r.nb]
         idx, opt = idx[keep], opt[keep]
@@ -725,7 +739,9 @@ class _Restricted:
         if not m:
             return 0
         # intervals' columns before and after (the fixed option counted out)
-        u, first, count = np.unique(idx, return_index=True, return_counts=True)
+        first = np.flatnonzero(_leads(idx))
+        u = idx[first]
+        count = np.diff(np.append(first, m))
         before = incl[u].sum(axis=1) - 1
         need = u[(before + count >= 2) & (row_of[u] < 0)]
         if len(need):  # a row Σ w <= 1 for each, over its column so far (one at most)
@@ -763,16 +779,16 @@ class _Restricted:
         rows = (g.slots[q // P] * P + q % P).astype(np.int64)
         rj = row_of[idx]
         on_row = np.flatnonzero(rj >= 0)
-        j = np.r_[j, on_row]
-        rows = np.r_[rows, rj[on_row]]
-        vals = np.r_[vals, np.ones(len(on_row))]
-        order = np.argsort(j, kind="stable")
+        if len(on_row):  # the interval's row, after the target rows
+            j = np.concatenate([j, on_row])
+            rows = np.concatenate([rows, rj[on_row]])
+            vals = np.concatenate([vals, np.ones(len(on_row))])
+            order = np.argsort(j, kind="stable")
+            rows, vals = rows[order], vals[order]
         start = np.zeros(m + 1, np.int32)
         np.cumsum(np.bincount(j, minlength=m), out=start[1:])
         col0 = self.h.getNumCol()
-        self.h.addCols(
-            m, cost, np.zeros(m), np.ones(m), len(vals), start[:-1], rows[order].astype(np.int32), vals[order]
-        )
+        self.h.addCols(m, cost, np.zeros(m), np.ones(m), len(vals), start[:-1], rows.astype(np.int32), vals)
         lone = (before == 0) & (count == 1)  # the interval's one column: its row if a second comes
         col1[u[lone]] = col0 + first[lone]
         incl[idx, opt - r.nb] = True
