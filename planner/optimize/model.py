@@ -19,7 +19,7 @@ import numpy as np
 import xarray as xr
 
 from planner import POLLUTANTS
-from planner.optimize import verify
+from planner.optimize import decomposition, verify
 from planner.optimize.baselines import greedy
 from planner.optimize.direct import RawResult, compile_and_solve, run_direct, use_presolve
 from planner.optimize.inputs import (
@@ -33,6 +33,7 @@ from planner.optimize.inputs import (
 )
 from planner.optimize.menus import menu_firm_mask, menu_outcome, menu_reach
 from planner.optimize.options import STATUSES, SolveOptions
+from planner.optimize.restarts import restart_cost_of
 from planner.optimize.result import Plan
 
 __all__ = ["STATUSES", "Plan", "RawResult", "SolveOptions", "compile_and_solve", "solve", "use_presolve"]
@@ -48,8 +49,6 @@ def _run_decomposed(
 
     The direct model when the decomposition fails (``path`` records why).
     """
-    from planner.optimize import decomposition
-
     r: decomposition.Decomposed | None
     try:
         r = decomposition.solve_decomposed(
@@ -102,8 +101,6 @@ def solve(inputs: xr.Dataset, options: SolveOptions | dict | None = None, warm_s
     options = SolveOptions.from_any(options, **kw)
     check_plan_inputs(inputs)
     t0 = time.perf_counter()
-    from planner.optimize import decomposition
-
     path = decomposition.choose(inputs, options, decomposition.warm_multipliers(warm_start) is not None)
     run = run_direct
     if path["method"] == "decomposition":
@@ -318,8 +315,6 @@ def finish_plan(inputs: xr.Dataset, options: SolveOptions, raw: RawResult, t_bui
             coords={"menu_option": opt, "slot": slot},
         )
     if raw.x is not None:
-        from planner.optimize.restarts import restart_cost_of
-
         plan.restart_cost = restart_cost_of(inputs, x)
     plan.multipliers = raw.duals.copy()
     if ni_names:
