@@ -120,9 +120,10 @@ NEUTRAL_OPTIONS = frozenset(
 AUTO_MIN_CELLS = 35_000
 #: ``decomposition: auto`` uses the decomposition from a cold start from this many free cells
 #: (ceiling above floor) on.  Measured on random episode LPs (``model.solve``, decomposition off /
-#: on, medians of 3 seeds): 10,000 firms (~49,700 free cells) 0.39 s direct / 0.51 s decomposed,
-#: 20,000 firms (~98,600) 0.92 / 0.76 s, 50,000 firms 3.32 / 1.09 s.
-AUTO_COLD_MIN_FREE_CELLS = 100_000
+#: on, medians of 3 seeds, 2026-12-03): 5,000 firms (~24,900 free cells) 0.085 s direct / 0.108 s
+#: decomposed, 10,000 firms (~49,700) 0.19 / 0.14 s, 20,000 firms 0.49 / 0.23 s, 30,000 firms
+#: 0.90 / 0.25 s.
+AUTO_COLD_MIN_FREE_CELLS = 40_000
 #: Relative gap between the primal objective and the Lagrangian bound accepted as a certificate.
 CERTIFICATE_TOL = 1e-9
 #: Near-tie band (relative) of the first restricted LP after a warm start, after the cold levels,
@@ -797,7 +798,7 @@ class _Restricted:
 
     def held(self, inlp: list[list[np.ndarray]]) -> list[list[tuple[np.ndarray, np.ndarray] | None]]:
         """The ``among`` argument of :meth:`Oracle.price`: for each range, its intervals in the LP and their options."""
-        out = []
+        out: list[list[tuple[np.ndarray, np.ndarray] | None]] = []
         for gi, rows in enumerate(inlp):
             out.append([])
             for ri, sel in enumerate(rows):
