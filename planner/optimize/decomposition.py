@@ -40,10 +40,11 @@ The solve (:func:`solve_decomposed`) is *sifting with a Lagrangian oracle*:
    **Candidates and restarts** (:func:`_sift_near`, :func:`_sift_restarts`): on the full level
    the rounds price only the enterprises within :data:`CANDIDATE_BAND` of a tie under the
    starting ``λ`` (the others held at their argmin, their tonnes off the targets), and the
-   duals reached are then priced over every enterprise (wrong ones join, and it starts again);
-   every :data:`RESTART_ROUNDS` rounds the restricted LP is rebuilt around its own duals, since
-   one grown from rough multipliers slows down (random 300,000 × 7: 5.0 s of sifting against
-   1.9 s, ``benchmarks/bench_decomposition.py``).
+   duals reached are then priced over every enterprise (wrong ones join, and it starts again,
+   warm); in the first such round, every :data:`RESTART_ROUNDS` rounds (at most
+   :data:`MAX_RESTARTS` times) the restricted LP is rebuilt around its own duals, since one grown
+   from rough multipliers slows down (random 300,000 × 7, when every interval had a row: 5.0 s of
+   sifting against 1.9 s, ``benchmarks/bench_decomposition.py``).
 4. **Certificate.** Then ``λ'`` prices every column of the full LP correctly, so it is an optimal
    dual: the Lagrangian bound ``L(λ') = λ'·rhs + Σ_e min c_e(λ')·x + (shortfall and
    non-industrial terms)`` is computed over every enterprise and must equal the primal objective
