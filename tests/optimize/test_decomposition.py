@@ -279,7 +279,7 @@ def test_probe_sees_every_block_of_a_small_model():
 
 # ------------------------------------------------------------------------------ cold start
 def _sampled_case(kind, seed=5):
-    ds = random_plan_inputs(2400, 4, seed=seed)
+    ds = random_plan_inputs(4800, 4, seed=seed)  # movable firms above three first samples
     if kind == "identical_firms":  # a handful of firm types: a degenerate dual, ties everywhere
         src = np.arange(ds.sizes["enterprise"]) % 7
         for v in ("floor", "ceiling", "loss_at_full", "reducible", "toggle_allowed"):
@@ -294,7 +294,7 @@ def test_cold_start_from_sampled_multipliers_is_certified_optimal(kind):
     b = solve(ds, decomposition="on")
     path = b.solver_path
     assert path["method"] == "decomposition", path
-    assert "sample LPs of 500" in path["multipliers_from"]  # the sample levels ran
+    assert f"sample LPs of {dec._levels(10**9)[0]}" in path["multipliers_from"]  # the sample levels ran
     assert b.objective == pytest.approx(a.objective, rel=1e-6)
     assert abs(path["certificate_gap"]) <= 1e-7
     assert verify_plan(ds, b) == []
@@ -333,7 +333,7 @@ def test_cold_start_through_the_candidates_is_certified_optimal(kind, scale, mod
     """A cold start from the sample levels, then the full level over the near-tie candidates:
     certified optimal (degenerate and shortfall instances included)."""
     S = 5 if mode == "episode" else 3
-    ds = random_plan_inputs(2500, S, seed=11, mode=mode, target_scale=scale)
+    ds = random_plan_inputs(4800, S, seed=11, mode=mode, target_scale=scale)
     if kind == "identical_firms":
         src = np.arange(ds.sizes["enterprise"]) % 9
         for v in ("floor", "ceiling", "loss_at_full", "reducible", "toggle_allowed"):
@@ -342,7 +342,7 @@ def test_cold_start_through_the_candidates_is_certified_optimal(kind, scale, mod
     b = solve(ds, decomposition="on")
     path = b.solver_path
     assert path["method"] == "decomposition", path
-    assert path["multipliers_from"].startswith("cold start (sample LPs of 500")
+    assert path["multipliers_from"].startswith(f"cold start (sample LPs of {dec._levels(10**9)[0]}")
     assert a.status == b.status
     assert b.objective == pytest.approx(a.objective, rel=1e-6)
     assert abs(path["certificate_gap"]) <= 1e-7
