@@ -1013,14 +1013,18 @@ def _sift(
             thr = 0.0
             n_bad = int((allv > 0).sum())
         limit = PRICING_CAP  # the most violated first: a restricted LP grown slowly stays small
+        above = np.greater
         if n_bad > limit:  # the limit-th largest violation (partitioned among the violators only)
             bad_v = allv[allv > thr]
             thr = max(thr, float(np.partition(bad_v, len(bad_v) - limit)[len(bad_v) - limit]))
+            # from the limit-th on (> 0): with identical firms thousands of violations are equal,
+            # and "above the limit-th" would be none of them
+            above = np.greater_equal
         picks = []  # each violated interval with its argmin
         for ks, vs in zip(best.b, vb, strict=True):
-            idxs = [np.flatnonzero(v > thr) for v in vs]
+            idxs = [np.flatnonzero(above(v, thr)) for v in vs]
             picks.append([(idx, k[idx].astype(int)) for k, idx in zip(ks, idxs, strict=True)])
-        if not add(va > thr, picks):
+        if not add(above(va, thr), picks):
             if lp.box_used(col):
                 n_box += 1
                 width = width * 2.0

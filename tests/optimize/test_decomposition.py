@@ -510,3 +510,19 @@ def test_a_run_ending_unknown_is_resumed_with_another_scaling_then_ipm(cure):
         return
     assert status == "optimal" and lam is not None and col is not None
     assert lp.h.set == (every[:1] if cure == "simplex_scale_strategy" else every)
+
+
+def test_thousands_of_equal_violations_above_the_pricing_cap_still_join():
+    """Two firm types and multipliers 0: thousands of decisions violate by the same amount, more
+    than ``PRICING_CAP``; the capped round must add them (not "none above the cap-th") and the
+    decomposition certify the direct model's optimum instead of failing and falling back."""
+    E = 5000
+    ds = random_plan_inputs(E, 3, seed=5, mode="list", target_scale=0.5)
+    src = np.arange(E) % 2
+    for v in ("floor", "ceiling", "loss_at_full", "reducible", "toggle_allowed"):
+        ds[v].values[...] = ds[v].values[src]
+    a = solve(ds, decomposition="off")
+    b = solve(ds, decomposition="on", warm_start=np.zeros((3, 4)))
+    assert b.solver_path["method"] == "decomposition", b.solver_path
+    assert abs(b.solver_path["certificate_gap"]) <= 1e-7
+    assert b.objective == pytest.approx(a.objective, rel=1e-6)
