@@ -1013,7 +1013,7 @@ def _sift(
             thr = 0.0
             n_bad = int((allv > 0).sum())
         limit = PRICING_CAP  # the most violated first: a restricted LP grown slowly stays small
-        above = np.greater
+        above: np.ufunc = np.greater
         if n_bad > limit:  # the limit-th largest violation (partitioned among the violators only)
             bad_v = allv[allv > thr]
             thr = max(thr, float(np.partition(bad_v, len(bad_v) - limit)[len(bad_v) - limit]))
