@@ -1148,8 +1148,21 @@ def _sift_near(
             x = x_fixed
             x[fl] = r.x
             return _Sifted(r.state, r.lam, x, r.col, r.lp, value, stats, r.messages)
-        cand |= per > 1e-14 * scale
+        cand |= _joining(per, cand, scale)
         lam = r.lam
+
+
+def _joining(per: np.ndarray, cand: np.ndarray, scale: float) -> np.ndarray:
+    """Enterprises outside ``cand`` that join the candidates for their violation ``per`` (E,).
+
+    Those above round-off (``1e-14·scale``); when none is, every one with a positive violation:
+    many tiny violations can add up above the certificate's tolerance, and a round that adds no
+    enterprise would repeat itself forever.
+    """
+    new = (per > 1e-14 * scale) & ~cand
+    if not new.any():
+        new = (per > 0) & ~cand
+    return new
 
 
 # ----------------------------------------------------------------------------------------------

@@ -526,3 +526,14 @@ def test_thousands_of_equal_violations_above_the_pricing_cap_still_join():
     assert b.solver_path["method"] == "decomposition", b.solver_path
     assert abs(b.solver_path["certificate_gap"]) <= 1e-7
     assert b.objective == pytest.approx(a.objective, rel=1e-6)
+
+
+def test_candidates_always_grow_when_the_violation_is_above_tolerance():
+    """Violations each below round-off but many (their sum above the tolerance): they join, so a
+    candidate round never repeats itself; above round-off only those above join."""
+    cand = np.array([True, False, False, False, False])
+    tiny = np.array([0.0, 1e-15, 0.0, 2e-15, 0.0])
+    np.testing.assert_array_equal(dec._joining(tiny, cand, 1.0), [False, True, False, True, False])
+    mixed = np.array([0.0, 1e-15, 1e-3, 2e-15, 0.0])
+    np.testing.assert_array_equal(dec._joining(mixed, cand, 1.0), [False, False, True, False, False])
+    assert not dec._joining(np.zeros(5), cand, 1.0).any()
