@@ -30,10 +30,11 @@ The solve (:func:`solve_decomposed`) is *sifting with a Lagrangian oracle*:
    (at most 1,500 a round) join the restricted LP with their argmin (HiGHS keeps its basis:
    every new column starts at 0, the fixed choice); repeat until ``Σ v`` vanishes.  Holding only
    the priced first positions keeps the restricted LP at the target rows and a few more (a row
-   per interval of width three or more, ~1,000 at 20,000 × 7, tripled its simplex time).  **BoxStep stabilisation:** from a given ``λ`` the
-   restricted LP may buy tonnes at ``λ(1 + β)`` and sell surplus at ``λ(1 - β)`` per row, so its
-   duals stay in that box instead of jumping (the dual is degenerate: a price may move between
-   the days of a chain, and a few near ties cannot pin 28 prices); when nothing violates but the
+   per interval of width three or more, ~1,000 at 20,000 × 7, tripled its simplex time).
+   **BoxStep stabilisation:** from a given ``λ`` the restricted LP may buy tonnes at
+   ``λ(1 + β)`` and sell surplus at ``λ(1 - β)`` per row, so its duals stay in that box instead
+   of jumping (the dual is degenerate: a price may move between the days of a chain, and a few
+   near ties cannot pin 28 prices); when nothing violates but the
    box still binds it is recentred on ``λ'`` and doubled, and only an idle box (its columns at 0)
    ends the loop, where the box constraints are inactive and ``λ'`` is the restricted LP's own
    optimal dual.
@@ -492,7 +493,9 @@ def _at(rows: np.ndarray, slots: np.ndarray) -> tuple:
 
 
 def _suffix(c: np.ndarray, reverse: bool = False) -> np.ndarray:
-    """Suffix sums ``C_k = Σ_{t >= k} c_t`` with ``C_L = 0`` (n, L + 1); ``reverse``: column ``i`` is ``C_{L-i}``.
+    """Suffix sums ``C_k = Σ_{t >= k} c_t`` with ``C_L = 0`` (n, L + 1).
+
+    With ``reverse`` column ``i`` is ``C_{L-i}``.
 
     One matrix product with the 0/1 matrix ``[t >= k]`` (a tenth of a reversed ``cumsum``'s time).
     """
@@ -711,8 +714,8 @@ class _Restricted:
     def add_options(self, gi: int, ri: int, idx: np.ndarray, opt: np.ndarray) -> int:
         """Add a column per chain interval ``idx`` of range ``ri`` of group ``gi`` and first position ``opt``.
 
-        ``idx`` (sorted) and ``opt`` pair up (an interval may come with several positions).  A column moves
-        its interval's share from the fixed first position to ``opt``; an interval holds the
+        ``idx`` (sorted) and ``opt`` pair up (an interval may come with several positions).  A
+        column moves its interval's share from the fixed first position to ``opt``; an interval holds the
         options it has been given (its fixed one always), so pricing weighs it against the best
         of them (:meth:`held`).  An interval with one column needs no row (the column's bound
         ``[0, 1]`` is its ``Σ w <= 1``); the row is added with its second column.  Holding the
@@ -801,7 +804,10 @@ class _Restricted:
         return m
 
     def held(self, inlp: list[list[np.ndarray]]) -> list[list[tuple[np.ndarray, np.ndarray] | None]]:
-        """The ``among`` argument of :meth:`Oracle.price`: for each range, its intervals in the LP and their options."""
+        """The ``among`` argument of :meth:`Oracle.price`.
+
+        For each range: its intervals in the LP and the options they hold.
+        """
         out: list[list[tuple[np.ndarray, np.ndarray] | None]] = []
         for gi, rows in enumerate(inlp):
             out.append([])
@@ -929,8 +935,9 @@ def _sift(
     _E, S, P = pb.shape
     K = S * P
     lam_start = np.zeros(K) if lam0 is None else lam0
-    c = pb.loss - pb.rho(lam_start)
-    fixed, _, _, margin = o.price(c, None, pb.rho(lam_start) if lam0 is not None else None)
+    rho0 = pb.rho(lam_start)
+    c = pb.loss - rho0
+    fixed, _, _, margin = o.price(c, None, rho0 if lam0 is not None else None)
     inlp = o.empty_mask()
     x_fixed = o.x_of(fixed)
     lp = _Restricted(pb, fixed, pb.rhs - pb.tonnes(x_fixed), options.msg, options.threads, elastic)
@@ -951,15 +958,14 @@ def _sift(
         return n
 
     if lam0 is None:
-        first = add(o.indep, [[_every_option(r) for r in g.ranges] for g in o.groups])
+        add(o.indep, [[_every_option(r) for r in g.ranges] for g in o.groups])
     else:
-        rho0 = pb.rho(lam_start)
         near = [
             [o.near_options(c, rho0, gi, ri, np.flatnonzero(m < band), band) for ri, m in enumerate(ms)]
             for gi, ms in enumerate(margin.b)
         ]
-        first = add(margin.a < band, near)
-    first = lp.n_added
+        add(margin.a < band, near)
+    first = lp.n_added  # decisions in the first restricted LP
     n_box = 0
     if box is not None and lam0 is not None:
         pos = lam_start[lam_start > 0]
@@ -1110,7 +1116,8 @@ def _sift_near(
     over every enterprise: an enterprise outside whose fixed choice is no longer an argmin joins
     the candidates and the sifting starts again from those duals (a warm start: no restarts, the
     band :data:`WARM_BAND`).  When none is left, the fixed enterprises are complementary to the
-    duals, so the certificate holds for the whole LP.  Without a gain (candidates above half the enterprises) it is :func:`_sift` itself.
+    duals, so the certificate holds for the whole LP.  Without a gain (candidates above half the
+    enterprises) it is :func:`_sift` itself.
     """
     E = pb.shape[0]
     cand, fixed = _near_firms(pb, lam0, near_band)
